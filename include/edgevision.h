@@ -1,0 +1,270 @@
+/*
+ * edgevision.h - the one public header of libedgevision.
+ *
+ * Conventions (see docs/architecture.md):
+ *   - Opaque handles (ev_model, ev_session, ev_image, ev_posenet) created by ev_<noun>_create/load
+ *     and released by ev_<noun>_free (which accepts NULL).
+ *   - Every fallible call returns ev_status. On failure ev_last_error() holds a precise message
+ *     (what failed, where: file, op index, tensor name). The message is per thread.
+ *   - Results are written to out-parameters; memory returned through a pointer to const is owned by
+ *     the handle it came from and lives as long as that handle (or until the next call that
+ *     rewrites it, as documented).
+ *   - The library never exits the process and never prints.
+ */
+#ifndef EDGEVISION_H
+#define EDGEVISION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define EV_API __declspec(dllexport)
+#else
+#define EV_API __attribute__((visibility("default")))
+#endif
+
+#define EV_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Status and errors                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum ev_status {
+    EV_OK = 0,
+    EV_ERR_INVALID_ARG = 1,  /* a caller passed a bad value (NULL, out of range, wrong size)  */
+    EV_ERR_IO = 2,           /* a file is missing, unreadable or unwritable                   */
+    EV_ERR_FORMAT = 3,       /* a file is malformed, truncated or not of the expected kind     */
+    EV_ERR_UNSUPPORTED = 4,  /* valid input using something this build/backend lacks (an op)  */
+    EV_ERR_NO_MEMORY = 5,    /* an allocation failed                                          */
+    EV_ERR_SHAPE = 6,        /* tensor shapes or types do not fit together                    */
+    EV_ERR_NEEDS_DEVICE = 7, /* the model needs hardware that is not here (e.g. an Edge TPU)  */
+    EV_ERR_INTERNAL = 8,     /* a bug in edgevision: please report it                         */
+} ev_status;
+
+/* A short, static description of a status code ("malformed file", ...). */
+EV_API const char *ev_status_string(ev_status status);
+
+/* The detailed message of the last failure on this thread ("" when none). */
+EV_API const char *ev_last_error(void);
+
+/* Clears the last-error message of this thread. */
+EV_API void ev_clear_error(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tensors (as seen from outside)                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum ev_dtype {
+    EV_DTYPE_UNKNOWN = 0,
+    EV_DTYPE_F32,
+    EV_DTYPE_U8,
+    EV_DTYPE_I8,
+    EV_DTYPE_I32,
+    EV_DTYPE_I64,
+    EV_DTYPE_I16,
+} ev_dtype;
+
+/* Name of a dtype ("uint8", "float32", ...). */
+EV_API const char *ev_dtype_name(ev_dtype dtype);
+/* Size in bytes of one element (0 for EV_DTYPE_UNKNOWN). */
+EV_API size_t ev_dtype_size(ev_dtype dtype);
+
+#define EV_MAX_DIMS 6
+
+/* Description of a tensor. Pointers inside are owned by the model/session it came from. */
+typedef struct ev_tensor_info {
+    const char *name;
+    ev_dtype dtype;
+    int ndim;
+    int dims[EV_MAX_DIMS];
+    float scale;      /* per-tensor quantization scale (0 when not quantized)            */
+    int32_t zero_point;
+    int per_channel;  /* 1 when the tensor has per-channel scales (then scale = first one) */
+    size_t bytes;     /* element count * dtype size                                       */
+} ev_tensor_info;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Models: a file turned into a graph                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct ev_model ev_model;
+
+/* Loads a model file (TFLite flatbuffer). Every offset is bounds-checked: a corrupt or truncated
+ * file returns EV_ERR_FORMAT; Edge TPU-compiled files return EV_ERR_NEEDS_DEVICE. */
+EV_API ev_status ev_model_load(const char *path, ev_model **out);
+/* Same, from memory; the bytes are copied. `what` names the source in error messages. */
+EV_API ev_status ev_model_load_memory(const void *data, size_t size, const char *what,
+                                      ev_model **out);
+EV_API void ev_model_free(ev_model *model);
+
+EV_API int ev_model_num_inputs(const ev_model *model);
+EV_API int ev_model_num_outputs(const ev_model *model);
+EV_API int ev_model_num_ops(const ev_model *model);
+EV_API ev_status ev_model_input_info(const ev_model *model, int index, ev_tensor_info *info);
+EV_API ev_status ev_model_output_info(const ev_model *model, int index, ev_tensor_info *info);
+/* Name of op `index` ("CONV_2D", "DEPTHWISE_CONV_2D", custom ops by their custom code). */
+EV_API const char *ev_model_op_name(const ev_model *model, int index);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sessions: a model prepared on one backend, with its activation memory planned once         */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct ev_session ev_session;
+
+typedef struct ev_session_options {
+    const char *backend; /* "ref" (portable reference, the oracle); NULL means "ref"       */
+    int threads;         /* worker threads; 0 means 1                                       */
+    int legacy_edge16;   /* PosenetDecoderOp: 1 = shipped decoder's edge>16 quirk (default),
+                            0 = libcoral's fixed edge>=16; -1 = default                     */
+} ev_session_options;
+
+/* Fills `opts` with defaults. */
+EV_API void ev_session_options_init(ev_session_options *opts);
+
+/* Names of the backends compiled into this build, NULL-terminated. */
+EV_API const char *const *ev_backend_names(void);
+
+/* Prepares `model` for execution. The model must outlive the session. Every op is checked
+ * against the backend here: an unsupported op gives EV_ERR_UNSUPPORTED naming the op, its
+ * index and the backend. */
+EV_API ev_status ev_session_create(const ev_model *model, const ev_session_options *opts,
+                                   ev_session **out);
+EV_API void ev_session_free(ev_session *session);
+
+/* Copies `bytes` bytes into input `index`; `bytes` must equal the tensor size. */
+EV_API ev_status ev_session_set_input(ev_session *session, int index, const void *data,
+                                      size_t bytes);
+EV_API ev_status ev_session_run(ev_session *session);
+/* Output `index` after a run: its data (valid until the next run or free) and description. */
+EV_API ev_status ev_session_output(ev_session *session, int index, const void **data,
+                                   ev_tensor_info *info);
+
+/* Called after each op during ev_session_run with the op's first output. Intermediate buffers
+ * are reused by the memory plan, so copy what you need inside the callback. Return nonzero to
+ * abort the run (ev_session_run then returns EV_ERR_INVALID_ARG). */
+typedef int (*ev_op_callback)(void *user, int op_index, const char *op_name,
+                              const ev_tensor_info *output, const void *data);
+EV_API void ev_session_set_op_callback(ev_session *session, ev_op_callback cb, void *user);
+
+/* Bytes of activation memory the plan uses, and what it would take with no reuse. */
+EV_API void ev_session_memory(const ev_session *session, size_t *planned, size_t *unplanned);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Images: RGB, 8 bits per channel, row-major HWC                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct ev_image ev_image;
+
+typedef enum ev_resize_mode {
+    EV_RESIZE_NEAREST = 0,  /* Pillow-identical NEAREST                                */
+    EV_RESIZE_BILINEAR = 1, /* bilinear, half-pixel centres, no antialias             */
+} ev_resize_mode;
+
+/* Loads JPEG (libjpeg-turbo, default ISLOW/fancy upsampling), PNG or BMP by content, converting
+ * grayscale, palette, CMYK and alpha images to RGB. */
+EV_API ev_status ev_image_load(const char *path, ev_image **out);
+/* Creates an image copying `rgb` (w*h*3 bytes). */
+EV_API ev_status ev_image_create(int width, int height, const uint8_t *rgb, ev_image **out);
+EV_API ev_status ev_image_resize(const ev_image *src, int width, int height, ev_resize_mode mode,
+                                 ev_image **out);
+/* Writes PNG (.png) or JPEG (.jpg/.jpeg, quality 92) by the file extension. */
+EV_API ev_status ev_image_save(const ev_image *img, const char *path);
+EV_API void ev_image_free(ev_image *img);
+EV_API int ev_image_width(const ev_image *img);
+EV_API int ev_image_height(const ev_image *img);
+EV_API const uint8_t *ev_image_pixels(const ev_image *img);
+EV_API uint8_t *ev_image_pixels_mut(ev_image *img);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Pose estimation                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+#define EV_NUM_KEYPOINTS 17
+
+typedef struct ev_keypoint {
+    float x, y;  /* pixels (model input or image, as the call says)                   */
+    float score; /* probability in [0,1]                                              */
+} ev_keypoint;
+
+typedef struct ev_pose {
+    float score;
+    ev_keypoint keypoints[EV_NUM_KEYPOINTS];
+} ev_pose;
+
+/* "NOSE", "LEFT_EYE", ... "RIGHT_ANKLE" for k in [0,17); NULL otherwise. */
+EV_API const char *ev_keypoint_label(int k);
+
+/* Skeleton edges for drawing (Coral's 19 pairs): pairs of keypoint indices. */
+EV_API int ev_skeleton_edges(const int (**pairs)[2]);
+
+/* Parameters of the multi-person decoder (Coral PosenetDecoderOp semantics). */
+typedef struct ev_posenet_decoder_params {
+    int max_detections;    /* 10 in the Coral models                                       */
+    float score_threshold; /* on probabilities; 0.2 in the Coral models                    */
+    float nms_radius;      /* input pixels; 10 in the Coral models                         */
+    int stride;            /* output stride; 16                                            */
+    int legacy_edge16;     /* 1: shipped decoder's `edge > 16` quirk; 0: libcoral's fix     */
+} ev_posenet_decoder_params;
+
+/* Coral's multi-person decoder on dequantized heads, all row-major [H][W][C] float32:
+ *   heat:    [H][W][17] logits (no sigmoid)
+ *   offsets: [H][W][34] pixels: dy for keypoint k in channel k, dx in 17+k
+ *   disp:    [H][W][64] pixels: forward dy (0..15), forward dx (16..31),
+ *                               backward dy (32..47), backward dx (48..63)
+ * Writes up to min(max_poses, max_detections) poses, best first, in input pixels. */
+EV_API ev_status ev_posenet_decode_multi(const float *heat, const float *offsets,
+                                         const float *disp, int height, int width,
+                                         const ev_posenet_decoder_params *params, ev_pose *poses,
+                                         int max_poses, int *num_poses);
+
+/* tfjs single-pose decoder: per keypoint the argmax cell of `heat` ([H][W][17] logits),
+ * position = cell * stride + offset at that cell, score = sigmoid(logit); pose score = mean. */
+EV_API ev_status ev_posenet_decode_single(const float *heat, const float *offsets, int height,
+                                          int width, int stride, ev_pose *pose);
+
+/* The whole PoseNet pipeline: model + session + preprocessing + decoding. */
+typedef struct ev_posenet ev_posenet;
+
+typedef enum ev_pose_decoder {
+    EV_DECODER_AUTO = 0,   /* the model's PosenetDecoderOp if it has one, else multi   */
+    EV_DECODER_MULTI = 1,  /* Coral multi-person decoder                                 */
+    EV_DECODER_SINGLE = 2, /* tfjs single-pose decoder (raw-head models only)           */
+} ev_pose_decoder;
+
+typedef struct ev_posenet_options {
+    ev_session_options session;
+    ev_pose_decoder decoder;
+    /* Overrides for raw-head models and the multi decoder; <= 0 keeps the model's value. */
+    int max_detections;
+    float score_threshold;
+    float nms_radius;
+} ev_posenet_options;
+
+EV_API void ev_posenet_options_init(ev_posenet_options *opts);
+EV_API ev_status ev_posenet_create(const char *model_path, const ev_posenet_options *opts,
+                                   ev_posenet **out);
+EV_API void ev_posenet_free(ev_posenet *net);
+/* Model input size in pixels. */
+EV_API void ev_posenet_input_size(const ev_posenet *net, int *width, int *height);
+/* The session inside (for per-op callbacks and memory figures). */
+EV_API ev_session *ev_posenet_session(ev_posenet *net);
+/* Resizes `img` to the input size (Pillow NEAREST), runs the model and decodes. Keypoints are
+ * in model-input pixels. Writes at most `max_poses`. */
+EV_API ev_status ev_posenet_run(ev_posenet *net, const ev_image *img, ev_pose *poses,
+                                int max_poses, int *num_poses);
+/* Runs on an input already at the model size (width*height*3 bytes, RGB). */
+EV_API ev_status ev_posenet_run_input(ev_posenet *net, const uint8_t *rgb, ev_pose *poses,
+                                      int max_poses, int *num_poses);
+
+/* Draws keypoints (score >= min_score) and skeleton edges over `img`, in image pixels. */
+EV_API ev_status ev_pose_draw(ev_image *img, const ev_pose *poses, int num_poses,
+                              float min_score);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EDGEVISION_H */

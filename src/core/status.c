@@ -9,6 +9,9 @@
 
 #define EV_ERROR_CAP 1024
 
+/* Messages longer than the buffer are cut on purpose. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 static _Thread_local char g_error[EV_ERROR_CAP];
 
 const char *ev_status_string(ev_status status) {

@@ -1,0 +1,23 @@
+/*
+ * custom_ops.c - host kernels for TFLite custom ops, shared by every backend.
+ *
+ * To add one: implement an ev_kernel (see backend.h) and list it by its custom code here.
+ */
+#include "backends/backend.h"
+
+#include <string.h>
+
+extern const ev_kernel ev_kernel_posenet_decoder;
+
+static const struct {
+    const char *code;
+    const ev_kernel *kernel;
+} k_custom[] = {
+    {"PosenetDecoderOp", &ev_kernel_posenet_decoder},
+};
+
+const ev_kernel *ev_custom_kernel(const char *code) {
+    for (size_t i = 0; i < sizeof k_custom / sizeof k_custom[0]; i++)
+        if (code && strcmp(code, k_custom[i].code) == 0) return k_custom[i].kernel;
+    return NULL;
+}

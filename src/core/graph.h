@@ -1,0 +1,119 @@
+/*
+ * graph.h - the graph IR every format reader produces and every backend consumes.
+ *
+ * A graph is a flat list of tensors and a topologically ordered list of ops (TFLite order).
+ * Constant tensors point into the model's file bytes (owned by the graph); activation tensors
+ * get memory from the session's plan (core/plan.c). Ops carry their parsed options in a union.
+ *
+ * To add an op: add an EV_OP_* value and its name in graph.c, parse its options in the format
+ * reader (formats/tflite.c), and implement it in each backend (backends/<name>/).
+ */
+#ifndef EV_CORE_GRAPH_H
+#define EV_CORE_GRAPH_H
+
+#include "edgevision.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum ev_op_type {
+    EV_OP_UNSUPPORTED = 0, /* read from the file but not known to the IR (name kept)  */
+    EV_OP_CONV_2D,
+    EV_OP_DEPTHWISE_CONV_2D,
+    EV_OP_CONCATENATION,
+    EV_OP_CUSTOM, /* a custom op, identified by op->custom_code              */
+    EV_OP_COUNT_
+} ev_op_type;
+
+typedef enum ev_padding { EV_PAD_SAME = 0, EV_PAD_VALID = 1 } ev_padding;
+
+typedef enum ev_activation {
+    EV_ACT_NONE = 0,
+    EV_ACT_RELU = 1,
+    EV_ACT_RELU_N1_TO_1 = 2,
+    EV_ACT_RELU6 = 3,
+    EV_ACT_TANH = 4,
+    EV_ACT_SIGN_BIT = 5,
+} ev_activation;
+
+typedef struct ev_quant {
+    int count;          /* 0: not quantized; 1: per tensor; >1: per channel along `axis` */
+    float *scale;       /* [count]                                                        */
+    int32_t *zero_point; /* [count]                                                       */
+    int axis;
+} ev_quant;
+
+typedef struct ev_tensor {
+    char *name;
+    ev_dtype dtype;
+    int ndim;
+    int dims[EV_MAX_DIMS];
+    ev_quant quant;
+    const void *data; /* constant data (NULL for activations)                           */
+    size_t bytes;     /* element count * element size                                   */
+} ev_tensor;
+
+typedef struct ev_conv_params {
+    ev_padding padding;
+    int stride_w, stride_h;
+    int dilation_w, dilation_h;
+    int depth_multiplier; /* depthwise only                                                */
+    ev_activation activation;
+} ev_conv_params;
+
+typedef struct ev_concat_params {
+    int axis; /* normalised to [0, ndim)                                                    */
+    ev_activation activation;
+} ev_concat_params;
+
+typedef struct ev_op {
+    ev_op_type type;
+    const char *name;  /* "CONV_2D", or the custom code for custom ops                   */
+    int builtin_code;  /* the file's opcode (TFLite BuiltinOperator), for messages          */
+    int version;
+    int num_inputs, num_outputs;
+    int *inputs;       /* tensor indices; -1 marks an absent optional input                */
+    int *outputs;
+    union {
+        ev_conv_params conv;
+        ev_concat_params concat;
+    } p;
+    char *custom_code;            /* custom ops only                                         */
+    const uint8_t *custom_options; /* FlexBuffer bytes (inside the file), custom ops only    */
+    size_t custom_options_size;
+} ev_op;
+
+typedef struct ev_graph {
+    int num_tensors;
+    ev_tensor *tensors;
+    int num_ops;
+    ev_op *ops;
+    int num_inputs, num_outputs;
+    int *inputs, *outputs;
+    char *description;
+    uint8_t *file; /* the model bytes; constant tensors point inside                          */
+    size_t file_size;
+    char *source;  /* path or label, for messages                                           */
+} ev_graph;
+
+/* Frees everything a graph owns (not the struct itself). */
+void ev_graph_release(ev_graph *g);
+
+/* Element count of a tensor (product of dims; 1 for a scalar). */
+size_t ev_tensor_elems(const ev_tensor *t);
+
+/* Fills the public description of tensor `t`. */
+void ev_tensor_describe(const ev_tensor *t, ev_tensor_info *info);
+
+/* Shape as "1x353x481x3" into buf. */
+const char *ev_shape_str(const ev_tensor *t, char *buf, size_t n);
+
+/* Input/output tensor of an op, or NULL when absent/out of range. */
+const ev_tensor *ev_op_input(const ev_graph *g, const ev_op *op, int i);
+const ev_tensor *ev_op_output(const ev_graph *g, const ev_op *op, int i);
+
+/* SAME/VALID output size and leading padding, as TFLite computes them. */
+int ev_conv_out_size(ev_padding pad, int in, int k, int stride, int dilation);
+int ev_conv_pad_before(ev_padding pad, int in, int k, int stride, int dilation, int out);
+
+#endif

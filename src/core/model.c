@@ -1,0 +1,124 @@
+/*
+ * model.c - ev_model: a model file read into the graph IR, whatever its format.
+ *
+ * Formats are recognised by content. To add one, give it a reader in src/formats/ that fills an
+ * ev_graph and dispatch to it in model_from_bytes().
+ */
+#include "core/model.h"
+
+#include "core/status.h"
+#include "formats/tflite.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define EV_MAX_MODEL_BYTES (2ull << 30)
+
+ev_status ev_read_file(const char *path, uint8_t **data, size_t *size) {
+    *data = NULL;
+    *size = 0;
+    if (!path || !*path) return EV_FAIL(EV_ERR_INVALID_ARG, "no file name given");
+    FILE *f = fopen(path, "rb");
+    if (!f) return EV_FAIL(EV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return EV_FAIL(EV_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((unsigned long long)st.st_size > EV_MAX_MODEL_BYTES) {
+        fclose(f);
+        return EV_FAIL(EV_ERR_FORMAT, "%s: file of %lld bytes is too large", path,
+                       (long long)st.st_size);
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) {
+        fclose(f);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "%s: out of memory reading %zu bytes", path, n);
+    }
+    size_t got = n ? fread(buf, 1, n, f) : 0;
+    int err = ferror(f);
+    fclose(f);
+    if (got != n || err) {
+        free(buf);
+        return EV_FAIL(EV_ERR_IO, "%s: read %zu of %zu bytes", path, got, n);
+    }
+    *data = buf;
+    *size = n;
+    return EV_OK;
+}
+
+static ev_status model_from_bytes(uint8_t *bytes, size_t size, const char *what, ev_model **out) {
+    ev_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        free(bytes);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    }
+    ev_status st;
+    if (size == 0) {
+        free(bytes);
+        st = EV_FAIL(EV_ERR_FORMAT, "%s: empty file", what);
+    } else if (ev_tflite_identify(bytes, size)) {
+        st = ev_tflite_parse(bytes, size, what, &m->graph);
+    } else {
+        free(bytes);
+        st = EV_FAIL(EV_ERR_FORMAT, "%s: not a model file this build reads (expected a TFLite "
+                     "flatbuffer with the TFL3 identifier)", what);
+    }
+    if (st != EV_OK) {
+        free(m);
+        return st;
+    }
+    *out = m;
+    return EV_OK;
+}
+
+ev_status ev_model_load(const char *path, ev_model **out) {
+    if (!out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_model_load: out is NULL");
+    *out = NULL;
+    uint8_t *bytes;
+    size_t size;
+    EV_TRY(ev_read_file(path, &bytes, &size));
+    return model_from_bytes(bytes, size, path, out);
+}
+
+ev_status ev_model_load_memory(const void *data, size_t size, const char *what, ev_model **out) {
+    if (!out || (!data && size)) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_model_load_memory: NULL");
+    *out = NULL;
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    if (size) memcpy(copy, data, size);
+    return model_from_bytes(copy, size, what ? what : "<memory>", out);
+}
+
+void ev_model_free(ev_model *model) {
+    if (!model) return;
+    ev_graph_release(&model->graph);
+    free(model);
+}
+
+int ev_model_num_inputs(const ev_model *m) { return m ? m->graph.num_inputs : 0; }
+int ev_model_num_outputs(const ev_model *m) { return m ? m->graph.num_outputs : 0; }
+int ev_model_num_ops(const ev_model *m) { return m ? m->graph.num_ops : 0; }
+
+ev_status ev_model_input_info(const ev_model *m, int i, ev_tensor_info *info) {
+    if (!m || !info || i < 0 || i >= m->graph.num_inputs)
+        return EV_FAIL(EV_ERR_INVALID_ARG, "model input %d does not exist", i);
+    ev_tensor_describe(&m->graph.tensors[m->graph.inputs[i]], info);
+    return EV_OK;
+}
+
+ev_status ev_model_output_info(const ev_model *m, int i, ev_tensor_info *info) {
+    if (!m || !info || i < 0 || i >= m->graph.num_outputs)
+        return EV_FAIL(EV_ERR_INVALID_ARG, "model output %d does not exist", i);
+    ev_tensor_describe(&m->graph.tensors[m->graph.outputs[i]], info);
+    return EV_OK;
+}
+
+const char *ev_model_op_name(const ev_model *m, int i) {
+    if (!m || i < 0 || i >= m->graph.num_ops) return NULL;
+    return m->graph.ops[i].name;
+}

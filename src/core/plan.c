@@ -1,0 +1,103 @@
+/*
+ * plan.c - greedy-by-size activation memory planning (the strategy of TFLite's ArenaPlanner).
+ *
+ * Each activation tensor lives from the op that produces it (graph inputs: from the start) to
+ * the last op that reads it (graph outputs: to the end). Tensors are placed largest first, each
+ * at the lowest aligned offset that overlaps no already placed tensor whose lifetime overlaps
+ * its own. An op's inputs and outputs are alive together at that op, so never alias.
+ */
+#include "core/plan.h"
+
+#include "core/status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int t;
+    int first, last;
+    size_t size, off;
+} item;
+
+static int by_size_desc(const void *a, const void *b) {
+    const item *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->t - y->t;
+}
+
+static int by_off(const void *a, const void *b) {
+    const item *x = *(const item *const *)a, *y = *(const item *const *)b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static size_t align_up(size_t n) { return (n + EV_PLAN_ALIGN - 1) & ~(size_t)(EV_PLAN_ALIGN - 1); }
+
+ev_status ev_plan_memory(const ev_graph *g, size_t *offsets, size_t *arena, size_t *unplanned) {
+    int n = g->num_tensors;
+    int *first = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    int *last = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    item *items = malloc(sizeof(item) * (size_t)(n ? n : 1));
+    item **placed = malloc(sizeof(item *) * (size_t)(n ? n : 1));
+    if (!first || !last || !items || !placed) {
+        free(first), free(last), free(items), free(placed);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory planning %d tensors", n);
+    }
+    for (int i = 0; i < n; i++) {
+        first[i] = INT32_MAX;
+        last[i] = -2;
+        offsets[i] = EV_PLAN_NONE;
+    }
+    for (int i = 0; i < g->num_inputs; i++) {
+        first[g->inputs[i]] = -1;
+        if (last[g->inputs[i]] < -1) last[g->inputs[i]] = -1;
+    }
+    for (int o = 0; o < g->num_ops; o++) {
+        const ev_op *op = &g->ops[o];
+        for (int i = 0; i < op->num_outputs; i++) {
+            int t = op->outputs[i];
+            if (first[t] > o) first[t] = o;
+            if (last[t] < o) last[t] = o;
+        }
+        for (int i = 0; i < op->num_inputs; i++) {
+            int t = op->inputs[i];
+            if (t < 0) continue;
+            if (last[t] < o) last[t] = o;
+            if (first[t] > o) first[t] = o; /* read before written: keep it alive from here */
+        }
+    }
+    for (int i = 0; i < g->num_outputs; i++) last[g->outputs[i]] = g->num_ops;
+    int m = 0;
+    size_t total = 0;
+    for (int t = 0; t < n; t++) {
+        if (g->tensors[t].data || last[t] < -1) continue;
+        items[m].t = t;
+        items[m].first = first[t];
+        items[m].last = last[t];
+        items[m].size = align_up(g->tensors[t].bytes ? g->tensors[t].bytes : 1);
+        total += items[m].size;
+        m++;
+    }
+    qsort(items, (size_t)m, sizeof(item), by_size_desc);
+    size_t arena_size = 0;
+    int np = 0;
+    for (int i = 0; i < m; i++) {
+        item *it = &items[i];
+        size_t off = 0;
+        /* placed[] is kept sorted by offset: walk it, jumping past every live conflict. */
+        for (int j = 0; j < np; j++) {
+            item *p = placed[j];
+            if (p->last < it->first || p->first > it->last) continue;
+            if (off + it->size <= p->off) break;
+            if (p->off + p->size > off) off = p->off + p->size;
+        }
+        it->off = off;
+        placed[np++] = it;
+        qsort(placed, (size_t)np, sizeof(item *), by_off);
+        if (off + it->size > arena_size) arena_size = off + it->size;
+        offsets[it->t] = off;
+    }
+    free(first), free(last), free(items), free(placed);
+    *arena = arena_size;
+    if (unplanned) *unplanned = total;
+    return EV_OK;
+}

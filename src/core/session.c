@@ -1,0 +1,182 @@
+/*
+ * session.c - ev_session: a model prepared on one backend, with its memory planned once.
+ *
+ * Create: validate every op against the backend (or the host custom-op table), build per-op
+ * kernel state, plan activation memory into one arena. Run: execute ops in graph order with no
+ * allocation, calling the per-op callback if one is set.
+ */
+#include "core/session.h"
+
+#include "backends/backend.h"
+#include "core/model.h"
+#include "core/plan.h"
+#include "core/status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ev_session_options_init(ev_session_options *o) {
+    memset(o, 0, sizeof *o);
+    o->backend = "ref";
+    o->threads = 1;
+    o->legacy_edge16 = -1;
+}
+
+static ev_status prepare_ops(ev_session *s) {
+    const ev_graph *g = s->graph;
+    for (int i = 0; i < g->num_ops; i++) {
+        const ev_op *op = &g->ops[i];
+        ev_kernel_ctx ctx = {g, &s->opts, i};
+        const ev_kernel *k = NULL;
+        if (op->type == EV_OP_CUSTOM) {
+            k = ev_custom_kernel(op->custom_code);
+            if (!k)
+                return EV_FAIL(EV_ERR_UNSUPPORTED,
+                               "%s: op %d: custom op '%s' is not supported by backend %s (no "
+                               "implementation)", g->source, i, op->name, s->backend->name);
+        } else {
+            k = s->backend->kernel_for(&ctx);
+            if (!k)
+                return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: op %d (%s) is not supported by backend %s",
+                               g->source, i, op->name, s->backend->name);
+        }
+        s->ops[i].kernel = k;
+        ev_status st = k->prepare(&ctx, &s->ops[i].state);
+        if (st != EV_OK) {
+            ev_error_prefix("%s", g->source);
+            return st;
+        }
+    }
+    return EV_OK;
+}
+
+ev_status ev_session_create(const ev_model *model, const ev_session_options *opts,
+                            ev_session **out) {
+    if (!model || !out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_create: NULL argument");
+    *out = NULL;
+    ev_session_options o;
+    ev_session_options_init(&o);
+    if (opts) o = *opts;
+    if (!o.backend) o.backend = "ref";
+    if (o.threads <= 0) o.threads = 1;
+    if (o.legacy_edge16 < 0) o.legacy_edge16 = 1;
+    const ev_backend *be = ev_backend_find(o.backend);
+    if (!be) return EV_FAIL(EV_ERR_INVALID_ARG, "unknown backend '%s' (this build has: ref)",
+                            o.backend);
+    ev_session *s = calloc(1, sizeof *s);
+    if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    s->model = model;
+    s->graph = &model->graph;
+    s->backend = be;
+    s->opts = o;
+    const ev_graph *g = s->graph;
+    s->ops = calloc((size_t)g->num_ops + 1, sizeof *s->ops);
+    s->data = calloc((size_t)g->num_tensors + 1, sizeof *s->data);
+    size_t *offsets = calloc((size_t)g->num_tensors + 1, sizeof *offsets);
+    ev_status st = EV_OK;
+    if (!s->ops || !s->data || !offsets) {
+        st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < g->num_inputs; i++)
+        if (g->tensors[g->inputs[i]].dtype == EV_DTYPE_UNKNOWN) {
+            st = EV_FAIL(EV_ERR_UNSUPPORTED, "%s: input %d '%s' has an unsupported type",
+                         g->source, i, g->tensors[g->inputs[i]].name);
+            goto fail;
+        }
+    EV_TRY_GOTO(st, prepare_ops(s), fail);
+    EV_TRY_GOTO(st, ev_plan_memory(g, offsets, &s->arena_size, &s->unplanned_size), fail);
+    s->arena = aligned_alloc(EV_PLAN_ALIGN, s->arena_size ? s->arena_size : EV_PLAN_ALIGN);
+    if (!s->arena) {
+        st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory: activation arena of %zu bytes",
+                     s->arena_size);
+        goto fail;
+    }
+    memset(s->arena, 0, s->arena_size);
+    for (int t = 0; t < g->num_tensors; t++) {
+        if (g->tensors[t].data)
+            s->data[t] = (void *)g->tensors[t].data;
+        else if (offsets[t] != EV_PLAN_NONE)
+            s->data[t] = s->arena + offsets[t];
+    }
+    free(offsets);
+    *out = s;
+    return EV_OK;
+fail:
+    free(offsets);
+    ev_session_free(s);
+    return st;
+}
+
+void ev_session_free(ev_session *s) {
+    if (!s) return;
+    if (s->ops)
+        for (int i = 0; i < s->graph->num_ops; i++)
+            if (s->ops[i].kernel && s->ops[i].kernel->release && s->ops[i].state)
+                s->ops[i].kernel->release(s->ops[i].state);
+    free(s->ops);
+    free(s->data);
+    free(s->arena);
+    free(s);
+}
+
+ev_status ev_session_set_input(ev_session *s, int index, const void *data, size_t bytes) {
+    if (!s || !data) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_set_input: NULL argument");
+    if (index < 0 || index >= s->graph->num_inputs)
+        return EV_FAIL(EV_ERR_INVALID_ARG, "input %d does not exist (model has %d)", index,
+                       s->graph->num_inputs);
+    int t = s->graph->inputs[index];
+    const ev_tensor *ten = &s->graph->tensors[t];
+    if (bytes != ten->bytes) {
+        char shape[64];
+        return EV_FAIL(EV_ERR_SHAPE, "input %d '%s' (%s %s) takes %zu bytes, got %zu", index,
+                       ten->name, ev_shape_str(ten, shape, sizeof shape),
+                       ev_dtype_name(ten->dtype), ten->bytes, bytes);
+    }
+    memcpy(s->data[t], data, bytes);
+    return EV_OK;
+}
+
+ev_status ev_session_run(ev_session *s) {
+    if (!s) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_run: NULL session");
+    const ev_graph *g = s->graph;
+    for (int i = 0; i < g->num_ops; i++) {
+        ev_kernel_ctx ctx = {g, &s->opts, i};
+        ev_status st = s->ops[i].kernel->run(&ctx, s->ops[i].state, s->data);
+        if (st != EV_OK) return st;
+        if (s->cb) {
+            const ev_op *op = &g->ops[i];
+            ev_tensor_info info;
+            int t = op->num_outputs ? op->outputs[0] : -1;
+            if (t >= 0) {
+                ev_tensor_describe(&g->tensors[t], &info);
+                if (s->cb(s->cb_user, i, op->name, &info, s->data[t]))
+                    return EV_FAIL(EV_ERR_INVALID_ARG, "run aborted by the op callback after "
+                                   "op %d (%s)", i, op->name);
+            }
+        }
+    }
+    return EV_OK;
+}
+
+ev_status ev_session_output(ev_session *s, int index, const void **data, ev_tensor_info *info) {
+    if (!s) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_output: NULL session");
+    if (index < 0 || index >= s->graph->num_outputs)
+        return EV_FAIL(EV_ERR_INVALID_ARG, "output %d does not exist (model has %d)", index,
+                       s->graph->num_outputs);
+    int t = s->graph->outputs[index];
+    if (data) *data = s->data[t];
+    if (info) ev_tensor_describe(&s->graph->tensors[t], info);
+    return EV_OK;
+}
+
+void ev_session_set_op_callback(ev_session *s, ev_op_callback cb, void *user) {
+    if (!s) return;
+    s->cb = cb;
+    s->cb_user = user;
+}
+
+void ev_session_memory(const ev_session *s, size_t *planned, size_t *unplanned) {
+    if (planned) *planned = s ? s->arena_size : 0;
+    if (unplanned) *unplanned = s ? s->unplanned_size : 0;
+}

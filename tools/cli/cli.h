@@ -1,0 +1,36 @@
+/*
+ * cli.h - shared pieces of the edgevision command-line tool: subcommand entry points, option
+ * parsing helpers, error reporting and atomic output files.
+ *
+ * To add a subcommand: write tools/cli/cmd_<name>.c with `int cmd_<name>(int argc, char **argv)`
+ * and list it in main.c. Exit codes: 0 success, 1 runtime failure, 2 usage error.
+ */
+#ifndef EV_CLI_H
+#define EV_CLI_H
+
+#include "edgevision.h"
+
+#include <stdio.h>
+
+int cmd_pose(int argc, char **argv);
+
+/* Prints "edgevision <cmd>: error: <what>: <last error>" to stderr. */
+void cli_error(const char *cmd, ev_status st, const char *what);
+
+/* Where ../shared is ($EDGEVISION_SHARED, default "../shared"). */
+const char *cli_shared_dir(void);
+
+/* Output that goes to stdout, or to FILE through a temporary file renamed on success. */
+typedef struct cli_out {
+    FILE *f;
+    char *path, *tmp;
+} cli_out;
+int cli_out_open(cli_out *o, const char *path);   /* 0 on success */
+int cli_out_close(cli_out *o, int commit);        /* 0 on success */
+
+/* Parses an int/float option value; prints a usage error and returns nonzero when malformed. */
+int cli_parse_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *out);
+int cli_parse_float(const char *cmd, const char *opt, const char *s, float lo, float hi,
+                    float *out);
+
+#endif

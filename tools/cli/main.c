@@ -1,0 +1,123 @@
+/*
+ * main.c - the edgevision CLI: dispatches to one subcommand per file (cmd_<name>.c).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: edgevision <command> [options] INPUT...\n"
+            "\n"
+            "commands:\n"
+            "  pose      estimate human poses with a PoseNet model (images)\n"
+            "  version   print the version and the backends of this build\n"
+            "\n"
+            "Run 'edgevision <command> --help' for a command's options.\n"
+            "Data and models are found through $EDGEVISION_SHARED (default ../shared).\n");
+}
+
+void cli_error(const char *cmd, ev_status st, const char *what) {
+    const char *detail = ev_last_error();
+    fprintf(stderr, "edgevision %s: error: %s%s%s (%s)\n", cmd, what ? what : "",
+            what && *detail ? ": " : "", detail, ev_status_string(st));
+}
+
+const char *cli_shared_dir(void) {
+    const char *s = getenv("EDGEVISION_SHARED");
+    return s && *s ? s : "../shared";
+}
+
+int cli_out_open(cli_out *o, const char *path) {
+    memset(o, 0, sizeof *o);
+    if (!path || strcmp(path, "-") == 0) {
+        o->f = stdout;
+        return 0;
+    }
+    size_t n = strlen(path) + 16;
+    o->path = malloc(n);
+    o->tmp = malloc(n);
+    if (!o->path || !o->tmp) return -1;
+    snprintf(o->path, n, "%s", path);
+    snprintf(o->tmp, n, "%s.tmp", path);
+    o->f = fopen(o->tmp, "w");
+    if (!o->f) {
+        fprintf(stderr, "edgevision: error: cannot write %s: %s\n", o->tmp, strerror(errno));
+        free(o->path), free(o->tmp);
+        o->path = o->tmp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int cli_out_close(cli_out *o, int commit) {
+    int rc = 0;
+    if (!o->f) return -1;
+    if (o->f == stdout) {
+        rc = fflush(stdout) == 0 ? 0 : -1;
+    } else {
+        int bad = ferror(o->f);
+        if (fclose(o->f) != 0) bad = 1;
+        if (commit && !bad && rename(o->tmp, o->path) == 0) {
+            rc = 0;
+        } else {
+            if (commit) fprintf(stderr, "edgevision: error: cannot write %s\n", o->path);
+            remove(o->tmp);
+            rc = -1;
+        }
+    }
+    free(o->path), free(o->tmp);
+    memset(o, 0, sizeof *o);
+    return rc;
+}
+
+int cli_parse_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *out) {
+    char *end = NULL;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || !*s || *end || errno || v < lo || v > hi) {
+        fprintf(stderr, "edgevision %s: error: %s takes an integer in [%d, %d], got '%s'\n", cmd,
+                opt, lo, hi, s ? s : "");
+        return 1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int cli_parse_float(const char *cmd, const char *opt, const char *s, float lo, float hi,
+                    float *out) {
+    char *end = NULL;
+    errno = 0;
+    float v = s ? strtof(s, &end) : 0;
+    if (!s || !*s || *end || errno || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "edgevision %s: error: %s takes a number in [%g, %g], got '%s'\n", cmd,
+                opt, (double)lo, (double)hi, s ? s : "");
+        return 1;
+    }
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "pose") == 0) return cmd_pose(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("edgevision %s\nbackends:", EV_VERSION_STRING);
+        for (const char *const *b = ev_backend_names(); *b; b++) printf(" %s", *b);
+        printf("\n");
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "edgevision: error: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -284,9 +284,13 @@ int cmd_pose(int argc, char **argv) {
         r->path = argv[optind + i];
         ev_image *img = NULL;
         st = ev_image_load(r->path, &img);
-        if (st == EV_OK) st = ev_posenet_run(net, img, r->poses, max_poses, &r->num);
+        const char *what = "reading the image";
+        if (st == EV_OK) {
+            what = r->path;
+            st = ev_posenet_run(net, img, r->poses, max_poses, &r->num);
+        }
         if (st != EV_OK) {
-            cli_error("pose", st, r->path);
+            cli_error("pose", st, what);
             failures++;
             ev_image_free(img);
             continue;

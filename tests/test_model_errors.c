@@ -1,0 +1,229 @@
+/*
+ * test_model_errors.c - bad models give their own clear error, never a crash (run under ASan).
+ *
+ *   missing / empty / non-model files, truncation at every length class, random byte
+ *   corruption (fixed seed; every load either succeeds with a model that then prepares and runs
+ *   safely, or fails with a message), an unsupported op named with its index and backend, an
+ *   Edge TPU model refused with the device named, FlexBuffer options corrupted.
+ */
+#include "ev_test.h"
+
+#include "edgevision.h"
+#include "formats/flatbuf.h"
+#include "formats/flexbuf.h"
+
+#define MODEL_353 "models/posenet/posenet_mobilenet_v1_075_353_481_quant_decoder.tflite"
+
+static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void) {
+    uint64_t z = (g_rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void test_missing_empty_garbage(void) {
+    ev_model *m = (ev_model *)1;
+    CHECK(ev_model_load("/nonexistent/dir/model.tflite", &m) == EV_ERR_IO);
+    CHECK(m == NULL);
+    CHECK(strstr(ev_last_error(), "/nonexistent/dir/model.tflite") != NULL);
+    CHECK(ev_model_load("/", &m) == EV_ERR_IO);
+    CHECK(ev_model_load_memory("", 0, "empty", &m) == EV_ERR_FORMAT);
+    CHECK(strstr(ev_last_error(), "empty") != NULL);
+    const char text[] = "this is not a model, just some text\n";
+    CHECK(ev_model_load_memory(text, sizeof text, "text", &m) == EV_ERR_FORMAT);
+    CHECK(strstr(ev_last_error(), "TFL3") != NULL);
+    /* identifier right, everything else garbage */
+    uint8_t junk[64];
+    for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)rnd();
+    memcpy(junk + 4, "TFL3", 4);
+    CHECK(ev_model_load_memory(junk, sizeof junk, "junk", &m) == EV_ERR_FORMAT);
+    CHECK(strlen(ev_last_error()) > 10);
+    char jpg[1024];
+    ev_test_path(jpg, sizeof jpg, "data/images/test_couple.jpg");
+    if (ev_test_exists(jpg)) CHECK(ev_model_load(jpg, &m) == EV_ERR_FORMAT);
+    CHECK(ev_status_string(EV_ERR_FORMAT)[0] != '\0');
+}
+
+static void test_truncated(void) {
+    char mp[1024];
+    ev_test_path(mp, sizeof mp, MODEL_353);
+    EV_REQUIRE_FILE(mp);
+    size_t n = 0;
+    unsigned char *buf = ev_test_read(mp, &n);
+    CHECK(buf != NULL);
+    if (!buf) return;
+    int failed = 0, tries = 0;
+    size_t cuts[] = {1, 4, 7, 8, 12, 16, 100, 1000, n / 3, n / 2, n - 4096, n - 200, n - 64};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        ev_model *m = NULL;
+        ev_status st = ev_model_load_memory(buf, cuts[i], "truncated", &m);
+        tries++;
+        if (st == EV_ERR_FORMAT && m == NULL && strlen(ev_last_error()) > 0) failed++;
+        else fprintf(stderr, "  cut at %zu: status %d\n", cuts[i], st);
+        ev_model_free(m);
+    }
+    CHECK_EQ_INT(failed, tries);
+    free(buf);
+}
+
+static void test_corrupted(void) {
+    char mp[1024];
+    ev_test_path(mp, sizeof mp, MODEL_353);
+    EV_REQUIRE_FILE(mp);
+    size_t n = 0;
+    unsigned char *buf = ev_test_read(mp, &n);
+    unsigned char *copy = malloc(n);
+    CHECK(buf && copy);
+    if (!buf || !copy) return;
+    /* The flatbuffer's tables and vectors sit in the last ~64 KiB, after the weight blobs at
+     * the start: corrupt that region (where structure lives) and a few bytes anywhere. */
+    size_t meta = n > 65536 ? n - 65536 : 0;
+    uint8_t *input = calloc(353 * 481 * 3, 1);
+    int loaded = 0, rejected = 0, ran = 0;
+    for (int iter = 0; iter < 400; iter++) {
+        memcpy(copy, buf, n);
+        int flips = 1 + (int)(rnd() % 4);
+        for (int f = 0; f < flips; f++) {
+            size_t at = (iter % 4 == 0) ? (size_t)(rnd() % n) : meta + (size_t)(rnd() % (n - meta));
+            copy[at] = (uint8_t)rnd();
+        }
+        ev_model *m = NULL;
+        ev_status st = ev_model_load_memory(copy, n, "corrupt", &m);
+        if (st != EV_OK) {
+            CHECK_MSG(strlen(ev_last_error()) > 0, "status %d without a message", st);
+            rejected++;
+            continue;
+        }
+        loaded++;
+        ev_session *s = NULL;
+        st = ev_session_create(m, NULL, &s);
+        if (st == EV_OK && ran < 3) {
+            ev_tensor_info ii;
+            if (ev_model_input_info(m, 0, &ii) == EV_OK && ii.bytes == 353 * 481 * 3) {
+                ev_status rs = ev_session_set_input(s, 0, input, ii.bytes);
+                if (rs == EV_OK) rs = ev_session_run(s);
+                ran++;
+                (void)rs;
+            }
+        } else if (st != EV_OK) {
+            CHECK_MSG(strlen(ev_last_error()) > 0, "session status %d without a message", st);
+        }
+        ev_session_free(s);
+        ev_model_free(m);
+    }
+    fprintf(stderr, "  400 corrupted models: %d rejected with a message, %d loaded, %d run\n",
+            rejected, loaded, ran);
+    CHECK(rejected > 0);
+    free(input);
+    free(copy);
+    free(buf);
+}
+
+/* Patches the first OperatorCode holding `from` (deprecated one-byte code) to `to`. */
+static int patch_opcode(unsigned char *buf, size_t n, int from, int to) {
+    fb_reader r = {buf, n, 0, {0}};
+    fb_table model = fb_root(&r);
+    fb_vec codes = fb_vector(&r, &model, 1, 4);
+    for (uint32_t i = 0; i < codes.len; i++) {
+        fb_table oc = fb_vec_table(&r, &codes, i);
+        uint64_t at = fb_field(&r, &oc, 0, 1);
+        if (at && buf[at] == from) {
+            buf[at] = (unsigned char)to;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void test_unsupported_op(void) {
+    char mp[1024];
+    ev_test_path(mp, sizeof mp, MODEL_353);
+    EV_REQUIRE_FILE(mp);
+    size_t n = 0;
+    unsigned char *buf = ev_test_read(mp, &n);
+    CHECK(buf && patch_opcode(buf, n, 3 /* CONV_2D */, 23 /* RESIZE_BILINEAR */));
+    ev_model *m = NULL;
+    CHECK_OK(ev_model_load_memory(buf, n, "patched.tflite", &m));
+    ev_session *s = NULL;
+    CHECK(ev_session_create(m, NULL, &s) == EV_ERR_UNSUPPORTED);
+    const char *e = ev_last_error();
+    CHECK_MSG(strstr(e, "op 0 (RESIZE_BILINEAR)") && strstr(e, "backend ref"), "%s", e);
+    ev_model_free(m);
+    /* an unknown backend is named */
+    free(buf);
+    buf = ev_test_read(mp, &n);
+    CHECK_OK(ev_model_load_memory(buf, n, "ok.tflite", &m));
+    ev_session_options o;
+    ev_session_options_init(&o);
+    o.backend = "tpu9000";
+    CHECK(ev_session_create(m, &o, &s) == EV_ERR_INVALID_ARG);
+    CHECK(strstr(ev_last_error(), "tpu9000") != NULL);
+    ev_model_free(m);
+    free(buf);
+}
+
+static void test_edgetpu(void) {
+    char mp[1024];
+    ev_test_path(mp, sizeof mp,
+                 "models/posenet/posenet_mobilenet_v1_075_353_481_quant_decoder_edgetpu.tflite");
+    EV_REQUIRE_FILE(mp);
+    ev_model *m = NULL;
+    CHECK(ev_model_load(mp, &m) == EV_ERR_NEEDS_DEVICE);
+    CHECK(m == NULL);
+    CHECK(strstr(ev_last_error(), "Edge TPU") != NULL);
+}
+
+static void test_flexbuf(void) {
+    /* The decoder model's options, extracted by walking the file. */
+    char mp[1024];
+    ev_test_path(mp, sizeof mp, MODEL_353);
+    EV_REQUIRE_FILE(mp);
+    size_t n = 0;
+    unsigned char *buf = ev_test_read(mp, &n);
+    fb_reader r = {buf, n, 0, {0}};
+    fb_table model = fb_root(&r);
+    fb_vec sgs = fb_vector(&r, &model, 2, 4);
+    fb_table sg = fb_vec_table(&r, &sgs, 0);
+    fb_vec ops = fb_vector(&r, &sg, 3, 4);
+    fb_table op = fb_vec_table(&r, &ops, ops.len - 1);
+    fb_vec co = fb_vector(&r, &op, 5, 1);
+    CHECK(fb_ok(&r) && co.len == 165);
+    const uint8_t *opts = buf + co.start;
+    flex_value v;
+    CHECK_OK(flex_map_lookup(opts, co.len, "max_detections", &v));
+    CHECK(flex_as_double(&v, -1) == 10);
+    CHECK_OK(flex_map_lookup(opts, co.len, "score_threshold", &v));
+    CHECK(v.kind == FLEX_FLOAT && (float)v.f == 0.2f);
+    CHECK_OK(flex_map_lookup(opts, co.len, "stride", &v));
+    CHECK(flex_as_double(&v, -1) == 16);
+    CHECK_OK(flex_map_lookup(opts, co.len, "nms_radius", &v));
+    CHECK(flex_as_double(&v, -1) == 10.0);
+    CHECK_OK(flex_map_lookup(opts, co.len, "no_such_key", &v));
+    CHECK(v.kind == FLEX_ABSENT);
+    /* every truncation and every single-byte corruption: an answer or an error, no bad read */
+    uint8_t tmp[165];
+    int errors = 0;
+    for (uint32_t len = 0; len < co.len; len++) {
+        memcpy(tmp, opts + (co.len - len), len);
+        if (flex_map_lookup(tmp, len, "stride", &v) != EV_OK) errors++;
+    }
+    CHECK(errors > 100);
+    for (uint32_t at = 0; at < co.len; at++)
+        for (int val = 0; val < 256; val += 37) {
+            memcpy(tmp, opts, co.len);
+            tmp[at] = (uint8_t)val;
+            (void)flex_map_lookup(tmp, co.len, "nms_radius", &v);
+        }
+    free(buf);
+}
+
+int main(void) {
+    EV_RUN(test_missing_empty_garbage);
+    EV_RUN(test_truncated);
+    EV_RUN(test_corrupted);
+    EV_RUN(test_unsupported_op);
+    EV_RUN(test_edgetpu);
+    EV_RUN(test_flexbuf);
+    return ev_test_finish();
+}

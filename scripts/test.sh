@@ -14,7 +14,7 @@ cmake --build build -j"$JOBS"
 (cd build && ctest --output-on-failure -j"$JOBS")
 
 echo "== ASan + UBSan build =="
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEV_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DEV_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$JOBS"
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

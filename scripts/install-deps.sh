@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages edgevision needs to build and test (idempotent; quick when
 # everything is already there). Uses sudo when not run as root.
 set -euo pipefail
-PKGS=(build-essential cmake pkg-config libjpeg62-turbo-dev libpng-dev libstb-dev libcjson-dev)
+PKGS=(build-essential cmake pkg-config libjpeg62-turbo-dev libpng-dev libstb-dev libcjson-dev
+      libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

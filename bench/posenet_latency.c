@@ -3,7 +3,8 @@
  * one backend. Feeds the golden resized input (or zeros when absent), warms up, then times
  * ev_session_run over N runs and prints one parsable line:
  *   model=... backend=... threads=... runs=N median_ms=... min_ms=... mean_ms=... fps=...
- * Usage: posenet_latency MODEL.tflite [backend] [runs]
+ * Usage: posenet_latency MODEL.tflite [backend] [runs] [threads]
+ * With EV_PROFILE=1 it also prints the median time of every op (from the per-op callback).
  */
 #include "edgevision.h"
 
@@ -16,6 +17,28 @@ static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+#define MAX_OPS 256
+typedef struct op_prof {
+    double last;
+    double *t; /* [runs][MAX_OPS] */
+    const char *names[MAX_OPS];
+    int run, nops;
+} op_prof;
+
+static int on_op(void *user, int op, const char *name, const ev_tensor_info *info,
+                 const void *data) {
+    (void)info, (void)data;
+    op_prof *p = user;
+    double now = now_ms();
+    if (op < MAX_OPS && p->t) {
+        p->t[(size_t)p->run * MAX_OPS + op] = now - p->last;
+        p->names[op] = name;
+        if (op + 1 > p->nops) p->nops = op + 1;
+    }
+    p->last = now;
+    return 0;
 }
 
 static int cmp(const void *a, const void *b) {
@@ -33,6 +56,10 @@ int main(int argc, char **argv) {
     if (argc > 2) o.backend = argv[2];
     int runs = argc > 3 ? atoi(argv[3]) : 10;
     if (runs < 1) runs = 1;
+    if (argc > 4) o.threads = atoi(argv[4]);
+    if (o.threads < 1) o.threads = 1;
+    const char *prof = getenv("EV_PROFILE");
+    int profile = prof && *prof == '1';
     ev_model *m = NULL;
     ev_session *s = NULL;
     ev_status st = ev_model_load(argv[1], &m);
@@ -59,8 +86,15 @@ int main(int argc, char **argv) {
     ev_session_run(s); /* warm-up */
     double first = now_ms() - t0;
     double sum = 0;
+    op_prof pr = {0};
+    if (profile) {
+        pr.t = calloc((size_t)runs * MAX_OPS, sizeof(double));
+        ev_session_set_op_callback(s, on_op, &pr);
+    }
     for (int i = 0; i < runs; i++) {
         double a = now_ms();
+        pr.run = i;
+        pr.last = a;
         if (ev_session_run(s) != EV_OK) {
             fprintf(stderr, "error: %s\n", ev_last_error());
             return 1;
@@ -76,6 +110,17 @@ int main(int argc, char **argv) {
            "min_ms=%.2f mean_ms=%.2f fps=%.2f arena_mb=%.2f unplanned_mb=%.2f\n",
            argv[1], o.backend, o.threads, ii.dims[1], ii.dims[2], runs, first, med, t[0],
            sum / runs, 1000.0 / med, planned / 1048576.0, unplanned / 1048576.0);
+    if (profile) {
+        double col[4096];
+        printf("%-4s %-22s %10s\n", "op", "name", "median_ms");
+        for (int op = 0; op < pr.nops; op++) {
+            int n = runs < 4096 ? runs : 4096;
+            for (int i = 0; i < n; i++) col[i] = pr.t[(size_t)i * MAX_OPS + op];
+            qsort(col, (size_t)n, sizeof *col, cmp);
+            printf("%-4d %-22s %10.3f\n", op, pr.names[op] ? pr.names[op] : "?", col[n / 2]);
+        }
+        free(pr.t);
+    }
     free(t);
     free(in);
     ev_session_free(s);

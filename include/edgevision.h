@@ -128,6 +128,12 @@ EV_API void ev_session_options_init(ev_session_options *opts);
 /* Names of the backends compiled into this build, NULL-terminated. */
 EV_API const char *const *ev_backend_names(void);
 
+/* The instruction-set path the cpu backend uses on this machine: "scalar", "avx2", "avx512" or
+ * "vnni" (AVX-512 VNNI), the best the CPU and OS support, capped by $EV_ISA if set. */
+EV_API const char *ev_cpu_isa_name(void);
+/* What the CPU offers, e.g. "avx2 fma avx512f avx512bw avx512_vnni" (amx_int8 when present). */
+EV_API const char *ev_cpu_features(void);
+
 /* Prepares `model` for execution. The model must outlive the session. Every op is checked
  * against the backend here: an unsupported op gives EV_ERR_UNSUPPORTED naming the op, its
  * index and the backend. */

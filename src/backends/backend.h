@@ -19,10 +19,13 @@
 
 #define EV_BACKEND_ABI 1
 
+struct ev_threadpool;
+
 typedef struct ev_kernel_ctx {
     const ev_graph *graph;
     const ev_session_options *opts;
     int op_index;
+    struct ev_threadpool *pool; /* the session's workers (NULL: run on the caller)            */
 } ev_kernel_ctx;
 
 typedef struct ev_kernel {

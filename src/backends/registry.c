@@ -9,9 +9,10 @@
 #include <string.h>
 
 extern const ev_backend ev_backend_ref;
+extern const ev_backend ev_backend_cpu;
 
-static const ev_backend *const k_backends[] = {&ev_backend_ref};
-static const char *const k_names[] = {"ref", NULL};
+static const ev_backend *const k_backends[] = {&ev_backend_ref, &ev_backend_cpu};
+static const char *const k_names[] = {"ref", "cpu", NULL};
 
 const char *const *ev_backend_names(void) { return k_names; }
 

@@ -11,7 +11,9 @@
 #include "core/model.h"
 #include "core/plan.h"
 #include "core/status.h"
+#include "core/threadpool.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +28,7 @@ static ev_status prepare_ops(ev_session *s) {
     const ev_graph *g = s->graph;
     for (int i = 0; i < g->num_ops; i++) {
         const ev_op *op = &g->ops[i];
-        ev_kernel_ctx ctx = {g, &s->opts, i};
+        ev_kernel_ctx ctx = {g, &s->opts, i, s->pool};
         const ev_kernel *k = NULL;
         if (op->type == EV_OP_CUSTOM) {
             k = ev_custom_kernel(op->custom_code);
@@ -61,8 +63,14 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
     if (o.threads <= 0) o.threads = 1;
     if (o.legacy_edge16 < 0) o.legacy_edge16 = 1;
     const ev_backend *be = ev_backend_find(o.backend);
-    if (!be) return EV_FAIL(EV_ERR_INVALID_ARG, "unknown backend '%s' (this build has: ref)",
-                            o.backend);
+    if (!be) {
+        char names[128] = "";
+        for (const char *const *n = ev_backend_names(); *n; n++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                     names[0] ? ", " : "", *n);
+        return EV_FAIL(EV_ERR_INVALID_ARG, "unknown backend '%s' (this build has: %s)", o.backend,
+                       names);
+    }
     ev_session *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     s->model = model;
@@ -84,15 +92,18 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
                          g->source, i, g->tensors[g->inputs[i]].name);
             goto fail;
         }
+    if (o.threads > 1) EV_TRY_GOTO(st, ev_threadpool_create(o.threads, &s->pool), fail);
     EV_TRY_GOTO(st, prepare_ops(s), fail);
     EV_TRY_GOTO(st, ev_plan_memory(g, offsets, &s->arena_size, &s->unplanned_size), fail);
-    s->arena = aligned_alloc(EV_PLAN_ALIGN, s->arena_size ? s->arena_size : EV_PLAN_ALIGN);
+    /* EV_PLAN_ALIGN bytes of slack: kernels may read a few bytes past a tensor (whole 4-byte
+     * groups of a row) and multiply them by zero weights. */
+    s->arena = aligned_alloc(EV_PLAN_ALIGN, s->arena_size + EV_PLAN_ALIGN);
     if (!s->arena) {
         st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory: activation arena of %zu bytes",
                      s->arena_size);
         goto fail;
     }
-    memset(s->arena, 0, s->arena_size);
+    memset(s->arena, 0, s->arena_size + EV_PLAN_ALIGN);
     for (int t = 0; t < g->num_tensors; t++) {
         if (g->tensors[t].data)
             s->data[t] = (void *)g->tensors[t].data;
@@ -115,6 +126,7 @@ void ev_session_free(ev_session *s) {
             if (s->ops[i].kernel && s->ops[i].kernel->release && s->ops[i].state)
                 s->ops[i].kernel->release(s->ops[i].state);
     free(s->ops);
+    ev_threadpool_free(s->pool);
     free(s->data);
     free(s->arena);
     free(s);
@@ -141,7 +153,7 @@ ev_status ev_session_run(ev_session *s) {
     if (!s) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_run: NULL session");
     const ev_graph *g = s->graph;
     for (int i = 0; i < g->num_ops; i++) {
-        ev_kernel_ctx ctx = {g, &s->opts, i};
+        ev_kernel_ctx ctx = {g, &s->opts, i, s->pool};
         ev_status st = s->ops[i].kernel->run(&ctx, s->ops[i].state, s->data);
         if (st != EV_OK) return st;
         if (s->cb) {

@@ -21,6 +21,7 @@ struct ev_session {
     void **data; /* per tensor: constant data or a place in the arena */
     uint8_t *arena;
     size_t arena_size, unplanned_size;
+    struct ev_threadpool *pool;
     ev_op_callback cb;
     void *cb_user;
 };

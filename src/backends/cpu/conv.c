@@ -1,0 +1,226 @@
+/*
+ * conv.c - the cpu backend's CONV_2D for uint8 and int8: weights packed once at prepare time,
+ * im2col per tile of output pixels (skipped for 1x1 stride-1 convolutions, which read the input
+ * in place), then the quantized GEMM of gemm.h on the ISA chosen by isa.c, in parallel over
+ * pixel tiles. Nothing is allocated per run.
+ *
+ * Zero-point algebra (exact in int32). The reference accumulates
+ *     acc = sum_k (x_k - xz)(w_k - wz) + bias
+ * The GEMM multiplies unsigned bytes by signed bytes, so weights are stored as s_k = w_k - c
+ * with c chosen per layer so every s_k fits in int8 (c = wz when it can, else 128 for uint8
+ * weights, 0 for int8 weights), and d = c - wz:
+ *     acc = sum_k x_k s_k  +  d * sum_k x_k  +  (bias - xz * sum_k s_k - xz * d * K)
+ * The first term is the GEMM, the second uses per-pixel row sums (only when some d != 0: on the
+ * Coral PoseNet models, the four layers whose w_zp is 127 with a weight of 255), the third is a
+ * per-channel constant. Padded taps hold xz, for which every term cancels, matching the
+ * reference's skipped taps. int8 activations are shifted to uint8 (x + 128) with xz + 128.
+ */
+#include "backends/conv_desc.h"
+#include "backends/cpu/cpu.h"
+#include "backends/cpu/gemm.h"
+#include "core/status.h"
+#include "core/threadpool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TILE_M 48 /* output pixels per task */
+
+typedef struct cpu_conv {
+    ev_conv_desc d;
+    int K, Kp, Np;
+    int direct;       /* 1x1, stride 1, no padding, uint8: A is the input itself */
+    int in_i8;        /* activations are int8: shift to uint8 */
+    uint8_t pad_byte; /* xz in the uint8 domain */
+    int8_t *packed;
+    int32_t *bias, *delta, *mult, *lshift, *rshift, *rmask;
+    ev_gemm_epi epi;
+    ev_gemm_fn gemm;
+    int threads;
+    uint8_t *scratch;  /* [threads][TILE_M][Kp] im2col rows */
+    int32_t *rowsums;  /* [threads][TILE_M] */
+    /* per run */
+    const uint8_t *in;
+    uint8_t *out;
+} cpu_conv;
+
+static void release(void *state) {
+    cpu_conv *s = state;
+    if (!s) return;
+    ev_conv_desc_release(&s->d);
+    free(s->packed);
+    free(s->bias);
+    free(s->delta);
+    free(s->mult);
+    free(s->lshift);
+    free(s->rshift);
+    free(s->rmask);
+    free(s->scratch);
+    free(s->rowsums);
+    free(s);
+}
+
+static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
+    cpu_conv *s = calloc(1, sizeof *s);
+    if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    ev_status st = ev_conv_desc_init(ctx, "cpu", &s->d);
+    if (st != EV_OK) {
+        release(s);
+        return st;
+    }
+    const ev_conv_desc *d = &s->d;
+    const ev_graph *g = ctx->graph;
+    if (d->depthwise || (d->dtype != EV_DTYPE_U8 && d->dtype != EV_DTYPE_I8)) {
+        release(s);
+        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "cpu", "conv kernel given an op it does not take");
+    }
+    s->in_i8 = d->dtype == EV_DTYPE_I8;
+    s->K = d->k_h * d->k_w * d->in_c;
+    s->Kp = (s->K + 3) & ~3;
+    s->Np = (d->out_c + 15) & ~15;
+    s->direct = !s->in_i8 && d->k_h == 1 && d->k_w == 1 && d->stride_h == 1 && d->stride_w == 1 &&
+                d->pad_top == 0 && d->pad_left == 0;
+    int32_t xz = d->in_zp + (s->in_i8 ? 128 : 0);
+    s->pad_byte = (uint8_t)xz;
+    size_t np = (size_t)s->Np;
+    int8_t *w8 = malloc((size_t)d->out_c * (size_t)s->K);
+    s->packed = malloc(ev_gemm_packed_size(d->out_c, s->Kp));
+    s->bias = calloc(np, sizeof(int32_t));
+    s->delta = calloc(np, sizeof(int32_t));
+    s->mult = calloc(np, sizeof(int32_t));
+    s->lshift = calloc(np, sizeof(int32_t));
+    s->rshift = calloc(np, sizeof(int32_t));
+    s->rmask = calloc(np, sizeof(int32_t));
+    if (!w8 || !s->packed || !s->bias || !s->delta || !s->mult || !s->lshift || !s->rshift || !s->rmask) {
+        free(w8);
+        release(s);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    }
+    const void *wdata = g->tensors[d->w_t].data;
+    const int32_t *bias = d->b_t >= 0 ? g->tensors[d->b_t].data : NULL;
+    int any_delta = 0, any_lshift = 0;
+    for (int n = 0; n < d->out_c; n++) {
+        int32_t wz = d->w_zp[n], c;
+        if (s->in_i8) {
+            c = 0;
+        } else {
+            const uint8_t *w = (const uint8_t *)wdata + (size_t)n * s->K;
+            int lo = 255, hi = 0;
+            for (int k = 0; k < s->K; k++) {
+                if (w[k] < lo) lo = w[k];
+                if (w[k] > hi) hi = w[k];
+            }
+            c = (lo - wz >= -128 && hi - wz <= 127) ? wz : 128;
+        }
+        int32_t sum_s = 0;
+        for (int k = 0; k < s->K; k++) {
+            int32_t wv = s->in_i8 ? ((const int8_t *)wdata)[(size_t)n * s->K + k]
+                                  : ((const uint8_t *)wdata)[(size_t)n * s->K + k];
+            int32_t sv = wv - c;
+            w8[(size_t)n * s->K + k] = (int8_t)sv;
+            sum_s += sv;
+        }
+        int32_t dd = c - wz;
+        if (dd) any_delta = 1;
+        s->delta[n] = dd;
+        s->bias[n] = (bias ? bias[n] : 0) - xz * sum_s - xz * dd * s->K;
+        s->mult[n] = d->mult[n];
+        s->lshift[n] = d->shift[n] > 0 ? d->shift[n] : 0;
+        s->rshift[n] = d->shift[n] > 0 ? 0 : -d->shift[n];
+        s->rmask[n] = (int32_t)((1ll << s->rshift[n]) - 1);
+        if (s->lshift[n]) any_lshift = 1;
+    }
+    ev_gemm_pack(w8, d->out_c, s->K, s->Kp, s->packed);
+    free(w8);
+    s->epi = (ev_gemm_epi){s->bias,     any_delta ? s->delta : NULL, s->mult, s->lshift,
+                           s->rshift,   s->rmask, d->out_zp, d->act_min, d->act_max, s->in_i8,
+                           any_lshift};
+    s->gemm = ev_cpu_isa() >= EV_ISA_VNNI ? ev_gemm_vnni : ev_gemm_scalar;
+    s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
+    s->scratch = malloc((size_t)s->threads * TILE_M * (size_t)s->Kp + 64);
+    s->rowsums = calloc((size_t)s->threads * TILE_M, sizeof(int32_t));
+    if (!s->scratch || !s->rowsums) {
+        release(s);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    }
+    *state = s;
+    return EV_OK;
+}
+
+/* Builds im2col rows for output pixels [p0, p0 + n) of image `b` into `dst` (n x Kp). */
+static void im2col(const cpu_conv *s, int b, int p0, int n, uint8_t *dst) {
+    const ev_conv_desc *d = &s->d;
+    const uint8_t flip = s->in_i8 ? 0x80 : 0;
+    const size_t row = (size_t)d->in_w * d->in_c;
+    const uint8_t *img = s->in + (size_t)b * d->in_h * row;
+    for (int i = 0; i < n; i++) {
+        int p = p0 + i, oy = p / d->out_w, ox = p % d->out_w;
+        uint8_t *o = dst + (size_t)i * s->Kp;
+        for (int ky = 0; ky < d->k_h; ky++) {
+            int iy = oy * d->stride_h - d->pad_top + ky * d->dil_h;
+            for (int kx = 0; kx < d->k_w; kx++) {
+                int ix = ox * d->stride_w - d->pad_left + kx * d->dil_w;
+                if (iy < 0 || iy >= d->in_h || ix < 0 || ix >= d->in_w) {
+                    memset(o, s->pad_byte, (size_t)d->in_c);
+                } else {
+                    const uint8_t *src = img + (size_t)iy * row + (size_t)ix * d->in_c;
+                    if (flip || d->in_c < 16) /* short copies: a loop beats a memcpy call */
+                        for (int c = 0; c < d->in_c; c++) o[c] = src[c] ^ flip;
+                    else
+                        memcpy(o, src, (size_t)d->in_c);
+                }
+                o += d->in_c;
+            }
+        }
+        memset(o, 0, (size_t)(s->Kp - s->K));
+    }
+}
+
+static void row_sums(const uint8_t *A, size_t lda, int K, int n, int32_t *out) {
+    for (int i = 0; i < n; i++) {
+        int32_t sum = 0;
+        const uint8_t *a = A + (size_t)i * lda;
+        for (int k = 0; k < K; k++) sum += a[k];
+        out[i] = sum;
+    }
+}
+
+static void task(void *arg, int t, int thread) {
+    cpu_conv *s = arg;
+    const ev_conv_desc *d = &s->d;
+    int pixels = d->out_h * d->out_w;
+    int tiles_per_image = (pixels + TILE_M - 1) / TILE_M;
+    int b = t / tiles_per_image, p0 = (t % tiles_per_image) * TILE_M;
+    int n = pixels - p0 < TILE_M ? pixels - p0 : TILE_M;
+    const uint8_t *A;
+    size_t lda;
+    if (s->direct) {
+        A = s->in + ((size_t)b * pixels + (size_t)p0) * d->in_c;
+        lda = (size_t)d->in_c;
+    } else {
+        uint8_t *buf = s->scratch + (size_t)thread * TILE_M * s->Kp;
+        im2col(s, b, p0, n, buf);
+        A = buf;
+        lda = (size_t)s->Kp;
+    }
+    int32_t *rs = NULL;
+    if (s->epi.delta) {
+        rs = s->rowsums + (size_t)thread * TILE_M;
+        row_sums(A, lda, s->K, n, rs);
+    }
+    uint8_t *C = s->out + ((size_t)b * pixels + (size_t)p0) * d->out_c;
+    s->gemm(n, d->out_c, s->Kp, A, lda, s->packed, rs, &s->epi, C, (size_t)d->out_c);
+}
+
+static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
+    cpu_conv *s = state;
+    const ev_conv_desc *d = &s->d;
+    s->in = data[d->in_t];
+    s->out = data[d->out_t];
+    int pixels = d->out_h * d->out_w;
+    int tasks = d->batch * ((pixels + TILE_M - 1) / TILE_M);
+    ev_threadpool_run(ctx->pool, task, s, tasks);
+    return EV_OK;
+}
+
+const ev_kernel ev_cpu_conv_kernel = {prepare, run, release};

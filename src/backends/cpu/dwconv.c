@@ -1,0 +1,129 @@
+/*
+ * dwconv.c - the cpu backend's DEPTHWISE_CONV_2D (uint8 and int8, depth multiplier 1): weights
+ * widened to int32 (w - w_zp) once, then rows of output in parallel; each ISA variant computes a
+ * row (dwconv_avx512.c; the portable one is here). Padded taps are skipped, as in the reference.
+ */
+#include "backends/cpu/cpu.h"
+#include "backends/cpu/dwconv.h"
+#include "core/quant.h"
+#include "core/status.h"
+#include "core/threadpool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void release(void *state) {
+    cpu_dw *s = state;
+    if (!s) return;
+    ev_conv_desc_release(&s->d);
+    free(s->w);
+    free(s->w16);
+    free(s->bias);
+    free(s->mult);
+    free(s->lshift);
+    free(s->rshift);
+    free(s->rmask);
+    free(s);
+}
+
+static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
+    cpu_dw *s = calloc(1, sizeof *s);
+    if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    ev_status st = ev_conv_desc_init(ctx, "cpu", &s->d);
+    if (st != EV_OK) {
+        release(s);
+        return st;
+    }
+    const ev_conv_desc *d = &s->d;
+    if (!d->depthwise || d->depth_multiplier != 1 ||
+        (d->dtype != EV_DTYPE_U8 && d->dtype != EV_DTYPE_I8)) {
+        release(s);
+        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "cpu", "depthwise kernel given an op it does not "
+                          "take");
+    }
+    s->in_i8 = d->dtype == EV_DTYPE_I8;
+    s->Cp = (d->out_c + 15) & ~15;
+    int taps = d->k_h * d->k_w;
+    s->w = calloc((size_t)taps * s->Cp, sizeof(int32_t));
+    s->w16 = calloc((size_t)taps * s->Cp, sizeof(int32_t));
+    s->bias = calloc((size_t)s->Cp, sizeof(int32_t));
+    s->mult = calloc((size_t)s->Cp, sizeof(int32_t));
+    s->lshift = calloc((size_t)s->Cp, sizeof(int32_t));
+    s->rshift = calloc((size_t)s->Cp, sizeof(int32_t));
+    s->rmask = calloc((size_t)s->Cp, sizeof(int32_t));
+    if (!s->w || !s->w16 || !s->bias || !s->mult || !s->lshift || !s->rshift || !s->rmask) {
+        release(s);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    }
+    const ev_graph *g = ctx->graph;
+    const void *w = g->tensors[d->w_t].data;
+    const int32_t *bias = d->b_t >= 0 ? g->tensors[d->b_t].data : NULL;
+    for (int t = 0; t < taps; t++)
+        for (int c = 0; c < d->out_c; c++) {
+            size_t i = (size_t)t * d->out_c + c;
+            int32_t wv = s->in_i8 ? ((const int8_t *)w)[i] : ((const uint8_t *)w)[i];
+            s->w[(size_t)t * s->Cp + c] = wv - d->w_zp[c];
+            s->w16[(size_t)t * s->Cp + c] = (int32_t)(uint16_t)(int16_t)(wv - d->w_zp[c]);
+        }
+    int any_lshift = 0;
+    for (int c = 0; c < d->out_c; c++) {
+        s->bias[c] = bias ? bias[c] : 0;
+        s->mult[c] = d->mult[c];
+        s->lshift[c] = d->shift[c] > 0 ? d->shift[c] : 0;
+        s->rshift[c] = d->shift[c] > 0 ? 0 : -d->shift[c];
+        s->rmask[c] = (int32_t)((1ll << s->rshift[c]) - 1);
+        if (s->lshift[c]) any_lshift = 1;
+    }
+    s->epi = (ev_gemm_epi){s->bias,   NULL,      s->mult,    s->lshift, s->rshift, s->rmask,
+                           d->out_zp, d->act_min, d->act_max, s->in_i8,  any_lshift};
+    s->row = ev_cpu_isa() >= EV_ISA_AVX512 ? ev_dw_row_avx512 : ev_dw_row_scalar;
+    *state = s;
+    return EV_OK;
+}
+
+void ev_dw_row_scalar(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row) {
+    const ev_conv_desc *d = &s->d;
+    const int C = d->in_c;
+    for (int ox = 0; ox < d->out_w; ox++) {
+        uint8_t *o = out_row + (size_t)ox * C;
+        for (int c = 0; c < C; c++) {
+            int32_t acc = 0;
+            for (int ky = 0; ky < d->k_h; ky++) {
+                int iy = oy * d->stride_h - d->pad_top + ky * d->dil_h;
+                if (iy < 0 || iy >= d->in_h) continue;
+                for (int kx = 0; kx < d->k_w; kx++) {
+                    int ix = ox * d->stride_w - d->pad_left + kx * d->dil_w;
+                    if (ix < 0 || ix >= d->in_w) continue;
+                    const uint8_t *x = img + ((size_t)iy * d->in_w + ix) * C + c;
+                    int32_t xv = s->in_i8 ? (int32_t)(int8_t)*x : (int32_t)*x;
+                    acc += (xv - d->in_zp) * s->w[(size_t)(ky * d->k_w + kx) * s->Cp + c];
+                }
+            }
+            acc += s->bias[c];
+            int shift = s->lshift[c] - s->rshift[c];
+            int32_t v = ev_mul_by_quantized_multiplier(acc, s->mult[c], shift) + d->out_zp;
+            v = v < d->act_min ? d->act_min : v > d->act_max ? d->act_max : v;
+            o[c] = (uint8_t)v;
+        }
+    }
+}
+
+static void task(void *arg, int t, int thread) {
+    (void)thread;
+    cpu_dw *s = arg;
+    const ev_conv_desc *d = &s->d;
+    int b = t / d->out_h, oy = t % d->out_h;
+    const uint8_t *img = s->in + (size_t)b * d->in_h * d->in_w * d->in_c;
+    uint8_t *row = s->out + ((size_t)b * d->out_h + oy) * d->out_w * d->out_c;
+    s->row(s, img, oy, row);
+}
+
+static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
+    cpu_dw *s = state;
+    s->in = data[s->d.in_t];
+    s->out = data[s->d.out_t];
+    ev_threadpool_run(ctx->pool, task, s, s->d.batch * s->d.out_h);
+    return EV_OK;
+}
+
+const ev_kernel ev_cpu_dwconv_kernel = {prepare, run, release};

@@ -1,0 +1,48 @@
+/*
+ * gemm.h - the quantized GEMM every int8/uint8 convolution of the cpu backend reduces to.
+ *
+ *   C[m][n] = requant( sum_k A[m][k] * B[k][n]  +  delta[n] * rowsum[m]  +  bias[n] )
+ *
+ * A: uint8 rows (pixels), `lda` bytes apart, read in whole 4-byte groups up to Kp (a multiple
+ *    of 4; bytes past the real K meet zero weights).
+ * B: int8 weights packed by ev_gemm_pack(): blocks of 16 output channels; inside a block, for
+ *    each group of 4 k, 16 x 4 bytes (the vpdpbusd operand layout). N is padded to 16.
+ * bias/delta fold the zero points so the int32 accumulator equals TFLite's
+ *    sum (x - x_zp)(w - w_zp) + bias  exactly (see conv.c for the algebra).
+ * Requantization is TFLite's MultiplyByQuantizedMultiplier (double rounding) + zero point +
+ * activation clamp, per output channel, bit-exact in every variant.
+ *
+ * Variants: gemm_scalar.c (portable), gemm_vnni.c (AVX-512 VNNI). A new ISA adds a file with
+ * the same signature and a case in conv.c's dispatch.
+ */
+#ifndef EV_BACKENDS_CPU_GEMM_H
+#define EV_BACKENDS_CPU_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ev_gemm_epi {
+    const int32_t *bias;   /* [Np] zero points folded in                                   */
+    const int32_t *delta;  /* [Np] rowsum coefficient, or NULL when all zero              */
+    const int32_t *mult;   /* [Np] M0                                                      */
+    const int32_t *lshift; /* [Np] left shift (>= 0)                                       */
+    const int32_t *rshift; /* [Np] right shift (>= 0)                                      */
+    const int32_t *rmask;  /* [Np] (1 << rshift) - 1                                       */
+    int32_t out_zp, act_min, act_max;
+    int out_i8;            /* store int8 (else uint8)                                      */
+    int any_lshift;        /* some lshift[n] != 0                                          */
+} ev_gemm_epi;
+
+/* Packs w (N rows of K int8 values, row stride K) into `out` (size ev_gemm_packed_size). */
+size_t ev_gemm_packed_size(int N, int Kp);
+void ev_gemm_pack(const int8_t *w, int N, int K, int Kp, int8_t *out);
+
+typedef void (*ev_gemm_fn)(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
+                           const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
+
+void ev_gemm_scalar(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
+                    const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
+void ev_gemm_vnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
+                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
+
+#endif

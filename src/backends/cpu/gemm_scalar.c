@@ -1,0 +1,49 @@
+/*
+ * gemm_scalar.c - portable quantized GEMM over the packed layout (see gemm.h): the fallback on
+ * CPUs without AVX-512 VNNI, and EV_ISA=scalar. Also defines the packing every variant shares.
+ */
+#include "backends/cpu/gemm.h"
+
+#include "core/quant.h"
+
+#include <string.h>
+
+size_t ev_gemm_packed_size(int N, int Kp) {
+    size_t nb = ((size_t)N + 15) / 16;
+    return nb * 16 * (size_t)Kp;
+}
+
+void ev_gemm_pack(const int8_t *w, int N, int K, int Kp, int8_t *out) {
+    int nb = (N + 15) / 16;
+    memset(out, 0, ev_gemm_packed_size(N, Kp));
+    for (int b = 0; b < nb; b++)
+        for (int k = 0; k < K; k++)
+            for (int j = 0; j < 16; j++) {
+                int n = b * 16 + j;
+                if (n >= N) break;
+                out[(size_t)b * 16 * Kp + (size_t)(k / 4) * 64 + j * 4 + (k % 4)] =
+                    w[(size_t)n * K + k];
+            }
+}
+
+static inline int8_t packed_at(const int8_t *Bp, int Kp, int n, int k) {
+    return Bp[(size_t)(n / 16) * 16 * Kp + (size_t)(k / 4) * 64 + (n % 16) * 4 + (k % 4)];
+}
+
+void ev_gemm_scalar(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
+                    const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc) {
+    for (int m = 0; m < M; m++) {
+        const uint8_t *a = A + (size_t)m * lda;
+        uint8_t *c = C + (size_t)m * ldc;
+        for (int n = 0; n < N; n++) {
+            int32_t acc = 0;
+            for (int k = 0; k < Kp; k++) acc += (int32_t)a[k] * packed_at(Bp, Kp, n, k);
+            if (ep->delta) acc += ep->delta[n] * rowsum[m];
+            acc += ep->bias[n];
+            int shift = ep->lshift[n] - ep->rshift[n];
+            int32_t v = ev_mul_by_quantized_multiplier(acc, ep->mult[n], shift) + ep->out_zp;
+            v = v < ep->act_min ? ep->act_min : v > ep->act_max ? ep->act_max : v;
+            c[n] = ep->out_i8 ? (uint8_t)(int8_t)v : (uint8_t)v;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+/*
+ * isa.c - CPU feature detection (cpuid + xgetbv for OS-enabled register state) and the $EV_ISA
+ * cap: EV_ISA=scalar|avx2|avx512|vnni (amx = vnni for now) limits the cpu backend to that path or below. AMX is
+ * detected and reported but has no kernel yet (see docs/performance.md).
+ */
+#include "backends/cpu/cpu.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define EV_X86 1
+#endif
+
+static ev_isa g_supported;
+static char g_features[160];
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+#ifdef EV_X86
+static uint64_t xgetbv0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t)hi << 32 | lo;
+}
+#endif
+
+static void add_feature(const char *f) {
+    size_t n = strlen(g_features);
+    snprintf(g_features + n, sizeof g_features - n, "%s%s", n ? " " : "", f);
+}
+
+static void detect(void) {
+    ev_isa best = EV_ISA_SCALAR;
+#ifdef EV_X86
+    unsigned a, b, c, d;
+    if (__get_cpuid(1, &a, &b, &c, &d)) {
+        int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1;
+        uint64_t xcr0 = osxsave ? xgetbv0() : 0;
+        int ymm_os = (xcr0 & 6) == 6, zmm_os = (xcr0 & 0xe6) == 0xe6;
+        int tile_os = (xcr0 & (3ull << 17)) == (3ull << 17);
+        unsigned a7 = 0, b7 = 0, c7 = 0, d7 = 0;
+        __get_cpuid_count(7, 0, &a7, &b7, &c7, &d7);
+        int avx2 = (b7 >> 5) & 1, f = (b7 >> 16) & 1, dq = (b7 >> 17) & 1, bw = (b7 >> 30) & 1,
+            vl = (b7 >> 31) & 1, vnni = (c7 >> 11) & 1, amx_tile = (d7 >> 24) & 1,
+            amx_int8 = (d7 >> 25) & 1;
+        if (avx2 && avx && fma && ymm_os) {
+            add_feature("avx2 fma");
+            best = EV_ISA_AVX2;
+        }
+        if (best == EV_ISA_AVX2 && f && bw && dq && vl && zmm_os) {
+            add_feature("avx512f avx512bw avx512dq avx512vl");
+            best = EV_ISA_AVX512;
+            if (vnni) {
+                add_feature("avx512_vnni");
+                best = EV_ISA_VNNI;
+            }
+        }
+        if (amx_tile && amx_int8 && tile_os) add_feature("amx_int8");
+    }
+#endif
+    if (!g_features[0]) add_feature("none");
+    g_supported = best;
+}
+
+/* $EV_ISA is read at every call (kernels call this when a session prepares, not per run), so a
+ * test can set it between sessions to exercise each path. */
+ev_isa ev_cpu_isa(void) {
+    pthread_once(&g_once, detect);
+    ev_isa active = g_supported;
+    const char *cap = getenv("EV_ISA");
+    if (cap && *cap) {
+        ev_isa want = active;
+        if (strcmp(cap, "scalar") == 0) want = EV_ISA_SCALAR;
+        else if (strcmp(cap, "avx2") == 0) want = EV_ISA_AVX2;
+        else if (strcmp(cap, "avx512") == 0) want = EV_ISA_AVX512;
+        else if (strcmp(cap, "vnni") == 0 || strcmp(cap, "amx") == 0) want = EV_ISA_VNNI;
+        if (want < active) active = want;
+    }
+    return active;
+}
+
+ev_isa ev_cpu_isa_supported(void) {
+    pthread_once(&g_once, detect);
+    return g_supported;
+}
+
+const char *ev_isa_name(ev_isa isa) {
+    switch (isa) {
+    case EV_ISA_SCALAR: return "scalar";
+    case EV_ISA_AVX2: return "avx2";
+    case EV_ISA_AVX512: return "avx512";
+    case EV_ISA_VNNI: return "vnni";
+    }
+    return "unknown";
+}
+
+const char *ev_cpu_isa_name(void) { return ev_isa_name(ev_cpu_isa()); }
+
+const char *ev_cpu_features(void) {
+    pthread_once(&g_once, detect);
+    return g_features;
+}

@@ -156,8 +156,20 @@ static void im2col(const cpu_conv *s, int b, int p0, int n, uint8_t *dst) {
     for (int i = 0; i < n; i++) {
         int p = p0 + i, oy = p / d->out_w, ox = p % d->out_w;
         uint8_t *o = dst + (size_t)i * s->Kp;
+        int ix0 = ox * d->stride_w - d->pad_left;
+        int run = d->dil_w == 1 && ix0 >= 0 && ix0 + d->k_w <= d->in_w && !flip;
         for (int ky = 0; ky < d->k_h; ky++) {
             int iy = oy * d->stride_h - d->pad_top + ky * d->dil_h;
+            if (run && iy >= 0 && iy < d->in_h) { /* the whole kx range is one contiguous run */
+                const uint8_t *src = img + (size_t)iy * row + (size_t)ix0 * d->in_c;
+                size_t len = (size_t)d->k_w * d->in_c;
+                if (len < 32)
+                    for (size_t j = 0; j < len; j++) o[j] = src[j];
+                else
+                    memcpy(o, src, len);
+                o += len;
+                continue;
+            }
             for (int kx = 0; kx < d->k_w; kx++) {
                 int ix = ox * d->stride_w - d->pad_left + kx * d->dil_w;
                 if (iy < 0 || iy >= d->in_h || ix < 0 || ix >= d->in_w) {
@@ -204,7 +216,9 @@ static void task(void *arg, int t, int thread) {
         lda = (size_t)s->Kp;
     }
     int32_t *rs = NULL;
-    if (s->epi.delta) {
+    /* The VNNI kernel sums rows itself, except when a direct row's last 4-byte group runs into
+     * the next pixel (K not a multiple of 4). */
+    if (s->epi.delta && (s->gemm != ev_gemm_vnni || (s->direct && s->K % 4))) {
         rs = s->rowsums + (size_t)thread * TILE_M;
         row_sums(A, lda, s->K, n, rs);
     }

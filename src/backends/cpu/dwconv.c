@@ -76,7 +76,10 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     }
     s->epi = (ev_gemm_epi){s->bias,   NULL,      s->mult,    s->lshift, s->rshift, s->rmask,
                            d->out_zp, d->act_min, d->act_max, s->in_i8,  any_lshift};
-    s->row = ev_cpu_isa() >= EV_ISA_AVX512 ? ev_dw_row_avx512 : ev_dw_row_scalar;
+    ev_isa isa = ev_cpu_isa();
+    s->row = isa >= EV_ISA_VNNI     ? ev_dw_row_vnni
+             : isa >= EV_ISA_AVX512 ? ev_dw_row_avx512
+                                    : ev_dw_row_scalar;
     *state = s;
     return EV_OK;
 }

@@ -38,6 +38,7 @@ static inline void finish(__m512i acc, int32_t rowsum, const ev_gemm_epi *ep, in
 #define DOT(i)                                                                                   \
     do {                                                                                         \
         __m512i a_ = _mm512_set1_epi32(load4(a##i + k));                                         \
+        if (RS) r##i = _mm512_dpbusd_epi32(r##i, a_, ones);                                      \
         c##i##0 = _mm512_dpbusd_epi32(c##i##0, a_, b0);                                          \
         if (NV > 1) c##i##1 = _mm512_dpbusd_epi32(c##i##1, a_, b1);                              \
         if (NV > 2) c##i##2 = _mm512_dpbusd_epi32(c##i##2, a_, b2);                              \
@@ -47,7 +48,7 @@ static inline void finish(__m512i acc, int32_t rowsum, const ev_gemm_epi *ep, in
 #define FIN(i)                                                                                   \
     do {                                                                                         \
         if (i < mr) {                                                                            \
-            int32_t r_ = rowsum ? rowsum[i] : 0;                                                 \
+            int32_t r_ = RS ? _mm512_cvtsi512_si32(r##i) : rowsum ? rowsum[i] : 0;              \
             uint8_t *o_ = C + (size_t)(i) * ldc;                                                 \
             finish(c##i##0, r_, ep, n0, N, o_);                                                  \
             if (NV > 1) finish(c##i##1, r_, ep, n0 + 16, N, o_);                                 \
@@ -56,11 +57,14 @@ static inline void finish(__m512i acc, int32_t rowsum, const ev_gemm_epi *ep, in
         }                                                                                        \
     } while (0)
 
-#define DEFINE_TILE(NVA)                                                                         \
-    static void tile_##NVA(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp, \
+#define DEFINE_TILE(NVA, RSA)                                                                    \
+    static void tile_##NVA##_##RSA(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp, \
                           const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,  \
                           int n0) {                                                              \
-        enum { NV = NVA };                                                                       \
+        enum { NV = NVA, RS = RSA }; /* RS: row sums computed here (dot with ones) */            \
+        const __m512i ones = _mm512_set1_epi8(1);                                                \
+        __m512i r0 = _mm512_setzero_si512(), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0;       \
+        (void)ones;                                                                              \
         const uint8_t *a0 = A, *a1 = A + (mr > 1 ? 1 : 0) * lda, *a2 = A + (mr > 2 ? 2 : mr - 1) * lda; \
         const uint8_t *a3 = A + (mr > 3 ? 3 : mr - 1) * lda, *a4 = A + (mr > 4 ? 4 : mr - 1) * lda; \
         const uint8_t *a5 = A + (mr > 5 ? 5 : mr - 1) * lda;                                     \
@@ -80,10 +84,14 @@ static inline void finish(__m512i acc, int32_t rowsum, const ev_gemm_epi *ep, in
         FIN(0); FIN(1); FIN(2); FIN(3); FIN(4); FIN(5);                                          \
     }
 
-DEFINE_TILE(1)
-DEFINE_TILE(2)
-DEFINE_TILE(3)
-DEFINE_TILE(4)
+DEFINE_TILE(1, 0)
+DEFINE_TILE(2, 0)
+DEFINE_TILE(3, 0)
+DEFINE_TILE(4, 0)
+DEFINE_TILE(1, 1)
+DEFINE_TILE(2, 1)
+DEFINE_TILE(3, 1)
+DEFINE_TILE(4, 1)
 
 static void row_block(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
                       const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
@@ -91,12 +99,23 @@ static void row_block(int mr, int N, int Kp, const uint8_t *A, size_t lda, const
     const uint8_t *a = A + (size_t)m * lda;
     const int32_t *rs = rowsum ? rowsum + m : NULL;
     uint8_t *c = C + (size_t)m * ldc;
+    /* Row sums are needed when some channel has a zero-point correction (ep->delta); given
+     * none, the kernel computes them (only real K bytes are nonzero past K: padded ones are 0
+     * in im2col rows; direct rows pass their sums in). */
+    int own = ep->delta && !rs;
     for (int n = 0; n < N; n += 64) {
         int nv = (N - n + 15) / 16;
-        if (nv >= 4) tile_4(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-        else if (nv == 3) tile_3(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-        else if (nv == 2) tile_2(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-        else tile_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+        if (own) {
+            if (nv >= 4) tile_4_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+            else if (nv == 3) tile_3_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+            else if (nv == 2) tile_2_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+            else tile_1_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+        } else {
+            if (nv >= 4) tile_4_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+            else if (nv == 3) tile_3_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+            else if (nv == 2) tile_2_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+            else tile_1_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+        }
     }
 }
 

@@ -33,6 +33,8 @@ typedef struct cpu_conv {
     int in_i8;        /* activations are int8: shift to uint8 */
     uint8_t pad_byte; /* xz in the uint8 domain */
     int8_t *packed;
+    int16_t *packed16; /* AVX2 layout (gemm_avx2.c), when that path is chosen */
+    int16_t *scratch16; /* [threads][TILE_M][Kp] widened rows for the AVX2 path */
     int32_t *bias, *delta, *mult, *lshift, *rshift, *rmask;
     ev_gemm_epi epi;
     ev_gemm_fn gemm;
@@ -49,6 +51,8 @@ static void release(void *state) {
     if (!s) return;
     ev_conv_desc_release(&s->d);
     free(s->packed);
+    free(s->packed16);
+    free(s->scratch16);
     free(s->bias);
     free(s->delta);
     free(s->mult);
@@ -131,15 +135,27 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         if (s->lshift[n]) any_lshift = 1;
     }
     ev_gemm_pack(w8, d->out_c, s->K, s->Kp, s->packed);
+    ev_isa isa = ev_cpu_isa();
+    if (isa == EV_ISA_AVX2 || isa == EV_ISA_AVX512) {
+        s->packed16 = malloc(ev_gemm_pack16_size(d->out_c, s->Kp));
+        if (!s->packed16) {
+            free(w8);
+            release(s);
+            return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+        }
+        ev_gemm_pack16(w8, d->out_c, s->K, s->Kp, s->packed16);
+    }
     free(w8);
     s->epi = (ev_gemm_epi){s->bias,     any_delta ? s->delta : NULL, s->mult, s->lshift,
                            s->rshift,   s->rmask, d->out_zp, d->act_min, d->act_max, s->in_i8,
                            any_lshift};
-    s->gemm = ev_cpu_isa() >= EV_ISA_VNNI ? ev_gemm_vnni : ev_gemm_scalar;
+    s->gemm = isa >= EV_ISA_VNNI ? ev_gemm_vnni : ev_gemm_scalar;
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
     s->scratch = malloc((size_t)s->threads * TILE_M * (size_t)s->Kp + 64);
     s->rowsums = calloc((size_t)s->threads * TILE_M, sizeof(int32_t));
-    if (!s->scratch || !s->rowsums) {
+    if (s->packed16)
+        s->scratch16 = malloc((size_t)s->threads * TILE_M * (size_t)s->Kp * sizeof(int16_t));
+    if (!s->scratch || !s->rowsums || (s->packed16 && !s->scratch16)) {
         release(s);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
@@ -218,11 +234,20 @@ static void task(void *arg, int t, int thread) {
     int32_t *rs = NULL;
     /* The VNNI kernel sums rows itself, except when a direct row's last 4-byte group runs into
      * the next pixel (K not a multiple of 4). */
-    if (s->epi.delta && (s->gemm != ev_gemm_vnni || (s->direct && s->K % 4))) {
+    if (s->epi.delta && (s->packed16 || s->gemm != ev_gemm_vnni || (s->direct && s->K % 4))) {
         rs = s->rowsums + (size_t)thread * TILE_M;
         row_sums(A, lda, s->K, n, rs);
     }
     uint8_t *C = s->out + ((size_t)b * pixels + (size_t)p0) * d->out_c;
+    if (s->packed16) { /* AVX2: widen the rows to int16 (bytes past K meet zero weights) */
+        int16_t *a16 = s->scratch16 + (size_t)thread * TILE_M * s->Kp;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < s->Kp; k++)
+                a16[(size_t)i * s->Kp + k] = k < s->K ? A[(size_t)i * lda + k] : 0;
+        ev_gemm_avx2(n, d->out_c, s->Kp, a16, (size_t)s->Kp, s->packed16, rs, &s->epi, C,
+                     (size_t)d->out_c);
+        return;
+    }
     s->gemm(n, d->out_c, s->Kp, A, lda, s->packed, rs, &s->epi, C, (size_t)d->out_c);
 }
 

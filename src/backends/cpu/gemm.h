@@ -12,7 +12,8 @@
  * Requantization is TFLite's MultiplyByQuantizedMultiplier (double rounding) + zero point +
  * activation clamp, per output channel, bit-exact in every variant.
  *
- * Variants: gemm_scalar.c (portable), gemm_vnni.c (AVX-512 VNNI). A new ISA adds a file with
+ * Variants: gemm_scalar.c (portable), gemm_avx2.c (AVX2, int16 pairs), gemm_vnni.c (AVX-512
+ * VNNI). A new ISA adds a file with
  * the same signature and a case in conv.c's dispatch.
  */
 #ifndef EV_BACKENDS_CPU_GEMM_H
@@ -43,6 +44,14 @@ typedef void (*ev_gemm_fn)(int M, int N, int Kp, const uint8_t *A, size_t lda, c
 void ev_gemm_scalar(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
 void ev_gemm_vnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
+                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
+
+/* AVX2 variant (gemm_avx2.c): A as int16 rows (widened by the caller), weights packed as int16
+ * pairs: for each block of 8 channels, for each pair of k, 8 x 2 values. Row sums required when
+ * ep->delta is set. */
+size_t ev_gemm_pack16_size(int N, int Kp);
+void ev_gemm_pack16(const int8_t *w, int N, int K, int Kp, int16_t *out);
+void ev_gemm_avx2(int M, int N, int Kp, const int16_t *A, size_t lda, const int16_t *B,
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
 
 #endif

@@ -26,24 +26,29 @@ void ev_gemm_pack(const int8_t *w, int N, int K, int Kp, int8_t *out) {
             }
 }
 
-static inline int8_t packed_at(const int8_t *Bp, int Kp, int n, int k) {
-    return Bp[(size_t)(n / 16) * 16 * Kp + (size_t)(k / 4) * 64 + (n % 16) * 4 + (k % 4)];
-}
-
 void ev_gemm_scalar(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc) {
     for (int m = 0; m < M; m++) {
         const uint8_t *a = A + (size_t)m * lda;
         uint8_t *c = C + (size_t)m * ldc;
-        for (int n = 0; n < N; n++) {
-            int32_t acc = 0;
-            for (int k = 0; k < Kp; k++) acc += (int32_t)a[k] * packed_at(Bp, Kp, n, k);
-            if (ep->delta) acc += ep->delta[n] * rowsum[m];
-            acc += ep->bias[n];
-            int shift = ep->lshift[n] - ep->rshift[n];
-            int32_t v = ev_mul_by_quantized_multiplier(acc, ep->mult[n], shift) + ep->out_zp;
-            v = v < ep->act_min ? ep->act_min : v > ep->act_max ? ep->act_max : v;
-            c[n] = ep->out_i8 ? (uint8_t)(int8_t)v : (uint8_t)v;
+        for (int n0 = 0; n0 < N; n0 += 16) {
+            /* one block of 16 channels: walk its k groups in packed order */
+            const int8_t *b = Bp + (size_t)(n0 / 16) * 16 * Kp;
+            int32_t acc[16] = {0};
+            for (int k = 0; k < Kp; k += 4, b += 64) {
+                const int32_t a0 = a[k], a1 = a[k + 1], a2 = a[k + 2], a3 = a[k + 3];
+                for (int j = 0; j < 16; j++)
+                    acc[j] += a0 * b[4 * j] + a1 * b[4 * j + 1] + a2 * b[4 * j + 2] +
+                              a3 * b[4 * j + 3];
+            }
+            for (int j = 0; j < 16 && n0 + j < N; j++) {
+                int n = n0 + j;
+                int32_t v = acc[j] + ep->bias[n] + (ep->delta ? ep->delta[n] * rowsum[m] : 0);
+                int shift = ep->lshift[n] - ep->rshift[n];
+                v = ev_mul_by_quantized_multiplier(v, ep->mult[n], shift) + ep->out_zp;
+                v = v < ep->act_min ? ep->act_min : v > ep->act_max ? ep->act_max : v;
+                c[n] = ep->out_i8 ? (uint8_t)(int8_t)v : (uint8_t)v;
+            }
         }
     }
 }

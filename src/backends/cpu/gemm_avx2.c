@@ -1,0 +1,96 @@
+/*
+ * gemm_avx2.c - quantized GEMM for AVX2 CPUs without AVX-512 VNNI (also used on AVX-512 CPUs
+ * without VNNI). vpmaddubsw would saturate (255 * 127 * 2 > 32767), so activations are widened to
+ * int16 (the caller's scratch rows) and weights packed as int16 pairs; vpmaddwd then yields exact
+ * int32 sums of two products. Tile: 4 rows x 16 channels (8 ymm accumulators). The epilogue is
+ * scalar: AVX2 lacks the 64-bit arithmetic shifts the vector requantization needs, and it is a
+ * small share of the work at MobileNet's K.
+ */
+#include "backends/cpu/gemm.h"
+
+#include "core/quant.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+size_t ev_gemm_pack16_size(int N, int Kp) {
+    return (((size_t)N + 7) / 8) * 8 * (size_t)Kp * sizeof(int16_t);
+}
+
+void ev_gemm_pack16(const int8_t *w, int N, int K, int Kp, int16_t *out) {
+    memset(out, 0, ev_gemm_pack16_size(N, Kp));
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < K; k++)
+            out[((size_t)(n / 8) * (Kp / 2) + k / 2) * 16 + (n % 8) * 2 + (k % 2)] =
+                w[(size_t)n * K + k];
+}
+
+static inline int32_t load4(const int16_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline void finish8(__m256i acc, int row_sum, const ev_gemm_epi *ep, int n, int N,
+                           uint8_t *c) {
+    int32_t v[8];
+    _mm256_storeu_si256((__m256i *)v, acc);
+    for (int j = 0; j < 8 && n + j < N; j++) {
+        int nn = n + j;
+        int32_t a = v[j] + ep->bias[nn] + (ep->delta ? ep->delta[nn] * row_sum : 0);
+        int32_t q = ev_mul_by_quantized_multiplier(a, ep->mult[nn], ep->lshift[nn] - ep->rshift[nn]) +
+                    ep->out_zp;
+        q = q < ep->act_min ? ep->act_min : q > ep->act_max ? ep->act_max : q;
+        c[nn] = ep->out_i8 ? (uint8_t)(int8_t)q : (uint8_t)q;
+    }
+}
+
+#define DOT2(i)                                                                                  \
+    do {                                                                                         \
+        __m256i a_ = _mm256_set1_epi32(load4(a##i + k));                                         \
+        c##i##0 = _mm256_add_epi32(c##i##0, _mm256_madd_epi16(a_, b0));                          \
+        c##i##1 = _mm256_add_epi32(c##i##1, _mm256_madd_epi16(a_, b1));                          \
+    } while (0)
+
+#define FIN2(i)                                                                                  \
+    do {                                                                                         \
+        if (i < mr) {                                                                            \
+            int rs_ = rowsum ? rowsum[i] : 0;                                                    \
+            finish8(c##i##0, rs_, ep, n0, N, C + (size_t)(i) * ldc);                             \
+            if (n0 + 8 < N) finish8(c##i##1, rs_, ep, n0 + 8, N, C + (size_t)(i) * ldc);         \
+        }                                                                                        \
+    } while (0)
+
+/* 4 rows x 16 channels starting at n0 (the second 8 may be past N: zero weights, not stored). */
+static void tile(int mr, int N, int Kp, const int16_t *A, size_t lda, const int16_t *B,
+                 const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc, int n0) {
+    const int16_t *a0 = A, *a1 = A + (mr > 1 ? 1 : 0) * lda, *a2 = A + (mr > 2 ? 2 : mr - 1) * lda;
+    const int16_t *a3 = A + (mr > 3 ? 3 : mr - 1) * lda;
+    const size_t bs = (size_t)8 * Kp; /* int16 per block of 8 channels */
+    const int16_t *bA = B + (size_t)(n0 / 8) * bs;
+    const int16_t *bB = (n0 + 8 < N) ? bA + bs : bA; /* past N: reuse block A, not stored */
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+            c30 = c00, c31 = c00;
+    for (int k = 0; k < Kp; k += 2) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(bA + (size_t)k * 8));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(bB + (size_t)k * 8));
+        DOT2(0);
+        DOT2(1);
+        DOT2(2);
+        DOT2(3);
+    }
+    FIN2(0);
+    FIN2(1);
+    FIN2(2);
+    FIN2(3);
+}
+
+void ev_gemm_avx2(int M, int N, int Kp, const int16_t *A, size_t lda, const int16_t *B,
+                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc) {
+    for (int m = 0; m < M; m += 4) {
+        int mr = M - m < 4 ? M - m : 4;
+        for (int n = 0; n < N; n += 16)
+            tile(mr, N, Kp, A + (size_t)m * lda, lda, B, rowsum ? rowsum + m : NULL, ep,
+                 C + (size_t)m * ldc, ldc, n);
+    }
+}

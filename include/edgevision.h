@@ -173,6 +173,8 @@ typedef enum ev_resize_mode {
 /* Loads JPEG (libjpeg-turbo, default ISLOW/fancy upsampling), PNG or BMP by content, converting
  * grayscale, palette, CMYK and alpha images to RGB. */
 EV_API ev_status ev_image_load(const char *path, ev_image **out);
+/* Same, from bytes in memory; `what` names the source in error messages (NULL: "<memory>"). */
+EV_API ev_status ev_image_decode(const void *data, size_t len, const char *what, ev_image **out);
 /* Creates an image copying `rgb` (w*h*3 bytes). */
 EV_API ev_status ev_image_create(int width, int height, const uint8_t *rgb, ev_image **out);
 EV_API ev_status ev_image_resize(const ev_image *src, int width, int height, ev_resize_mode mode,
@@ -269,6 +271,57 @@ EV_API ev_status ev_posenet_run_input(ev_posenet *net, const uint8_t *rgb, ev_po
 /* Draws keypoints (score >= min_score) and skeleton edges over `img`, in image pixels. */
 EV_API ev_status ev_pose_draw(ev_image *img, const ev_pose *poses, int num_poses,
                               float min_score);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Classification                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+/* An image classifier: one TFLite model (one 1xHxWx3 input, one output of class scores), or an
+ * embedding extractor composed with a head model (the extractor's output tensor feeds the head's
+ * input; shape, type and quantization must match). Preprocessing: the whole image resized to the
+ * model input (bilinear, half-pixel centres, truncated to uint8; or nearest), no crop; uint8
+ * inputs take the pixels as they are, float32 inputs p / 127.5 - 1, int8 inputs that value
+ * quantized with their own parameters. */
+typedef struct ev_classifier ev_classifier;
+
+typedef struct ev_classifier_options {
+    ev_session_options session;
+    ev_resize_mode resize; /* EV_RESIZE_BILINEAR (default) or EV_RESIZE_NEAREST           */
+} ev_classifier_options;
+
+typedef struct ev_class_score {
+    int class_id; /* index into the model's output (ImageNet files: label line - 1)      */
+    float score;  /* the dequantized output value (a probability for softmax outputs)   */
+} ev_class_score;
+
+EV_API void ev_classifier_options_init(ev_classifier_options *opts);
+/* Loads `model_path`, and `head_path` (NULL: none) to compose with it. A head whose input does
+ * not match the model's output is refused with EV_ERR_SHAPE naming both tensors and shapes; a
+ * model with an op the backend lacks gives EV_ERR_UNSUPPORTED naming the op. */
+EV_API ev_status ev_classifier_create(const char *model_path, const char *head_path,
+                                      const ev_classifier_options *opts, ev_classifier **out);
+EV_API void ev_classifier_free(ev_classifier *classifier);
+/* Model input size in pixels. */
+EV_API void ev_classifier_input_size(const ev_classifier *classifier, int *width, int *height);
+/* Number of class scores (elements of the last model's output), e.g. 1001. */
+EV_API int ev_classifier_num_classes(const ev_classifier *classifier);
+/* Number of embedding values (elements of the first model's output), e.g. 1024. */
+EV_API int ev_classifier_embedding_size(const ev_classifier *classifier);
+/* The session of stage 0 (the model or extractor) or 1 (the head); NULL otherwise. */
+EV_API ev_session *ev_classifier_session(ev_classifier *classifier, int stage);
+/* All class scores of `img` as floats into scores[0, num_classes); n >= num_classes. */
+EV_API ev_status ev_classifier_scores(ev_classifier *classifier, const ev_image *img,
+                                      float *scores, size_t n);
+/* The k best classes of `img`, best first (equal scores: lower class id first); *count =
+ * min(k, num_classes). */
+EV_API ev_status ev_classifier_top_k(ev_classifier *classifier, const ev_image *img, int k,
+                                     ev_class_score *out, int *count);
+/* The embedding of `img`: the first model's output (the extractor's, without running the head),
+ * dequantized to floats into out[0, embedding_size); n >= embedding_size. */
+EV_API ev_status ev_classifier_embedding(ev_classifier *classifier, const ev_image *img,
+                                         float *out, size_t n);
+/* The k best of n scores into out (same order rule); returns how many were written. */
+EV_API int ev_classifier_top_k_of(const float *scores, int n, int k, ev_class_score *out);
 
 #ifdef __cplusplus
 }

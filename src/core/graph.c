@@ -3,6 +3,8 @@
  */
 #include "core/graph.h"
 
+#include "core/status.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +118,59 @@ int ev_conv_pad_before(ev_padding pad, int in, int k, int stride, int dilation, 
     (void)pad;
     if (total < 0) total = 0;
     return total / 2;
+}
+
+/* Structural checks any format reader's output must pass: every op reads tensors that exist
+ * by then (constants, graph inputs, outputs of earlier ops), so the op list is a topological
+ * order with no cycle; no tensor is written twice or is both a constant and an op output; graph
+ * outputs are produced. */
+ev_status ev_graph_validate(const ev_graph *g) {
+    if (g->num_ops > EV_MAX_OPS)
+        return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: %d ops (at most %d supported)", g->source,
+                       g->num_ops, EV_MAX_OPS);
+    unsigned char *ready = calloc((size_t)g->num_tensors + 1, 1);
+    if (!ready) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    ev_status st = EV_OK;
+    for (int t = 0; t < g->num_tensors; t++)
+        if (g->tensors[t].data) ready[t] = 1;
+    for (int i = 0; i < g->num_inputs; i++) {
+        int t = g->inputs[i];
+        if (g->tensors[t].data) {
+            st = EV_FAIL(EV_ERR_FORMAT, "%s: graph input %d (tensor %d '%s') is a constant",
+                         g->source, i, t, g->tensors[t].name);
+            goto done;
+        }
+        ready[t] = 1;
+    }
+    for (int o = 0; o < g->num_ops && st == EV_OK; o++) {
+        const ev_op *op = &g->ops[o];
+        for (int i = 0; i < op->num_inputs; i++) {
+            int t = op->inputs[i];
+            if (t >= 0 && !ready[t]) {
+                st = EV_FAIL(EV_ERR_FORMAT, "%s: op %d (%s) reads tensor %d '%s' before any op "
+                             "writes it (a cycle, or ops out of order)", g->source, o, op->name,
+                             t, g->tensors[t].name);
+                goto done;
+            }
+        }
+        for (int i = 0; i < op->num_outputs; i++) {
+            int t = op->outputs[i];
+            if (ready[t]) {
+                st = EV_FAIL(EV_ERR_FORMAT, "%s: op %d (%s) writes tensor %d '%s', which is "
+                             "already a constant, an input or another op's output", g->source, o,
+                             op->name, t, g->tensors[t].name);
+                goto done;
+            }
+            ready[t] = 1;
+        }
+    }
+    for (int i = 0; i < g->num_outputs; i++)
+        if (!ready[g->outputs[i]]) {
+            st = EV_FAIL(EV_ERR_FORMAT, "%s: graph output %d (tensor %d) is never written",
+                         g->source, i, g->outputs[i]);
+            goto done;
+        }
+done:
+    free(ready);
+    return st;
 }

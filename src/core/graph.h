@@ -22,6 +22,16 @@ typedef enum ev_op_type {
     EV_OP_DEPTHWISE_CONV_2D,
     EV_OP_CONCATENATION,
     EV_OP_CUSTOM, /* a custom op, identified by op->custom_code              */
+    EV_OP_AVERAGE_POOL_2D, /* p.pool                                            */
+    EV_OP_MAX_POOL_2D,     /* p.pool                                            */
+    EV_OP_RESHAPE,         /* p.reshape (the output tensor's shape is what counts) */
+    EV_OP_SOFTMAX,         /* p.softmax                                         */
+    EV_OP_FULLY_CONNECTED, /* p.fc                                              */
+    EV_OP_ADD,             /* p.add                                             */
+    EV_OP_QUANTIZE,        /* float -> int8/uint8, or requantization             */
+    EV_OP_DEQUANTIZE,      /* int8/uint8/int16 -> float                          */
+    EV_OP_MEAN,            /* p.reduce; axes: constant int32 input 1            */
+    EV_OP_LOGISTIC,        /* sigmoid                                           */
     EV_OP_COUNT_
 } ev_op_type;
 
@@ -66,6 +76,35 @@ typedef struct ev_concat_params {
     ev_activation activation;
 } ev_concat_params;
 
+typedef struct ev_pool_params {
+    ev_padding padding;
+    int stride_w, stride_h;
+    int filter_w, filter_h;
+    ev_activation activation;
+} ev_pool_params;
+
+typedef struct ev_reshape_params {
+    int num_dims; /* -1: the file gave no new_shape (the output tensor's shape is used)  */
+    int dims[EV_MAX_DIMS]; /* as written; at most one -1                             */
+} ev_reshape_params;
+
+typedef struct ev_softmax_params {
+    float beta; /* > 0; 1.0 when the file has no SoftmaxOptions                          */
+} ev_softmax_params;
+
+typedef struct ev_fc_params {
+    ev_activation activation;
+    int keep_num_dims;
+} ev_fc_params;
+
+typedef struct ev_add_params {
+    ev_activation activation;
+} ev_add_params;
+
+typedef struct ev_reduce_params {
+    int keep_dims;
+} ev_reduce_params;
+
 typedef struct ev_op {
     ev_op_type type;
     const char *name;  /* "CONV_2D", or the custom code for custom ops                   */
@@ -77,6 +116,12 @@ typedef struct ev_op {
     union {
         ev_conv_params conv;
         ev_concat_params concat;
+        ev_pool_params pool;
+        ev_reshape_params reshape;
+        ev_softmax_params softmax;
+        ev_fc_params fc;
+        ev_add_params add;
+        ev_reduce_params reduce;
     } p;
     char *custom_code;            /* custom ops only                                         */
     const uint8_t *custom_options; /* FlexBuffer bytes (inside the file), custom ops only    */
@@ -95,6 +140,13 @@ typedef struct ev_graph {
     size_t file_size;
     char *source;  /* path or label, for messages                                           */
 } ev_graph;
+
+/* Most ops a graph may have (a resource limit for untrusted files). */
+#define EV_MAX_OPS 100000
+
+/* Structural checks: topological op order (no cycles), single writer per tensor, outputs
+ * produced. EV_ERR_FORMAT naming the op and tensor otherwise. */
+ev_status ev_graph_validate(const ev_graph *g);
 
 /* Frees everything a graph owns (not the struct itself). */
 void ev_graph_release(ev_graph *g);

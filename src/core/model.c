@@ -68,6 +68,10 @@ static ev_status model_from_bytes(uint8_t *bytes, size_t size, const char *what,
         st = EV_FAIL(EV_ERR_FORMAT, "%s: not a model file this build reads (expected a TFLite "
                      "flatbuffer with the TFL3 identifier)", what);
     }
+    if (st == EV_OK) {
+        st = ev_graph_validate(&m->graph);
+        if (st != EV_OK) ev_graph_release(&m->graph);
+    }
     if (st != EV_OK) {
         free(m);
         return st;

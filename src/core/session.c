@@ -17,6 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Activation memory one session may plan: $EV_MEMORY_CAP_MB, default 4096 MiB. Files can
+ * declare any tensor size; this refuses absurd ones before allocating. */
+size_t ev_memory_cap(void) {
+    const char *s = getenv("EV_MEMORY_CAP_MB");
+    long long mb = s && *s ? atoll(s) : 4096;
+    if (mb <= 0) mb = 4096;
+    return (size_t)mb << 20;
+}
+
 void ev_session_options_init(ev_session_options *o) {
     memset(o, 0, sizeof *o);
     o->backend = "ref";
@@ -95,6 +104,13 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
     if (o.threads > 1) EV_TRY_GOTO(st, ev_threadpool_create(o.threads, &s->pool), fail);
     EV_TRY_GOTO(st, prepare_ops(s), fail);
     EV_TRY_GOTO(st, ev_plan_memory(g, offsets, &s->arena_size, &s->unplanned_size), fail);
+    size_t cap = ev_memory_cap();
+    if (s->arena_size > cap) {
+        st = EV_FAIL(EV_ERR_NO_MEMORY, "%s: activations need %.1f MiB, over the memory cap of "
+                     "%.1f MiB (set EV_MEMORY_CAP_MB to raise it)", g->source,
+                     s->arena_size / 1048576.0, cap / 1048576.0);
+        goto fail;
+    }
     /* EV_PLAN_ALIGN bytes of slack: kernels may read a few bytes past a tensor (whole 4-byte
      * groups of a row) and multiply them by zero weights. */
     s->arena = aligned_alloc(EV_PLAN_ALIGN, s->arena_size + EV_PLAN_ALIGN);

@@ -26,4 +26,7 @@ struct ev_session {
     void *cb_user;
 };
 
+/* The activation-memory cap sessions enforce ($EV_MEMORY_CAP_MB, default 4 GiB). */
+size_t ev_memory_cap(void);
+
 #endif

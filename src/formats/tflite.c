@@ -7,7 +7,8 @@
  * so a corrupt or truncated file gives EV_ERR_FORMAT with the position, never a bad read.
  *
  * To support a new builtin op: map its code in op_type_of() and parse its options table in
- * parse_options() into a member of ev_op.p.
+ * parse_options() (or parse_more_options()) into a member of ev_op.p, validating every value;
+ * list its options table type in expected_options() so a mismatched union is refused.
  */
 #include "formats/tflite.h"
 
@@ -30,6 +31,12 @@ enum { OC_DEPRECATED = 0, OC_CUSTOM = 1, OC_VERSION = 2, OC_BUILTIN = 3 };
 enum { BUF_DATA = 0, BUF_OFFSET = 1, BUF_SIZE = 2 };
 
 enum { TFL_CONCATENATION = 2, TFL_CONV_2D = 3, TFL_DEPTHWISE_CONV_2D = 4, TFL_CUSTOM = 32 };
+enum { TFL_ADD = 0, TFL_AVERAGE_POOL_2D = 1, TFL_DEQUANTIZE = 6, TFL_FULLY_CONNECTED = 9,
+       TFL_LOGISTIC = 14, TFL_MAX_POOL_2D = 17, TFL_RESHAPE = 22, TFL_SOFTMAX = 25, TFL_MEAN = 40,
+       TFL_QUANTIZE = 114 };
+/* BuiltinOptions union type values (1 + position in the schema's union) we check. */
+enum { OPT_POOL2D = 5, OPT_FULLY_CONNECTED = 8, OPT_SOFTMAX = 9, OPT_ADD = 11, OPT_RESHAPE = 17,
+       OPT_REDUCER = 27 };
 
 #define MAX_ELEMS (1ull << 36)
 
@@ -198,6 +205,101 @@ static ev_activation act_of(ctx *c, int v, int op) {
     return v >= 0 && v <= 5 ? (ev_activation)v : EV_ACT_SIGN_BIT + 1;
 }
 
+/* The options table type each new op expects (0: none checked). */
+static int expected_options(ev_op_type t) {
+    switch (t) {
+    case EV_OP_AVERAGE_POOL_2D:
+    case EV_OP_MAX_POOL_2D: return OPT_POOL2D;
+    case EV_OP_FULLY_CONNECTED: return OPT_FULLY_CONNECTED;
+    case EV_OP_SOFTMAX: return OPT_SOFTMAX;
+    case EV_OP_ADD: return OPT_ADD;
+    case EV_OP_RESHAPE: return OPT_RESHAPE;
+    case EV_OP_MEAN: return OPT_REDUCER;
+    default: return 0;
+    }
+}
+
+static ev_status check_activation(ctx *c, int oi, const ev_op *op, ev_activation a) {
+    if ((int)a < 0 || (int)a > (int)EV_ACT_SIGN_BIT)
+        return BAD(c, "%s: op %d (%s): unknown fused activation", c->src, oi, op->name);
+    return EV_OK;
+}
+
+/* Options of the pooling, reshape, softmax, fully-connected, add and reducer ops. */
+static ev_status parse_more_options(ctx *c, int oi, const fb_table *opt, ev_op *op) {
+    fb_reader *r = &c->r;
+    switch (op->type) {
+    case EV_OP_AVERAGE_POOL_2D:
+    case EV_OP_MAX_POOL_2D: {
+        ev_pool_params *p = &op->p.pool;
+        p->padding = (ev_padding)fb_i8(r, opt, 0, 0);
+        p->stride_w = fb_i32(r, opt, 1, 0);
+        p->stride_h = fb_i32(r, opt, 2, 0);
+        p->filter_w = fb_i32(r, opt, 3, 0);
+        p->filter_h = fb_i32(r, opt, 4, 0);
+        p->activation = act_of(c, fb_i8(r, opt, 5, 0), oi);
+        if (!fb_ok(r)) return reader_error(c, "Pool2DOptions");
+        if (!opt->valid)
+            return BAD(c, "%s: op %d (%s) has no Pool2DOptions", c->src, oi, op->name);
+        if (p->padding != EV_PAD_SAME && p->padding != EV_PAD_VALID)
+            return BAD(c, "%s: op %d (%s): unknown padding %d", c->src, oi, op->name, p->padding);
+        if (p->stride_w < 1 || p->stride_h < 1 || p->stride_w > 1024 || p->stride_h > 1024 ||
+            p->filter_w < 1 || p->filter_h < 1 || p->filter_w > 65536 || p->filter_h > 65536)
+            return BAD(c, "%s: op %d (%s): invalid stride %dx%d or filter %dx%d (height x width)",
+                       c->src, oi, op->name, p->stride_h, p->stride_w, p->filter_h, p->filter_w);
+        return check_activation(c, oi, op, p->activation);
+    }
+    case EV_OP_RESHAPE: {
+        ev_reshape_params *p = &op->p.reshape;
+        p->num_dims = -1;
+        if (!opt->valid) return EV_OK; /* the shape comes from input 1 / the output tensor */
+        fb_vec ns = fb_vector(r, opt, 0, 4);
+        if (!fb_ok(r)) return reader_error(c, "ReshapeOptions");
+        if (ns.start == 0 && ns.len == 0) return EV_OK; /* new_shape absent */
+        if (ns.len > EV_MAX_DIMS)
+            return BAD(c, "%s: op %d (%s): new_shape has %u dimensions (at most %d supported)",
+                       c->src, oi, op->name, ns.len, EV_MAX_DIMS);
+        int unknown = 0;
+        p->num_dims = (int)ns.len;
+        for (uint32_t i = 0; i < ns.len; i++) {
+            int32_t v = fb_vec_i32(r, &ns, i);
+            if (v < -1 || (v == -1 && ++unknown > 1))
+                return BAD(c, "%s: op %d (%s): new_shape dimension %u is %d (only one -1 and no "
+                           "other negative value allowed)", c->src, oi, op->name, i, v);
+            p->dims[i] = v;
+        }
+        if (!fb_ok(r)) return reader_error(c, "ReshapeOptions");
+        return EV_OK;
+    }
+    case EV_OP_SOFTMAX:
+        op->p.softmax.beta = opt->valid ? fb_f32(r, opt, 0, 0.0f) : 1.0f;
+        if (!fb_ok(r)) return reader_error(c, "SoftmaxOptions");
+        if (!(op->p.softmax.beta > 0.0f) || !(op->p.softmax.beta <= 1e6f))
+            return BAD(c, "%s: op %d (%s): implausible beta %g (expected a positive finite value)",
+                       c->src, oi, op->name, (double)op->p.softmax.beta);
+        return EV_OK;
+    case EV_OP_FULLY_CONNECTED: {
+        op->p.fc.activation = act_of(c, fb_i8(r, opt, 0, 0), oi);
+        int wf = fb_i8(r, opt, 1, 0);
+        op->p.fc.keep_num_dims = fb_u8(r, opt, 2, 0) != 0;
+        if (!fb_ok(r)) return reader_error(c, "FullyConnectedOptions");
+        if (wf != 0)
+            return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: op %d (%s): weights format %d (shuffled "
+                           "weights) is not supported; only DEFAULT", c->src, oi, op->name, wf);
+        return check_activation(c, oi, op, op->p.fc.activation);
+    }
+    case EV_OP_ADD:
+        op->p.add.activation = act_of(c, fb_i8(r, opt, 0, 0), oi);
+        if (!fb_ok(r)) return reader_error(c, "AddOptions");
+        return check_activation(c, oi, op, op->p.add.activation);
+    case EV_OP_MEAN:
+        op->p.reduce.keep_dims = fb_u8(r, opt, 0, 0) != 0;
+        if (!fb_ok(r)) return reader_error(c, "ReducerOptions");
+        return EV_OK;
+    default: return EV_OK;
+    }
+}
+
 static ev_status parse_options(ctx *c, int oi, const fb_table *opt, ev_op *op) {
     fb_reader *r = &c->r;
     switch (op->type) {
@@ -223,7 +325,7 @@ static ev_status parse_options(ctx *c, int oi, const fb_table *opt, ev_op *op) {
         op->p.concat.axis = fb_i32(r, opt, 0, 0);
         op->p.concat.activation = act_of(c, fb_i8(r, opt, 1, 0), oi);
         break;
-    default: break;
+    default: return parse_more_options(c, oi, opt, op);
     }
     if (!fb_ok(r)) return reader_error(c, "operator options");
     if (op->type == EV_OP_CONV_2D || op->type == EV_OP_DEPTHWISE_CONV_2D) {
@@ -249,6 +351,16 @@ static ev_op_type op_type_of(int code) {
     case TFL_DEPTHWISE_CONV_2D: return EV_OP_DEPTHWISE_CONV_2D;
     case TFL_CONCATENATION: return EV_OP_CONCATENATION;
     case TFL_CUSTOM: return EV_OP_CUSTOM;
+    case TFL_ADD: return EV_OP_ADD;
+    case TFL_AVERAGE_POOL_2D: return EV_OP_AVERAGE_POOL_2D;
+    case TFL_DEQUANTIZE: return EV_OP_DEQUANTIZE;
+    case TFL_FULLY_CONNECTED: return EV_OP_FULLY_CONNECTED;
+    case TFL_LOGISTIC: return EV_OP_LOGISTIC;
+    case TFL_MAX_POOL_2D: return EV_OP_MAX_POOL_2D;
+    case TFL_RESHAPE: return EV_OP_RESHAPE;
+    case TFL_SOFTMAX: return EV_OP_SOFTMAX;
+    case TFL_MEAN: return EV_OP_MEAN;
+    case TFL_QUANTIZE: return EV_OP_QUANTIZE;
     default: return EV_OP_UNSUPPORTED;
     }
 }
@@ -288,7 +400,12 @@ static ev_status parse_op(ctx *c, const fb_vec *opcodes, int oi, const fb_table 
             return BAD(c, "%s: op %d (%s) writes constant tensor %d", c->src, oi, op->name,
                        op->outputs[i]);
     fb_table opt = fb_sub(&c->r, ot, OP_OPTIONS);
+    int opt_type = fb_u8(&c->r, ot, OP_OPTIONS_TYPE, 0);
     if (!fb_ok(&c->r)) return reader_error(c, "operator options");
+    int want = expected_options(op->type);
+    if (want && opt.valid && opt_type != want)
+        return BAD(c, "%s: op %d (%s) carries builtin options of type %d, expected %d", c->src, oi,
+                   op->name, opt_type, want);
     return parse_options(c, oi, &opt, op);
 }
 

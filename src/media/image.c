@@ -440,6 +440,24 @@ static ev_status decode_bmp(const char *path, const uint8_t *buf, size_t len, ev
 /* Loading                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
+ev_status ev_image_decode(const void *data, size_t len, const char *what, ev_image **out) {
+    if (!out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_image_decode: out is NULL");
+    *out = NULL;
+    if (!data && len) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_image_decode: data is NULL");
+    const char *path = what ? what : "<memory>";
+    const uint8_t *buf = data;
+    static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    if (len == 0) return EV_FAIL(EV_ERR_FORMAT, "%s: empty file, not an image", path);
+    if (len >= 3 && buf[0] == 0xFF && buf[1] == 0xD8 && buf[2] == 0xFF)
+        return decode_jpeg(path, buf, len, out);
+    if (len >= 8 && memcmp(buf, png_sig, 8) == 0) return decode_png(path, buf, len, out);
+    if (len >= 2 && buf[0] == 'B' && buf[1] == 'M') return decode_bmp(path, buf, len, out);
+    return EV_FAIL(EV_ERR_FORMAT,
+                   "%s: unknown image format (first bytes %02x %02x %02x %02x; expected JPEG, "
+                   "PNG or BMP)",
+                   path, buf[0], len > 1 ? buf[1] : 0, len > 2 ? buf[2] : 0, len > 3 ? buf[3] : 0);
+}
+
 ev_status ev_image_load(const char *path, ev_image **out) {
     if (!out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_image_load: out is NULL");
     *out = NULL;
@@ -447,23 +465,7 @@ ev_status ev_image_load(const char *path, ev_image **out) {
     uint8_t *buf;
     size_t len;
     EV_TRY(read_whole_file(path, &buf, &len));
-    static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
-    ev_status st;
-    if (len == 0) {
-        st = EV_FAIL(EV_ERR_FORMAT, "%s: empty file, not an image", path);
-    } else if (len >= 3 && buf[0] == 0xFF && buf[1] == 0xD8 && buf[2] == 0xFF) {
-        st = decode_jpeg(path, buf, len, out);
-    } else if (len >= 8 && memcmp(buf, png_sig, 8) == 0) {
-        st = decode_png(path, buf, len, out);
-    } else if (len >= 2 && buf[0] == 'B' && buf[1] == 'M') {
-        st = decode_bmp(path, buf, len, out);
-    } else {
-        st = EV_FAIL(EV_ERR_FORMAT,
-                     "%s: unknown image format (first bytes %02x %02x %02x %02x; expected JPEG, "
-                     "PNG or BMP)",
-                     path, buf[0], len > 1 ? buf[1] : 0, len > 2 ? buf[2] : 0,
-                     len > 3 ? buf[3] : 0);
-    }
+    ev_status st = ev_image_decode(buf, len, path, out);
     free(buf);
     return st;
 }

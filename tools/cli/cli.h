@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 int cmd_pose(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 
 /* Prints "edgevision <cmd>: error: <what>: <last error>" to stderr. */
 void cli_error(const char *cmd, ev_status st, const char *what);

@@ -13,6 +13,7 @@ static void usage(FILE *f) {
             "\n"
             "commands:\n"
             "  pose      estimate human poses with a PoseNet model (images)\n"
+            "  classify  top-k image classes with a TFLite classifier (optionally extractor + head)\n"
             "  version   print the version and the backends of this build\n"
             "\n"
             "Run 'edgevision <command> --help' for a command's options.\n"
@@ -107,6 +108,7 @@ int main(int argc, char **argv) {
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "pose") == 0) return cmd_pose(argc - 1, argv + 1);
+    if (strcmp(cmd, "classify") == 0) return cmd_classify(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("edgevision %s\nbackends:", EV_VERSION_STRING);
         for (const char *const *b = ev_backend_names(); *b; b++) printf(" %s", *b);

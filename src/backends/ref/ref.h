@@ -1,12 +1,50 @@
 /*
- * ref.h - kernels of the reference backend (portable C, the oracle).
+ * ref.h - kernels of the reference backend (portable C, the oracle), and the small helpers their
+ * prepare functions share (type ranges, per-tensor quantization checks, shape comparison).
+ *
+ * To add an op: write src/backends/ref/ref_<op>.c exporting an ev_kernel, declare it here and
+ * map its op type in ref_backend.c.
  */
 #ifndef EV_BACKENDS_REF_H
 #define EV_BACKENDS_REF_H
 
 #include "backends/backend.h"
 
-extern const ev_kernel ev_ref_conv_kernel;   /* CONV_2D and DEPTHWISE_CONV_2D */
-extern const ev_kernel ev_ref_concat_kernel; /* CONCATENATION                 */
+extern const ev_kernel ev_ref_conv_kernel;     /* CONV_2D and DEPTHWISE_CONV_2D               */
+extern const ev_kernel ev_ref_concat_kernel;   /* CONCATENATION                                */
+extern const ev_kernel ev_ref_pool_kernel;     /* AVERAGE_POOL_2D and MAX_POOL_2D              */
+extern const ev_kernel ev_ref_reshape_kernel;  /* RESHAPE                                      */
+extern const ev_kernel ev_ref_softmax_kernel;  /* SOFTMAX                                      */
+extern const ev_kernel ev_ref_fc_kernel;       /* FULLY_CONNECTED                              */
+extern const ev_kernel ev_ref_add_kernel;      /* ADD (with broadcasting)                      */
+extern const ev_kernel ev_ref_quantize_kernel; /* QUANTIZE and DEQUANTIZE                      */
+extern const ev_kernel ev_ref_mean_kernel;     /* MEAN                                         */
+extern const ev_kernel ev_ref_logistic_kernel; /* LOGISTIC                                     */
+
+/* [qmin, qmax] of an 8-bit quantized type (uint8: [0, 255], int8: [-128, 127]). */
+static inline void ev_ref_qrange(ev_dtype dt, int32_t *qmin, int32_t *qmax) {
+    *qmin = dt == EV_DTYPE_U8 ? 0 : -128;
+    *qmax = dt == EV_DTYPE_U8 ? 255 : 127;
+}
+
+static inline int ev_ref_is_q8(ev_dtype dt) { return dt == EV_DTYPE_U8 || dt == EV_DTYPE_I8; }
+
+/* EV_OK when `t` has exactly one positive scale; otherwise EV_ERR_UNSUPPORTED naming `role`. */
+static inline ev_status ev_ref_per_tensor(const ev_kernel_ctx *ctx, const ev_tensor *t,
+                                          const char *role) {
+    if (t->quant.count != 1 || !(t->quant.scale[0] > 0.0f))
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "%s '%s' (%s) needs per-tensor "
+                          "quantization with a positive scale (has %d scales)", role, t->name,
+                          ev_dtype_name(t->dtype), t->quant.count);
+    return EV_OK;
+}
+
+/* 1 when a and b have the same rank and dimensions. */
+static inline int ev_ref_same_shape(const ev_tensor *a, const ev_tensor *b) {
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->dims[i] != b->dims[i]) return 0;
+    return 1;
+}
 
 #endif

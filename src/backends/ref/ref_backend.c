@@ -11,6 +11,16 @@ static const ev_kernel *kernel_for(const ev_kernel_ctx *ctx) {
     case EV_OP_CONV_2D:
     case EV_OP_DEPTHWISE_CONV_2D: return &ev_ref_conv_kernel;
     case EV_OP_CONCATENATION: return &ev_ref_concat_kernel;
+    case EV_OP_AVERAGE_POOL_2D:
+    case EV_OP_MAX_POOL_2D: return &ev_ref_pool_kernel;
+    case EV_OP_RESHAPE: return &ev_ref_reshape_kernel;
+    case EV_OP_SOFTMAX: return &ev_ref_softmax_kernel;
+    case EV_OP_FULLY_CONNECTED: return &ev_ref_fc_kernel;
+    case EV_OP_ADD: return &ev_ref_add_kernel;
+    case EV_OP_QUANTIZE:
+    case EV_OP_DEQUANTIZE: return &ev_ref_quantize_kernel;
+    case EV_OP_MEAN: return &ev_ref_mean_kernel;
+    case EV_OP_LOGISTIC: return &ev_ref_logistic_kernel;
     default: return 0;
     }
 }

@@ -1,0 +1,35 @@
+/*
+ * classify.h - private definition of ev_classifier (src/classify/classify.c).
+ *
+ * A classifier is one model, or an embedding extractor composed with a head model: the
+ * extractor's single output feeds the head's single input (same shape, type and quantization,
+ * checked at creation). The first model's output is the embedding; the last model's output is
+ * the class scores.
+ *
+ * Extend: a third stage would be one more (model, session) pair in `stage` and one more copy
+ * in run_stages().
+ */
+#ifndef EV_CLASSIFY_CLASSIFY_H
+#define EV_CLASSIFY_CLASSIFY_H
+
+#include "core/model.h"
+#include "core/session.h"
+
+#define EV_CLASSIFIER_MAX_STAGES 2
+
+struct ev_classifier {
+    int num_stages;                            /* 1 (model) or 2 (extractor + head)        */
+    ev_model *model[EV_CLASSIFIER_MAX_STAGES];
+    ev_session *session[EV_CLASSIFIER_MAX_STAGES];
+    ev_classifier_options opts;
+    int in_w, in_h;
+    ev_dtype in_dtype;
+    float in_scale;
+    int32_t in_zp;
+    uint8_t *in_buf; /* model input bytes */
+    size_t in_bytes;
+    int num_classes; /* elements of the last stage's output */
+    int embedding_size;
+};
+
+#endif

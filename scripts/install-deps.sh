@@ -3,7 +3,8 @@
 # everything is already there). Uses sudo when not run as root.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libjpeg62-turbo-dev libpng-dev libstb-dev libcjson-dev
-      libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
+      libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+      libprotobuf-c-dev protobuf-c-compiler libhdf5-dev libmatio-dev clang libclang-rt-14-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

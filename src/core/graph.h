@@ -32,6 +32,9 @@ typedef enum ev_op_type {
     EV_OP_DEQUANTIZE,      /* int8/uint8/int16 -> float                          */
     EV_OP_MEAN,            /* p.reduce; axes: constant int32 input 1            */
     EV_OP_LOGISTIC,        /* sigmoid                                           */
+    EV_OP_PAD,             /* paddings: constant int32 input 1, [ndim][2]       */
+    EV_OP_RELU,            /* max(x, 0)                                         */
+    EV_OP_RELU6,           /* min(max(x, 0), 6)                                 */
     EV_OP_COUNT_
 } ev_op_type;
 

@@ -33,7 +33,7 @@ enum { BUF_DATA = 0, BUF_OFFSET = 1, BUF_SIZE = 2 };
 enum { TFL_CONCATENATION = 2, TFL_CONV_2D = 3, TFL_DEPTHWISE_CONV_2D = 4, TFL_CUSTOM = 32 };
 enum { TFL_ADD = 0, TFL_AVERAGE_POOL_2D = 1, TFL_DEQUANTIZE = 6, TFL_FULLY_CONNECTED = 9,
        TFL_LOGISTIC = 14, TFL_MAX_POOL_2D = 17, TFL_RESHAPE = 22, TFL_SOFTMAX = 25, TFL_MEAN = 40,
-       TFL_QUANTIZE = 114 };
+       TFL_QUANTIZE = 114, TFL_PAD = 34, TFL_RELU = 19, TFL_RELU6 = 21 };
 /* BuiltinOptions union type values (1 + position in the schema's union) we check. */
 enum { OPT_POOL2D = 5, OPT_FULLY_CONNECTED = 8, OPT_SOFTMAX = 9, OPT_ADD = 11, OPT_RESHAPE = 17,
        OPT_REDUCER = 27 };
@@ -361,6 +361,9 @@ static ev_op_type op_type_of(int code) {
     case TFL_SOFTMAX: return EV_OP_SOFTMAX;
     case TFL_MEAN: return EV_OP_MEAN;
     case TFL_QUANTIZE: return EV_OP_QUANTIZE;
+    case TFL_PAD: return EV_OP_PAD;
+    case TFL_RELU: return EV_OP_RELU;
+    case TFL_RELU6: return EV_OP_RELU6;
     default: return EV_OP_UNSUPPORTED;
     }
 }

@@ -47,4 +47,7 @@ static inline int ev_ref_same_shape(const ev_tensor *a, const ev_tensor *b) {
     return 1;
 }
 
+extern const ev_kernel ev_ref_pad_kernel;  /* PAD (constant: zero / zero point)      */
+extern const ev_kernel ev_ref_relu_kernel; /* RELU, RELU6                            */
+
 #endif

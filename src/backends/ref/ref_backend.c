@@ -21,6 +21,9 @@ static const ev_kernel *kernel_for(const ev_kernel_ctx *ctx) {
     case EV_OP_DEQUANTIZE: return &ev_ref_quantize_kernel;
     case EV_OP_MEAN: return &ev_ref_mean_kernel;
     case EV_OP_LOGISTIC: return &ev_ref_logistic_kernel;
+    case EV_OP_PAD: return &ev_ref_pad_kernel;
+    case EV_OP_RELU:
+    case EV_OP_RELU6: return &ev_ref_relu_kernel;
     default: return 0;
     }
 }

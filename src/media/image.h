@@ -15,6 +15,8 @@
 
 /* Largest width or height any loader or constructor accepts. */
 #define EV_IMAGE_MAX_DIM 65535
+/* Default limit on width * height (about 134 megapixels); $EV_IMAGE_MAX_PIXELS overrides. */
+#define EV_IMAGE_MAX_PIXELS (1ull << 27)
 
 struct ev_image {
     int width, height;

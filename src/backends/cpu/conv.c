@@ -25,6 +25,8 @@
 #include <string.h>
 
 #define TILE_M 48 /* output pixels per task */
+/* Per-thread im2col slice: TILE_M rows plus 64 bytes of slack for over-long moves. */
+#define SCRATCH_STRIDE(s) ((size_t)TILE_M * (size_t)(s)->Kp + 64)
 
 typedef struct cpu_conv {
     ev_conv_desc d;
@@ -42,7 +44,7 @@ typedef struct cpu_conv {
     uint8_t *scratch;  /* [threads][TILE_M][Kp] im2col rows */
     int32_t *rowsums;  /* [threads][TILE_M] */
     /* per run */
-    const uint8_t *in;
+    const uint8_t *in, *in_end; /* input tensor and its end (for over-reading moves) */
     uint8_t *out;
 } cpu_conv;
 
@@ -151,7 +153,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
                            any_lshift};
     s->gemm = isa >= EV_ISA_VNNI ? ev_gemm_vnni : ev_gemm_scalar;
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
-    s->scratch = malloc((size_t)s->threads * TILE_M * (size_t)s->Kp + 64);
+    s->scratch = malloc((size_t)s->threads * SCRATCH_STRIDE(s));
     s->rowsums = calloc((size_t)s->threads * TILE_M, sizeof(int32_t));
     if (s->packed16)
         s->scratch16 = malloc((size_t)s->threads * TILE_M * (size_t)s->Kp * sizeof(int16_t));
@@ -179,7 +181,10 @@ static void im2col(const cpu_conv *s, int b, int p0, int n, uint8_t *dst) {
             if (run && iy >= 0 && iy < d->in_h) { /* the whole kx range is one contiguous run */
                 const uint8_t *src = img + (size_t)iy * row + (size_t)ix0 * d->in_c;
                 size_t len = (size_t)d->k_w * d->in_c;
-                if (len < 32)
+                if (len <= 16 && src + 16 <= s->in_end)
+                    memcpy(o, src, 16); /* one 16-byte move; the excess is overwritten next or
+                                           lands in the scratch slack */
+                else if (len < 32)
                     for (size_t j = 0; j < len; j++) o[j] = src[j];
                 else
                     memcpy(o, src, len);
@@ -226,7 +231,7 @@ static void task(void *arg, int t, int thread) {
         A = s->in + ((size_t)b * pixels + (size_t)p0) * d->in_c;
         lda = (size_t)d->in_c;
     } else {
-        uint8_t *buf = s->scratch + (size_t)thread * TILE_M * s->Kp;
+        uint8_t *buf = s->scratch + (size_t)thread * SCRATCH_STRIDE(s);
         im2col(s, b, p0, n, buf);
         A = buf;
         lda = (size_t)s->Kp;
@@ -255,6 +260,7 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     cpu_conv *s = state;
     const ev_conv_desc *d = &s->d;
     s->in = data[d->in_t];
+    s->in_end = s->in + (size_t)d->batch * d->in_h * d->in_w * d->in_c;
     s->out = data[d->out_t];
     int pixels = d->out_h * d->out_w;
     int tasks = d->batch * ((pixels + TILE_M - 1) / TILE_M);

@@ -273,6 +273,84 @@ EV_API ev_status ev_pose_draw(ev_image *img, const ev_pose *poses, int num_poses
                               float min_score);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Video: files (mp4, avi, mkv, webm, mov ...) and V4L2 cameras, through FFmpeg               */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct ev_video ev_video;
+
+/* Opens a video file, or a V4L2 camera when `path` is /dev/videoN. A missing camera gives
+ * EV_ERR_IO "camera /dev/videoN: No such device"; a file that is not a video, EV_ERR_FORMAT. */
+EV_API ev_status ev_video_open(const char *path, ev_video **out);
+/* Decodes the next frame into a new RGB image (*frame, freed by the caller with ev_image_free);
+ * *frame is NULL at the end. A damaged or truncated file returns every frame decoded before the
+ * damage, then one EV_ERR_FORMAT saying after which frame decoding stopped, then the end. */
+EV_API ev_status ev_video_read(ev_video *video, ev_image **frame);
+/* Back to the first frame (files only). */
+EV_API ev_status ev_video_rewind(ev_video *video);
+EV_API int ev_video_width(const ev_video *video);
+EV_API int ev_video_height(const ev_video *video);
+/* Frames per second the stream declares (0 when unknown). */
+EV_API double ev_video_fps(const ev_video *video);
+/* Frames returned since open or rewind. */
+EV_API long ev_video_frames_read(const ev_video *video);
+/* Frames the container announces (0 when it does not say). */
+EV_API long ev_video_frame_count(const ev_video *video);
+EV_API int ev_video_is_camera(const ev_video *video);
+EV_API void ev_video_free(ev_video *video);
+/* 1 when `path` is a camera (/dev/video...) or has a video file extension (.mp4 .avi .mkv
+ * .webm .mov ...), 0 otherwise. */
+EV_API int ev_video_path_is_video(const char *path);
+
+typedef struct ev_video_writer ev_video_writer;
+
+/* Creates a video file for width x height RGB frames; the container follows the extension.
+ * The file appears (atomically renamed) only when ev_video_writer_close succeeds. */
+EV_API ev_status ev_video_writer_open(const char *path, int width, int height, double fps,
+                                      ev_video_writer **out);
+EV_API ev_status ev_video_writer_write(ev_video_writer *writer, const ev_image *frame);
+/* Flushes the encoder, finishes and renames the file, frees the writer (even on failure). */
+EV_API ev_status ev_video_writer_close(ev_video_writer *writer);
+/* Frees the writer and removes the partial file. Accepts NULL. */
+EV_API void ev_video_writer_abort(ev_video_writer *writer);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Benchmark: summary statistics and COCO keypoint accuracy                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Summary of samples (milliseconds in the benchmark). Percentiles interpolate linearly between
+ * closest ranks (numpy's default): p -> sorted[(n-1) p/100]. std is the sample standard
+ * deviation (divides by n-1; 0 for one sample). */
+typedef struct ev_stats {
+    size_t count;
+    double min, max, mean, std, p50, p90, p99;
+} ev_stats;
+
+EV_API ev_status ev_stats_compute(const double *samples, size_t n, ev_stats *out);
+/* Percentile p in [0,100] of n >= 1 ascending values, as above. */
+EV_API double ev_percentile_sorted(const double *sorted, size_t n, double p);
+
+/* COCO keypoint evaluation, computed as pycocotools' COCOeval(iouType="keypoints"). */
+typedef struct ev_coco_eval ev_coco_eval;
+
+typedef struct ev_coco_stats {
+    double ap, ap50, ap75, ap_medium, ap_large; /* -1 when nothing to evaluate           */
+    double ar, ar50, ar75, ar_medium, ar_large;
+    int num_images, num_gt, num_dt;
+} ev_coco_stats;
+
+/* Loads ground truth (person keypoint annotations, COCO JSON). */
+EV_API ev_status ev_coco_eval_load(const char *annotations_path, ev_coco_eval **out);
+EV_API void ev_coco_eval_free(ev_coco_eval *eval);
+EV_API int ev_coco_eval_num_images(const ev_coco_eval *eval);
+/* Image `index` of the annotation file: its id, file name and size. */
+EV_API ev_status ev_coco_eval_image(const ev_coco_eval *eval, int index, int64_t *id,
+                                    const char **file_name, int *width, int *height);
+/* Adds predictions for one image: keypoints in image pixels, detection score = pose score. */
+EV_API ev_status ev_coco_eval_add(ev_coco_eval *eval, int64_t image_id, const ev_pose *poses,
+                                  int num_poses);
+EV_API ev_status ev_coco_eval_compute(ev_coco_eval *eval, ev_coco_stats *out);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Classification                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 

@@ -3,7 +3,7 @@
 # everything is already there). Uses sudo when not run as root.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libjpeg62-turbo-dev libpng-dev libstb-dev libcjson-dev
-      libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+      libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev librsvg2-bin
       libprotobuf-c-dev protobuf-c-compiler libhdf5-dev libmatio-dev clang libclang-rt-14-dev)
 missing=()
 for p in "${PKGS[@]}"; do

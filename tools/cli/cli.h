@@ -13,6 +13,9 @@
 #include <stdio.h>
 
 int cmd_pose(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_eval_pose(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 
 /* Prints "edgevision <cmd>: error: <what>: <last error>" to stderr. */

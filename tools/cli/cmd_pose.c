@@ -1,6 +1,10 @@
 /*
- * cmd_pose.c - `edgevision pose`: PoseNet on images; poses as a table, CSV or JSON; skeletons
- * drawn over the image.
+ * cmd_pose.c - `edgevision pose`: PoseNet on images and videos; poses as a table, CSV or JSON;
+ * skeletons drawn over the image, or into an annotated video (--draw out.mp4).
+ *
+ * A video input (by extension: .mp4 .avi .mkv .webm ...; or a camera /dev/videoN) gives one
+ * result per frame, named "PATH#N" (N from 0) in the image column; frames decoded before damage
+ * in a broken file are kept and the damage is reported.
  *
  * Every input is processed even when one fails (its error goes to stderr and the exit status is
  * 1); results of the others are still written. Output files are written through a temporary
@@ -20,6 +24,8 @@ typedef enum { FMT_TABLE, FMT_CSV, FMT_JSON } out_format;
 
 typedef struct image_result {
     const char *path;
+    char *owned; /* frame label "video#N", owned */
+    int frame;   /* frame index, -1 for an image */
     int ok;
     int width, height;
     int num;
@@ -51,9 +57,13 @@ static void usage(FILE *f) {
             "  --score-threshold S   minimum pose score (default: the model's, 0.2)\n"
             "  --nms-radius PX       non-maximum suppression radius, raw-head models (default 10)\n"
             "  --min-keypoint-score S  keypoints drawn above this score (default 0.2)\n"
+            "  --max-frames N        at most N frames of each video (default: all)\n"
+            "\n"
+            "Videos (.mp4 .avi .mkv .webm ..., cameras /dev/videoN) give one result per frame,\n"
+            "named VIDEO#N; --draw out.mp4 writes the video with skeletons drawn.\n"
             "\n"
             "CSV columns: pose_id,pose_score,keypoint_label,keypoint_score,keypoint_x,keypoint_y\n"
-            "(with several images an 'image' column comes first).\n");
+            "(with several images, or a video, an 'image' column comes first).\n");
 }
 
 static void to_image_coords(image_result *r, int in_w, int in_h) {
@@ -82,8 +92,7 @@ static void write_table(FILE *f, const image_result *r, int nres, const char *co
     }
 }
 
-static void write_csv(FILE *f, const image_result *r, int nres) {
-    int multi = nres > 1;
+static void write_csv(FILE *f, const image_result *r, int nres, int multi) {
     fprintf(f, "%spose_id,pose_score,keypoint_label,keypoint_score,keypoint_x,keypoint_y\n",
             multi ? "image," : "");
     for (int i = 0; i < nres; i++) {
@@ -112,6 +121,7 @@ static int write_json(FILE *f, const image_result *r, int nres, const char *mode
         cJSON *im = cJSON_CreateObject();
         cJSON_AddItemToArray(imgs, im);
         cJSON_AddStringToObject(im, "image", r[i].path);
+        if (r[i].frame >= 0) cJSON_AddNumberToObject(im, "frame", r[i].frame);
         cJSON_AddNumberToObject(im, "width", r[i].width);
         cJSON_AddNumberToObject(im, "height", r[i].height);
         cJSON *poses = cJSON_AddArrayToObject(im, "poses");
@@ -166,9 +176,118 @@ static int draw_result(const image_result *r, ev_image *img, const char *draw, i
     return 0;
 }
 
+/* Results of every image and frame, in input order. */
+typedef struct results {
+    image_result *v;
+    int n, cap;
+} results;
+
+/* A zeroed slot at the end of `rs`, or NULL (message printed) when out of memory. */
+static image_result *results_next(results *rs) {
+    if (rs->n == rs->cap) {
+        int cap = rs->cap ? rs->cap * 2 : 8;
+        image_result *v = realloc(rs->v, sizeof *v * (size_t)cap);
+        if (!v) {
+            fprintf(stderr, "edgevision pose: error: out of memory\n");
+            return NULL;
+        }
+        rs->v = v;
+        rs->cap = cap;
+    }
+    image_result *r = &rs->v[rs->n++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+typedef struct video_job {
+    ev_posenet *net;
+    const char *path, *draw;
+    int many; /* several inputs: --draw is a directory */
+    float min_kp;
+    int max_poses, max_frames, input_coords, in_w, in_h;
+} video_job;
+
+/* Every frame of a video (up to max_frames): one result per frame, drawn into a video when
+ * asked. Returns the number of failures (0 or 1). */
+static int run_video(const video_job *j, results *rs) {
+    ev_video *v = NULL;
+    ev_video_writer *w = NULL;
+    ev_status st = ev_video_open(j->path, &v);
+    if (st != EV_OK) {
+        cli_error("pose", st, "reading the video");
+        return 1;
+    }
+    char out[4096];
+    if (j->draw && j->many) {
+        char stem[1024];
+        snprintf(stem, sizeof stem, "%s", base_name(j->path));
+        char *dot = strrchr(stem, '.');
+        if (dot) *dot = '\0';
+        snprintf(out, sizeof out, "%s/%s_pose.mp4", j->draw, stem);
+    } else if (j->draw) {
+        snprintf(out, sizeof out, "%s", j->draw);
+    }
+    int failed = 0, damaged = 0;
+    for (int f = 0; !j->max_frames || f < j->max_frames; f++) {
+        ev_image *img = NULL;
+        st = ev_video_read(v, &img);
+        if (st != EV_OK) { /* the frames before stay: results, and the annotated video */
+            cli_error("pose", st, "reading the video");
+            damaged = 1;
+            break;
+        }
+        if (!img) break;
+        image_result *r = results_next(rs);
+        if (!r) {
+            ev_image_free(img);
+            failed = 1;
+            break;
+        }
+        size_t n = strlen(j->path) + 24;
+        r->owned = malloc(n);
+        if (r->owned) snprintf(r->owned, n, "%s#%d", j->path, f);
+        r->path = r->owned ? r->owned : j->path;
+        r->frame = f;
+        st = ev_posenet_run(j->net, img, r->poses, j->max_poses, &r->num);
+        if (st == EV_OK) {
+            r->ok = 1;
+            r->width = ev_image_width(img);
+            r->height = ev_image_height(img);
+            image_result drawn = *r;
+            to_image_coords(&drawn, j->in_w, j->in_h);
+            if (!j->input_coords) {
+                memcpy(r->poses, drawn.poses, sizeof r->poses);
+            }
+            if (j->draw) {
+                double fps = ev_video_fps(v);
+                st = ev_pose_draw(img, drawn.poses, drawn.num, j->min_kp);
+                if (st == EV_OK && !w)
+                    st = ev_video_writer_open(out, r->width, r->height, fps > 0 ? fps : 25, &w);
+                if (st == EV_OK) st = ev_video_writer_write(w, img);
+            }
+        }
+        ev_image_free(img);
+        if (st != EV_OK) {
+            cli_error("pose", st, r->path);
+            failed = 1;
+            break;
+        }
+    }
+    if (w) {
+        st = failed ? EV_OK : ev_video_writer_close(w);
+        if (failed) ev_video_writer_abort(w);
+        if (st != EV_OK) {
+            cli_error("pose", st, "writing the annotated video");
+            failed = 1;
+        }
+    }
+    ev_video_free(v);
+    return failed || damaged;
+}
+
 int cmd_pose(int argc, char **argv) {
     enum { O_MODEL = 1000, O_BACKEND, O_THREADS, O_FORMAT, O_OUTPUT, O_COORDS, O_DRAW, O_DECODER,
-           O_FIX, O_MAXP, O_THR, O_NMS, O_MINKP, O_HELP };
+           O_FIX, O_MAXP, O_THR, O_NMS, O_MINKP, O_MAXF, O_HELP };
     static const struct option longopts[] = {
         {"model", required_argument, 0, O_MODEL},   {"backend", required_argument, 0, O_BACKEND},
         {"threads", required_argument, 0, O_THREADS}, {"format", required_argument, 0, O_FORMAT},
@@ -178,10 +297,11 @@ int cmd_pose(int argc, char **argv) {
         {"score-threshold", required_argument, 0, O_THR},
         {"nms-radius", required_argument, 0, O_NMS},
         {"min-keypoint-score", required_argument, 0, O_MINKP},
+        {"max-frames", required_argument, 0, O_MAXF},
         {"help", no_argument, 0, O_HELP},           {0, 0, 0, 0}};
     const char *model = NULL, *output = NULL, *draw = NULL;
     out_format fmt = FMT_TABLE;
-    int input_coords = 0, max_poses = 10;
+    int input_coords = 0, max_poses = 10, max_frames = 0;
     float min_kp = 0.2f;
     ev_posenet_options po;
     ev_posenet_options_init(&po);
@@ -241,6 +361,9 @@ int cmd_pose(int argc, char **argv) {
         case O_MINKP:
             if (cli_parse_float("pose", "--min-keypoint-score", optarg, 0, 1, &min_kp)) return 2;
             break;
+        case O_MAXF:
+            if (cli_parse_int("pose", "--max-frames", optarg, 1, 1 << 30, &max_frames)) return 2;
+            break;
         case O_HELP: usage(stdout); return 0;
         default:
             fprintf(stderr, "edgevision pose: error: unknown or incomplete option '%s'\n",
@@ -256,6 +379,8 @@ int cmd_pose(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    int any_video = 0;
+    for (int i = 0; i < nimg; i++) any_video |= ev_video_path_is_video(argv[optind + i]);
     if (draw && nimg > 1) {
         struct stat st;
         if (stat(draw, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -263,6 +388,10 @@ int cmd_pose(int argc, char **argv) {
                     "directory ('%s' is not one)\n", nimg, draw);
             return 2;
         }
+    } else if (draw && any_video && !ev_video_path_is_video(draw)) {
+        fprintf(stderr, "edgevision pose: error: for a video, --draw takes a video file name "
+                "(.mp4 .mkv .avi .webm), got '%s'\n", draw);
+        return 2;
     }
     ev_posenet *net = NULL;
     ev_status st = ev_posenet_create(model, &po, &net);
@@ -272,16 +401,23 @@ int cmd_pose(int argc, char **argv) {
     }
     int in_w, in_h;
     ev_posenet_input_size(net, &in_w, &in_h);
-    image_result *res = calloc((size_t)nimg, sizeof *res);
-    if (!res) {
-        ev_posenet_free(net);
-        fprintf(stderr, "edgevision pose: error: out of memory\n");
-        return 1;
-    }
+    results rs = {0};
     int failures = 0;
     for (int i = 0; i < nimg; i++) {
-        image_result *r = &res[i];
-        r->path = argv[optind + i];
+        const char *path = argv[optind + i];
+        if (ev_video_path_is_video(path)) {
+            video_job job = {net, path, draw, nimg > 1, min_kp, max_poses, max_frames,
+                             input_coords, in_w, in_h};
+            failures += run_video(&job, &rs);
+            continue;
+        }
+        image_result *r = results_next(&rs);
+        if (!r) {
+            failures++;
+            break;
+        }
+        r->path = path;
+        r->frame = -1;
         ev_image *img = NULL;
         st = ev_image_load(r->path, &img);
         const char *what = "reading the image";
@@ -304,17 +440,20 @@ int cmd_pose(int argc, char **argv) {
         if (draw && draw_result(&drawn, img, draw, nimg > 1, min_kp)) failures++;
         ev_image_free(img);
     }
+    image_result *res = rs.v;
+    int nres = rs.n;
     cli_out out;
     int rc = failures ? 1 : 0;
     if (cli_out_open(&out, output) != 0) {
         rc = 1;
     } else {
         const char *coords = input_coords ? "input" : "image";
-        if (fmt == FMT_TABLE) write_table(out.f, res, nimg, coords);
-        else if (fmt == FMT_CSV) write_csv(out.f, res, nimg);
-        else if (write_json(out.f, res, nimg, model, coords, in_w, in_h) != 0) rc = 1;
+        if (fmt == FMT_TABLE) write_table(out.f, res, nres, coords);
+        else if (fmt == FMT_CSV) write_csv(out.f, res, nres, nimg > 1 || any_video);
+        else if (write_json(out.f, res, nres, model, coords, in_w, in_h) != 0) rc = 1;
         if (cli_out_close(&out, 1) != 0) rc = 1;
     }
+    for (int i = 0; i < nres; i++) free(res[i].owned);
     free(res);
     ev_posenet_free(net);
     return rc;

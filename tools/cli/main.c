@@ -12,7 +12,10 @@ static void usage(FILE *f) {
             "usage: edgevision <command> [options] INPUT...\n"
             "\n"
             "commands:\n"
-            "  pose      estimate human poses with a PoseNet model (images)\n"
+            "  pose      estimate human poses with a PoseNet model (images, videos)\n"
+            "  bench     frames per second of PoseNet models, stage by stage, as JSON\n"
+            "  eval-pose COCO keypoint AP/AR of a PoseNet model on annotated images\n"
+            "  report    merge bench results from many machines into a table and a chart\n"
             "  classify  top-k image classes with a TFLite classifier (optionally extractor + head)\n"
             "  version   print the version and the backends of this build\n"
             "\n"
@@ -108,6 +111,9 @@ int main(int argc, char **argv) {
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "pose") == 0) return cmd_pose(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval-pose") == 0) return cmd_eval_pose(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0) return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "classify") == 0) return cmd_classify(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("edgevision %s\nbackends:", EV_VERSION_STRING);

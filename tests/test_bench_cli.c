@@ -1,0 +1,207 @@
+/*
+ * test_bench_cli.c - `edgevision bench` and `edgevision pose` on video as other tools call them,
+ * with tiny budgets (the ref backend takes about a second per frame).
+ *
+ *   bench:   `bench --model M --backend ref --backend nosuch --min-runs 2 --json out.json
+ *            dance.mp4` prints the environment header and per-stage table, writes JSON whose
+ *            result has stages.inference.median_ms and fps (= 1000 / mean end-to-end ms),
+ *            stage counts equal to the runs, a pipelined FPS, and records the backend that is
+ *            not compiled in as an error (exit 1) without losing the ref result; the JSON feeds
+ *            `report`.
+ *   pose:    `pose --model M --max-frames 2 --draw out.mp4 dance.mp4` writes a 2-frame video
+ *            of 514x496 and CSV rows named dance.mp4#0 and #1.
+ *   errors:  a missing camera, a truncated video, a missing input.
+ */
+#include "ev_test.h"
+
+#include "edgevision.h"
+
+#include <cjson/cJSON.h>
+#include <sys/wait.h>
+
+#define MODEL_353 "models/posenet/posenet_mobilenet_v1_075_353_481_quant_decoder.tflite"
+
+static char g_tmp[256], g_model[1024], g_dance[1024];
+
+static char *slurp(const char *path) {
+    size_t n = 0;
+    unsigned char *b = ev_test_read(path, &n);
+    if (!b) return strdup("");
+    char *s = realloc(b, n + 1);
+    s[n] = '\0';
+    return s;
+}
+
+static int run(const char *args, char **out, char **err) {
+    char cmd[8192], op[512], ep[512];
+    snprintf(op, sizeof op, "%s/stdout", g_tmp);
+    snprintf(ep, sizeof ep, "%s/stderr", g_tmp);
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s' </dev/null", EV_CLI_PATH, args, op, ep);
+    int rc = system(cmd);
+    *out = slurp(op);
+    *err = slurp(ep);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+static double num_at(const cJSON *o, const char *a, const char *b, const char *c) {
+    const cJSON *v = cJSON_GetObjectItem(o, a);
+    if (b) v = cJSON_GetObjectItem(v, b);
+    if (c) v = cJSON_GetObjectItem(v, c);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void test_bench_json(void) {
+    EV_REQUIRE_FILE(g_model);
+    EV_REQUIRE_FILE(g_dance);
+    char args[4096], json[512], *out, *err;
+    snprintf(json, sizeof json, "%s/bench.json", g_tmp);
+    snprintf(args, sizeof args,
+             "bench --model '%s' --backend ref --backend nosuch --threads 1 --warmup-runs 0 "
+             "--min-runs 2 --min-secs 0 --max-secs 60 --pipelined --label testbox --json '%s' '%s'",
+             g_model, json, g_dance);
+    int rc = run(args, &out, &err);
+    CHECK_MSG(rc == 1, "exit %d (want 1: one backend missing): %s", rc, err);
+    CHECK_MSG(strstr(err, "backend 'nosuch' is not compiled into this build"), "%s", err);
+    CHECK(strstr(out, "  cpu ") && strstr(out, "  isa path ") && strstr(out, "  os ") &&
+          strstr(out, "  compiler ") && strstr(out, "FFmpeg"));
+    CHECK(strstr(out, "inference") && strstr(out, "pose_decode") && strstr(out, "end_to_end"));
+    CHECK(strstr(out, "FPS end to end") && strstr(out, "pipelined"));
+    char *text = slurp(json);
+    cJSON *root = cJSON_Parse(text);
+    CHECK(root != NULL);
+    cJSON *results = cJSON_GetObjectItem(root, "results");
+    CHECK_EQ_INT(cJSON_GetArraySize(results), 1);
+    cJSON *r = cJSON_GetArrayItem(results, 0);
+    if (r) {
+        double med = num_at(r, "stages", "inference", "median_ms");
+        double mean_e2e = num_at(r, "stages", "end_to_end", "mean_ms");
+        CHECK_MSG(med > 10 && med < 60000, "inference median %g ms", med);
+        CHECK_NEAR(num_at(r, "fps", NULL, NULL), 1000.0 / mean_e2e, 1e-9);
+        CHECK_EQ_INT(num_at(r, "runs", NULL, NULL), 2);
+        static const char *const stages[] = {"decode", "preprocess", "inference", "pose_decode",
+                                             "end_to_end"};
+        for (int i = 0; i < 5; i++) {
+            CHECK_EQ_INT(num_at(r, "stages", stages[i], "count"), 2);
+            double lo = num_at(r, "stages", stages[i], "min_ms");
+            double p50 = num_at(r, "stages", stages[i], "median_ms");
+            double hi = num_at(r, "stages", stages[i], "max_ms");
+            CHECK_MSG(lo >= 0 && lo <= p50 && p50 <= hi, "%s: %g %g %g", stages[i], lo, p50, hi);
+        }
+        /* end to end covers the stages inside it */
+        CHECK(num_at(r, "stages", "end_to_end", "min_ms") >= num_at(r, "stages", "inference", "min_ms"));
+        CHECK(num_at(r, "fps_pipelined", NULL, NULL) > 0);
+        CHECK(num_at(r, "peak_rss_mb", NULL, NULL) > 5);
+        CHECK_EQ_INT(num_at(r, "frame", "width", NULL), 514);
+        CHECK_EQ_INT(num_at(r, "model_input", "height", NULL), 353);
+        cJSON *m = cJSON_GetObjectItem(r, "machine");
+        CHECK(m && strcmp(cJSON_GetObjectItem(m, "label")->valuestring, "testbox") == 0);
+        CHECK(m && strcmp(cJSON_GetObjectItem(m, "isa")->valuestring, "portable C") == 0);
+        CHECK(strcmp(cJSON_GetObjectItem(r, "input")->valuestring, "dance.mp4") == 0);
+    }
+    cJSON *errors = cJSON_GetObjectItem(root, "errors");
+    CHECK_EQ_INT(cJSON_GetArraySize(errors), 1);
+    cJSON *e0 = cJSON_GetArrayItem(errors, 0);
+    CHECK(e0 && strcmp(cJSON_GetObjectItem(e0, "backend")->valuestring, "nosuch") == 0);
+    cJSON_Delete(root);
+    free(text);
+    free(out);
+    free(err);
+    /* the file feeds the report */
+    snprintf(args, sizeof args, "report --out '%s/rep' '%s'", g_tmp, json);
+    rc = run(args, &out, &err);
+    CHECK_MSG(rc == 0, "report: %s", err);
+    char md[512];
+    snprintf(md, sizeof md, "%s/rep/report.md", g_tmp);
+    char *rep = slurp(md);
+    CHECK(strstr(rep, "| testbox |") && strstr(rep, "posenet_mobilenet_v1_075_353_481_quant_decoder"));
+    free(rep);
+    free(out);
+    free(err);
+}
+
+static void test_pose_video(void) {
+    EV_REQUIRE_FILE(g_model);
+    EV_REQUIRE_FILE(g_dance);
+    char args[4096], vid[512], *out, *err;
+    snprintf(vid, sizeof vid, "%s/annotated.mp4", g_tmp);
+    snprintf(args, sizeof args, "pose --model '%s' --max-frames 2 --format csv --draw '%s' '%s'",
+             g_model, vid, g_dance);
+    int rc = run(args, &out, &err);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    CHECK(strncmp(out, "image,pose_id,pose_score,", 25) == 0);
+    CHECK(strstr(out, "dance.mp4#0,0,") != NULL && strstr(out, "dance.mp4#1,0,") != NULL);
+    CHECK(strstr(out, "dance.mp4#2,") == NULL);
+    ev_video *v = NULL;
+    CHECK_OK(ev_video_open(vid, &v));
+    if (v) {
+        CHECK_EQ_INT(ev_video_width(v), 514);
+        CHECK_EQ_INT(ev_video_height(v), 496);
+        int n = 0;
+        ev_image *img = NULL;
+        while (ev_video_read(v, &img) == EV_OK && img) {
+            ev_image_free(img);
+            n++;
+        }
+        CHECK_EQ_INT(n, 2);
+        ev_video_free(v);
+    }
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "pose --model '%s' --draw '%s/x.png' '%s'", g_model, g_tmp, g_dance);
+    rc = run(args, &out, &err);
+    CHECK(rc == 2 && strstr(err, "--draw takes a video file name"));
+    free(out);
+    free(err);
+}
+
+static void test_errors(void) {
+    EV_REQUIRE_FILE(g_model);
+    char args[4096], cut[512], *out, *err;
+    if (!ev_test_exists("/dev/video97")) {
+        snprintf(args, sizeof args, "bench --model '%s' --min-runs 1 /dev/video97", g_model);
+        int rc = run(args, &out, &err);
+        CHECK(rc == 1 && strstr(err, "camera /dev/video97: No such device"));
+        free(out);
+        free(err);
+    }
+    if (ev_test_exists(g_dance)) {
+        size_t n = 0;
+        unsigned char *b = ev_test_read(g_dance, &n);
+        snprintf(cut, sizeof cut, "%s/cut.mp4", g_tmp);
+        FILE *f = fopen(cut, "wb");
+        if (f && b) fwrite(b, 1, n / 3, f);
+        if (f) fclose(f);
+        free(b);
+        snprintf(args, sizeof args, "pose --model '%s' '%s'", g_model, cut);
+        int rc = run(args, &out, &err);
+        CHECK_MSG(rc == 1 && strstr(err, "cut.mp4") && strstr(err, "moov"), "%d %s", rc, err);
+        free(out);
+        free(err);
+    }
+    snprintf(args, sizeof args, "bench --model '%s' --min-runs 1 /no/such.mp4", g_model);
+    int rc = run(args, &out, &err);
+    CHECK(rc == 1 && strstr(err, "/no/such.mp4") && strstr(err, "No such file"));
+    free(out);
+    free(err);
+    rc = run("bench --min-runs 1 x.mp4", &out, &err);
+    CHECK(rc == 2 && strstr(err, "--model is required"));
+    free(out);
+    free(err);
+}
+
+int main(void) {
+    snprintf(g_tmp, sizeof g_tmp, "/tmp/ev_test_bench_XXXXXX");
+    if (!mkdtemp(g_tmp)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    ev_test_path(g_model, sizeof g_model, MODEL_353);
+    ev_test_path(g_dance, sizeof g_dance, "data/video/dance.mp4");
+    EV_RUN(test_bench_json);
+    EV_RUN(test_pose_video);
+    EV_RUN(test_errors);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_tmp);
+    return ev_test_finish();
+}

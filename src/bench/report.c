@@ -1,5 +1,5 @@
 /*
- * report.c - ev_report_write (see report.h).
+ * report.c - ev_bench_report_write (see report.h).
  *
  * Rows keep the order of the files and of the results inside them. A (setup, model, input) seen
  * twice keeps its first result and the report says which file's duplicate was left out. The
@@ -8,7 +8,7 @@
  * no model in common are listed last, unranked.
  *
  * Extend: a new column is a header cell and a cell in write_table(); a new chart is another
- * ev_bar_chart filled in ev_report_write.
+ * ev_bar_chart filled in ev_bench_report_write.
  */
 #include "bench/report.h"
 
@@ -250,9 +250,9 @@ static ev_status write_report(const ev_report_row *rows, int nrows, const char *
     return st;
 }
 
-ev_status ev_report_write(const ev_report_row *rows, int nrows, const char *const *files,
+ev_status ev_bench_report_write(const ev_report_row *rows, int nrows, const char *const *files,
                           int nfiles, const char *baseline, const char *dir) {
-    if (!rows || !dir || !files) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_report_write: NULL argument");
+    if (!rows || !dir || !files) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_bench_report_write: NULL argument");
     if (nrows < 1) return EV_FAIL(EV_ERR_INVALID_ARG, "no results to report: the files hold none");
     struct stat sb;
     if (stat(dir, &sb) != 0) {

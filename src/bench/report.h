@@ -13,7 +13,7 @@
 
 /* Writes DIR/report.md and DIR/fps.svg (DIR is created when missing). `baseline` names a setup
  * ("vm ref x1") or a machine label with a single setup; NULL means the first setup read. */
-ev_status ev_report_write(const ev_report_row *rows, int nrows, const char *const *files,
+ev_status ev_bench_report_write(const ev_report_row *rows, int nrows, const char *const *files,
                           int nfiles, const char *baseline, const char *dir);
 
 #endif

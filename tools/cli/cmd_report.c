@@ -60,7 +60,7 @@ int cmd_report(int argc, char **argv) {
     ev_status st = EV_OK;
     for (int i = 0; i < nfiles && st == EV_OK; i++) st = ev_results_load(argv[optind + i], &rows, &n);
     if (st == EV_OK)
-        st = ev_report_write(rows, n, (const char *const *)(argv + optind), nfiles, baseline, out);
+        st = ev_bench_report_write(rows, n, (const char *const *)(argv + optind), nfiles, baseline, out);
     free(rows);
     if (st != EV_OK) {
         cli_error("report", st, "");

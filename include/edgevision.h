@@ -401,6 +401,44 @@ EV_API ev_status ev_classifier_embedding(ev_classifier *classifier, const ev_ima
 /* The k best of n scores into out (same order rule); returns how many were written. */
 EV_API int ev_classifier_top_k_of(const float *scores, int n, int k, ev_class_score *out);
 
+/* ---- Keras models (begin) ----------------------------------------------------------------- */
+/* Keras HDF5 weights files (keras.applications ResNet50, docs/keras.md). ev_model_load() and
+ * the classifier recognise them by content (224x224 input, top as the file has it); these calls
+ * choose the input size and the top. */
+
+/* How a model expects its input image (ev_model_preprocess; the classifier applies it). */
+typedef enum ev_preprocess {
+    EV_PREPROCESS_DEFAULT = 0,   /* by input type: uint8 pixels as they are, float32 p/127.5 - 1,
+                                    int8 that value quantized (TFLite image models)          */
+    EV_PREPROCESS_CAFFE_BGR = 1, /* float32 B, G, R minus 103.939, 116.779, 123.68, no scaling
+                                    (Keras "caffe": ResNet50's preprocess_input)              */
+} ev_preprocess;
+
+EV_API ev_preprocess ev_model_preprocess(const ev_model *model);
+
+typedef struct ev_keras_options {
+    int input_width, input_height; /* default 224; any size from 32 up                        */
+    int include_top; /* -1 (default): as the file has it; 0: stop at the 2048 pooled features
+                        even when the file has a top; 1: require the top (error without)      */
+} ev_keras_options;
+
+EV_API void ev_keras_options_init(ev_keras_options *opts);
+/* Builds Keras's ResNet50 from its weights file (resnet50_weights_tf_dim_ordering_tf_kernels
+ * [_notop].h5): input 1xHxWx3 float32 caffe-preprocessed BGR; output 1x2048 pooled features
+ * (no top) or 1xN softmax probabilities (top). BatchNorm is folded into the convolutions.
+ * Missing layers, wrong shapes and truncated files are EV_ERR_FORMAT/EV_ERR_SHAPE naming the
+ * layer; the legacy resnet50.py naming (res2a_branch2a, BN epsilon 1e-3) is mapped. opts NULL:
+ * defaults. */
+EV_API ev_status ev_keras_resnet50_load(const char *path, const ev_keras_options *opts,
+                                        ev_model **out);
+/* A classifier over a Keras weights file with these options (ev_classifier_create takes the
+ * defaults). Keras's own pipeline resizes with nearest: pass EV_RESIZE_NEAREST in copts for
+ * Keras's exact input. */
+EV_API ev_status ev_classifier_create_keras(const char *path, const ev_keras_options *kopts,
+                                            const ev_classifier_options *copts,
+                                            ev_classifier **out);
+/* ---- Keras models (end) ------------------------------------------------------------------- */
+
 #ifdef __cplusplus
 }
 #endif

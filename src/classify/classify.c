@@ -11,7 +11,11 @@
  * (media/resize.c; EV_RESIZE_NEAREST on request). uint8 inputs take the pixel bytes as they
  * are (the MobileNets' input quantization, scale 1/128 and zero point 128, maps them to about
  * [-1, 1]); float32 inputs take the real value the uint8 models imply, p / 127.5 - 1; int8
- * inputs take that real value quantized with their own scale and zero point.
+ * inputs take that real value quantized with their own scale and zero point. A model that
+ * declares Keras's "caffe" preprocessing (graph.preprocess = EV_PREPROCESS_CAFFE_BGR: the Keras
+ * ResNet50 read from HDF5) takes float32 B, G, R minus 103.939, 116.779, 123.68, each computed
+ * in float32 as Keras does ((float)p - 103.939f); Keras's own pipeline resizes with nearest, so
+ * pass EV_RESIZE_NEAREST for its exact input.
  *
  * Outputs are dequantized to float: scores (last stage) and the embedding (first stage's output).
  *
@@ -103,8 +107,12 @@ static ev_status check_composition(const ev_model *ext, const ev_model *head) {
     return EV_OK;
 }
 
-static ev_status load_stage(ev_classifier *c, int k, const char *path) {
-    EV_TRY(ev_model_load(path, &c->model[k]));
+static ev_status load_stage(ev_classifier *c, int k, const char *path,
+                            const ev_keras_options *kopts) {
+    if (kopts)
+        EV_TRY(ev_keras_resnet50_load(path, kopts, &c->model[k]));
+    else
+        EV_TRY(ev_model_load(path, &c->model[k]));
     const ev_graph *g = &c->model[k]->graph;
     if (g->num_outputs != 1) {
         char s[64];
@@ -122,8 +130,9 @@ static ev_status load_stage(ev_classifier *c, int k, const char *path) {
     return EV_OK;
 }
 
-ev_status ev_classifier_create(const char *model_path, const char *head_path,
-                               const ev_classifier_options *opts, ev_classifier **out) {
+static ev_status create(const char *model_path, const char *head_path,
+                        const ev_keras_options *kopts, const ev_classifier_options *opts,
+                        ev_classifier **out) {
     if (!out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_classifier_create: out is NULL");
     *out = NULL;
     if (!model_path) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_classifier_create: model is NULL");
@@ -138,9 +147,9 @@ ev_status ev_classifier_create(const char *model_path, const char *head_path,
         goto fail;
     }
     c->num_stages = head_path ? 2 : 1;
-    EV_TRY_GOTO(st, load_stage(c, 0, model_path), fail);
+    EV_TRY_GOTO(st, load_stage(c, 0, model_path, kopts), fail);
     if (head_path) {
-        EV_TRY_GOTO(st, load_stage(c, 1, head_path), fail);
+        EV_TRY_GOTO(st, load_stage(c, 1, head_path, NULL), fail);
         EV_TRY_GOTO(st, check_composition(c->model[0], c->model[1]), fail);
     }
     const ev_graph *g = &c->model[0]->graph;
@@ -156,6 +165,12 @@ ev_status ev_classifier_create(const char *model_path, const char *head_path,
     c->in_h = in->dims[1];
     c->in_w = in->dims[2];
     c->in_dtype = in->dtype;
+    c->preprocess = g->preprocess;
+    if (c->preprocess == EV_PREPROCESS_CAFFE_BGR && in->dtype != EV_DTYPE_F32) {
+        st = EV_FAIL(EV_ERR_UNSUPPORTED, "%s: caffe preprocessing needs a float32 input, '%s' is "
+                     "%s", model_path, in->name, ev_dtype_name(in->dtype));
+        goto fail;
+    }
     if (in->dtype == EV_DTYPE_U8 || in->dtype == EV_DTYPE_I8) {
         if (in->quant.count != 1 || !(in->quant.scale[0] > 0.0f)) {
             st = EV_FAIL(EV_ERR_UNSUPPORTED, "%s: input '%s' is not per-tensor quantized",
@@ -186,6 +201,19 @@ fail:
     return st;
 }
 
+ev_status ev_classifier_create(const char *model_path, const char *head_path,
+                               const ev_classifier_options *opts, ev_classifier **out) {
+    return create(model_path, head_path, NULL, opts, out);
+}
+
+ev_status ev_classifier_create_keras(const char *path, const ev_keras_options *kopts,
+                                     const ev_classifier_options *copts, ev_classifier **out) {
+    ev_keras_options k;
+    ev_keras_options_init(&k);
+    if (kopts) k = *kopts;
+    return create(path, NULL, &k, copts, out);
+}
+
 void ev_classifier_input_size(const ev_classifier *c, int *w, int *h) {
     if (w) *w = c ? c->in_w : 0;
     if (h) *h = c ? c->in_h : 0;
@@ -202,7 +230,14 @@ ev_session *ev_classifier_session(ev_classifier *c, int stage) {
 /* Model input bytes from model-size RGB pixels. */
 static void fill_input(ev_classifier *c, const uint8_t *rgb) {
     size_t n = (size_t)c->in_w * (size_t)c->in_h * 3;
-    if (c->in_dtype == EV_DTYPE_U8) {
+    if (c->preprocess == EV_PREPROCESS_CAFFE_BGR) { /* checked float32 at creation */
+        float *f = (float *)c->in_buf;
+        for (size_t i = 0; i < n; i += 3) {
+            f[i + 0] = (float)rgb[i + 2] - 103.939f;
+            f[i + 1] = (float)rgb[i + 1] - 116.779f;
+            f[i + 2] = (float)rgb[i + 0] - 123.68f;
+        }
+    } else if (c->in_dtype == EV_DTYPE_U8) {
         memcpy(c->in_buf, rgb, n);
     } else if (c->in_dtype == EV_DTYPE_F32) {
         float *f = (float *)c->in_buf;

@@ -24,6 +24,7 @@ struct ev_classifier {
     ev_classifier_options opts;
     int in_w, in_h;
     ev_dtype in_dtype;
+    ev_preprocess preprocess; /* the first model's (graph.preprocess) */
     float in_scale;
     int32_t in_zp;
     uint8_t *in_buf; /* model input bytes */

@@ -142,6 +142,8 @@ typedef struct ev_graph {
     uint8_t *file; /* the model bytes; constant tensors point inside                          */
     size_t file_size;
     char *source;  /* path or label, for messages                                           */
+    ev_preprocess preprocess; /* how the input image is prepared (0: by input type, the TFLite
+                                 convention); readers set it, classify/ applies it            */
 } ev_graph;
 
 /* Most ops a graph may have (a resource limit for untrusted files). */

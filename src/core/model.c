@@ -8,6 +8,8 @@
 
 #include "core/status.h"
 #include "formats/tflite.h"
+#include "formats/keras_h5.h"
+#include "formats/keras_resnet50.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -63,10 +65,12 @@ static ev_status model_from_bytes(uint8_t *bytes, size_t size, const char *what,
         st = EV_FAIL(EV_ERR_FORMAT, "%s: empty file", what);
     } else if (ev_tflite_identify(bytes, size)) {
         st = ev_tflite_parse(bytes, size, what, &m->graph);
+    } else if (ev_keras_h5_identify(bytes, size)) { /* HDF5: Keras weights (ResNet50) */
+        st = ev_keras_h5_parse(bytes, size, what, NULL, &m->graph);
     } else {
         free(bytes);
         st = EV_FAIL(EV_ERR_FORMAT, "%s: not a model file this build reads (expected a TFLite "
-                     "flatbuffer with the TFL3 identifier)", what);
+                     "flatbuffer with the TFL3 identifier, or Keras HDF5 weights)", what);
     }
     if (st == EV_OK) {
         st = ev_graph_validate(&m->graph);
@@ -107,6 +111,9 @@ void ev_model_free(ev_model *model) {
 int ev_model_num_inputs(const ev_model *m) { return m ? m->graph.num_inputs : 0; }
 int ev_model_num_outputs(const ev_model *m) { return m ? m->graph.num_outputs : 0; }
 int ev_model_num_ops(const ev_model *m) { return m ? m->graph.num_ops : 0; }
+ev_preprocess ev_model_preprocess(const ev_model *m) {
+    return m ? m->graph.preprocess : EV_PREPROCESS_DEFAULT;
+}
 
 ev_status ev_model_input_info(const ev_model *m, int i, ev_tensor_info *info) {
     if (!m || !info || i < 0 || i >= m->graph.num_inputs)

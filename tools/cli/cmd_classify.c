@@ -9,6 +9,11 @@
  * is processed even when one fails (its error goes to stderr and the exit status is 1). Exit 2 on
  * usage errors.
  *
+ * Keras HDF5 weights (ResNet50, docs/keras.md) work as --model: the input size is free
+ * (--input-size, default 224), the resize defaults to nearest (Keras's load_img) instead of
+ * bilinear, and a 1000-class model with a 1001-line labels file (background first, as
+ * imagenet_labels.txt) skips the first line (--labels-offset, default auto).
+ *
  * Extend: another output format would be an option and a writer next to print_results().
  */
 #include "cli.h"
@@ -31,9 +36,13 @@ static void usage(FILE *f) {
             "options:\n"
             "  --model FILE          classifier or embedding extractor .tflite (required)\n"
             "  --head FILE           head model fed by the extractor's output\n"
-            "  --labels FILE         one label per line; class id = line number - 1\n"
+            "  --labels FILE         one label per line; class id = line number - 1 - offset\n"
+            "  --labels-offset N     lines to skip before class 0 (default auto: 1 when the file\n"
+            "                        has one line more than the model has classes, else 0)\n"
             "  --top K               results per image (default 5)\n"
             "  --resize MODE         bilinear (default: half-pixel centres, truncation) or nearest\n"
+            "                        (the default for Keras .h5 models, as Keras's load_img)\n"
+            "  --input-size N|WxH    input size of a Keras .h5 model (default 224)\n"
             "  --backend NAME        ref (default)\n"
             "  --threads N           worker threads (default 1)\n"
             "\n"
@@ -108,16 +117,29 @@ static int labels_load(const char *path, labels *l) {
     return 0;
 }
 
+/* 1 when the file starts with the HDF5 signature (a Keras weights file). */
+static int is_hdf5(const char *path) {
+    unsigned char b[8] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(b, 1, 8, f);
+    fclose(f);
+    return n == 8 && memcmp(b, "\x89HDF\r\n\x1a\n", 8) == 0;
+}
+
 int cmd_classify(int argc, char **argv) {
-    enum { O_MODEL = 1000, O_HEAD, O_LABELS, O_TOP, O_RESIZE, O_BACKEND, O_THREADS, O_HELP };
+    enum { O_MODEL = 1000, O_HEAD, O_LABELS, O_TOP, O_RESIZE, O_BACKEND, O_THREADS, O_HELP,
+           O_LOFF, O_SIZE };
     static const struct option longopts[] = {
         {"model", required_argument, 0, O_MODEL},     {"head", required_argument, 0, O_HEAD},
         {"labels", required_argument, 0, O_LABELS},   {"top", required_argument, 0, O_TOP},
         {"resize", required_argument, 0, O_RESIZE},   {"backend", required_argument, 0, O_BACKEND},
         {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
+        {"labels-offset", required_argument, 0, O_LOFF},
+        {"input-size", required_argument, 0, O_SIZE},
         {0, 0, 0, 0}};
     const char *model = NULL, *head = NULL, *labels_path = NULL;
-    int top = 5;
+    int top = 5, loff = -1, resize_given = 0, in_w = 0, in_h = 0;
     ev_classifier_options co;
     ev_classifier_options_init(&co);
     optind = 1;
@@ -131,7 +153,24 @@ int cmd_classify(int argc, char **argv) {
         case O_TOP:
             if (cli_parse_int("classify", "--top", optarg, 1, MAX_TOP, &top)) return 2;
             break;
+        case O_LOFF:
+            if (cli_parse_int("classify", "--labels-offset", optarg, 0, 1000000, &loff)) return 2;
+            break;
+        case O_SIZE: {
+            char *end = NULL;
+            long w = strtol(optarg, &end, 10), h = w;
+            if (end && *end == 'x') h = strtol(end + 1, &end, 10);
+            if (!end || *end || end == optarg || w < 32 || h < 32 || w > 8192 || h > 8192) {
+                fprintf(stderr, "edgevision classify: error: --input-size takes N or WxH with "
+                        "sides in [32, 8192], got '%s'\n", optarg);
+                return 2;
+            }
+            in_w = (int)w;
+            in_h = (int)h;
+            break;
+        }
         case O_RESIZE:
+            resize_given = 1;
             if (strcmp(optarg, "bilinear") == 0) co.resize = EV_RESIZE_BILINEAR;
             else if (strcmp(optarg, "nearest") == 0) co.resize = EV_RESIZE_NEAREST;
             else {
@@ -160,19 +199,38 @@ int cmd_classify(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    int keras = is_hdf5(model);
+    if (in_w && (!keras || head)) {
+        fprintf(stderr, "edgevision classify: error: --input-size applies to a Keras .h5 model "
+                "alone (%s)\n", head ? "not with --head" : "this model's size is fixed");
+        return 2;
+    }
+    if (keras && !resize_given) co.resize = EV_RESIZE_NEAREST; /* Keras's load_img */
     labels lab = {0};
     if (labels_path && labels_load(labels_path, &lab) != 0) return 1;
     ev_classifier *cls = NULL;
-    ev_status st = ev_classifier_create(model, head, &co, &cls);
+    ev_status st;
+    if (keras && !head) {
+        ev_keras_options ko;
+        ev_keras_options_init(&ko);
+        if (in_w) {
+            ko.input_width = in_w;
+            ko.input_height = in_h;
+        }
+        st = ev_classifier_create_keras(model, &ko, &co, &cls);
+    } else {
+        st = ev_classifier_create(model, head, &co, &cls);
+    }
     if (st != EV_OK) {
         cli_error("classify", st, "loading the model");
         labels_free(&lab);
         return 1;
     }
     int ncls = ev_classifier_num_classes(cls);
-    if (labels_path && lab.n != ncls)
-        fprintf(stderr, "edgevision classify: warning: %s has %d labels for %d classes\n",
-                labels_path, lab.n, ncls);
+    if (loff < 0) loff = labels_path && lab.n == ncls + 1 ? 1 : 0; /* background line first */
+    if (labels_path && lab.n - loff != ncls)
+        fprintf(stderr, "edgevision classify: warning: %s has %d labels (offset %d) for %d "
+                "classes\n", labels_path, lab.n, loff, ncls);
     ev_class_score res[MAX_TOP];
     int failures = 0;
     for (int i = 0; i < nimg; i++) {
@@ -193,7 +251,7 @@ int cmd_classify(int argc, char **argv) {
         }
         for (int r = 0; r < n; r++) {
             int id = res[r].class_id;
-            const char *label = id < lab.n ? lab.line[id] : "-";
+            const char *label = id + loff < lab.n ? lab.line[id + loff] : "-";
             printf("%s %d %d %.6f %s\n", path, r + 1, id, (double)res[r].score, label);
         }
     }

@@ -1,0 +1,774 @@
+/*
+ * bench_backbone.c - benchmark (not a test): our backends against the peer runtimes in one run, on
+ * the three Coral PoseNet MobileNetV1-0.75 backbones (backbone only: uint8 NHWC image in, three
+ * uint8 heads out; no decoder on either side).
+ *
+ *   ours:   ../shared/models/posenet/posenet_mobilenet_v1_075_<size>_quant.tflite, every backend
+ *           of ev_backend_names() (ref only at 353x481 unless --with-ref: it takes seconds a run)
+ *   ort:    ONNX Runtime (npm onnxruntime-node) on ../shared/models/posenet/onnx/..._quant_s8w.onnx
+ *   tflite: TensorFlow Lite 2.9 (npm tfjs-tflite-node) on the same _quant.tflite as ours
+ * The peers run as `node bench/peers/peer_{ort,tflite}.js MODEL THREADS MIN_RUNS WARMUP MIN_SECS`
+ * (install them with `bash bench/peers/setup.sh`); each prints one JSON line.
+ *
+ * Every case: warm-up 3 runs, then at least --min-runs runs and at least --min-secs seconds; the
+ * input is the golden resized test_couple.jpg at 353x481, elsewhere the same xorshift32 bytes the
+ * peer scripts generate. Output: an environment header ('#' lines), "cpu==ref: yes|no" (our cpu
+ * backend's output bytes against the ref backend's at 353x481), one parsable line per case
+ *   result size=353x481 threads=1 runtime=cpu kind=ours version=0.1.0 runs=.. median_ms=..
+ *          min_ms=.. mean_ms=.. fps=.. gops=..
+ * (or status=error|skipped msg="..."), then a table with speedup = peer_ms / our_ms per peer.
+ *
+ * Usage: bench_backbone [--sizes 353_481,481_641,721_1281] [--threads 1,2] [--min-runs 30]
+ *                       [--min-secs 2] [--peers none|ort|tflite|all] [--backends ref,cpu]
+ *                       [--with-ref] [--node PATH]
+ * Environment: EDGEVISION_SHARED (default ../shared), EV_BENCH_PEERS (default bench/peers, or
+ * ../bench/peers next to this executable).
+ */
+#include "edgevision.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SIZES 8
+#define MAX_THREADS 8
+#define MAX_BACKENDS 8
+#define MAX_RESULTS 256
+
+typedef struct size_desc {
+    const char *tag; /* file-name part: 353_481 */
+    const char *label;
+    int h, w;
+    double gmac;
+} size_desc;
+
+/* MACs of the backbone (convolutions), counted from the model's ops. GOP = 2 * GMAC. */
+static const size_desc k_sizes[] = {
+    {"353_481", "353x481", 353, 481, 1.246},
+    {"481_641", "481x641", 481, 641, 2.231},
+    {"721_1281", "721x1281", 721, 1281, 6.575},
+};
+#define NUM_KNOWN_SIZES ((int)(sizeof k_sizes / sizeof k_sizes[0]))
+
+enum { PEER_ORT = 0, PEER_TFLITE = 1, NUM_PEERS = 2 };
+static const char *const k_peer_names[NUM_PEERS] = {"ort", "tflite"};
+static const char *const k_peer_scripts[NUM_PEERS] = {"peer_ort.js", "peer_tflite.js"};
+static const char *const k_peer_pkgs[NUM_PEERS] = {"onnxruntime-node", "tfjs-tflite-node"};
+
+typedef struct result {
+    int size;    /* index into k_sizes */
+    int threads;
+    char runtime[32];
+    int is_peer;
+    int ok;
+    double median_ms, min_ms, mean_ms;
+    int runs;
+} result;
+
+static result g_results[MAX_RESULTS];
+static int g_nresults;
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void usage(FILE *f, const char *argv0) {
+    fprintf(f,
+            "usage: %s [--sizes 353_481,481_641,721_1281] [--threads 1,2] [--min-runs 30]\n"
+            "          [--min-secs 2] [--peers none|ort|tflite|all] [--backends NAME,...]\n"
+            "          [--with-ref] [--node PATH]\n"
+            "Times our backends and the peer runtimes (bench/peers; install with\n"
+            "`bash bench/peers/setup.sh`) on the PoseNet backbones; see bench/README.md.\n",
+            argv0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Environment                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+static int has_flag(const char *flags, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = flags; (p = strstr(p, name)) != NULL; p += n) {
+        int start = p == flags || p[-1] == ' ' || p[-1] == '\t' || p[-1] == ':';
+        int end = p[n] == '\0' || p[n] == ' ' || p[n] == '\n' || p[n] == '\t';
+        if (start && end) return 1;
+    }
+    return 0;
+}
+
+static void print_environment(const char *shared, const char *peers_dir) {
+    char model[256] = "unknown", line[8192], flags[8192] = "";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        while (fgets(line, sizeof line, f)) {
+            char *colon = strchr(line, ':');
+            if (!colon) continue;
+            const char *v = colon + 1;
+            while (*v == ' ') v++;
+            if (strncmp(line, "model name", 10) == 0 && strcmp(model, "unknown") == 0) {
+                snprintf(model, sizeof model, "%s", v);
+                model[strcspn(model, "\n")] = '\0';
+            } else if (strncmp(line, "flags", 5) == 0 && !flags[0]) {
+                snprintf(flags, sizeof flags, " %s", v);
+            }
+        }
+        fclose(f);
+    }
+    char date[64];
+    time_t t = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+    printf("# bench_backbone: edgevision %s, PoseNet MobileNetV1-0.75 backbones (no decoder)\n",
+           EV_VERSION_STRING);
+    printf("# date: %s\n", date);
+    printf("# cpu: %s; %ld online cores\n", model, sysconf(_SC_NPROCESSORS_ONLN));
+    printf("# isa: avx2=%s avx512f=%s avx512bw=%s avx512_vnni=%s avx_vnni=%s amx_int8=%s\n",
+           has_flag(flags, "avx2") ? "yes" : "no", has_flag(flags, "avx512f") ? "yes" : "no",
+           has_flag(flags, "avx512bw") ? "yes" : "no",
+           has_flag(flags, "avx512_vnni") ? "yes" : "no",
+           has_flag(flags, "avx_vnni") ? "yes" : "no", has_flag(flags, "amx_int8") ? "yes" : "no");
+#ifdef __VERSION__
+#ifdef __clang__
+    printf("# compiler: clang %s", __VERSION__);
+#else
+    printf("# compiler: gcc %s", __VERSION__);
+#endif
+#else
+    printf("# compiler: unknown");
+#endif
+#ifdef __OPTIMIZE__
+    printf(" (optimized build)\n");
+#else
+    printf(" (NOT optimized: use -DCMAKE_BUILD_TYPE=Release)\n");
+#endif
+    printf("# backends:");
+    for (const char *const *n = ev_backend_names(); *n; n++) printf(" %s", *n);
+    printf("\n# shared: %s\n# peers: %s\n", shared, peers_dir ? peers_dir : "(bench/peers not found)");
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Input bytes: the same as bench/peers/common.js                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+static void fill_input(uint8_t *d, size_t n, int h, int w, const char *shared, const char **kind) {
+    if (h == 353 && w == 481 && n == (size_t)353 * 481 * 3) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/data/golden/posenet_353_481/input_353_481_rgb_u8.raw",
+                 shared);
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            size_t got = fread(d, 1, n, f);
+            fclose(f);
+            if (got == n) {
+                *kind = "golden";
+                return;
+            }
+        }
+    }
+    uint32_t x = 12345u;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        d[i] = (uint8_t)(x & 0xff);
+    }
+    *kind = "random";
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Our backends                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+static void add_result(int size, int threads, const char *runtime, int is_peer, int ok,
+                       double med, double mn, double mean, int runs) {
+    if (g_nresults >= MAX_RESULTS) return;
+    result *r = &g_results[g_nresults++];
+    memset(r, 0, sizeof *r);
+    r->size = size;
+    r->threads = threads;
+    snprintf(r->runtime, sizeof r->runtime, "%s", runtime);
+    r->is_peer = is_peer;
+    r->ok = ok;
+    r->median_ms = med;
+    r->min_ms = mn;
+    r->mean_ms = mean;
+    r->runs = runs;
+}
+
+static void print_ok_line(int si, int threads, const char *runtime, const char *kind,
+                          const char *version, int runs, double med, double mn, double mean) {
+    double gop = 2.0 * k_sizes[si].gmac;
+    printf("result size=%s threads=%d runtime=%s kind=%s version=%s runs=%d median_ms=%.3f "
+           "min_ms=%.3f mean_ms=%.3f fps=%.2f gops=%.2f\n",
+           k_sizes[si].label, threads, runtime, kind, version, runs, med, mn, mean, 1000.0 / med,
+           gop / (med / 1000.0));
+    fflush(stdout);
+}
+
+static void print_bad_line(int si, int threads, const char *runtime, const char *kind,
+                           const char *status, const char *msg) {
+    printf("result size=%s threads=%d runtime=%s kind=%s status=%s msg=\"", k_sizes[si].label,
+           threads, runtime, kind, status);
+    for (const char *p = msg; *p && *p != '\n'; p++) putchar(*p == '"' ? '\'' : *p);
+    printf("\"\n");
+    fflush(stdout);
+}
+
+/* Loads `path`, creates a session on `backend` with `threads`, feeds the benchmark input. */
+static ev_status open_session(const char *path, const char *backend, int threads,
+                              const char *shared, ev_model **m, ev_session **s, int si) {
+    *m = NULL;
+    *s = NULL;
+    ev_status st = ev_model_load(path, m);
+    if (st != EV_OK) return st;
+    ev_session_options o;
+    ev_session_options_init(&o);
+    o.backend = backend;
+    o.threads = threads;
+    st = ev_session_create(*m, &o, s);
+    if (st != EV_OK) return st;
+    ev_tensor_info ii;
+    st = ev_model_input_info(*m, 0, &ii);
+    if (st != EV_OK) return st;
+    if (ii.ndim != 4 || ii.dims[1] != k_sizes[si].h || ii.dims[2] != k_sizes[si].w) {
+        fprintf(stderr, "warning: %s: input is %dx%d, expected %s\n", path, ii.dims[1],
+                ii.dims[2], k_sizes[si].label);
+    }
+    uint8_t *in = malloc(ii.bytes);
+    if (!in) return EV_ERR_NO_MEMORY;
+    const char *kind;
+    fill_input(in, ii.bytes, ii.ndim == 4 ? ii.dims[1] : 0, ii.ndim == 4 ? ii.dims[2] : 0, shared,
+               &kind);
+    st = ev_session_set_input(*s, 0, in, ii.bytes);
+    free(in);
+    return st;
+}
+
+static void bench_ours(int si, const char *path, const char *backend, int threads, int min_runs,
+                       double min_secs, const char *shared) {
+    ev_model *m;
+    ev_session *s;
+    ev_status st = open_session(path, backend, threads, shared, &m, &s, si);
+    for (int i = 0; st == EV_OK && i < 3; i++) st = ev_session_run(s); /* warm-up */
+    size_t cap = (size_t)(min_runs > 64 ? min_runs : 64), n = 0;
+    double *t = st == EV_OK ? malloc(cap * sizeof *t) : NULL;
+    if (st == EV_OK && !t) st = EV_ERR_NO_MEMORY;
+    double total = 0;
+    while (st == EV_OK && ((int)n < min_runs || total < min_secs * 1000.0)) {
+        if (n == cap) {
+            double *nt = realloc(t, 2 * cap * sizeof *t);
+            if (!nt) {
+                st = EV_ERR_NO_MEMORY;
+                break;
+            }
+            t = nt;
+            cap *= 2;
+        }
+        double a = now_ms();
+        st = ev_session_run(s);
+        t[n] = now_ms() - a;
+        total += t[n++];
+    }
+    if (st != EV_OK) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "%s: %s", ev_status_string(st), ev_last_error());
+        print_bad_line(si, threads, backend, "ours", "error", msg);
+        add_result(si, threads, backend, 0, 0, 0, 0, 0, 0);
+    } else {
+        qsort(t, n, sizeof *t, cmp_double);
+        double med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+        print_ok_line(si, threads, backend, "ours", EV_VERSION_STRING, (int)n, med, t[0],
+                      total / (double)n);
+        add_result(si, threads, backend, 0, 1, med, t[0], total / (double)n, (int)n);
+    }
+    free(t);
+    ev_session_free(s);
+    ev_model_free(m);
+}
+
+/* One run on `backend`; copies all outputs into one malloc'd block (*out, *bytes). */
+static ev_status run_once_outputs(const char *path, const char *backend, int threads,
+                                  const char *shared, int si, uint8_t **out, size_t *bytes) {
+    ev_model *m;
+    ev_session *s;
+    *out = NULL;
+    *bytes = 0;
+    ev_status st = open_session(path, backend, threads, shared, &m, &s, si);
+    if (st == EV_OK) st = ev_session_run(s);
+    int nout = st == EV_OK ? ev_model_num_outputs(m) : 0;
+    for (int k = 0; st == EV_OK && k < nout; k++) {
+        const void *d;
+        ev_tensor_info info;
+        st = ev_session_output(s, k, &d, &info);
+        if (st != EV_OK) break;
+        uint8_t *grown = realloc(*out, *bytes + info.bytes);
+        if (!grown) {
+            st = EV_ERR_NO_MEMORY;
+            break;
+        }
+        *out = grown;
+        memcpy(*out + *bytes, d, info.bytes);
+        *bytes += info.bytes;
+    }
+    ev_session_free(s);
+    ev_model_free(m);
+    return st;
+}
+
+static int backend_compiled(const char *name) {
+    for (const char *const *n = ev_backend_names(); *n; n++)
+        if (strcmp(*n, name) == 0) return 1;
+    return 0;
+}
+
+/* cpu backend output bytes == ref backend output bytes at 353x481, for each thread count. */
+static void check_cpu_vs_ref(const char *shared, const int *threads, int nthreads) {
+    if (!backend_compiled("cpu") || !backend_compiled("ref")) {
+        printf("cpu==ref: n/a (this build lacks the %s backend)\n",
+               backend_compiled("cpu") ? "ref" : "cpu");
+        return;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/models/posenet/posenet_mobilenet_v1_075_353_481_quant.tflite",
+             shared);
+    if (access(path, R_OK) != 0) {
+        printf("cpu==ref: n/a (%s: %s)\n", path, strerror(errno));
+        return;
+    }
+    uint8_t *ref = NULL;
+    size_t ref_bytes = 0;
+    ev_status st = run_once_outputs(path, "ref", 1, shared, 0, &ref, &ref_bytes);
+    if (st != EV_OK) {
+        printf("cpu==ref: n/a (ref failed: %s: %s)\n", ev_status_string(st), ev_last_error());
+        free(ref);
+        return;
+    }
+    int all_same = 1;
+    char detail[1024] = "";
+    size_t dl = 0;
+    for (int i = 0; i < nthreads; i++) {
+        uint8_t *cpu = NULL;
+        size_t cpu_bytes = 0;
+        st = run_once_outputs(path, "cpu", threads[i], shared, 0, &cpu, &cpu_bytes);
+        if (st != EV_OK) {
+            all_same = 0;
+            dl += (size_t)snprintf(detail + dl, dl < sizeof detail ? sizeof detail - dl : 0,
+                                   " threads=%d: cpu failed: %s: %s;", threads[i],
+                                   ev_status_string(st), ev_last_error());
+        } else if (cpu_bytes != ref_bytes) {
+            all_same = 0;
+            dl += (size_t)snprintf(detail + dl, dl < sizeof detail ? sizeof detail - dl : 0,
+                                   " threads=%d: %zu output bytes vs ref %zu;", threads[i],
+                                   cpu_bytes, ref_bytes);
+        } else {
+            size_t diff = 0, first = 0;
+            int maxd = 0;
+            for (size_t j = 0; j < ref_bytes; j++) {
+                int d = abs((int)cpu[j] - (int)ref[j]);
+                if (d) {
+                    if (!diff) first = j;
+                    diff++;
+                    if (d > maxd) maxd = d;
+                }
+            }
+            if (diff) {
+                all_same = 0;
+                dl += (size_t)snprintf(detail + dl, dl < sizeof detail ? sizeof detail - dl : 0,
+                                       " threads=%d: %zu of %zu bytes differ (first at %zu, max "
+                                       "|diff| %d);",
+                                       threads[i], diff, ref_bytes, first, maxd);
+            } else {
+                dl += (size_t)snprintf(detail + dl, dl < sizeof detail ? sizeof detail - dl : 0,
+                                       " threads=%d: %zu bytes identical;", threads[i], ref_bytes);
+            }
+        }
+        free(cpu);
+        if (dl >= sizeof detail) dl = sizeof detail - 1;
+    }
+    free(ref);
+    printf("cpu==ref: %s (353x481 backbone, golden input;%s)\n", all_same ? "yes" : "no", detail);
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Peers                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Appends `s` single-quoted for /bin/sh. */
+static void sh_quote(char *dst, size_t cap, const char *s) {
+    size_t n = strlen(dst);
+    if (n + 1 < cap) dst[n++] = '\'';
+    for (; *s && n + 5 < cap; s++) {
+        if (*s == '\'') {
+            memcpy(dst + n, "'\\''", 4);
+            n += 4;
+        } else {
+            dst[n++] = *s;
+        }
+    }
+    if (n + 1 < cap) dst[n++] = '\'';
+    dst[n] = '\0';
+}
+
+static const char *find_peers_dir(char *buf, size_t cap) {
+    const char *e = getenv("EV_BENCH_PEERS");
+    if (e && *e) {
+        snprintf(buf, cap, "%s", e);
+        return buf;
+    }
+    if (access("bench/peers/peer_ort.js", R_OK) == 0) {
+        snprintf(buf, cap, "bench/peers");
+        return buf;
+    }
+    char exe[3968]; /* leaves room for "/../bench/peers" in a 4096 buffer */
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, cap, "%s/../bench/peers", exe);
+            char probe[4200];
+            snprintf(probe, sizeof probe, "%s/peer_ort.js", buf);
+            if (access(probe, R_OK) == 0) return buf;
+        }
+    }
+    return NULL;
+}
+
+/* Runs one peer script; prints its result line and records it. */
+static void bench_peer(int peer, int si, const char *model, int threads, int min_runs,
+                       double min_secs, const char *node, const char *peers_dir) {
+    char cmd[8192] = "";
+    char script[4200];
+    snprintf(script, sizeof script, "%s/%s", peers_dir, k_peer_scripts[peer]);
+    sh_quote(cmd, sizeof cmd, node);
+    strncat(cmd, " ", sizeof cmd - strlen(cmd) - 1);
+    sh_quote(cmd, sizeof cmd, script);
+    strncat(cmd, " ", sizeof cmd - strlen(cmd) - 1);
+    sh_quote(cmd, sizeof cmd, model);
+    char tail[128];
+    snprintf(tail, sizeof tail, " %d %d 3 %g", threads, min_runs, min_secs);
+    strncat(cmd, tail, sizeof cmd - strlen(cmd) - 1);
+
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        print_bad_line(si, threads, k_peer_names[peer], "peer", "error", "popen failed");
+        add_result(si, threads, k_peer_names[peer], 1, 0, 0, 0, 0, 0);
+        return;
+    }
+    /* The script prints exactly one JSON line; keep the last line that starts with '{'. */
+    char line[16384], json[16384] = "";
+    while (fgets(line, sizeof line, p))
+        if (line[0] == '{') snprintf(json, sizeof json, "%s", line);
+    int rc = pclose(p);
+
+    cJSON *j = json[0] ? cJSON_Parse(json) : NULL;
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
+    const cJSON *med = cJSON_GetObjectItemCaseSensitive(j, "median_ms");
+    const cJSON *mn = cJSON_GetObjectItemCaseSensitive(j, "min_ms");
+    const cJSON *mean = cJSON_GetObjectItemCaseSensitive(j, "mean_ms");
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(j, "runs");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(j, "version");
+    if (cJSON_IsString(err)) {
+        print_bad_line(si, threads, k_peer_names[peer], "peer", "error", err->valuestring);
+        add_result(si, threads, k_peer_names[peer], 1, 0, 0, 0, 0, 0);
+    } else if (!cJSON_IsNumber(med) || !cJSON_IsNumber(mn) || !cJSON_IsNumber(mean) ||
+               !cJSON_IsNumber(runs) || med->valuedouble <= 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "no result line from %s (exit status %d; is node installed?)",
+                 k_peer_scripts[peer], rc);
+        print_bad_line(si, threads, k_peer_names[peer], "peer", "error", msg);
+        add_result(si, threads, k_peer_names[peer], 1, 0, 0, 0, 0, 0);
+    } else {
+        char v[64];
+        snprintf(v, sizeof v, "%s", cJSON_IsString(ver) ? ver->valuestring : "unknown");
+        for (char *c = v; *c; c++)
+            if (*c == ' ') *c = '_';
+        print_ok_line(si, threads, k_peer_names[peer], "peer", v, runs->valueint, med->valuedouble,
+                      mn->valuedouble, mean->valuedouble);
+        add_result(si, threads, k_peer_names[peer], 1, 1, med->valuedouble, mn->valuedouble,
+                   mean->valuedouble, runs->valueint);
+    }
+    cJSON_Delete(j);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Table                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+static const result *find_result(int si, int threads, const char *runtime) {
+    for (int i = 0; i < g_nresults; i++)
+        if (g_results[i].size == si && g_results[i].threads == threads &&
+            strcmp(g_results[i].runtime, runtime) == 0)
+            return &g_results[i];
+    return NULL;
+}
+
+static void print_table(const int *peers_on) {
+    printf("\n%-9s %3s  %-8s %10s %8s %8s", "size", "thr", "runtime", "median_ms", "FPS", "GOP/s");
+    for (int p = 0; p < NUM_PEERS; p++) {
+        char h[32];
+        snprintf(h, sizeof h, "vs %s", k_peer_names[p]);
+        if (peers_on[p]) printf("  %15s", h);
+    }
+    printf("\n");
+    for (int i = 0; i < g_nresults; i++) {
+        const result *r = &g_results[i];
+        printf("%-9s %3d  %-8s", k_sizes[r->size].label, r->threads, r->runtime);
+        if (!r->ok) {
+            printf(" %10s %8s %8s", "failed", "-", "-");
+        } else {
+            printf(" %10.2f %8.1f %8.1f", r->median_ms, 1000.0 / r->median_ms,
+                   2.0 * k_sizes[r->size].gmac / (r->median_ms / 1000.0));
+        }
+        for (int p = 0; p < NUM_PEERS; p++) {
+            if (!peers_on[p]) continue;
+            const result *q = find_result(r->size, r->threads, k_peer_names[p]);
+            if (r->is_peer || !r->ok || !q || !q->ok)
+                printf("  %15s", "-");
+            else
+                printf("  %14.2fx", q->median_ms / r->median_ms);
+        }
+        printf("\n");
+    }
+    printf("vs PEER = speedup = peer median ms / our median ms (> 1: ours is faster); "
+           "GOP = 2 x MAC (2.49 / 4.46 / 13.15 GOP). Compare within one run: figures drift "
+           "~10%% between runs on shared machines.\n");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Arguments                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+static int parse_sizes(const char *arg, int *out, int *n) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", arg);
+    *n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        for (char *c = tok; *c; c++)
+            if (*c == 'x') *c = '_';
+        int found = -1;
+        for (int i = 0; i < NUM_KNOWN_SIZES; i++)
+            if (strcmp(tok, k_sizes[i].tag) == 0) found = i;
+        if (found < 0 || *n >= MAX_SIZES) {
+            fprintf(stderr, "error: --sizes: unknown size '%s' (353_481, 481_641, 721_1281)\n",
+                    tok);
+            return 0;
+        }
+        out[(*n)++] = found;
+    }
+    return *n > 0;
+}
+
+static int parse_ints(const char *arg, int *out, int *n, int max) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", arg);
+    *n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *end;
+        long v = strtol(tok, &end, 10);
+        if (*end || v < 1 || v > 1024 || *n >= max) return 0;
+        out[(*n)++] = (int)v;
+    }
+    return *n > 0;
+}
+
+int main(int argc, char **argv) {
+    int sizes[MAX_SIZES] = {0, 1, 2}, nsizes = 3;
+    int threads[MAX_THREADS] = {1, 2}, nthreads = 2;
+    int min_runs = 30;
+    double min_secs = 2.0;
+    int peers_on[NUM_PEERS] = {1, 1};
+    int with_ref = 0;
+    const char *backends_arg = NULL;
+    const char *node = "node";
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout, argv[0]);
+            return 0;
+        } else if (strcmp(a, "--with-ref") == 0) {
+            with_ref = 1;
+            takes = 0;
+        } else if (!v) {
+            fprintf(stderr, "error: %s needs a value (or is unknown)\n", a);
+            usage(stderr, argv[0]);
+            return 2;
+        } else if (strcmp(a, "--sizes") == 0) {
+            if (!parse_sizes(v, sizes, &nsizes)) return 2;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (!parse_ints(v, threads, &nthreads, MAX_THREADS)) {
+                fprintf(stderr, "error: --threads: '%s' is not a list of counts like 1,2\n", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--min-runs") == 0) {
+            char *end;
+            long r = strtol(v, &end, 10);
+            if (*end || r < 1 || r > 1000000) {
+                fprintf(stderr, "error: --min-runs: '%s' is not a count >= 1\n", v);
+                return 2;
+            }
+            min_runs = (int)r;
+        } else if (strcmp(a, "--min-secs") == 0) {
+            char *end;
+            min_secs = strtod(v, &end);
+            if (*end || !(min_secs >= 0) || min_secs > 3600) {
+                fprintf(stderr, "error: --min-secs: '%s' is not seconds >= 0\n", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--peers") == 0) {
+            if (strcmp(v, "none") == 0) {
+                peers_on[PEER_ORT] = peers_on[PEER_TFLITE] = 0;
+            } else if (strcmp(v, "ort") == 0) {
+                peers_on[PEER_ORT] = 1;
+                peers_on[PEER_TFLITE] = 0;
+            } else if (strcmp(v, "tflite") == 0) {
+                peers_on[PEER_ORT] = 0;
+                peers_on[PEER_TFLITE] = 1;
+            } else if (strcmp(v, "all") == 0) {
+                peers_on[PEER_ORT] = peers_on[PEER_TFLITE] = 1;
+            } else {
+                fprintf(stderr, "error: --peers: '%s' (none, ort, tflite or all)\n", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--backends") == 0) {
+            backends_arg = v;
+        } else if (strcmp(a, "--node") == 0) {
+            node = v;
+        } else {
+            fprintf(stderr, "error: unknown option %s\n", a);
+            usage(stderr, argv[0]);
+            return 2;
+        }
+        i += takes;
+    }
+
+    /* Our backends: all compiled in, or the --backends list (each must be compiled in). */
+    const char *backends[MAX_BACKENDS];
+    int nbackends = 0;
+    static char bbuf[256];
+    if (backends_arg) {
+        snprintf(bbuf, sizeof bbuf, "%s", backends_arg);
+        for (char *save = NULL, *tok = strtok_r(bbuf, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            if (!backend_compiled(tok)) {
+                fprintf(stderr, "error: --backends: '%s' is not in this build (have:", tok);
+                for (const char *const *n = ev_backend_names(); *n; n++)
+                    fprintf(stderr, " %s", *n);
+                fprintf(stderr, ")\n");
+                return 2;
+            }
+            if (nbackends < MAX_BACKENDS) backends[nbackends++] = tok;
+        }
+    } else {
+        for (const char *const *n = ev_backend_names(); *n && nbackends < MAX_BACKENDS; n++)
+            backends[nbackends++] = *n;
+    }
+
+    const char *shared = getenv("EDGEVISION_SHARED");
+    if (!shared || !*shared) shared = "../shared";
+    /* The peer scripts read the golden input from the same place. */
+    setenv("EDGEVISION_SHARED", shared, 1);
+    char peers_buf[4096];
+    const char *peers_dir = find_peers_dir(peers_buf, sizeof peers_buf);
+
+    print_environment(shared, peers_dir);
+
+    /* Peers: installed? */
+    for (int p = 0; p < NUM_PEERS; p++) {
+        if (!peers_on[p]) continue;
+        char probe[4400];
+        snprintf(probe, sizeof probe, "%s/node_modules/%s/package.json",
+                 peers_dir ? peers_dir : "bench/peers", k_peer_pkgs[p]);
+        if (!peers_dir || access(probe, R_OK) != 0) {
+            printf("peer %s: not installed (run bench/peers/setup.sh)\n", k_peer_names[p]);
+            peers_on[p] = 0;
+        }
+    }
+    if (peers_on[PEER_ORT] || peers_on[PEER_TFLITE]) {
+        char cmd[4200] = "";
+        sh_quote(cmd, sizeof cmd, node);
+        strncat(cmd, " --version 2>/dev/null", sizeof cmd - strlen(cmd) - 1);
+        FILE *p = popen(cmd, "r");
+        char ver[128] = "";
+        if (p) {
+            if (!fgets(ver, sizeof ver, p)) ver[0] = '\0';
+            pclose(p);
+        }
+        ver[strcspn(ver, "\n")] = '\0';
+        if (!ver[0]) {
+            printf("peers: node ('%s') not found: peers skipped (install Node.js >= 18)\n", node);
+            peers_on[PEER_ORT] = peers_on[PEER_TFLITE] = 0;
+        } else {
+            printf("# node: %s\n", ver);
+        }
+    }
+    printf("# timing: warm-up 3, then >= %d runs and >= %g s per case; threads:", min_runs,
+           min_secs);
+    for (int t = 0; t < nthreads; t++) printf(" %d", threads[t]);
+    printf("\n");
+    fflush(stdout);
+
+    check_cpu_vs_ref(shared, threads, nthreads);
+
+    for (int k = 0; k < nsizes; k++) {
+        int si = sizes[k];
+        char model[4096], onnx[4096];
+        snprintf(model, sizeof model, "%s/models/posenet/posenet_mobilenet_v1_075_%s_quant.tflite",
+                 shared, k_sizes[si].tag);
+        snprintf(onnx, sizeof onnx,
+                 "%s/models/posenet/onnx/posenet_mobilenet_v1_075_%s_quant_s8w.onnx", shared,
+                 k_sizes[si].tag);
+        int have_model = access(model, R_OK) == 0, have_onnx = access(onnx, R_OK) == 0;
+        for (int ti = 0; ti < nthreads; ti++) {
+            int th = threads[ti];
+            for (int b = 0; b < nbackends; b++) {
+                if (!have_model) {
+                    print_bad_line(si, th, backends[b], "ours", "skipped",
+                                   "model absent from $EDGEVISION_SHARED");
+                    continue;
+                }
+                if (strcmp(backends[b], "ref") == 0 && si != 0 && !with_ref) {
+                    print_bad_line(si, th, backends[b], "ours", "skipped",
+                                   "ref takes seconds a run above 353x481 (use --with-ref)");
+                    continue;
+                }
+                bench_ours(si, model, backends[b], th, min_runs, min_secs, shared);
+            }
+            if (peers_on[PEER_ORT]) {
+                if (have_onnx)
+                    bench_peer(PEER_ORT, si, onnx, th, min_runs, min_secs, node, peers_dir);
+                else
+                    print_bad_line(si, th, "ort", "peer", "skipped",
+                                   "ONNX model absent from $EDGEVISION_SHARED");
+            }
+            if (peers_on[PEER_TFLITE]) {
+                if (have_model)
+                    bench_peer(PEER_TFLITE, si, model, th, min_runs, min_secs, node, peers_dir);
+                else
+                    print_bad_line(si, th, "tflite", "peer", "skipped",
+                                   "model absent from $EDGEVISION_SHARED");
+            }
+        }
+    }
+    print_table(peers_on);
+    return 0;
+}

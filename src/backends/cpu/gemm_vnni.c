@@ -93,35 +93,37 @@ DEFINE_TILE(2, 1)
 DEFINE_TILE(3, 1)
 DEFINE_TILE(4, 1)
 
-static void row_block(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
+static void col_block(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
                       const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
-                      int m) {
+                      int m, int n) {
     const uint8_t *a = A + (size_t)m * lda;
     const int32_t *rs = rowsum ? rowsum + m : NULL;
     uint8_t *c = C + (size_t)m * ldc;
     /* Row sums are needed when some channel has a zero-point correction (ep->delta); given
-     * none, the kernel computes them (only real K bytes are nonzero past K: padded ones are 0
-     * in im2col rows; direct rows pass their sums in). */
+     * none, the kernel computes them (bytes past K are zero in im2col rows; direct rows whose
+     * last group runs into the next pixel get their sums from the caller). */
     int own = ep->delta && !rs;
-    for (int n = 0; n < N; n += 64) {
-        int nv = (N - n + 15) / 16;
-        if (own) {
-            if (nv >= 4) tile_4_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-            else if (nv == 3) tile_3_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-            else if (nv == 2) tile_2_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-            else tile_1_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-        } else {
-            if (nv >= 4) tile_4_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-            else if (nv == 3) tile_3_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-            else if (nv == 2) tile_2_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-            else tile_1_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
-        }
+    int nv = (N - n + 15) / 16;
+    if (own) {
+        if (nv >= 4) tile_4_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+        else if (nv == 3) tile_3_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+        else if (nv == 2) tile_2_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+        else tile_1_1(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+    } else {
+        if (nv >= 4) tile_4_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+        else if (nv == 3) tile_3_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+        else if (nv == 2) tile_2_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
+        else tile_1_0(mr, N, Kp, a, lda, Bp, rs, ep, c, ldc, n);
     }
 }
 
 void ev_gemm_vnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc) {
-    int m = 0;
-    for (; m + MR <= M; m += MR) row_block(MR, N, Kp, A, lda, Bp, rowsum, ep, C, ldc, m);
-    if (m < M) row_block(M - m, N, Kp, A, lda, Bp, rowsum, ep, C, ldc, m);
+    /* Channel blocks outside, pixel rows inside: a 64-channel slice of B (64 x Kp bytes) stays
+     * in L1 while the caller's tile of rows (M <= 48 rows of Kp bytes) is swept under it. */
+    for (int n = 0; n < N; n += 64) {
+        int m = 0;
+        for (; m + MR <= M; m += MR) col_block(MR, N, Kp, A, lda, Bp, rowsum, ep, C, ldc, m, n);
+        if (m < M) col_block(M - m, N, Kp, A, lda, Bp, rowsum, ep, C, ldc, m, n);
+    }
 }

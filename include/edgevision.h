@@ -439,6 +439,50 @@ EV_API ev_status ev_classifier_create_keras(const char *path, const ev_keras_opt
                                             ev_classifier **out);
 /* ---- Keras models (end) ------------------------------------------------------------------- */
 
+/* ---- TensorFlow models / quantization ---------------------------------------------------- */
+/* TensorFlow frozen graphs (GraphDef .pb; docs/tf-graphdef.md) load through ev_model_load when
+ * their input size is fixed; graphs with a free input size ([1, ?, ?, C] Placeholder, like
+ * PoseNet's float graphs) need the size at load time: */
+
+/* Loads `path` with its image input at height x width; shapes are propagated through the graph
+ * at load time. A file whose input is fixed (TFLite, or a fixed Placeholder) accepts only its own
+ * size: EV_ERR_SHAPE naming both otherwise. */
+EV_API ev_status ev_model_load_with_input(const char *path, int height, int width,
+                                          ev_model **out);
+/* ev_posenet_create for free-size models: input height x width, where (size - 1) must be a
+ * multiple of the output stride the graph has (read from the graph: 16 for
+ * posenet_mobilenet_v1_*_float.pb), EV_ERR_SHAPE otherwise. A heatmap output produced by a
+ * sigmoid (the float graphs' `heatmap`) is taken as probabilities: the multi decoder gets
+ * clamped logits log(p / (1 - p)), the single decoder scores keypoints with p. height = width
+ * = 0: the same as ev_posenet_create. */
+EV_API ev_status ev_posenet_create_with_input(const char *model_path, int height, int width,
+                                              const ev_posenet_options *opts, ev_posenet **out);
+
+/* Writes `model` as a TFLite flatbuffer (schema subset: the builtin ops of the IR, per-tensor
+ * and per-channel quantization; custom ops are refused with EV_ERR_UNSUPPORTED). The file is
+ * written to a temporary name and renamed on success. It loads back through ev_model_load. */
+EV_API ev_status ev_model_save_tflite(const ev_model *model, const char *path);
+
+typedef struct ev_quantize_options {
+    const char *backend; /* backend of the calibration runs; NULL: "ref"                   */
+    int threads;         /* 0: 1                                                           */
+    int per_channel;     /* 1 (default): int8 weight scales per output channel; 0: per tensor */
+} ev_quantize_options;
+
+EV_API void ev_quantize_options_init(ev_quantize_options *opts);
+/* Post-training int8 quantization of a float32 model with one 1xHxWx3 image input. Each
+ * calibration image is resized to the input (Pillow NEAREST, as ev_posenet_run does), scaled to
+ * p / 127.5 - 1 and run; the min/max of every activation over all images (widened to include 0)
+ * gives its asymmetric int8 scale and zero point. Weights: symmetric int8 (per output channel by
+ * default); biases int32 with scale input scale x weight scale; LOGISTIC outputs 1/256, -128
+ * (TFLite's rule); pooling, PAD and standalone RELU outputs keep their input's parameters.
+ * Inputs and outputs become int8. The result runs on every backend with int8 kernels ("ref",
+ * "cpu"); save it with ev_model_save_tflite. */
+EV_API ev_status ev_quantize_model(const ev_model *float_model, const ev_image *const *images,
+                                   int num_images, const ev_quantize_options *opts,
+                                   ev_model **out);
+/* ---- TensorFlow models / quantization (end) ---------------------------------------------- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
 
 #include "core/status.h"
 #include "formats/tflite.h"
+#include "formats/tf_graphdef.h"
 #include "formats/keras_h5.h"
 #include "formats/keras_resnet50.h"
 
@@ -67,6 +68,8 @@ static ev_status model_from_bytes(uint8_t *bytes, size_t size, const char *what,
         st = ev_tflite_parse(bytes, size, what, &m->graph);
     } else if (ev_keras_h5_identify(bytes, size)) { /* HDF5: Keras weights (ResNet50) */
         st = ev_keras_h5_parse(bytes, size, what, NULL, &m->graph);
+    } else if (ev_tf_graphdef_identify(bytes, size, what)) { /* no magic: .pb or parses */
+        st = ev_tf_graphdef_parse(bytes, size, what, 0, 0, &m->graph);
     } else {
         free(bytes);
         st = EV_FAIL(EV_ERR_FORMAT, "%s: not a model file this build reads (expected a TFLite "

@@ -1,13 +1,19 @@
 /*
  * posenet.c - the PoseNet pipeline: image -> model input -> session -> poses.
  *
- * Two kinds of model are handled:
+ * Three kinds of model are handled:
  *   - with Coral's PosenetDecoderOp (the *_quant_decoder.tflite files): "multi" decoding is the
  *     op itself; "single" reads the op's input heads, which are still intact after the run
  *     because the decoder is the last op.
  *   - raw-head models (*_quant.tflite): the outputs are the heads, found by channel count (17
  *     heatmap, 34 short offsets, 64 mid displacements, or 32+32 forward/backward by name), and
  *     decoded here with the Coral multi-pose decoder or the tfjs single-pose one.
+ *   - float graphs (TensorFlow posenet_mobilenet_v1_*_float.pb, free input size: created with
+ *     ev_posenet_create_with_input) and their int8 quantization: heads named heatmap, offset_2,
+ *     displacement_fwd_2, displacement_bwd_2. A heatmap made by a sigmoid (LOGISTIC op) holds
+ *     probabilities: the multi decoder gets clamped logits, the single decoder scores with p.
+ * The output stride is read from the graph: the product of the conv/pool strides from the input
+ * to the heatmap; (input - 1) must be (grid - 1) * stride on both axes.
  * Preprocessing is Pillow NEAREST resize (media/resize.c) and the raw RGB bytes as input (the
  * Coral models' input quantization is (q-128)/128); int8 and float32 inputs get the same real
  * values, quantized with their own parameters.
@@ -35,6 +41,7 @@ struct ev_posenet {
     int decoder_op;   /* index of the PosenetDecoderOp, or -1 */
     int head_t[4];    /* heat, short, mid (or fwd), bwd (-1 when mid is one tensor) */
     int grid_h, grid_w, stride;
+    int heat_prob;    /* the heatmap is a sigmoid output (probabilities), not logits */
     float *heads[3];  /* dequantized heat, offsets, displacements (64 channels) */
     ev_posenet_decoder_params params;
 };
@@ -62,6 +69,24 @@ static int name_has(const char *name, const char *needle) {
 static ev_status find_raw_heads(ev_posenet *net) {
     const ev_graph *g = &net->model->graph;
     int heat = -1, off = -1, mid = -1, fwd = -1, bwd = -1;
+    /* The float graphs' output names first (tfjs / TensorFlow PoseNet)... */
+    for (int i = 0; i < g->num_outputs; i++) {
+        const char *n = g->tensors[g->outputs[i]].name;
+        if (!n) continue;
+        if (strcmp(n, "heatmap") == 0) heat = g->outputs[i];
+        else if (strcmp(n, "offset_2") == 0) off = g->outputs[i];
+        else if (strcmp(n, "displacement_fwd_2") == 0) fwd = g->outputs[i];
+        else if (strcmp(n, "displacement_bwd_2") == 0) bwd = g->outputs[i];
+    }
+    if (heat >= 0 && off >= 0 && fwd >= 0 && bwd >= 0) {
+        net->head_t[0] = heat;
+        net->head_t[1] = off;
+        net->head_t[2] = fwd;
+        net->head_t[3] = bwd;
+        return EV_OK;
+    }
+    heat = off = fwd = bwd = -1;
+    /* ... then channel counts (the Coral raw-head models). */
     for (int i = 0; i < g->num_outputs; i++) {
         const ev_tensor *t = &g->tensors[g->outputs[i]];
         if (t->ndim != 4 || t->dims[0] != 1) continue;
@@ -83,6 +108,42 @@ static ev_status find_raw_heads(ev_posenet *net) {
     return EV_OK;
 }
 
+/* The op writing tensor t, or NULL. */
+static const ev_op *producer(const ev_graph *g, int t) {
+    for (int i = 0; i < g->num_ops; i++)
+        for (int j = 0; j < g->ops[i].num_outputs; j++)
+            if (g->ops[i].outputs[j] == t) return &g->ops[i];
+    return NULL;
+}
+
+/* Product of the vertical strides of the conv/pool ops from the graph input to tensor t,
+ * following each op's first input; 0 when the path meets an op it cannot see through. */
+static int graph_stride(const ev_graph *g, int t) {
+    long stride = 1;
+    for (int steps = 0; steps <= g->num_ops; steps++) {
+        if (t == g->inputs[0]) return stride <= 1024 ? (int)stride : 0;
+        const ev_op *op = producer(g, t);
+        if (!op || op->num_inputs < 1 || op->inputs[0] < 0) return 0;
+        switch (op->type) {
+        case EV_OP_CONV_2D:
+        case EV_OP_DEPTHWISE_CONV_2D: stride *= op->p.conv.stride_h; break;
+        case EV_OP_AVERAGE_POOL_2D:
+        case EV_OP_MAX_POOL_2D: stride *= op->p.pool.stride_h; break;
+        case EV_OP_LOGISTIC:
+        case EV_OP_RELU:
+        case EV_OP_RELU6:
+        case EV_OP_QUANTIZE:
+        case EV_OP_DEQUANTIZE:
+        case EV_OP_ADD:
+        case EV_OP_CONCATENATION: break;
+        default: return 0;
+        }
+        if (stride > 1024) return 0;
+        t = op->inputs[0];
+    }
+    return 0;
+}
+
 static ev_status check_heads(ev_posenet *net) {
     const ev_graph *g = &net->model->graph;
     const ev_tensor *h = &g->tensors[net->head_t[0]];
@@ -100,10 +161,23 @@ static ev_status check_heads(ev_posenet *net) {
             return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: head '%s' has type %s", g->source, t->name,
                            ev_dtype_name(t->dtype));
     }
-    /* Output stride: PoseNet grids satisfy (in - 1) = (grid - 1) * stride. */
-    net->stride = 16;
-    if (net->grid_h > 1) net->stride = (net->in_h - 1) / (net->grid_h - 1);
-    if (net->stride < 1) net->stride = 16;
+    /* Output stride: read from the graph; PoseNet grids satisfy (in - 1) = (grid - 1) * stride. */
+    int gs = graph_stride(g, net->head_t[0]);
+    if (gs > 0) {
+        if ((net->in_h - 1) % gs != 0 || (net->in_w - 1) % gs != 0 ||
+            (net->in_h - 1) / gs + 1 != net->grid_h || (net->in_w - 1) / gs + 1 != net->grid_w)
+            return EV_FAIL(EV_ERR_SHAPE, "%s: input %dx%d (height x width) does not fit the "
+                           "model's output stride %d: (size - 1) must be a multiple of %d, e.g. "
+                           "%dx%d", g->source, net->in_h, net->in_w, gs, gs,
+                           (net->in_h - 1) / gs * gs + 1, (net->in_w - 1) / gs * gs + 1);
+        net->stride = gs;
+    } else {
+        net->stride = 16;
+        if (net->grid_h > 1) net->stride = (net->in_h - 1) / (net->grid_h - 1);
+        if (net->stride < 1) net->stride = 16;
+    }
+    const ev_op *prod = producer(g, net->head_t[0]);
+    net->heat_prob = prod && prod->type == EV_OP_LOGISTIC;
     size_t cells = (size_t)net->grid_h * (size_t)net->grid_w;
     static const int ch[3] = {EV_POSENET_HEAT_CHANNELS, EV_POSENET_OFFSET_CHANNELS,
                               EV_POSENET_DISP_CHANNELS};
@@ -116,6 +190,11 @@ static ev_status check_heads(ev_posenet *net) {
 
 ev_status ev_posenet_create(const char *model_path, const ev_posenet_options *opts,
                             ev_posenet **out) {
+    return ev_posenet_create_with_input(model_path, 0, 0, opts, out);
+}
+
+ev_status ev_posenet_create_with_input(const char *model_path, int height, int width,
+                                       const ev_posenet_options *opts, ev_posenet **out) {
     if (!out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_posenet_create: out is NULL");
     *out = NULL;
     ev_posenet *net = calloc(1, sizeof *net);
@@ -123,7 +202,10 @@ ev_status ev_posenet_create(const char *model_path, const ev_posenet_options *op
     ev_posenet_options_init(&net->opts);
     if (opts) net->opts = *opts;
     ev_status st;
-    EV_TRY_GOTO(st, ev_model_load(model_path, &net->model), fail);
+    if (height > 0 || width > 0)
+        EV_TRY_GOTO(st, ev_model_load_with_input(model_path, height, width, &net->model), fail);
+    else
+        EV_TRY_GOTO(st, ev_model_load(model_path, &net->model), fail);
     const ev_graph *g = &net->model->graph;
     const ev_tensor *in = &g->tensors[g->inputs[0]];
     char sh[64];
@@ -211,6 +293,42 @@ static void dequantize_head(const ev_tensor *t, const void *data, float *out, in
     }
 }
 
+/* Probabilities -> logits log(p / (1 - p)), p clamped to [1e-12, 1 - 1e-12] (finite, and
+ * strictly increasing over every float p, so argmaxes and orderings are unchanged). */
+static void heat_to_logits(float *h, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        double p = h[i];
+        if (!(p > 1e-12)) p = 1e-12;
+        if (p > 1.0 - 1e-12) p = 1.0 - 1e-12;
+        h[i] = (float)log(p / (1.0 - p));
+    }
+}
+
+/* Single pose on a probability heatmap: the keypoint score is p itself at the argmax cell (the
+ * decoder's rule: first maximum in row-major order), not sigmoid(logit(p)). */
+static void rescore_single(ev_posenet *net, const void *raw, ev_pose *pose, size_t cells) {
+    const ev_tensor *t = &net->model->graph.tensors[net->head_t[0]];
+    const int K = EV_POSENET_HEAT_CHANNELS;
+    float total = 0.0f;
+    for (int k = 0; k < K; k++) {
+        size_t best = 0;
+        for (size_t c = 1; c < cells; c++)
+            if (net->heads[0][c * K + k] > net->heads[0][best * K + k]) best = c;
+        float p;
+        if (t->dtype == EV_DTYPE_F32)
+            p = ((const float *)raw)[best * K + k];
+        else if (t->dtype == EV_DTYPE_U8)
+            p = ((float)((const uint8_t *)raw)[best * K + k] - (float)t->quant.zero_point[0]) *
+                t->quant.scale[0];
+        else
+            p = ((float)((const int8_t *)raw)[best * K + k] - (float)t->quant.zero_point[0]) *
+                t->quant.scale[0];
+        pose->keypoints[k].score = p;
+        total += p;
+    }
+    pose->score = total / (float)K;
+}
+
 static ev_status decode_heads(ev_posenet *net, ev_pose *poses, int max_poses, int *num) {
     const ev_graph *g = &net->model->graph;
     size_t cells = (size_t)net->grid_h * (size_t)net->grid_w;
@@ -226,11 +344,13 @@ static ev_status decode_heads(ev_posenet *net, ev_pose *poses, int max_poses, in
         dequantize_head(&g->tensors[net->head_t[3]], data[net->head_t[3]], net->heads[2], 64, 32,
                         cells);
     }
+    if (net->heat_prob) heat_to_logits(net->heads[0], cells * EV_POSENET_HEAT_CHANNELS);
     if (net->opts.decoder == EV_DECODER_SINGLE) {
         *num = 0;
         if (max_poses < 1) return EV_OK;
         EV_TRY(ev_posenet_decode_single(net->heads[0], net->heads[1], net->grid_h, net->grid_w,
                                         net->stride, &poses[0]));
+        if (net->heat_prob) rescore_single(net, data[net->head_t[0]], &poses[0], cells);
         *num = 1;
         return EV_OK;
     }

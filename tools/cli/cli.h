@@ -17,6 +17,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_eval_pose(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 /* Prints "edgevision <cmd>: error: <what>: <last error>" to stderr. */
 void cli_error(const char *cmd, ev_status st, const char *what);

@@ -58,6 +58,8 @@ static void usage(FILE *f) {
             "  --nms-radius PX       non-maximum suppression radius, raw-head models (default 10)\n"
             "  --min-keypoint-score S  keypoints drawn above this score (default 0.2)\n"
             "  --max-frames N        at most N frames of each video (default: all)\n"
+            "  --input-size HxW      input size for free-size models (TensorFlow .pb, e.g.\n"
+            "                        353x481: (size - 1) a multiple of the output stride)\n"
             "\n"
             "Videos (.mp4 .avi .mkv .webm ..., cameras /dev/videoN) give one result per frame,\n"
             "named VIDEO#N; --draw out.mp4 writes the video with skeletons drawn.\n"
@@ -287,7 +289,7 @@ static int run_video(const video_job *j, results *rs) {
 
 int cmd_pose(int argc, char **argv) {
     enum { O_MODEL = 1000, O_BACKEND, O_THREADS, O_FORMAT, O_OUTPUT, O_COORDS, O_DRAW, O_DECODER,
-           O_FIX, O_MAXP, O_THR, O_NMS, O_MINKP, O_MAXF, O_HELP };
+           O_FIX, O_MAXP, O_THR, O_NMS, O_MINKP, O_MAXF, O_HELP, O_INSIZE };
     static const struct option longopts[] = {
         {"model", required_argument, 0, O_MODEL},   {"backend", required_argument, 0, O_BACKEND},
         {"threads", required_argument, 0, O_THREADS}, {"format", required_argument, 0, O_FORMAT},
@@ -298,10 +300,11 @@ int cmd_pose(int argc, char **argv) {
         {"nms-radius", required_argument, 0, O_NMS},
         {"min-keypoint-score", required_argument, 0, O_MINKP},
         {"max-frames", required_argument, 0, O_MAXF},
+        {"input-size", required_argument, 0, O_INSIZE},
         {"help", no_argument, 0, O_HELP},           {0, 0, 0, 0}};
     const char *model = NULL, *output = NULL, *draw = NULL;
     out_format fmt = FMT_TABLE;
-    int input_coords = 0, max_poses = 10, max_frames = 0;
+    int input_coords = 0, max_poses = 10, max_frames = 0, size_h = 0, size_w = 0;
     float min_kp = 0.2f;
     ev_posenet_options po;
     ev_posenet_options_init(&po);
@@ -364,6 +367,16 @@ int cmd_pose(int argc, char **argv) {
         case O_MAXF:
             if (cli_parse_int("pose", "--max-frames", optarg, 1, 1 << 30, &max_frames)) return 2;
             break;
+        case O_INSIZE: { /* free-size models (TensorFlow .pb): HxW */
+            char extra;
+            if (sscanf(optarg, "%dx%d%c", &size_h, &size_w, &extra) != 2 || size_h < 1 ||
+                size_w < 1 || size_h > 65536 || size_w > 65536) {
+                fprintf(stderr, "edgevision pose: error: --input-size takes HxW (e.g. 353x481), "
+                        "got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
         case O_HELP: usage(stdout); return 0;
         default:
             fprintf(stderr, "edgevision pose: error: unknown or incomplete option '%s'\n",
@@ -394,7 +407,7 @@ int cmd_pose(int argc, char **argv) {
         return 2;
     }
     ev_posenet *net = NULL;
-    ev_status st = ev_posenet_create(model, &po, &net);
+    ev_status st = ev_posenet_create_with_input(model, size_h, size_w, &po, &net);
     if (st != EV_OK) {
         cli_error("pose", st, "loading the model");
         return 1;

@@ -5,11 +5,19 @@
  *          cap; a model whose work is small enough is also run once (zeros in).
  * flexbuf: FlexBuffer map lookups of the keys custom ops read.
  * image:   ev_image_decode (JPEG, PNG, BMP), then both resize modes on what decodes.
+ * graphdef, keras_h5: ev_model_load_memory as a .pb / HDF5 file, then a session on ref.
+ * results_json, coco_json, video: the path-based readers (bench results, COCO annotations,
+ *          FFmpeg) on an in-memory file (memfd, /proc/self/fd/N): no disk traffic.
  */
+#define _GNU_SOURCE /* memfd_create */
 #include "targets.h"
 
 #include "edgevision.h"
+#include "bench/results.h"
 #include "formats/flexbuf.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,15 +36,21 @@ static void check_failure(ev_status st, const char *what) {
     }
 }
 
-int ev_fuzz_tflite(const uint8_t *data, size_t size) {
+static void limits(void) {
     static int once;
     if (!once) {
         setenv("EV_MEMORY_CAP_MB", "64", 1);
+        setenv("EV_IMAGE_MAX_PIXELS", "4000000", 1);
         once = 1;
     }
+}
+
+/* Loads `data` as a model named `what` (its extension guides the format) and prepares it. */
+static int fuzz_model(const uint8_t *data, size_t size, const char *what) {
+    limits();
     ev_clear_error();
     ev_model *m = NULL;
-    ev_status st = ev_model_load_memory(data, size, "fuzz.tflite", &m);
+    ev_status st = ev_model_load_memory(data, size, what, &m);
     check_failure(st, "model load");
     if (st != EV_OK) return 0;
     ev_session *s = NULL;
@@ -60,6 +74,74 @@ int ev_fuzz_tflite(const uint8_t *data, size_t size) {
     }
     ev_session_free(s);
     ev_model_free(m);
+    return 0;
+}
+
+int ev_fuzz_tflite(const uint8_t *data, size_t size) { return fuzz_model(data, size, "fuzz.tflite"); }
+int ev_fuzz_graphdef(const uint8_t *data, size_t size) { return fuzz_model(data, size, "fuzz.pb"); }
+int ev_fuzz_keras_h5(const uint8_t *data, size_t size) { return fuzz_model(data, size, "fuzz.h5"); }
+
+/* An in-memory file with a path (/proc/self/fd/N) for readers that take paths; -1 on failure. */
+static int memfile(const uint8_t *data, size_t size, char *path, size_t n) {
+    int fd = memfd_create("ev-fuzz", 0);
+    if (fd < 0) return -1;
+    size_t off = 0;
+    while (off < size) {
+        ssize_t w = write(fd, data + off, size - off);
+        if (w <= 0) {
+            close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    snprintf(path, n, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+int ev_fuzz_results_json(const uint8_t *data, size_t size) {
+    char path[64];
+    int fd = memfile(data, size, path, sizeof path);
+    if (fd < 0) return 0;
+    ev_report_row *rows = NULL;
+    int n = 0;
+    ev_clear_error();
+    check_failure(ev_results_load(path, &rows, &n), "results JSON");
+    free(rows);
+    close(fd);
+    return 0;
+}
+
+int ev_fuzz_coco_json(const uint8_t *data, size_t size) {
+    char path[64];
+    int fd = memfile(data, size, path, sizeof path);
+    if (fd < 0) return 0;
+    ev_coco_eval *e = NULL;
+    ev_clear_error();
+    check_failure(ev_coco_eval_load(path, &e), "COCO annotations");
+    ev_coco_eval_free(e);
+    close(fd);
+    return 0;
+}
+
+int ev_fuzz_video(const uint8_t *data, size_t size) {
+    limits();
+    char path[64];
+    int fd = memfile(data, size, path, sizeof path);
+    if (fd < 0) return 0;
+    ev_video *v = NULL;
+    ev_clear_error();
+    ev_status st = ev_video_open(path, &v);
+    check_failure(st, "video open");
+    for (int i = 0; st == EV_OK && i < 8; i++) {
+        ev_image *frame = NULL;
+        ev_clear_error();
+        st = ev_video_read(v, &frame);
+        check_failure(st, "video read");
+        if (!frame) break;
+        ev_image_free(frame);
+    }
+    ev_video_free(v);
+    close(fd);
     return 0;
 }
 
@@ -101,5 +183,10 @@ const ev_fuzz_target k_fuzz_targets[] = {
     {"tflite", ev_fuzz_tflite},
     {"flexbuf", ev_fuzz_flexbuf},
     {"image", ev_fuzz_image},
+    {"graphdef", ev_fuzz_graphdef},
+    {"keras_h5", ev_fuzz_keras_h5},
+    {"results_json", ev_fuzz_results_json},
+    {"coco_json", ev_fuzz_coco_json},
+    {"video", ev_fuzz_video},
 };
 const int k_num_fuzz_targets = (int)(sizeof k_fuzz_targets / sizeof k_fuzz_targets[0]);

@@ -17,6 +17,11 @@
 int ev_fuzz_tflite(const uint8_t *data, size_t size);
 int ev_fuzz_flexbuf(const uint8_t *data, size_t size);
 int ev_fuzz_image(const uint8_t *data, size_t size);
+int ev_fuzz_graphdef(const uint8_t *data, size_t size);
+int ev_fuzz_keras_h5(const uint8_t *data, size_t size);
+int ev_fuzz_results_json(const uint8_t *data, size_t size);
+int ev_fuzz_coco_json(const uint8_t *data, size_t size);
+int ev_fuzz_video(const uint8_t *data, size_t size);
 
 typedef struct ev_fuzz_target {
     const char *name;

@@ -21,9 +21,12 @@ for t in $(ls fuzz/fuzz_*.c | sed 's#fuzz/fuzz_\(.*\)\.c#\1#'); do
   case "$t" in
     tflite) cp "$SHARED"/models/posenet/*_353_481_quant.tflite "$SHARED"/models/mobilenet/mobilenet_v1_0.5_160_quant.tflite "$CORPUS/$t/" 2>/dev/null || true ;;
     image) cp "$SHARED"/data/images/image2.jpeg "$SHARED"/data/coco/*.jpg "$CORPUS/$t/" 2>/dev/null || true ;;
+    graphdef) cp "$SHARED"/models/posenet/*.pb "$CORPUS/$t/" 2>/dev/null || true ;;
+    coco_json) cp "$SHARED"/data/coco/*.json "$CORPUS/$t/" 2>/dev/null || true ;;
+    video) cp "$SHARED"/data/video/*.mp4 "$CORPUS/$t/" 2>/dev/null || true ;;
   esac
   maxlen=65536
-  [ "$t" = tflite ] && maxlen=2000000
+  case "$t" in tflite|graphdef|video|keras_h5) maxlen=3000000 ;; esac
   echo "== fuzz_$t for ${SECS}s =="
   ./build-fuzz/fuzz_"$t" -max_total_time="$SECS" -max_len="$maxlen" -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 -artifact_prefix="out/fuzz/$t/" "$CORPUS/$t" 2>&1 |

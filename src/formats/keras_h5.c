@@ -12,12 +12,15 @@
 
 #include "core/status.h"
 
+#ifdef EV_HAVE_HDF5 /* CMake EV_WITH_HDF5; without it, every call below fails with a clear error */
 #include <hdf5.h>
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef EV_HAVE_HDF5
 struct ev_h5w {
     hid_t file;
     char *what;
@@ -31,6 +34,7 @@ struct ev_h5w {
 
 /* libhdf5 may be built without thread safety: one open file at a time, process-wide. */
 static pthread_mutex_t g_h5_lock = PTHREAD_MUTEX_INITIALIZER;
+#endif
 
 static const uint8_t k_sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
 
@@ -43,6 +47,8 @@ static long sig_offset(const uint8_t *d, size_t n) {
 int ev_keras_h5_identify(const uint8_t *data, size_t size) {
     return data && size >= 8 && sig_offset(data, size) >= 0;
 }
+
+#ifdef EV_HAVE_HDF5
 
 /* Little-endian unsigned of `n` bytes. */
 static uint64_t rd_le(const uint8_t *p, int n) {
@@ -60,6 +66,7 @@ static uint64_t declared_size(const uint8_t *d, size_t n) {
     int ver = p[8], so;
     size_t base_at;
     if (ver == 0 || ver == 1) {
+        if (avail < 14) return 0; /* the size-of-offsets byte is p[13] */
         so = p[13];
         base_at = ver == 0 ? 24 : 28;
     } else if (ver == 2 || ver == 3) {
@@ -536,3 +543,37 @@ done:
     H5Gclose(g);
     return st;
 }
+
+#else /* !EV_HAVE_HDF5 */
+
+ev_status ev_h5w_open(const uint8_t *data, size_t size, const char *what, ev_h5w **out) {
+    (void)data, (void)size;
+    if (out) *out = NULL;
+    return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: built without HDF5 (EV_WITH_HDF5=OFF): Keras .h5 "
+                   "weights unavailable", what ? what : "HDF5 file");
+}
+void ev_h5w_close(ev_h5w *f) { (void)f; }
+const char *ev_h5w_source(const ev_h5w *f) { (void)f; return ""; }
+int ev_h5w_num_layers(const ev_h5w *f) { (void)f; return 0; }
+const char *ev_h5w_layer(const ev_h5w *f, int i) { (void)f, (void)i; return NULL; }
+int ev_h5w_has_layer(const ev_h5w *f, const char *name) { (void)f, (void)name; return 0; }
+const char *ev_h5w_root_attr(const ev_h5w *f, const char *name) { (void)f, (void)name; return ""; }
+void ev_h5w_free_names(char **names) { free(names); }
+ev_status ev_h5w_weight_names(ev_h5w *f, const char *layer, char ***names, int *count) {
+    (void)f, (void)layer;
+    if (names) *names = NULL;
+    if (count) *count = 0;
+    return EV_FAIL(EV_ERR_UNSUPPORTED, "built without HDF5 (EV_WITH_HDF5=OFF)");
+}
+ev_status ev_h5w_shape(ev_h5w *f, const char *layer, const char *weight, int *ndim, int *dims) {
+    (void)f, (void)layer, (void)weight, (void)dims;
+    if (ndim) *ndim = 0;
+    return EV_FAIL(EV_ERR_UNSUPPORTED, "built without HDF5 (EV_WITH_HDF5=OFF)");
+}
+ev_status ev_h5w_read(ev_h5w *f, const char *layer, const char *weight, int ndim, const int *dims,
+                      const char *layout, float *out) {
+    (void)f, (void)layer, (void)weight, (void)ndim, (void)dims, (void)layout, (void)out;
+    return EV_FAIL(EV_ERR_UNSUPPORTED, "built without HDF5 (EV_WITH_HDF5=OFF)");
+}
+
+#endif /* EV_HAVE_HDF5 */

@@ -1,0 +1,4 @@
+/* fuzz_graphdef.c - libFuzzer entry point for the graphdef target (body in targets.c). */
+#include "targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { return ev_fuzz_graphdef(data, size); }

@@ -401,6 +401,132 @@ EV_API ev_status ev_classifier_embedding(ev_classifier *classifier, const ev_ima
 /* The k best of n scores into out (same order rule); returns how many were written. */
 EV_API int ev_classifier_top_k_of(const float *scores, int n, int k, ev_class_score *out);
 
+/* ---- Training (begin) ----------------------------------------------------------------------- */
+/* Training: a small dense head on a frozen backbone ("car or not a car"; src/train/,
+ * docs/training.md). */
+
+/* How images are divided into train (0), validation (1) and test (2). All are seeded. */
+typedef enum ev_split_mode {
+    EV_SPLIT_STRATIFIED = 0, /* random, with the fractions holding within each label        */
+    EV_SPLIT_RANDOM = 1,     /* random over all images                                       */
+    EV_SPLIT_GROUP = 2,      /* whole groups (a source folder cut into blocks of group_size
+                                consecutive file numbers) go to one split, stratified by label */
+    EV_SPLIT_DATASET = 3,    /* the dataset's own train/test split (Stanford Cars); validation
+                                comes out of train; images without one: stratified            */
+} ev_split_mode;
+
+typedef enum ev_train_stage {
+    EV_TRAIN_NOTE = 0,     /* `message` is a line for the user (skipped image, cache state)  */
+    EV_TRAIN_HASH = 1,     /* hashing image files: done of total                              */
+    EV_TRAIN_FEATURES = 2, /* computing backbone features: done of total                      */
+    EV_TRAIN_EPOCH = 3,    /* an epoch finished (its checkpoint is on disk): metrics set      */
+    EV_TRAIN_PREDICT = 4,  /* eval: classifying images, done of total                         */
+} ev_train_stage;
+
+typedef struct ev_train_progress {
+    ev_train_stage stage;
+    long done, total;    /* items of this stage (images; epochs for EV_TRAIN_EPOCH)       */
+    double elapsed_s;    /* seconds since the stage began                                  */
+    const char *message; /* EV_TRAIN_NOTE only                                             */
+    int epoch;           /* EV_TRAIN_EPOCH: 1-based, with the row written to history.csv  */
+    double loss, accuracy, val_loss, val_accuracy, seconds;
+} ev_train_progress;
+
+/* Called on the calling thread; a nonzero return stops the work (EV_ERR_INVALID_ARG "stopped
+ * by the progress callback"; the run folder keeps every completed epoch). */
+typedef int (*ev_train_progress_fn)(void *user, const ev_train_progress *p);
+
+#define EV_TRAIN_MAX_DATA 8
+#define EV_TRAIN_MAX_HIDDEN 8
+
+/* What the backbone is and how images reach it: any model ev_classifier_create accepts, cut at
+ * the tensor named `cut` (NULL: the model's output), images resized with `resize`. */
+typedef struct ev_backbone_options {
+    const char *model;   /* e.g. mobilenet_v1_1.0_224_quant_embedding_extractor.tflite    */
+    const char *cut;     /* NULL: the model's output                                       */
+    int resize;          /* ev_resize_mode, or -1: nearest for Keras .h5 files (Keras's
+                            load_img), else the classifier's default (bilinear)            */
+    const char *backend; /* NULL: "cpu" when built, else "ref"                             */
+    int threads;         /* images in parallel; 0: every online CPU                        */
+} ev_backbone_options;
+
+/* Where images come from. Each root is detected: a Stanford Cars devkit (devkit/
+ * cars_train_annos.mat), Caltech-256 (NNN.name/ folders), or one folder per class (`positive`
+ * is label 1, any other top-level folder label 0; subfolders are the image's source). */
+typedef struct ev_data_options {
+    const char *roots[EV_TRAIN_MAX_DATA];
+    int num_roots;
+    const char *positive;        /* class folder of label 1; NULL: "car"                    */
+    const char *caltech_exclude; /* file, one category per line; NULL: the default list     */
+    int limit_per_source;        /* keep the first N images (sorted) of each source; 0: all */
+} ev_data_options;
+
+typedef struct ev_train_options {
+    ev_data_options data;
+    ev_backbone_options backbone;
+    const char *out;   /* run folder (created)                                           */
+    const char *cache; /* feature cache file; NULL: OUT/features.cache                   */
+    ev_split_mode split;
+    double fractions[3]; /* train, validation, test; default 0.5 0.3 0.2                 */
+    int group_size;      /* EV_SPLIT_GROUP: consecutive file numbers per group; default 50 */
+    uint64_t seed;       /* default 1                                                    */
+    int hidden[EV_TRAIN_MAX_HIDDEN];
+    int num_hidden;      /* default one hidden layer of 32                                */
+    float dropout;       /* after each hidden layer; 0 (default) = none                   */
+    float learning_rate; /* Adam; default 0.001                                           */
+    int batch;           /* default 32                                                    */
+    int epochs;          /* default 10                                                    */
+    int patience;        /* early stopping on val_loss after this many epochs; 0 = off    */
+    int resume;          /* continue a stopped run in `out` from its last completed epoch */
+    ev_train_progress_fn progress;
+    void *user;
+} ev_train_options;
+
+/* Test-set figures (label 1 is the positive class). */
+typedef struct ev_eval_summary {
+    long count, tp, fp, tn, fn, skipped;
+    double accuracy, precision, recall, loss;
+} ev_eval_summary;
+
+EV_API void ev_train_options_init(ev_train_options *opts);
+/* Scans the data, writes OUT/manifest.tsv, computes or reuses the feature cache, splits, trains
+ * (OUT/history.csv, accuracy.svg, loss.svg, model.json = best by val_loss, train.state), then
+ * evaluates the best model on the test split (OUT/report.md, report.json, misclassified.tsv,
+ * misclassified.png). `test` (may be NULL) receives the test figures. See docs/training.md. */
+EV_API ev_status ev_train_run(const ev_train_options *opts, ev_eval_summary *test);
+
+typedef struct ev_eval_options {
+    const char *model; /* run folder of ev_train_run (or its model.json)                  */
+    ev_data_options data;
+    const char *backbone; /* NULL: the path the model records (its hash is checked)       */
+    const char *backend;
+    int threads;
+    const char *out;   /* report folder; NULL: MODEL/eval                                 */
+    const char *cache; /* NULL: no feature cache                                          */
+    ev_train_progress_fn progress;
+    void *user;
+} ev_eval_options;
+
+EV_API void ev_eval_options_init(ev_eval_options *opts);
+/* Classifies every image of the data roots with a saved model and writes the test report
+ * (report.md, report.json, misclassified.tsv, misclassified.png) into `out`. */
+EV_API ev_status ev_eval_run(const ev_eval_options *opts, ev_eval_summary *summary);
+
+/* A saved binary classifier: backbone + head, as ev_train_run wrote it. */
+typedef struct ev_head_model ev_head_model;
+
+/* Loads RUN/model.json (or the file itself). The backbone is `backbone` or, when NULL, the
+ * path the model records; its SHA-1 must equal the recorded one (EV_ERR_INVALID_ARG naming
+ * both hashes otherwise). `session` may be NULL. */
+EV_API ev_status ev_head_model_load(const char *run, const char *backbone,
+                                    const ev_session_options *session, ev_head_model **out);
+EV_API void ev_head_model_free(ev_head_model *model);
+/* P(label 1) for `img`. */
+EV_API ev_status ev_head_model_predict(ev_head_model *model, const ev_image *img, float *p);
+/* Name of label 0 or 1 ("not_car", "car"). */
+EV_API const char *ev_head_model_label(const ev_head_model *model, int label);
+/* ---- Training (end) ------------------------------------------------------------------------- */
+
 /* ---- Keras models (begin) ----------------------------------------------------------------- */
 /* Keras HDF5 weights files (keras.applications ResNet50, docs/keras.md). ev_model_load() and
  * the classifier recognise them by content (224x224 input, top as the file has it); these calls

@@ -17,6 +17,12 @@ int cmd_bench(int argc, char **argv);
 int cmd_eval_pose(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+/* classify --model RUN: a run folder (or model.json) of `edgevision train` (cmd_eval.c). */
+int cli_is_head_model(const char *model);
+int cli_classify_head_model(const char *run, const char *backbone, const char *backend, int top,
+                            int nimg, char **images);
 int cmd_quantize(int argc, char **argv);
 
 /* Prints "edgevision <cmd>: error: <what>: <last error>" to stderr. */

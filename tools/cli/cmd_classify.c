@@ -199,6 +199,10 @@ int cmd_classify(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    /* ---- train: --model RUN, a run folder of `edgevision train` (cmd_eval.c) (begin) ---- */
+    if (cli_is_head_model(model))
+        return cli_classify_head_model(model, NULL, co.session.backend, top, nimg, argv + optind);
+    /* ---- train (end) ---- */
     int keras = is_hdf5(model);
     if (in_w && (!keras || head)) {
         fprintf(stderr, "edgevision classify: error: --input-size applies to a Keras .h5 model "

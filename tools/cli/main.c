@@ -18,6 +18,8 @@ static void usage(FILE *f) {
             "  report    merge bench results from many machines into a table and a chart\n"
             "  classify  top-k image classes with a TFLite classifier (optionally extractor + head)\n"
             "  quantize  post-training int8 quantization of a float model, calibrated on images\n"
+            "  train     fine-tune a car / not-car head on a frozen backbone (run folder)\n"
+            "  eval      test report of a trained model on image folders\n"
             "  version   print the version and the backends of this build\n"
             "\n"
             "Run 'edgevision <command> --help' for a command's options.\n"
@@ -116,6 +118,8 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "eval-pose") == 0) return cmd_eval_pose(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0) return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "classify") == 0) return cmd_classify(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "quantize") == 0) return cmd_quantize(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("edgevision %s\nbackends:", EV_VERSION_STRING);

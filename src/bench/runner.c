@@ -12,12 +12,14 @@
  * difference in its sample array.
  */
 #include "bench/runner.h"
+#include "bench/samples.h"
 
 #include "bench/environment.h"
 #include "bench/source.h"
 #include "core/status.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,31 +63,6 @@ ev_status ev_bench_infer(ev_posenet *net, const ev_image *resized, ev_pose *pose
     *inference_ms = c.last_backbone - t0;
     *pose_decode_ms = t1 - c.last_backbone;
     return st;
-}
-
-/* Growable sample arrays, one per stage. */
-typedef struct samples {
-    double *v[EV_STAGE_COUNT];
-    size_t n, cap;
-} samples;
-
-static ev_status samples_push(samples *s, const double *t) {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        for (int i = 0; i < EV_STAGE_COUNT; i++) {
-            double *p = realloc(s->v[i], cap * sizeof *p);
-            if (!p) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-            s->v[i] = p;
-        }
-        s->cap = cap;
-    }
-    for (int i = 0; i < EV_STAGE_COUNT; i++) s->v[i][s->n] = t[i];
-    s->n++;
-    return EV_OK;
-}
-
-static void samples_free(samples *s) {
-    for (int i = 0; i < EV_STAGE_COUNT; i++) free(s->v[i]);
 }
 
 typedef struct run_ctx {
@@ -179,13 +156,14 @@ static ev_status measure(run_ctx *c, ev_bench_result *out) {
         out->warmup_runs++;
         if (cfg->progress) cfg->progress(cfg->user, "warmup", w + 1, 0.0);
     }
-    samples s = {0};
+    samples s;
+    samples_init(&s, SAMPLE_CAP);
     ev_status st = EV_OK;
     double start = ev_bench_now_ms(), elapsed = 0;
     out->stopped_by = "budget met";
     while (!ended) {
         st = run_once(c, t, &ended, out);
-        if (st != EV_OK && ended == 2 && s.n > 0) { /* damaged input: keep the runs before */
+        if (st != EV_OK && ended == 2 && s.seen > 0) { /* damaged input: keep the runs before */
             snprintf(out->note, sizeof out->note, "%s", ev_last_error());
             out->stopped_by = "input damaged";
             st = EV_OK;
@@ -196,19 +174,19 @@ static ev_status measure(run_ctx *c, ev_bench_result *out) {
             out->stopped_by = "input ended";
             break;
         }
-        if (s.n == 0 && out->warmup_runs == 0) out->first_inference_ms = t[EV_STAGE_INFERENCE];
+        if (s.seen == 0 && out->warmup_runs == 0) out->first_inference_ms = t[EV_STAGE_INFERENCE];
         EV_TRY_GOTO(st, samples_push(&s, t), done);
         elapsed = (ev_bench_now_ms() - start) / 1e3;
-        if (cfg->progress) cfg->progress(cfg->user, "measure", (int)s.n, elapsed);
-        if ((int)s.n >= cfg->min_runs && elapsed >= cfg->min_secs) break;
+        if (cfg->progress) cfg->progress(cfg->user, "measure", (int)s.seen, elapsed);
+        if (s.seen >= (size_t)cfg->min_runs && elapsed >= cfg->min_secs) break;
         if (cfg->max_secs > 0 && elapsed >= cfg->max_secs) {
             out->stopped_by = "max-secs";
             break;
         }
     }
     out->elapsed_s = elapsed;
-    out->runs = (int)s.n;
-    if (s.n == 0) {
+    out->runs = (int)s.seen;
+    if (s.seen == 0) {
         st = EV_FAIL(EV_ERR_IO, "%s: the input gave no frame to measure (after %d warmup runs)",
                      cfg->input, out->warmup_runs);
         goto done;
@@ -217,7 +195,7 @@ static ev_status measure(run_ctx *c, ev_bench_result *out) {
         if ((i == EV_STAGE_DRAW && !cfg->draw && !cfg->encode) ||
             (i == EV_STAGE_ENCODE && !cfg->encode))
             continue;
-        EV_TRY_GOTO(st, ev_stats_compute(s.v[i], s.n, &out->stages[i]), done);
+        EV_TRY_GOTO(st, samples_stats(&s, i, &out->stages[i]), done);
         out->has_stage[i] = 1;
     }
     out->fps = 1000.0 / out->stages[EV_STAGE_END_TO_END].mean;

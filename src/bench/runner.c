@@ -157,7 +157,8 @@ static ev_status measure(run_ctx *c, ev_bench_result *out) {
         if (cfg->progress) cfg->progress(cfg->user, "warmup", w + 1, 0.0);
     }
     samples s;
-    samples_init(&s, SAMPLE_CAP);
+    ev_status st0 = samples_init(&s, SAMPLE_CAP);
+    if (st0 != EV_OK) return st0;
     ev_status st = EV_OK;
     double start = ev_bench_now_ms(), elapsed = 0;
     out->stopped_by = "budget met";

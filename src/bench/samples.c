@@ -9,9 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-void samples_init(samples *s, size_t limit) {
+ev_status samples_init(samples *s, size_t limit) {
     memset(s, 0, sizeof *s);
     s->limit = limit ? limit : SAMPLE_CAP;
+    /* Allocated and touched up front, so resident memory does not grow during a long run. */
+    for (int i = 0; i < EV_STAGE_COUNT; i++) {
+        s->v[i] = calloc(s->limit, sizeof(double));
+        if (!s->v[i]) {
+            samples_free(s);
+            return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory for %zu samples", s->limit);
+        }
+        memset(s->v[i], 0, s->limit * sizeof(double));
+    }
+    s->cap = s->limit;
+    return EV_OK;
 }
 
 static uint64_t next_rand(uint64_t *x) {

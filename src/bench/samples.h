@@ -1,6 +1,6 @@
 /*
  * samples.h - timing samples of the benchmark's stages, one array per stage, with memory bounded
- * for long runs (soak tests, --loop on a camera). Past `limit` frames the arrays become a uniform
+ * for long runs (soak tests, --loop on a camera) and resident from the start. Past `limit` frames the arrays become a uniform
  * reservoir (Vitter's algorithm R, seeded; the same slot for every stage so a frame's stages stay
  * together) from which percentiles are estimated, while count, min, max, mean and standard
  * deviation stay exact through running (Welford) sums over every frame.
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SAMPLE_CAP 65536
+#define SAMPLE_CAP 16384
 
 typedef struct samples {
     double *v[EV_STAGE_COUNT];
@@ -23,7 +23,8 @@ typedef struct samples {
     uint64_t rng;
 } samples;
 
-void samples_init(samples *s, size_t limit); /* limit 0: SAMPLE_CAP */
+/* Allocates (and touches) `limit` samples per stage (0: SAMPLE_CAP). */
+ev_status samples_init(samples *s, size_t limit);
 ev_status samples_push(samples *s, const double *t); /* t: one value per stage */
 ev_status samples_stats(const samples *s, int stage, ev_stats *out);
 void samples_free(samples *s);

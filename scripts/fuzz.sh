@@ -19,7 +19,8 @@ for t in $(ls fuzz/fuzz_*.c | sed 's#fuzz/fuzz_\(.*\)\.c#\1#'); do
   mkdir -p "$CORPUS/$t" "out/fuzz/$t"
   cp fuzz/regressions/"$t"/* "$CORPUS/$t/" 2>/dev/null || true
   case "$t" in
-    tflite) cp "$SHARED"/models/posenet/*_353_481_quant.tflite "$SHARED"/models/mobilenet/mobilenet_v1_0.5_160_quant.tflite "$CORPUS/$t/" 2>/dev/null || true ;;
+    tflite) ./build-fuzz/make_seeds "$CORPUS/$t"
+            cp "$SHARED"/models/mobilenet/mobilenet_v1_0.5_160_quant.tflite "$CORPUS/$t/" 2>/dev/null || true ;;
     image) cp "$SHARED"/data/images/image2.jpeg "$SHARED"/data/coco/*.jpg "$CORPUS/$t/" 2>/dev/null || true ;;
     graphdef) cp "$SHARED"/models/posenet/*.pb "$CORPUS/$t/" 2>/dev/null || true ;;
     coco_json) cp "$SHARED"/data/coco/*.json "$CORPUS/$t/" 2>/dev/null || true ;;

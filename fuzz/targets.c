@@ -6,8 +6,9 @@
  * flexbuf: FlexBuffer map lookups of the keys custom ops read.
  * image:   ev_image_decode (JPEG, PNG, BMP), then both resize modes on what decodes.
  * graphdef, keras_h5: ev_model_load_memory as a .pb / HDF5 file, then a session on ref.
- * results_json, coco_json, video: the path-based readers (bench results, COCO annotations,
- *          FFmpeg) on an in-memory file (memfd, /proc/self/fd/N): no disk traffic.
+ * results_json, coco_json, video, saved_model, mat: the path-based readers (bench results,
+ *          COCO annotations, FFmpeg, the trainer's model.json, Stanford Cars .mat through libmatio)
+ *          on an in-memory file (memfd, /proc/self/fd/N): no disk traffic.
  */
 #define _GNU_SOURCE /* memfd_create */
 #include "targets.h"
@@ -15,6 +16,8 @@
 #include "edgevision.h"
 #include "bench/results.h"
 #include "formats/flexbuf.h"
+#include "train/dataset.h"
+#include "train/model_file.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -145,6 +148,49 @@ int ev_fuzz_video(const uint8_t *data, size_t size) {
     return 0;
 }
 
+int ev_fuzz_saved_model(const uint8_t *data, size_t size) {
+    char path[64];
+    int fd = memfile(data, size, path, sizeof path);
+    if (fd < 0) return 0;
+    static ev_model_meta meta;
+    ev_mlp mlp;
+    memset(&mlp, 0, sizeof mlp);
+    ev_clear_error();
+    ev_status st = ev_model_file_load(path, &meta, &mlp);
+    check_failure(st, "saved model");
+    if (st == EV_OK) ev_mlp_free(&mlp);
+    close(fd);
+    return 0;
+}
+
+int ev_fuzz_mat(const uint8_t *data, size_t size) {
+    char path[64];
+    int fd = memfile(data, size, path, sizeof path);
+    if (fd < 0) return 0;
+    char **names = NULL;
+    int *ids = NULL;
+    size_t n = 0;
+    ev_clear_error();
+    ev_status st = ev_stanford_read_annos(path, &names, &ids, &n);
+    check_failure(st, "Stanford Cars annotations");
+    if (st == EV_OK) {
+        for (size_t i = 0; i < n; i++) free(names[i]);
+        free(names);
+        free(ids);
+    }
+    names = NULL;
+    n = 0;
+    ev_clear_error();
+    st = ev_stanford_read_meta(path, &names, &n);
+    check_failure(st, "Stanford Cars meta");
+    if (st == EV_OK) {
+        for (size_t i = 0; i < n; i++) free(names[i]);
+        free(names);
+    }
+    close(fd);
+    return 0;
+}
+
 int ev_fuzz_flexbuf(const uint8_t *data, size_t size) {
     static const char *const keys[] = {"max_detections", "score_threshold", "stride",
                                        "nms_radius", "", "x"};
@@ -188,5 +234,7 @@ const ev_fuzz_target k_fuzz_targets[] = {
     {"results_json", ev_fuzz_results_json},
     {"coco_json", ev_fuzz_coco_json},
     {"video", ev_fuzz_video},
+    {"saved_model", ev_fuzz_saved_model},
+    {"mat", ev_fuzz_mat},
 };
 const int k_num_fuzz_targets = (int)(sizeof k_fuzz_targets / sizeof k_fuzz_targets[0]);

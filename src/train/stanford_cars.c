@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "train/fsutil.h"
+#include "train/mat_check.h"
 
 #ifdef EV_HAVE_MATIO /* CMake EV_WITH_MATIO; without it the readers fail with a clear error */
 #include <matio.h>
@@ -65,6 +66,9 @@ static char *char_value(const matvar_t *v) {
 }
 
 static ev_status open_var(const char *path, const char *name, mat_t **mat, matvar_t **var) {
+    *mat = NULL;
+    *var = NULL;
+    EV_TRY(ev_mat_check(path)); /* libmatio trusts declared sizes: check them first */
     *mat = Mat_Open(path, MAT_ACC_RDONLY);
     if (!*mat) return EV_FAIL(EV_ERR_IO, "%s: cannot open as a MATLAB .mat file", path);
     *var = Mat_VarRead(*mat, name);

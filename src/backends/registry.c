@@ -10,9 +10,20 @@
 
 extern const ev_backend ev_backend_ref;
 extern const ev_backend ev_backend_cpu;
+#ifdef EV_HAVE_CUDA
+extern const ev_backend ev_backend_cuda; /* src/backends/cuda: only in builds with a CUDA compiler */
+#endif
 
-static const ev_backend *const k_backends[] = {&ev_backend_ref, &ev_backend_cpu};
-static const char *const k_names[] = {"ref", "cpu", NULL};
+static const ev_backend *const k_backends[] = {&ev_backend_ref, &ev_backend_cpu,
+#ifdef EV_HAVE_CUDA
+                                               &ev_backend_cuda,
+#endif
+};
+static const char *const k_names[] = {"ref", "cpu",
+#ifdef EV_HAVE_CUDA
+                                      "cuda",
+#endif
+                                      NULL};
 
 const char *const *ev_backend_names(void) { return k_names; }
 

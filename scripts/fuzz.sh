@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${SECS:-20}"
 SHARED="${EDGEVISION_SHARED:-$(cd .. && pwd)/shared}"
-CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DEV_FUZZ=ON -DEV_WERROR=OFF \
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DEV_FUZZ=ON -DEV_WERROR=OFF -DEV_WITH_CUDA=OFF \
   -DEV_BUILD_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz >/dev/null
 CORPUS="$(mktemp -d)"

@@ -12,7 +12,7 @@
  */
 #include "bench/report.h"
 
-#include "bench/atomic_file.h"
+#include "core/fileio.h"
 #include "bench/sbuf.h"
 #include "bench/svg_chart.h"
 #include "core/status.h"

@@ -8,7 +8,7 @@
  */
 #include "bench/results.h"
 
-#include "bench/atomic_file.h"
+#include "core/fileio.h"
 #include "core/status.h"
 
 #include <cjson/cJSON.h>

@@ -3,6 +3,8 @@
  */
 #include "train/fsutil.h"
 
+#include "core/fileio.h"
+
 #include "core/status.h"
 
 #include <errno.h>
@@ -13,26 +15,7 @@
 #include <unistd.h>
 
 ev_status ev_tr_write_atomic(const char *path, const void *data, size_t len) {
-    char *tmp = ev_tr_join(path, NULL);
-    if (!tmp) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        ev_status st = EV_FAIL(EV_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-        free(tmp);
-        return st;
-    }
-    int bad = len && fwrite(data, 1, len, f) != len;
-    int err = errno;
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) bad = 1, err = errno;
-    if (fclose(f) != 0) bad = 1, err = errno;
-    if (!bad && rename(tmp, path) != 0) bad = 1, err = errno;
-    ev_status st = EV_OK;
-    if (bad) {
-        remove(tmp);
-        st = EV_FAIL(EV_ERR_IO, "cannot write %s: %s", path, strerror(err ? err : EIO));
-    }
-    free(tmp);
-    return st;
+    return ev_write_file_atomic(path, data, len);
 }
 
 ev_status ev_tr_mkdirs(const char *dir) {

@@ -7,7 +7,7 @@
  */
 #include "cli.h"
 
-#include "bench/atomic_file.h"
+#include "core/fileio.h"
 #include "bench/pose_eval.h"
 
 #include <cjson/cJSON.h>

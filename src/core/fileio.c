@@ -1,17 +1,20 @@
 /*
- * atomic_file.c - ev_write_file_atomic (see atomic_file.h). On any failure the temporary file is
- * removed and the message names the path and the system's reason.
+ * fileio.c - whole-file writes that never leave a half-written result (see fileio.h): write to
+ * "<path>.tmp", flush and fsync, rename over the target. On any failure the temporary file is
+ * removed and the message names the path and the system's reason. Used by every module that
+ * saves what a user produced (results, reports, run folders, models).
  */
-#include "bench/atomic_file.h"
+#include "core/fileio.h"
 
 #include "core/status.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-ev_status ev_write_file_atomic(const char *path, const char *data, size_t len) {
+ev_status ev_write_file_atomic(const char *path, const void *data, size_t len) {
     if (!path || (len && !data))
         return EV_FAIL(EV_ERR_INVALID_ARG, "ev_write_file_atomic: NULL argument");
     size_t n = strlen(path) + 8;

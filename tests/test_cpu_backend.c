@@ -4,7 +4,8 @@
  *   random_ops:   uint8 (per-tensor, weight zero points 127/128/129/random, weights of 255 at
  *                 zp 127 to force the row-sum correction) and int8 (per-channel) CONV_2D and
  *                 DEPTHWISE_CONV_2D on random shapes, strides, dilations, padding, activations;
- *                 under every EV_ISA path this CPU supports and 1, 2 and 3 threads.
+ *                 under every EV_ISA path this CPU supports (x86 scalar..vnni, ARM scalar, neon,
+ *                 dotprod: ev_cpu_isa_paths) and 1, 2 and 3 threads.
  *   coral_models: every layer of the three Coral PoseNet models (a 64-bit hash of each op's
  *                 output bytes) and the decoded poses, cpu vs ref, on test_couple.jpg; the
  *                 353x481 model under every ISA path.
@@ -27,7 +28,8 @@ static uint64_t rnd(void) {
 static int rint_(int lo, int hi) { return lo + (int)(rnd() % (uint64_t)(hi - lo + 1)); }
 static float rf(float lo, float hi) { return lo + (hi - lo) * (float)(rnd() >> 11) / 9007199254740992.0f; }
 
-static const char *const k_isas[] = {"scalar", "avx2", "avx512", "vnni"};
+/* EV_ISA names, indexed by ev_isa */
+static const char *const k_isas[] = {"scalar", "avx2", "avx512", "vnni", "neon", "dotprod"};
 
 /* Builds one random quantized conv/depthwise graph. Returns the model or NULL. */
 static ev_model *random_conv(int dw, int i8, size_t *in_bytes, char *desc, size_t dn) {
@@ -118,7 +120,10 @@ static int run_once(ev_model *m, const char *backend, int threads, const uint8_t
 static void test_random_ops(void) {
     int supported = (int)ev_cpu_isa_supported();
     int cases = 0, mismatches = 0;
-    for (int isa = 0; isa <= supported; isa++) {
+    ev_isa paths[8];
+    int npaths = ev_cpu_isa_paths(paths, 8);
+    for (int pi = 0; pi < npaths; pi++) {
+        int isa = (int)paths[pi];
         setenv("EV_ISA", k_isas[isa], 1);
         for (int it = 0; it < 120; it++) {
             uint64_t seed = 0x5EED0000ull + (uint64_t)isa * 1000 + (uint64_t)it;
@@ -210,7 +215,8 @@ static void test_coral_models(void) {
     ev_image *img = NULL;
     CHECK_OK(ev_image_load(img_path, &img));
     if (!img) return;
-    int supported = (int)ev_cpu_isa_supported();
+    ev_isa paths[8];
+    int npaths = ev_cpu_isa_paths(paths, 8);
     for (int s = 0; s < 3; s++) {
         char mp[1024], rel[256];
         snprintf(rel, sizeof rel, "models/posenet/posenet_mobilenet_v1_075_%s_quant_decoder.tflite",
@@ -228,8 +234,8 @@ static void test_coral_models(void) {
         CHECK(model_hashes(mp, "ref", 1, ev_image_pixels(small), &ref) == 0);
         CHECK_EQ_INT(ref.n, 33);
         /* every ISA path on the smallest model, the best path (2 threads) on the others */
-        int lo = s == 0 ? 0 : supported;
-        for (int isa = lo; isa <= supported; isa++) {
+        for (int pi = s == 0 ? 0 : npaths - 1; pi < npaths; pi++) {
+            int isa = (int)paths[pi];
             setenv("EV_ISA", k_isas[isa], 1);
             int threads = s == 0 ? 1 + isa % 2 : 2;
             CHECK(model_hashes(mp, "cpu", threads, ev_image_pixels(small), &got) == 0);

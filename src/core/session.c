@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "core/threadpool.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ size_t ev_memory_cap(void) {
     const char *s = getenv("EV_MEMORY_CAP_MB");
     long long mb = s && *s ? atoll(s) : 4096;
     if (mb <= 0) mb = 4096;
+    if ((unsigned long long)mb > (unsigned long long)(SIZE_MAX >> 20)) return SIZE_MAX; /* 32-bit */
     return (size_t)mb << 20;
 }
 

@@ -293,9 +293,13 @@ ev_status ev_h5w_open(const uint8_t *data, size_t size, const char *what, ev_h5w
     f->real_size = size;
     uint64_t decl = declared_size(data, size);
     const uint8_t *img = data;
+    size_t img_size = size;
     uint8_t *padded = NULL;
-    if (decl > size && decl <= (uint64_t)size + (1ull << 31)) {
-        /* Truncated: open it padded with zeros so the layer past the cut can be named. */
+    f->declared_size = decl > size ? (size_t)decl : size;
+    /* Truncated: open it padded with zeros so the layer past the cut can be named, unless the
+     * declared size is out of proportion (a few corrupt bytes can declare terabytes: the keras_h5
+     * fuzzer found a 37-byte file declaring over 2 GB); then HDF5 sees the bytes there are. */
+    if (decl > size && decl <= (uint64_t)4 * size + (256ull << 20)) {
         padded = calloc(1, (size_t)decl);
         if (!padded) {
             ev_h5w_close(f);
@@ -303,15 +307,13 @@ ev_status ev_h5w_open(const uint8_t *data, size_t size, const char *what, ev_h5w
         }
         memcpy(padded, data, size);
         img = padded;
-        f->declared_size = (size_t)decl;
-    } else {
-        f->declared_size = size;
+        img_size = (size_t)decl;
     }
     char why[256], tn[200];
     ev_status st = EV_OK;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 20, 0) < 0 ||
-        H5Pset_file_image(fapl, (void *)img, f->declared_size) < 0) {
+        H5Pset_file_image(fapl, (void *)img, img_size) < 0) {
         st = EV_FAIL(EV_ERR_INTERNAL, "%s: cannot set up HDF5's in-memory driver (HDF5: %s)",
                      f->what, h5_reason(why));
     } else {

@@ -14,6 +14,10 @@
  * Coral PoseNet models, the four layers whose w_zp is 127 with a weight of 255), the third is a
  * per-channel constant. Padded taps hold xz, for which every term cancels, matching the
  * reference's skipped taps. int8 activations are shifted to uint8 (x + 128) with xz + 128.
+ *
+ * ARM (gemm_neon.c, gemm_dotprod.c): NEON has no u8 x s8 product, so those GEMMs read x - 128
+ * as int8 and compute sum_k (x_k - 128) s_k = sum_k x_k s_k - 128 * sum_k s_k; the per-channel
+ * constant above then gains + 128 * sum_k s_k (exact in int32), and nothing else changes.
  */
 #include "backends/conv_desc.h"
 #include "backends/cpu/cpu.h"
@@ -40,6 +44,7 @@ typedef struct cpu_conv {
     int32_t *bias, *delta, *mult, *lshift, *rshift, *rmask;
     ev_gemm_epi epi;
     ev_gemm_fn gemm;
+    int own_rowsums;  /* the GEMM sums rows itself (VNNI) */
     int threads;
     uint8_t *scratch;  /* [threads][TILE_M][Kp] im2col rows */
     int32_t *rowsums;  /* [threads][TILE_M] */
@@ -102,6 +107,9 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         release(s);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
+    ev_isa isa = ev_cpu_isa();
+    /* ARM GEMMs take x - 128: + 128 * sum_k s_k in the bias (see the opening comment) */
+    const int32_t s8_bias = isa == EV_ISA_NEON || isa == EV_ISA_NEON_DOT ? 128 : 0;
     const void *wdata = g->tensors[d->w_t].data;
     const int32_t *bias = d->b_t >= 0 ? g->tensors[d->b_t].data : NULL;
     int any_delta = 0, any_lshift = 0;
@@ -129,7 +137,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         int32_t dd = c - wz;
         if (dd) any_delta = 1;
         s->delta[n] = dd;
-        s->bias[n] = (bias ? bias[n] : 0) - xz * sum_s - xz * dd * s->K;
+        s->bias[n] = (bias ? bias[n] : 0) - xz * sum_s - xz * dd * s->K + s8_bias * sum_s;
         s->mult[n] = d->mult[n];
         s->lshift[n] = d->shift[n] > 0 ? d->shift[n] : 0;
         s->rshift[n] = d->shift[n] > 0 ? 0 : -d->shift[n];
@@ -137,7 +145,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         if (s->lshift[n]) any_lshift = 1;
     }
     ev_gemm_pack(w8, d->out_c, s->K, s->Kp, s->packed);
-    ev_isa isa = ev_cpu_isa();
+#ifdef EV_CPU_X86
     if (isa == EV_ISA_AVX2 || isa == EV_ISA_AVX512) {
         s->packed16 = malloc(ev_gemm_pack16_size(d->out_c, s->Kp));
         if (!s->packed16) {
@@ -147,11 +155,26 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         }
         ev_gemm_pack16(w8, d->out_c, s->K, s->Kp, s->packed16);
     }
+#endif
     free(w8);
     s->epi = (ev_gemm_epi){s->bias,     any_delta ? s->delta : NULL, s->mult, s->lshift,
                            s->rshift,   s->rmask, d->out_zp, d->act_min, d->act_max, s->in_i8,
                            any_lshift};
-    s->gemm = isa >= EV_ISA_VNNI ? ev_gemm_vnni : ev_gemm_scalar;
+    s->gemm = ev_gemm_scalar;
+#ifdef EV_CPU_X86
+    if (isa == EV_ISA_VNNI) {
+        s->gemm = ev_gemm_vnni;
+        s->own_rowsums = 1;
+    }
+#endif
+#ifdef EV_CPU_ARM
+    if (isa == EV_ISA_NEON) s->gemm = ev_gemm_neon;
+#ifdef EV_CPU_ARM64
+    if (isa == EV_ISA_NEON_DOT) s->gemm = ev_gemm_dotprod;
+#else
+    if (isa == EV_ISA_NEON_DOT) s->gemm = ev_gemm_neon; /* not detected on 32-bit builds */
+#endif
+#endif
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
     s->scratch = malloc((size_t)s->threads * SCRATCH_STRIDE(s));
     s->rowsums = calloc((size_t)s->threads * TILE_M, sizeof(int32_t));
@@ -239,11 +262,12 @@ static void task(void *arg, int t, int thread) {
     int32_t *rs = NULL;
     /* The VNNI kernel sums rows itself, except when a direct row's last 4-byte group runs into
      * the next pixel (K not a multiple of 4). */
-    if (s->epi.delta && (s->packed16 || s->gemm != ev_gemm_vnni || (s->direct && s->K % 4))) {
+    if (s->epi.delta && (s->packed16 || !s->own_rowsums || (s->direct && s->K % 4))) {
         rs = s->rowsums + (size_t)thread * TILE_M;
         row_sums(A, lda, s->K, n, rs);
     }
     uint8_t *C = s->out + ((size_t)b * pixels + (size_t)p0) * d->out_c;
+#ifdef EV_CPU_X86
     if (s->packed16) { /* AVX2: widen the rows to int16 (bytes past K meet zero weights) */
         int16_t *a16 = s->scratch16 + (size_t)thread * TILE_M * s->Kp;
         for (int i = 0; i < n; i++)
@@ -253,6 +277,7 @@ static void task(void *arg, int t, int thread) {
                      (size_t)d->out_c);
         return;
     }
+#endif
     s->gemm(n, d->out_c, s->Kp, A, lda, s->packed, rs, &s->epi, C, (size_t)d->out_c);
 }
 

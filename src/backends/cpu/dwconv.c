@@ -1,7 +1,8 @@
 /*
  * dwconv.c - the cpu backend's DEPTHWISE_CONV_2D (uint8 and int8, depth multiplier 1): weights
  * widened to int32 (w - w_zp) once, then rows of output in parallel; each ISA variant computes a
- * row (dwconv_avx512.c; the portable one is here). Padded taps are skipped, as in the reference.
+ * row (dwconv_avx512.c, dwconv_vnni.c on x86; dwconv_neon.c on ARM, which reads the weights as
+ * int16; the portable one is here). Padded taps are skipped, as in the reference.
  */
 #include "backends/cpu/cpu.h"
 #include "backends/cpu/dwconv.h"
@@ -18,6 +19,7 @@ static void release(void *state) {
     ev_conv_desc_release(&s->d);
     free(s->w);
     free(s->w16);
+    free(s->wi16);
     free(s->bias);
     free(s->mult);
     free(s->lshift);
@@ -51,6 +53,13 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->lshift = calloc((size_t)s->Cp, sizeof(int32_t));
     s->rshift = calloc((size_t)s->Cp, sizeof(int32_t));
     s->rmask = calloc((size_t)s->Cp, sizeof(int32_t));
+#ifdef EV_CPU_ARM
+    s->wi16 = calloc((size_t)taps * s->Cp, sizeof(int16_t));
+    if (!s->wi16) {
+        release(s);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    }
+#endif
     if (!s->w || !s->w16 || !s->bias || !s->mult || !s->lshift || !s->rshift || !s->rmask) {
         release(s);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
@@ -64,6 +73,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
             int32_t wv = s->in_i8 ? ((const int8_t *)w)[i] : ((const uint8_t *)w)[i];
             s->w[(size_t)t * s->Cp + c] = wv - d->w_zp[c];
             s->w16[(size_t)t * s->Cp + c] = (int32_t)(uint16_t)(int16_t)(wv - d->w_zp[c]);
+            if (s->wi16) s->wi16[(size_t)t * s->Cp + c] = (int16_t)(wv - d->w_zp[c]);
         }
     int any_lshift = 0;
     for (int c = 0; c < d->out_c; c++) {
@@ -77,9 +87,15 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->epi = (ev_gemm_epi){s->bias,   NULL,      s->mult,    s->lshift, s->rshift, s->rmask,
                            d->out_zp, d->act_min, d->act_max, s->in_i8,  any_lshift};
     ev_isa isa = ev_cpu_isa();
+    s->row = ev_dw_row_scalar;
+#ifdef EV_CPU_X86
     s->row = isa >= EV_ISA_VNNI     ? ev_dw_row_vnni
              : isa >= EV_ISA_AVX512 ? ev_dw_row_avx512
                                     : ev_dw_row_scalar;
+#endif
+#ifdef EV_CPU_ARM
+    if (isa == EV_ISA_NEON || isa == EV_ISA_NEON_DOT) s->row = ev_dw_row_neon;
+#endif
     *state = s;
     return EV_OK;
 }

@@ -1,5 +1,6 @@
 /*
- * dwconv.h - state of the cpu backend's depthwise convolution, shared by its ISA variants.
+ * dwconv.h - state of the cpu backend's depthwise convolution, shared by its ISA variants
+ * (dwconv.c portable, dwconv_avx512.c / dwconv_vnni.c on x86, dwconv_neon.c on ARM).
  */
 #ifndef EV_BACKENDS_CPU_DWCONV_H
 #define EV_BACKENDS_CPU_DWCONV_H
@@ -13,6 +14,7 @@ typedef struct cpu_dw {
     int in_i8;
     int32_t *w;        /* [k_h * k_w][Cp] (w - w_zp) */
     int32_t *w16;      /* the same, low 16 bits only (for vpmaddwd) */
+    int16_t *wi16;     /* [k_h * k_w][Cp] (w - w_zp) as int16 (NEON vmlal_s16), ARM only */
     int32_t *bias;     /* [Cp] */
     int32_t *mult, *lshift, *rshift, *rmask;
     ev_gemm_epi epi;
@@ -25,5 +27,6 @@ typedef struct cpu_dw {
 void ev_dw_row_scalar(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
 void ev_dw_row_avx512(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
 void ev_dw_row_vnni(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
+void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
 
 #endif

@@ -13,8 +13,14 @@
  * activation clamp, per output channel, bit-exact in every variant.
  *
  * Variants: gemm_scalar.c (portable), gemm_avx2.c (AVX2, int16 pairs), gemm_vnni.c (AVX-512
- * VNNI). A new ISA adds a file with
- * the same signature and a case in conv.c's dispatch.
+ * VNNI); on ARM gemm_neon.c (NEON widening multiplies) and gemm_dotprod.c (SDOT, aarch64).
+ * A new ISA adds a file with the same signature and a case in conv.c's dispatch.
+ *
+ * ARM variants (x - 128 activations). NEON multiplies s8 x s8 (SDOT, SMULL) or u8 x u8 (UDOT),
+ * never u8 x s8 (USDOT is armv8.6 i8mm), so they read each activation byte as x ^ 0x80 = x - 128
+ * (as int8) and compute sum_k (x_k - 128) s_k; the caller adds 128 * sum_k s_k to bias[n] (conv.c;
+ * exact in int32, the padded k meet zero weights). Same packed layout: a 16-byte row of a 64-byte
+ * group is 4 channels x 4 k, exactly the operand of SDOT's four 4-byte dot products.
  */
 #ifndef EV_BACKENDS_CPU_GEMM_H
 #define EV_BACKENDS_CPU_GEMM_H
@@ -45,6 +51,13 @@ void ev_gemm_scalar(int M, int N, int Kp, const uint8_t *A, size_t lda, const in
                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
 void ev_gemm_vnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
+
+/* ARM variants: bias must include 128 * sum_k s_k (see above); row sums come from the caller
+ * when ep->delta is set. */
+void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
+                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
+void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
+                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
 
 /* AVX2 variant (gemm_avx2.c): A as int16 rows (widened by the caller), weights packed as int16
  * pairs: for each block of 8 channels, for each pair of k, 8 x 2 values. Row sums required when

@@ -1,7 +1,15 @@
 /*
- * isa.c - CPU feature detection (cpuid + xgetbv for OS-enabled register state) and the $EV_ISA
- * cap: EV_ISA=scalar|avx2|avx512|vnni (amx = vnni for now) limits the cpu backend to that path or below. AMX is
- * detected and reported but has no kernel yet (see docs/performance.md).
+ * isa.c - CPU feature detection and the $EV_ISA cap.
+ *
+ * x86: cpuid + xgetbv for OS-enabled register state; EV_ISA=scalar|avx2|avx512|vnni (amx = vnni
+ * for now) limits the cpu backend to that path or below. AMX is detected and reported but has no
+ * kernel yet (see docs/performance.md).
+ * ARM (Linux): getauxval(AT_HWCAP): aarch64 HWCAP_ASIMD -> neon, HWCAP_ASIMDDP -> dotprod
+ * (SDOT/UDOT, armv8.2: Cortex-A76/A55, Raspberry Pi 5); armv7 HWCAP_NEON -> neon (32-bit builds
+ * have no dot-product kernels). EV_ISA=scalar|neon|dotprod. A cap naming the other architecture's
+ * path (avx2 on ARM, neon on x86) is ignored.
+ *
+ * Extend: detect the feature in detect(), name it in ev_isa_name() and parse_cap().
  */
 #include "backends/cpu/cpu.h"
 
@@ -13,6 +21,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #define EV_X86 1
+#endif
+#if defined(EV_CPU_ARM) && defined(__linux__)
+#include <sys/auxv.h>
+#define EV_ARM_AUXV 1
 #endif
 
 static ev_isa g_supported;
@@ -61,6 +73,28 @@ static void detect(void) {
         if (amx_tile && amx_int8 && tile_os) add_feature("amx_int8");
     }
 #endif
+#ifdef EV_ARM_AUXV
+    unsigned long hw = getauxval(AT_HWCAP);
+#if defined(__aarch64__)
+    /* arch/arm64/include/uapi/asm/hwcap.h */
+    const unsigned long asimd = 1ul << 1, asimddp = 1ul << 20;
+    if (hw & asimd) {
+        add_feature("asimd");
+        best = EV_ISA_NEON;
+        if (hw & asimddp) {
+            add_feature("asimddp");
+            best = EV_ISA_NEON_DOT;
+        }
+    }
+#else
+    /* arch/arm/include/uapi/asm/hwcap.h */
+    const unsigned long neon = 1ul << 12;
+    if (hw & neon) {
+        add_feature("neon");
+        best = EV_ISA_NEON;
+    }
+#endif
+#endif
     if (!g_features[0]) add_feature("none");
     g_supported = best;
 }
@@ -74,12 +108,32 @@ ev_isa ev_cpu_isa(void) {
     if (cap && *cap) {
         ev_isa want = active;
         if (strcmp(cap, "scalar") == 0) want = EV_ISA_SCALAR;
+#ifdef EV_X86
         else if (strcmp(cap, "avx2") == 0) want = EV_ISA_AVX2;
         else if (strcmp(cap, "avx512") == 0) want = EV_ISA_AVX512;
         else if (strcmp(cap, "vnni") == 0 || strcmp(cap, "amx") == 0) want = EV_ISA_VNNI;
+#endif
+#ifdef EV_CPU_ARM
+        else if (strcmp(cap, "neon") == 0) want = EV_ISA_NEON;
+        else if (strcmp(cap, "dotprod") == 0) want = EV_ISA_NEON_DOT;
+#endif
         if (want < active) active = want;
     }
     return active;
+}
+
+int ev_cpu_isa_paths(ev_isa *out, int max) {
+    static const ev_isa order[] = {EV_ISA_SCALAR, EV_ISA_AVX2, EV_ISA_AVX512, EV_ISA_VNNI,
+                                   EV_ISA_NEON,   EV_ISA_NEON_DOT};
+    ev_isa best = ev_cpu_isa_supported();
+    int n = 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0] && n < max; i++) {
+        ev_isa v = order[i];
+        int same_family = v == EV_ISA_SCALAR ||
+                          ((v >= EV_ISA_NEON) == (best >= EV_ISA_NEON) && best != EV_ISA_SCALAR);
+        if (same_family && v <= best) out[n++] = v;
+    }
+    return n;
 }
 
 ev_isa ev_cpu_isa_supported(void) {
@@ -93,6 +147,8 @@ const char *ev_isa_name(ev_isa isa) {
     case EV_ISA_AVX2: return "avx2";
     case EV_ISA_AVX512: return "avx512";
     case EV_ISA_VNNI: return "vnni";
+    case EV_ISA_NEON: return "neon";
+    case EV_ISA_NEON_DOT: return "dotprod";
     }
     return "unknown";
 }

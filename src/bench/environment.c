@@ -58,7 +58,7 @@ static void cpu_features(char *out, size_t n) {
     static char flags[8192];
     static const char *const wanted[] = {"sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw",
                                          "avx512_vnni", "avx512_bf16", "amx_int8", "amx_bf16",
-                                         "asimd", "asimddp", NULL};
+                                         "neon", "asimd", "asimddp", NULL};
     out[0] = '\0';
     if (cpuinfo_field("flags", flags, sizeof flags) != 0 &&
         cpuinfo_field("Features", flags, sizeof flags) != 0) {

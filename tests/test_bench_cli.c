@@ -1,12 +1,12 @@
 /*
  * test_bench_cli.c - `edgevision bench` and `edgevision pose` on video as other tools call them,
- * with tiny budgets (the ref backend takes about a second per frame).
+ * with tiny budgets (bench uses the fast cpu backend; pose the ref one, about a second a frame).
  *
- *   bench:   `bench --model M --backend ref --backend nosuch --min-runs 2 --json out.json
+ *   bench:   `bench --model M --backend cpu --backend nosuch --min-runs 2 --json out.json
  *            dance.mp4` prints the environment header and per-stage table, writes JSON whose
  *            result has stages.inference.median_ms and fps (= 1000 / mean end-to-end ms),
  *            stage counts equal to the runs, a pipelined FPS, and records the backend that is
- *            not compiled in as an error (exit 1) without losing the ref result; the JSON feeds
+ *            not compiled in as an error (exit 1) without losing the cpu result; the JSON feeds
  *            `report`.
  *   pose:    `pose --model M --max-frames 2 --draw out.mp4 dance.mp4` writes a 2-frame video
  *            of 514x496 and CSV rows named dance.mp4#0 and #1.
@@ -56,8 +56,8 @@ static void test_bench_json(void) {
     char args[4096], json[512], *out, *err;
     snprintf(json, sizeof json, "%s/bench.json", g_tmp);
     snprintf(args, sizeof args,
-             "bench --model '%s' --backend ref --backend nosuch --threads 1 --warmup-runs 0 "
-             "--min-runs 2 --min-secs 0 --max-secs 60 --pipelined --label testbox --json '%s' '%s'",
+             "bench --model '%s' --backend cpu --backend nosuch --threads 1 --warmup-runs 0 "
+             "--min-runs 2 --min-secs 0 --max-secs 900 --pipelined --label testbox --json '%s' '%s'",
              g_model, json, g_dance);
     int rc = run(args, &out, &err);
     CHECK_MSG(rc == 1, "exit %d (want 1: one backend missing): %s", rc, err);
@@ -75,7 +75,8 @@ static void test_bench_json(void) {
     if (r) {
         double med = num_at(r, "stages", "inference", "median_ms");
         double mean_e2e = num_at(r, "stages", "end_to_end", "mean_ms");
-        CHECK_MSG(med > 10 && med < 60000, "inference median %g ms", med);
+        /* a property, not a speed: tests never time anything (emulated ARM runs are slow) */
+        CHECK_MSG(med > 0 && isfinite(med), "inference median %g ms", med);
         CHECK_NEAR(num_at(r, "fps", NULL, NULL), 1000.0 / mean_e2e, 1e-9);
         CHECK_EQ_INT(num_at(r, "runs", NULL, NULL), 2);
         static const char *const stages[] = {"decode", "preprocess", "inference", "pose_decode",
@@ -95,7 +96,8 @@ static void test_bench_json(void) {
         CHECK_EQ_INT(num_at(r, "model_input", "height", NULL), 353);
         cJSON *m = cJSON_GetObjectItem(r, "machine");
         CHECK(m && strcmp(cJSON_GetObjectItem(m, "label")->valuestring, "testbox") == 0);
-        CHECK(m && strcmp(cJSON_GetObjectItem(m, "isa")->valuestring, "portable C") == 0);
+        /* the cpu backend records the path it ran (vnni, avx2, neon, dotprod, ...) */
+        CHECK(m && strcmp(cJSON_GetObjectItem(m, "isa")->valuestring, ev_cpu_isa_name()) == 0);
         CHECK(strcmp(cJSON_GetObjectItem(r, "input")->valuestring, "dance.mp4") == 0);
     }
     cJSON *errors = cJSON_GetObjectItem(root, "errors");

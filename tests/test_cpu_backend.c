@@ -15,80 +15,12 @@
 #include "backends/cpu/cpu.h"
 #include "edgevision.h"
 #include "graph_builder.h"
+#include "random_graphs.h"
 
 #include <stdint.h>
 
-static uint64_t g_state;
-static uint64_t rnd(void) {
-    uint64_t z = (g_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static int rint_(int lo, int hi) { return lo + (int)(rnd() % (uint64_t)(hi - lo + 1)); }
-static float rf(float lo, float hi) { return lo + (hi - lo) * (float)(rnd() >> 11) / 9007199254740992.0f; }
-
 /* EV_ISA names, indexed by ev_isa */
 static const char *const k_isas[] = {"scalar", "avx2", "avx512", "vnni", "neon", "dotprod"};
-
-/* Builds one random quantized conv/depthwise graph. Returns the model or NULL. */
-static ev_model *random_conv(int dw, int i8, size_t *in_bytes, char *desc, size_t dn) {
-    int n = rint_(1, 2), h = rint_(1, 17), w = rint_(1, 17), cin = rint_(1, 40);
-    int kh = rint_(1, 5), kw = rint_(1, 5);
-    if (rnd() % 3 == 0) kh = kw = (rnd() & 1) ? 1 : 3;
-    int sh = rint_(1, 3), sw = rint_(1, 3), dh = rint_(1, 2), dwl = rint_(1, 2);
-    ev_padding pad = (rnd() & 1) ? EV_PAD_SAME : EV_PAD_VALID;
-    int oh = ev_conv_out_size(pad, h, kh, sh, dh), ow = ev_conv_out_size(pad, w, kw, sw, dwl);
-    if (oh <= 0 || ow <= 0) {
-        pad = EV_PAD_SAME;
-        oh = ev_conv_out_size(pad, h, kh, sh, dh);
-        ow = ev_conv_out_size(pad, w, kw, sw, dwl);
-    }
-    int cout = dw ? cin : rint_(1, 70);
-    ev_dtype dt = i8 ? EV_DTYPE_I8 : EV_DTYPE_U8;
-    int act = (int)(rnd() % 4);
-    int in_dims[4] = {n, h, w, cin}, out_dims[4] = {n, oh, ow, cout};
-    int w_dims[4] = {dw ? 1 : cout, kh, kw, dw ? cout : cin}, b_dims[1] = {cout};
-    size_t wn = (size_t)w_dims[0] * kh * kw * w_dims[3];
-    uint8_t *wd = malloc(wn);
-    int32_t *bd = malloc(sizeof(int32_t) * (size_t)cout);
-    float *ws = malloc(sizeof(float) * (size_t)cout);
-    int32_t *wz = calloc((size_t)cout, sizeof(int32_t));
-    int wzp = 128;
-    if (!i8) {
-        int pick = (int)(rnd() % 5);
-        wzp = pick < 3 ? 127 + pick : rint_(0, 255);
-    }
-    for (size_t i = 0; i < wn; i++) wd[i] = (uint8_t)rnd();
-    if (!i8 && wzp == 127) wd[rnd() % wn] = 255; /* forces w - zp = 128: the row-sum path */
-    for (int c = 0; c < cout; c++) {
-        bd[c] = rint_(-20000, 20000);
-        ws[c] = rf(0.001f, 0.02f);
-        wz[c] = i8 ? 0 : wzp;
-    }
-    float in_s = rf(0.005f, 0.05f), out_s = rf(0.02f, 0.6f);
-    int32_t in_zp = i8 ? rint_(-128, 127) : rint_(0, 255), out_zp = i8 ? rint_(-100, 100) : rint_(0, 255);
-    gb b;
-    gb_init(&b);
-    int ti = gb_tensor_q(&b, "in", dt, 4, in_dims, NULL, in_s, in_zp);
-    int tw = gb_tensor(&b, "w", dt, 4, w_dims, wd, wn, i8 ? cout : 1, ws, wz, dw ? 3 : 0);
-    int tb = (rnd() % 5) ? gb_tensor(&b, "b", EV_DTYPE_I32, 1, b_dims, bd, sizeof(int32_t) * cout, 0,
-                                     NULL, NULL, 0)
-                         : -1;
-    int to = gb_tensor_q(&b, "out", dt, 4, out_dims, NULL, out_s, out_zp);
-    ev_conv_params p = {pad, sw, sh, dwl, dh, 1, (ev_activation)act};
-    gb_op_conv(&b, dw ? EV_OP_DEPTHWISE_CONV_2D : EV_OP_CONV_2D, ti, tw, tb, to, p);
-    gb_inputs(&b, 1, &ti);
-    gb_outputs(&b, 1, &to);
-    ev_model *m = NULL;
-    if (gb_finish(&b, &m) != EV_OK) m = NULL;
-    snprintf(desc, dn, "%s %s n%d %dx%dx%d -> %dx%dx%d k%dx%d s%dx%d d%dx%d pad%d act%d wzp%d",
-             dw ? "dw" : "conv", i8 ? "i8" : "u8", n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, dh,
-             dwl, pad, act, wzp);
-    *in_bytes = (size_t)n * h * w * cin;
-    free(wd), free(bd), free(ws), free(wz);
-    return m;
-}
 
 static int run_once(ev_model *m, const char *backend, int threads, const uint8_t *in,
                     size_t in_bytes, uint8_t *out, size_t *out_bytes) {
@@ -127,15 +59,15 @@ static void test_random_ops(void) {
         setenv("EV_ISA", k_isas[isa], 1);
         for (int it = 0; it < 120; it++) {
             uint64_t seed = 0x5EED0000ull + (uint64_t)isa * 1000 + (uint64_t)it;
-            g_state = seed;
+            rg_state = seed;
             char desc[256];
             size_t in_bytes = 0;
             int dw = it % 2, i8 = (it / 2) % 2;
-            ev_model *m = random_conv(dw, i8, &in_bytes, desc, sizeof desc);
+            ev_model *m = rg_conv(dw, i8, &in_bytes, desc, sizeof desc);
             CHECK(m != NULL);
             if (!m) continue;
             uint8_t *in = malloc(in_bytes);
-            for (size_t i = 0; i < in_bytes; i++) in[i] = (uint8_t)rnd();
+            for (size_t i = 0; i < in_bytes; i++) in[i] = (uint8_t)rg_rnd();
             ev_tensor_info oi;
             ev_model_output_info(m, 0, &oi);
             uint8_t *ref = malloc(oi.bytes + 1), *got = malloc(oi.bytes + 1);

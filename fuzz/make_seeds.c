@@ -1,13 +1,17 @@
 /*
- * make_seeds.c - writes small TFLite models (a few hundred bytes to a few KiB) covering every
- * op type the engine runs, as fuzzing seeds: the real models are over a megabyte, which makes
- * each fuzzer execution slow. Built with the fuzzers; scripts/fuzz.sh runs it into the corpus.
- *   make_seeds DIR
+ * make_seeds.c - writes small fuzzing seeds: the real files in ../shared are megabytes, which
+ * makes each fuzzer execution slow (a 1.3 MB model or a 4 MB video: tens of executions a second).
+ *   make_seeds tflite DIR   TFLite models of a few hundred bytes to a few KiB, every op type
+ *   make_seeds video DIR    16x16 videos of 3 frames in each container the writer supports
+ *   make_seeds image DIR    16x12 PNG and JPEG (the library's writer), a 4x3 24-bit BMP
+ * Built with the fuzzers; scripts/fuzz.sh runs it into the corpus. (GraphDef seeds come from
+ * test_tf_graphdef, which writes the graphs it builds when EV_WRITE_SEEDS names a folder.)
  */
 #include "core/graph_builder.h"
 #include "edgevision.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static int save(gb *b, int in, int out, const char *dir, const char *name) {
     gb_inputs(b, 1, &in);
@@ -25,12 +29,70 @@ static int save(gb *b, int in, int out, const char *dir, const char *name) {
     return st != EV_OK;
 }
 
-int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: make_seeds DIR\n");
-        return 2;
+/* Tiny videos: 16x16, 3 frames of a moving gradient, one file per container. */
+static int video_seeds(const char *dir) {
+    static const char *const exts[] = {"mp4", "mkv", "avi", "webm"};
+    uint8_t rgb[16 * 16 * 3];
+    int bad = 0;
+    for (int e = 0; e < 4; e++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tiny.%s", dir, exts[e]);
+        ev_video_writer *w = NULL;
+        ev_status st = ev_video_writer_open(path, 16, 16, 5.0, &w);
+        for (int f = 0; st == EV_OK && f < 3; f++) {
+            for (int i = 0; i < 16 * 16 * 3; i++) rgb[i] = (uint8_t)(i * 5 + f * 40);
+            ev_image *img = NULL;
+            st = ev_image_create(16, 16, rgb, &img);
+            if (st == EV_OK) st = ev_video_writer_write(w, img);
+            ev_image_free(img);
+        }
+        if (st == EV_OK) {
+            st = ev_video_writer_close(w);
+        } else if (w) {
+            ev_video_writer_abort(w);
+        }
+        if (st != EV_OK) {
+            fprintf(stderr, "make_seeds: %s: %s\n", path, ev_last_error());
+            bad++;
+        }
     }
-    const char *dir = argv[1];
+    return bad;
+}
+
+/* Tiny images: the decoders' libraries are not instrumented, so large images only cost time. */
+static int image_seeds(const char *dir) {
+    uint8_t rgb[16 * 12 * 3];
+    for (int i = 0; i < 16 * 12 * 3; i++) rgb[i] = (uint8_t)(i * 7);
+    ev_image *img = NULL;
+    int bad = 0;
+    if (ev_image_create(16, 12, rgb, &img) != EV_OK) return 1;
+    static const char *const names[] = {"tiny.png", "tiny.jpg"};
+    for (int i = 0; i < 2; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (ev_image_save(img, path) != EV_OK) {
+            fprintf(stderr, "make_seeds: %s: %s\n", path, ev_last_error());
+            bad++;
+        }
+    }
+    ev_image_free(img);
+    /* BMP by hand: 4x3, 24 bits, bottom-up rows padded to 4 bytes (12 bytes a row). */
+    uint8_t bmp[54 + 36] = {'B', 'M'};
+    uint32_t fields[] = {sizeof bmp, 0, 54, 40, 4, 3};
+    for (int i = 0; i < 6; i++)
+        for (int b = 0; b < 4; b++) bmp[2 + 4 * i + b] = (uint8_t)(fields[i] >> (8 * b));
+    bmp[26] = 1;  /* planes */
+    bmp[28] = 24; /* bits per pixel */
+    for (int i = 0; i < 36; i++) bmp[54 + i] = (uint8_t)(i * 11);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tiny.bmp", dir);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(bmp, 1, sizeof bmp, f) != sizeof bmp) bad++;
+    if (f) fclose(f);
+    return bad;
+}
+
+static int tflite_seeds(const char *dir) {
     int bad = 0;
     uint8_t w8[4 * 3 * 3 * 3];
     int32_t bias[8] = {1, -2, 3, -4, 5, -6, 7, -8};
@@ -96,5 +158,13 @@ int main(int argc, char **argv) {
         gb_op_concat(&b, 2, (int[]){relu, padded}, cat, 3, EV_ACT_NONE);
         bad += save(&b, in, cat, dir, "pad_relu_concat_u8");
     }
-    return bad ? 1 : 0;
+    return bad;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "tflite")) return tflite_seeds(argv[2]) ? 1 : 0;
+    if (argc == 3 && !strcmp(argv[1], "video")) return video_seeds(argv[2]) ? 1 : 0;
+    if (argc == 3 && !strcmp(argv[1], "image")) return image_seeds(argv[2]) ? 1 : 0;
+    fprintf(stderr, "usage: make_seeds tflite|video|image DIR\n");
+    return 2;
 }

@@ -205,6 +205,7 @@ int ev_fuzz_flexbuf(const uint8_t *data, size_t size) {
 }
 
 int ev_fuzz_image(const uint8_t *data, size_t size) {
+    limits();
     ev_image *img = NULL;
     ev_clear_error();
     ev_status st = ev_image_decode(data, size, "fuzz-image", &img);

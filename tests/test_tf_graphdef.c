@@ -186,9 +186,24 @@ static uint8_t *pack(tg *g, size_t *len) {
     return buf;
 }
 
+/* With EV_WRITE_SEEDS=DIR, every graph this test loads is also written there as a fuzzing seed
+ * (scripts/fuzz.sh): small, valid and deliberately malformed GraphDefs of every op we read. */
+static void write_seed(const uint8_t *buf, size_t len) {
+    static int count;
+    const char *dir = getenv("EV_WRITE_SEEDS");
+    if (!dir || !*dir) return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/graph_%03d.pb", dir, count++);
+    FILE *f = fopen(path, "wb");
+    if (!f) return;
+    if (len) fwrite(buf, 1, len, f);
+    fclose(f);
+}
+
 static ev_status load_graph(tg *g, ev_model **m) {
     size_t len;
     uint8_t *buf = pack(g, &len);
+    write_seed(buf, len);
     ev_status st = ev_model_load_memory(buf, len, "test.pb", m);
     free(buf);
     return st;

@@ -10,7 +10,9 @@
 #define EV_ERROR_CAP 1024
 
 /* Messages longer than the buffer are cut on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 static _Thread_local char g_error[EV_ERROR_CAP];
 

@@ -662,6 +662,10 @@ static void test_malformed(void) {
     n_node(&g, "b", "Relu", "a", NULL, NULL);
     n_node(&g, "y", "Add", "x", "b", NULL);
     expect_error(&g, EV_ERR_FORMAT, "cycle");
+    /* a 6-D input of 2^120 elements: its size would wrap a 64-bit count */
+    n_placeholder(&g, "x", 6, (int[]){1, 1 << 24, 1 << 24, 1 << 24, 1 << 24, 1 << 24});
+    n_node(&g, "y", "Relu", "x", NULL, NULL);
+    expect_error(&g, EV_ERR_FORMAT, "implausibly large");
     /* a missing input */
     n_placeholder(&g, "x", 4, (int[]){1, 2, 2, 1});
     n_node(&g, "y", "Relu", "nowhere", NULL, NULL);

@@ -5,6 +5,7 @@
 
 #include "core/status.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,19 @@ size_t ev_tensor_elems(const ev_tensor *t) {
     size_t n = 1;
     for (int i = 0; i < t->ndim; i++) n *= (size_t)t->dims[i];
     return n;
+}
+
+int ev_tensor_bytes_checked(int ndim, const int *dims, ev_dtype dtype, size_t *bytes) {
+    uint64_t elems = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] < 0) return -1;
+        elems *= (uint64_t)dims[i]; /* both factors below 2^31: no overflow */
+        if (elems > EV_MAX_TENSOR_ELEMS) return -1;
+    }
+    uint64_t n = elems * (uint64_t)ev_dtype_size(dtype);
+    if (n > (uint64_t)SIZE_MAX) return -1;
+    *bytes = (size_t)n;
+    return 0;
 }
 
 void ev_tensor_describe(const ev_tensor *t, ev_tensor_info *info) {

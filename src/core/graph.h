@@ -159,6 +159,15 @@ void ev_graph_release(ev_graph *g);
 /* Element count of a tensor (product of dims; 1 for a scalar). */
 size_t ev_tensor_elems(const ev_tensor *t);
 
+/* Most elements one tensor may have: 2^31 - 1, as kernels index elements with int (TFLite's
+ * do too). Files can declare any shape; larger ones are refused when read. */
+#define EV_MAX_TENSOR_ELEMS 2147483647ull
+
+/* Byte size of a tensor of `ndim` dimensions `dims` (each >= 0) and `dtype`, computed without
+ * overflow: 0 and *bytes set, or -1 when the element count passes EV_MAX_TENSOR_ELEMS or the
+ * size does not fit a size_t (32-bit builds). Every reader sizes tensors through this. */
+int ev_tensor_bytes_checked(int ndim, const int *dims, ev_dtype dtype, size_t *bytes);
+
 /* Fills the public description of tensor `t`. */
 void ev_tensor_describe(const ev_tensor *t, ev_tensor_info *info);
 

@@ -106,9 +106,18 @@ static inline int gb_tensor(gb *b, const char *name, ev_dtype dtype, int ndim, c
     t->dtype = dtype;
     t->ndim = ndim;
     for (int i = 0; i < ndim; i++) t->dims[i] = dims[i];
-    t->bytes = ev_tensor_elems(t) * ev_dtype_size(dtype);
     if (!t->name) {
         gb_fail_(b, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < ndim; i++)
+        if (dims[i] < 0) {
+            gb_fail_(b, "tensor '%s': dimension %d is %d", t->name, i, dims[i]);
+            return -1;
+        }
+    if (ev_tensor_bytes_checked(ndim, dims, dtype, &t->bytes)) {
+        gb_fail_(b, "tensor '%s' is implausibly large (over %llu elements, or over what this "
+                 "platform can address)", t->name, EV_MAX_TENSOR_ELEMS);
         return -1;
     }
     if (nq > 0) {

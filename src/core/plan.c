@@ -10,13 +10,14 @@
 
 #include "core/status.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
     int t;
     int first, last;
-    size_t size, off;
+    uint64_t size, off; /* 64-bit: sums of sizes must not wrap on 32-bit builds */
 } item;
 
 static int by_size_desc(const void *a, const void *b) {
@@ -30,7 +31,9 @@ static int by_off(const void *a, const void *b) {
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static size_t align_up(size_t n) { return (n + EV_PLAN_ALIGN - 1) & ~(size_t)(EV_PLAN_ALIGN - 1); }
+static uint64_t align_up(uint64_t n) {
+    return (n + EV_PLAN_ALIGN - 1) & ~(uint64_t)(EV_PLAN_ALIGN - 1);
+}
 
 ev_status ev_plan_memory(const ev_graph *g, size_t *offsets, size_t *arena, size_t *unplanned) {
     int n = g->num_tensors;
@@ -67,7 +70,7 @@ ev_status ev_plan_memory(const ev_graph *g, size_t *offsets, size_t *arena, size
     }
     for (int i = 0; i < g->num_outputs; i++) last[g->outputs[i]] = g->num_ops;
     int m = 0;
-    size_t total = 0;
+    uint64_t total = 0;
     for (int t = 0; t < n; t++) {
         if (g->tensors[t].data || last[t] < -1) continue;
         items[m].t = t;
@@ -78,11 +81,11 @@ ev_status ev_plan_memory(const ev_graph *g, size_t *offsets, size_t *arena, size
         m++;
     }
     qsort(items, (size_t)m, sizeof(item), by_size_desc);
-    size_t arena_size = 0;
+    uint64_t arena_size = 0;
     int np = 0;
     for (int i = 0; i < m; i++) {
         item *it = &items[i];
-        size_t off = 0;
+        uint64_t off = 0;
         /* placed[] is kept sorted by offset: walk it, jumping past every live conflict. */
         for (int j = 0; j < np; j++) {
             item *p = placed[j];
@@ -94,10 +97,14 @@ ev_status ev_plan_memory(const ev_graph *g, size_t *offsets, size_t *arena, size
         placed[np++] = it;
         qsort(placed, (size_t)np, sizeof(item *), by_off);
         if (off + it->size > arena_size) arena_size = off + it->size;
-        offsets[it->t] = off;
+        offsets[it->t] = (size_t)off; /* unused when the arena does not fit, below */
     }
     free(first), free(last), free(items), free(placed);
-    *arena = arena_size;
-    if (unplanned) *unplanned = total;
+    if (arena_size > (uint64_t)SIZE_MAX - EV_PLAN_ALIGN || total > (uint64_t)SIZE_MAX)
+        return EV_FAIL(EV_ERR_NO_MEMORY, "%s: activations need %.1f MiB, more than this "
+                       "platform can address", g->source ? g->source : "model",
+                       (double)arena_size / 1048576.0);
+    *arena = (size_t)arena_size;
+    if (unplanned) *unplanned = (size_t)total;
     return EV_OK;
 }

@@ -38,8 +38,6 @@ enum { TFL_ADD = 0, TFL_AVERAGE_POOL_2D = 1, TFL_DEQUANTIZE = 6, TFL_FULLY_CONNE
 enum { OPT_POOL2D = 5, OPT_FULLY_CONNECTED = 8, OPT_SOFTMAX = 9, OPT_ADD = 11, OPT_RESHAPE = 17,
        OPT_REDUCER = 27 };
 
-#define MAX_ELEMS (1ull << 36)
-
 int ev_tflite_identify(const uint8_t *data, size_t size) {
     return size >= 8 && memcmp(data + 4, "TFL3", 4) == 0;
 }
@@ -129,19 +127,19 @@ static ev_status parse_tensor(ctx *c, int ti, const fb_table *tt, ev_tensor *t) 
         return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: tensor %d '%s' is sparse; sparse tensors are not "
                        "supported", c->src, ti, t->name);
     t->ndim = (int)shape.len;
-    uint64_t elems = 1;
     for (int d = 0; d < t->ndim; d++) {
         int32_t v = fb_vec_i32(&c->r, &shape, (uint32_t)d);
         if (v < 0)
             return BAD(c, "%s: tensor %d '%s': dimension %d is %d (dynamic shapes are not "
                        "supported)", c->src, ti, t->name, d, v);
         t->dims[d] = v;
-        elems *= (uint64_t)v;
-        if (elems > MAX_ELEMS)
-            return BAD(c, "%s: tensor %d '%s' is implausibly large", c->src, ti, t->name);
     }
     t->dtype = dtype_of(type);
-    t->bytes = (size_t)elems * ev_dtype_size(t->dtype);
+    if (ev_tensor_bytes_checked(t->ndim, t->dims, t->dtype, &t->bytes))
+        return BAD(c, "%s: tensor %d '%s' is implausibly large (over %llu elements, or over "
+                   "what this platform can address)", c->src, ti, t->name, EV_MAX_TENSOR_ELEMS);
+    uint64_t elems = 1; /* below EV_MAX_TENSOR_ELEMS: checked above */
+    for (int d = 0; d < t->ndim; d++) elems *= (uint64_t)t->dims[d];
 
     if (buf >= c->buffers.len)
         return BAD(c, "%s: tensor %d '%s' refers to buffer %u of %u", c->src, ti, t->name, buf,

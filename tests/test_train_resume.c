@@ -1,6 +1,7 @@
 /*
  * test_train_resume.c - the run folder: a training process killed (SIGKILL) right after epoch 2
- * is resumed and ends with exactly the weights and history of an uninterrupted run; a second
+ * is resumed and ends with exactly the weights and history of an uninterrupted run; killed at
+ * 12 random moments (mid-epoch, mid-write of a checkpoint) and resumed each time, the same; a second
  * run into the same folder without --resume is refused, a resume with other settings too; the
  * curves hold the history's values. Then the CLI end to end on a small subset of the vehicle
  * crops with the MobileNetV1 extractor: train, eval, classify --model RUN, and a mismatched
@@ -145,6 +146,53 @@ static void test_kill_and_resume(void) {
     free(ma), free(mb), free(ha), free(hb);
 }
 
+/* SIGKILL at random moments: each attempt resumes what the last one left, until one finishes;
+ * the files must equal those of the uninterrupted run. The delays are drawn (fixed seed) up to
+ * 1/8 of the time an uninterrupted run takes, so kills land anywhere: before the first checkpoint,
+ * between epochs, inside the atomic writes of model.json, history.csv or train.state. */
+static void test_random_kills(void) {
+    data();
+    char a[600], b[600];
+    snprintf(a, sizeof a, "%s/random_ref", g_base);
+    snprintf(b, sizeof b, "%s/random_killed", g_base);
+    const int epochs = 30;
+    double t0 = ev_tr_now();
+    CHECK_OK(fit(a, epochs, 0, 0.005f, NULL));
+    double span_us = (ev_tr_now() - t0) * 1e6;
+    ev_rng r;
+    ev_rng_seed(&r, 2026);
+    int killed = 0, finished = 0;
+    for (int attempt = 0; attempt < 40 && !finished; attempt++) {
+        pid_t pid = fork();
+        if (pid == 0) _exit(fit(b, epochs, 1, 0.005f, NULL) == EV_OK ? 0 : 1);
+        if (killed < 12) {
+            usleep((useconds_t)(ev_rng_float(&r) * span_us / 8)); /* a few epochs at most */
+            kill(pid, SIGKILL);
+        }
+        int status = 0;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+            killed++;
+        } else {
+            CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "attempt %d: status %d",
+                      attempt, status);
+            finished = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        }
+    }
+    printf("  %d kills over %.1f ms runs, then finished: %s\n", killed, span_us / 1000,
+           finished ? "yes" : "no");
+    CHECK(finished);
+    CHECK(killed >= 6); /* most attempts die before finishing */
+    static const char *const files[] = {"model.json", "history.csv"};
+    for (int i = 0; i < 2; i++) {
+        char *fa = slurp(a, files[i]), *fb = slurp(b, files[i]);
+        CHECK_MSG(fa && fb, "%s missing", files[i]);
+        if (fa && fb && i == 1) strip_seconds(fa), strip_seconds(fb);
+        CHECK_MSG(fa && fb && strcmp(fa, fb) == 0, "%s differs after the kills", files[i]);
+        free(fa), free(fb);
+    }
+}
+
 static int run_cli(const char *args, char *out, size_t n) {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s %s 2>&1", EV_CLI_PATH, args);
@@ -247,6 +295,7 @@ int main(void) {
         return 1;
     }
     EV_RUN(test_kill_and_resume);
+    EV_RUN(test_random_kills);
     EV_RUN(test_cli);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_base);

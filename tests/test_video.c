@@ -8,7 +8,8 @@
  *               pixels close to the originals (lossy codecs: mean error bound).
  *   damage:     a cut mp4 returns the frames before the cut, then one error naming the frame;
  *               a cut dance.mp4 (index at the end) fails to open with a clear message; a
- *               missing camera, a missing file and a non-video each give their own error.
+ *               missing camera, a missing file and a non-video each give their own error;
+ *               frames over $EV_IMAGE_MAX_PIXELS are refused at open.
  */
 #include "ev_test.h"
 
@@ -230,6 +231,19 @@ static void test_errors(void) {
     CHECK_EQ_INT(ev_video_open(p, &v), EV_ERR_FORMAT);
     CHECK(strstr(ev_last_error(), "empty") != NULL);
     CHECK(v == NULL);
+    /* frames over the pixel cap are refused at open, FFmpeg's decoders bounded by it too */
+    snprintf(p, sizeof p, "%s/capped.avi", g_tmp);
+    if (write_pattern(p) == 0) {
+        setenv("EV_IMAGE_MAX_PIXELS", "10000", 1); /* the pattern is 128x96 = 12288 pixels */
+        CHECK_EQ_INT(ev_video_open(p, &v), EV_ERR_NO_MEMORY);
+        unsetenv("EV_IMAGE_MAX_PIXELS");
+        CHECK_MSG(strstr(ev_last_error(), "128x96 exceed the pixel cap of 10000"), "%s",
+                  ev_last_error());
+        CHECK(v == NULL);
+        CHECK_OK(ev_video_open(p, &v)); /* the default cap */
+        ev_video_free(v);
+        v = NULL;
+    }
     CHECK_EQ_INT(ev_video_path_is_video("a/b.MP4"), 1);
     CHECK_EQ_INT(ev_video_path_is_video("/dev/video0"), 1);
     CHECK_EQ_INT(ev_video_path_is_video("a.mp4/b.png"), 0);

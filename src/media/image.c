@@ -52,7 +52,7 @@
 
 /* Most pixels an image may have: $EV_IMAGE_MAX_PIXELS, default EV_IMAGE_MAX_PIXELS. A few bytes
  * of a compressed file can declare gigapixels (a decompression bomb): refuse before allocating. */
-static uint64_t max_pixels(void) {
+uint64_t ev_image_max_pixels(void) {
     const char *s = getenv("EV_IMAGE_MAX_PIXELS");
     long long v = s && *s ? atoll(s) : 0;
     return v > 0 ? (uint64_t)v : (uint64_t)EV_IMAGE_MAX_PIXELS;
@@ -60,7 +60,7 @@ static uint64_t max_pixels(void) {
 
 static int dims_ok(int width, int height) {
     return width >= 1 && height >= 1 && width <= EV_IMAGE_MAX_DIM && height <= EV_IMAGE_MAX_DIM &&
-           (uint64_t)width * (uint64_t)height <= max_pixels();
+           (uint64_t)width * (uint64_t)height <= ev_image_max_pixels();
 }
 
 ev_status ev_image_wrap(int width, int height, uint8_t *pixels, ev_image **out) {
@@ -225,7 +225,7 @@ static ev_status decode_jpeg(const char *path, const uint8_t *buf, size_t len, e
         snprintf(jerr.msg, sizeof jerr.msg, "dimensions %ux%u over the limit (%d per side, %llu "
                  "pixels; $EV_IMAGE_MAX_PIXELS)", (unsigned)cinfo.image_width,
                  (unsigned)cinfo.image_height, EV_IMAGE_MAX_DIM,
-                 (unsigned long long)max_pixels());
+                 (unsigned long long)ev_image_max_pixels());
         longjmp(jerr.jump, 1);
     }
     switch (cinfo.jpeg_color_space) {
@@ -341,7 +341,7 @@ static ev_status decode_png(const char *path, const uint8_t *buf, size_t len, ev
     int depth, ctype, interlace;
     png_get_IHDR(png, info, &w32, &h32, &depth, &ctype, &interlace, NULL, NULL);
     if (w32 < 1 || h32 < 1 || w32 > EV_IMAGE_MAX_DIM || h32 > EV_IMAGE_MAX_DIM ||
-        (uint64_t)w32 * h32 > max_pixels()) {
+        (uint64_t)w32 * h32 > ev_image_max_pixels()) {
         snprintf(ctx.msg, sizeof ctx.msg, "absurd dimensions %ux%u (limit %d)", (unsigned)w32,
                  (unsigned)h32, EV_IMAGE_MAX_DIM);
         png_longjmp(png, 1);

@@ -18,6 +18,10 @@
 /* Default limit on width * height (about 134 megapixels); $EV_IMAGE_MAX_PIXELS overrides. */
 #define EV_IMAGE_MAX_PIXELS (1ull << 27)
 
+/* The pixel cap in force: $EV_IMAGE_MAX_PIXELS, else EV_IMAGE_MAX_PIXELS. Images and video frames
+ * that declare more are refused before anything is allocated for them. */
+uint64_t ev_image_max_pixels(void);
+
 struct ev_image {
     int width, height;
     uint8_t *pixels; /* RGB HWC, width * height * 3 bytes */

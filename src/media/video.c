@@ -149,12 +149,45 @@ static ev_status open_input(ev_video *v) {
         return EV_FAIL(v->camera ? EV_ERR_IO : EV_ERR_FORMAT, "%s %s: cannot open: %s%s",
                        v->camera ? "camera" : "video", v->path, ev_video_av_err(r),
                        log_suffix(sfx, sizeof sfx));
-    r = avformat_find_stream_info(v->fmt, NULL);
-    if (r < 0)
+    /* The pixel cap bounds what FFmpeg's decoders allocate for a frame, the probing decoders of
+     * avformat_find_stream_info included: a few bytes can declare a 16384x16384 stream. */
+    const uint64_t cap = ev_image_max_pixels();
+    const int64_t cap_px = cap > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)cap;
+    /* A probing decoder that refuses a frame over the cap leaves the stream at 0x0: the size the
+     * container declared is kept (per stream) to name it in the error. */
+    AVDictionary **sopts = NULL;
+    int *declared = NULL;
+    const unsigned nstreams = v->fmt->nb_streams;
+    if (nstreams) {
+        sopts = av_calloc(nstreams, sizeof *sopts);
+        declared = av_calloc(nstreams, 2 * sizeof *declared);
+        if (!sopts || !declared) {
+            av_freep(&sopts);
+            av_freep(&declared);
+            return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+        }
+        for (unsigned i = 0; i < nstreams; i++) {
+            av_dict_set_int(&sopts[i], "max_pixels", cap_px, 0);
+            declared[2 * i] = v->fmt->streams[i]->codecpar->width;
+            declared[2 * i + 1] = v->fmt->streams[i]->codecpar->height;
+        }
+    }
+    r = avformat_find_stream_info(v->fmt, sopts);
+    for (unsigned i = 0; i < nstreams; i++) av_dict_free(&sopts[i]);
+    av_freep(&sopts);
+    if (r < 0) {
+        av_freep(&declared);
         return EV_FAIL(EV_ERR_FORMAT, "%s: cannot read stream information: %s%s", v->path,
                        ev_video_av_err(r), log_suffix(sfx, sizeof sfx));
+    }
     const AVCodec *codec = NULL;
     v->stream = av_find_best_stream(v->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    int dw = 0, dh = 0;
+    if (v->stream >= 0 && (unsigned)v->stream < nstreams) {
+        dw = declared[2 * v->stream];
+        dh = declared[2 * v->stream + 1];
+    }
+    av_freep(&declared);
     if (v->stream < 0)
         return EV_FAIL(v->stream == AVERROR_DECODER_NOT_FOUND ? EV_ERR_UNSUPPORTED : EV_ERR_FORMAT,
                        "%s: %s", v->path,
@@ -165,7 +198,14 @@ static ev_status open_input(ev_video *v) {
     if (!v->dec) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     r = avcodec_parameters_to_context(v->dec, s->codecpar);
     if (r < 0) return EV_FAIL(EV_ERR_FORMAT, "%s: codec parameters: %s", v->path, ev_video_av_err(r));
+    if ((v->dec->width < 1 || v->dec->height < 1) && dw > 0 && dh > 0)
+        v->dec->width = dw, v->dec->height = dh; /* probing refused it (over the cap) */
+    if ((uint64_t)v->dec->width * (uint64_t)v->dec->height > cap)
+        return EV_FAIL(EV_ERR_NO_MEMORY, "%s: video frames of %dx%d exceed the pixel cap of %llu "
+                       "($EV_IMAGE_MAX_PIXELS)", v->path, v->dec->width, v->dec->height,
+                       (unsigned long long)cap);
     v->dec->thread_count = 1;
+    v->dec->max_pixels = cap_px;
     r = avcodec_open2(v->dec, codec, NULL);
     if (r < 0)
         return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: cannot open the %s decoder: %s%s", v->path,

@@ -11,13 +11,16 @@
  *                      the same graph runs under the default cap;
  *   huge tensors:      a tensor of 2^31 elements is refused when the file is read;
  *   cycles:            an op that reads a tensor a later op writes: a format error naming it;
- *   deep graphs:       EV_MAX_OPS + 1 ops are refused, naming the limit.
+ *   deep graphs:       EV_MAX_OPS + 1 ops are refused, naming the limit;
+ *   saved head models: a model.json declaring 2^31-1 inputs with 6 kernel numbers is refused
+ *                      before allocating (it asked for 8 GiB; found by fuzz_saved_model).
  */
 #define _GNU_SOURCE /* mkdtemp, setenv */
 #include "ev_test.h"
 #include "graph_builder.h"
 
 #include "edgevision.h"
+#include "train/model_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +196,33 @@ static void test_deep_graph(void) {
     ev_model_free(back);
 }
 
+static void test_saved_model_sizes(void) {
+    static const char json[] =
+        "{\"format\": \"edgevision-head\", \"version\": 1, \"backbone\": {\"path\": \"b.tflite\", "
+        "\"sha1\": \"0\", \"cut\": \"out\", \"preprocessing\": \"\", \"features\": 3}, "
+        "\"labels\": [\"not_car\", \"car\"], \"head\": {\"dropout\": 0.3, \"layers\": "
+        "[{\"units\": 1, \"kernel\": [0.1, -0.2, 0.3, 0.4, -0.5, 0.6], \"bias\": [0.0], "
+        "\"inputs\": 2222222222222222222222}]}}";
+    char path[128];
+    snprintf(path, sizeof path, "%s/model.json", g_tmp);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    fwrite(json, 1, sizeof json - 1, f);
+    fclose(f);
+    static ev_model_meta meta;
+    ev_mlp mlp;
+    memset(&mlp, 0, sizeof mlp);
+    ev_status st = ev_model_file_load(path, &meta, &mlp);
+    CHECK(st == EV_ERR_FORMAT);
+    CHECK(mlp.params == NULL);
+    CHECK_MSG(strstr(ev_last_error(), "'kernel' must hold 2147483647 numbers") != NULL, "%s",
+              ev_last_error());
+    printf("  %s\n", ev_last_error());
+    ev_mlp_free(&mlp);
+    unlink(path);
+}
+
 int main(void) {
     snprintf(g_tmp, sizeof g_tmp, "/tmp/ev_test_limits_XXXXXX");
     if (!mkdtemp(g_tmp)) {
@@ -205,6 +235,7 @@ int main(void) {
     EV_RUN(test_huge_tensor);
     EV_RUN(test_cycle);
     EV_RUN(test_deep_graph);
+    EV_RUN(test_saved_model_sizes);
     rmdir(g_tmp);
     return ev_test_finish();
 }

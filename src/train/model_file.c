@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -152,6 +153,18 @@ ev_status ev_model_file_load(const char *path, ev_model_meta *mm, ev_mlp *m) {
             (l == nl - 1 && u->valueint != 1) || (l > 0 && in->valueint != hidden[l - 1])) {
             st = EV_FAIL(EV_ERR_FORMAT, "%s: layer %d: 'units'/'inputs' missing or inconsistent "
                          "(the last layer has 1 unit)", path, l + 1);
+            goto done;
+        }
+        /* Sizes come from the file: allocate only what its arrays really hold. */
+        const cJSON *kern = cJSON_GetObjectItemCaseSensitive(ly, "kernel");
+        const cJSON *bias = cJSON_GetObjectItemCaseSensitive(ly, "bias");
+        uint64_t want = (uint64_t)in->valueint * (uint64_t)u->valueint;
+        if (!cJSON_IsArray(kern) || !cJSON_IsArray(bias) ||
+            (uint64_t)cJSON_GetArraySize(kern) != want ||
+            cJSON_GetArraySize(bias) != u->valueint) {
+            st = EV_FAIL(EV_ERR_FORMAT, "%s: layer %d: 'kernel' must hold %llu numbers (inputs %d x "
+                         "units %d) and 'bias' %d", path, l + 1, (unsigned long long)want,
+                         in->valueint, u->valueint, u->valueint);
             goto done;
         }
         if (l == 0) in_dim = in->valueint;

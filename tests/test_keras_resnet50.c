@@ -868,6 +868,13 @@ static void test_errors(void) {
         CHECK(load(path, 64, 64, -1, &m) == EV_ERR_FORMAT);
         CHECK(strstr(ev_last_error(), "HDF5") != NULL);
         remove(path);
+        /* the real file with its superblock's group leaf node K set to 34567: libhdf5 would
+         * allocate 2.27 GB for it (found by fuzz_keras_h5); refused before libhdf5 sees it */
+        CHECK(len > 24 && bytes[8] == 0 && bytes[16] == 4 && bytes[17] == 0); /* v0, K = 4 */
+        bytes[16] = 0x07, bytes[17] = 0x87;
+        CHECK(ev_model_load_memory(bytes, len, "leaf_k.h5", &m) == EV_ERR_FORMAT && m == NULL);
+        CHECK_MSG(strstr(ev_last_error(), "group leaf node K is 34567") != NULL, "%s",
+                  ev_last_error());
         free(bytes);
     }
 }

@@ -83,6 +83,33 @@ static uint64_t declared_size(const uint8_t *d, size_t n) {
     return base + eof; /* addresses are relative to the base address */
 }
 
+/* Version 0/1 superblocks carry the group B-tree K values; libhdf5 sizes buffers from them
+ * before checking anything (the keras_h5 fuzzer found a 49-byte file whose group leaf node K of
+ * 34567 made it allocate 2.27 GB). h5py and Keras write 4, 16 and 32; HDF5's own defaults are
+ * the same. Returns 0, or -1 with the offending field named in `msg`. */
+static int superblock_k_ok(const uint8_t *d, size_t n, char *msg, size_t msg_n) {
+    long s = sig_offset(d, n);
+    if (s < 0) return 0;
+    const uint8_t *p = d + s;
+    size_t avail = n - (size_t)s;
+    int ver = avail > 8 ? p[8] : -1;
+    if (ver != 0 && ver != 1) return 0;
+    static const struct { size_t at; const char *name; unsigned max; } k[] = {
+        {16, "group leaf node K", 256},
+        {18, "group internal node K", 1024},
+        {24, "indexed storage internal node K", 1024}, /* version 1 only */
+    };
+    for (int i = 0; i < (ver == 1 ? 3 : 2); i++) {
+        if (k[i].at + 2 > avail) break;
+        unsigned v = (unsigned)rd_le(p + k[i].at, 2);
+        if (v == 0 || v > k[i].max) {
+            snprintf(msg, msg_n, "superblock %s is %u (1 to %u accepted)", k[i].name, v, k[i].max);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* HDF5's deepest error message into buf (and the stack cleared). */
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
     (void)n;
@@ -291,6 +318,12 @@ ev_status ev_h5w_open(const uint8_t *data, size_t size, const char *what, ev_h5w
     H5Eget_auto2(H5E_DEFAULT, &f->old_func, &f->old_data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the library never prints */
     f->real_size = size;
+    char kmsg[128];
+    if (superblock_k_ok(data, size, kmsg, sizeof kmsg) != 0) {
+        ev_status st = EV_FAIL(EV_ERR_FORMAT, "%s: not a readable HDF5 file: %s", f->what, kmsg);
+        ev_h5w_close(f);
+        return st;
+    }
     uint64_t decl = declared_size(data, size);
     const uint8_t *img = data;
     size_t img_size = size;

@@ -226,6 +226,14 @@ int ev_fuzz_image(const uint8_t *data, size_t size) {
     return 0;
 }
 
+/* LeakSanitizer suppressions for the fuzzers and the regression replay: libhdf5 1.10 keeps a
+ * 424-byte allocation (and prints "HDF5: infinite loop closing library" at exit) after some
+ * corrupt files fail to open; the graphdef fuzzer reported it at exit after 10^7 inputs (model
+ * loading identifies HDF5 by content). Leaks whose stack passes through libhdf5 are not ours to
+ * fix; this also hides an HDF5 object we would forget to close, which the Keras tests guard. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) { return "leak:libhdf5_serial.so\n"; }
+
 const ev_fuzz_target k_fuzz_targets[] = {
     {"tflite", ev_fuzz_tflite},
     {"flexbuf", ev_fuzz_flexbuf},

@@ -875,6 +875,13 @@ static void test_errors(void) {
         CHECK(ev_model_load_memory(bytes, len, "leaf_k.h5", &m) == EV_ERR_FORMAT && m == NULL);
         CHECK_MSG(strstr(ev_last_error(), "group leaf node K is 34567") != NULL, "%s",
                   ev_last_error());
+        bytes[16] = 4, bytes[17] = 0;
+        /* its base address made "undefined" (all ones): libhdf5 sized a buffer of gigabytes */
+        CHECK(bytes[13] == 8);         /* 8-byte offsets; the base address is at 24 */
+        memset(bytes + 24, 0xff, 8);
+        CHECK(ev_model_load_memory(bytes, len, "base.h5", &m) == EV_ERR_FORMAT && m == NULL);
+        CHECK_MSG(strstr(ev_last_error(), "undefined or implausible") != NULL, "%s",
+                  ev_last_error());
         free(bytes);
     }
 }

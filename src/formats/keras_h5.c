@@ -57,42 +57,63 @@ static uint64_t rd_le(const uint8_t *p, int n) {
     return v;
 }
 
-/* Size the superblock declares (base address + end-of-file address); 0 when unknown. */
-static uint64_t declared_size(const uint8_t *d, size_t n) {
+/* The superblock's version, size of offsets, base and end-of-file addresses; 0, or -1 when the
+ * bytes there do not hold them. */
+static int sb_fields(const uint8_t *d, size_t n, int *ver, int *so, uint64_t *base,
+                     uint64_t *eof) {
     long s = sig_offset(d, n);
-    if (s < 0 || (size_t)s + 12 > n) return 0;
+    if (s < 0 || (size_t)s + 12 > n) return -1;
     const uint8_t *p = d + s;
     size_t avail = n - (size_t)s;
-    int ver = p[8], so;
     size_t base_at;
-    if (ver == 0 || ver == 1) {
-        if (avail < 14) return 0; /* the size-of-offsets byte is p[13] */
-        so = p[13];
-        base_at = ver == 0 ? 24 : 28;
-    } else if (ver == 2 || ver == 3) {
-        so = p[9];
+    *ver = p[8];
+    if (*ver == 0 || *ver == 1) {
+        if (avail < 14) return -1; /* the size-of-offsets byte is p[13] */
+        *so = p[13];
+        base_at = *ver == 0 ? 24 : 28;
+    } else if (*ver == 2 || *ver == 3) {
+        *so = p[9];
         base_at = 12;
     } else {
-        return 0;
+        return -1;
     }
-    if (so != 2 && so != 4 && so != 8) return 0;
-    size_t eof_at = base_at + 2 * (size_t)so;
-    if (eof_at + (size_t)so > avail) return 0;
-    uint64_t base = rd_le(p + base_at, so), eof = rd_le(p + eof_at, so);
+    if (*so != 2 && *so != 4 && *so != 8) return -1;
+    size_t eof_at = base_at + 2 * (size_t)*so;
+    if (eof_at + (size_t)*so > avail) return -1;
+    *base = rd_le(p + base_at, *so);
+    *eof = rd_le(p + eof_at, *so);
+    return 0;
+}
+
+/* Size the superblock declares (base address + end-of-file address); 0 when unknown. */
+static uint64_t declared_size(const uint8_t *d, size_t n) {
+    int ver, so;
+    uint64_t base, eof;
+    if (sb_fields(d, n, &ver, &so, &base, &eof) != 0) return 0;
     if (base > (1ull << 40) || eof > (1ull << 40)) return 0;
     return base + eof; /* addresses are relative to the base address */
 }
 
-/* Version 0/1 superblocks carry the group B-tree K values; libhdf5 sizes buffers from them
- * before checking anything (the keras_h5 fuzzer found a 49-byte file whose group leaf node K of
- * 34567 made it allocate 2.27 GB). h5py and Keras write 4, 16 and 32; HDF5's own defaults are
- * the same. Returns 0, or -1 with the offending field named in `msg`. */
+/* Checks libhdf5 1.10 skips before sizing buffers from the superblock: defined, plausible base
+ * and end-of-file addresses (any version) and version 0/1 group B-tree K values (the keras_h5
+ * fuzzer found a 49-byte file whose group leaf node K of 34567 made libhdf5 allocate 2.27 GB;
+ * h5py and Keras write 4, 16 and 32, HDF5's own defaults). Returns 0, or -1 with the offending
+ * field named in `msg`. */
 static int superblock_k_ok(const uint8_t *d, size_t n, char *msg, size_t msg_n) {
     long s = sig_offset(d, n);
     if (s < 0) return 0;
     const uint8_t *p = d + s;
     size_t avail = n - (size_t)s;
     int ver = avail > 8 ? p[8] : -1;
+    int so;
+    uint64_t base, eof;
+    if (sb_fields(d, n, &ver, &so, &base, &eof) == 0 && (base > (1ull << 40) || eof > (1ull << 40))) {
+        /* all ones is HDF5's "undefined address": libhdf5 then sized a buffer from the B-tree K
+         * (a 50-byte file asked for 2.1 GB, found by the keras_h5 fuzzer) */
+        snprintf(msg, msg_n, "superblock base address 0x%llx / end-of-file address 0x%llx "
+                 "undefined or implausible", (unsigned long long)base, (unsigned long long)eof);
+        return -1;
+    }
     if (ver != 0 && ver != 1) return 0;
     static const struct { size_t at; const char *name; unsigned max; } k[] = {
         {16, "group leaf node K", 256},

@@ -85,12 +85,15 @@ static int sb_fields(const uint8_t *d, size_t n, int *ver, int *so, uint64_t *ba
     return 0;
 }
 
+/* Largest base or end-of-file address we believe (1 TiB); all ones means "undefined". */
+#define SB_MAX_ADDR (1ull << 40)
+
 /* Size the superblock declares (base address + end-of-file address); 0 when unknown. */
 static uint64_t declared_size(const uint8_t *d, size_t n) {
     int ver, so;
     uint64_t base, eof;
     if (sb_fields(d, n, &ver, &so, &base, &eof) != 0) return 0;
-    if (base > (1ull << 40) || eof > (1ull << 40)) return 0;
+    if (base > SB_MAX_ADDR || eof > SB_MAX_ADDR) return 0;
     return base + eof; /* addresses are relative to the base address */
 }
 
@@ -99,7 +102,7 @@ static uint64_t declared_size(const uint8_t *d, size_t n) {
  * fuzzer found a 49-byte file whose group leaf node K of 34567 made libhdf5 allocate 2.27 GB;
  * h5py and Keras write 4, 16 and 32, HDF5's own defaults). Returns 0, or -1 with the offending
  * field named in `msg`. */
-static int superblock_k_ok(const uint8_t *d, size_t n, char *msg, size_t msg_n) {
+static int superblock_ok(const uint8_t *d, size_t n, char *msg, size_t msg_n) {
     long s = sig_offset(d, n);
     if (s < 0) return 0;
     const uint8_t *p = d + s;
@@ -107,7 +110,7 @@ static int superblock_k_ok(const uint8_t *d, size_t n, char *msg, size_t msg_n) 
     int ver = avail > 8 ? p[8] : -1;
     int so;
     uint64_t base, eof;
-    if (sb_fields(d, n, &ver, &so, &base, &eof) == 0 && (base > (1ull << 40) || eof > (1ull << 40))) {
+    if (sb_fields(d, n, &ver, &so, &base, &eof) == 0 && (base > SB_MAX_ADDR || eof > SB_MAX_ADDR)) {
         /* all ones is HDF5's "undefined address": libhdf5 then sized a buffer from the B-tree K
          * (a 50-byte file asked for 2.1 GB, found by the keras_h5 fuzzer) */
         snprintf(msg, msg_n, "superblock base address 0x%llx / end-of-file address 0x%llx "
@@ -340,7 +343,7 @@ ev_status ev_h5w_open(const uint8_t *data, size_t size, const char *what, ev_h5w
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the library never prints */
     f->real_size = size;
     char kmsg[128];
-    if (superblock_k_ok(data, size, kmsg, sizeof kmsg) != 0) {
+    if (superblock_ok(data, size, kmsg, sizeof kmsg) != 0) {
         ev_status st = EV_FAIL(EV_ERR_FORMAT, "%s: not a readable HDF5 file: %s", f->what, kmsg);
         ev_h5w_close(f);
         return st;

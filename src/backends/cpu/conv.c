@@ -41,7 +41,8 @@ typedef struct cpu_conv {
     int8_t *packed;
     int16_t *packed16; /* AVX2 layout (gemm_avx2.c), when that path is chosen */
     int16_t *scratch16; /* [threads][TILE_M][Kp] widened rows for the AVX2 path */
-    int32_t *bias, *delta, *mult, *lshift, *rshift, *rmask;
+    int32_t *bias, *delta;
+    int32_t *requant; /* epi's mult/lshift/rshift/rmask (ev_gemm_epi_requant) */
     ev_gemm_epi epi;
     ev_gemm_fn gemm;
     int own_rowsums;  /* the GEMM sums rows itself (VNNI) */
@@ -62,10 +63,7 @@ static void release(void *state) {
     free(s->scratch16);
     free(s->bias);
     free(s->delta);
-    free(s->mult);
-    free(s->lshift);
-    free(s->rshift);
-    free(s->rmask);
+    free(s->requant);
     free(s->scratch);
     free(s->rowsums);
     free(s);
@@ -98,11 +96,8 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->packed = malloc(ev_gemm_packed_size(d->out_c, s->Kp));
     s->bias = calloc(np, sizeof(int32_t));
     s->delta = calloc(np, sizeof(int32_t));
-    s->mult = calloc(np, sizeof(int32_t));
-    s->lshift = calloc(np, sizeof(int32_t));
-    s->rshift = calloc(np, sizeof(int32_t));
-    s->rmask = calloc(np, sizeof(int32_t));
-    if (!w8 || !s->packed || !s->bias || !s->delta || !s->mult || !s->lshift || !s->rshift || !s->rmask) {
+    if (!w8 || !s->packed || !s->bias || !s->delta ||
+        ev_gemm_epi_requant(&s->epi, &s->requant, d->mult, d->shift, d->out_c, s->Np) != 0) {
         free(w8);
         release(s);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
@@ -112,7 +107,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const int32_t s8_bias = isa == EV_ISA_NEON || isa == EV_ISA_NEON_DOT ? 128 : 0;
     const void *wdata = g->tensors[d->w_t].data;
     const int32_t *bias = d->b_t >= 0 ? g->tensors[d->b_t].data : NULL;
-    int any_delta = 0, any_lshift = 0;
+    int any_delta = 0;
     for (int n = 0; n < d->out_c; n++) {
         int32_t wz = d->w_zp[n], c;
         if (s->in_i8) {
@@ -138,11 +133,6 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         if (dd) any_delta = 1;
         s->delta[n] = dd;
         s->bias[n] = (bias ? bias[n] : 0) - xz * sum_s - xz * dd * s->K + s8_bias * sum_s;
-        s->mult[n] = d->mult[n];
-        s->lshift[n] = d->shift[n] > 0 ? d->shift[n] : 0;
-        s->rshift[n] = d->shift[n] > 0 ? 0 : -d->shift[n];
-        s->rmask[n] = (int32_t)((1ll << s->rshift[n]) - 1);
-        if (s->lshift[n]) any_lshift = 1;
     }
     ev_gemm_pack(w8, d->out_c, s->K, s->Kp, s->packed);
 #ifdef EV_CPU_X86
@@ -157,9 +147,12 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     }
 #endif
     free(w8);
-    s->epi = (ev_gemm_epi){s->bias,     any_delta ? s->delta : NULL, s->mult, s->lshift,
-                           s->rshift,   s->rmask, d->out_zp, d->act_min, d->act_max, s->in_i8,
-                           any_lshift};
+    s->epi.bias = s->bias;
+    s->epi.delta = any_delta ? s->delta : NULL;
+    s->epi.out_zp = d->out_zp;
+    s->epi.act_min = d->act_min;
+    s->epi.act_max = d->act_max;
+    s->epi.out_i8 = s->in_i8;
     s->gemm = ev_gemm_scalar;
 #ifdef EV_CPU_X86
     if (isa == EV_ISA_VNNI) {

@@ -21,10 +21,7 @@ static void release(void *state) {
     free(s->w16);
     free(s->wi16);
     free(s->bias);
-    free(s->mult);
-    free(s->lshift);
-    free(s->rshift);
-    free(s->rmask);
+    free(s->requant);
     free(s);
 }
 
@@ -49,10 +46,6 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->w = calloc((size_t)taps * s->Cp, sizeof(int32_t));
     s->w16 = calloc((size_t)taps * s->Cp, sizeof(int32_t));
     s->bias = calloc((size_t)s->Cp, sizeof(int32_t));
-    s->mult = calloc((size_t)s->Cp, sizeof(int32_t));
-    s->lshift = calloc((size_t)s->Cp, sizeof(int32_t));
-    s->rshift = calloc((size_t)s->Cp, sizeof(int32_t));
-    s->rmask = calloc((size_t)s->Cp, sizeof(int32_t));
 #ifdef EV_CPU_ARM
     s->wi16 = calloc((size_t)taps * s->Cp, sizeof(int16_t));
     if (!s->wi16) {
@@ -60,7 +53,8 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
 #endif
-    if (!s->w || !s->w16 || !s->bias || !s->mult || !s->lshift || !s->rshift || !s->rmask) {
+    if (!s->w || !s->w16 || !s->bias ||
+        ev_gemm_epi_requant(&s->epi, &s->requant, d->mult, d->shift, d->out_c, s->Cp) != 0) {
         release(s);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
@@ -75,17 +69,13 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
             s->w16[(size_t)t * s->Cp + c] = (int32_t)(uint16_t)(int16_t)(wv - d->w_zp[c]);
             if (s->wi16) s->wi16[(size_t)t * s->Cp + c] = (int16_t)(wv - d->w_zp[c]);
         }
-    int any_lshift = 0;
-    for (int c = 0; c < d->out_c; c++) {
-        s->bias[c] = bias ? bias[c] : 0;
-        s->mult[c] = d->mult[c];
-        s->lshift[c] = d->shift[c] > 0 ? d->shift[c] : 0;
-        s->rshift[c] = d->shift[c] > 0 ? 0 : -d->shift[c];
-        s->rmask[c] = (int32_t)((1ll << s->rshift[c]) - 1);
-        if (s->lshift[c]) any_lshift = 1;
-    }
-    s->epi = (ev_gemm_epi){s->bias,   NULL,      s->mult,    s->lshift, s->rshift, s->rmask,
-                           d->out_zp, d->act_min, d->act_max, s->in_i8,  any_lshift};
+    for (int c = 0; c < d->out_c; c++) s->bias[c] = bias ? bias[c] : 0;
+    s->epi.bias = s->bias;
+    s->epi.delta = NULL;
+    s->epi.out_zp = d->out_zp;
+    s->epi.act_min = d->act_min;
+    s->epi.act_max = d->act_max;
+    s->epi.out_i8 = s->in_i8;
     ev_isa isa = ev_cpu_isa();
     s->row = ev_dw_row_scalar;
 #ifdef EV_CPU_X86
@@ -119,8 +109,8 @@ void ev_dw_row_scalar(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_
                 }
             }
             acc += s->bias[c];
-            int shift = s->lshift[c] - s->rshift[c];
-            int32_t v = ev_mul_by_quantized_multiplier(acc, s->mult[c], shift) + d->out_zp;
+            int shift = s->epi.lshift[c] - s->epi.rshift[c];
+            int32_t v = ev_mul_by_quantized_multiplier(acc, s->epi.mult[c], shift) + d->out_zp;
             v = v < d->act_min ? d->act_min : v > d->act_max ? d->act_max : v;
             o[c] = (uint8_t)v;
         }

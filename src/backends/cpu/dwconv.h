@@ -16,7 +16,7 @@ typedef struct cpu_dw {
     int32_t *w16;      /* the same, low 16 bits only (for vpmaddwd) */
     int16_t *wi16;     /* [k_h * k_w][Cp] (w - w_zp) as int16 (NEON vmlal_s16), ARM only */
     int32_t *bias;     /* [Cp] */
-    int32_t *mult, *lshift, *rshift, *rmask;
+    int32_t *requant;  /* epi's mult/lshift/rshift/rmask (ev_gemm_epi_requant) */
     ev_gemm_epi epi;
     void (*row)(const struct cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
     const uint8_t *in;

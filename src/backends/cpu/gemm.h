@@ -40,6 +40,12 @@ typedef struct ev_gemm_epi {
     int any_lshift;        /* some lshift[n] != 0                                          */
 } ev_gemm_epi;
 
+/* Fills the requantization part of an epilogue (mult, lshift, rshift, rmask, any_lshift) from
+ * TFLite's per-channel (M0, shift) pairs of n channels, as arrays of np >= n entries (zero past n)
+ * in one allocation returned in *table, which the caller frees. Returns 0, or -1 out of memory. */
+int ev_gemm_epi_requant(ev_gemm_epi *ep, int32_t **table, const int32_t *mult, const int *shift,
+                        int n, int np);
+
 /* Packs w (N rows of K int8 values, row stride K) into `out` (size ev_gemm_packed_size). */
 size_t ev_gemm_packed_size(int N, int Kp);
 void ev_gemm_pack(const int8_t *w, int N, int K, int Kp, int8_t *out);

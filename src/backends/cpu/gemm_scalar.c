@@ -1,12 +1,36 @@
 /*
  * gemm_scalar.c - portable quantized GEMM over the packed layout (see gemm.h): the fallback on
- * CPUs without AVX-512 VNNI, and EV_ISA=scalar. Also defines the packing every variant shares.
+ * CPUs without AVX-512 VNNI, and EV_ISA=scalar. Also defines the packing and
+ * the requantization table every variant shares.
  */
 #include "backends/cpu/gemm.h"
 
 #include "core/quant.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+int ev_gemm_epi_requant(ev_gemm_epi *ep, int32_t **table, const int32_t *mult, const int *shift,
+                        int n, int np) {
+    int32_t *t = calloc((size_t)np * 4, sizeof(int32_t));
+    *table = t;
+    if (!t) return -1;
+    int32_t *m0 = t, *ls = t + np, *rs = t + 2 * (size_t)np, *rm = t + 3 * (size_t)np;
+    int any_lshift = 0;
+    for (int c = 0; c < n; c++) {
+        m0[c] = mult[c];
+        ls[c] = shift[c] > 0 ? shift[c] : 0;
+        rs[c] = shift[c] > 0 ? 0 : -shift[c];
+        rm[c] = (int32_t)((1ll << rs[c]) - 1);
+        if (ls[c]) any_lshift = 1;
+    }
+    ep->mult = m0;
+    ep->lshift = ls;
+    ep->rshift = rs;
+    ep->rmask = rm;
+    ep->any_lshift = any_lshift;
+    return 0;
+}
 
 size_t ev_gemm_packed_size(int N, int Kp) {
     size_t nb = ((size_t)N + 15) / 16;

@@ -29,6 +29,17 @@ static int collect(void *user, const ev_train_progress *p) {
     return 0;
 }
 
+/* Records the last hashing progress; asks to stop when g_stop_at_hash is set. */
+static long g_hash_done = -1, g_hash_total = -1;
+static int g_stop_at_hash;
+static int stop_at_hash(void *user, const ev_train_progress *p) {
+    collect(user, p);
+    if (p->stage != EV_TRAIN_HASH) return 0;
+    g_hash_done = p->done;
+    g_hash_total = p->total;
+    return g_stop_at_hash;
+}
+
 static void put_image(const char *dir, const char *name, uint8_t v) {
     char p[1024];
     CHECK_OK(ev_tr_mkdirs(dir));
@@ -85,7 +96,15 @@ static void test_folders(void) {
     }
     CHECK(strstr(g_notes, "ignored 1 image(s) not inside a class folder") != NULL);
     /* Hashing works; broken.png is readable as a file (decoding fails later, in features). */
+    ds.progress = stop_at_hash;
+    g_stop_at_hash = 1; /* the callback's stop is an error naming it, not a silent partial hash */
+    CHECK_EQ_INT(ev_dataset_hash(&ds, 2), EV_ERR_INVALID_ARG);
+    CHECK(strstr(ev_last_error(), "stopped by the progress callback") != NULL);
+    g_stop_at_hash = 0;
     CHECK_OK(ev_dataset_hash(&ds, 2));
+    CHECK_EQ_INT(g_hash_done, 5); /* the last report: every item of 5 */
+    CHECK_EQ_INT(g_hash_total, 5);
+    ds.progress = collect;
     CHECK(strlen(ds.items[0].sha1) == 40);
     /* An unreadable file is reported and set aside, never silently. */
     size_t broken = 0;

@@ -439,6 +439,19 @@ void ev_dataset_reject(ev_dataset *ds, size_t i, const char *why) {
     ev_tr_note(ds->progress, ds->user, "skipped %s: %s", it->path, why);
 }
 
+ev_status ev_dataset_progress(const ev_dataset *ds, ev_train_stage stage, size_t done, double t0) {
+    if (!ds->progress) return EV_OK;
+    ev_train_progress p;
+    memset(&p, 0, sizeof p);
+    p.stage = stage;
+    p.done = (long)done;
+    p.total = (long)ds->n;
+    p.elapsed_s = ev_tr_now() - t0;
+    if (ds->progress(ds->user, &p))
+        return EV_FAIL(EV_ERR_INVALID_ARG, "stopped by the progress callback");
+    return EV_OK;
+}
+
 ev_status ev_dataset_hash(ev_dataset *ds, int threads) {
     enum { CHUNK = 256 };
     ev_threadpool *pool = NULL;
@@ -457,18 +470,8 @@ ev_status ev_dataset_hash(ev_dataset *ds, int threads) {
         ev_threadpool_run(pool, hash_task, &h, n);
         for (int i = 0; i < n; i++)
             if (st[i] != EV_OK) ev_dataset_reject(ds, base + (size_t)i, msg[i]);
-        if (ds->progress) {
-            ev_train_progress p;
-            memset(&p, 0, sizeof p);
-            p.stage = EV_TRAIN_HASH;
-            p.done = (long)(base + (size_t)n);
-            p.total = (long)ds->n;
-            p.elapsed_s = ev_tr_now() - t0;
-            if (ds->progress(ds->user, &p)) {
-                rc = EV_FAIL(EV_ERR_INVALID_ARG, "stopped by the progress callback");
-                break;
-            }
-        }
+        rc = ev_dataset_progress(ds, EV_TRAIN_HASH, base + (size_t)n, t0);
+        if (rc != EV_OK) break;
     }
     free(msg);
     ev_threadpool_free(pool);

@@ -58,6 +58,9 @@ ev_status ev_dataset_hash(ev_dataset *ds, int threads);
 void ev_dataset_key(const ev_dataset *ds, char hex[41]);
 /* Marks item i unreadable with a reason and reports it (never silently). */
 void ev_dataset_reject(ev_dataset *ds, size_t i, const char *why);
+/* Reports progress of a pass over the items (stage, done of ds->n, seconds since t0) to the
+ * progress callback, if any; EV_ERR_INVALID_ARG when the callback asks to stop. */
+ev_status ev_dataset_progress(const ev_dataset *ds, ev_train_stage stage, size_t done, double t0);
 /* Moves items with !ok to ds->bad (order kept). */
 ev_status ev_dataset_compact(ev_dataset *ds);
 /* skipped.tsv: "path\treason" per dropped item (written even when empty). */

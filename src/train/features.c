@@ -276,18 +276,8 @@ static ev_status compute(ev_backbone *bb, ev_dataset *ds, float *feat) {
         ev_threadpool_run(pool, extract_task, x, n);
         for (int i = 0; i < n; i++)
             if (x->st[i] != EV_OK) ev_dataset_reject(ds, base + (size_t)i, x->msg[i]);
-        if (ds->progress) {
-            ev_train_progress p;
-            memset(&p, 0, sizeof p);
-            p.stage = EV_TRAIN_FEATURES;
-            p.done = (long)(base + (size_t)n);
-            p.total = (long)ds->n;
-            p.elapsed_s = ev_tr_now() - t0;
-            if (ds->progress(ds->user, &p)) {
-                rc = EV_FAIL(EV_ERR_INVALID_ARG, "stopped by the progress callback");
-                break;
-            }
-        }
+        rc = ev_dataset_progress(ds, EV_TRAIN_FEATURES, base + (size_t)n, t0);
+        if (rc != EV_OK) break;
     }
     free(x);
     ev_threadpool_free(pool);

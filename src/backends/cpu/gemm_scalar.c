@@ -1,7 +1,7 @@
 /*
  * gemm_scalar.c - portable quantized GEMM over the packed layout (see gemm.h): the fallback on
- * CPUs without AVX-512 VNNI, and EV_ISA=scalar. Also defines the packing and
- * the requantization table every variant shares.
+ * CPUs without AVX-512 VNNI, and EV_ISA=scalar. Also defines the packing and the
+ * requantization table (ev_gemm_epi_requant) every variant shares.
  */
 #include "backends/cpu/gemm.h"
 

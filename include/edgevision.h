@@ -108,6 +108,10 @@ EV_API ev_status ev_model_input_info(const ev_model *model, int index, ev_tensor
 EV_API ev_status ev_model_output_info(const ev_model *model, int index, ev_tensor_info *info);
 /* Name of op `index` ("CONV_2D", "DEPTHWISE_CONV_2D", custom ops by their custom code). */
 EV_API const char *ev_model_op_name(const ev_model *model, int index);
+/* The edge-16 rule of every PosenetDecoderOp in `model` (an option of that op, for sessions
+ * created afterwards): 1 = the shipped decoder's legacy `edge > 16` (the default), 0 =
+ * libcoral's fixed `edge >= 16`. A model without the op is left as it is. */
+EV_API ev_status ev_model_set_decoder_edge16(ev_model *model, int legacy);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Sessions: a model prepared on one backend, with its activation memory planned once         */
@@ -118,8 +122,9 @@ typedef struct ev_session ev_session;
 typedef struct ev_session_options {
     const char *backend; /* "ref" (portable reference, the oracle); NULL means "ref"       */
     int threads;         /* worker threads; 0 means 1                                       */
-    int legacy_edge16;   /* PosenetDecoderOp: 1 = shipped decoder's edge>16 quirk (default),
-                            0 = libcoral's fixed edge>=16; -1 = default                     */
+    const char *isa;     /* cpu backend: cap on the instruction-set path ("scalar", "avx2",
+                            "avx512", "vnni"; "neon", "dotprod" on ARM); NULL: the best the
+                            CPU has, capped by $EV_ISA when set                             */
 } ev_session_options;
 
 /* Fills `opts` with defaults. */
@@ -158,6 +163,11 @@ EV_API void ev_session_set_op_callback(ev_session *session, ev_op_callback cb, v
 
 /* Bytes of activation memory the plan uses, and what it would take with no reuse. */
 EV_API void ev_session_memory(const ev_session *session, size_t *planned, size_t *unplanned);
+/* The kernel that runs op `index` in this session, named by data type, tile and ISA where the
+ * backend chose a variant ("u8s8_gemm_16x16__avx512vnni", "ref_conv", "host_posenet_decoder");
+ * *reference (optional) is 1 when a fast backend runs the reference kernel. NULL for a bad
+ * index. The string lives as long as the session. */
+EV_API const char *ev_session_kernel_name(const ev_session *session, int index, int *reference);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Images: RGB, 8 bits per channel, row-major HWC                                            */
@@ -246,6 +256,8 @@ typedef enum ev_pose_decoder {
 typedef struct ev_posenet_options {
     ev_session_options session;
     ev_pose_decoder decoder;
+    int legacy_edge16; /* 1 = the shipped decoder's edge > 16 quirk (default), 0 = libcoral's
+                          fixed edge >= 16; the decoder op's option and the multi decoder's */
     /* Overrides for raw-head models and the multi decoder; <= 0 keeps the model's value. */
     int max_detections;
     float score_threshold;

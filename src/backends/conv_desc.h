@@ -7,7 +7,7 @@
 #ifndef EV_BACKENDS_CONV_DESC_H
 #define EV_BACKENDS_CONV_DESC_H
 
-#include "backends/backend.h"
+#include "core/backend.h"
 
 typedef struct ev_conv_desc {
     int depthwise;
@@ -31,8 +31,8 @@ typedef struct ev_conv_desc {
 } ev_conv_desc;
 
 /* Validates op ctx->op_index (CONV_2D or DEPTHWISE_CONV_2D) and fills `d` (allocating its
- * per-channel arrays; release with ev_conv_desc_release). Errors name `backend`. */
-ev_status ev_conv_desc_init(const ev_kernel_ctx *ctx, const char *backend, ev_conv_desc *d);
+ * per-channel arrays; release with ev_conv_desc_release). Errors name ctx->backend_name. */
+ev_status ev_conv_desc_init(const ev_kernel_ctx *ctx, ev_conv_desc *d);
 void ev_conv_desc_release(ev_conv_desc *d);
 
 #endif

@@ -3,7 +3,7 @@
  *
  * To add one: implement an ev_kernel (see backend.h) and list it by its custom code here.
  */
-#include "backends/backend.h"
+#include "core/backend.h"
 
 #include <string.h>
 

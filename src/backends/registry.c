@@ -1,7 +1,8 @@
 /*
- * registry.c - the backends compiled into this build, and op-level error messages.
+ * registry.c - the backends compiled into this build (ABI-checked when looked up), and op-level
+ * error messages.
  */
-#include "backends/backend.h"
+#include "core/backend.h"
 #include "core/status.h"
 
 #include <stdarg.h>
@@ -27,14 +28,27 @@ static const char *const k_names[] = {"ref", "cpu",
 
 const char *const *ev_backend_names(void) { return k_names; }
 
-const ev_backend *ev_backend_find(const char *name) {
-    for (size_t i = 0; i < sizeof k_backends / sizeof k_backends[0]; i++)
-        if (strcmp(k_backends[i]->name, name) == 0) return k_backends[i];
-    return NULL;
+ev_status ev_backend_get(const char *name, const ev_backend **out) {
+    *out = NULL;
+    for (size_t i = 0; name && i < sizeof k_backends / sizeof k_backends[0]; i++) {
+        const ev_backend *b = k_backends[i];
+        if (strcmp(b->name, name) != 0) continue;
+        if (b->abi != EV_BACKEND_ABI || !b->supports)
+            return EV_FAIL(EV_ERR_INTERNAL, "backend %s was built for backend ABI %d, this "
+                           "library has ABI %d", b->name, b->abi, EV_BACKEND_ABI);
+        *out = b;
+        return EV_OK;
+    }
+    char names[128] = "";
+    for (const char *const *n = k_names; *n; n++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "",
+                 *n);
+    return EV_FAIL(EV_ERR_INVALID_ARG, "unknown backend '%s' (this build has: %s)",
+                   name ? name : "(null)", names);
 }
 
-ev_status ev_op_fail(const ev_kernel_ctx *ctx, ev_status status, const char *backend,
-                     const char *file, int line, const char *fmt, ...) {
+ev_status ev_op_fail(const ev_kernel_ctx *ctx, ev_status status, const char *file, int line,
+                     const char *fmt, ...) {
     char msg[768];
     va_list ap;
     va_start(ap, fmt);
@@ -42,5 +56,5 @@ ev_status ev_op_fail(const ev_kernel_ctx *ctx, ev_status status, const char *bac
     va_end(ap);
     const ev_op *op = &ctx->graph->ops[ctx->op_index];
     return ev_set_error(status, file, line, "op %d (%s) on backend %s: %s", ctx->op_index,
-                        op->name, backend, msg);
+                        op->name, ctx->backend_name ? ctx->backend_name : "?", msg);
 }

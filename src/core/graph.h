@@ -108,6 +108,12 @@ typedef struct ev_reduce_params {
     int keep_dims;
 } ev_reduce_params;
 
+/* Options of custom ops that the file does not carry but the host sets (ev_model_set_*). */
+typedef struct ev_custom_params {
+    int edge16_fix; /* PosenetDecoderOp: 1 = libcoral's fixed edge >= 16; 0 (default) = the
+                       shipped decoder's legacy edge > 16 (ev_model_set_decoder_edge16)   */
+} ev_custom_params;
+
 typedef struct ev_op {
     ev_op_type type;
     const char *name;  /* "CONV_2D", or the custom code for custom ops                   */
@@ -125,6 +131,7 @@ typedef struct ev_op {
         ev_fc_params fc;
         ev_add_params add;
         ev_reduce_params reduce;
+        ev_custom_params custom;
     } p;
     char *custom_code;            /* custom ops only                                         */
     const uint8_t *custom_options; /* FlexBuffer bytes (inside the file), custom ops only    */

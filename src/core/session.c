@@ -1,13 +1,14 @@
 /*
  * session.c - ev_session: a model prepared on one backend, with its memory planned once.
  *
- * Create: validate every op against the backend (or the host custom-op table), build per-op
- * kernel state, plan activation memory into one arena. Run: execute ops in graph order with no
- * allocation, calling the per-op callback if one is set.
+ * Create: build the backend's context (backend->init), ask it which kernel runs every op (or the
+ * host custom-op table), prepare each, plan activation memory into one arena. Run: the backend's
+ * run_begin, ops in graph order with no allocation (calling the per-op callback if one is set),
+ * run_end. Free: release every op, then the backend's context.
  */
 #include "core/session.h"
 
-#include "backends/backend.h"
+#include "core/backend.h"
 #include "core/model.h"
 #include "core/plan.h"
 #include "core/status.h"
@@ -32,29 +33,39 @@ void ev_session_options_init(ev_session_options *o) {
     memset(o, 0, sizeof *o);
     o->backend = "ref";
     o->threads = 1;
-    o->legacy_edge16 = -1;
+}
+
+static ev_kernel_ctx kernel_ctx(const ev_session *s, int i) {
+    ev_kernel_ctx ctx = {s->graph, i, s->pool, s->backend_ctx, s->ops[i].backend_name};
+    return ctx;
 }
 
 static ev_status prepare_ops(ev_session *s) {
     const ev_graph *g = s->graph;
+    snprintf(s->ref_name, sizeof s->ref_name, "%s (reference kernel)", s->backend->name);
     for (int i = 0; i < g->num_ops; i++) {
         const ev_op *op = &g->ops[i];
-        ev_kernel_ctx ctx = {g, &s->opts, i, s->pool};
-        const ev_kernel *k = NULL;
+        ev_prepared_op *p = &s->ops[i];
+        ev_kernel_choice ch = {0};
         if (op->type == EV_OP_CUSTOM) {
-            k = ev_custom_kernel(op->custom_code);
-            if (!k)
+            ch.kernel = ev_custom_kernel(op->custom_code);
+            if (!ch.kernel)
                 return EV_FAIL(EV_ERR_UNSUPPORTED,
                                "%s: op %d: custom op '%s' is not supported by backend %s (no "
                                "implementation)", g->source, i, op->name, s->backend->name);
+            p->backend_name = "host";
         } else {
-            k = s->backend->kernel_for(&ctx);
-            if (!k)
+            s->backend->supports(s->backend_ctx, g, i, &ch);
+            if (!ch.kernel)
                 return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: op %d (%s) is not supported by backend %s",
                                g->source, i, op->name, s->backend->name);
+            p->backend_name = ch.reference ? s->ref_name : s->backend->name;
         }
-        s->ops[i].kernel = k;
-        ev_status st = k->prepare(&ctx, &s->ops[i].state);
+        p->kernel = ch.kernel;
+        p->kernel_name = ch.name ? ch.name : ch.kernel->name;
+        p->reference = ch.reference;
+        ev_kernel_ctx ctx = kernel_ctx(s, i);
+        ev_status st = ch.kernel->prepare(&ctx, &p->state);
         if (st != EV_OK) {
             ev_error_prefix("%s", g->source);
             return st;
@@ -72,16 +83,8 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
     if (opts) o = *opts;
     if (!o.backend) o.backend = "ref";
     if (o.threads <= 0) o.threads = 1;
-    if (o.legacy_edge16 < 0) o.legacy_edge16 = 1;
-    const ev_backend *be = ev_backend_find(o.backend);
-    if (!be) {
-        char names[128] = "";
-        for (const char *const *n = ev_backend_names(); *n; n++)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                     names[0] ? ", " : "", *n);
-        return EV_FAIL(EV_ERR_INVALID_ARG, "unknown backend '%s' (this build has: %s)", o.backend,
-                       names);
-    }
+    const ev_backend *be;
+    EV_TRY(ev_backend_get(o.backend, &be));
     ev_session *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     s->model = model;
@@ -104,6 +107,14 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
             goto fail;
         }
     if (o.threads > 1) EV_TRY_GOTO(st, ev_threadpool_create(o.threads, &s->pool), fail);
+    if (be->init) {
+        ev_backend_options bo = {o.threads, o.isa, s->pool};
+        st = be->init(g, &bo, &s->backend_ctx);
+        if (st != EV_OK) {
+            ev_error_prefix("%s: backend %s", g->source, be->name);
+            goto fail;
+        }
+    }
     EV_TRY_GOTO(st, prepare_ops(s), fail);
     EV_TRY_GOTO(st, ev_plan_memory(g, offsets, &s->arena_size, &s->unplanned_size), fail);
     size_t cap = ev_memory_cap();
@@ -143,6 +154,7 @@ void ev_session_free(ev_session *s) {
         for (int i = 0; i < s->graph->num_ops; i++)
             if (s->ops[i].kernel && s->ops[i].kernel->release && s->ops[i].state)
                 s->ops[i].kernel->release(s->ops[i].state);
+    if (s->backend_ctx && s->backend->free) s->backend->free(s->backend_ctx);
     free(s->ops);
     ev_threadpool_free(s->pool);
     free(s->data);
@@ -170,23 +182,26 @@ ev_status ev_session_set_input(ev_session *s, int index, const void *data, size_
 ev_status ev_session_run(ev_session *s) {
     if (!s) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_run: NULL session");
     const ev_graph *g = s->graph;
-    for (int i = 0; i < g->num_ops; i++) {
-        ev_kernel_ctx ctx = {g, &s->opts, i, s->pool};
-        ev_status st = s->ops[i].kernel->run(&ctx, s->ops[i].state, s->data);
-        if (st != EV_OK) return st;
-        if (s->cb) {
-            const ev_op *op = &g->ops[i];
-            ev_tensor_info info;
-            int t = op->num_outputs ? op->outputs[0] : -1;
-            if (t >= 0) {
-                ev_tensor_describe(&g->tensors[t], &info);
-                if (s->cb(s->cb_user, i, op->name, &info, s->data[t]))
-                    return EV_FAIL(EV_ERR_INVALID_ARG, "run aborted by the op callback after "
-                                   "op %d (%s)", i, op->name);
-            }
-        }
+    if (s->backend->run_begin) EV_TRY(s->backend->run_begin(s->backend_ctx, s->data, s->cb != NULL));
+    ev_status st = EV_OK;
+    for (int i = 0; i < g->num_ops && st == EV_OK; i++) {
+        ev_kernel_ctx ctx = kernel_ctx(s, i);
+        st = s->ops[i].kernel->run(&ctx, s->ops[i].state, s->data);
+        if (st != EV_OK || !s->cb) continue;
+        const ev_op *op = &g->ops[i];
+        int t = op->num_outputs ? op->outputs[0] : -1;
+        if (t < 0) continue;
+        ev_tensor_info info;
+        ev_tensor_describe(&g->tensors[t], &info);
+        if (s->cb(s->cb_user, i, op->name, &info, s->data[t]))
+            st = EV_FAIL(EV_ERR_INVALID_ARG, "run aborted by the op callback after op %d (%s)", i,
+                         op->name);
     }
-    return EV_OK;
+    if (s->backend->run_end) {
+        ev_status end = s->backend->run_end(s->backend_ctx, s->data, st == EV_OK);
+        if (st == EV_OK) st = end;
+    }
+    return st;
 }
 
 ev_status ev_session_output(ev_session *s, int index, const void **data, ev_tensor_info *info) {
@@ -209,4 +224,11 @@ void ev_session_set_op_callback(ev_session *s, ev_op_callback cb, void *user) {
 void ev_session_memory(const ev_session *s, size_t *planned, size_t *unplanned) {
     if (planned) *planned = s ? s->arena_size : 0;
     if (unplanned) *unplanned = s ? s->unplanned_size : 0;
+}
+
+const char *ev_session_kernel_name(const ev_session *s, int index, int *reference) {
+    if (reference) *reference = 0;
+    if (!s || index < 0 || index >= s->graph->num_ops) return NULL;
+    if (reference) *reference = s->ops[index].reference;
+    return s->ops[index].kernel_name;
 }

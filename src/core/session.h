@@ -1,21 +1,27 @@
 /*
- * session.h - the ev_session handle.
+ * session.h - the ev_session handle: a graph, its backend object and context, the prepared
+ * ops, and the planned activation arena.
  */
 #ifndef EV_CORE_SESSION_H
 #define EV_CORE_SESSION_H
 
-#include "backends/backend.h"
+#include "core/backend.h"
 #include "core/graph.h"
 
 typedef struct ev_prepared_op {
     const ev_kernel *kernel;
     void *state;
+    const char *kernel_name;  /* as the backend chose it                                     */
+    const char *backend_name; /* for the kernel's messages (see ev_kernel_ctx)               */
+    int reference;            /* a reference kernel on a faster backend                      */
 } ev_prepared_op;
 
 struct ev_session {
     const ev_model *model;
     const ev_graph *graph;
     const ev_backend *backend;
+    void *backend_ctx;        /* what backend->init returned                                 */
+    char ref_name[48];        /* "<backend> (reference kernel)"                              */
     ev_session_options opts;
     ev_prepared_op *ops;
     void **data; /* per tensor: constant data or a place in the arena */

@@ -7,7 +7,8 @@
  * (y, x) input pixels, keypoint scores [1,N,17], pose scores [1,N], and the count as a float.
  * Slots past the count are zeroed. Decoding is ev_posenet_decode_multi (posenet_decoder.c).
  */
-#include "backends/backend.h"
+#include "core/backend.h"
+#include "core/model.h"
 #include "core/status.h"
 #include "formats/flexbuf.h"
 
@@ -48,13 +49,13 @@ static ev_status read_options(const ev_kernel_ctx *ctx, const ev_op *op,
             return st;
         }
         if (fv.kind == FLEX_ABSENT || fv.kind == FLEX_OTHER)
-            return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "host", "custom options lack numeric '%s'",
+            return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "custom options lack numeric '%s'",
                               keys[i]);
         v[i] = flex_as_double(&fv, -1);
     }
     if (!(v[0] >= 1 && v[0] <= 1000) || !(v[1] >= 0 && v[1] <= 1) || !(v[2] >= 1 && v[2] <= 64) ||
         !(v[3] >= 0 && v[3] <= 1e6))
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "host", "implausible options max_detections=%g "
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "implausible options max_detections=%g "
                           "score_threshold=%g stride=%g nms_radius=%g", v[0], v[1], v[2], v[3]);
     p->max_detections = (int)v[0];
     p->score_threshold = (float)v[1];
@@ -68,17 +69,17 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_op *op = &g->ops[ctx->op_index];
     char sh[64];
     if (op->num_inputs != 3 || op->num_outputs != 4)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "host", "needs 3 inputs and 4 outputs, has %d and %d",
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "needs 3 inputs and 4 outputs, has %d and %d",
                           op->num_inputs, op->num_outputs);
     dec_state *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     ev_status st = read_options(ctx, op, &s->params);
     if (st != EV_OK) goto fail;
-    s->params.legacy_edge16 = ctx->opts->legacy_edge16 != 0;
+    s->params.legacy_edge16 = !op->p.custom.edge16_fix;
     for (int i = 0; i < 3; i++) {
         const ev_tensor *t = ev_op_input(g, op, i);
         if (!t || t->ndim != 4 || t->dims[0] != 1 || t->dims[3] != k_channels[i]) {
-            st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "host", "%s input must be 1xHxWx%d, got %s",
+            st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "%s input must be 1xHxWx%d, got %s",
                             k_roles[i], k_channels[i], t ? ev_shape_str(t, sh, 64) : "none");
             goto fail;
         }
@@ -86,12 +87,12 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
             s->H = t->dims[1];
             s->W = t->dims[2];
         } else if (t->dims[1] != s->H || t->dims[2] != s->W) {
-            st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "host", "%s grid %s differs from heatmap %dx%d",
+            st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "%s grid %s differs from heatmap %dx%d",
                             k_roles[i], ev_shape_str(t, sh, 64), s->H, s->W);
             goto fail;
         }
         if (!(t->dtype == EV_DTYPE_F32 || (t->dtype == EV_DTYPE_U8 && t->quant.count == 1))) {
-            st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "host", "%s input of type %s",
+            st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "%s input of type %s",
                             k_roles[i], ev_dtype_name(t->dtype));
             goto fail;
         }
@@ -104,7 +105,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     }
     const ev_tensor *o0 = ev_op_output(g, op, 0);
     if (o0->ndim != 4 || o0->dims[2] != EV_NUM_KEYPOINTS || o0->dims[3] != 2) {
-        st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "host", "poses output must be 1xNx17x2, got %s",
+        st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "poses output must be 1xNx17x2, got %s",
                         ev_shape_str(o0, sh, 64));
         goto fail;
     }
@@ -113,14 +114,14 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_tensor *o3 = ev_op_output(g, op, 3);
     if (ev_tensor_elems(o1) != (size_t)s->max_out * EV_NUM_KEYPOINTS ||
         ev_tensor_elems(o2) != (size_t)s->max_out || ev_tensor_elems(o3) != 1) {
-        st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "host", "output sizes do not match %d poses",
+        st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "output sizes do not match %d poses",
                         s->max_out);
         goto fail;
     }
     for (int i = 0; i < 4; i++) {
         const ev_tensor *t = ev_op_output(g, op, i);
         if (t->dtype != EV_DTYPE_F32) {
-            st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "host", "output %d of type %s (float32 "
+            st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "output %d of type %s (float32 "
                             "expected)", i, ev_dtype_name(t->dtype));
             goto fail;
         }
@@ -174,4 +175,14 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_kernel_posenet_decoder = {prepare, run, release};
+const ev_kernel ev_kernel_posenet_decoder = {"host_posenet_decoder", prepare, run, release};
+
+ev_status ev_model_set_decoder_edge16(ev_model *model, int legacy) {
+    if (!model) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_model_set_decoder_edge16: NULL model");
+    ev_graph *g = &model->graph;
+    for (int i = 0; i < g->num_ops; i++)
+        if (g->ops[i].type == EV_OP_CUSTOM && g->ops[i].custom_code &&
+            strcmp(g->ops[i].custom_code, "PosenetDecoderOp") == 0)
+            g->ops[i].p.custom.edge16_fix = !legacy;
+    return EV_OK;
+}

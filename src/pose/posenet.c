@@ -50,6 +50,7 @@ void ev_posenet_options_init(ev_posenet_options *o) {
     memset(o, 0, sizeof *o);
     ev_session_options_init(&o->session);
     o->decoder = EV_DECODER_AUTO;
+    o->legacy_edge16 = 1;
 }
 
 void ev_posenet_free(ev_posenet *net) {
@@ -236,6 +237,7 @@ ev_status ev_posenet_create_with_input(const char *model_path, int height, int w
         st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
         goto fail;
     }
+    EV_TRY_GOTO(st, ev_model_set_decoder_edge16(net->model, net->opts.legacy_edge16 != 0), fail);
     EV_TRY_GOTO(st, ev_session_create(net->model, &net->opts.session, &net->session), fail);
     net->decoder_op = -1;
     for (int i = 0; i < g->num_ops; i++)
@@ -260,7 +262,7 @@ ev_status ev_posenet_create_with_input(const char *model_path, int height, int w
         net->opts.score_threshold > 0 ? net->opts.score_threshold : 0.2f;
     net->params.nms_radius = net->opts.nms_radius > 0 ? net->opts.nms_radius : 10.0f;
     net->params.stride = net->stride;
-    net->params.legacy_edge16 = net->opts.session.legacy_edge16 != 0;
+    net->params.legacy_edge16 = net->opts.legacy_edge16 != 0;
     *out = net;
     return EV_OK;
 fail:

@@ -349,7 +349,7 @@ int cmd_pose(int argc, char **argv) {
                 return 2;
             }
             break;
-        case O_FIX: po.session.legacy_edge16 = 0; break;
+        case O_FIX: po.legacy_edge16 = 0; break;
         case O_MAXP:
             if (cli_parse_int("pose", "--max-poses", optarg, 1, MAX_POSES, &max_poses)) return 2;
             po.max_detections = max_poses;

@@ -72,7 +72,7 @@ static void release(void *state) {
 static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     cpu_conv *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    ev_status st = ev_conv_desc_init(ctx, "cpu", &s->d);
+    ev_status st = ev_conv_desc_init(ctx, &s->d);
     if (st != EV_OK) {
         release(s);
         return st;
@@ -81,7 +81,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_graph *g = ctx->graph;
     if (d->depthwise || (d->dtype != EV_DTYPE_U8 && d->dtype != EV_DTYPE_I8)) {
         release(s);
-        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "cpu", "conv kernel given an op it does not take");
+        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "conv kernel given an op it does not take");
     }
     s->in_i8 = d->dtype == EV_DTYPE_I8;
     s->K = d->k_h * d->k_w * d->in_c;
@@ -102,7 +102,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         release(s);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
-    ev_isa isa = ev_cpu_isa();
+    ev_isa isa = ((const ev_cpu_ctx *)ctx->backend)->isa;
     /* ARM GEMMs take x - 128: + 128 * sum_k s_k in the bias (see the opening comment) */
     const int32_t s8_bias = isa == EV_ISA_NEON || isa == EV_ISA_NEON_DOT ? 128 : 0;
     const void *wdata = g->tensors[d->w_t].data;
@@ -286,4 +286,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_cpu_conv_kernel = {prepare, run, release};
+const ev_kernel ev_cpu_conv_kernel = {"cpu_conv", prepare, run, release};

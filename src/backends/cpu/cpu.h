@@ -15,7 +15,7 @@
 #ifndef EV_BACKENDS_CPU_H
 #define EV_BACKENDS_CPU_H
 
-#include "backends/backend.h"
+#include "core/backend.h"
 
 #include <stdint.h>
 
@@ -38,14 +38,20 @@ typedef enum ev_isa {
 #define EV_CPU_ARM64 1 /* the dot-product kernels exist only here */
 #endif
 
-/* The path in use: the best supported, capped by $EV_ISA (read once). */
-ev_isa ev_cpu_isa(void);
+/* The path a session uses: the best supported, capped by `cap` ("scalar", "avx2", ...; an
+ * unknown name or another architecture's is ignored), or by $EV_ISA when cap is NULL or "". */
+ev_isa ev_cpu_isa(const char *cap);
 /* Best level the machine supports, ignoring $EV_ISA. */
 ev_isa ev_cpu_isa_supported(void);
 const char *ev_isa_name(ev_isa isa);
 /* The paths this machine supports, least capable first (scalar, then avx2... on x86, neon,
  * dotprod on ARM): writes at most `max` into out, returns how many. Tests iterate over these. */
 int ev_cpu_isa_paths(ev_isa *out, int max);
+
+/* The cpu backend's per-session context (cpu_backend.c): what init chose for this session. */
+typedef struct ev_cpu_ctx {
+    ev_isa isa;
+} ev_cpu_ctx;
 
 extern const ev_kernel ev_cpu_conv_kernel;   /* CONV_2D uint8/int8: im2col + packed GEMM    */
 extern const ev_kernel ev_cpu_dwconv_kernel; /* DEPTHWISE_CONV_2D uint8/int8                */

@@ -1,31 +1,57 @@
 /*
- * cpu_backend.c - the cpu backend's vtable: fast kernels for the quantized convolutions that
+ * cpu_backend.c - the cpu backend object: fast kernels for the quantized convolutions that
  * dominate MobileNet-class models (conv.c, dwconv.c), and the reference kernels for everything
  * else (exact by construction, and cheap next to the convolutions).
+ *
+ * init chooses, once per session, the ISA path from the CPU (capped by the session's `isa`
+ * option or $EV_ISA) into the context every kernel of the session reads. Ops the fast kernels do
+ * not take run the reference kernels, and their errors say "cpu (reference kernel)".
  */
 #include "backends/cpu/cpu.h"
+#include "backends/ref/ref.h"
+#include "core/status.h"
 
-extern const ev_backend ev_backend_ref;
+#include <stdlib.h>
 
-static int quantized_input(const ev_kernel_ctx *ctx) {
-    const ev_graph *g = ctx->graph;
-    const ev_op *op = &g->ops[ctx->op_index];
+static int quantized_input(const ev_graph *g, const ev_op *op) {
     const ev_tensor *in = ev_op_input(g, op, 0);
     return in && (in->dtype == EV_DTYPE_U8 || in->dtype == EV_DTYPE_I8);
 }
 
-static const ev_kernel *kernel_for(const ev_kernel_ctx *ctx) {
-    const ev_op *op = &ctx->graph->ops[ctx->op_index];
-    if (op->type == EV_OP_CONV_2D && quantized_input(ctx)) return &ev_cpu_conv_kernel;
-    if (op->type == EV_OP_DEPTHWISE_CONV_2D && quantized_input(ctx) &&
-        (op->p.conv.depth_multiplier <= 1))
-        return &ev_cpu_dwconv_kernel;
-    return ev_backend_ref.kernel_for(ctx);
+static ev_status init(const ev_graph *graph, const ev_backend_options *opts, void **context) {
+    (void)graph;
+    ev_cpu_ctx *c = calloc(1, sizeof *c);
+    if (!c) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    c->isa = ev_cpu_isa(opts ? opts->isa : NULL);
+    *context = c;
+    return EV_OK;
+}
+
+static void cpu_free(void *context) { free(context); }
+
+static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *choice) {
+    (void)context;
+    const ev_op *op = &g->ops[i];
+    if (op->type == EV_OP_CONV_2D && quantized_input(g, op)) {
+        choice->kernel = &ev_cpu_conv_kernel;
+        return;
+    }
+    if (op->type == EV_OP_DEPTHWISE_CONV_2D && quantized_input(g, op) &&
+        op->p.conv.depth_multiplier <= 1) {
+        choice->kernel = &ev_cpu_dwconv_kernel;
+        return;
+    }
+    choice->kernel = ev_ref_kernel_for(g, i);
+    choice->reference = choice->kernel != NULL;
+    choice->why = choice->kernel ? NULL : "no fast or reference kernel for this op type";
 }
 
 const ev_backend ev_backend_cpu = {
-    EV_BACKEND_ABI,
-    "cpu",
-    "fast CPU kernels (AVX-512 VNNI / AVX-512 / scalar, chosen at run time), bit-exact with ref",
-    kernel_for,
+    .abi = EV_BACKEND_ABI,
+    .name = "cpu",
+    .description = "fast CPU kernels (AVX-512 VNNI / AVX-512 / AVX2 / NEON / scalar, chosen "
+                   "once per session), bit-exact with ref",
+    .init = init,
+    .free = cpu_free,
+    .supports = supports,
 };

@@ -28,7 +28,7 @@ static void release(void *state) {
 static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     cpu_dw *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    ev_status st = ev_conv_desc_init(ctx, "cpu", &s->d);
+    ev_status st = ev_conv_desc_init(ctx, &s->d);
     if (st != EV_OK) {
         release(s);
         return st;
@@ -37,7 +37,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     if (!d->depthwise || d->depth_multiplier != 1 ||
         (d->dtype != EV_DTYPE_U8 && d->dtype != EV_DTYPE_I8)) {
         release(s);
-        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "cpu", "depthwise kernel given an op it does not "
+        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "depthwise kernel given an op it does not "
                           "take");
     }
     s->in_i8 = d->dtype == EV_DTYPE_I8;
@@ -76,7 +76,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->epi.act_min = d->act_min;
     s->epi.act_max = d->act_max;
     s->epi.out_i8 = s->in_i8;
-    ev_isa isa = ev_cpu_isa();
+    ev_isa isa = ((const ev_cpu_ctx *)ctx->backend)->isa;
     s->row = ev_dw_row_scalar;
 #ifdef EV_CPU_X86
     s->row = isa >= EV_ISA_VNNI     ? ev_dw_row_vnni
@@ -135,4 +135,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_cpu_dwconv_kernel = {prepare, run, release};
+const ev_kernel ev_cpu_dwconv_kernel = {"cpu_dwconv", prepare, run, release};

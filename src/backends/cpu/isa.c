@@ -99,12 +99,12 @@ static void detect(void) {
     g_supported = best;
 }
 
-/* $EV_ISA is read at every call (kernels call this when a session prepares, not per run), so a
- * test can set it between sessions to exercise each path. */
-ev_isa ev_cpu_isa(void) {
+/* $EV_ISA is read at every call without a cap (once per session, at init), so a tool can set it
+ * between sessions. */
+ev_isa ev_cpu_isa(const char *cap) {
     pthread_once(&g_once, detect);
     ev_isa active = g_supported;
-    const char *cap = getenv("EV_ISA");
+    if (!cap || !*cap) cap = getenv("EV_ISA");
     if (cap && *cap) {
         ev_isa want = active;
         if (strcmp(cap, "scalar") == 0) want = EV_ISA_SCALAR;
@@ -153,7 +153,7 @@ const char *ev_isa_name(ev_isa isa) {
     return "unknown";
 }
 
-const char *ev_cpu_isa_name(void) { return ev_isa_name(ev_cpu_isa()); }
+const char *ev_cpu_isa_name(void) { return ev_isa_name(ev_cpu_isa(NULL)); }
 
 const char *ev_cpu_features(void) {
     pthread_once(&g_once, detect);

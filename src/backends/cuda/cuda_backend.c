@@ -26,7 +26,7 @@
  */
 #include "backends/cuda/cuda_backend.h"
 
-#include "backends/backend.h"
+#include "core/backend.h"
 #include "backends/conv_desc.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "core/plan.h"
@@ -331,13 +331,13 @@ static ev_status need_const(cu_ctx *c, const ev_kernel_ctx *k, int t) {
     int e = dmalloc(c, &c->dev[t], ten->bytes);
     if (e) {
         c->dev[t] = NULL;
-        return EV_OP_FAIL(k, EV_ERR_NO_MEMORY, BE, "constant '%s' (%zu bytes) on the device: %s",
+        return EV_OP_FAIL(k, EV_ERR_NO_MEMORY, "constant '%s' (%zu bytes) on the device: %s",
                           ten->name, ten->bytes, cudaGetErrorString((cudaError_t)e));
     }
     c->owned[t] = 1;
     e = dupload(c, c->dev[t], ten->data, ten->bytes);
     if (e)
-        return EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "uploading constant '%s': %s", ten->name,
+        return EV_OP_FAIL(k, EV_ERR_INTERNAL, "uploading constant '%s': %s", ten->name,
                           cudaGetErrorString((cudaError_t)e));
     return EV_OK;
 }
@@ -357,12 +357,12 @@ static int callback_set(const cu_ctx *c) { return c->session ? c->session->cb !=
 static ev_status to_dev(cu_ctx *c, const ev_kernel_ctx *k, int t, void *const *data,
                         const void **out) {
     const ev_tensor *ten = &c->graph->tensors[t];
-    if (!c->dev[t]) return EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "tensor '%s' has no device memory",
+    if (!c->dev[t]) return EV_OP_FAIL(k, EV_ERR_INTERNAL, "tensor '%s' has no device memory",
                                       ten->name);
     if (!ten->data && !(c->where[t] & ON_DEV)) {
         int e = h2d(c, c->dev[t], data[t], ten->bytes);
         if (e)
-            return EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "uploading '%s': %s", ten->name,
+            return EV_OP_FAIL(k, EV_ERR_INTERNAL, "uploading '%s': %s", ten->name,
                               cudaGetErrorString((cudaError_t)e));
         c->where[t] |= ON_DEV;
     }
@@ -376,7 +376,7 @@ static ev_status to_host(cu_ctx *c, const ev_kernel_ctx *k, int t, void *const *
     if (ten->data || (c->where[t] & ON_HOST)) return EV_OK;
     int e = d2h(c, data[t], c->dev[t], ten->bytes);
     if (e)
-        return EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "downloading '%s': %s", ten->name,
+        return EV_OP_FAIL(k, EV_ERR_INTERNAL, "downloading '%s': %s", ten->name,
                           cudaGetErrorString((cudaError_t)e));
     c->where[t] |= ON_HOST;
     return EV_OK;
@@ -386,7 +386,7 @@ static ev_status to_host(cu_ctx *c, const ev_kernel_ctx *k, int t, void *const *
  * downloaded now. Errors of the op's kernels surface here at the latest. */
 static ev_status dev_op_done(cu_ctx *c, const ev_kernel_ctx *k, int launch_err, void *const *data) {
     if (launch_err)
-        return EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "kernel launch: %s",
+        return EV_OP_FAIL(k, EV_ERR_INTERNAL, "kernel launch: %s",
                           cudaGetErrorString((cudaError_t)launch_err));
     const ev_op *op = &c->graph->ops[k->op_index];
     int cb = callback_set(c);
@@ -397,7 +397,7 @@ static ev_status dev_op_done(cu_ctx *c, const ev_kernel_ctx *k, int launch_err, 
     }
     int e = dsync(c, 0);
     if (e)
-        return EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "device error: %s",
+        return EV_OP_FAIL(k, EV_ERR_INTERNAL, "device error: %s",
                           cudaGetErrorString((cudaError_t)e));
     return EV_OK;
 }
@@ -432,12 +432,12 @@ static ev_status upload(cu_conv *s, const ev_kernel_ctx *k, const void *h, size_
     void *p = NULL;
     int e = dmalloc(s->c, &p, n);
     if (e)
-        return EV_OP_FAIL(k, EV_ERR_NO_MEMORY, BE, "%zu bytes of device memory: %s", n,
+        return EV_OP_FAIL(k, EV_ERR_NO_MEMORY, "%zu bytes of device memory: %s", n,
                           cudaGetErrorString((cudaError_t)e));
     s->bufs[s->nbufs++] = p;
     e = dupload(s->c, p, h, n);
     if (e)
-        return EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "upload: %s", cudaGetErrorString((cudaError_t)e));
+        return EV_OP_FAIL(k, EV_ERR_INTERNAL, "upload: %s", cudaGetErrorString((cudaError_t)e));
     *out = p;
     return EV_OK;
 }
@@ -608,7 +608,7 @@ static ev_status conv_prepare(const ev_kernel_ctx *k, void **state) {
         free(s);
         return st;
     }
-    EV_TRY_GOTO(st, ev_conv_desc_init(k, BE, &s->d), fail);
+    EV_TRY_GOTO(st, ev_conv_desc_init(k, &s->d), fail);
     if (s->d.dtype == EV_DTYPE_F32) {
         s->kind = CONV_F;
         EV_TRY_GOTO(st, prepare_conv_f(s, k), fail);
@@ -634,7 +634,7 @@ static ev_status conv_run(const ev_kernel_ctx *k, void *state, void *const *data
     const void *in;
     EV_TRY(to_dev(c, k, s->d.in_t, data, &in));
     void *out = c->dev[s->d.out_t];
-    if (!out) return EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "output has no device memory");
+    if (!out) return EV_OP_FAIL(k, EV_ERR_INTERNAL, "output has no device memory");
     int e = 0;
     switch (s->kind) {
     case CONV_Q:
@@ -659,7 +659,7 @@ static ev_status conv_run(const ev_kernel_ctx *k, void *state, void *const *data
     return dev_op_done(c, k, e, data);
 }
 
-static const ev_kernel k_conv = {conv_prepare, conv_run, conv_release};
+static const ev_kernel k_conv = {"cuda_conv", conv_prepare, conv_run, conv_release};
 
 /* ---- CONCATENATION ------------------------------------------------------------------------- */
 
@@ -691,20 +691,20 @@ static ev_status concat_prepare(const ev_kernel_ctx *k, void **state) {
     const ev_tensor *out = ev_op_output(g, op, 0);
     char s1[64], s2[64];
     if (op->num_inputs < 1 || op->num_outputs != 1 || !out)
-        return EV_OP_FAIL(k, EV_ERR_FORMAT, BE, "needs inputs and one output");
+        return EV_OP_FAIL(k, EV_ERR_FORMAT, "needs inputs and one output");
     if (op->p.concat.activation != EV_ACT_NONE)
-        return EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, BE, "fused activation %d",
+        return EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, "fused activation %d",
                           (int)op->p.concat.activation);
     int axis = op->p.concat.axis;
     if (axis < 0) axis += out->ndim;
     if (axis < 0 || axis >= out->ndim)
-        return EV_OP_FAIL(k, EV_ERR_FORMAT, BE, "axis %d out of range for %s", op->p.concat.axis,
+        return EV_OP_FAIL(k, EV_ERR_FORMAT, "axis %d out of range for %s", op->p.concat.axis,
                           ev_shape_str(out, s1, 64));
     size_t esize = ev_dtype_size(out->dtype);
-    if (!esize) return EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, BE, "output type");
+    if (!esize) return EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, "output type");
     int quantized = out->dtype == EV_DTYPE_U8 || out->dtype == EV_DTYPE_I8;
     if (quantized && out->quant.count != 1)
-        return EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, BE, "output needs per-tensor quantization");
+        return EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, "output needs per-tensor quantization");
     cu_concat *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     ev_status st = ctx_acquire(k, &s->c);
@@ -731,7 +731,7 @@ static ev_status concat_prepare(const ev_kernel_ctx *k, void **state) {
     for (int i = 0; i < s->n_in; i++) {
         const ev_tensor *in = ev_op_input(g, op, i);
         if (!in) {
-            st = EV_OP_FAIL(k, EV_ERR_FORMAT, BE, "input %d missing", i);
+            st = EV_OP_FAIL(k, EV_ERR_FORMAT, "input %d missing", i);
             goto fail;
         }
         s->in_t[i] = op->inputs[i];
@@ -739,7 +739,7 @@ static ev_status concat_prepare(const ev_kernel_ctx *k, void **state) {
         for (int d = 0; ok && d < out->ndim; d++)
             if (d != axis && in->dims[d] != out->dims[d]) ok = 0;
         if (!ok) {
-            st = EV_OP_FAIL(k, EV_ERR_SHAPE, BE, "input %d %s %s does not fit output %s %s on "
+            st = EV_OP_FAIL(k, EV_ERR_SHAPE, "input %d %s %s does not fit output %s %s on "
                             "axis %d", i, ev_shape_str(in, s1, 64), ev_dtype_name(in->dtype),
                             ev_shape_str(out, s2, 64), ev_dtype_name(out->dtype), axis);
             goto fail;
@@ -748,7 +748,7 @@ static ev_status concat_prepare(const ev_kernel_ctx *k, void **state) {
         s->chunk[i] = inner * (size_t)in->dims[axis];
         if (quantized) {
             if (in->quant.count != 1) {
-                st = EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, BE, "input %d needs per-tensor "
+                st = EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, "input %d needs per-tensor "
                                 "quantization", i);
                 goto fail;
             }
@@ -771,7 +771,7 @@ static ev_status concat_prepare(const ev_kernel_ctx *k, void **state) {
         EV_TRY_GOTO(st, need_const(s->c, k, s->in_t[i]), fail);
     }
     if (axis_sum != out->dims[axis]) {
-        st = EV_OP_FAIL(k, EV_ERR_SHAPE, BE, "inputs sum to %ld on axis %d, output has %d",
+        st = EV_OP_FAIL(k, EV_ERR_SHAPE, "inputs sum to %ld on axis %d, output has %d",
                         axis_sum, axis, out->dims[axis]);
         goto fail;
     }
@@ -789,7 +789,7 @@ static ev_status concat_run(const ev_kernel_ctx *k, void *state, void *const *da
     cu_ctx *c = s->c;
     run_begin(c, k);
     uint8_t *out = c->dev[s->out_t];
-    if (!out) return EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "output has no device memory");
+    if (!out) return EV_OP_FAIL(k, EV_ERR_INTERNAL, "output has no device memory");
     int e = 0;
     size_t off = 0;
     for (int i = 0; i < s->n_in && !e; i++) {
@@ -806,7 +806,7 @@ static ev_status concat_run(const ev_kernel_ctx *k, void *state, void *const *da
     return dev_op_done(c, k, e, data);
 }
 
-static const ev_kernel k_concat = {concat_prepare, concat_run, concat_release};
+static const ev_kernel k_concat = {"cuda_concat", concat_prepare, concat_run, concat_release};
 
 /* ---- every other op: the reference kernel on the host ------------------------------------- */
 
@@ -834,7 +834,7 @@ static ev_status host_prepare(const ev_kernel_ctx *k, void **state) {
     }
     s->k = ev_backend_ref.kernel_for(k);
     if (!s->k) {
-        st = EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "no host kernel");
+        st = EV_OP_FAIL(k, EV_ERR_INTERNAL, "no host kernel");
         goto fail;
     }
     EV_TRY_GOTO(st, s->k->prepare(k, &s->state), fail);
@@ -854,14 +854,14 @@ static ev_status host_run(const ev_kernel_ctx *k, void *state, void *const *data
         if (op->inputs[i] >= 0) EV_TRY(to_host(c, k, op->inputs[i], data));
     int e = dsync(c, 0);
     if (e)
-        return EV_OP_FAIL(k, EV_ERR_INTERNAL, BE, "device error: %s",
+        return EV_OP_FAIL(k, EV_ERR_INTERNAL, "device error: %s",
                           cudaGetErrorString((cudaError_t)e));
     EV_TRY(s->k->run(k, s->state, data));
     for (int i = 0; i < op->num_outputs; i++) c->where[op->outputs[i]] = ON_HOST;
     return EV_OK;
 }
 
-static const ev_kernel k_host = {host_prepare, host_run, host_release};
+static const ev_kernel k_host = {"cuda_host", host_prepare, host_run, host_release};
 
 /* ---- vtable --------------------------------------------------------------------------------- */
 

@@ -8,7 +8,10 @@
 #ifndef EV_BACKENDS_REF_H
 #define EV_BACKENDS_REF_H
 
-#include "backends/backend.h"
+#include "core/backend.h"
+
+/* The reference kernel for op `op` of `graph` by its type, or NULL (ref_backend.c). */
+const ev_kernel *ev_ref_kernel_for(const ev_graph *graph, int op);
 
 extern const ev_kernel ev_ref_conv_kernel;     /* CONV_2D and DEPTHWISE_CONV_2D               */
 extern const ev_kernel ev_ref_concat_kernel;   /* CONCATENATION                                */
@@ -33,7 +36,7 @@ static inline int ev_ref_is_q8(ev_dtype dt) { return dt == EV_DTYPE_U8 || dt == 
 static inline ev_status ev_ref_per_tensor(const ev_kernel_ctx *ctx, const ev_tensor *t,
                                           const char *role) {
     if (t->quant.count != 1 || !(t->quant.scale[0] > 0.0f))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "%s '%s' (%s) needs per-tensor "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "%s '%s' (%s) needs per-tensor "
                           "quantization with a positive scale (has %d scales)", role, t->name,
                           ev_dtype_name(t->dtype), t->quant.count);
     return EV_OK;

@@ -49,14 +49,14 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_op *op = &g->ops[ctx->op_index];
     char s1[64], s2[64], s3[64];
     if (op->num_inputs != 2 || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "expects 2 inputs and 1 output, has %d and %d",
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 2 inputs and 1 output, has %d and %d",
                           op->num_inputs, op->num_outputs);
     const ev_tensor *a = ev_op_input(g, op, 0), *b = ev_op_input(g, op, 1);
     const ev_tensor *out = ev_op_output(g, op, 0);
-    if (!a || !b || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "missing input or output");
+    if (!a || !b || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input or output");
     if (a->dtype != out->dtype || b->dtype != out->dtype ||
         (out->dtype != EV_DTYPE_F32 && !ev_ref_is_q8(out->dtype)))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "types %s + %s -> %s (float32, uint8 or "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "types %s + %s -> %s (float32, uint8 or "
                           "int8, the same for all)", ev_dtype_name(a->dtype),
                           ev_dtype_name(b->dtype), ev_dtype_name(out->dtype));
     ref_add s = {0};
@@ -74,13 +74,13 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         if ((na == 1 ? nb : na) != out->dims[d]) ok = 0;
     }
     if (!ok)
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "inputs %s and %s do not broadcast to the "
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "inputs %s and %s do not broadcast to the "
                           "output %s", ev_shape_str(a, s1, 64), ev_shape_str(b, s2, 64),
                           ev_shape_str(out, s3, 64));
     ev_activation act = op->p.add.activation;
     if (s.dt == EV_DTYPE_F32) {
         if (!ev_float_activation_range(act, &s.fmin, &s.fmax))
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "fused activation %d", (int)act);
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "fused activation %d", (int)act);
     } else {
         EV_TRY(ev_ref_per_tensor(ctx, a, "input 0"));
         EV_TRY(ev_ref_per_tensor(ctx, b, "input 1"));
@@ -97,7 +97,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         ev_quantize_multiplier(rb, &s.m_b, &s.s_b);
         ev_quantize_multiplier(ro, &s.m_out, &s.s_out);
         if (s.s_a > 0 || s.s_b > 0 || s.s_out > 0)
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "scales %g + %g -> %g need a "
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "scales %g + %g -> %g need a "
                               "multiplier >= 1 (output scale more than 2^19 times finer than "
                               "the inputs')", (double)fa, (double)fb,
                               (double)out->quant.scale[0]);
@@ -105,7 +105,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         ev_ref_qrange(s.dt, &qmin, &qmax);
         if (!ev_quant_activation_range(act, out->quant.scale[0], s.out_zp, qmin, qmax, &s.amin,
                                        &s.amax))
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "fused activation %d on a quantized "
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "fused activation %d on a quantized "
                               "op", (int)act);
     }
     ref_add *st = malloc(sizeof *st);
@@ -172,4 +172,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_ref_add_kernel = {prepare, run, free};
+const ev_kernel ev_ref_add_kernel = {"ref_add", prepare, run, free};

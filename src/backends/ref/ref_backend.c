@@ -6,8 +6,9 @@
  */
 #include "backends/ref/ref.h"
 
-static const ev_kernel *kernel_for(const ev_kernel_ctx *ctx) {
-    switch (ctx->graph->ops[ctx->op_index].type) {
+/* The reference kernel of an op type, or NULL (the cpu backend falls back to these too). */
+const ev_kernel *ev_ref_kernel_for(const ev_graph *graph, int op) {
+    switch (graph->ops[op].type) {
     case EV_OP_CONV_2D:
     case EV_OP_DEPTHWISE_CONV_2D: return &ev_ref_conv_kernel;
     case EV_OP_CONCATENATION: return &ev_ref_concat_kernel;
@@ -28,9 +29,16 @@ static const ev_kernel *kernel_for(const ev_kernel_ctx *ctx) {
     }
 }
 
+static void supports(void *context, const ev_graph *graph, int op, ev_kernel_choice *choice) {
+    (void)context;
+    choice->kernel = ev_ref_kernel_for(graph, op);
+    choice->why = choice->kernel ? NULL : "no reference kernel for this op type";
+}
+
+/* The reference backend has no per-session state: no init, no run hooks. */
 const ev_backend ev_backend_ref = {
-    EV_BACKEND_ABI,
-    "ref",
-    "portable C reference kernels (TFLite reference arithmetic; the oracle)",
-    kernel_for,
+    .abi = EV_BACKEND_ABI,
+    .name = "ref",
+    .description = "portable C reference kernels (TFLite reference arithmetic; the oracle)",
+    .supports = supports,
 };

@@ -42,14 +42,14 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_tensor *out = ev_op_output(g, op, 0);
     char s1[64], s2[64];
     if (op->num_inputs < 1 || op->num_outputs != 1 || !out)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "needs inputs and one output");
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "needs inputs and one output");
     if (op->p.concat.activation != EV_ACT_NONE)
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "fused activation %d",
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "fused activation %d",
                           (int)op->p.concat.activation);
     int axis = op->p.concat.axis;
     if (axis < 0) axis += out->ndim;
     if (axis < 0 || axis >= out->ndim)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "axis %d out of range for %s",
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "axis %d out of range for %s",
                           op->p.concat.axis, ev_shape_str(out, s1, 64));
     ref_concat *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
@@ -68,7 +68,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->dtype = out->dtype;
     size_t esize = ev_dtype_size(out->dtype);
     if (!esize) {
-        st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "output type");
+        st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "output type");
         goto fail;
     }
     s->outer = 1;
@@ -77,14 +77,14 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     for (int d = axis + 1; d < out->ndim; d++) inner *= (size_t)out->dims[d];
     int quantized = out->dtype == EV_DTYPE_U8 || out->dtype == EV_DTYPE_I8;
     if (quantized && out->quant.count != 1) {
-        st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "output needs per-tensor quantization");
+        st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "output needs per-tensor quantization");
         goto fail;
     }
     long axis_sum = 0;
     for (int i = 0; i < s->n_in; i++) {
         const ev_tensor *in = ev_op_input(g, op, i);
         if (!in) {
-            st = EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "input %d missing", i);
+            st = EV_OP_FAIL(ctx, EV_ERR_FORMAT, "input %d missing", i);
             goto fail;
         }
         s->in_t[i] = op->inputs[i];
@@ -92,7 +92,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         for (int d = 0; ok && d < out->ndim; d++)
             if (d != axis && in->dims[d] != out->dims[d]) ok = 0;
         if (!ok) {
-            st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "input %d %s %s does not fit output %s %s "
+            st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %d %s %s does not fit output %s %s "
                             "on axis %d", i, ev_shape_str(in, s1, 64), ev_dtype_name(in->dtype),
                             ev_shape_str(out, s2, 64), ev_dtype_name(out->dtype), axis);
             goto fail;
@@ -101,7 +101,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         s->chunk[i] = inner * (size_t)in->dims[axis];
         if (quantized) {
             if (in->quant.count != 1) {
-                st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "input %d needs per-tensor "
+                st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "input %d needs per-tensor "
                                 "quantization", i);
                 goto fail;
             }
@@ -117,7 +117,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         }
     }
     if (axis_sum != out->dims[axis]) {
-        st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "inputs sum to %ld on axis %d, output has %d",
+        st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "inputs sum to %ld on axis %d, output has %d",
                         axis_sum, axis, out->dims[axis]);
         goto fail;
     }
@@ -155,4 +155,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_ref_concat_kernel = {prepare, run, release};
+const ev_kernel ev_ref_concat_kernel = {"ref_concat", prepare, run, release};

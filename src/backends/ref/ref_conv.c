@@ -33,7 +33,7 @@ static void release(void *state) {
 static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     ref_conv *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    ev_status st = ev_conv_desc_init(ctx, "ref", &s->d);
+    ev_status st = ev_conv_desc_init(ctx, &s->d);
     if (st != EV_OK) {
         release(s);
         return st;
@@ -227,4 +227,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_ref_conv_kernel = {prepare, run, release};
+const ev_kernel ev_ref_conv_kernel = {"ref_conv", prepare, run, release};

@@ -42,68 +42,68 @@ static ev_status setup(const ev_kernel_ctx *ctx, ref_fc *s) {
     const ev_op *op = &g->ops[ctx->op_index];
     char s1[64], s2[64], s3[64];
     if (op->num_inputs < 2 || op->num_inputs > 3 || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "expects 2-3 inputs and 1 output, has %d and "
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 2-3 inputs and 1 output, has %d and "
                           "%d", op->num_inputs, op->num_outputs);
     const ev_tensor *in = ev_op_input(g, op, 0), *w = ev_op_input(g, op, 1);
     const ev_tensor *b = ev_op_input(g, op, 2), *out = ev_op_output(g, op, 0);
     if (!in || !w || !out)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "missing input, weights or output tensor");
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input, weights or output tensor");
     s->in_t = op->inputs[0];
     s->w_t = op->inputs[1];
     s->b_t = b ? op->inputs[2] : -1;
     s->out_t = op->outputs[0];
     if (w->ndim != 2 || w->dims[0] < 1 || w->dims[1] < 1)
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "weights %s must be [units][depth]",
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "weights %s must be [units][depth]",
                           ev_shape_str(w, s1, 64));
     s->units = w->dims[0];
     s->depth = w->dims[1];
     size_t in_n = ev_tensor_elems(in);
     if (in_n % (size_t)s->depth != 0 || in_n / (size_t)s->depth > 0x7fffffff)
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "input %s is not a whole number of rows of "
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s is not a whole number of rows of "
                           "depth %d (weights %s)", ev_shape_str(in, s1, 64), s->depth,
                           ev_shape_str(w, s2, 64));
     s->batches = (int)(in_n / (size_t)s->depth);
     if (out->ndim < 1 || out->dims[out->ndim - 1] != s->units ||
         ev_tensor_elems(out) != (size_t)s->batches * (size_t)s->units)
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "output %s, but input %s with weights %s gives "
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "output %s, but input %s with weights %s gives "
                           "%dx%d", ev_shape_str(out, s1, 64), ev_shape_str(in, s2, 64),
                           ev_shape_str(w, s3, 64), s->batches, s->units);
     if (b && (ev_tensor_elems(b) != (size_t)s->units))
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "bias %s does not match %d units",
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "bias %s does not match %d units",
                           ev_shape_str(b, s1, 64), s->units);
     s->dt = in->dtype;
     ev_activation act = op->p.fc.activation;
     if (in->dtype == EV_DTYPE_F32) {
         if (w->dtype != EV_DTYPE_F32 || out->dtype != EV_DTYPE_F32 ||
             (b && b->dtype != EV_DTYPE_F32))
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "float32 input with %s weights, %s "
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "float32 input with %s weights, %s "
                               "bias, %s output (hybrid quantization is not supported)",
                               ev_dtype_name(w->dtype), b ? ev_dtype_name(b->dtype) : "no",
                               ev_dtype_name(out->dtype));
         if (!ev_float_activation_range(act, &s->fmin, &s->fmax))
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "fused activation %d", (int)act);
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "fused activation %d", (int)act);
         return EV_OK;
     }
     if (!ev_ref_is_q8(in->dtype) || w->dtype != in->dtype || out->dtype != in->dtype ||
         (b && b->dtype != EV_DTYPE_I32))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "types %s input, %s weights, %s bias, "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "types %s input, %s weights, %s bias, "
                           "%s output", ev_dtype_name(in->dtype), ev_dtype_name(w->dtype),
                           b ? ev_dtype_name(b->dtype) : "no", ev_dtype_name(out->dtype));
     EV_TRY(ev_ref_per_tensor(ctx, in, "input"));
     EV_TRY(ev_ref_per_tensor(ctx, out, "output"));
     int per_channel = w->quant.count > 1;
     if (w->quant.count < 1 || (per_channel && (w->quant.count != s->units || w->quant.axis != 0)))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "weights '%s' have %d scales on axis %d "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "weights '%s' have %d scales on axis %d "
                           "for %d units", w->name, w->quant.count, w->quant.axis, s->units);
     if (per_channel && in->dtype == EV_DTYPE_U8)
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "uint8 with per-channel weight scales");
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "uint8 with per-channel weight scales");
     int32_t qmin, qmax;
     ev_ref_qrange(in->dtype, &qmin, &qmax);
     s->in_zp = in->quant.zero_point[0];
     s->out_zp = out->quant.zero_point[0];
     if (!ev_quant_activation_range(act, out->quant.scale[0], s->out_zp, qmin, qmax, &s->amin,
                                    &s->amax))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "fused activation %d on a quantized op",
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "fused activation %d on a quantized op",
                           (int)act);
     s->w_zp = malloc(sizeof(int32_t) * (size_t)s->units);
     s->mult = malloc(sizeof(int32_t) * (size_t)s->units);
@@ -114,7 +114,7 @@ static ev_status setup(const ev_kernel_ctx *ctx, ref_fc *s) {
         int qi = per_channel ? u : 0;
         float w_s = w->quant.scale[qi];
         if (!(w_s > 0.0f))
-            return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "weights '%s' scale %d is %g", w->name,
+            return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "weights '%s' scale %d is %g", w->name,
                               qi, (double)w_s);
         double real = per_channel ? (double)in_s * (double)w_s / (double)out_s
                                   : (double)(float)(in_s * w_s) / (double)out_s;
@@ -185,4 +185,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_ref_fc_kernel = {prepare, run, release};
+const ev_kernel ev_ref_fc_kernel = {"ref_fc", prepare, run, release};

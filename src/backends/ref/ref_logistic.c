@@ -27,15 +27,15 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_op *op = &g->ops[ctx->op_index];
     char s1[64], s2[64];
     if (op->num_inputs != 1 || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "expects 1 input and 1 output, has %d and %d",
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 1 input and 1 output, has %d and %d",
                           op->num_inputs, op->num_outputs);
     const ev_tensor *in = ev_op_input(g, op, 0), *out = ev_op_output(g, op, 0);
-    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "missing input or output");
+    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input or output");
     if (!ev_ref_same_shape(in, out))
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "input %s and output %s differ",
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s and output %s differ",
                           ev_shape_str(in, s1, 64), ev_shape_str(out, s2, 64));
     if (in->dtype != out->dtype || (in->dtype != EV_DTYPE_F32 && !ev_ref_is_q8(in->dtype)))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "types %s input, %s output (float32, "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "types %s input, %s output (float32, "
                           "uint8 or int8, the same for both)", ev_dtype_name(in->dtype),
                           ev_dtype_name(out->dtype));
     ref_logistic s;
@@ -47,7 +47,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         EV_TRY(ev_ref_per_tensor(ctx, in, "input"));
         EV_TRY(ev_ref_per_tensor(ctx, out, "output"));
         if ((double)out->quant.scale[0] != 1.0 / 256)
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "output scale %g (TFLite's quantized "
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "output scale %g (TFLite's quantized "
                               "logistic needs exactly 1/256)", (double)out->quant.scale[0]);
         const float in_s = in->quant.scale[0], inv = 1 / out->quant.scale[0];
         const int32_t in_zp = in->quant.zero_point[0], out_zp = out->quant.zero_point[0];
@@ -87,4 +87,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_ref_logistic_kernel = {prepare, run, free};
+const ev_kernel ev_ref_logistic_kernel = {"ref_logistic", prepare, run, free};

@@ -57,18 +57,18 @@ static ev_status setup(const ev_kernel_ctx *ctx, ref_mean *s) {
     const ev_op *op = &g->ops[ctx->op_index];
     char s1[64], s2[64];
     if (op->num_inputs != 2 || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "expects 2 inputs (data, axes) and 1 output, "
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 2 inputs (data, axes) and 1 output, "
                           "has %d and %d", op->num_inputs, op->num_outputs);
     const ev_tensor *in = ev_op_input(g, op, 0), *ax = ev_op_input(g, op, 1);
     const ev_tensor *out = ev_op_output(g, op, 0);
     if (!in || !ax || !out)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "missing input, axes or output tensor");
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input, axes or output tensor");
     if (!ax->data || ax->dtype != EV_DTYPE_I32 || ax->ndim > 1)
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "axes '%s' must be a constant int32 "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "axes '%s' must be a constant int32 "
                           "scalar or vector (is %s %s%s)", ax->name, ev_dtype_name(ax->dtype),
                           ev_shape_str(ax, s1, 64), ax->data ? "" : ", not constant");
     if (in->dtype != out->dtype || (in->dtype != EV_DTYPE_F32 && !ev_ref_is_q8(in->dtype)))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "types %s input, %s output (float32, "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "types %s input, %s output (float32, "
                           "uint8 or int8, the same for both)", ev_dtype_name(in->dtype),
                           ev_dtype_name(out->dtype));
     int keep = op->p.reduce.keep_dims;
@@ -79,7 +79,7 @@ static ev_status setup(const ev_kernel_ctx *ctx, ref_mean *s) {
         int32_t a = axes[i];
         int32_t r = a < 0 ? a + in->ndim : a;
         if (r < 0 || r >= in->ndim)
-            return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "axis %d out of range for input %s", a,
+            return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "axis %d out of range for input %s", a,
                               ev_shape_str(in, s1, 64));
         reduced[r] = 1;
     }
@@ -98,14 +98,14 @@ static ev_status setup(const ev_kernel_ctx *ctx, ref_mean *s) {
     for (int d = 0; ok && d < exp_nd; d++)
         if (exp_dims[d] != out->dims[d]) ok = 0;
     if (!ok)
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "output %s does not match input %s reduced "
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "output %s does not match input %s reduced "
                           "over %zu axes with keep_dims=%d", ev_shape_str(out, s1, 64),
                           ev_shape_str(in, s2, 64), nax, keep);
     if (count < 1 || ev_tensor_elems(in) == 0)
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "mean over an empty input %s",
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "mean over an empty input %s",
                           ev_shape_str(in, s1, 64));
     if (count > (1 << 23))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "mean over %lld elements would overflow "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "mean over %lld elements would overflow "
                           "the int32 accumulator", (long long)count);
     s->dt = in->dtype;
     s->in_t = op->inputs[0];
@@ -232,4 +232,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_ref_mean_kernel = {prepare, run, release};
+const ev_kernel ev_ref_mean_kernel = {"ref_mean", prepare, run, release};

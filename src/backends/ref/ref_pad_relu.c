@@ -24,13 +24,13 @@ static ev_status pad_prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_tensor *out = ev_op_output(g, op, 0);
     char s1[64], s2[64];
     if (!in || !pads || !out || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "needs input, paddings and one output");
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "needs input, paddings and one output");
     if (!pads->data || pads->dtype != EV_DTYPE_I32 || pads->ndim != 2 || pads->dims[1] != 2 ||
         pads->dims[0] != in->ndim)
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "paddings must be a constant int32 "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "paddings must be a constant int32 "
                           "[%d][2] tensor", in->ndim);
     if (in->dtype != out->dtype || in->ndim != out->ndim)
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "input %s %s, output %s %s",
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s %s, output %s %s",
                           ev_shape_str(in, s1, 64), ev_dtype_name(in->dtype),
                           ev_shape_str(out, s2, 64), ev_dtype_name(out->dtype));
     ref_pad *s = calloc(1, sizeof *s);
@@ -44,7 +44,7 @@ static ev_status pad_prepare(const ev_kernel_ctx *ctx, void **state) {
         if (p[2 * d] < 0 || p[2 * d + 1] < 0 ||
             (long)in->dims[d] + p[2 * d] + p[2 * d + 1] != out->dims[d]) {
             free(s);
-            return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "paddings (%d, %d) on dimension %d of "
+            return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "paddings (%d, %d) on dimension %d of "
                               "%s do not give %s", p[2 * d], p[2 * d + 1], d,
                               ev_shape_str(in, s1, 64), ev_shape_str(out, s2, 64));
         }
@@ -58,13 +58,13 @@ static ev_status pad_prepare(const ev_kernel_ctx *ctx, void **state) {
             (in->quant.count && (out->quant.scale[0] != in->quant.scale[0] ||
                                  out->quant.zero_point[0] != zp))) {
             free(s);
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "quantized PAD with different "
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "quantized PAD with different "
                               "input and output quantization");
         }
         s->fill[0] = (uint8_t)zp;
     } else if (!s->esize) {
         free(s);
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "type %s", ev_dtype_name(in->dtype));
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "type %s", ev_dtype_name(in->dtype));
     }
     *state = s;
     return EV_OK;
@@ -106,7 +106,7 @@ static ev_status pad_run(const ev_kernel_ctx *ctx, void *state, void *const *dat
 
 static void release(void *state) { free(state); }
 
-const ev_kernel ev_ref_pad_kernel = {pad_prepare, pad_run, release};
+const ev_kernel ev_ref_pad_kernel = {"ref_pad", pad_prepare, pad_run, release};
 
 typedef struct ref_relu {
     int in_t, out_t;
@@ -120,9 +120,9 @@ static ev_status relu_prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_graph *g = ctx->graph;
     const ev_op *op = &g->ops[ctx->op_index];
     const ev_tensor *in = ev_op_input(g, op, 0), *out = ev_op_output(g, op, 0);
-    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "needs an input and an output");
+    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "needs an input and an output");
     if (in->dtype != out->dtype || ev_tensor_elems(in) != ev_tensor_elems(out))
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "input and output differ in type or size");
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input and output differ in type or size");
     ref_relu *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     s->in_t = op->inputs[0];
@@ -140,7 +140,7 @@ static ev_status relu_prepare(const ev_kernel_ctx *ctx, void **state) {
         ev_quant_activation_range(act, out->quant.scale[0], out->quant.zero_point[0], qmin, qmax,
                                   &s->lo, &s->hi);
     } else {
-        st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "%s of type %s (quantized only with "
+        st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "%s of type %s (quantized only with "
                         "equal input and output quantization)", op->name,
                         ev_dtype_name(in->dtype));
     }
@@ -176,4 +176,4 @@ static ev_status relu_run(const ev_kernel_ctx *ctx, void *state, void *const *da
     return EV_OK;
 }
 
-const ev_kernel ev_ref_relu_kernel = {relu_prepare, relu_run, release};
+const ev_kernel ev_ref_relu_kernel = {"ref_relu", relu_prepare, relu_run, release};

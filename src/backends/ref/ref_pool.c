@@ -34,20 +34,20 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_pool_params *p = &op->p.pool;
     char s1[64], s2[64];
     if (op->num_inputs != 1 || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "expects 1 input and 1 output, has %d and %d",
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 1 input and 1 output, has %d and %d",
                           op->num_inputs, op->num_outputs);
     const ev_tensor *in = ev_op_input(g, op, 0), *out = ev_op_output(g, op, 0);
-    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "missing input or output");
+    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input or output");
     if (in->ndim != 4 || out->ndim != 4)
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "needs 4-D input and output, got %s and %s",
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "needs 4-D input and output, got %s and %s",
                           ev_shape_str(in, s1, 64), ev_shape_str(out, s2, 64));
     if (in->dtype != out->dtype ||
         (in->dtype != EV_DTYPE_F32 && in->dtype != EV_DTYPE_U8 && in->dtype != EV_DTYPE_I8))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "types %s input, %s output (float32, "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "types %s input, %s output (float32, "
                           "uint8 or int8, the same for both)", ev_dtype_name(in->dtype),
                           ev_dtype_name(out->dtype));
     if (p->stride_w < 1 || p->stride_h < 1 || p->filter_w < 1 || p->filter_h < 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "invalid stride %dx%d or filter %dx%d",
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "invalid stride %dx%d or filter %dx%d",
                           p->stride_h, p->stride_w, p->filter_h, p->filter_w);
     ref_pool s = {0};
     s.is_max = op->type == EV_OP_MAX_POOL_2D;
@@ -66,7 +66,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s.ow = ev_conv_out_size(p->padding, s.iw, s.fw, s.sw, 1);
     if (s.oh <= 0 || s.ow <= 0 || out->dims[0] != s.n || out->dims[1] != s.oh ||
         out->dims[2] != s.ow || out->dims[3] != s.c)
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "output %s, but input %s with filter %dx%d, "
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "output %s, but input %s with filter %dx%d, "
                           "stride %dx%d, %s padding gives %dx%dx%dx%d", ev_shape_str(out, s1, 64),
                           ev_shape_str(in, s2, 64), s.fh, s.fw, s.sh, s.sw,
                           p->padding == EV_PAD_SAME ? "SAME" : "VALID", s.n, s.oh, s.ow, s.c);
@@ -75,19 +75,19 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     /* every window must overlap the input (TFLite fails at run time otherwise) */
     if ((s.oh - 1) * s.sh - s.pt >= s.ih || (s.ow - 1) * s.sw - s.pl >= s.iw ||
         s.fh - s.pt <= 0 || s.fw - s.pl <= 0)
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "a %dx%d window at stride %dx%d falls "
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "a %dx%d window at stride %dx%d falls "
                           "entirely in the padding of %s", s.fh, s.fw, s.sh, s.sw,
                           ev_shape_str(in, s1, 64));
     if (s.dt == EV_DTYPE_F32) {
         if (!ev_float_activation_range(p->activation, &s.fmin, &s.fmax))
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "fused activation %d",
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "fused activation %d",
                               (int)p->activation);
     } else {
         EV_TRY(ev_ref_per_tensor(ctx, in, "input"));
         EV_TRY(ev_ref_per_tensor(ctx, out, "output"));
         if (in->quant.scale[0] != out->quant.scale[0] ||
             in->quant.zero_point[0] != out->quant.zero_point[0])
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "input quantization (%g, %d) differs "
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "input quantization (%g, %d) differs "
                               "from output (%g, %d); pooling needs them equal",
                               (double)in->quant.scale[0], in->quant.zero_point[0],
                               (double)out->quant.scale[0], out->quant.zero_point[0]);
@@ -95,7 +95,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         ev_ref_qrange(s.dt, &qmin, &qmax);
         if (!ev_quant_activation_range(p->activation, out->quant.scale[0],
                                        out->quant.zero_point[0], qmin, qmax, &s.amin, &s.amax))
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "fused activation %d on a quantized "
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "fused activation %d on a quantized "
                               "op", (int)p->activation);
     }
     ref_pool *st = malloc(sizeof *st);
@@ -180,4 +180,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_ref_pool_kernel = {prepare, run, free};
+const ev_kernel ev_ref_pool_kernel = {"ref_pool", prepare, run, free};

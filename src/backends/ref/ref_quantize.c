@@ -38,12 +38,12 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     char s1[64], s2[64];
     int deq = op->type == EV_OP_DEQUANTIZE;
     if (op->num_inputs != 1 || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "expects 1 input and 1 output, has %d and %d",
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 1 input and 1 output, has %d and %d",
                           op->num_inputs, op->num_outputs);
     const ev_tensor *in = ev_op_input(g, op, 0), *out = ev_op_output(g, op, 0);
-    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "missing input or output");
+    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input or output");
     if (!ev_ref_same_shape(in, out))
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "input %s and output %s differ",
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s and output %s differ",
                           ev_shape_str(in, s1, 64), ev_shape_str(out, s2, 64));
     ref_quantize s = {0};
     s.in_dt = in->dtype;
@@ -54,7 +54,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     if (deq) {
         if (out->dtype != EV_DTYPE_F32 ||
             (!ev_ref_is_q8(in->dtype) && in->dtype != EV_DTYPE_I16))
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "dequantize %s -> %s (needs uint8, "
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "dequantize %s -> %s (needs uint8, "
                               "int8 or int16 -> float32)", ev_dtype_name(in->dtype),
                               ev_dtype_name(out->dtype));
         EV_TRY(ev_ref_per_tensor(ctx, in, "input"));
@@ -63,7 +63,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         s.in_zp = in->quant.zero_point[0];
     } else {
         if (!ev_ref_is_q8(out->dtype) || (in->dtype != EV_DTYPE_F32 && !ev_ref_is_q8(in->dtype)))
-            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "quantize %s -> %s (needs float32, "
+            return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "quantize %s -> %s (needs float32, "
                               "uint8 or int8 -> uint8 or int8)", ev_dtype_name(in->dtype),
                               ev_dtype_name(out->dtype));
         EV_TRY(ev_ref_per_tensor(ctx, out, "output"));
@@ -79,7 +79,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
             ev_quantize_multiplier((double)in->quant.scale[0] / (double)out->quant.scale[0],
                                    &s.mult, &s.shift);
             if (s.shift > 30)
-                return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "scale ratio %g / %g is too "
+                return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "scale ratio %g / %g is too "
                                   "large to requantize", (double)in->quant.scale[0],
                                   (double)out->quant.scale[0]);
         }
@@ -144,4 +144,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_ref_quantize_kernel = {prepare, run, free};
+const ev_kernel ev_ref_quantize_kernel = {"ref_quantize", prepare, run, free};

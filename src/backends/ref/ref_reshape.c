@@ -25,21 +25,21 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_op *op = &g->ops[ctx->op_index];
     char s1[64], s2[64];
     if (op->num_inputs < 1 || op->num_inputs > 2 || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "expects 1-2 inputs and 1 output, has %d and "
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 1-2 inputs and 1 output, has %d and "
                           "%d", op->num_inputs, op->num_outputs);
     const ev_tensor *in = ev_op_input(g, op, 0), *out = ev_op_output(g, op, 0);
-    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "missing input or output");
+    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input or output");
     if (in->dtype != out->dtype || !ev_dtype_size(in->dtype))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "types %s input, %s output",
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "types %s input, %s output",
                           ev_dtype_name(in->dtype), ev_dtype_name(out->dtype));
     if (ev_tensor_elems(in) != ev_tensor_elems(out))
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "input %s and output %s differ in element "
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s and output %s differ in element "
                           "count", ev_shape_str(in, s1, 64), ev_shape_str(out, s2, 64));
     if (in->quant.count != out->quant.count ||
         (in->quant.count == 1 && (in->quant.scale[0] != out->quant.scale[0] ||
                                   in->quant.zero_point[0] != out->quant.zero_point[0])) ||
         in->quant.count > 1)
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "input and output quantization differ "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "input and output quantization differ "
                           "(a reshape cannot rescale)");
     const ev_reshape_params *p = &op->p.reshape;
     if (p->num_dims >= 0) {
@@ -51,7 +51,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
             s2[0] = '\0';
             for (int i = 0; i < p->num_dims && used < 60; i++)
                 used += snprintf(s2 + used, 64 - (size_t)used, i ? "x%d" : "%d", p->dims[i]);
-            return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "new_shape %s does not match the output "
+            return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "new_shape %s does not match the output "
                               "%s", p->num_dims ? s2 : "scalar", ev_shape_str(out, s1, 64));
         }
     }
@@ -72,4 +72,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_ref_reshape_kernel = {prepare, run, free};
+const ev_kernel ev_ref_reshape_kernel = {"ref_reshape", prepare, run, free};

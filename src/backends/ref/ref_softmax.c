@@ -37,21 +37,21 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_op *op = &g->ops[ctx->op_index];
     char s1[64], s2[64];
     if (op->num_inputs != 1 || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "expects 1 input and 1 output, has %d and %d",
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 1 input and 1 output, has %d and %d",
                           op->num_inputs, op->num_outputs);
     const ev_tensor *in = ev_op_input(g, op, 0), *out = ev_op_output(g, op, 0);
-    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "missing input or output");
+    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input or output");
     if (in->ndim < 1 || !ev_ref_same_shape(in, out))
-        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "ref", "input %s and output %s must have the same "
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s and output %s must have the same "
                           "shape of rank >= 1", ev_shape_str(in, s1, 64), ev_shape_str(out, s2, 64));
     if (in->dtype != out->dtype ||
         (in->dtype != EV_DTYPE_F32 && in->dtype != EV_DTYPE_U8 && in->dtype != EV_DTYPE_I8))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "types %s input, %s output (float32, "
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "types %s input, %s output (float32, "
                           "uint8 or int8, the same for both)", ev_dtype_name(in->dtype),
                           ev_dtype_name(out->dtype));
     float beta = op->p.softmax.beta;
     if (!(beta > 0.0f) || !isfinite(beta))
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "ref", "beta %g is not a positive number",
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "beta %g is not a positive number",
                           (double)beta);
     ref_softmax *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
@@ -65,7 +65,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         ev_status st = ev_ref_per_tensor(ctx, in, "input");
         if (st == EV_OK) st = ev_ref_per_tensor(ctx, out, "output");
         if (st == EV_OK && s->dt == EV_DTYPE_U8 && out->quant.zero_point[0] != 0)
-            st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "ref", "uint8 output zero point %d (TFLite's "
+            st = EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "uint8 output zero point %d (TFLite's "
                             "uint8 softmax needs 0)", out->quant.zero_point[0]);
         if (st != EV_OK) {
             free(s);
@@ -126,4 +126,4 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     return EV_OK;
 }
 
-const ev_kernel ev_ref_softmax_kernel = {prepare, run, free};
+const ev_kernel ev_ref_softmax_kernel = {"ref_softmax", prepare, run, free};

@@ -1,34 +1,37 @@
 /*
- * cuda_backend.c - the cuda backend (NVIDIA GPUs through the CUDA runtime C API): the vtable,
- * the per-session device state, and the host side of its kernels.
+ * cuda_backend.c - the cuda backend (NVIDIA GPUs through the CUDA runtime C API): the backend
+ * object, its per-session device context, and the host side of its kernels.
  *
  * On the device: quantized (uint8, int8 per-channel) and float32 CONV_2D and DEPTHWISE_CONV_2D,
  * and CONCATENATION (cuda_kernels.cu; arithmetic in cuda_math.h, bit-exact with ref). Every
- * other op runs on the host with the reference kernel, its operands copied around it.
+ * other op runs on the host with the reference kernel, its operands copied around it; those ops
+ * report "cuda (reference kernel)" in their errors.
  *
- * Per session (one `cu_ctx`, shared by the session's prepared ops and freed with the last):
+ * Per session, one `cu_ctx` (the backend context: built by init, destroyed by free, handed to
+ * every kernel as ctx->backend):
  *   - a device arena laid out by the session's own memory plan (core/plan.c gives the same
  *     offsets the host arena uses), so tensors whose lifetimes do not overlap share bytes on
  *     the device exactly as on the host; constants a device op reads are uploaded at prepare;
  *   - one stream; weights packed and uploaded once at prepare;
- *   - per tensor, during a run, where its current value lives (host, device or both). A run
- *     starts with everything "on the host" (inputs were set there); a device op uploads inputs
- *     it lacks and leaves its outputs on the device; a host op downloads inputs it lacks.
- *     Outputs read by host code the backend does not wrap (custom ops such as PosenetDecoderOp,
- *     the caller reading graph outputs, the per-op callback) are downloaded as soon as they are
- *     produced, with a stream synchronisation.
- * The session is found from the kernel context: ctx->opts points at the session's options
- * (core/session.c), the only per-session address the vtable sees; the callback is read from the
- * session itself (core/session.h), checked by its graph and backend fields.
+ *   - per tensor, during a run, where its current value lives (host, device or both). run_begin
+ *     marks everything "on the host" (inputs were set there); a device op uploads inputs it
+ *     lacks and leaves its outputs on the device; a host op downloads inputs it lacks. Inputs
+ *     of custom ops (PosenetDecoderOp), which the backend does not wrap, and with a per-op
+ *     callback (run_begin's host_each_op) every op's outputs, are downloaded as soon as they are
+ *     produced, with a stream synchronisation. run_end downloads the graph outputs still only
+ *     on the device and waits for the stream.
  *
- * No device: the first prepare fails with EV_ERR_NEEDS_DEVICE ("backend cuda: no CUDA device:
- * <runtime's reason>"); nothing else touches the GPU before that.
+ * No device: init fails with EV_ERR_NEEDS_DEVICE ("<model>: backend cuda: no CUDA device:
+ * <runtime's reason>"); nothing else touches the GPU before that. A graph of custom ops only
+ * has nothing for the device, and its session does not touch it at all.
  */
 #include "backends/cuda/cuda_backend.h"
 
-#include "core/backend.h"
+#include "backends/concat_desc.h"
 #include "backends/conv_desc.h"
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/ref/ref.h"
+#include "core/backend.h"
 #include "core/plan.h"
 #include "core/session.h"
 #include "core/status.h"
@@ -36,19 +39,16 @@
 #include <cuda_runtime_api.h>
 
 #include <limits.h>
-#include <pthread.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-extern const ev_backend ev_backend_ref;
 extern const ev_backend ev_backend_cuda;
 
-#define BE "cuda"
 #define DEV_ALIGN 256
 
+/* Tests only (ev_cuda_set_emulation): read once by init into the session's context. */
 static int g_emulate;
 
 void ev_cuda_set_emulation(int on) { g_emulate = on ? 1 : 0; }
@@ -67,30 +67,26 @@ int ev_cuda_device_available(char *why, size_t n) {
     return 1;
 }
 
-/* ---- per-session device state ------------------------------------------------------------ */
+/* ---- per-session device context -------------------------------------------------------- */
 
 enum { ON_HOST = 1, ON_DEV = 2 };
 
 typedef struct cu_ctx {
-    const void *key;            /* &session->opts                                          */
-    const ev_session *session;  /* the session (NULL if it could not be verified)         */
     const ev_graph *graph;
-    int refs, emu, device;
+    int emu;                    /* host memory and emulated kernels (ev_cuda_set_emulation)  */
+    int used;                   /* the graph has ops for this backend: device, stream, arena */
+    int device;
     cudaStream_t stream;
     uint8_t *arena;
     void **dev;                 /* [num_tensors] device address                              */
     uint8_t *owned;             /* [num_tensors] dev[t] is a constant's own allocation       */
     uint8_t *where;             /* [num_tensors] ON_HOST | ON_DEV during a run               */
-    uint8_t *host_reader;       /* [num_tensors] read by unwrapped host code (custom op,
-                                   graph output)                                           */
-    int last_op;                /* op index of the last run call: a lower one starts a run  */
-    int pending_d2h;            /* downloads queued since the last synchronisation          */
+    uint8_t *host_reader;       /* [num_tensors] read by a custom op (host code the backend
+                                   does not wrap)                                           */
+    int host_each_op;           /* this run: a per-op callback reads every op's output       */
+    int pending_d2h;            /* downloads queued since the last synchronisation           */
     ev_cuda_transfer_stats stats;
-    struct cu_ctx *next;
 } cu_ctx;
-
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static cu_ctx *g_ctxs;
 
 static double now_s(void) {
     struct timespec ts;
@@ -157,7 +153,7 @@ static int d2h(cu_ctx *c, void *h, const void *d, size_t n) {
     return e;
 }
 
-/* Waits for the stream when downloads are pending (always after a device op when `force`). */
+/* Waits for the stream when downloads are pending (always when `force`). */
 static int dsync(cu_ctx *c, int force) {
     if (c->emu || (!c->pending_d2h && !force)) {
         c->pending_d2h = 0;
@@ -182,7 +178,9 @@ static int d2d_rows(cu_ctx *c, void *dst, size_t dpitch, const void *src, size_t
                                   cudaMemcpyDeviceToDevice, c->stream);
 }
 
-static void ctx_destroy(cu_ctx *c) {
+/* The backend's free: after the session released every kernel. */
+static void cuda_free(void *context) {
+    cu_ctx *c = context;
     if (!c) return;
     if (c->dev && c->owned)
         for (int t = 0; t < c->graph->num_tensors; t++)
@@ -196,18 +194,18 @@ static void ctx_destroy(cu_ctx *c) {
     free(c);
 }
 
+/* Errors of init are prefixed "<model>: backend cuda" by the session. */
 static ev_status cuda_fail(int err, ev_status st, const char *what) {
-    return EV_FAIL(st, "backend cuda: %s: %s", what, cudaGetErrorString((cudaError_t)err));
+    return EV_FAIL(st, "%s: %s", what, cudaGetErrorString((cudaError_t)err));
 }
 
-static ev_status ctx_create(const ev_kernel_ctx *k, cu_ctx **out) {
-    const ev_graph *g = k->graph;
+/* The backend's init: chooses the device, creates the stream and the device arena. */
+static ev_status cuda_init(const ev_graph *g, const ev_backend_options *opts, void **context) {
+    (void)opts;
     cu_ctx *c = calloc(1, sizeof *c);
     if (!c) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    c->key = k->opts;
     c->graph = g;
     c->emu = g_emulate;
-    c->last_op = INT_MAX;
     int nt = g->num_tensors;
     size_t *offsets = calloc((size_t)nt + 1, sizeof *offsets);
     c->dev = calloc((size_t)nt + 1, sizeof *c->dev);
@@ -219,12 +217,14 @@ static ev_status ctx_create(const ev_kernel_ctx *k, cu_ctx **out) {
         st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
         goto fail;
     }
+    for (int i = 0; i < g->num_ops; i++) c->used |= g->ops[i].type != EV_OP_CUSTOM;
+    if (!c->used) goto done; /* custom ops only: they run on the host, the device is not needed */
     if (!c->emu) {
         int count = 0;
         cudaError_t e = cudaGetDeviceCount(&count);
         if (e != cudaSuccess || count <= 0) {
             (void)cudaGetLastError();
-            st = EV_FAIL(EV_ERR_NEEDS_DEVICE, "backend cuda: no CUDA device: %s",
+            st = EV_FAIL(EV_ERR_NEEDS_DEVICE, "no CUDA device: %s",
                          e != cudaSuccess ? cudaGetErrorString(e)
                                           : "cudaGetDeviceCount found no device");
             goto fail;
@@ -232,8 +232,8 @@ static ev_status ctx_create(const ev_kernel_ctx *k, cu_ctx **out) {
         const char *env = getenv("EV_CUDA_DEVICE");
         c->device = env && *env ? atoi(env) : 0;
         if (c->device < 0 || c->device >= count) {
-            st = EV_FAIL(EV_ERR_INVALID_ARG, "backend cuda: EV_CUDA_DEVICE=%d, but this machine "
-                         "has %d CUDA device(s)", c->device, count);
+            st = EV_FAIL(EV_ERR_INVALID_ARG, "EV_CUDA_DEVICE=%d, but this machine has %d CUDA "
+                         "device(s)", c->device, count);
             goto fail;
         }
         e = cudaSetDevice(c->device);
@@ -247,7 +247,7 @@ static ev_status ctx_create(const ev_kernel_ctx *k, cu_ctx **out) {
     EV_TRY_GOTO(st, ev_plan_memory(g, offsets, &arena_size, NULL), fail);
     int e = dmalloc(c, (void **)&c->arena, arena_size);
     if (e) {
-        st = EV_FAIL(EV_ERR_NO_MEMORY, "backend cuda: device arena of %zu bytes: %s", arena_size,
+        st = EV_FAIL(EV_ERR_NO_MEMORY, "device arena of %zu bytes: %s", arena_size,
                      cudaGetErrorString((cudaError_t)e));
         c->arena = NULL;
         goto fail;
@@ -260,69 +260,26 @@ static ev_status ctx_create(const ev_kernel_ctx *k, cu_ctx **out) {
         for (int j = 0; j < op->num_inputs; j++)
             if (op->inputs[j] >= 0) c->host_reader[op->inputs[j]] = 1;
     }
-    for (int i = 0; i < g->num_outputs; i++) c->host_reader[g->outputs[i]] = 1;
-    /* the session around ctx->opts (see the opening comment), verified before it is trusted */
-    const ev_session *s = (const ev_session *)(const void *)((const char *)k->opts -
-                                                             offsetof(ev_session, opts));
-    if (s->graph == g && s->backend == &ev_backend_cuda) c->session = s;
+done:
     free(offsets);
-    *out = c;
+    *context = c;
     return EV_OK;
 fail:
     free(offsets);
-    ctx_destroy(c);
+    cuda_free(c);
     return st;
-}
-
-static ev_status ctx_acquire(const ev_kernel_ctx *k, cu_ctx **out) {
-    pthread_mutex_lock(&g_lock);
-    for (cu_ctx *c = g_ctxs; c; c = c->next)
-        if (c->key == k->opts && c->graph == k->graph) {
-            c->refs++;
-            *out = c;
-            pthread_mutex_unlock(&g_lock);
-            return EV_OK;
-        }
-    cu_ctx *c = NULL;
-    ev_status st = ctx_create(k, &c);
-    if (st == EV_OK) {
-        c->refs = 1;
-        c->next = g_ctxs;
-        g_ctxs = c;
-        *out = c;
-    }
-    pthread_mutex_unlock(&g_lock);
-    return st;
-}
-
-static void ctx_release(cu_ctx *c) {
-    if (!c) return;
-    pthread_mutex_lock(&g_lock);
-    if (--c->refs == 0) {
-        for (cu_ctx **p = &g_ctxs; *p; p = &(*p)->next)
-            if (*p == c) {
-                *p = c->next;
-                break;
-            }
-        ctx_destroy(c);
-    }
-    pthread_mutex_unlock(&g_lock);
 }
 
 int ev_cuda_session_transfers(const ev_session *s, ev_cuda_transfer_stats *out, int reset) {
-    if (!s || !out) return -1;
-    int found = -1;
-    pthread_mutex_lock(&g_lock);
-    for (cu_ctx *c = g_ctxs; c; c = c->next)
-        if (c->key == (const void *)&s->opts) {
-            *out = c->stats;
-            if (reset) memset(&c->stats, 0, sizeof c->stats);
-            found = 0;
-            break;
-        }
-    pthread_mutex_unlock(&g_lock);
-    return found;
+    if (!s || !out || s->backend != &ev_backend_cuda || !s->backend_ctx) return -1;
+    cu_ctx *c = s->backend_ctx;
+    *out = c->stats;
+    if (reset) memset(&c->stats, 0, sizeof c->stats);
+    return 0;
 }
+
+/* The kernel's backend context (NULL only if the session was not built by cuda's init). */
+static cu_ctx *ctx_of(const ev_kernel_ctx *k) { return k->backend; }
 
 /* A constant tensor a device op reads: uploaded once, at prepare. */
 static ev_status need_const(cu_ctx *c, const ev_kernel_ctx *k, int t) {
@@ -342,16 +299,53 @@ static ev_status need_const(cu_ctx *c, const ev_kernel_ctx *k, int t) {
     return EV_OK;
 }
 
-/* Called first by every run: a lower op index than the last one means a new run. */
-static void run_begin(cu_ctx *c, const ev_kernel_ctx *k) {
-    if (k->op_index <= c->last_op) {
-        memset(c->where, ON_HOST, (size_t)c->graph->num_tensors);
-        if (!c->emu) cudaSetDevice(c->device);
+/* ---- run hooks ------------------------------------------------------------------------- */
+
+/* Every run starts with every tensor's value on the host, where the inputs were set. */
+static ev_status cuda_run_begin(void *context, void *const *data, int host_each_op) {
+    (void)data;
+    cu_ctx *c = context;
+    c->host_each_op = host_each_op;
+    c->pending_d2h = 0;
+    memset(c->where, ON_HOST, (size_t)c->graph->num_tensors);
+    if (c->used && !c->emu) {
+        cudaError_t e = cudaSetDevice(c->device);
+        if (e != cudaSuccess)
+            return EV_FAIL(EV_ERR_INTERNAL, "backend cuda: device %d: %s", c->device,
+                           cudaGetErrorString(e));
     }
-    c->last_op = k->op_index;
+    return EV_OK;
 }
 
-static int callback_set(const cu_ctx *c) { return c->session ? c->session->cb != NULL : 1; }
+/* Queues the download of tensor t if only the device has it (dsync completes it); returns a
+ * cudaError_t as int. */
+static int download(cu_ctx *c, int t, void *const *data) {
+    const ev_tensor *ten = &c->graph->tensors[t];
+    if (ten->data || (c->where[t] & ON_HOST)) return 0;
+    int e = d2h(c, data[t], c->dev[t], ten->bytes);
+    if (!e) c->where[t] |= ON_HOST;
+    return e;
+}
+
+/* The graph outputs still only on the device come down; then the stream is drained (after a
+ * failed run too, so no work of this run is left in flight). */
+static ev_status cuda_run_end(void *context, void *const *data, int ok) {
+    cu_ctx *c = context;
+    if (!c->used) return EV_OK;
+    const ev_graph *g = c->graph;
+    ev_status st = EV_OK;
+    for (int i = 0; ok && st == EV_OK && i < g->num_outputs; i++) {
+        int t = g->outputs[i], e = download(c, t, data);
+        if (e)
+            st = EV_FAIL(EV_ERR_INTERNAL, "backend cuda: downloading output '%s': %s",
+                         g->tensors[t].name, cudaGetErrorString((cudaError_t)e));
+    }
+    int e = dsync(c, 1);
+    if (e && st == EV_OK)
+        st = EV_FAIL(EV_ERR_INTERNAL, "backend cuda: device error: %s",
+                     cudaGetErrorString((cudaError_t)e));
+    return st;
+}
 
 /* Device address of tensor t's current value, uploading it if only the host has it. */
 static ev_status to_dev(cu_ctx *c, const ev_kernel_ctx *k, int t, void *const *data,
@@ -372,28 +366,24 @@ static ev_status to_dev(cu_ctx *c, const ev_kernel_ctx *k, int t, void *const *d
 
 /* Queues the download of tensor t if only the device has it (dsync completes it). */
 static ev_status to_host(cu_ctx *c, const ev_kernel_ctx *k, int t, void *const *data) {
-    const ev_tensor *ten = &c->graph->tensors[t];
-    if (ten->data || (c->where[t] & ON_HOST)) return EV_OK;
-    int e = d2h(c, data[t], c->dev[t], ten->bytes);
+    int e = download(c, t, data);
     if (e)
-        return EV_OP_FAIL(k, EV_ERR_INTERNAL, "downloading '%s': %s", ten->name,
-                          cudaGetErrorString((cudaError_t)e));
-    c->where[t] |= ON_HOST;
+        return EV_OP_FAIL(k, EV_ERR_INTERNAL, "downloading '%s': %s",
+                          c->graph->tensors[t].name, cudaGetErrorString((cudaError_t)e));
     return EV_OK;
 }
 
-/* After a device op's launches: its outputs live on the device; those host code reads are
- * downloaded now. Errors of the op's kernels surface here at the latest. */
+/* After a device op's launches: its outputs live on the device; those host code reads during
+ * the run are downloaded now. Errors of the op's kernels surface here at the latest. */
 static ev_status dev_op_done(cu_ctx *c, const ev_kernel_ctx *k, int launch_err, void *const *data) {
     if (launch_err)
         return EV_OP_FAIL(k, EV_ERR_INTERNAL, "kernel launch: %s",
                           cudaGetErrorString((cudaError_t)launch_err));
     const ev_op *op = &c->graph->ops[k->op_index];
-    int cb = callback_set(c);
     for (int i = 0; i < op->num_outputs; i++) {
         int t = op->outputs[i];
         c->where[t] = ON_DEV;
-        if (cb || c->host_reader[t]) EV_TRY(to_host(c, k, t, data));
+        if (c->host_each_op || c->host_reader[t]) EV_TRY(to_host(c, k, t, data));
     }
     int e = dsync(c, 0);
     if (e)
@@ -422,7 +412,6 @@ static void conv_release(void *state) {
     if (!s) return;
     for (int i = 0; i < s->nbufs; i++) dfree(s->c, s->bufs[i]);
     ev_conv_desc_release(&s->d);
-    ctx_release(s->c);
     free(s);
 }
 
@@ -601,13 +590,12 @@ static ev_status prepare_conv_f(cu_conv *s, const ev_kernel_ctx *k) {
 }
 
 static ev_status conv_prepare(const ev_kernel_ctx *k, void **state) {
+    cu_ctx *c = ctx_of(k);
+    if (!c) return EV_OP_FAIL(k, EV_ERR_INTERNAL, "no backend context");
     cu_conv *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    ev_status st = ctx_acquire(k, &s->c);
-    if (st != EV_OK) {
-        free(s);
-        return st;
-    }
+    s->c = c;
+    ev_status st = EV_OK;
     EV_TRY_GOTO(st, ev_conv_desc_init(k, &s->d), fail);
     if (s->d.dtype == EV_DTYPE_F32) {
         s->kind = CONV_F;
@@ -619,7 +607,7 @@ static ev_status conv_prepare(const ev_kernel_ctx *k, void **state) {
         s->kind = CONV_Q;
         EV_TRY_GOTO(st, prepare_conv_q(s, k), fail);
     }
-    EV_TRY_GOTO(st, need_const(s->c, k, s->d.in_t), fail);
+    EV_TRY_GOTO(st, need_const(c, k, s->d.in_t), fail);
     *state = s;
     return EV_OK;
 fail:
@@ -630,7 +618,6 @@ fail:
 static ev_status conv_run(const ev_kernel_ctx *k, void *state, void *const *data) {
     cu_conv *s = state;
     cu_ctx *c = s->c;
-    run_begin(c, k);
     const void *in;
     EV_TRY(to_dev(c, k, s->d.in_t, data, &in));
     void *out = c->dev[s->d.out_t];
@@ -661,122 +648,64 @@ static ev_status conv_run(const ev_kernel_ctx *k, void *state, void *const *data
 
 static const ev_kernel k_conv = {"cuda_conv", conv_prepare, conv_run, conv_release};
 
+/* The kernel as chosen for a convolution, by input type (the session reports it). */
+static const char *conv_name(const ev_graph *g, const ev_op *op) {
+    const ev_tensor *in = ev_op_input(g, op, 0);
+    int dw = op->type == EV_OP_DEPTHWISE_CONV_2D;
+    switch (in ? in->dtype : EV_DTYPE_UNKNOWN) {
+    case EV_DTYPE_U8: return dw ? "u8_dwconv__cuda" : "u8s8_conv_4x4_dp4a__cuda";
+    case EV_DTYPE_I8: return dw ? "s8_dwconv__cuda" : "s8s8_conv_4x4_dp4a__cuda";
+    case EV_DTYPE_F32: return dw ? "f32_dwconv__cuda" : "f32_conv__cuda";
+    default: return NULL; /* prepare will refuse it */
+    }
+}
+
 /* ---- CONCATENATION ------------------------------------------------------------------------- */
 
 typedef struct cu_concat {
     cu_ctx *c;
-    int n_in, out_t;
-    int *in_t;
-    size_t outer, out_row;
-    size_t *chunk;        /* [n_in] bytes per outer step                               */
-    ev_cu_concat_q *req;  /* [n_in] requantization (chunk == 0 in .chunk: plain copy)  */
-    int *requant;
+    ev_concat_desc d;    /* checks and geometry, shared with ref (backends/concat_desc.c) */
+    ev_cu_concat_q *req; /* [n_in] the rescaling kernel's parameters where d.requant[i]    */
 } cu_concat;
 
 static void concat_release(void *state) {
     cu_concat *s = state;
     if (!s) return;
-    free(s->in_t);
-    free(s->chunk);
+    ev_concat_desc_release(&s->d);
     free(s->req);
-    free(s->requant);
-    ctx_release(s->c);
     free(s);
 }
 
-/* The same checks and the same scale/bias arithmetic as ref_concat.c. */
 static ev_status concat_prepare(const ev_kernel_ctx *k, void **state) {
-    const ev_graph *g = k->graph;
-    const ev_op *op = &g->ops[k->op_index];
-    const ev_tensor *out = ev_op_output(g, op, 0);
-    char s1[64], s2[64];
-    if (op->num_inputs < 1 || op->num_outputs != 1 || !out)
-        return EV_OP_FAIL(k, EV_ERR_FORMAT, "needs inputs and one output");
-    if (op->p.concat.activation != EV_ACT_NONE)
-        return EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, "fused activation %d",
-                          (int)op->p.concat.activation);
-    int axis = op->p.concat.axis;
-    if (axis < 0) axis += out->ndim;
-    if (axis < 0 || axis >= out->ndim)
-        return EV_OP_FAIL(k, EV_ERR_FORMAT, "axis %d out of range for %s", op->p.concat.axis,
-                          ev_shape_str(out, s1, 64));
-    size_t esize = ev_dtype_size(out->dtype);
-    if (!esize) return EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, "output type");
-    int quantized = out->dtype == EV_DTYPE_U8 || out->dtype == EV_DTYPE_I8;
-    if (quantized && out->quant.count != 1)
-        return EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, "output needs per-tensor quantization");
+    cu_ctx *c = ctx_of(k);
+    if (!c) return EV_OP_FAIL(k, EV_ERR_INTERNAL, "no backend context");
     cu_concat *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    ev_status st = ctx_acquire(k, &s->c);
-    if (st != EV_OK) {
-        free(s);
-        return st;
-    }
-    s->n_in = op->num_inputs;
-    s->out_t = op->outputs[0];
-    s->in_t = calloc((size_t)s->n_in, sizeof *s->in_t);
-    s->chunk = calloc((size_t)s->n_in, sizeof *s->chunk);
-    s->req = calloc((size_t)s->n_in, sizeof *s->req);
-    s->requant = calloc((size_t)s->n_in, sizeof *s->requant);
-    if (!s->in_t || !s->chunk || !s->req || !s->requant) {
+    s->c = c;
+    ev_status st = EV_OK;
+    EV_TRY_GOTO(st, ev_concat_desc_init(k, &s->d), fail);
+    const ev_concat_desc *d = &s->d;
+    s->req = calloc((size_t)d->n_in, sizeof *s->req);
+    if (!s->req) {
         st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
         goto fail;
     }
-    s->outer = 1;
-    for (int d = 0; d < axis; d++) s->outer *= (size_t)out->dims[d];
-    size_t inner = esize;
-    for (int d = axis + 1; d < out->ndim; d++) inner *= (size_t)out->dims[d];
-    long axis_sum = 0;
     size_t off = 0;
-    for (int i = 0; i < s->n_in; i++) {
-        const ev_tensor *in = ev_op_input(g, op, i);
-        if (!in) {
-            st = EV_OP_FAIL(k, EV_ERR_FORMAT, "input %d missing", i);
-            goto fail;
+    for (int i = 0; i < d->n_in; i++) {
+        if (d->requant[i]) {
+            ev_cu_concat_q *r = &s->req[i];
+            r->i8 = d->dtype == EV_DTYPE_I8;
+            r->scale = d->scale[i];
+            r->bias = d->bias[i];
+            r->out_zp = d->out_zp;
+            r->outer = (long long)d->outer;
+            r->chunk = (long long)d->chunk[i];
+            r->out_row = (long long)d->out_row;
+            r->off = (long long)off;
         }
-        s->in_t[i] = op->inputs[i];
-        int ok = in->dtype == out->dtype && in->ndim == out->ndim;
-        for (int d = 0; ok && d < out->ndim; d++)
-            if (d != axis && in->dims[d] != out->dims[d]) ok = 0;
-        if (!ok) {
-            st = EV_OP_FAIL(k, EV_ERR_SHAPE, "input %d %s %s does not fit output %s %s on "
-                            "axis %d", i, ev_shape_str(in, s1, 64), ev_dtype_name(in->dtype),
-                            ev_shape_str(out, s2, 64), ev_dtype_name(out->dtype), axis);
-            goto fail;
-        }
-        axis_sum += in->dims[axis];
-        s->chunk[i] = inner * (size_t)in->dims[axis];
-        if (quantized) {
-            if (in->quant.count != 1) {
-                st = EV_OP_FAIL(k, EV_ERR_UNSUPPORTED, "input %d needs per-tensor "
-                                "quantization", i);
-                goto fail;
-            }
-            float is = in->quant.scale[0], os = out->quant.scale[0];
-            int32_t iz = in->quant.zero_point[0], oz = out->quant.zero_point[0];
-            if (is != os || iz != oz) {
-                ev_cu_concat_q *r = &s->req[i];
-                s->requant[i] = 1;
-                float inv = 1.0f / os;
-                r->i8 = out->dtype == EV_DTYPE_I8;
-                r->scale = is * inv;
-                r->bias = (float)-iz * r->scale;
-                r->out_zp = oz;
-                r->outer = (long long)s->outer;
-                r->chunk = (long long)s->chunk[i];
-                r->off = (long long)off;
-            }
-        }
-        off += s->chunk[i];
-        EV_TRY_GOTO(st, need_const(s->c, k, s->in_t[i]), fail);
+        off += d->chunk[i];
+        EV_TRY_GOTO(st, need_const(c, k, d->in_t[i]), fail);
     }
-    if (axis_sum != out->dims[axis]) {
-        st = EV_OP_FAIL(k, EV_ERR_SHAPE, "inputs sum to %ld on axis %d, output has %d",
-                        axis_sum, axis, out->dims[axis]);
-        goto fail;
-    }
-    s->out_row = off;
-    for (int i = 0; i < s->n_in; i++) s->req[i].out_row = (long long)off;
     *state = s;
     return EV_OK;
 fail:
@@ -786,27 +715,37 @@ fail:
 
 static ev_status concat_run(const ev_kernel_ctx *k, void *state, void *const *data) {
     cu_concat *s = state;
+    const ev_concat_desc *d = &s->d;
     cu_ctx *c = s->c;
-    run_begin(c, k);
-    uint8_t *out = c->dev[s->out_t];
+    uint8_t *out = c->dev[d->out_t];
     if (!out) return EV_OP_FAIL(k, EV_ERR_INTERNAL, "output has no device memory");
     int e = 0;
     size_t off = 0;
-    for (int i = 0; i < s->n_in && !e; i++) {
+    for (int i = 0; i < d->n_in && !e; i++) {
         const void *in;
-        EV_TRY(to_dev(c, k, s->in_t[i], data, &in));
-        if (!s->requant[i])
-            e = d2d_rows(c, out + off, s->out_row, in, s->chunk[i], s->chunk[i], s->outer);
+        EV_TRY(to_dev(c, k, d->in_t[i], data, &in));
+        if (!d->requant[i])
+            e = d2d_rows(c, out + off, d->out_row, in, d->chunk[i], d->chunk[i], d->outer);
         else if (c->emu)
             ev_cu_emu_concat_q(&s->req[i], in, out);
         else
             e = ev_cu_launch_concat_q(&s->req[i], in, out, c->stream);
-        off += s->chunk[i];
+        off += d->chunk[i];
     }
     return dev_op_done(c, k, e, data);
 }
 
 static const ev_kernel k_concat = {"cuda_concat", concat_prepare, concat_run, concat_release};
+
+static const char *concat_name(const ev_graph *g, const ev_op *op) {
+    const ev_tensor *out = ev_op_output(g, op, 0);
+    switch (out ? out->dtype : EV_DTYPE_UNKNOWN) {
+    case EV_DTYPE_U8: return "u8_concat__cuda";
+    case EV_DTYPE_I8: return "s8_concat__cuda";
+    case EV_DTYPE_F32: return "f32_concat__cuda";
+    default: return NULL; /* "cuda_concat": bytes copied whatever the type */
+    }
+}
 
 /* ---- every other op: the reference kernel on the host ------------------------------------- */
 
@@ -820,19 +759,17 @@ static void host_release(void *state) {
     cu_host *s = state;
     if (!s) return;
     if (s->k && s->k->release && s->state) s->k->release(s->state);
-    ctx_release(s->c);
     free(s);
 }
 
 static ev_status host_prepare(const ev_kernel_ctx *k, void **state) {
+    cu_ctx *c = ctx_of(k);
+    if (!c) return EV_OP_FAIL(k, EV_ERR_INTERNAL, "no backend context");
     cu_host *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    ev_status st = ctx_acquire(k, &s->c);
-    if (st != EV_OK) {
-        free(s);
-        return st;
-    }
-    s->k = ev_backend_ref.kernel_for(k);
+    s->c = c;
+    ev_status st = EV_OK;
+    s->k = ev_ref_kernel_for(k->graph, k->op_index);
     if (!s->k) {
         st = EV_OP_FAIL(k, EV_ERR_INTERNAL, "no host kernel");
         goto fail;
@@ -848,7 +785,6 @@ fail:
 static ev_status host_run(const ev_kernel_ctx *k, void *state, void *const *data) {
     cu_host *s = state;
     cu_ctx *c = s->c;
-    run_begin(c, k);
     const ev_op *op = &c->graph->ops[k->op_index];
     for (int i = 0; i < op->num_inputs; i++)
         if (op->inputs[i] >= 0) EV_TRY(to_host(c, k, op->inputs[i], data));
@@ -861,23 +797,44 @@ static ev_status host_run(const ev_kernel_ctx *k, void *state, void *const *data
     return EV_OK;
 }
 
+/* Wraps the op's reference kernel (ev_ref_kernel_for) with the transfers around it. */
 static const ev_kernel k_host = {"cuda_host", host_prepare, host_run, host_release};
 
-/* ---- vtable --------------------------------------------------------------------------------- */
+/* ---- the backend object ------------------------------------------------------------------ */
 
-static const ev_kernel *kernel_for(const ev_kernel_ctx *ctx) {
-    switch (ctx->graph->ops[ctx->op_index].type) {
+static void cuda_supports(void *context, const ev_graph *g, int i, ev_kernel_choice *choice) {
+    (void)context;
+    const ev_op *op = &g->ops[i];
+    switch (op->type) {
     case EV_OP_CONV_2D:
-    case EV_OP_DEPTHWISE_CONV_2D: return &k_conv;
-    case EV_OP_CONCATENATION: return &k_concat;
-    default: return ev_backend_ref.kernel_for(ctx) ? &k_host : NULL;
+    case EV_OP_DEPTHWISE_CONV_2D:
+        choice->kernel = &k_conv;
+        choice->name = conv_name(g, op);
+        return;
+    case EV_OP_CONCATENATION:
+        choice->kernel = &k_concat;
+        choice->name = concat_name(g, op);
+        return;
+    default: {
+        const ev_kernel *ref = ev_ref_kernel_for(g, i);
+        choice->kernel = ref ? &k_host : NULL;
+        choice->name = ref ? ref->name : NULL;
+        choice->reference = ref != NULL;
+        choice->why = ref ? NULL : "no device or reference kernel for this op type";
+        return;
+    }
     }
 }
 
 const ev_backend ev_backend_cuda = {
-    EV_BACKEND_ABI,
-    "cuda",
-    "NVIDIA GPU through the CUDA runtime: int8/uint8/float32 convolutions and concatenation on "
-    "the device (bit-exact with ref), other ops on the host reference kernels",
-    kernel_for,
+    .abi = EV_BACKEND_ABI,
+    .name = "cuda",
+    .description = "NVIDIA GPU through the CUDA runtime: int8/uint8/float32 convolutions and "
+                   "concatenation on the device (bit-exact with ref), other ops on the host "
+                   "reference kernels",
+    .init = cuda_init,
+    .free = cuda_free,
+    .supports = cuda_supports,
+    .run_begin = cuda_run_begin,
+    .run_end = cuda_run_end,
 };

@@ -24,7 +24,6 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_POSES 10
 
 static const char *const k_stage_names[EV_STAGE_COUNT] = {
     "decode", "preprocess", "inference", "pose_decode", "draw", "encode", "end_to_end"};
@@ -77,7 +76,7 @@ typedef struct run_ctx {
 /* One frame through every stage; *ended = 1 (and no times) when the input has ended. */
 static ev_status run_once(run_ctx *c, double t[EV_STAGE_COUNT], int *ended, ev_bench_result *out) {
     ev_image *img = NULL, *resized = NULL;
-    ev_pose poses[MAX_POSES];
+    ev_pose poses[EV_MAX_POSES];
     int num = 0;
     ev_status st;
     memset(t, 0, sizeof(double) * EV_STAGE_COUNT);
@@ -99,17 +98,11 @@ static ev_status run_once(run_ctx *c, double t[EV_STAGE_COUNT], int *ended, ev_b
     }
     EV_TRY_GOTO(st, ev_image_resize(img, c->mw, c->mh, EV_RESIZE_NEAREST, &resized), done);
     double t2 = ev_bench_now_ms();
-    EV_TRY_GOTO(st, ev_bench_infer(c->net, resized, poses, MAX_POSES, &num,
+    EV_TRY_GOTO(st, ev_bench_infer(c->net, resized, poses, EV_MAX_POSES, &num,
                                    &t[EV_STAGE_INFERENCE], &t[EV_STAGE_POSE_DECODE]), done);
     double t3 = ev_bench_now_ms(), t4 = t3, t5 = t3;
     if (c->cfg->draw || c->cfg->encode) {
-        float sx = (float)ev_image_width(img) / (float)c->mw;
-        float sy = (float)ev_image_height(img) / (float)c->mh;
-        for (int p = 0; p < num; p++)
-            for (int k = 0; k < EV_NUM_KEYPOINTS; k++) {
-                poses[p].keypoints[k].x *= sx;
-                poses[p].keypoints[k].y *= sy;
-            }
+        ev_poses_rescale(poses, num, c->mw, c->mh, ev_image_width(img), ev_image_height(img));
         EV_TRY_GOTO(st, ev_pose_draw(img, poses, num, 0.2f), done);
         t4 = t5 = ev_bench_now_ms();
     }

@@ -15,6 +15,7 @@
 
 #include "bench/source.h"
 #include "core/status.h"
+#include "util/clock.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -103,7 +104,7 @@ ev_status ev_bench_pipelined(const ev_bench_config *cfg, ev_posenet *net, int ru
         st = EV_FAIL(EV_ERR_INTERNAL, "pipelined mode: cannot start the decoder thread");
         goto out_nothread;
     }
-    double start = ev_bench_now_ms(), elapsed = 0;
+    double start = ev_clock_ms(), elapsed = 0;
     int done = 0;
     item it;
     while (done < runs && take(&p, &it)) {
@@ -120,7 +121,7 @@ ev_status ev_bench_pipelined(const ev_bench_config *cfg, ev_posenet *net, int ru
         ev_image_free(it.resized);
         if (st != EV_OK) break;
         done++;
-        elapsed = (ev_bench_now_ms() - start) / 1e3;
+        elapsed = (ev_clock_ms() - start) / 1e3;
         if (cfg->progress) cfg->progress(cfg->user, "pipelined", done, elapsed);
         if (cfg->max_secs > 0 && elapsed >= cfg->max_secs) break;
     }

@@ -219,6 +219,16 @@ EV_API const char *ev_keypoint_label(int k);
 /* Skeleton edges for drawing (Coral's 19 pairs): pairs of keypoint indices. */
 EV_API int ev_skeleton_edges(const int (**pairs)[2]);
 
+/* Room for poses that callers of ev_posenet_run provide: the largest --max-poses of the CLI and
+ * the pose arrays of the benchmark and COCO evaluation. A call returns at most
+ * min(max_poses, max_detections) poses (10 in the Coral models). */
+#define EV_MAX_POSES 64
+
+/* Scales keypoint positions from a from_w x from_h frame (the model input) to to_w x to_h (the
+ * image): x *= (float)to_w / (float)from_w, y likewise; scores are unchanged. */
+EV_API void ev_poses_rescale(ev_pose *poses, int num_poses, int from_w, int from_h, int to_w,
+                             int to_h);
+
 /* Parameters of the multi-person decoder (Coral PosenetDecoderOp semantics). */
 typedef struct ev_posenet_decoder_params {
     int max_detections;    /* 10 in the Coral models                                       */

@@ -10,6 +10,7 @@
 #include "train/dataset.h"
 #include "train/features.h"
 #include "train/fsutil.h"
+#include "util/file.h"
 
 #include <unistd.h>
 
@@ -205,7 +206,7 @@ static void test_undecodable(void) {
     EV_REQUIRE_FILE(model);
     char p[700], cache[700];
     snprintf(p, sizeof p, "%s/data/not_car/road/image0003.png", g_base);
-    CHECK_OK(ev_tr_write_atomic(p, "not a png", 9));
+    CHECK_OK(ev_write_file_atomic(p, "not a png", 9));
     snprintf(cache, sizeof cache, "%s/features2.cache", g_base);
     ev_backbone_options bo = {model, NULL, -1, "cpu", 2};
     ev_backbone *bb = NULL;

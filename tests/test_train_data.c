@@ -10,6 +10,7 @@
 #include "edgevision.h"
 #include "train/dataset.h"
 #include "train/fsutil.h"
+#include "util/file.h"
 #include "train/split.h"
 
 #ifdef EV_HAVE_MATIO /* built without libmatio: test_stanford_mat skips, saying so */
@@ -53,7 +54,7 @@ static void put_image(const char *dir, const char *name, uint8_t v) {
 }
 
 static void put_text(const char *path, const char *text) {
-    CHECK_OK(ev_tr_write_atomic(path, text, strlen(text)));
+    CHECK_OK(ev_write_file_atomic(path, text, strlen(text)));
 }
 
 static void test_folders(void) {
@@ -124,7 +125,7 @@ static void test_folders(void) {
     CHECK_OK(ev_manifest_write(&ds, man));
     CHECK_OK(ev_skipped_write(&ds, sk));
     char *text;
-    CHECK_OK(ev_tr_read_file(man, &text, NULL));
+    CHECK_OK(ev_read_text(man, &text, NULL));
     CHECK(strncmp(text, "path\tlabel\tsplit\tsource\tsha1\n", 29) == 0);
     int lines = 0;
     for (char *c = text; *c; c++) lines += *c == '\n';
@@ -134,7 +135,7 @@ static void test_folders(void) {
              ev_split_name(ds.items[0].split), ds.items[0].sha1);
     CHECK(strstr(text, row) != NULL);
     free(text);
-    CHECK_OK(ev_tr_read_file(sk, &text, NULL));
+    CHECK_OK(ev_read_text(sk, &text, NULL));
     CHECK(strstr(text, "broken.png\tnot a PNG") != NULL);
     free(text);
     ev_dataset_free(&ds);

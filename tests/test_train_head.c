@@ -9,8 +9,9 @@
 
 #include "edgevision.h"
 #include "train/fsutil.h"
+#include "util/file.h"
 #include "train/head.h"
-#include "train/sha1.h"
+#include "util/sha1.h"
 #include "train/trainer.h"
 
 #include <unistd.h>
@@ -275,7 +276,7 @@ static char *fit_once(const char *dir, uint64_t seed, float dropout, double *val
     snprintf(path, sizeof path, "%s/model.json", dir);
     char *text = NULL;
     size_t len;
-    CHECK_OK(ev_tr_read_file(path, &text, &len));
+    CHECK_OK(ev_read_text(path, &text, &len));
     return text;
 }
 

@@ -11,6 +11,8 @@
 
 #include "edgevision.h"
 #include "train/fsutil.h"
+#include "util/clock.h"
+#include "util/file.h"
 #include "train/trainer.h"
 
 #include <signal.h>
@@ -62,7 +64,7 @@ static char *slurp(const char *dir, const char *name) {
     char p[700];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     char *t = NULL;
-    if (ev_tr_read_file(p, &t, NULL) != EV_OK) return NULL;
+    if (ev_read_text(p, &t, NULL) != EV_OK) return NULL;
     return t;
 }
 
@@ -156,9 +158,9 @@ static void test_random_kills(void) {
     snprintf(a, sizeof a, "%s/random_ref", g_base);
     snprintf(b, sizeof b, "%s/random_killed", g_base);
     const int epochs = 30;
-    double t0 = ev_tr_now();
+    double t0 = ev_clock_s();
     CHECK_OK(fit(a, epochs, 0, 0.005f, NULL));
-    double span_us = (ev_tr_now() - t0) * 1e6;
+    double span_us = (ev_clock_s() - t0) * 1e6;
     ev_rng r;
     ev_rng_seed(&r, 2026);
     int killed = 0, finished = 0;

@@ -20,6 +20,7 @@
 #include "bench/coco_eval.h"
 
 #include "core/status.h"
+#include "util/file.h"
 
 #include <cjson/cJSON.h>
 #include <float.h>
@@ -225,19 +226,9 @@ static ev_status parse(const char *path, const cJSON *root, ev_coco_eval *e) {
 ev_status ev_coco_eval_load(const char *path, ev_coco_eval **out) {
     if (!path || !out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_coco_eval_load: NULL argument");
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return EV_FAIL(EV_ERR_IO, "%s: cannot open annotations", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = len >= 0 ? malloc((size_t)len + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        free(buf);
-        fclose(f);
-        return EV_FAIL(EV_ERR_IO, "%s: cannot read annotations", path);
-    }
-    fclose(f);
-    buf[len] = '\0';
+    char *buf = NULL;
+    size_t len = 0;
+    EV_TRY(ev_read_text(path, &buf, &len));
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(buf, (size_t)len, &end, 0);
     if (!root) {

@@ -15,6 +15,7 @@
 
 #include "bench/source.h"
 #include "core/status.h"
+#include "util/clock.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -22,7 +23,6 @@
 #include <string.h>
 
 #define QUEUE_CAP 2
-#define MAX_POSES 10
 
 typedef struct item {
     ev_image *frame, *resized;
@@ -104,29 +104,24 @@ ev_status ev_bench_pipelined(const ev_bench_config *cfg, ev_posenet *net, int ru
         st = EV_FAIL(EV_ERR_INTERNAL, "pipelined mode: cannot start the decoder thread");
         goto out_nothread;
     }
-    double start = ev_bench_now_ms(), elapsed = 0;
+    double start = ev_clock_ms(), elapsed = 0;
     int done = 0;
     item it;
     while (done < runs && take(&p, &it)) {
-        ev_pose poses[MAX_POSES];
+        ev_pose poses[EV_MAX_POSES];
         int num = 0;
         double inf, dec;
-        st = ev_bench_infer(net, it.resized, poses, MAX_POSES, &num, &inf, &dec);
+        st = ev_bench_infer(net, it.resized, poses, EV_MAX_POSES, &num, &inf, &dec);
         if (st == EV_OK && cfg->draw) {
-            float sx = (float)ev_image_width(it.frame) / (float)p.mw;
-            float sy = (float)ev_image_height(it.frame) / (float)p.mh;
-            for (int q = 0; q < num; q++)
-                for (int k = 0; k < EV_NUM_KEYPOINTS; k++) {
-                    poses[q].keypoints[k].x *= sx;
-                    poses[q].keypoints[k].y *= sy;
-                }
+            ev_poses_rescale(poses, num, p.mw, p.mh, ev_image_width(it.frame),
+                             ev_image_height(it.frame));
             st = ev_pose_draw(it.frame, poses, num, 0.2f);
         }
         ev_image_free(it.frame);
         ev_image_free(it.resized);
         if (st != EV_OK) break;
         done++;
-        elapsed = (ev_bench_now_ms() - start) / 1e3;
+        elapsed = (ev_clock_ms() - start) / 1e3;
         if (cfg->progress) cfg->progress(cfg->user, "pipelined", done, elapsed);
         if (cfg->max_secs > 0 && elapsed >= cfg->max_secs) break;
     }

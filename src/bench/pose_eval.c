@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_POSES 20
-
 static ev_status add_json(cJSON *arr, int64_t image_id, const ev_pose *p) {
     cJSON *o = cJSON_CreateObject(), *kp = NULL;
     if (!o || !cJSON_AddItemToArray(arr, o) ||
@@ -51,25 +49,19 @@ ev_status ev_pose_eval_coco(ev_posenet *net, const char *annotations, const char
         const char *file;
         char path[4096];
         ev_image *img = NULL;
-        ev_pose poses[MAX_POSES];
+        ev_pose poses[EV_MAX_POSES];
         int np = 0;
         ev_coco_eval_image(ev, i, &id, &file, NULL, NULL);
         snprintf(path, sizeof path, "%s/%s", images_dir, file);
         st = ev_image_load(path, &img);
-        if (st == EV_OK) st = ev_posenet_run(net, img, poses, MAX_POSES, &np);
+        if (st == EV_OK) st = ev_posenet_run(net, img, poses, EV_MAX_POSES, &np);
         if (st != EV_OK) {
             ev_error_prefix("image %lld (%s)", (long long)id, path);
             ev_image_free(img);
             break;
         }
-        float sx = (float)ev_image_width(img) / (float)in_w;
-        float sy = (float)ev_image_height(img) / (float)in_h;
+        ev_poses_rescale(poses, np, in_w, in_h, ev_image_width(img), ev_image_height(img));
         ev_image_free(img);
-        for (int p = 0; p < np; p++)
-            for (int k = 0; k < EV_NUM_KEYPOINTS; k++) {
-                poses[p].keypoints[k].x *= sx;
-                poses[p].keypoints[k].y *= sy;
-            }
         st = ev_coco_eval_add(ev, id, poses, np);
         for (int p = 0; p < np && st == EV_OK && arr; p++) st = add_json(arr, id, &poses[p]);
         if (progress) progress(user, i + 1, n, file);

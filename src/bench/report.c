@@ -12,10 +12,10 @@
  */
 #include "bench/report.h"
 
-#include "core/fileio.h"
-#include "bench/sbuf.h"
 #include "bench/svg_chart.h"
 #include "core/status.h"
+#include "util/file.h"
+#include "util/sbuf.h"
 
 #include <errno.h>
 #include <math.h>

@@ -8,8 +8,8 @@
  */
 #include "bench/results.h"
 
-#include "core/fileio.h"
 #include "core/status.h"
+#include "util/file.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -286,27 +286,9 @@ static void line_col(const char *s, size_t off, int *line, int *col) {
 
 ev_status ev_results_load(const char *path, ev_report_row **rows, int *n) {
     if (!path || !rows || !n) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_results_load: NULL argument");
-    FILE *f = fopen(path, "rb");
-    if (!f) return EV_FAIL(EV_ERR_IO, "%s: cannot open result file", path);
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *b = realloc(buf, cap);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory reading %s", path);
-            }
-            buf = b;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-    }
-    fclose(f);
-    buf[len] = '\0';
+    size_t len = 0;
+    EV_TRY(ev_read_text(path, &buf, &len));
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     ev_status st = EV_OK;

@@ -6,7 +6,7 @@
  * Inference and pose decoding are told apart with the session's per-op callback: the time the
  * last backbone op finished splits ev_posenet_run_input in two (the PosenetDecoderOp, or the
  * host decoder of raw-head models, is what comes after). The callback costs one clock read per
- * op. Clocks are CLOCK_MONOTONIC. Peak RSS is reset before the model is loaded.
+ * op. Clocks are CLOCK_MONOTONIC (util/clock.h). Peak RSS is reset before the model is loaded.
  *
  * Extend: a stage is timed by taking a timestamp around it in run_once() and storing the
  * difference in its sample array.
@@ -17,26 +17,19 @@
 #include "bench/environment.h"
 #include "bench/source.h"
 #include "core/status.h"
+#include "util/clock.h"
 
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#define MAX_POSES 10
 
 static const char *const k_stage_names[EV_STAGE_COUNT] = {
     "decode", "preprocess", "inference", "pose_decode", "draw", "encode", "end_to_end"};
 
 const char *ev_bench_stage_name(int s) {
     return s >= 0 && s < EV_STAGE_COUNT ? k_stage_names[s] : NULL;
-}
-
-double ev_bench_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
 typedef struct op_clock {
@@ -46,7 +39,7 @@ typedef struct op_clock {
 static int on_op(void *user, int index, const char *name, const ev_tensor_info *o, const void *d) {
     (void)index, (void)o, (void)d;
     if (!name || strcmp(name, "PosenetDecoderOp") != 0)
-        ((op_clock *)user)->last_backbone = ev_bench_now_ms();
+        ((op_clock *)user)->last_backbone = ev_clock_ms();
     return 0;
 }
 
@@ -55,9 +48,9 @@ ev_status ev_bench_infer(ev_posenet *net, const ev_image *resized, ev_pose *pose
     op_clock c = {0};
     ev_session *s = ev_posenet_session(net);
     ev_session_set_op_callback(s, on_op, &c);
-    double t0 = ev_bench_now_ms();
+    double t0 = ev_clock_ms();
     ev_status st = ev_posenet_run_input(net, ev_image_pixels(resized), poses, max_poses, num);
-    double t1 = ev_bench_now_ms();
+    double t1 = ev_clock_ms();
     ev_session_set_op_callback(s, NULL, NULL);
     if (c.last_backbone <= 0) c.last_backbone = t1;
     *inference_ms = c.last_backbone - t0;
@@ -77,12 +70,12 @@ typedef struct run_ctx {
 /* One frame through every stage; *ended = 1 (and no times) when the input has ended. */
 static ev_status run_once(run_ctx *c, double t[EV_STAGE_COUNT], int *ended, ev_bench_result *out) {
     ev_image *img = NULL, *resized = NULL;
-    ev_pose poses[MAX_POSES];
+    ev_pose poses[EV_MAX_POSES];
     int num = 0;
     ev_status st;
     memset(t, 0, sizeof(double) * EV_STAGE_COUNT);
     *ended = 0;
-    double t0 = ev_bench_now_ms();
+    double t0 = ev_clock_ms();
     st = ev_source_next(c->src, &img);
     if (st != EV_OK) {
         *ended = 2; /* the input failed: the caller decides whether earlier runs stand */
@@ -92,26 +85,20 @@ static ev_status run_once(run_ctx *c, double t[EV_STAGE_COUNT], int *ended, ev_b
         *ended = 1;
         return EV_OK;
     }
-    double t1 = ev_bench_now_ms();
+    double t1 = ev_clock_ms();
     if (!out->frame_w) {
         out->frame_w = ev_image_width(img);
         out->frame_h = ev_image_height(img);
     }
     EV_TRY_GOTO(st, ev_image_resize(img, c->mw, c->mh, EV_RESIZE_NEAREST, &resized), done);
-    double t2 = ev_bench_now_ms();
-    EV_TRY_GOTO(st, ev_bench_infer(c->net, resized, poses, MAX_POSES, &num,
+    double t2 = ev_clock_ms();
+    EV_TRY_GOTO(st, ev_bench_infer(c->net, resized, poses, EV_MAX_POSES, &num,
                                    &t[EV_STAGE_INFERENCE], &t[EV_STAGE_POSE_DECODE]), done);
-    double t3 = ev_bench_now_ms(), t4 = t3, t5 = t3;
+    double t3 = ev_clock_ms(), t4 = t3, t5 = t3;
     if (c->cfg->draw || c->cfg->encode) {
-        float sx = (float)ev_image_width(img) / (float)c->mw;
-        float sy = (float)ev_image_height(img) / (float)c->mh;
-        for (int p = 0; p < num; p++)
-            for (int k = 0; k < EV_NUM_KEYPOINTS; k++) {
-                poses[p].keypoints[k].x *= sx;
-                poses[p].keypoints[k].y *= sy;
-            }
+        ev_poses_rescale(poses, num, c->mw, c->mh, ev_image_width(img), ev_image_height(img));
         EV_TRY_GOTO(st, ev_pose_draw(img, poses, num, 0.2f), done);
-        t4 = t5 = ev_bench_now_ms();
+        t4 = t5 = ev_clock_ms();
     }
     if (c->cfg->encode) {
         if (!c->writer) {
@@ -121,7 +108,7 @@ static ev_status run_once(run_ctx *c, double t[EV_STAGE_COUNT], int *ended, ev_b
                                                  &c->writer), done);
             c->enc_w = ev_image_width(img);
             c->enc_h = ev_image_height(img);
-            t4 = ev_bench_now_ms(); /* opening the file is not a per-frame cost */
+            t4 = ev_clock_ms(); /* opening the file is not a per-frame cost */
         }
         if (ev_image_width(img) != c->enc_w || ev_image_height(img) != c->enc_h) {
             /* a folder of images of several sizes: frames take the video's size */
@@ -132,7 +119,7 @@ static ev_status run_once(run_ctx *c, double t[EV_STAGE_COUNT], int *ended, ev_b
             img = fit;
         }
         EV_TRY_GOTO(st, ev_video_writer_write(c->writer, img), done);
-        t5 = ev_bench_now_ms();
+        t5 = ev_clock_ms();
     }
     t[EV_STAGE_DECODE] = t1 - t0;
     t[EV_STAGE_PREPROCESS] = t2 - t1;
@@ -160,7 +147,7 @@ static ev_status measure(run_ctx *c, ev_bench_result *out) {
     ev_status st0 = samples_init(&s, SAMPLE_CAP);
     if (st0 != EV_OK) return st0;
     ev_status st = EV_OK;
-    double start = ev_bench_now_ms(), elapsed = 0;
+    double start = ev_clock_ms(), elapsed = 0;
     out->stopped_by = "budget met";
     while (!ended) {
         st = run_once(c, t, &ended, out);
@@ -177,7 +164,7 @@ static ev_status measure(run_ctx *c, ev_bench_result *out) {
         }
         if (s.seen == 0 && out->warmup_runs == 0) out->first_inference_ms = t[EV_STAGE_INFERENCE];
         EV_TRY_GOTO(st, samples_push(&s, t), done);
-        elapsed = (ev_bench_now_ms() - start) / 1e3;
+        elapsed = (ev_clock_ms() - start) / 1e3;
         if (cfg->progress) cfg->progress(cfg->user, "measure", (int)s.seen, elapsed);
         if (s.seen >= (size_t)cfg->min_runs && elapsed >= cfg->min_secs) break;
         if (cfg->max_secs > 0 && elapsed >= cfg->max_secs) {
@@ -217,9 +204,9 @@ ev_status ev_bench_run(const ev_bench_config *cfg, ev_bench_result *out) {
     po.session.backend = cfg->backend;
     po.session.threads = cfg->threads;
     ev_status st;
-    double t0 = ev_bench_now_ms();
+    double t0 = ev_clock_ms();
     EV_TRY(ev_posenet_create(cfg->model, &po, &c.net));
-    out->init_ms = ev_bench_now_ms() - t0;
+    out->init_ms = ev_clock_ms() - t0;
     ev_posenet_input_size(c.net, &c.mw, &c.mh);
     out->model_w = c.mw;
     out->model_h = c.mh;

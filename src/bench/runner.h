@@ -71,9 +71,7 @@ typedef struct ev_bench_result {
 /* Runs one measurement. Errors name the model, backend or input at fault. */
 ev_status ev_bench_run(const ev_bench_config *cfg, ev_bench_result *out);
 
-/* ---- shared between runner.c and pipeline.c ---- */
-
-double ev_bench_now_ms(void);
+/* ---- shared between runner.c and pipeline.c (timings: util/clock.h ev_clock_ms) ---- */
 
 /* Runs the model on `resized` (model-sized RGB) and splits the time into inference and
  * pose_decode; poses are in model-input pixels. */

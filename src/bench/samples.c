@@ -12,6 +12,7 @@
 ev_status samples_init(samples *s, size_t limit) {
     memset(s, 0, sizeof *s);
     s->limit = limit ? limit : SAMPLE_CAP;
+    ev_rng_seed(&s->rng, 0x9E3779B97F4A7C15ull);
     /* Allocated and touched up front, so resident memory does not grow during a long run. */
     for (int i = 0; i < EV_STAGE_COUNT; i++) {
         s->v[i] = calloc(s->limit, sizeof(double));
@@ -25,13 +26,6 @@ ev_status samples_init(samples *s, size_t limit) {
     return EV_OK;
 }
 
-static uint64_t next_rand(uint64_t *x) {
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
 ev_status samples_push(samples *s, const double *t) {
     s->seen++;
     for (int i = 0; i < EV_STAGE_COUNT; i++) {
@@ -43,8 +37,7 @@ ev_status samples_push(samples *s, const double *t) {
     }
     size_t slot = s->n;
     if (s->n == s->limit) {
-        if (!s->rng) s->rng = 0x9E3779B97F4A7C15ull;
-        slot = (size_t)(next_rand(&s->rng) % s->seen);
+        slot = (size_t)ev_rng_below(&s->rng, s->seen);
         if (slot >= s->limit) return EV_OK;
     } else if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;

@@ -9,6 +9,7 @@
 #define EV_BENCH_SAMPLES_H
 
 #include "bench/runner.h"
+#include "util/rng.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,7 +21,7 @@ typedef struct samples {
     size_t n, cap, limit; /* stored (at most limit), allocated, reservoir size               */
     size_t seen;          /* every frame measured                                             */
     double mean[EV_STAGE_COUNT], m2[EV_STAGE_COUNT], min[EV_STAGE_COUNT], max[EV_STAGE_COUNT];
-    uint64_t rng;
+    ev_rng rng;           /* chooses the reservoir slot past the limit                        */
 } samples;
 
 /* Allocates (and touches) `limit` samples per stage (0: SAMPLE_CAP). */

@@ -2,20 +2,25 @@
  * svg_chart.c - ev_svg_bar_chart (see svg_chart.h).
  *
  * Layout, in SVG user units (1 unit = 1 px): title on top, the y axis with round ticks
- * (1, 2, 2.5 or 5 times a power of ten, about 5 of them) and its rotated label on the left,
- * groups of bars left to right, each group's label under it (lines split at '\n'), the x-axis
- * label under those, and the legend on the right. Text widths are estimated at 0.6 em per
- * character (no font metrics in a writer that must not depend on a renderer).
+ * (1, 2, 2.5 or 5 times a power of ten, about 5 of them: util/svg.h EV_SVG_STEP_UP_1_2_25_5)
+ * and its rotated label on the left, groups of bars left to right, each group's label under it
+ * (lines split at '\n'), the x-axis label under those, and the legend on the right. Text widths
+ * are estimated at 0.6 em per character (no font metrics in a writer that must not depend on a
+ * renderer).
  *
- * Extend: another chart kind is another function here using the same helpers (nice_step,
- * the palette, ev_sbuf).
+ * Extend: another chart kind is another function here using the same helpers (util/svg.h
+ * for ticks and escaping, the palette, ev_sbuf).
  */
 #include "bench/svg_chart.h"
 
-#include "bench/sbuf.h"
 #include "core/status.h"
+#include "util/sbuf.h"
+#include "util/svg.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const char *const k_colors[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759",
                                        "#76b7b2", "#edc948", "#b07aa1", "#9c755f"};
@@ -35,13 +40,6 @@ void ev_svg_format_value(double v, char *out, size_t n) {
     else if (fabs(v) >= 10) snprintf(out, n, "%.1f", v);
     else if (fabs(v) >= 1) snprintf(out, n, "%.2f", v);
     else snprintf(out, n, "%.3f", v);
-}
-
-/* A round tick step giving about 5 ticks up to `max`. */
-static double nice_step(double max) {
-    double raw = max / 5.0, p = pow(10.0, floor(log10(raw))), m = raw / p;
-    double k = m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10;
-    return k * p;
 }
 
 static int valid(double v) { return isfinite(v) && v >= 0; }
@@ -68,7 +66,7 @@ ev_status ev_svg_bar_chart(const ev_bar_chart *c, char **svg) {
     double vmax = 0;
     for (int i = 0; i < c->ngroups * c->nseries; i++)
         if (valid(c->values[i]) && c->values[i] > vmax) vmax = c->values[i];
-    double step = vmax > 0 ? nice_step(vmax * 1.08) : 1.0;
+    double step = vmax > 0 ? ev_svg_nice_step(vmax * 1.08, 5, EV_SVG_STEP_UP_1_2_25_5) : 1.0;
     double ymax = step * ceil(vmax * 1.08 / step);
     if (ymax <= 0) ymax = step * 5;
     /* widths */
@@ -106,11 +104,10 @@ ev_status ev_svg_bar_chart(const ev_bar_chart *c, char **svg) {
                    width, height);
     ev_sbuf_printf(&b, "<text class=\"title\" x=\"%.1f\" y=\"28\" text-anchor=\"middle\" "
                    "font-size=\"15\" font-weight=\"bold\">", width / 2);
-    ev_sbuf_xml(&b, c->title ? c->title : "");
+    ev_svg_escape(&b, c->title ? c->title : "");
     ev_sbuf_printf(&b, "</text>\n");
     /* grid and y ticks, with as many decimals as the step needs */
-    int dec = 0;
-    while (dec < 6 && fabs(step * pow(10, dec) - round(step * pow(10, dec))) > 1e-6) dec++;
+    int dec = ev_svg_tick_decimals(step);
     for (int i = 0; i * step <= ymax + step * 1e-9; i++) {
         double v = i * step, y = base - v / ymax * PLOT_H;
         char lab[32];
@@ -124,7 +121,7 @@ ev_status ev_svg_bar_chart(const ev_bar_chart *c, char **svg) {
                    LEFT, TOP, LEFT, base, LEFT, base, LEFT + plot_w, base);
     ev_sbuf_printf(&b, "<text class=\"y-label\" x=\"20\" y=\"%.1f\" text-anchor=\"middle\" "
                    "transform=\"rotate(-90 20 %.1f)\">", TOP + PLOT_H / 2, TOP + PLOT_H / 2);
-    ev_sbuf_xml(&b, c->y_label ? c->y_label : "");
+    ev_svg_escape(&b, c->y_label ? c->y_label : "");
     ev_sbuf_printf(&b, "</text>\n");
     /* bars */
     double x = LEFT + GROUP_GAP;
@@ -140,7 +137,7 @@ ev_status ev_svg_bar_chart(const ev_bar_chart *c, char **svg) {
                            "data-value=\"%.6g\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
                            "height=\"%.1f\" fill=\"%s\"><title>", g, s, v, bx, base - h, BAR_W, h,
                            k_colors[s % N_COLORS]);
-            ev_sbuf_xml(&b, c->series[s]);
+            ev_svg_escape(&b, c->series[s]);
             ev_sbuf_printf(&b, ": %s</title></rect>\n", lab);
             ev_sbuf_printf(&b, "<text class=\"value\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
                            "font-size=\"10\">%s</text>\n", bx + BAR_W / 2, base - h - 4, lab);
@@ -155,7 +152,7 @@ ev_status ev_svg_bar_chart(const ev_bar_chart *c, char **svg) {
             char part[256];
             snprintf(part, sizeof part, "%.*s", (int)(n < 255 ? n : 255), p);
             ev_sbuf_printf(&b, "<tspan x=\"%.1f\" dy=\"%d\">", x + gw[g] / 2, line ? 15 : 0);
-            ev_sbuf_xml(&b, part);
+            ev_svg_escape(&b, part);
             ev_sbuf_printf(&b, "</tspan>");
             p = nl ? nl + 1 : NULL;
         }
@@ -164,7 +161,7 @@ ev_status ev_svg_bar_chart(const ev_bar_chart *c, char **svg) {
     }
     ev_sbuf_printf(&b, "<text class=\"x-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
                    LEFT + plot_w / 2, base + 18 + max_lines * 15 + 14);
-    ev_sbuf_xml(&b, c->x_label ? c->x_label : "");
+    ev_svg_escape(&b, c->x_label ? c->x_label : "");
     ev_sbuf_printf(&b, "</text>\n");
     /* legend */
     ev_sbuf_printf(&b, "<g class=\"legend\">\n");
@@ -173,7 +170,7 @@ ev_status ev_svg_bar_chart(const ev_bar_chart *c, char **svg) {
         ev_sbuf_printf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"14\" fill=\"%s\"/>"
                        "<text x=\"%.1f\" y=\"%.1f\">", legend_x, ly, k_colors[s % N_COLORS],
                        legend_x + 20, ly + 11);
-        ev_sbuf_xml(&b, c->series[s]);
+        ev_svg_escape(&b, c->series[s]);
         ev_sbuf_printf(&b, "</text>\n");
     }
     ev_sbuf_printf(&b, "</g>\n</svg>\n");

@@ -18,42 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define EV_MAX_MODEL_BYTES (2ull << 30)
-
-ev_status ev_read_file(const char *path, uint8_t **data, size_t *size) {
-    *data = NULL;
-    *size = 0;
-    if (!path || !*path) return EV_FAIL(EV_ERR_INVALID_ARG, "no file name given");
-    FILE *f = fopen(path, "rb");
-    if (!f) return EV_FAIL(EV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return EV_FAIL(EV_ERR_IO, "%s: not a regular file", path);
-    }
-    if ((unsigned long long)st.st_size > EV_MAX_MODEL_BYTES) {
-        fclose(f);
-        return EV_FAIL(EV_ERR_FORMAT, "%s: file of %lld bytes is too large", path,
-                       (long long)st.st_size);
-    }
-    size_t n = (size_t)st.st_size;
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) {
-        fclose(f);
-        return EV_FAIL(EV_ERR_NO_MEMORY, "%s: out of memory reading %zu bytes", path, n);
-    }
-    size_t got = n ? fread(buf, 1, n, f) : 0;
-    int err = ferror(f);
-    fclose(f);
-    if (got != n || err) {
-        free(buf);
-        return EV_FAIL(EV_ERR_IO, "%s: read %zu of %zu bytes", path, got, n);
-    }
-    *data = buf;
-    *size = n;
-    return EV_OK;
-}
-
 static ev_status model_from_bytes(uint8_t *bytes, size_t size, const char *what, ev_model **out) {
     ev_model *m = calloc(1, sizeof *m);
     if (!m) {

@@ -5,12 +5,10 @@
 #define EV_CORE_MODEL_H
 
 #include "core/graph.h"
+#include "util/file.h" /* ev_read_file, used by every format's loader */
 
 struct ev_model {
     ev_graph graph;
 };
-
-/* Reads a whole regular file into a malloc'd buffer. EV_ERR_IO when missing/unreadable. */
-ev_status ev_read_file(const char *path, uint8_t **data, size_t *size);
 
 #endif

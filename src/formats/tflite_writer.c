@@ -14,8 +14,8 @@
  */
 #include "core/model.h"
 #include "core/status.h"
+#include "util/file.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,30 +475,7 @@ ev_status ev_model_save_tflite(const ev_model *model, const char *path) {
     uint8_t *bytes = NULL;
     size_t size = 0;
     EV_TRY(serialize(&model->graph, &bytes, &size));
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        free(bytes);
-        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    }
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        ev_status st = EV_FAIL(EV_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-        free(tmp);
-        free(bytes);
-        return st;
-    }
-    int bad = fwrite(bytes, 1, size, f) != size;
-    if (fclose(f) != 0) bad = 1;
+    ev_status st = ev_write_file_atomic(path, bytes, size);
     free(bytes);
-    if (bad || rename(tmp, path) != 0) {
-        ev_status st = EV_FAIL(EV_ERR_IO, "%s: cannot write %zu bytes: %s", path, size,
-                               strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return st;
-    }
-    free(tmp);
-    return EV_OK;
+    return st;
 }

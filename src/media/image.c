@@ -28,6 +28,7 @@
 #include "media/image.h"
 
 #include "core/status.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -111,51 +112,6 @@ int ev_image_width(const ev_image *img) { return img ? img->width : 0; }
 int ev_image_height(const ev_image *img) { return img ? img->height : 0; }
 const uint8_t *ev_image_pixels(const ev_image *img) { return img ? img->pixels : NULL; }
 uint8_t *ev_image_pixels_mut(ev_image *img) { return img ? img->pixels : NULL; }
-
-/* ------------------------------------------------------------------------------------------ */
-/* Reading a file                                                                             */
-/* ------------------------------------------------------------------------------------------ */
-
-static ev_status read_whole_file(const char *path, uint8_t **data, size_t *len) {
-    *data = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return EV_FAIL(EV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0) {
-        int e = errno;
-        fclose(f);
-        return EV_FAIL(EV_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return EV_FAIL(EV_ERR_IO, "%s: not a regular file", path);
-    }
-    if (sb.st_size < 0 || (unsigned long long)sb.st_size > EV_IMAGE_MAX_FILE) {
-        fclose(f);
-        return EV_FAIL(EV_ERR_FORMAT, "%s: file too large for an image (%lld bytes)", path,
-                       (long long)sb.st_size);
-    }
-    size_t n = (size_t)sb.st_size;
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) {
-        fclose(f);
-        return EV_FAIL(EV_ERR_NO_MEMORY, "%s: out of memory reading %zu bytes", path, n);
-    }
-    size_t got = fread(buf, 1, n, f);
-    int err = ferror(f);
-    int e = errno;
-    fclose(f);
-    if (got != n) {
-        free(buf);
-        if (err) return EV_FAIL(EV_ERR_IO, "%s: read error: %s", path, strerror(e));
-        return EV_FAIL(EV_ERR_IO, "%s: file shrank while reading (%zu of %zu bytes)", path, got,
-                       n);
-    }
-    *data = buf;
-    *len = n;
-    return EV_OK;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* JPEG                                                                                       */
@@ -476,7 +432,7 @@ ev_status ev_image_load(const char *path, ev_image **out) {
     if (!path) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_image_load: path is NULL");
     uint8_t *buf;
     size_t len;
-    EV_TRY(read_whole_file(path, &buf, &len));
+    EV_TRY(ev_read_file_max(path, EV_IMAGE_MAX_FILE, &buf, &len));
     ev_status st = ev_image_decode(buf, len, path, out);
     free(buf);
     return st;
@@ -558,26 +514,12 @@ ev_status ev_image_save(const ev_image *img, const char *path) {
                        "%s: cannot tell the output format from the extension (use .png, .jpg "
                        "or .jpeg)",
                        path);
-    size_t n = strlen(path) + 5;
-    char *tmp = malloc(n);
-    if (!tmp) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        ev_status st = EV_FAIL(EV_ERR_IO, "%s: cannot open for writing: %s", tmp,
-                               strerror(errno));
-        free(tmp);
+    ev_atomic_file a;
+    EV_TRY(ev_atomic_begin(&a, path));
+    ev_status st = is_png ? write_png(img, a.f, path) : write_jpeg(img, a.f, path);
+    if (st != EV_OK) {
+        ev_atomic_abort(&a);
         return st;
     }
-    ev_status st = is_png ? write_png(img, f, path) : write_jpeg(img, f, path);
-    if (st == EV_OK && (fflush(f) != 0 || ferror(f)))
-        st = EV_FAIL(EV_ERR_IO, "%s: write error: %s", tmp, strerror(errno));
-    if (fclose(f) != 0 && st == EV_OK)
-        st = EV_FAIL(EV_ERR_IO, "%s: close failed: %s", tmp, strerror(errno));
-    if (st == EV_OK && rename(tmp, path) != 0)
-        st = EV_FAIL(EV_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp,
-                     strerror(errno));
-    if (st != EV_OK) unlink(tmp);
-    free(tmp);
-    return st;
+    return ev_atomic_commit(&a);
 }

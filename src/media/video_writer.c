@@ -6,7 +6,7 @@
  * and mkv, VP9/VP8 for webm), else MPEG-4 part 2. Frames are converted to the encoder's pixel
  * format with libswscale. Codecs that need even dimensions (4:2:0) get the frame scaled to the
  * even size just below (one pixel at most). The file is written as PATH.tmp and renamed when
- * ev_video_writer_close succeeds, so a failure never leaves a half-written video.
+ * ev_video_writer_close succeeds (util/file.h), so a failure never leaves a half-written video.
  *
  * Extend: encoder options per codec live in set_quality(); a new container needs nothing here
  * if FFmpeg knows its extension.
@@ -15,6 +15,7 @@
 
 #include "core/status.h"
 #include "media/image.h"
+#include "util/file.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 #include <libswscale/swscale.h>
 
 struct ev_video_writer {
-    char *path, *tmp;
+    ev_atomic_file file; /* PATH.tmp, renamed over PATH by a successful close */
     AVFormatContext *oc;
     AVCodecContext *enc;
     AVStream *st;
@@ -41,14 +42,12 @@ struct ev_video_writer {
 static void writer_free(ev_video_writer *w, int remove_tmp) {
     if (!w) return;
     if (w->oc && w->oc->pb) avio_closep(&w->oc->pb);
-    if (remove_tmp && w->tmp) remove(w->tmp);
+    if (remove_tmp) ev_atomic_abort(&w->file);
     sws_freeContext(w->sws);
     av_frame_free(&w->frame);
     av_packet_free(&w->pkt);
     avcodec_free_context(&w->enc);
     avformat_free_context(w->oc);
-    free(w->path);
-    free(w->tmp);
     free(w);
 }
 
@@ -74,7 +73,7 @@ static ev_status open_encoder(ev_video_writer *w, int width, int height, double 
                                ? avcodec_find_encoder(of->video_codec) : NULL;
     if (!codec || avformat_query_codec(of, codec->id, FF_COMPLIANCE_NORMAL) != 1)
         codec = avcodec_find_encoder(AV_CODEC_ID_MPEG4);
-    if (!codec) return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: no video encoder available", w->path);
+    if (!codec) return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: no video encoder available", w->file.path);
     w->enc = avcodec_alloc_context3(codec);
     if (!w->enc) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     enum AVPixelFormat pf = AV_PIX_FMT_YUV420P;
@@ -87,8 +86,8 @@ static ev_status open_encoder(ev_video_writer *w, int width, int height, double 
     w->enc->width = even ? width & ~1 : width;
     w->enc->height = even ? height & ~1 : height;
     if (w->enc->width < 2 || w->enc->height < 2)
-        return EV_FAIL(EV_ERR_INVALID_ARG, "%s: frame size %dx%d too small for a video", w->path,
-                       width, height);
+        return EV_FAIL(EV_ERR_INVALID_ARG, "%s: frame size %dx%d too small for a video",
+                       w->file.path, width, height);
     AVRational rate = av_d2q(fps > 0 ? fps : 25.0, 100000);
     w->enc->time_base = av_inv_q(rate);
     w->enc->framerate = rate;
@@ -99,13 +98,13 @@ static ev_status open_encoder(ev_video_writer *w, int width, int height, double 
     set_quality(w->enc);
     int r = avcodec_open2(w->enc, codec, NULL);
     if (r < 0)
-        return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: cannot open the %s encoder: %s", w->path,
+        return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: cannot open the %s encoder: %s", w->file.path,
                        codec->name, ev_video_av_err(r));
     w->st = avformat_new_stream(w->oc, NULL);
     if (!w->st) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     w->st->time_base = w->enc->time_base;
     r = avcodec_parameters_from_context(w->st->codecpar, w->enc);
-    if (r < 0) return EV_FAIL(EV_ERR_INTERNAL, "%s: codec parameters: %s", w->path,
+    if (r < 0) return EV_FAIL(EV_ERR_INTERNAL, "%s: codec parameters: %s", w->file.path,
                               ev_video_av_err(r));
     w->frame = av_frame_alloc();
     w->pkt = av_packet_alloc();
@@ -116,7 +115,7 @@ static ev_status open_encoder(ev_video_writer *w, int width, int height, double 
     if (av_frame_get_buffer(w->frame, 0) < 0) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     w->sws = sws_getContext(width, height, AV_PIX_FMT_RGB24, w->enc->width, w->enc->height, pf,
                             SWS_BICUBIC | SWS_ACCURATE_RND, NULL, NULL, NULL);
-    if (!w->sws) return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: cannot convert RGB to %s", w->path,
+    if (!w->sws) return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: cannot convert RGB to %s", w->file.path,
                                 av_get_pix_fmt_name(pf));
     return EV_OK;
 }
@@ -131,15 +130,8 @@ ev_status ev_video_writer_open(const char *path, int width, int height, double f
     ev_video_av_log_init();
     ev_video_writer *w = calloc(1, sizeof *w);
     if (!w) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    size_t n = strlen(path) + 8;
-    w->path = strdup(path);
-    w->tmp = malloc(n);
     ev_status st = EV_OK;
-    if (!w->path || !w->tmp) {
-        st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-        goto fail;
-    }
-    snprintf(w->tmp, n, "%s.tmp", path);
+    EV_TRY_GOTO(st, ev_atomic_begin_path(&w->file, path), fail);
     w->in_w = width;
     w->in_h = height;
     int r = avformat_alloc_output_context2(&w->oc, NULL, NULL, path);
@@ -150,14 +142,14 @@ ev_status ev_video_writer_open(const char *path, int width, int height, double f
     }
     EV_TRY_GOTO(st, open_encoder(w, width, height, fps), fail);
     av_free(w->oc->url); /* the muxer reopens its url (mp4 faststart): the file being written */
-    w->oc->url = av_strdup(w->tmp);
+    w->oc->url = av_strdup(w->file.tmp);
     if (!w->oc->url) {
         st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
         goto fail;
     }
-    r = avio_open(&w->oc->pb, w->tmp, AVIO_FLAG_WRITE);
+    r = avio_open(&w->oc->pb, w->file.tmp, AVIO_FLAG_WRITE);
     if (r < 0) {
-        st = EV_FAIL(EV_ERR_IO, "%s: cannot write: %s", w->tmp, ev_video_av_err(r));
+        st = EV_FAIL(EV_ERR_IO, "%s: cannot write: %s", w->file.tmp, ev_video_av_err(r));
         goto fail;
     }
     AVDictionary *mux = NULL; /* mp4/mov: index first, so a cut file keeps its frames */
@@ -180,23 +172,24 @@ fail:
 /* Sends `frame` (NULL to drain) and writes every packet the encoder returns. */
 static ev_status encode(ev_video_writer *w, AVFrame *frame) {
     int r = avcodec_send_frame(w->enc, frame);
-    if (r < 0) return EV_FAIL(EV_ERR_INTERNAL, "%s: encoder: %s", w->path, ev_video_av_err(r));
+    if (r < 0) return EV_FAIL(EV_ERR_INTERNAL, "%s: encoder: %s", w->file.path, ev_video_av_err(r));
     for (;;) {
         r = avcodec_receive_packet(w->enc, w->pkt);
         if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return EV_OK;
-        if (r < 0) return EV_FAIL(EV_ERR_INTERNAL, "%s: encoder: %s", w->path, ev_video_av_err(r));
+        if (r < 0)
+            return EV_FAIL(EV_ERR_INTERNAL, "%s: encoder: %s", w->file.path, ev_video_av_err(r));
         if (w->pkt->duration <= 0) w->pkt->duration = 1; /* one frame: mp4 needs the last one's */
         av_packet_rescale_ts(w->pkt, w->enc->time_base, w->st->time_base);
         w->pkt->stream_index = w->st->index;
         r = av_interleaved_write_frame(w->oc, w->pkt);
-        if (r < 0) return EV_FAIL(EV_ERR_IO, "%s: writing: %s", w->tmp, ev_video_av_err(r));
+        if (r < 0) return EV_FAIL(EV_ERR_IO, "%s: writing: %s", w->file.tmp, ev_video_av_err(r));
     }
 }
 
 ev_status ev_video_writer_write(ev_video_writer *w, const ev_image *img) {
     if (!w || !img) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_video_writer_write: NULL argument");
     if (img->width != w->in_w || img->height != w->in_h)
-        return EV_FAIL(EV_ERR_SHAPE, "%s: frame %lld is %dx%d, the video is %dx%d", w->path,
+        return EV_FAIL(EV_ERR_SHAPE, "%s: frame %lld is %dx%d, the video is %dx%d", w->file.path,
                        (long long)w->next_pts, img->width, img->height, w->in_w, w->in_h);
     if (av_frame_make_writable(w->frame) < 0) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     const uint8_t *src[4] = {img->pixels, NULL, NULL, NULL};
@@ -211,15 +204,14 @@ ev_status ev_video_writer_close(ev_video_writer *w) {
     ev_status st = encode(w, NULL);
     if (st == EV_OK) {
         int r = av_write_trailer(w->oc);
-        if (r < 0) st = EV_FAIL(EV_ERR_IO, "%s: writing the trailer: %s", w->path,
+        if (r < 0) st = EV_FAIL(EV_ERR_IO, "%s: writing the trailer: %s", w->file.path,
                                 ev_video_av_err(r));
     }
     if (st == EV_OK) {
         int r = avio_closep(&w->oc->pb);
-        if (r < 0) st = EV_FAIL(EV_ERR_IO, "%s: closing: %s", w->tmp, ev_video_av_err(r));
+        if (r < 0) st = EV_FAIL(EV_ERR_IO, "%s: closing: %s", w->file.tmp, ev_video_av_err(r));
     }
-    if (st == EV_OK && rename(w->tmp, w->path) != 0)
-        st = EV_FAIL(EV_ERR_IO, "%s: cannot rename %s into place", w->path, w->tmp);
+    if (st == EV_OK) st = ev_atomic_commit(&w->file);
     writer_free(w, st != EV_OK);
     return st;
 }

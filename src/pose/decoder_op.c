@@ -11,6 +11,7 @@
 #include "core/model.h"
 #include "core/status.h"
 #include "formats/flexbuf.h"
+#include "pose/posenet_decoder.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -139,22 +140,15 @@ fail:
     return st;
 }
 
-static void dequantize(const ev_tensor *t, const void *data, float *out) {
-    size_t n = ev_tensor_elems(t);
-    if (t->dtype == EV_DTYPE_F32) {
-        memcpy(out, data, n * sizeof(float));
-        return;
-    }
-    const uint8_t *q = data;
-    const float scale = t->quant.scale[0];
-    const float zp = (float)t->quant.zero_point[0];
-    for (size_t i = 0; i < n; i++) out[i] = ((float)q[i] - zp) * scale;
-}
-
+/* Dequantizes the three heads (ev_posenet_dequantize_head), decodes them and writes the four
+ * outputs. */
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     dec_state *s = state;
     const ev_graph *g = ctx->graph;
-    for (int i = 0; i < 3; i++) dequantize(&g->tensors[s->in_t[i]], data[s->in_t[i]], s->buf[i]);
+    for (int i = 0; i < 3; i++) {
+        const ev_tensor *t = &g->tensors[s->in_t[i]];
+        ev_posenet_dequantize_head(t, data[s->in_t[i]], 0, ev_tensor_elems(t), s->buf[i]);
+    }
     int n = 0;
     EV_TRY(ev_posenet_decode_multi(s->buf[0], s->buf[1], s->buf[2], s->H, s->W, &s->params,
                                    s->poses, s->max_out, &n));

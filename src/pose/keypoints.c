@@ -1,5 +1,7 @@
 /*
- * keypoints.c - the 17 COCO keypoints (PoseNet order) and the skeleton drawn over them.
+ * keypoints.c - the 17 COCO keypoints (PoseNet order), the skeleton drawn over them, and moving
+ * keypoints between the model input and the image (ev_poses_rescale, the one place that does).
+ * Extend: other per-keypoint geometry (flips, crops) goes here too.
  */
 #include "edgevision.h"
 
@@ -22,4 +24,14 @@ static const int k_edges[][2] = {
 int ev_skeleton_edges(const int (**pairs)[2]) {
     if (pairs) *pairs = k_edges;
     return (int)(sizeof k_edges / sizeof k_edges[0]);
+}
+
+void ev_poses_rescale(ev_pose *poses, int num_poses, int from_w, int from_h, int to_w, int to_h) {
+    if (!poses || from_w <= 0 || from_h <= 0) return;
+    float sx = (float)to_w / (float)from_w, sy = (float)to_h / (float)from_h;
+    for (int p = 0; p < num_poses; p++)
+        for (int k = 0; k < EV_NUM_KEYPOINTS; k++) {
+            poses[p].keypoints[k].x *= sx;
+            poses[p].keypoints[k].y *= sy;
+        }
 }

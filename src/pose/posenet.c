@@ -279,20 +279,9 @@ ev_session *ev_posenet_session(ev_posenet *net) { return net ? net->session : NU
 
 static void dequantize_head(const ev_tensor *t, const void *data, float *out, int dst_c,
                             int dst_off, size_t cells) {
-    int c = t->dims[3];
-    for (size_t p = 0; p < cells; p++) {
-        float *o = out + p * (size_t)dst_c + dst_off;
-        if (t->dtype == EV_DTYPE_F32) {
-            memcpy(o, (const float *)data + p * (size_t)c, sizeof(float) * (size_t)c);
-        } else if (t->dtype == EV_DTYPE_U8) {
-            ev_posenet_dequantize((const uint8_t *)data + p * (size_t)c, (size_t)c,
-                                  t->quant.scale[0], t->quant.zero_point[0], o);
-        } else {
-            const int8_t *q = (const int8_t *)data + p * (size_t)c;
-            for (int k = 0; k < c; k++)
-                o[k] = ((float)q[k] - (float)t->quant.zero_point[0]) * t->quant.scale[0];
-        }
-    }
+    size_t c = (size_t)t->dims[3];
+    for (size_t p = 0; p < cells; p++)
+        ev_posenet_dequantize_head(t, data, p * c, c, out + p * (size_t)dst_c + dst_off);
 }
 
 /* Probabilities -> logits log(p / (1 - p)), p clamped to [1e-12, 1 - 1e-12] (finite, and
@@ -317,14 +306,7 @@ static void rescore_single(ev_posenet *net, const void *raw, ev_pose *pose, size
         for (size_t c = 1; c < cells; c++)
             if (net->heads[0][c * K + k] > net->heads[0][best * K + k]) best = c;
         float p;
-        if (t->dtype == EV_DTYPE_F32)
-            p = ((const float *)raw)[best * K + k];
-        else if (t->dtype == EV_DTYPE_U8)
-            p = ((float)((const uint8_t *)raw)[best * K + k] - (float)t->quant.zero_point[0]) *
-                t->quant.scale[0];
-        else
-            p = ((float)((const int8_t *)raw)[best * K + k] - (float)t->quant.zero_point[0]) *
-                t->quant.scale[0];
+        ev_posenet_dequantize_head(t, raw, best * K + k, 1, &p);
         pose->keypoints[k].score = p;
         total += p;
     }

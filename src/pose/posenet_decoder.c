@@ -8,7 +8,8 @@
  *                             `edge > 16` quirk behind params->legacy_edge16.
  *                             Spec: shared/docs/posenet.md section 4.
  *   ev_posenet_decode_single  tfjs single-pose decoder (posenet.md section 5).
- *   ev_posenet_dequantize     uint8 head -> float helper for the graph-op wrapper and tests.
+ *   ev_posenet_dequantize     uint8 head -> float helper for the graph-op wrapper and tests;
+ *   ev_posenet_dequantize_head  any head tensor (f32/u8/i8) -> float, for every PoseNet path.
  *
  * Units: callers pass heat as logits and offsets/displacements in input pixels; the multi decoder
  * works in "block" units (output cells) internally, multiplying by (float)(1.0/stride) the way
@@ -510,4 +511,18 @@ ev_status ev_posenet_decode_single(const float *heat, const float *offsets, int 
 void ev_posenet_dequantize(const uint8_t *q, size_t n, float scale, int zero_point, float *out) {
     const float zp = (float)zero_point;
     for (size_t i = 0; i < n; i++) out[i] = ((float)q[i] - zp) * scale;
+}
+
+void ev_posenet_dequantize_head(const ev_tensor *t, const void *data, size_t first, size_t n,
+                                float *out) {
+    if (t->dtype == EV_DTYPE_F32) {
+        memcpy(out, (const float *)data + first, n * sizeof(float));
+    } else if (t->dtype == EV_DTYPE_U8) {
+        ev_posenet_dequantize((const uint8_t *)data + first, n, t->quant.scale[0],
+                              t->quant.zero_point[0], out);
+    } else {
+        const int8_t *q = (const int8_t *)data + first;
+        const float zp = (float)t->quant.zero_point[0], scale = t->quant.scale[0];
+        for (size_t i = 0; i < n; i++) out[i] = ((float)q[i] - zp) * scale;
+    }
 }

@@ -4,11 +4,13 @@
  * ev_posenet_decode_multi / ev_posenet_decode_single).
  *
  * To extend: add declarations here only for things another src/ file needs; keep the decoder's
- * internals (heap, sampler) static in posenet_decoder.c.
+ * internals (heap, sampler) static in posenet_decoder.c. Heads are dequantized only through
+ * ev_posenet_dequantize_head.
  */
 #ifndef EV_POSE_POSENET_DECODER_H
 #define EV_POSE_POSENET_DECODER_H
 
+#include "core/graph.h"
 #include "edgevision.h"
 
 #include <stddef.h>
@@ -23,5 +25,12 @@
  * With the head's own scale this gives logits (heatmap) or pixels (offsets, displacements),
  * the units ev_posenet_decode_multi takes. `q` and `out` must not overlap. */
 void ev_posenet_dequantize(const uint8_t *q, size_t n, float scale, int zero_point, float *out);
+
+/* The one head dequantization for every PoseNet path (the pipeline's heads, the graph op, the
+ * single-pose rescoring): elements [first, first + n) of head tensor `t` (data: its buffer) as
+ * float32 into out[0..n). float32 heads are copied; uint8 and int8 ones become
+ * ((float)q - (float)zero_point) * scale with the tensor's per-tensor parameters. */
+void ev_posenet_dequantize_head(const ev_tensor *t, const void *data, size_t first, size_t n,
+                                float *out);
 
 #endif

@@ -62,19 +62,7 @@ ev_status ev_contact_sheet(const char *const *paths, const float *p, const int *
     ev_status st = ev_image_create(W, H, buf, &sheet);
     free(buf);
     if (st != EV_OK) return st;
-    /* ev_image_save writes the file itself; write beside and rename for atomicity. */
-    size_t len = strlen(out_png);
-    char *tmp = malloc(len + 9);
-    if (!tmp) {
-        ev_image_free(sheet);
-        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    }
-    snprintf(tmp, len + 9, "%.*s.tmp.png", (int)(len - 4 > 0 ? len - 4 : len), out_png);
-    st = ev_image_save(sheet, tmp);
+    st = ev_image_save(sheet, out_png); /* atomic: PATH.tmp renamed into place */
     ev_image_free(sheet);
-    if (st == EV_OK && rename(tmp, out_png) != 0)
-        st = EV_FAIL(EV_ERR_IO, "cannot write %s", out_png);
-    if (st != EV_OK) remove(tmp);
-    free(tmp);
     return st;
 }

@@ -12,7 +12,10 @@
 #include "core/status.h"
 #include "core/threadpool.h"
 #include "train/fsutil.h"
-#include "train/sha1.h"
+#include "util/clock.h"
+#include "util/file.h"
+#include "util/sbuf.h"
+#include "util/sha1.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -276,7 +279,7 @@ static ev_status load_excludes(const char *path, exclude_list *x) {
         return EV_OK;
     }
     size_t len;
-    EV_TRY(ev_tr_read_file(path, &x->buf, &len));
+    EV_TRY(ev_read_text(path, &x->buf, &len));
     size_t lines = 1;
     for (size_t i = 0; i < len; i++) lines += x->buf[i] == '\n';
     x->name = calloc(lines, sizeof *x->name);
@@ -446,7 +449,7 @@ ev_status ev_dataset_progress(const ev_dataset *ds, ev_train_stage stage, size_t
     p.stage = stage;
     p.done = (long)done;
     p.total = (long)ds->n;
-    p.elapsed_s = ev_tr_now() - t0;
+    p.elapsed_s = ev_clock_s() - t0;
     if (ds->progress(ds->user, &p))
         return EV_FAIL(EV_ERR_INVALID_ARG, "stopped by the progress callback");
     return EV_OK;
@@ -462,7 +465,7 @@ ev_status ev_dataset_hash(ev_dataset *ds, int threads) {
         ev_threadpool_free(pool);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
-    double t0 = ev_tr_now();
+    double t0 = ev_clock_s();
     ev_status rc = EV_OK;
     for (size_t base = 0; base < ds->n; base += CHUNK) {
         int n = (int)(ds->n - base < CHUNK ? ds->n - base : CHUNK);

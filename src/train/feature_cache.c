@@ -1,17 +1,18 @@
 /*
- * feature_cache.c - the feature cache file (format in features.h): written to PATH.tmp and
- * renamed, so an interrupted write never leaves a half file that looks valid; read back only
- * when every key and the exact size match.
+ * feature_cache.c - the feature cache file (format in features.h): written atomically
+ * (util/file.h: PATH.tmp renamed), so an interrupted write never leaves a half file that looks
+ * valid; read back only when every key and the exact size match.
  */
 #include "train/features.h"
 
 #include "core/status.h"
-#include "train/fsutil.h"
+#include "util/file.h"
+#include "util/sbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MAGIC "EVFCACHE"
 #define VERSION 1u
@@ -51,15 +52,13 @@ ev_status ev_cache_save(const char *path, const char *model, const char *key, co
                         const ev_dataset *ds, int dim, const float *feat) {
     if (strlen(prep) >= PREP_LEN)
         return EV_FAIL(EV_ERR_INVALID_ARG, "preprocessing string too long for the cache");
-    char *tmp = ev_tr_join(path, NULL);
-    if (!tmp) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        ev_status st = EV_FAIL(EV_ERR_IO, "cannot write feature cache %s: %s", tmp,
-                               strerror(errno));
-        free(tmp);
+    ev_atomic_file a;
+    ev_status st = ev_atomic_begin(&a, path);
+    if (st != EV_OK) {
+        ev_error_prefix("feature cache");
         return st;
     }
+    FILE *f = a.f;
     uint8_t h[HEADER_BYTES];
     header(h, model, key, prep, ds->n, dim);
     int bad = fwrite(h, 1, sizeof h, f) != sizeof h;
@@ -70,13 +69,16 @@ ev_status ev_cache_save(const char *path, const char *model, const char *key, co
     /* float32 rows as stored in memory: this file is for the machine that wrote it (x86/ARM,
      * little-endian), checked by the magic and size on load. */
     if (!bad && ds->n) bad = fwrite(feat, sizeof(float) * (size_t)dim, ds->n, f) != ds->n;
-    int err = errno;
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) bad = 1, err = errno;
-    if (fclose(f) != 0) bad = 1, err = errno;
-    if (!bad && rename(tmp, path) != 0) bad = 1, err = errno;
-    if (bad) remove(tmp);
-    free(tmp);
-    if (bad) return EV_FAIL(EV_ERR_IO, "cannot write feature cache %s: %s", path, strerror(err));
+    if (bad) {
+        int err = errno;
+        ev_atomic_abort(&a);
+        return EV_FAIL(EV_ERR_IO, "cannot write feature cache %s: %s", path, strerror(err));
+    }
+    st = ev_atomic_commit(&a);
+    if (st != EV_OK) {
+        ev_error_prefix("feature cache");
+        return st;
+    }
     /* Sidecar for people; the cache itself does not depend on it. */
     ev_sbuf b = {0};
     ev_sbuf_printf(&b, "index\tpath\tsha1\tok\n");
@@ -84,7 +86,7 @@ ev_status ev_cache_save(const char *path, const char *model, const char *key, co
         ev_sbuf_printf(&b, "%zu\t%s\t%s\t%d\n", i, ds->items[i].path,
                        ds->items[i].ok ? ds->items[i].sha1 : "-", ds->items[i].ok);
     char *side = malloc(strlen(path) + 5);
-    ev_status st = side ? EV_OK : EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    st = side ? EV_OK : EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     if (side) {
         sprintf(side, "%s.tsv", path);
         st = ev_sbuf_save(&b, side);

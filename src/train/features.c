@@ -10,8 +10,8 @@
 
 #include "core/status.h"
 #include "core/threadpool.h"
-#include "train/fsutil.h"
-#include "train/sha1.h"
+#include "util/clock.h"
+#include "util/sha1.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -268,7 +268,7 @@ static ev_status compute(ev_backbone *bb, ev_dataset *ds, float *feat) {
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
     x->bb = bb, x->ds = ds, x->feat = feat;
-    double t0 = ev_tr_now();
+    double t0 = ev_clock_s();
     ev_status rc = EV_OK;
     for (size_t base = 0; base < ds->n; base += BATCH) {
         int n = (int)(ds->n - base < BATCH ? ds->n - base : BATCH);

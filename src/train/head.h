@@ -13,7 +13,7 @@
 #define EV_TRAIN_HEAD_H
 
 #include "edgevision.h"
-#include "train/rng.h"
+#include "util/rng.h"
 
 #define EV_MLP_MAX_LAYERS (EV_TRAIN_MAX_HIDDEN + 1)
 

@@ -7,7 +7,7 @@
 #include "train/model_file.h"
 
 #include "core/status.h"
-#include "train/sha1.h"
+#include "util/sha1.h"
 
 #include <string.h>
 

@@ -11,8 +11,8 @@
  */
 #include "train/mat_check.h"
 
-#include "core/model.h"
 #include "core/status.h"
+#include "util/file.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,8 @@
 
 #include "core/status.h"
 #include "train/fsutil.h"
+#include "util/file.h"
+#include "util/sbuf.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -96,7 +98,7 @@ ev_status ev_model_file_load(const char *path, ev_model_meta *mm, ev_mlp *m) {
     memset(mm, 0, sizeof *mm);
     memset(m, 0, sizeof *m);
     char *text;
-    EV_TRY(ev_tr_read_file(path, &text, NULL));
+    EV_TRY(ev_read_text(path, &text, NULL));
     cJSON *root = cJSON_Parse(text);
     free(text);
     if (!root) return EV_FAIL(EV_ERR_FORMAT, "%s: not valid JSON", path);

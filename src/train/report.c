@@ -7,6 +7,7 @@
 #include "core/status.h"
 #include "train/fsutil.h"
 #include "train/head.h"
+#include "util/sbuf.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #include "train/split.h"
 
 #include "core/status.h"
-#include "train/rng.h"
+#include "util/rng.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,9 +1,11 @@
 /*
  * svg.c - line charts (see svg.h). Layout: 720x420 canvas, plot area inset for the title, axis
  * labels and a legend in the top-right corner of the plot; ticks at 1, 2 or 5 times a power of
- * ten; the x axis counts epochs from 1.
+ * ten (util/svg.h); the x axis counts epochs from 1.
  */
 #include "train/svg.h"
+
+#include "util/svg.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,21 +17,6 @@
 #define R 24
 #define T 48
 #define B 64
-
-static double nice_step(double range, int target) {
-    double raw = range / target, p = pow(10, floor(log10(raw))), f = raw / p;
-    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
-}
-
-static void esc(ev_sbuf *o, const char *s) {
-    for (; s && *s; s++) {
-        if (*s == '<') ev_sbuf_printf(o, "&lt;");
-        else if (*s == '>') ev_sbuf_printf(o, "&gt;");
-        else if (*s == '&') ev_sbuf_printf(o, "&amp;");
-        else if (*s == '"') ev_sbuf_printf(o, "&quot;");
-        else ev_sbuf_printf(o, "%c", *s);
-    }
-}
 
 void ev_svg_line_chart(const ev_line_chart *c, ev_sbuf *o) {
     double lo = c->y_min, hi = c->y_max;
@@ -47,7 +34,7 @@ void ev_svg_line_chart(const ev_line_chart *c, ev_sbuf *o) {
         if (dlo >= 0 && lo < 0) lo = 0; /* losses and accuracies never go below 0 */
         if (dhi <= 1 && dlo >= 0 && hi > 1) hi = 1; /* nor fractions above 1 */
     }
-    double ystep = nice_step(hi - lo, 6);
+    double ystep = ev_svg_nice_step(hi - lo, 6, EV_SVG_STEP_NEAREST_1_2_5);
     lo = floor(lo / ystep + 1e-9) * ystep;
     hi = ceil(hi / ystep - 1e-9) * ystep;
     int nx = c->n > 1 ? c->n : 2;
@@ -59,10 +46,10 @@ void ev_svg_line_chart(const ev_line_chart *c, ev_sbuf *o) {
                    W, H, W, H);
     ev_sbuf_printf(o, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H);
     ev_sbuf_printf(o, "<text x=\"%d\" y=\"28\" font-size=\"17\" text-anchor=\"middle\">", W / 2);
-    esc(o, c->title);
+    ev_svg_escape(o, c->title);
     ev_sbuf_printf(o, "</text>\n");
     /* y grid and ticks */
-    int ydec = ystep >= 1 ? 0 : (int)ceil(-log10(ystep) - 1e-9);
+    int ydec = ev_svg_tick_decimals(ystep);
     for (double v = lo; v <= hi + ystep * 1e-6; v += ystep) {
         double y = PY(v);
         ev_sbuf_printf(o, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n",
@@ -71,7 +58,7 @@ void ev_svg_line_chart(const ev_line_chart *c, ev_sbuf *o) {
                           "</text>\n", L - 6, y + 4, ydec, fabs(v) < ystep * 1e-6 ? 0.0 : v);
     }
     /* x ticks */
-    double xstep = c->n > 12 ? nice_step(c->n - 1, 10) : 1;
+    double xstep = c->n > 12 ? ev_svg_nice_step(c->n - 1, 10, EV_SVG_STEP_NEAREST_1_2_5) : 1;
     if (xstep < 1) xstep = 1;
     for (double v = 1; v <= nx + 1e-9; v += xstep) {
         double x = PX(v);
@@ -84,15 +71,15 @@ void ev_svg_line_chart(const ev_line_chart *c, ev_sbuf *o) {
                       "stroke=\"#333\"/>\n", L, T, pw, ph);
     ev_sbuf_printf(o, "<text x=\"%.1f\" y=\"%d\" font-size=\"14\" text-anchor=\"middle\">",
                    L + pw / 2, H - 18);
-    esc(o, c->x_label);
+    ev_svg_escape(o, c->x_label);
     ev_sbuf_printf(o, "</text>\n<text transform=\"translate(20 %.1f) rotate(-90)\" font-size=\"14\" "
                       "text-anchor=\"middle\">", T + ph / 2);
-    esc(o, c->y_label);
+    ev_svg_escape(o, c->y_label);
     ev_sbuf_printf(o, "</text>\n");
     for (int s = 0; s < c->nseries; s++) {
         const ev_line_series *se = &c->series[s];
         ev_sbuf_printf(o, "<polyline class=\"series\" data-name=\"");
-        esc(o, se->name);
+        ev_svg_escape(o, se->name);
         ev_sbuf_printf(o, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
                        se->color, se->dashed ? " stroke-dasharray=\"6 4\"" : "");
         for (int i = 0; i < c->n; i++)
@@ -130,7 +117,7 @@ void ev_svg_line_chart(const ev_line_chart *c, ev_sbuf *o) {
                           "stroke-width=\"2\"%s/>\n", lx + 6, y - 4, lx + 30, y - 4,
                        c->series[s].color, c->series[s].dashed ? " stroke-dasharray=\"6 4\"" : "");
         ev_sbuf_printf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">", lx + 36, y);
-        esc(o, c->series[s].name);
+        ev_svg_escape(o, c->series[s].name);
         ev_sbuf_printf(o, "</text>\n");
     }
     ev_sbuf_printf(o, "</svg>\n");

@@ -4,12 +4,12 @@
  * NaN values leave gaps. Every series is a <polyline class="series" data-name="..."> followed by
  * its points as <circle data-x data-y>, so tests and scripts can read the chart back.
  *
- * Extend: another chart kind (bars) is another renderer sharing axis()/nice_step().
+ * Extend: another chart kind is another renderer taking its ticks and escaping from util/svg.h.
  */
 #ifndef EV_TRAIN_SVG_H
 #define EV_TRAIN_SVG_H
 
-#include "train/fsutil.h"
+#include "util/sbuf.h"
 
 typedef struct ev_line_series {
     const char *name;

@@ -16,7 +16,9 @@
 
 #include "core/status.h"
 #include "train/fsutil.h"
-#include "train/sha1.h"
+#include "util/clock.h"
+#include "util/sbuf.h"
+#include "util/sha1.h"
 
 #include <limits.h>
 #include <math.h>
@@ -60,9 +62,9 @@ static ev_status prepare(ev_dataset *ds, const ev_data_options *data, ev_backbon
     ev_tr_note(ds->progress, ds->user, "%zu images (%s: label 1, %s: label 0)", ds->n,
                ds->label_name[1], ds->label_name[0]);
     EV_TRY(ev_dataset_hash(ds, ev_backbone_workers(bb)));
-    double t0 = ev_tr_now();
+    double t0 = ev_clock_s();
     EV_TRY(ev_features_get(bb, ds, cache, feat, hit));
-    *seconds = ev_tr_now() - t0;
+    *seconds = ev_clock_s() - t0;
     EV_TRY(ev_features_compact(ds, *feat, ev_backbone_dim(bb)));
     char *sk = ev_tr_join(out, "skipped.tsv");
     ev_status st = sk ? ev_skipped_write(ds, sk) : EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
@@ -160,9 +162,9 @@ ev_status ev_train_run(const ev_train_options *o, ev_eval_summary *test) {
                         o->epochs, o->patience, o->seed, o->out, o->resume, o->progress, o->user};
     ev_fit_data fd = {feat, y, ev_backbone_dim(bb), rows[0], rows[1], cnt[0], cnt[1], fit_key};
     ev_fit_result fr;
-    double t0 = ev_tr_now();
+    double t0 = ev_clock_s();
     EV_TRY_GOTO(st, ev_fit(&fc, &fd, &meta, &best, &fr), done);
-    double train_s = ev_tr_now() - t0;
+    double train_s = ev_clock_s() - t0;
     /* Test report with the best checkpoint. */
     ev_eval_summary sum;
     memset(&sum, 0, sizeof sum);

@@ -13,8 +13,11 @@
 #include "core/status.h"
 #include "train/dataset.h"
 #include "train/fsutil.h"
-#include "train/sha1.h"
 #include "train/svg.h"
+#include "util/clock.h"
+#include "util/file.h"
+#include "util/sbuf.h"
+#include "util/sha1.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -92,7 +95,7 @@ static ev_status save_state(const char *path, const state *s, const ev_mlp *m, c
     PUT(&rows, 4);
     PUT(s->hist, sizeof(hist_row) * (size_t)s->nhist);
 #undef PUT
-    ev_status st = ev_tr_write_atomic(path, b, (size_t)(p - b));
+    ev_status st = ev_write_file_atomic(path, b, (size_t)(p - b));
     free(b);
     return st;
 }
@@ -100,7 +103,7 @@ static ev_status save_state(const char *path, const state *s, const ev_mlp *m, c
 static ev_status load_state(const char *path, state *s, ev_mlp *m, ev_adam *a) {
     char *b;
     size_t len;
-    EV_TRY(ev_tr_read_file(path, &b, &len));
+    EV_TRY(ev_read_text(path, &b, &len));
     const char *p = b, *end = b + len;
     ev_status st = EV_OK;
 #define GET(v, k)                                                                                 \
@@ -288,7 +291,7 @@ ev_status ev_fit(const ev_fit_config *c, const ev_fit_data *d, ev_model_meta *me
     }
     s.hist = h;
     while (!s.stopped && s.epoch < c->epochs) {
-        double t0 = ev_tr_now(), loss_sum = 0;
+        double t0 = ev_clock_s(), loss_sum = 0;
         long correct = 0;
         memcpy(order, d->train, sizeof(int) * (size_t)d->ntrain);
         ev_rng_shuffle(&s.rng, order, (size_t)d->ntrain);
@@ -324,7 +327,7 @@ ev_status ev_fit(const ev_fit_config *c, const ev_fit_data *d, ev_model_meta *me
             s.wait++;
         }
         if (c->patience && s.wait >= c->patience) s.stopped = 1;
-        r->seconds = ev_tr_now() - t0;
+        r->seconds = ev_clock_s() - t0;
         s.nhist++;
         if (improved) EV_TRY_GOTO(st, ev_model_file_save(model_path, meta, &m), done);
         EV_TRY_GOTO(st, write_history(c->out, &s), done);

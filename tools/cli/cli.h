@@ -9,6 +9,7 @@
 #define EV_CLI_H
 
 #include "edgevision.h"
+#include "util/file.h"
 
 #include <stdio.h>
 
@@ -31,10 +32,11 @@ void cli_error(const char *cmd, ev_status st, const char *what);
 /* Where ../shared is ($EDGEVISION_SHARED, default "../shared"). */
 const char *cli_shared_dir(void);
 
-/* Output that goes to stdout, or to FILE through a temporary file renamed on success. */
+/* Output that goes to stdout, or to FILE through a temporary file renamed on success
+ * (util/file.h's atomic writer). */
 typedef struct cli_out {
     FILE *f;
-    char *path, *tmp;
+    ev_atomic_file file; /* unused for stdout */
 } cli_out;
 int cli_out_open(cli_out *o, const char *path);   /* 0 on success */
 int cli_out_close(cli_out *o, int commit);        /* 0 on success */

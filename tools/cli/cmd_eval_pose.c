@@ -7,8 +7,8 @@
  */
 #include "cli.h"
 
-#include "core/fileio.h"
 #include "bench/pose_eval.h"
+#include "util/file.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>

@@ -18,8 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_POSES 64
-
 typedef enum { FMT_TABLE, FMT_CSV, FMT_JSON } out_format;
 
 typedef struct image_result {
@@ -29,7 +27,7 @@ typedef struct image_result {
     int ok;
     int width, height;
     int num;
-    ev_pose poses[MAX_POSES];
+    ev_pose poses[EV_MAX_POSES];
 } image_result;
 
 static void usage(FILE *f) {
@@ -66,15 +64,6 @@ static void usage(FILE *f) {
             "\n"
             "CSV columns: pose_id,pose_score,keypoint_label,keypoint_score,keypoint_x,keypoint_y\n"
             "(with several images, or a video, an 'image' column comes first).\n");
-}
-
-static void to_image_coords(image_result *r, int in_w, int in_h) {
-    float sx = (float)r->width / (float)in_w, sy = (float)r->height / (float)in_h;
-    for (int p = 0; p < r->num; p++)
-        for (int k = 0; k < EV_NUM_KEYPOINTS; k++) {
-            r->poses[p].keypoints[k].x *= sx;
-            r->poses[p].keypoints[k].y *= sy;
-        }
 }
 
 static void write_table(FILE *f, const image_result *r, int nres, const char *coords) {
@@ -256,7 +245,8 @@ static int run_video(const video_job *j, results *rs) {
             r->width = ev_image_width(img);
             r->height = ev_image_height(img);
             image_result drawn = *r;
-            to_image_coords(&drawn, j->in_w, j->in_h);
+            ev_poses_rescale(drawn.poses, drawn.num, j->in_w, j->in_h, drawn.width,
+                             drawn.height);
             if (!j->input_coords) {
                 memcpy(r->poses, drawn.poses, sizeof r->poses);
             }
@@ -351,7 +341,7 @@ int cmd_pose(int argc, char **argv) {
             break;
         case O_FIX: po.legacy_edge16 = 0; break;
         case O_MAXP:
-            if (cli_parse_int("pose", "--max-poses", optarg, 1, MAX_POSES, &max_poses)) return 2;
+            if (cli_parse_int("pose", "--max-poses", optarg, 1, EV_MAX_POSES, &max_poses)) return 2;
             po.max_detections = max_poses;
             break;
         case O_THR:
@@ -448,7 +438,7 @@ int cmd_pose(int argc, char **argv) {
         r->width = ev_image_width(img);
         r->height = ev_image_height(img);
         image_result drawn = *r;
-        to_image_coords(&drawn, in_w, in_h);
+        ev_poses_rescale(drawn.poses, drawn.num, in_w, in_h, drawn.width, drawn.height);
         if (!input_coords) *r = drawn;
         if (draw && draw_result(&drawn, img, draw, nimg > 1, min_kp)) failures++;
         ev_image_free(img);

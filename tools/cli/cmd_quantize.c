@@ -8,12 +8,13 @@
  */
 #include "cli.h"
 
+#include "util/clock.h"
+
 #include <dirent.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -158,8 +159,7 @@ int cmd_quantize(int argc, char **argv) {
         cli_error("quantize", st, "loading the model");
         goto done;
     }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = ev_clock_s();
     st = ev_quantize_model(fm, (const ev_image *const *)imgs, n, &qo, &qm);
     if (st != EV_OK) {
         cli_error("quantize", st, "quantizing");
@@ -170,11 +170,11 @@ int cmd_quantize(int argc, char **argv) {
         cli_error("quantize", st, "writing the model");
         goto done;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double seconds = ev_clock_s() - t0;
     fprintf(stderr, "edgevision quantize: %s -> %s (int8, %d ops, %s weights), calibrated on %d "
             "image(s) at %dx%d in %.1f s\n", model, output, ev_model_num_ops(qm),
             qo.per_channel ? "per-channel" : "per-tensor", n, in_h, in_w,
-            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+            seconds);
     rc = 0;
 done:
     ev_model_free(fm);

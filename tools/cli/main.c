@@ -43,19 +43,12 @@ int cli_out_open(cli_out *o, const char *path) {
         o->f = stdout;
         return 0;
     }
-    size_t n = strlen(path) + 16;
-    o->path = malloc(n);
-    o->tmp = malloc(n);
-    if (!o->path || !o->tmp) return -1;
-    snprintf(o->path, n, "%s", path);
-    snprintf(o->tmp, n, "%s.tmp", path);
-    o->f = fopen(o->tmp, "w");
-    if (!o->f) {
-        fprintf(stderr, "edgevision: error: cannot write %s: %s\n", o->tmp, strerror(errno));
-        free(o->path), free(o->tmp);
-        o->path = o->tmp = NULL;
+    if (ev_atomic_begin(&o->file, path) != EV_OK) {
+        fprintf(stderr, "edgevision: error: cannot write %s.tmp: %s\n", path, strerror(errno));
+        ev_clear_error();
         return -1;
     }
+    o->f = o->file.f;
     return 0;
 }
 
@@ -64,18 +57,18 @@ int cli_out_close(cli_out *o, int commit) {
     if (!o->f) return -1;
     if (o->f == stdout) {
         rc = fflush(stdout) == 0 ? 0 : -1;
-    } else {
-        int bad = ferror(o->f);
-        if (fclose(o->f) != 0) bad = 1;
-        if (commit && !bad && rename(o->tmp, o->path) == 0) {
-            rc = 0;
-        } else {
-            if (commit) fprintf(stderr, "edgevision: error: cannot write %s\n", o->path);
-            remove(o->tmp);
+    } else if (commit) {
+        char *path = strdup(o->file.path);
+        if (ev_atomic_commit(&o->file) != EV_OK) {
+            fprintf(stderr, "edgevision: error: cannot write %s\n", path ? path : "output");
+            ev_clear_error();
             rc = -1;
         }
+        free(path);
+    } else {
+        ev_atomic_abort(&o->file);
+        rc = -1;
     }
-    free(o->path), free(o->tmp);
     memset(o, 0, sizeof *o);
     return rc;
 }

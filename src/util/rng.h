@@ -1,10 +1,12 @@
 /*
- * rng.h - the one random generator of training: xoshiro256** seeded through splitmix64. Every
- * random choice (splits, shuffles, initial weights, dropout masks) draws from an ev_rng whose
- * state is saved in checkpoints, so a run is bit-reproducible and resumable.
+ * rng.h - the one random generator of the library: xoshiro256** seeded through splitmix64.
+ * Every random choice (training splits, shuffles, initial weights, dropout masks; the
+ * benchmark's sample reservoir) draws from an ev_rng. Training saves its state in checkpoints,
+ * so a run is bit-reproducible and resumable. Extend: a new distribution is another inline
+ * over ev_rng_next here; never a second generator.
  */
-#ifndef EV_TRAIN_RNG_H
-#define EV_TRAIN_RNG_H
+#ifndef EV_UTIL_RNG_H
+#define EV_UTIL_RNG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,9 +1,10 @@
 /*
  * sha1.h - SHA-1 (FIPS 180-4) for content keys: image hashes in manifests, model hashes in the
  * feature cache and saved models. Not for security. Streaming: init, update..., final.
+ * Extend: another digest output (raw bytes) is another final_* function in sha1.c.
  */
-#ifndef EV_TRAIN_SHA1_H
-#define EV_TRAIN_SHA1_H
+#ifndef EV_UTIL_SHA1_H
+#define EV_UTIL_SHA1_H
 
 #include "edgevision.h"
 

@@ -2,7 +2,7 @@
  * sha1.c - SHA-1 as FIPS 180-4 specifies it (see sha1.h). Checked in tests against the
  * standard vectors ("abc", the empty string, the 448-bit message).
  */
-#include "train/sha1.h"
+#include "util/sha1.h"
 
 #include "core/status.h"
 

@@ -35,6 +35,7 @@
 #include "core/plan.h"
 #include "core/session.h"
 #include "core/status.h"
+#include "util/clock.h"
 
 #include <cuda_runtime_api.h>
 
@@ -88,12 +89,6 @@ typedef struct cu_ctx {
     ev_cuda_transfer_stats stats;
 } cu_ctx;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int dmalloc(cu_ctx *c, void **p, size_t n) {
     n = (n + DEV_ALIGN - 1) / DEV_ALIGN * DEV_ALIGN + DEV_ALIGN; /* slack for word reads */
     if (c->emu) {
@@ -126,7 +121,7 @@ static int dupload(cu_ctx *c, void *d, const void *h, size_t n) {
 
 static int h2d(cu_ctx *c, void *d, const void *h, size_t n) {
     if (!n) return 0;
-    double t0 = now_s();
+    double t0 = ev_clock_s();
     int e = 0;
     if (c->emu)
         memcpy(d, h, n);
@@ -134,13 +129,13 @@ static int h2d(cu_ctx *c, void *d, const void *h, size_t n) {
         e = (int)cudaMemcpyAsync(d, h, n, cudaMemcpyHostToDevice, c->stream);
     c->stats.h2d_bytes += n;
     c->stats.h2d_copies++;
-    c->stats.seconds += now_s() - t0;
+    c->stats.seconds += ev_clock_s() - t0;
     return e;
 }
 
 static int d2h(cu_ctx *c, void *h, const void *d, size_t n) {
     if (!n) return 0;
-    double t0 = now_s();
+    double t0 = ev_clock_s();
     int e = 0;
     if (c->emu)
         memcpy(h, d, n);
@@ -148,7 +143,7 @@ static int d2h(cu_ctx *c, void *h, const void *d, size_t n) {
         e = (int)cudaMemcpyAsync(h, d, n, cudaMemcpyDeviceToHost, c->stream);
     c->stats.d2h_bytes += n;
     c->stats.d2h_copies++;
-    c->stats.seconds += now_s() - t0;
+    c->stats.seconds += ev_clock_s() - t0;
     c->pending_d2h = 1;
     return e;
 }
@@ -159,9 +154,9 @@ static int dsync(cu_ctx *c, int force) {
         c->pending_d2h = 0;
         return 0;
     }
-    double t0 = now_s();
+    double t0 = ev_clock_s();
     int e = (int)cudaStreamSynchronize(c->stream);
-    if (c->pending_d2h) c->stats.seconds += now_s() - t0;
+    if (c->pending_d2h) c->stats.seconds += ev_clock_s() - t0;
     c->pending_d2h = 0;
     return e;
 }

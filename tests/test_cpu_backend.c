@@ -59,7 +59,7 @@ static void test_random_ops(void) {
         setenv("EV_ISA", k_isas[isa], 1);
         for (int it = 0; it < 120; it++) {
             uint64_t seed = 0x5EED0000ull + (uint64_t)isa * 1000 + (uint64_t)it;
-            rg_state = seed;
+            rg_rng.s = seed;
             char desc[256];
             size_t in_bytes = 0;
             int dw = it % 2, i8 = (it / 2) % 2;
@@ -67,7 +67,7 @@ static void test_random_ops(void) {
             CHECK(m != NULL);
             if (!m) continue;
             uint8_t *in = malloc(in_bytes);
-            for (size_t i = 0; i < in_bytes; i++) in[i] = (uint8_t)rg_rnd();
+            for (size_t i = 0; i < in_bytes; i++) in[i] = (uint8_t)ev_rng_next(&rg_rng);
             ev_tensor_info oi;
             ev_model_output_info(m, 0, &oi);
             uint8_t *ref = malloc(oi.bytes + 1), *got = malloc(oi.bytes + 1);

@@ -4,7 +4,8 @@
  *   rg_conv:     one quantized CONV_2D or DEPTHWISE_CONV_2D: uint8 (per-tensor, weight zero
  *                points 127/128/129/random, a weight of 255 at zp 127 to force the row-sum
  *                correction) or int8 (per-channel), random shapes, strides, dilations, padding,
- *                activations, bias present or not (the generator of test_cpu_backend.c).
+ *                activations, bias present or not (the quantized conv rows of
+ *                test_backend_ops.c).
  *   rg_conv_f32: the same for float32 (depth multiplier 1 or 2 for depthwise).
  *   rg_concat:   CONCATENATION of 1-4 inputs on a random axis, uint8/int8 (each input rescaled
  *                or not) or float32.

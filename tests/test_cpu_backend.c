@@ -1,11 +1,8 @@
 /*
  * test_cpu_backend.c - the cpu backend equals the reference backend bit for bit.
  *
- *   random_ops:   uint8 (per-tensor, weight zero points 127/128/129/random, weights of 255 at
- *                 zp 127 to force the row-sum correction) and int8 (per-channel) CONV_2D and
- *                 DEPTHWISE_CONV_2D on random shapes, strides, dilations, padding, activations;
- *                 under every EV_ISA path this CPU supports (x86 scalar..vnni, ARM scalar, neon,
- *                 dotprod: ev_cpu_isa_paths) and 1, 2 and 3 threads.
+ *   (random single ops on every ISA path: test_backend_ops.c, the op x backend matrix, which took
+ *   over this file's random_ops generator, rg_conv, with 1-3 threads)
  *   coral_models: every layer of the three Coral PoseNet models (a 64-bit hash of each op's
  *                 output bytes) and the decoded poses, cpu vs ref, on test_couple.jpg; the
  *                 353x481 model under every ISA path.
@@ -15,87 +12,11 @@
 #include "backends/cpu/cpu.h"
 #include "edgevision.h"
 #include "graph_builder.h"
-#include "random_graphs.h"
 
 #include <stdint.h>
 
 /* EV_ISA names, indexed by ev_isa */
 static const char *const k_isas[] = {"scalar", "avx2", "avx512", "vnni", "neon", "dotprod"};
-
-static int run_once(ev_model *m, const char *backend, int threads, const uint8_t *in,
-                    size_t in_bytes, uint8_t *out, size_t *out_bytes) {
-    ev_session_options o;
-    ev_session_options_init(&o);
-    o.backend = backend;
-    o.threads = threads;
-    ev_session *s = NULL;
-    if (ev_session_create(m, &o, &s) != EV_OK) {
-        fprintf(stderr, "  session (%s): %s\n", backend, ev_last_error());
-        return -1;
-    }
-    const void *d;
-    ev_tensor_info info;
-    int rc = ev_session_set_input(s, 0, in, in_bytes) == EV_OK && ev_session_run(s) == EV_OK &&
-                     ev_session_output(s, 0, &d, &info) == EV_OK
-                 ? 0
-                 : -1;
-    if (rc == 0) {
-        memcpy(out, d, info.bytes);
-        *out_bytes = info.bytes;
-    } else {
-        fprintf(stderr, "  run (%s): %s\n", backend, ev_last_error());
-    }
-    ev_session_free(s);
-    return rc;
-}
-
-static void test_random_ops(void) {
-    int supported = (int)ev_cpu_isa_supported();
-    int cases = 0, mismatches = 0;
-    ev_isa paths[8];
-    int npaths = ev_cpu_isa_paths(paths, 8);
-    for (int pi = 0; pi < npaths; pi++) {
-        int isa = (int)paths[pi];
-        setenv("EV_ISA", k_isas[isa], 1);
-        for (int it = 0; it < 120; it++) {
-            uint64_t seed = 0x5EED0000ull + (uint64_t)isa * 1000 + (uint64_t)it;
-            rg_state = seed;
-            char desc[256];
-            size_t in_bytes = 0;
-            int dw = it % 2, i8 = (it / 2) % 2;
-            ev_model *m = rg_conv(dw, i8, &in_bytes, desc, sizeof desc);
-            CHECK(m != NULL);
-            if (!m) continue;
-            uint8_t *in = malloc(in_bytes);
-            for (size_t i = 0; i < in_bytes; i++) in[i] = (uint8_t)rg_rnd();
-            ev_tensor_info oi;
-            ev_model_output_info(m, 0, &oi);
-            uint8_t *ref = malloc(oi.bytes + 1), *got = malloc(oi.bytes + 1);
-            size_t rb = 0, gbytes = 0;
-            int threads = 1 + it % 3;
-            int ok = run_once(m, "ref", 1, in, in_bytes, ref, &rb) == 0 &&
-                     run_once(m, "cpu", threads, in, in_bytes, got, &gbytes) == 0 &&
-                     rb == gbytes && memcmp(ref, got, rb) == 0;
-            cases++;
-            if (!ok) {
-                mismatches++;
-                if (mismatches <= 5) {
-                    size_t first = 0;
-                    while (first < rb && ref[first] == got[first]) first++;
-                    fprintf(stderr, "  MISMATCH isa=%s threads=%d seed=%llx %s: first at %zu "
-                            "(ref %d, cpu %d)\n", k_isas[isa], threads, (unsigned long long)seed,
-                            desc, first, first < rb ? ref[first] : -1, first < rb ? got[first] : -1);
-                }
-            }
-            free(in), free(ref), free(got);
-            ev_model_free(m);
-        }
-    }
-    unsetenv("EV_ISA");
-    fprintf(stderr, "  %d random ops over ISA paths scalar..%s: %d mismatches\n", cases,
-            k_isas[supported], mismatches);
-    CHECK_EQ_INT(mismatches, 0);
-}
 
 /* Per-layer FNV-1a hashes of every op's output. */
 typedef struct layer_hashes {
@@ -191,7 +112,6 @@ static void test_coral_models(void) {
 int main(void) {
     fprintf(stderr, "cpu features: %s; best path: %s\n", ev_cpu_features(),
             k_isas[ev_cpu_isa_supported()]);
-    EV_RUN(test_random_ops);
     EV_RUN(test_coral_models);
     return ev_test_finish();
 }

@@ -33,7 +33,7 @@
 /* A one-conv model for the session checks. */
 static ev_model *small_conv(size_t *in_bytes) {
     char desc[256];
-    rg_state = 0xC0DAull;
+    rg_rng.s = 0xC0DAull;
     return rg_conv(0, 0, in_bytes, desc, sizeof desc);
 }
 
@@ -58,49 +58,6 @@ int main(void) {
 }
 
 #else
-
-/* Runs model m on `backend` with inputs in[0..n_in), copies every output after the other into
- * `out` (at most cap bytes); returns the number of bytes or -1. */
-static long run_model(ev_model *m, const char *backend, int n_in, const uint8_t *const *in,
-                      const size_t *in_bytes, uint8_t *out, size_t cap, ev_status *st_out) {
-    ev_session_options o;
-    ev_session_options_init(&o);
-    o.backend = backend;
-    ev_session *s = NULL;
-    ev_status st = ev_session_create(m, &o, &s);
-    if (st_out) *st_out = st;
-    if (st != EV_OK) {
-        if (!st_out) fprintf(stderr, "  session (%s): %s\n", backend, ev_last_error());
-        return -1;
-    }
-    long total = 0;
-    for (int i = 0; i < n_in && st == EV_OK; i++) st = ev_session_set_input(s, i, in[i], in_bytes[i]);
-    if (st == EV_OK) st = ev_session_run(s);
-    for (int i = 0; st == EV_OK && i < ev_model_num_outputs(m); i++) {
-        const void *d;
-        ev_tensor_info info;
-        st = ev_session_output(s, i, &d, &info);
-        if (st == EV_OK && (size_t)total + info.bytes <= cap) {
-            memcpy(out + total, d, info.bytes);
-            total += (long)info.bytes;
-        } else if (st == EV_OK) {
-            st = EV_ERR_INTERNAL;
-        }
-    }
-    if (st != EV_OK) fprintf(stderr, "  run (%s): %s\n", backend, ev_last_error());
-    ev_session_free(s);
-    return st == EV_OK ? total : -1;
-}
-
-static size_t outputs_bytes(ev_model *m) {
-    size_t n = 0;
-    for (int i = 0; i < ev_model_num_outputs(m); i++) {
-        ev_tensor_info oi;
-        ev_model_output_info(m, i, &oi);
-        n += oi.bytes;
-    }
-    return n;
-}
 
 /* 1 when equal: bytes for integer outputs, 1e-4 relative for float32. */
 static int same_outputs(ev_model *m, const uint8_t *a, const uint8_t *b, size_t n, size_t *where) {
@@ -138,12 +95,16 @@ static int check_model(ev_model *m, const char *backend, int n_in, const size_t 
         ev_model_input_info(m, i, &ii);
         rg_fill(in[i], in_bytes[i], ii.dtype);
     }
-    size_t cap = outputs_bytes(m) + 1;
-    uint8_t *ref = malloc(cap), *got = malloc(cap);
-    long rb = run_model(m, "ref", n_in, (const uint8_t *const *)in, in_bytes, ref, cap, NULL);
-    long gbytes = run_model(m, backend, n_in, (const uint8_t *const *)in, in_bytes, got, cap, NULL);
+    /* every output, back to back, on ref and on `backend` */
+    size_t rb = 0, gbytes = 0;
+    void *ref = NULL, *got = NULL;
+    ev_run_opts ro = {.backend = "ref"}, go = {.backend = backend};
+    const void *const *inp = (const void *const *)in;
+    if (ev_test_run_copy(m, &ro, n_in, inp, in_bytes, 1, &ref, &rb) != EV_OK ||
+        ev_test_run_copy(m, &go, n_in, inp, in_bytes, 1, &got, &gbytes) != EV_OK)
+        fprintf(stderr, "  run (%s): %s\n", ref ? backend : "ref", ev_last_error());
     size_t where = 0;
-    int ok = rb >= 0 && rb == gbytes && same_outputs(m, ref, got, (size_t)rb, &where);
+    int ok = ref && got && rb == gbytes && same_outputs(m, ref, got, rb, &where);
     if (!ok && (*reported)++ < 5)
         fprintf(stderr, "  MISMATCH %s seed=%llx %s: first at %zu\n", backend,
                 (unsigned long long)seed, desc, where);
@@ -159,7 +120,7 @@ static void random_ops(const char *label, int reps) {
     for (int it = 0; it < reps; it++) {
         for (int kind = 0; kind < 9; kind++) {
             uint64_t seed = 0xC0DA0000ull + (uint64_t)it * 16 + (uint64_t)kind;
-            rg_state = seed;
+            rg_rng.s = seed;
             size_t in_bytes[4] = {0};
             int n_in = 1;
             ev_model *m = NULL;
@@ -289,12 +250,12 @@ static void test_requant_math(void) {
             if (ev_cu_requant(x, m0, sh) != ev_mul_by_quantized_multiplier(x, m0, sh)) bad++;
         }
     }
-    rg_state = 0x5EEDull;
+    rg_rng.s = 0x5EEDull;
     for (int i = 0; i < 200000; i++) {
         int32_t m0;
         int sh;
-        ev_quantize_multiplier((double)rg_float(1e-6f, 0.9f), &m0, &sh);
-        int32_t x = (int32_t)(uint32_t)rg_rnd() >> rg_int(0, 20);
+        ev_quantize_multiplier((double)ev_rng_float(&rg_rng, 1e-6f, 0.9f), &m0, &sh);
+        int32_t x = (int32_t)(uint32_t)ev_rng_next(&rg_rng) >> ev_rng_int(&rg_rng, 0, 20);
         n++;
         if (ev_cu_requant(x, m0, sh) != ev_mul_by_quantized_multiplier(x, m0, sh)) bad++;
     }

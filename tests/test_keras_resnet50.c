@@ -18,6 +18,7 @@
 #include "ev_test.h"
 
 #include "edgevision.h"
+#include "util.h"
 
 #include <hdf5.h>
 #include <stdint.h>
@@ -32,14 +33,7 @@
 
 /* ---------------------------------------------------------------- random weights ---------- */
 
-static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
-static double urand(void) {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return ((double)(g_rng >> 11) + 0.5) / 9007199254740992.0;
-}
-static double nrand(void) { return sqrt(-2.0 * log(urand())) * cos(6.283185307179586 * urand()); }
+static ev_rng g_rng = {0x9e3779b97f4a7c15ull};
 
 typedef struct convl {
     int stage, block, k_idx; /* stage 1: stem; k_idx 0: projection, 1..3 main path */
@@ -54,7 +48,7 @@ static float *g_dense_w, *g_dense_b; /* [2048][1000], [1000] */
 static float *frand(size_t n, double mean, double sd, double lo, double hi) {
     float *p = malloc(n * sizeof *p);
     for (size_t i = 0; i < n; i++)
-        p[i] = (float)(sd > 0 ? mean + sd * nrand() : lo + (hi - lo) * urand());
+        p[i] = (float)(sd > 0 ? mean + sd * ev_rng_normal(&g_rng) : lo + (hi - lo) * ev_rng_open01(&g_rng));
     return p;
 }
 
@@ -457,12 +451,6 @@ static ev_image *g_img;       /* the test image */
 static float *g_in64;         /* its Keras input at 64x64: nearest resize + caffe */
 static double g_feat[2048], g_logits[CLASSES], g_prob[CLASSES];
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* Pillow's NEAREST (accumulating source position) and Keras's caffe preprocessing, in float32
  * as numpy computes x[..., 0] -= 103.939 on a float32 array. */
 static float *keras_input(const ev_image *img, int w, int h) {
@@ -490,7 +478,7 @@ static float *keras_input(const ev_image *img, int w, int h) {
 static int setup(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/ev_keras_XXXXXX");
     if (!mkdtemp(g_dir)) return -1;
-    double t0 = now();
+    double t0 = ev_test_now();
     make_weights();
     /* an image with structure: gradients plus noise, 97x83 so the resize is not trivial */
     int w = 97, h = 83;
@@ -499,11 +487,11 @@ static int setup(void) {
         for (int x = 0; x < w; x++)
             for (int ch = 0; ch < 3; ch++)
                 rgb[((size_t)y * w + x) * 3 + ch] =
-                    (uint8_t)((x * 2 + y * (ch + 1) * 3 + (int)(60 * urand())) % 256);
+                    (uint8_t)((x * 2 + y * (ch + 1) * 3 + (int)(60 * ev_rng_open01(&g_rng))) % 256);
     ev_image_create(w, h, rgb, &g_img);
     free(rgb);
     g_in64 = keras_input(g_img, IN_W, IN_H);
-    double t1 = now();
+    double t1 = ev_test_now();
     ref_forward(g_in64, IN_H, IN_W, 1.001e-5, 1, g_feat, NULL);
     /* scale the dense kernel so the logits spread over a few units: probabilities that mean
      * something rather than a one-hot */
@@ -518,7 +506,7 @@ static int setup(void) {
         g_logits[o] = s;
     }
     softmax_d(g_logits, g_prob, CLASSES);
-    double t2 = now();
+    double t2 = ev_test_now();
     snprintf(g_notop, sizeof g_notop, "%s/resnet50_notop.h5", g_dir);
     snprintf(g_top, sizeof g_top, "%s/resnet50.h5", g_dir);
     wopt o = {0};
@@ -529,7 +517,7 @@ static int setup(void) {
     o.names_style = 2;
     if (write_file(g_top, &o)) return -1;
     fprintf(stderr, "setup: weights %.2f s, reference %dx%d %.2f s, two files %.2f s\n", t1 - t0,
-            IN_W, IN_H, t2 - t1, now() - t2);
+            IN_W, IN_H, t2 - t1, ev_test_now() - t2);
     return 0;
 }
 
@@ -562,24 +550,12 @@ static int capture_fc(void *user, int op, const char *name, const ev_tensor_info
 
 /* Runs model m on `in` and returns a malloc'd copy of output 0 (n floats). */
 static float *run_model(ev_model *m, const float *in, size_t in_n, size_t *n, cap *c) {
-    ev_session *s = NULL;
-    CHECK_OK(ev_session_create(m, NULL, &s));
-    if (!s) return NULL;
-    if (c) ev_session_set_op_callback(s, capture_fc, c);
-    float *out = NULL;
-    CHECK_OK(ev_session_set_input(s, 0, in, in_n * sizeof(float)));
-    double t0 = now();
-    ev_status st = ev_session_run(s);
-    CHECK_OK(st);
-    fprintf(stderr, "  run: %.3f s\n", now() - t0);
-    const void *data;
-    ev_tensor_info info;
-    if (st == EV_OK && ev_session_output(s, 0, &data, &info) == EV_OK) {
-        *n = info.bytes / sizeof(float);
-        out = malloc(info.bytes);
-        memcpy(out, data, info.bytes);
-    }
-    ev_session_free(s);
+    ev_run_opts o = {.cb = c ? capture_fc : NULL, .cb_user = c};
+    size_t bytes = in_n * sizeof(float), len = 0;
+    void *out = NULL;
+    CHECK_OK(ev_test_run_copy(m, &o, 1, (const void *const[]){in}, &bytes, 0, &out, &len));
+    if (out) fprintf(stderr, "  run: %.3f s\n", o.run_s);
+    *n = len / sizeof(float);
     return out;
 }
 
@@ -762,7 +738,7 @@ static void test_legacy(void) {
         o.names_style = 1;
         CHECK(write_file(path, &o) == 0);
         float *in = malloc(sizeof(float) * (size_t)w * h * 3);
-        for (int i = 0; i < w * h * 3; i++) in[i] = (float)(255.0 * urand() - 120.0);
+        for (int i = 0; i < w * h * 3; i++) in[i] = (float)(255.0 * ev_rng_open01(&g_rng) - 120.0);
         double feat[2048], logits[CLASSES], prob[CLASSES];
         ref_forward(in, h, w, 1e-3, o.pool_pad, feat, logits);
         softmax_d(logits, prob, CLASSES);

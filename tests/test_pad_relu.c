@@ -6,30 +6,20 @@
 
 #include "edgevision.h"
 #include "graph_builder.h"
+#include "util.h"
 
-static uint64_t g_s = 12345;
-static uint32_t rnd(void) {
-    g_s = g_s * 6364136223846793005ull + 1442695040888963407ull;
-    return (uint32_t)(g_s >> 33);
-}
-
-static ev_session *make(ev_model **m, gb *b) {
-    ev_session *s = NULL;
-    CHECK_OK(gb_finish(b, m));
-    if (*m) CHECK_OK(ev_session_create(*m, NULL, &s));
-    return s;
-}
+static ev_rng g_rng = {12345};
 
 static void test_pad(void) {
     for (int it = 0; it < 60; it++) {
-        int nd = 1 + (int)(rnd() % 4), quant = it % 2;
+        int nd = 1 + (int)(ev_rng_next(&g_rng) % 4), quant = it % 2;
         int in_dims[4], out_dims[4];
         int32_t pads[8];
         size_t n_in = 1, n_out = 1;
         for (int d = 0; d < nd; d++) {
-            in_dims[d] = 1 + (int)(rnd() % 5);
-            pads[2 * d] = (int32_t)(rnd() % 3);
-            pads[2 * d + 1] = (int32_t)(rnd() % 3);
+            in_dims[d] = 1 + (int)(ev_rng_next(&g_rng) % 5);
+            pads[2 * d] = (int32_t)(ev_rng_next(&g_rng) % 3);
+            pads[2 * d + 1] = (int32_t)(ev_rng_next(&g_rng) % 3);
             out_dims[d] = in_dims[d] + pads[2 * d] + pads[2 * d + 1];
             n_in *= (size_t)in_dims[d];
             n_out *= (size_t)out_dims[d];
@@ -48,20 +38,22 @@ static void test_pad(void) {
         gb_inputs(&b, 1, &ti);
         gb_outputs(&b, 1, &to);
         ev_model *m = NULL;
-        ev_session *s = make(&m, &b);
+        CHECK_OK(gb_finish(&b, &m));
+        size_t es = quant ? 1 : 4;
+        unsigned char *in = malloc(n_in * es);
+        for (size_t i = 0; i < n_in * es; i++) in[i] = (unsigned char)(ev_rng_next(&g_rng) % 251);
+        if (!quant)
+            for (size_t i = 0; i < n_in; i++)
+                ((float *)in)[i] = (float)(ev_rng_next(&g_rng) % 1000) - 500.0f;
+        ev_session *s = NULL;
+        const void *out = NULL;
+        size_t in_bytes = n_in * es;
+        if (m) CHECK_OK(ev_test_run(m, NULL, 1, (const void *const[]){in}, &in_bytes, &s, &out, NULL));
         if (!s) {
+            free(in);
             ev_model_free(m);
             continue;
         }
-        size_t es = quant ? 1 : 4;
-        unsigned char *in = malloc(n_in * es);
-        for (size_t i = 0; i < n_in * es; i++) in[i] = (unsigned char)(rnd() % 251);
-        if (!quant)
-            for (size_t i = 0; i < n_in; i++) ((float *)in)[i] = (float)(rnd() % 1000) - 500.0f;
-        CHECK_OK(ev_session_set_input(s, 0, in, n_in * es));
-        CHECK_OK(ev_session_run(s));
-        const void *out;
-        ev_session_output(s, 0, &out, NULL);
         int bad = 0;
         for (size_t o = 0; o < n_out; o++) {
             /* unravel o, map back to the input */
@@ -109,19 +101,22 @@ static void test_relu(void) {
             gb_inputs(&b, 1, &ti);
             gb_outputs(&b, 1, &to);
             ev_model *m = NULL;
-            ev_session *s = make(&m, &b);
-            if (!s) continue;
+            CHECK_OK(gb_finish(&b, &m));
             float fin[91];
             unsigned char qin[91];
             for (int i = 0; i < 91; i++) {
-                fin[i] = ((float)(rnd() % 2000) - 1000.0f) / 100.0f;
-                qin[i] = (unsigned char)(rnd() % 256);
+                fin[i] = ((float)(ev_rng_next(&g_rng) % 2000) - 1000.0f) / 100.0f;
+                qin[i] = (unsigned char)(ev_rng_next(&g_rng) % 256);
             }
-            CHECK_OK(ev_session_set_input(s, 0, quant ? (void *)qin : (void *)fin,
-                                          quant ? 91 : sizeof fin));
-            CHECK_OK(ev_session_run(s));
-            const void *out;
-            ev_session_output(s, 0, &out, NULL);
+            ev_session *s = NULL;
+            const void *out = NULL;
+            const void *in = quant ? (void *)qin : (void *)fin;
+            size_t in_bytes = quant ? 91 : sizeof fin;
+            if (m) CHECK_OK(ev_test_run(m, NULL, 1, &in, &in_bytes, &s, &out, NULL));
+            if (!s) {
+                ev_model_free(m);
+                continue;
+            }
             for (int i = 0; i < 91; i++) {
                 if (quant) {
                     double real = (qin[i] - zp) * (double)sc;

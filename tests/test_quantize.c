@@ -12,18 +12,11 @@
 #include "core/graph_builder.h"
 #include "edgevision.h"
 #include "ev_test.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void fill(float *v, size_t n, unsigned seed, float lo, float hi) {
-    unsigned s = seed * 2654435761u + 1;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1664525u + 1013904223u;
-        v[i] = lo + (hi - lo) * (float)((s >> 8) & 0xffff) / 65535.0f;
-    }
-}
 
 /* input 1x9x9x3 -> conv 3x3/2 (8, relu6) -> depthwise 3x3 (8) -> add(conv, dw) -> pad ->
  * avgpool 2x2 -> mean(1,2) -> fc (5) -> logistic */
@@ -31,12 +24,12 @@ static ev_model *small_float_model(void) {
     gb b;
     gb_init(&b);
     float w1[8 * 3 * 3 * 3], b1[8], w2[1 * 3 * 3 * 8], b2[8], w3[5 * 8], b3[5];
-    fill(w1, sizeof w1 / 4, 1, -0.5f, 0.5f);
-    fill(b1, 8, 2, -0.2f, 0.2f);
-    fill(w2, sizeof w2 / 4, 3, -0.5f, 0.5f);
-    fill(b2, 8, 4, -0.2f, 0.2f);
-    fill(w3, sizeof w3 / 4, 5, -1.0f, 1.0f);
-    fill(b3, 5, 6, -0.3f, 0.3f);
+    ev_rng_fill(&(ev_rng){1}, w1, sizeof w1 / 4, EV_DTYPE_F32, -0.5f, 0.5f);
+    ev_rng_fill(&(ev_rng){2}, b1, 8, EV_DTYPE_F32, -0.2f, 0.2f);
+    ev_rng_fill(&(ev_rng){3}, w2, sizeof w2 / 4, EV_DTYPE_F32, -0.5f, 0.5f);
+    ev_rng_fill(&(ev_rng){4}, b2, 8, EV_DTYPE_F32, -0.2f, 0.2f);
+    ev_rng_fill(&(ev_rng){5}, w3, sizeof w3 / 4, EV_DTYPE_F32, -1.0f, 1.0f);
+    ev_rng_fill(&(ev_rng){6}, b3, 5, EV_DTYPE_F32, -0.3f, 0.3f);
     int x = gb_tensor_q(&b, "x", EV_DTYPE_F32, 4, (int[]){1, 9, 9, 3}, NULL, 0, 0);
     int tw1 = gb_tensor_q(&b, "w1", EV_DTYPE_F32, 4, (int[]){8, 3, 3, 3}, w1, 0, 0);
     int tb1 = gb_tensor_q(&b, "b1", EV_DTYPE_F32, 1, (int[]){8}, b1, 0, 0);
@@ -77,17 +70,12 @@ static ev_model *small_float_model(void) {
 /* Runs `m` on `backend` with input bytes `in`; copies output 0 (as floats) into y[n]. */
 static void run_to_float(const ev_model *m, const char *backend, const void *in, size_t in_bytes,
                          float *y, int n, void *raw, size_t *raw_bytes) {
-    ev_session_options o;
-    ev_session_options_init(&o);
-    o.backend = backend;
+    ev_run_opts o = {.backend = backend};
     ev_session *s = NULL;
-    CHECK_OK(ev_session_create(m, &o, &s));
-    if (!s) return;
-    CHECK_OK(ev_session_set_input(s, 0, in, in_bytes));
-    CHECK_OK(ev_session_run(s));
     const void *d;
     ev_tensor_info ti;
-    CHECK_OK(ev_session_output(s, 0, &d, &ti));
+    CHECK_OK(ev_test_run(m, &o, 1, &in, &in_bytes, &s, &d, &ti));
+    if (!s) return;
     for (int i = 0; i < n; i++)
         y[i] = ti.dtype == EV_DTYPE_F32 ? ((const float *)d)[i]
                                         : ((float)((const int8_t *)d)[i] - (float)ti.zero_point) *

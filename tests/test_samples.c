@@ -7,6 +7,7 @@
 
 #include "bench/samples.h"
 #include "edgevision.h"
+#include "util.h"
 
 static int cmp(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -18,10 +19,10 @@ static void test_bounded(void) {
     samples s;
     CHECK_OK(samples_init(&s, LIMIT));
     double *all = malloc(N * sizeof *all);
-    uint64_t x = 88172645463325252ull;
+    ev_rng r = {88172645463325252ull};
     double sum = 0;
     for (size_t i = 0; i < N; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t x = ev_rng_next(&r);
         double v = 10.0 + (double)(x % 100000) / 1000.0 + (i % 7 == 0 ? 50.0 : 0.0);
         all[i] = v;
         sum += v;

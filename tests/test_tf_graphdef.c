@@ -13,6 +13,7 @@
  */
 #include "edgevision.h"
 #include "ev_test.h"
+#include "util.h"
 #include "tf_graph.pb-c.h"
 
 #include <stdint.h>
@@ -213,24 +214,16 @@ static ev_status load_graph(tg *g, ev_model **m) {
 static int run_graph(tg *g, const float *x, size_t n, const float *x2, size_t n2, float **y,
                      size_t *ny, ev_model **keep) {
     ev_model *m = NULL;
-    ev_session *s = NULL;
     ev_status st = load_graph(g, &m);
     CHECK_MSG(st == EV_OK, "load: %s", ev_last_error());
     if (st != EV_OK) return 0;
-    CHECK_OK(st = ev_session_create(m, NULL, &s));
-    if (st == EV_OK) {
-        CHECK_OK(ev_session_set_input(s, 0, x, n * sizeof(float)));
-        if (x2) CHECK_OK(ev_session_set_input(s, 1, x2, n2 * sizeof(float)));
-        CHECK_OK(st = ev_session_run(s));
-        const void *d;
-        ev_tensor_info ti;
-        if (st == EV_OK && ev_session_output(s, 0, &d, &ti) == EV_OK) {
-            *ny = ti.bytes / sizeof(float);
-            *y = malloc(ti.bytes);
-            memcpy(*y, d, ti.bytes);
-        }
-    }
-    ev_session_free(s);
+    const void *ins[2] = {x, x2};
+    size_t bytes[2] = {n * sizeof(float), n2 * sizeof(float)};
+    void *out = NULL;
+    size_t len = 0;
+    CHECK_OK(st = ev_test_run_copy(m, NULL, x2 ? 2 : 1, ins, bytes, 0, &out, &len));
+    *y = out;
+    *ny = len / sizeof(float);
     if (keep)
         *keep = m;
     else
@@ -246,14 +239,6 @@ static double rel_err(const float *y, const double *ref, size_t n) {
         if (fabs(ref[i]) > mr) mr = fabs(ref[i]);
     }
     return mr > 0 ? md / mr : md;
-}
-
-static void fill(float *v, size_t n, unsigned seed, float lo, float hi) {
-    unsigned s = seed * 2654435761u + 1;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1664525u + 1013904223u;
-        v[i] = lo + (hi - lo) * (float)((s >> 8) & 0xffff) / 65535.0f;
-    }
 }
 
 /* ---- references (double precision, TensorFlow semantics) ---------------------------------- */
@@ -308,9 +293,9 @@ static void test_conv2d(void) {
         int H = 10, W = 12, C = 3, KH = 3, KW = 3, M = 5;
         int s = variant == 0 ? 2 : 1, d = variant == 1 ? 2 : 1, same = variant != 1;
         float x[10 * 12 * 3], w[3 * 3 * 3 * 5], b[5];
-        fill(x, sizeof x / 4, 1 + variant, -1, 1);
-        fill(w, sizeof w / 4, 7, -0.8f, 0.8f);
-        fill(b, 5, 9, -0.5f, 0.5f);
+        ev_rng_fill(&(ev_rng){1 + variant}, x, sizeof x / 4, EV_DTYPE_F32, -1, 1);
+        ev_rng_fill(&(ev_rng){7}, w, sizeof w / 4, EV_DTYPE_F32, -0.8f, 0.8f);
+        ev_rng_fill(&(ev_rng){9}, b, 5, EV_DTYPE_F32, -0.5f, 0.5f);
         tg g = {0};
         n_placeholder(&g, "x", 4, (int[]){1, H, W, C});
         n_const_f(&g, "w", 4, (int[]){KH, KW, C, M}, w);
@@ -353,9 +338,9 @@ static void test_conv2d(void) {
 static void test_depthwise(void) {
     int H = 9, W = 8, C = 4, K = 3, M = 2, OC = 8;
     float x[9 * 8 * 4], w[3 * 3 * 4 * 2], b[8];
-    fill(x, sizeof x / 4, 3, -1, 1);
-    fill(w, sizeof w / 4, 4, -1, 1);
-    fill(b, 8, 5, -0.3f, 0.3f);
+    ev_rng_fill(&(ev_rng){3}, x, sizeof x / 4, EV_DTYPE_F32, -1, 1);
+    ev_rng_fill(&(ev_rng){4}, w, sizeof w / 4, EV_DTYPE_F32, -1, 1);
+    ev_rng_fill(&(ev_rng){5}, b, 8, EV_DTYPE_F32, -0.3f, 0.3f);
     tg g = {0};
     n_placeholder(&g, "x", 4, (int[]){-1, H, W, C});
     n_const_f(&g, "w", 4, (int[]){K, K, C, M}, w);
@@ -391,12 +376,12 @@ static void test_depthwise(void) {
 static void test_batchnorm_folded(void) {
     int H = 6, W = 7, C = 3, K = 1, M = 4;
     float x[6 * 7 * 3], w[3 * 4], gam[4], bet[4], mean[4], var[4];
-    fill(x, sizeof x / 4, 11, -2, 2);
-    fill(w, sizeof w / 4, 12, -1, 1);
-    fill(gam, 4, 13, 0.5f, 1.5f);
-    fill(bet, 4, 14, -1, 1);
-    fill(mean, 4, 15, -0.5f, 0.5f);
-    fill(var, 4, 16, 0.2f, 2.0f);
+    ev_rng_fill(&(ev_rng){11}, x, sizeof x / 4, EV_DTYPE_F32, -2, 2);
+    ev_rng_fill(&(ev_rng){12}, w, sizeof w / 4, EV_DTYPE_F32, -1, 1);
+    ev_rng_fill(&(ev_rng){13}, gam, 4, EV_DTYPE_F32, 0.5f, 1.5f);
+    ev_rng_fill(&(ev_rng){14}, bet, 4, EV_DTYPE_F32, -1, 1);
+    ev_rng_fill(&(ev_rng){15}, mean, 4, EV_DTYPE_F32, -0.5f, 0.5f);
+    ev_rng_fill(&(ev_rng){16}, var, 4, EV_DTYPE_F32, 0.2f, 2.0f);
     tg g = {0};
     n_placeholder(&g, "x", 4, (int[]){1, H, W, C});
     n_const_f(&g, "w", 4, (int[]){K, K, C, M}, w);
@@ -451,7 +436,7 @@ static void test_unary(void) {
     static const char *ops[3] = {"Relu", "Relu6", "Sigmoid"};
     for (int k = 0; k < 3; k++) {
         float x[2 * 3 * 5];
-        fill(x, 30, 20 + k, -9, 9);
+        ev_rng_fill(&(ev_rng){20 + k}, x, 30, EV_DTYPE_F32, -9, 9);
         tg g = {0};
         n_placeholder(&g, "x", 4, (int[]){1, 2, 3, 5});
         n_node(&g, "y", ops[k], "x", NULL, NULL);
@@ -478,9 +463,9 @@ static void test_unary(void) {
 /* Add of two inputs, AddV2 broadcasting a constant vector, BiasAdd not after a conv. */
 static void test_add(void) {
     float a[1 * 3 * 4 * 6], b[72], cvec[6];
-    fill(a, 72, 30, -3, 3);
-    fill(b, 72, 31, -3, 3);
-    fill(cvec, 6, 32, -1, 1);
+    ev_rng_fill(&(ev_rng){30}, a, 72, EV_DTYPE_F32, -3, 3);
+    ev_rng_fill(&(ev_rng){31}, b, 72, EV_DTYPE_F32, -3, 3);
+    ev_rng_fill(&(ev_rng){32}, cvec, 6, EV_DTYPE_F32, -1, 1);
     static const char *ops[3] = {"Add", "AddV2", "BiasAdd"};
     for (int k = 0; k < 3; k++) {
         tg g = {0};
@@ -509,7 +494,7 @@ static void test_add(void) {
 static void test_pools(void) {
     int H = 7, W = 6, C = 3;
     float x[7 * 6 * 3];
-    fill(x, sizeof x / 4, 40, -5, 5);
+    ev_rng_fill(&(ev_rng){40}, x, sizeof x / 4, EV_DTYPE_F32, -5, 5);
     for (int k = 0; k < 4; k++) {
         int is_max = k & 1, same = k < 2, KS = 3, S = 2;
         tg g = {0};
@@ -559,9 +544,9 @@ static void test_pools(void) {
 static void test_mean_matmul(void) {
     int H = 4, W = 5, C = 6, U = 3;
     float x[4 * 5 * 6], wt[3 * 6], b[3];
-    fill(x, sizeof x / 4, 50, -2, 2);
-    fill(wt, sizeof wt / 4, 51, -1, 1);
-    fill(b, 3, 52, 1.0f, 2.0f); /* positive: the Relu keeps real values to compare */
+    ev_rng_fill(&(ev_rng){50}, x, sizeof x / 4, EV_DTYPE_F32, -2, 2);
+    ev_rng_fill(&(ev_rng){51}, wt, sizeof wt / 4, EV_DTYPE_F32, -1, 1);
+    ev_rng_fill(&(ev_rng){52}, b, 3, EV_DTYPE_F32, 1.0f, 2.0f); /* positive: the Relu keeps real values to compare */
     for (int keep = 0; keep < 2; keep++) {
         tg g = {0};
         n_placeholder(&g, "x", 4, (int[]){1, H, W, C});
@@ -616,7 +601,7 @@ static void test_mean_matmul(void) {
 static void test_pad(void) {
     int H = 3, W = 4, C = 2;
     float x[3 * 4 * 2];
-    fill(x, sizeof x / 4, 60, -1, 1);
+    ev_rng_fill(&(ev_rng){60}, x, sizeof x / 4, EV_DTYPE_F32, -1, 1);
     tg g = {0};
     n_placeholder(&g, "x", 4, (int[]){1, H, W, C});
     n_const_i(&g, "pads", 2, (int[]){4, 2}, (int32_t[]){0, 0, 1, 2, 2, 0, 0, 1}, 8);
@@ -762,7 +747,7 @@ static void test_posenet_graph(void) {
         CHECK_OK(ev_session_create(m, NULL, &s1));
         CHECK_OK(ev_session_create(m2, NULL, &s2));
         float *x = malloc(33 * 49 * 3 * sizeof(float));
-        fill(x, 33 * 49 * 3, 70, -1, 1);
+        ev_rng_fill(&(ev_rng){70}, x, 33 * 49 * 3, EV_DTYPE_F32, -1, 1);
         if (s1 && s2) {
             CHECK_OK(ev_session_set_input(s1, 0, x, 33 * 49 * 3 * 4));
             CHECK_OK(ev_session_set_input(s2, 0, x, 33 * 49 * 3 * 4));

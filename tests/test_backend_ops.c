@@ -1,0 +1,859 @@
+/*
+ * test_backend_ops.c - one op x backend matrix (in the spirit of ggml's test-backend-ops): every
+ * op type of the engine, in every data type its reference kernel takes, on random shapes, run as
+ * a one-op graph on every compiled backend other than ref (ev_backend_names(); cuda included
+ * when built) and, for the cpu backend, on every ISA path this machine has (ev_cpu_isa_paths:
+ * x86 scalar, avx2, avx512, vnni; ARM scalar, neon, dotprod), against the same graph on ref.
+ *
+ * Comparison:
+ *   integer outputs (uint8, int8, int16, int32): bit-exact.
+ *   float32 outputs: |y_i - r_i| <= TOL_C * (K + 1) * u * max(max_j |r_j|, 1), u = 2^-24.
+ *     How it is derived: a float kernel may sum an op's K terms (conv: kh*kw*cin, depthwise:
+ *     kh*kw, fully connected: the input depth, mean: the elements reduced, average pool: the
+ *     window, softmax: the row; K = 1 for elementwise ops) in another order, with or without FMA
+ *     contraction, than ref. Each order is within gamma_K * sum|terms| of the exact sum
+ *     (gamma_K = K*u/(1 - K*u), Higham, Accuracy and Stability of Numerical Algorithms, 3.1),
+ *     so two orders differ by at most 2 * gamma_K * sum|terms|; the bias adds one more rounding
+ *     (K + 1). The generators draw activations in [-2, 2] and weights in [-1, 1], so each term is
+ *     at most 2 and sum|terms| <= 2K; the bound is stated against max(max|r|, 1) instead, which
+ *     for these data is above sum|terms| / K: TOL_C = 8 = 2 (two orders) * 2 (term size) * 2
+ *     (exp/expf or vectorised exp approximations in softmax and logistic, a few ulp). Today every
+ *     float op on cpu falls back to the reference kernel and is exact; the bound is in place for
+ *     the float kernels coming next (and cuda's float kernels).
+ *   A NaN in ref must be a NaN in the backend; a NaN in the backend alone is a mismatch.
+ * On a mismatch: op, dtype, shape (the case's description), seed, backend, ISA, kernel name
+ * (ev_session_kernel_name), first differing index and both values.
+ *
+ * The session must report the expected kernel kind where it is known: on the cpu backend,
+ * quantized CONV_2D and DEPTHWISE_CONV_2D with depth multiplier 1 are not reference fallbacks.
+ * A backend whose session cannot be created for lack of a device (EV_ERR_NEEDS_DEVICE) is
+ * reported as skipped with its message; an op a backend does not take (EV_ERR_UNSUPPORTED at
+ * session creation) is counted "n/a" in its cell, not failed.
+ *
+ * The quantized CONV_2D / DEPTHWISE_CONV_2D rows use random_graphs.h's rg_conv (uint8 weight
+ * zero points 127/128/129/random with a weight of 255 at 127 for the row-sum correction, int8
+ * per-channel), the generator test_cpu_backend.c's random-op check ran (folded in here), with 1, 2
+ * or 3 threads on the backend.
+ *
+ * Output: a summary table, op x (backend/ISA), with passed/total and the kernels that ran.
+ * Flags: --perf also prints per-op median run times per backend/ISA (not a test: nothing about
+ * them is asserted; CI does not run it). EV_TEST_SEED=<n> changes the base seed.
+ */
+#include "ev_test.h"
+
+#include "backends/cpu/cpu.h"
+#include "core/model.h"
+#include "edgevision.h"
+#include "graph_builder.h"
+#include "random_graphs.h"
+#include "util.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOL_C 8.0
+#define U_F32 (1.0 / 16777216.0)
+#define MAX_TARGETS 12
+#define MAX_KERNELS 4
+
+static uint64_t base_seed = 0xB0A4D0B5ull;
+static int perf_mode;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cases: a one-op model and its inputs                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct mcase {
+    ev_model *m;
+    char desc[256];
+} mcase;
+
+/* A generator builds case `c` from rg_rng (seeded per case) for data type `dt` and the row's
+ * variant; it leaves c->m NULL (and says why in c->desc) when the builder failed. */
+typedef void (*gen_fn)(ev_dtype dt, int variant, mcase *c);
+
+static ev_rng *R = &rg_rng;
+
+static int rint_(int lo, int hi) { return ev_rng_int(R, lo, hi); }
+
+static ev_activation rand_act(void) {
+    static const ev_activation acts[4] = {EV_ACT_NONE, EV_ACT_RELU, EV_ACT_RELU6,
+                                          EV_ACT_RELU_N1_TO_1};
+    return acts[rint_(0, 3)];
+}
+
+/* A random scale / zero point for dt (0 / 0 for float32). */
+static void rand_q(ev_dtype dt, float lo, float hi, float *s, int32_t *zp) {
+    *s = dt == EV_DTYPE_F32 ? 0.0f : ev_rng_float(R, lo, hi);
+    *zp = dt == EV_DTYPE_U8 ? rint_(0, 255) : dt == EV_DTYPE_I8 ? rint_(-128, 127) : 0;
+}
+
+static void finish(gb *b, mcase *c, int n_in, const int *ins, int out) {
+    gb_inputs(b, n_in, ins);
+    gb_outputs(b, 1, &out);
+    if (gb_finish(b, &c->m) != EV_OK) {
+        c->m = NULL;
+        snprintf(c->desc + strlen(c->desc), sizeof c->desc - strlen(c->desc), " [builder: %s]",
+                 b->msg);
+    }
+}
+
+static int shape_str(char *buf, size_t n, int nd, const int *d) {
+    int u = 0;
+    for (int i = 0; i < nd && (size_t)u < n; i++)
+        u += snprintf(buf + u, n - (size_t)u, i ? "x%d" : "%d", d[i]);
+    if (!nd) u = snprintf(buf, n, "scalar");
+    return u;
+}
+
+/* ---- convolutions ---------------------------------------------------------------------- */
+
+/* variant 0: rg_conv (uint8 per-tensor, int8 per-channel), rg_conv_f32 for float32. */
+static void gen_conv(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    size_t in_bytes;
+    c->m = dt == EV_DTYPE_F32 ? rg_conv_f32(0, &in_bytes, c->desc, sizeof c->desc)
+                              : rg_conv(0, dt == EV_DTYPE_I8, &in_bytes, c->desc, sizeof c->desc);
+}
+
+static void gen_dwconv(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    size_t in_bytes;
+    c->m = dt == EV_DTYPE_F32 ? rg_conv_f32(1, &in_bytes, c->desc, sizeof c->desc)
+                              : rg_conv(1, dt == EV_DTYPE_I8, &in_bytes, c->desc, sizeof c->desc);
+}
+
+/* Quantized convolutions rg_conv does not draw: variant 1 = int8 per-tensor weights (conv and
+ * depthwise), variant 2 = depthwise with depth multiplier 2..4 (uint8 per-tensor, int8
+ * per-channel). Shapes include tile edges: output channels around 16/32/64. */
+static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
+    rg_geom G = rg_conv_geom();
+    int dm = dw && variant == 2 ? rint_(2, 4) : 1;
+    static const int edges[] = {15, 16, 17, 31, 32, 33, 63, 64, 65};
+    int cout = dw ? G.cin * dm : (rint_(0, 1) ? edges[rint_(0, 8)] : rint_(1, 70));
+    int per_channel = dt == EV_DTYPE_I8 && variant != 1;
+    int in_dims[4] = {G.n, G.h, G.w, G.cin}, out_dims[4] = {G.n, G.oh, G.ow, cout};
+    int w_dims[4] = {dw ? 1 : cout, G.kh, G.kw, dw ? cout : G.cin};
+    size_t wn = (size_t)w_dims[0] * G.kh * G.kw * w_dims[3];
+    uint8_t *w = malloc(wn);
+    int32_t *bias = malloc(sizeof(int32_t) * (size_t)cout), *wz = calloc((size_t)cout, 4);
+    float *ws = malloc(sizeof(float) * (size_t)cout);
+    for (size_t i = 0; i < wn; i++) w[i] = (uint8_t)ev_rng_next(R);
+    int32_t wzp = dt == EV_DTYPE_U8 ? rint_(100, 160) : 0;
+    for (int i = 0; i < cout; i++) {
+        bias[i] = rint_(-20000, 20000);
+        ws[i] = ev_rng_float(R, 0.001f, 0.02f);
+        wz[i] = wzp;
+    }
+    float in_s, out_s;
+    int32_t in_zp, out_zp;
+    rand_q(dt, 0.005f, 0.05f, &in_s, &in_zp);
+    rand_q(dt, 0.02f, 0.6f, &out_s, &out_zp);
+    ev_activation act = rand_act();
+    gb b;
+    gb_init(&b);
+    int ti = gb_tensor_q(&b, "in", dt, 4, in_dims, NULL, in_s, in_zp);
+    int tw = gb_tensor(&b, "w", dt, 4, w_dims, w, wn, per_channel ? cout : 1, ws, wz, dw ? 3 : 0);
+    int tb = rint_(0, 4) ? gb_tensor(&b, "b", EV_DTYPE_I32, 1, &cout, bias,
+                                     sizeof(int32_t) * (size_t)cout, 0, NULL, NULL, 0)
+                         : -1;
+    int to = gb_tensor_q(&b, "out", dt, 4, out_dims, NULL, out_s, out_zp);
+    ev_conv_params p = {G.pad, G.sw, G.sh, G.dwl, G.dh, dm, act};
+    gb_op_conv(&b, dw ? EV_OP_DEPTHWISE_CONV_2D : EV_OP_CONV_2D, ti, tw, tb, to, p);
+    snprintf(c->desc, sizeof c->desc,
+             "%s n%d %dx%dx%d -> %dx%dx%d k%dx%d s%dx%d d%dx%d pad%d act%d dm%d %s bias%d",
+             dw ? "dw" : "conv", G.n, G.h, G.w, G.cin, G.oh, G.ow, cout, G.kh, G.kw, G.sh, G.sw,
+             G.dh, G.dwl, G.pad, act, dm, per_channel ? "per-channel" : "per-tensor", tb >= 0);
+    finish(&b, c, 1, &ti, to);
+    free(w), free(bias), free(wz), free(ws);
+}
+
+static void gen_conv_ex(ev_dtype dt, int variant, mcase *c) { gen_qconv_ex(dt, 0, variant, c); }
+static void gen_dwconv_ex(ev_dtype dt, int variant, mcase *c) { gen_qconv_ex(dt, 1, variant, c); }
+
+/* ---- fully connected ------------------------------------------------------------------- */
+
+/* variant 1: int8 per-channel weights. */
+static void gen_fc(ev_dtype dt, int variant, mcase *c) {
+    int batches = rint_(1, 4), depth = rint_(1, 80), units = rint_(1, 70);
+    int per_channel = dt == EV_DTYPE_I8 && variant == 1;
+    int x_dims[2] = {batches, depth}, w_dims[2] = {units, depth}, y_dims[2] = {batches, units};
+    size_t wn = (size_t)units * depth;
+    void *w = ev_rng_data(R, dt, wn, -1.0, 1.0);
+    if (dt == EV_DTYPE_I8)
+        for (size_t i = 0; i < wn; i++)
+            if (((int8_t *)w)[i] == -128) ((int8_t *)w)[i] = -127; /* int8 weights are symmetric */
+    float *ws = malloc(sizeof(float) * (size_t)units);
+    int32_t *wz = calloc((size_t)units, 4);
+    void *bias = ev_rng_data(R, dt == EV_DTYPE_F32 ? EV_DTYPE_F32 : EV_DTYPE_I32, (size_t)units,
+                             dt == EV_DTYPE_F32 ? -1.0 : -20000.0, dt == EV_DTYPE_F32 ? 1.0 : 20000.0);
+    int32_t wzp = dt == EV_DTYPE_U8 ? rint_(100, 155) : 0;
+    for (int i = 0; i < units; i++) ws[i] = ev_rng_float(R, 0.001f, 0.02f), wz[i] = wzp;
+    float in_s, out_s;
+    int32_t in_zp, out_zp;
+    rand_q(dt, 0.005f, 0.05f, &in_s, &in_zp);
+    rand_q(dt, 0.02f, 0.6f, &out_s, &out_zp);
+    ev_activation act = rand_act();
+    int nq = dt == EV_DTYPE_F32 ? 0 : per_channel ? units : 1;
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, 2, x_dims, NULL, in_s, in_zp);
+    int tw = gb_tensor(&b, "w", dt, 2, w_dims, w, wn * ev_dtype_size(dt), nq, ws, wz, 0);
+    int tb = rint_(0, 3) ? gb_tensor(&b, "b", dt == EV_DTYPE_F32 ? EV_DTYPE_F32 : EV_DTYPE_I32, 1,
+                                     &units, bias, 4 * (size_t)units, 0, NULL, NULL, 0)
+                         : -1;
+    int ty = gb_tensor_q(&b, "y", dt, 2, y_dims, NULL, out_s, out_zp);
+    int ins[3] = {tx, tw, tb};
+    int op = gb_op(&b, EV_OP_FULLY_CONNECTED, "FULLY_CONNECTED", 9, 3, ins, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.fc.activation = act;
+    snprintf(c->desc, sizeof c->desc, "fc %dx%d -> %d units act%d %s bias%d", batches, depth,
+             units, act, per_channel ? "per-channel" : "per-tensor", tb >= 0);
+    finish(&b, c, 1, &tx, ty);
+    free(w), free(ws), free(wz), free(bias);
+}
+
+/* ---- elementwise and data movement ----------------------------------------------------- */
+
+static int rand_shape(int min_nd, int max_nd, int max_dim, int *d) {
+    int nd = rint_(min_nd, max_nd);
+    for (int i = 0; i < nd; i++) d[i] = rint_(1, max_dim);
+    return nd;
+}
+
+/* ADD with broadcasting: b's shape drops leading dimensions and sets some to 1 (or a and b
+ * swap roles). */
+static void gen_add(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    int od[4], nd = rand_shape(1, 4, 9, od), bd[4], nb = 0;
+    int drop = rint_(0, nd - 1);
+    for (int i = drop; i < nd; i++) bd[nb++] = rint_(0, 2) == 0 ? 1 : od[i];
+    int swap = rint_(0, 1);
+    float sa, sb, so;
+    int32_t za, zb, zo;
+    rand_q(dt, 0.01f, 0.5f, &sa, &za);
+    rand_q(dt, 0.01f, 0.5f, &sb, &zb);
+    rand_q(dt, 0.02f, 0.8f, &so, &zo);
+    ev_activation act = rand_act();
+    gb b;
+    gb_init(&b);
+    int ta = gb_tensor_q(&b, "a", dt, nd, od, NULL, sa, za);
+    int tb = gb_tensor_q(&b, "b", dt, nb, bd, NULL, sb, zb);
+    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, so, zo);
+    int ins[2] = {swap ? tb : ta, swap ? ta : tb};
+    int op = gb_op(&b, EV_OP_ADD, "ADD", 0, 2, ins, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.add.activation = act;
+    int u = snprintf(c->desc, sizeof c->desc, "add ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, od);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " + ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nb, bd);
+    snprintf(c->desc + u, sizeof c->desc - (size_t)u, "%s act%d", swap ? " (swapped)" : "", act);
+    finish(&b, c, 2, ins, ty);
+}
+
+static void gen_concat(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    int n_in;
+    size_t in_bytes[4];
+    c->m = rg_concat(dt, &n_in, in_bytes, c->desc, sizeof c->desc);
+}
+
+/* variant: 0 average, 1 max. Quantized pooling keeps the input's quantization. */
+static void gen_pool(ev_dtype dt, int variant, mcase *c) {
+    int n, h, w, ch, fh, fw, sh, sw, oh, ow;
+    ev_padding pad;
+    do {
+        n = rint_(1, 2), h = rint_(1, 14), w = rint_(1, 14), ch = rint_(1, 33);
+        fh = rint_(1, 5), fw = rint_(1, 5), sh = rint_(1, 3), sw = rint_(1, 3);
+        pad = rint_(0, 1) ? EV_PAD_SAME : EV_PAD_VALID;
+        oh = ev_conv_out_size(pad, h, fh, sh, 1);
+        ow = ev_conv_out_size(pad, w, fw, sw, 1);
+    } while (oh <= 0 || ow <= 0);
+    float s;
+    int32_t zp;
+    rand_q(dt, 0.01f, 0.3f, &s, &zp);
+    ev_activation act = rand_act();
+    int id[4] = {n, h, w, ch}, od[4] = {n, oh, ow, ch};
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, 4, id, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, s, zp);
+    int op = gb_op(&b, variant ? EV_OP_MAX_POOL_2D : EV_OP_AVERAGE_POOL_2D,
+                   variant ? "MAX_POOL_2D" : "AVERAGE_POOL_2D", variant ? 17 : 1, 1, &tx, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.pool = (ev_pool_params){pad, sw, sh, fw, fh, act};
+    snprintf(c->desc, sizeof c->desc, "%s n%d %dx%dx%d -> %dx%d f%dx%d s%dx%d pad%d act%d",
+             variant ? "max" : "avg", n, h, w, ch, oh, ow, fh, fw, sh, sw, pad, act);
+    finish(&b, c, 1, &tx, ty);
+}
+
+static void gen_mean(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    int id[4], nd, axes[5], nax = 0, keep;
+    if (rint_(0, 2) == 0) { /* the global-average-pool form */
+        nd = 4;
+        id[0] = rint_(1, 2), id[1] = rint_(1, 9), id[2] = rint_(1, 9), id[3] = rint_(1, 40);
+        axes[0] = 1, axes[1] = 2, nax = 2, keep = rint_(0, 1);
+    } else {
+        nd = rand_shape(1, 4, 7, id);
+        for (int i = 0; i < nd; i++)
+            if (rint_(0, 1)) axes[nax++] = rint_(0, 1) ? i : i - nd;
+        if (!nax) axes[nax++] = rint_(0, nd - 1);
+        keep = rint_(0, 1);
+    }
+    int red[4] = {0}, od[4], ond = 0;
+    for (int k = 0; k < nax; k++) red[(axes[k] + nd) % nd] = 1;
+    for (int i = 0; i < nd; i++)
+        if (!red[i]) od[ond++] = id[i];
+        else if (keep) od[ond++] = 1;
+    float s, so;
+    int32_t zp, zo;
+    rand_q(dt, 0.01f, 0.2f, &s, &zp);
+    if (rint_(0, 2) == 0) so = s, zo = zp;
+    else rand_q(dt, 0.01f, 0.2f, &so, &zo);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, id, NULL, s, zp);
+    int ta = gb_tensor(&b, "axes", EV_DTYPE_I32, 1, &nax, axes, sizeof(int) * (size_t)nax, 0,
+                       NULL, NULL, 0);
+    int ty = gb_tensor_q(&b, "y", dt, ond, od, NULL, so, zo);
+    int ins[2] = {tx, ta};
+    int op = gb_op(&b, EV_OP_MEAN, "MEAN", 40, 2, ins, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.reduce.keep_dims = keep;
+    int u = snprintf(c->desc, sizeof c->desc, "mean ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, id);
+    snprintf(c->desc + u, sizeof c->desc - (size_t)u, " over %d axes keep%d", nax, keep);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* SOFTMAX and LOGISTIC: quantized outputs are 1/256 with zero point 0 (uint8) or -128 (int8). */
+static void gen_unary_prob(ev_dtype dt, int variant, mcase *c) {
+    int d[4], nd = rand_shape(1, 4, 8, d);
+    if (variant == 0 && rint_(0, 3) == 0) d[nd - 1] = rint_(100, 300); /* long softmax rows */
+    float s, os = dt == EV_DTYPE_F32 ? 0.0f : 1.0f / 256;
+    int32_t zp, ozp = dt == EV_DTYPE_I8 ? -128 : 0;
+    rand_q(dt, 0.02f, 0.3f, &s, &zp);
+    float beta = rint_(0, 1) ? 1.0f : ev_rng_float(R, 0.3f, 2.0f);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", dt, nd, d, NULL, os, ozp);
+    int op = variant == 0 ? gb_op(&b, EV_OP_SOFTMAX, "SOFTMAX", 25, 1, &tx, 1, &ty)
+                          : gb_op(&b, EV_OP_LOGISTIC, "LOGISTIC", 14, 1, &tx, 1, &ty);
+    if (op >= 0 && variant == 0) b.g.ops[op].p.softmax.beta = beta;
+    int u = snprintf(c->desc, sizeof c->desc, "%s ", variant ? "logistic" : "softmax");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
+    if (!variant) snprintf(c->desc + u, sizeof c->desc - (size_t)u, " beta %g", (double)beta);
+    finish(&b, c, 1, &tx, ty);
+}
+
+static void gen_reshape(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    int d[4], nd = rand_shape(1, 4, 6, d), od[4], ond;
+    size_t n = 1;
+    for (int i = 0; i < nd; i++) n *= (size_t)d[i];
+    if (rint_(0, 1)) {
+        ond = 1, od[0] = (int)n; /* flatten */
+    } else {
+        ond = 2, od[0] = d[0], od[1] = (int)(n / (size_t)d[0]);
+    }
+    float s;
+    int32_t zp;
+    rand_q(dt, 0.01f, 0.3f, &s, &zp);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", dt, ond, od, NULL, s, zp);
+    int op = gb_op(&b, EV_OP_RESHAPE, "RESHAPE", 22, 1, &tx, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.reshape.num_dims = -1;
+    int u = snprintf(c->desc, sizeof c->desc, "reshape ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, ond, od);
+    finish(&b, c, 1, &tx, ty);
+}
+
+static void gen_pad(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    int d[4], nd = rand_shape(1, 4, 7, d), od[4], pd[2] = {nd, 2};
+    int32_t pads[8];
+    for (int i = 0; i < nd; i++) {
+        pads[2 * i] = rint_(0, 3), pads[2 * i + 1] = rint_(0, 3);
+        od[i] = d[i] + pads[2 * i] + pads[2 * i + 1];
+    }
+    float s;
+    int32_t zp;
+    rand_q(dt, 0.01f, 0.3f, &s, &zp);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
+    int tp = gb_tensor(&b, "pads", EV_DTYPE_I32, 2, pd, pads, sizeof(int32_t) * 2 * (size_t)nd,
+                       0, NULL, NULL, 0);
+    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp);
+    int ins[2] = {tx, tp};
+    gb_op(&b, EV_OP_PAD, "PAD", 34, 2, ins, 1, &ty);
+    int u = snprintf(c->desc, sizeof c->desc, "pad ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, od);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* variant 0 RELU, 1 RELU6; quantized input and output share the quantization. */
+static void gen_relu(ev_dtype dt, int variant, mcase *c) {
+    int d[4], nd = rand_shape(1, 4, 9, d);
+    float s;
+    int32_t zp;
+    rand_q(dt, 0.01f, 0.1f, &s, &zp);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", dt, nd, d, NULL, s, zp);
+    gb_op(&b, variant ? EV_OP_RELU6 : EV_OP_RELU, variant ? "RELU6" : "RELU", variant ? 21 : 19,
+          1, &tx, 1, &ty);
+    int u = snprintf(c->desc, sizeof c->desc, "%s ", variant ? "relu6" : "relu");
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* QUANTIZE from `dt` to the variant's type (EV_DTYPE_*), or DEQUANTIZE (variant F32) from dt. */
+static void gen_quantize(ev_dtype dt, int variant, mcase *c) {
+    ev_dtype out_dt = (ev_dtype)variant;
+    int d[4], nd = rand_shape(1, 4, 9, d);
+    float s, os;
+    int32_t zp, ozp;
+    rand_q(dt, 0.005f, 0.2f, &s, &zp);
+    if (dt == EV_DTYPE_I16) s = ev_rng_float(R, 0.0005f, 0.01f), zp = 0;
+    rand_q(out_dt, 0.005f, 0.2f, &os, &ozp);
+    int deq = out_dt == EV_DTYPE_F32;
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", out_dt, nd, d, NULL, os, ozp);
+    gb_op(&b, deq ? EV_OP_DEQUANTIZE : EV_OP_QUANTIZE, deq ? "DEQUANTIZE" : "QUANTIZE",
+          deq ? 6 : 114, 1, &tx, 1, &ty);
+    int u = snprintf(c->desc, sizeof c->desc, "%s %s->%s ", deq ? "dequantize" : "quantize",
+                     ev_dtype_name(dt), ev_dtype_name(out_dt));
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The table                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct row {
+    const char *op;    /* ev_op name                                                         */
+    const char *label; /* data type, and the variant where it matters                        */
+    ev_dtype dt;
+    gen_fn gen;
+    int variant;
+    int cases;
+    int cpu_fast; /* the cpu backend must run a fast (non-reference) kernel                  */
+} row;
+
+#define F32 EV_DTYPE_F32
+#define U8 EV_DTYPE_U8
+#define I8 EV_DTYPE_I8
+#define I16 EV_DTYPE_I16
+
+static const row k_rows[] = {
+    {"CONV_2D", "uint8", U8, gen_conv, 0, 120, 1},
+    {"CONV_2D", "int8/per-channel", I8, gen_conv, 0, 120, 1},
+    {"CONV_2D", "int8/per-tensor", I8, gen_conv_ex, 1, 32, 1},
+    {"CONV_2D", "uint8/tile-edges", U8, gen_conv_ex, 0, 32, 1},
+    {"CONV_2D", "int8/tile-edges", I8, gen_conv_ex, 0, 32, 1},
+    {"CONV_2D", "float32", F32, gen_conv, 0, 32, 0},
+    {"DEPTHWISE_CONV_2D", "uint8", U8, gen_dwconv, 0, 120, 1},
+    {"DEPTHWISE_CONV_2D", "int8/per-channel", I8, gen_dwconv, 0, 120, 1},
+    {"DEPTHWISE_CONV_2D", "int8/per-tensor", I8, gen_dwconv_ex, 1, 32, 1},
+    {"DEPTHWISE_CONV_2D", "uint8/mult>1", U8, gen_dwconv_ex, 2, 32, 0},
+    {"DEPTHWISE_CONV_2D", "int8/mult>1", I8, gen_dwconv_ex, 2, 32, 0},
+    {"DEPTHWISE_CONV_2D", "float32 mult 1-2", F32, gen_dwconv, 0, 32, 0},
+    {"FULLY_CONNECTED", "uint8", U8, gen_fc, 0, 24, 0},
+    {"FULLY_CONNECTED", "int8/per-tensor", I8, gen_fc, 0, 24, 0},
+    {"FULLY_CONNECTED", "int8/per-channel", I8, gen_fc, 1, 24, 0},
+    {"FULLY_CONNECTED", "float32", F32, gen_fc, 0, 24, 0},
+    {"ADD", "uint8", U8, gen_add, 0, 24, 0},
+    {"ADD", "int8", I8, gen_add, 0, 24, 0},
+    {"ADD", "float32", F32, gen_add, 0, 24, 0},
+    {"CONCATENATION", "uint8", U8, gen_concat, 0, 24, 0},
+    {"CONCATENATION", "int8", I8, gen_concat, 0, 24, 0},
+    {"CONCATENATION", "float32", F32, gen_concat, 0, 24, 0},
+    {"AVERAGE_POOL_2D", "uint8", U8, gen_pool, 0, 24, 0},
+    {"AVERAGE_POOL_2D", "int8", I8, gen_pool, 0, 24, 0},
+    {"AVERAGE_POOL_2D", "float32", F32, gen_pool, 0, 24, 0},
+    {"MAX_POOL_2D", "uint8", U8, gen_pool, 1, 24, 0},
+    {"MAX_POOL_2D", "int8", I8, gen_pool, 1, 24, 0},
+    {"MAX_POOL_2D", "float32", F32, gen_pool, 1, 24, 0},
+    {"MEAN", "uint8", U8, gen_mean, 0, 24, 0},
+    {"MEAN", "int8", I8, gen_mean, 0, 24, 0},
+    {"MEAN", "float32", F32, gen_mean, 0, 24, 0},
+    {"SOFTMAX", "uint8", U8, gen_unary_prob, 0, 24, 0},
+    {"SOFTMAX", "int8", I8, gen_unary_prob, 0, 24, 0},
+    {"SOFTMAX", "float32", F32, gen_unary_prob, 0, 24, 0},
+    {"LOGISTIC", "uint8", U8, gen_unary_prob, 1, 24, 0},
+    {"LOGISTIC", "int8", I8, gen_unary_prob, 1, 24, 0},
+    {"LOGISTIC", "float32", F32, gen_unary_prob, 1, 24, 0},
+    {"RESHAPE", "uint8", U8, gen_reshape, 0, 16, 0},
+    {"RESHAPE", "int8", I8, gen_reshape, 0, 16, 0},
+    {"RESHAPE", "float32", F32, gen_reshape, 0, 16, 0},
+    {"PAD", "uint8", U8, gen_pad, 0, 24, 0},
+    {"PAD", "int8", I8, gen_pad, 0, 24, 0},
+    {"PAD", "float32", F32, gen_pad, 0, 24, 0},
+    {"RELU", "uint8", U8, gen_relu, 0, 16, 0},
+    {"RELU", "int8", I8, gen_relu, 0, 16, 0},
+    {"RELU", "float32", F32, gen_relu, 0, 16, 0},
+    {"RELU6", "uint8", U8, gen_relu, 1, 16, 0},
+    {"RELU6", "int8", I8, gen_relu, 1, 16, 0},
+    {"RELU6", "float32", F32, gen_relu, 1, 16, 0},
+    {"QUANTIZE", "float32->uint8", F32, gen_quantize, U8, 24, 0},
+    {"QUANTIZE", "float32->int8", F32, gen_quantize, I8, 24, 0},
+    {"QUANTIZE", "uint8->int8", U8, gen_quantize, I8, 24, 0},
+    {"QUANTIZE", "int8->int8", I8, gen_quantize, I8, 24, 0},
+    {"QUANTIZE", "int8->uint8", I8, gen_quantize, U8, 24, 0},
+    {"DEQUANTIZE", "uint8", U8, gen_quantize, F32, 24, 0},
+    {"DEQUANTIZE", "int8", I8, gen_quantize, F32, 24, 0},
+    {"DEQUANTIZE", "int16", I16, gen_quantize, F32, 24, 0},
+};
+#define N_ROWS ((int)(sizeof k_rows / sizeof k_rows[0]))
+
+/* ------------------------------------------------------------------------------------------ */
+/* Targets: (backend, ISA path) pairs                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct target {
+    const char *backend;
+    const char *isa; /* NULL: the backend has no ISA paths                                  */
+    char label[32];
+    int skipped;     /* no device: the message was printed once                             */
+} target;
+
+static target g_targets[MAX_TARGETS];
+static int g_ntargets;
+
+static void list_targets(void) {
+    for (const char *const *n = ev_backend_names(); *n; n++) {
+        if (strcmp(*n, "ref") == 0) continue;
+        if (strcmp(*n, "cpu") == 0) {
+            ev_isa paths[8];
+            int np = ev_cpu_isa_paths(paths, 8);
+            for (int i = 0; i < np && g_ntargets < MAX_TARGETS; i++) {
+                target *t = &g_targets[g_ntargets++];
+                t->backend = *n;
+                t->isa = ev_isa_name(paths[i]);
+                snprintf(t->label, sizeof t->label, "cpu/%s", t->isa);
+            }
+        } else if (g_ntargets < MAX_TARGETS) {
+            target *t = &g_targets[g_ntargets++];
+            t->backend = *n;
+            snprintf(t->label, sizeof t->label, "%s", *n);
+        }
+    }
+}
+
+/* One cell of the summary: a row on a target. */
+typedef struct cell {
+    int pass, total, na;
+    const char *kernels[MAX_KERNELS]; /* distinct kernel names (static copies)              */
+    int n_kernels, more_kernels;
+    double perf_s; /* --perf: the sum over the row's cases of each case's median run time   */
+} cell;
+
+static cell g_cells[64][MAX_TARGETS + 1]; /* [row][target]; column g_ntargets is ref       */
+static char g_names[256][48];             /* kernel names, kept past the sessions           */
+static int g_nnames;
+
+static const char *intern(const char *s) {
+    for (int i = 0; i < g_nnames; i++)
+        if (strcmp(g_names[i], s) == 0) return g_names[i];
+    if (g_nnames == 256) return "?";
+    snprintf(g_names[g_nnames], sizeof g_names[0], "%s", s);
+    return g_names[g_nnames++];
+}
+
+static void note_kernel(cell *c, const char *name) {
+    name = intern(name ? name : "?");
+    for (int i = 0; i < c->n_kernels; i++)
+        if (c->kernels[i] == name) return;
+    if (c->n_kernels < MAX_KERNELS)
+        c->kernels[c->n_kernels++] = name;
+    else
+        c->more_kernels = 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Running and comparing                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The longest reduction of op 0 (the K of the float tolerance). */
+static double reduction_len(const ev_model *m) {
+    const ev_graph *g = &m->graph;
+    const ev_op *op = &g->ops[0];
+    const ev_tensor *in = &g->tensors[op->inputs[0]], *out = &g->tensors[op->outputs[0]];
+    const ev_tensor *w = op->num_inputs > 1 && op->inputs[1] >= 0 ? &g->tensors[op->inputs[1]]
+                                                                   : NULL;
+    size_t n_in = 1, n_out = 1;
+    for (int i = 0; i < in->ndim; i++) n_in *= (size_t)in->dims[i];
+    for (int i = 0; i < out->ndim; i++) n_out *= (size_t)out->dims[i];
+    switch (op->type) {
+    case EV_OP_CONV_2D: return (double)w->dims[1] * w->dims[2] * w->dims[3];
+    case EV_OP_DEPTHWISE_CONV_2D: return (double)w->dims[1] * w->dims[2];
+    case EV_OP_FULLY_CONNECTED: return (double)w->dims[1];
+    case EV_OP_AVERAGE_POOL_2D: return (double)op->p.pool.filter_h * op->p.pool.filter_w;
+    case EV_OP_MEAN: return n_out ? (double)n_in / (double)n_out : 1.0;
+    case EV_OP_SOFTMAX: return in->ndim ? (double)in->dims[in->ndim - 1] : 1.0;
+    default: return 1.0;
+    }
+}
+
+static double elem(ev_dtype dt, const void *p, size_t i) {
+    switch (dt) {
+    case EV_DTYPE_U8: return ((const uint8_t *)p)[i];
+    case EV_DTYPE_I8: return ((const int8_t *)p)[i];
+    case EV_DTYPE_I16: return ((const int16_t *)p)[i];
+    case EV_DTYPE_I32: return ((const int32_t *)p)[i];
+    case EV_DTYPE_F32: return ((const float *)p)[i];
+    default: return NAN;
+    }
+}
+
+/* 1 when `got` matches `ref` (n bytes of dtype dt); *first = the first differing element. */
+static int outputs_match(ev_dtype dt, const void *ref, const void *got, size_t bytes, double k,
+                         size_t *first, double *tol_out) {
+    size_t es = ev_dtype_size(dt), n = es ? bytes / es : 0;
+    *tol_out = 0;
+    if (dt != EV_DTYPE_F32) {
+        for (size_t i = 0; i < n; i++)
+            if (memcmp((const uint8_t *)ref + i * es, (const uint8_t *)got + i * es, es)) {
+                *first = i;
+                return 0;
+            }
+        return 1;
+    }
+    const float *r = ref, *g = got;
+    double mx = 1.0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(r[i]) && fabs(r[i]) > mx) mx = fabs(r[i]);
+    double tol = TOL_C * (k + 1.0) * U_F32 * mx;
+    *tol_out = tol;
+    for (size_t i = 0; i < n; i++) {
+        int ok = isnan(r[i]) ? isnan(g[i]) : (r[i] == g[i] || fabs((double)r[i] - g[i]) <= tol);
+        if (!ok) {
+            *first = i;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* --perf: the median of 5 more runs of a session that has run once. */
+static double median_run(ev_session *s) {
+    double t[5];
+    for (int i = 0; i < 5; i++) {
+        double t0 = ev_test_now();
+        if (ev_session_run(s) != EV_OK) return 0;
+        t[i] = ev_test_now() - t0;
+    }
+    qsort(t, 5, sizeof t[0], cmp_dbl);
+    return t[2];
+}
+
+static int g_reported;
+
+static void run_case(int ri, int k) {
+    const row *rw = &k_rows[ri];
+    uint64_t seed = ev_rng_seed(base_seed, ri, k);
+    rg_rng.s = seed;
+    mcase c = {0};
+    rw->gen(rw->dt, rw->variant, &c);
+    CHECK_MSG(c.m != NULL, "%s %s: %s", rw->op, rw->label, c.desc);
+    if (!c.m) return;
+    /* inputs: integers uniform over their type, float32 in [-2, 2] */
+    int n_in = ev_model_num_inputs(c.m);
+    void *in[4] = {0};
+    size_t bytes[4] = {0};
+    for (int i = 0; i < n_in && i < 4; i++) {
+        ev_tensor_info ii;
+        ev_model_input_info(c.m, i, &ii);
+        in[i] = ev_rng_data(R, ii.dtype, ii.bytes / ev_dtype_size(ii.dtype), -2.0, 2.0);
+        bytes[i] = ii.bytes;
+    }
+    ev_session *rs = NULL;
+    const void *ref = NULL;
+    ev_tensor_info ri_info;
+    ev_status st = ev_test_run(c.m, NULL, n_in, (const void *const *)in, bytes, &rs, &ref,
+                               &ri_info);
+    CHECK_MSG(st == EV_OK, "%s %s seed=%llx %s: on ref: %s: %s", rw->op, rw->label,
+              (unsigned long long)seed, c.desc, ev_status_string(st), ev_last_error());
+    if (st == EV_OK) {
+        note_kernel(&g_cells[ri][g_ntargets], ev_session_kernel_name(rs, 0, NULL));
+        g_cells[ri][g_ntargets].pass++, g_cells[ri][g_ntargets].total++;
+        if (perf_mode) g_cells[ri][g_ntargets].perf_s += median_run(rs);
+    }
+    double kred = reduction_len(c.m);
+    for (int t = 0; st == EV_OK && t < g_ntargets; t++) {
+        target *tg = &g_targets[t];
+        if (tg->skipped) continue;
+        cell *cl = &g_cells[ri][t];
+        ev_run_opts o = {.backend = tg->backend, .isa = tg->isa, .threads = 1 + k % 3};
+        ev_session *s = NULL;
+        const void *got = NULL;
+        ev_tensor_info gi;
+        ev_status gs = ev_test_run(c.m, &o, n_in, (const void *const *)in, bytes, &s, &got, &gi);
+        if (gs == EV_ERR_NEEDS_DEVICE) {
+            fprintf(stderr, "SKIP %s: %s\n", tg->label, ev_last_error());
+            tg->skipped = 1;
+            ev_t_skip++;
+            continue;
+        }
+        if (gs == EV_ERR_UNSUPPORTED && !s) {
+            /* The session refused the op: the backend does not take it (not a failure). */
+            cl->na++;
+            continue;
+        }
+        cl->total++;
+        CHECK_MSG(gs == EV_OK, "%s %s seed=%llx %s: on %s: %s: %s", rw->op, rw->label,
+                  (unsigned long long)seed, c.desc, tg->label, ev_status_string(gs),
+                  ev_last_error());
+        if (gs != EV_OK) continue;
+        int reference = 0;
+        const char *kname = ev_session_kernel_name(s, 0, &reference);
+        note_kernel(cl, kname);
+        size_t first = 0;
+        double tol = 0;
+        int ok = gi.dtype == ri_info.dtype && gi.bytes == ri_info.bytes &&
+                 outputs_match(ri_info.dtype, ref, got, ri_info.bytes, kred, &first, &tol);
+        if (!ok && g_reported++ < 20) {
+            double rv = first * ev_dtype_size(ri_info.dtype) < ri_info.bytes
+                            ? elem(ri_info.dtype, ref, first) : NAN;
+            double gv = first * ev_dtype_size(gi.dtype) < gi.bytes ? elem(gi.dtype, got, first)
+                                                                    : NAN;
+            fprintf(stderr,
+                    "  MISMATCH %s %s on %s (threads %d), kernel %s%s, seed=%llx: %s: output %s "
+                    "%zu bytes vs ref %zu; first difference at element %zu: ref %.9g, got %.9g"
+                    " (tol %.3g)\n",
+                    rw->op, rw->label, tg->label, o.threads, kname ? kname : "?",
+                    reference ? " (reference)" : "", (unsigned long long)seed, c.desc,
+                    ev_dtype_name(gi.dtype), gi.bytes, ri_info.bytes, first, rv, gv, tol);
+        }
+        CHECK_MSG(ok, "%s %s on %s: output differs from ref", rw->op, rw->label, tg->label);
+        if (rw->cpu_fast && strcmp(tg->backend, "cpu") == 0)
+            CHECK_MSG(!reference, "%s %s on %s: kernel %s is a reference fallback (%s)", rw->op,
+                      rw->label, tg->label, kname ? kname : "?", c.desc);
+        if (ok) cl->pass++;
+        if (perf_mode) cl->perf_s += median_run(s);
+        ev_session_free(s);
+    }
+    ev_session_free(rs);
+    for (int i = 0; i < 4; i++) free(in[i]);
+    ev_model_free(c.m);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reports                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static void kernels_str(const cell *c, char *buf, size_t n) {
+    int u = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < c->n_kernels && (size_t)u < n; i++)
+        u += snprintf(buf + u, n - (size_t)u, "%s%s", i ? "," : "", c->kernels[i]);
+    if (c->more_kernels && (size_t)u < n) snprintf(buf + u, n - (size_t)u, ",...");
+}
+
+static void print_summary(void) {
+    fprintf(stderr, "\nop x backend/ISA: cases passed/run (n/a: the backend refused the op), "
+                    "kernels used\n");
+    fprintf(stderr, "%-18s %-17s", "op", "dtype");
+    for (int t = 0; t < g_ntargets; t++)
+        fprintf(stderr, " | %-34s", g_targets[t].skipped ? "(skipped)" : g_targets[t].label);
+    fprintf(stderr, " | ref\n");
+    for (int r = 0; r < N_ROWS; r++) {
+        fprintf(stderr, "%-18s %-17s", k_rows[r].op, k_rows[r].label);
+        for (int t = 0; t < g_ntargets; t++) {
+            const cell *c = &g_cells[r][t];
+            char ks[128], cellbuf[192];
+            kernels_str(c, ks, sizeof ks);
+            if (c->na && !c->total)
+                snprintf(cellbuf, sizeof cellbuf, "n/a (%d)", c->na);
+            else
+                snprintf(cellbuf, sizeof cellbuf, "%d/%d %s%s", c->pass, c->total, ks,
+                         c->na ? " +n/a" : "");
+            fprintf(stderr, " | %-34s", cellbuf);
+        }
+        char ks[128];
+        kernels_str(&g_cells[r][g_ntargets], ks, sizeof ks);
+        fprintf(stderr, " | %s\n", ks);
+    }
+}
+
+static void print_perf(void) {
+    printf("\n--perf: per op, the sum over its cases of each case's median (5 runs) ev_session_run "
+           "time, microseconds (not asserted)\n");
+    printf("%-18s %-17s %10s", "op", "dtype", "ref");
+    for (int t = 0; t < g_ntargets; t++) printf(" %12s", g_targets[t].label);
+    printf("\n");
+    for (int r = 0; r < N_ROWS; r++) {
+        printf("%-18s %-17s %10.1f", k_rows[r].op, k_rows[r].label,
+               1e6 * g_cells[r][g_ntargets].perf_s);
+        for (int t = 0; t < g_ntargets; t++) {
+            const cell *c = &g_cells[r][t];
+            if (c->total)
+                printf(" %12.1f", 1e6 * c->perf_s);
+            else
+                printf(" %12s", "-");
+        }
+        printf("\n");
+    }
+}
+
+static void test_matrix(void) {
+    list_targets();
+    fprintf(stderr, "  targets:");
+    for (int t = 0; t < g_ntargets; t++) fprintf(stderr, " %s", g_targets[t].label);
+    fprintf(stderr, " (against ref)\n");
+    CHECK(N_ROWS <= 64);
+    int cases = 0;
+    double t0 = ev_test_now();
+    for (int r = 0; r < N_ROWS && r < 64; r++)
+        for (int k = 0; k < k_rows[r].cases; k++, cases++) run_case(r, k);
+    int runs = 0, failed = 0;
+    for (int r = 0; r < N_ROWS; r++)
+        for (int t = 0; t < g_ntargets; t++) {
+            runs += g_cells[r][t].total;
+            failed += g_cells[r][t].total - g_cells[r][t].pass;
+        }
+    print_summary();
+    fprintf(stderr, "  %d cases in %d rows, %d backend runs, %d mismatched or failed (%.2f s)\n",
+            cases, N_ROWS, runs, failed, ev_test_now() - t0);
+    CHECK_EQ_INT(failed, 0);
+    /* every target that is not skipped ran the rows it takes */
+    for (int t = 0; t < g_ntargets; t++)
+        if (!g_targets[t].skipped) CHECK_MSG(runs > 0, "%s ran nothing", g_targets[t].label);
+    if (perf_mode) print_perf();
+}
+
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--perf") == 0) {
+            perf_mode = 1;
+        } else {
+            fprintf(stderr, "usage: %s [--perf]\n", argv[0]);
+            return 2;
+        }
+    }
+    const char *seed = getenv("EV_TEST_SEED");
+    if (seed && *seed) base_seed = strtoull(seed, NULL, 0);
+    fprintf(stderr, "cpu features: %s; base seed 0x%llx\n", ev_cpu_features(),
+            (unsigned long long)base_seed);
+    EV_RUN(test_matrix);
+    return ev_test_finish();
+}

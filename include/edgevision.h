@@ -149,6 +149,13 @@ EV_API ev_status ev_session_run(ev_session *session);
 EV_API ev_status ev_session_output(ev_session *session, int index, const void **data,
                                    ev_tensor_info *info);
 
+/* Input `input` of op `op_index` after a run: its data and description (e.g. the heads a
+ * post-processing op consumed). The memory plan reuses intermediate buffers, so the data is what
+ * the op read only when no later op wrote over it: always for the last op's inputs, constants
+ * and model inputs. EV_ERR_INVALID_ARG for an op or input that does not exist. */
+EV_API ev_status ev_session_op_input(ev_session *session, int op_index, int input,
+                                     const void **data, ev_tensor_info *info);
+
 /* Called after each op during ev_session_run with the op's first output. Intermediate buffers
  * are reused by the memory plan, so copy what you need inside the callback. Return nonzero to
  * abort the run (ev_session_run then returns EV_ERR_INVALID_ARG). */

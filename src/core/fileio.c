@@ -40,3 +40,8 @@ ev_status ev_write_file_atomic(const char *path, const void *data, size_t len) {
     free(tmp);
     return st;
 }
+
+/* The public name (edgevision.h) of the same operation, for programs outside the library. */
+ev_status ev_file_write_atomic(const char *path, const void *data, size_t size) {
+    return ev_write_file_atomic(path, data, size);
+}

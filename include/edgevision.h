@@ -15,6 +15,7 @@
 #define EDGEVISION_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -153,6 +154,13 @@ EV_API ev_status ev_session_run(ev_session *session);
 /* Output `index` after a run: its data (valid until the next run or free) and description. */
 EV_API ev_status ev_session_output(ev_session *session, int index, const void **data,
                                    ev_tensor_info *info);
+
+/* Input `input` of op `op_index` after a run: its data and description (e.g. the heads a
+ * post-processing op consumed). The memory plan reuses intermediate buffers, so the data is what
+ * the op read only when no later op wrote over it: always for the last op's inputs, constants
+ * and model inputs. EV_ERR_INVALID_ARG for an op or input that does not exist. */
+EV_API ev_status ev_session_op_input(ev_session *session, int op_index, int input,
+                                     const void **data, ev_tensor_info *info);
 
 /* Called after each op during ev_session_run with the op's first output. Intermediate buffers
  * are reused by the memory plan, so copy what you need inside the callback. Return nonzero to
@@ -371,6 +379,162 @@ EV_API ev_status ev_coco_eval_image(const ev_coco_eval *eval, int index, int64_t
 EV_API ev_status ev_coco_eval_add(ev_coco_eval *eval, int64_t image_id, const ev_pose *poses,
                                   int num_poses);
 EV_API ev_status ev_coco_eval_compute(ev_coco_eval *eval, ev_coco_stats *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Benchmark runs: PoseNet speed stage by stage, result files and reports (src/bench/)         */
+/* ------------------------------------------------------------------------------------------ */
+/* What `edgevision bench`, `report` and `eval-pose` are built on (the bench component,
+ * docs/results-schema.md). */
+
+/* What a benchmark ran on: host, CPU, ISA, OS, compiler and library versions. */
+typedef struct ev_bench_env {
+    char host[128];      /* gethostname                                                   */
+    char cpu[160];       /* /proc/cpuinfo "model name"                                    */
+    int cores;           /* online logical CPUs                                           */
+    char features[160];  /* the CPU's SIMD features (avx2 avx512f avx512_vnni amx_int8 ...) */
+    char cpu_isa[32];    /* the path the cpu backend takes here (ev_cpu_isa_name)         */
+    char os[160];        /* /etc/os-release PRETTY_NAME, kernel release, machine          */
+    char compiler[96];   /* the compiler that built libedgevision                         */
+    char libraries[256]; /* edgevision, FFmpeg, cJSON, libpng versions                    */
+} ev_bench_env;
+
+/* Fills `env` for this machine and build (never fails: unknown fields are "unknown"). */
+EV_API void ev_bench_env_get(ev_bench_env *env);
+/* The ISA path a backend uses: "portable C" for ref, ev_cpu_isa_name() for cpu, else "". */
+EV_API const char *ev_bench_backend_isa(const char *backend);
+
+/* One measurement: a PoseNet model on one backend, thread count and input, timed stage by stage
+ * (decode, preprocess, inference, pose_decode, draw, encode, end_to_end), optionally again with
+ * decoding overlapped with inference. */
+typedef enum ev_bench_stage {
+    EV_STAGE_DECODE,
+    EV_STAGE_PREPROCESS,
+    EV_STAGE_INFERENCE,
+    EV_STAGE_POSE_DECODE,
+    EV_STAGE_DRAW,
+    EV_STAGE_ENCODE,
+    EV_STAGE_END_TO_END,
+    EV_STAGE_COUNT
+} ev_bench_stage;
+
+/* "decode", "preprocess", "inference", "pose_decode", "draw", "encode", "end_to_end" */
+EV_API const char *ev_bench_stage_name(int stage);
+
+/* Called after every run: phase is "warmup", "measure" or "pipelined". */
+typedef void (*ev_bench_progress)(void *user, const char *phase, int runs, double elapsed_s);
+
+typedef struct ev_bench_config {
+    const char *model, *backend, *input;
+    int threads;
+    int loop;            /* rewind videos at their end                                    */
+    int warmup_runs;     /* runs before measuring (the first is timed as first inference)  */
+    int min_runs;        /* measure until min_runs and min_secs are both met ...           */
+    double min_secs;
+    double max_secs;     /* ... or max_secs of measuring have passed                       */
+    int draw;            /* draw skeletons over each frame (timed)                          */
+    const char *encode;  /* encode the annotated frames into this video (timed; implies draw) */
+    int pipelined;       /* then measure a decode || inference pipeline                    */
+    ev_bench_progress progress;
+    void *user;
+} ev_bench_config;
+
+typedef struct ev_bench_result {
+    int model_w, model_h;      /* model input size                                          */
+    int frame_w, frame_h;      /* size of the first frame                                   */
+    const char *input_kind;    /* "image", "folder", "video", "camera"                     */
+    double init_ms;            /* model load + session preparation                          */
+    double first_inference_ms; /* inference stage of the very first run                     */
+    int warmup_runs, runs;
+    double elapsed_s;          /* wall time of the measured runs                            */
+    const char *stopped_by;    /* "budget met", "max-secs", "input ended", "input damaged"  */
+    char note[512];            /* why the input stopped early, when it did                  */
+    ev_stats stages[EV_STAGE_COUNT];
+    int has_stage[EV_STAGE_COUNT];
+    double fps;                /* end to end: 1000 / mean end_to_end ms                     */
+    double fps_inference;      /* 1000 / mean inference ms                                  */
+    double fps_pipelined;      /* frames / wall time of the pipelined phase (0: not run)    */
+    int pipelined_runs;
+    double peak_rss_mb;
+    int has_accuracy;
+    ev_coco_stats accuracy;
+} ev_bench_result;
+
+/* Runs one measurement. Errors name the model, backend or input at fault. */
+EV_API ev_status ev_bench_run(const ev_bench_config *cfg, ev_bench_result *out);
+
+/* Result files: one JSON document per `edgevision bench` invocation, written atomically, read
+ * back by `edgevision report` (docs/results-schema.md). An opaque handle collecting results. */
+typedef struct ev_results ev_results;
+
+/* Starts a result document; `label` names the machine in reports (NULL: the host name). */
+EV_API ev_status ev_results_begin(const ev_bench_env *env, const char *label,
+                                  const char *command, const ev_bench_config *cfg,
+                                  ev_results **out);
+/* Records one measured combination. */
+EV_API ev_status ev_results_add(ev_results *r, const ev_bench_config *cfg,
+                                const ev_bench_result *res);
+/* Records a combination that could not be measured (missing backend, bad input ...). */
+EV_API ev_status ev_results_add_error(ev_results *r, const ev_bench_config *cfg,
+                                      const char *message);
+/* Writes the document to `path` through PATH.tmp renamed into place. */
+EV_API ev_status ev_results_write(const ev_results *r, const char *path);
+/* Frees the document (accepts NULL). */
+EV_API void ev_results_free(ev_results *r);
+
+/* One result as the report sees it. Absent optional figures are -1. */
+typedef struct ev_report_row {
+    char file[256];
+    char machine[128]; /* label (host name unless --label was given) */
+    char cpu[160], isa[64];
+    char backend[32];
+    int threads;
+    char model[160], input[160];
+    int runs;
+    double inference_median_ms, e2e_median_ms, fps, fps_inference, fps_pipelined, peak_rss_mb;
+    double coco_ap;
+} ev_report_row;
+
+/* Reads a result file and appends its results to *rows (realloc'd; *n updated). Malformed JSON
+ * and missing fields are EV_ERR_FORMAT naming the file, the line/column or the result index and
+ * the field. */
+EV_API ev_status ev_results_load(const char *path, ev_report_row **rows, int *n);
+
+/* Short model name: the file name without directory and ".tflite". */
+EV_API void ev_results_model_name(const char *path, char *out, size_t n);
+
+/* Writes DIR/report.md and DIR/fps.svg (DIR is created when missing). `baseline` names a setup
+ * ("vm ref x1") or a machine label with a single setup; NULL means the first setup read. */
+EV_API ev_status ev_bench_report_write(const ev_report_row *rows, int nrows,
+                                       const char *const *files, int nfiles,
+                                       const char *baseline, const char *dir);
+
+/* COCO accuracy of a PoseNet model on an annotated image folder. Called after each image with its index, count and file name. */
+typedef void (*ev_pose_eval_progress)(void *user, int done, int total, const char *file);
+
+/* Runs `net` on every image of `annotations` (found as images_dir/file_name), adds the poses as
+ * predictions (image pixels: x_img = x_in * W_img / W_in, likewise y; detection score = pose
+ * score) and computes the statistics. When `predictions` is not NULL, *predictions receives the
+ * predictions in COCO's result format (a malloc'd JSON array text). */
+EV_API ev_status ev_pose_eval_coco(ev_posenet *net, const char *annotations,
+                                   const char *images_dir, ev_coco_stats *stats,
+                                   char **predictions, ev_pose_eval_progress progress,
+                                   void *user);
+
+/* Writes `size` bytes to `path` atomically: PATH.tmp is written, flushed, synced and renamed
+ * over PATH, so readers see the old file or the new one, never a half-written one. */
+EV_API ev_status ev_file_write_atomic(const char *path, const void *data, size_t size);
+
+/* The same for a stream: open gives a writer whose stream writes PATH.tmp; commit flushes,
+ * syncs and renames it over PATH (an error names the path); abort removes PATH.tmp. Both commit
+ * and abort free the writer. */
+typedef struct ev_file_writer ev_file_writer;
+EV_API ev_status ev_file_writer_open(const char *path, ev_file_writer **out);
+EV_API FILE *ev_file_writer_stream(ev_file_writer *writer);
+EV_API ev_status ev_file_writer_commit(ev_file_writer *writer);
+EV_API void ev_file_writer_abort(ev_file_writer *writer);
+
+/* Seconds on the library's monotonic clock (the one every timing of the library uses). */
+EV_API double ev_clock_seconds(void);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Classification                                                                             */

@@ -76,9 +76,9 @@ typedef struct mcase {
  * variant; it leaves c->m NULL (and says why in c->desc) when the builder failed. */
 typedef void (*gen_fn)(ev_dtype dt, int variant, mcase *c);
 
-static ev_rng *R = &rg_rng;
+static ev_test_rng *R = &rg_rng;
 
-static int rint_(int lo, int hi) { return ev_rng_int(R, lo, hi); }
+static int rint_(int lo, int hi) { return ev_test_rng_int(R, lo, hi); }
 
 static ev_activation rand_act(void) {
     static const ev_activation acts[4] = {EV_ACT_NONE, EV_ACT_RELU, EV_ACT_RELU6,
@@ -88,7 +88,7 @@ static ev_activation rand_act(void) {
 
 /* A random scale / zero point for dt (0 / 0 for float32). */
 static void rand_q(ev_dtype dt, float lo, float hi, float *s, int32_t *zp) {
-    *s = dt == EV_DTYPE_F32 ? 0.0f : ev_rng_float(R, lo, hi);
+    *s = dt == EV_DTYPE_F32 ? 0.0f : ev_test_rng_float(R, lo, hi);
     *zp = dt == EV_DTYPE_U8 ? rint_(0, 255) : dt == EV_DTYPE_I8 ? rint_(-128, 127) : 0;
 }
 
@@ -142,11 +142,11 @@ static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     uint8_t *w = malloc(wn);
     int32_t *bias = malloc(sizeof(int32_t) * (size_t)cout), *wz = calloc((size_t)cout, 4);
     float *ws = malloc(sizeof(float) * (size_t)cout);
-    for (size_t i = 0; i < wn; i++) w[i] = (uint8_t)ev_rng_next(R);
+    for (size_t i = 0; i < wn; i++) w[i] = (uint8_t)ev_test_rng_next(R);
     int32_t wzp = dt == EV_DTYPE_U8 ? rint_(100, 160) : 0;
     for (int i = 0; i < cout; i++) {
         bias[i] = rint_(-20000, 20000);
-        ws[i] = ev_rng_float(R, 0.001f, 0.02f);
+        ws[i] = ev_test_rng_float(R, 0.001f, 0.02f);
         wz[i] = wzp;
     }
     float in_s, out_s;
@@ -183,16 +183,16 @@ static void gen_fc(ev_dtype dt, int variant, mcase *c) {
     int per_channel = dt == EV_DTYPE_I8 && variant == 1;
     int x_dims[2] = {batches, depth}, w_dims[2] = {units, depth}, y_dims[2] = {batches, units};
     size_t wn = (size_t)units * depth;
-    void *w = ev_rng_data(R, dt, wn, -1.0, 1.0);
+    void *w = ev_test_rng_data(R, dt, wn, -1.0, 1.0);
     if (dt == EV_DTYPE_I8)
         for (size_t i = 0; i < wn; i++)
             if (((int8_t *)w)[i] == -128) ((int8_t *)w)[i] = -127; /* int8 weights are symmetric */
     float *ws = malloc(sizeof(float) * (size_t)units);
     int32_t *wz = calloc((size_t)units, 4);
-    void *bias = ev_rng_data(R, dt == EV_DTYPE_F32 ? EV_DTYPE_F32 : EV_DTYPE_I32, (size_t)units,
+    void *bias = ev_test_rng_data(R, dt == EV_DTYPE_F32 ? EV_DTYPE_F32 : EV_DTYPE_I32, (size_t)units,
                              dt == EV_DTYPE_F32 ? -1.0 : -20000.0, dt == EV_DTYPE_F32 ? 1.0 : 20000.0);
     int32_t wzp = dt == EV_DTYPE_U8 ? rint_(100, 155) : 0;
-    for (int i = 0; i < units; i++) ws[i] = ev_rng_float(R, 0.001f, 0.02f), wz[i] = wzp;
+    for (int i = 0; i < units; i++) ws[i] = ev_test_rng_float(R, 0.001f, 0.02f), wz[i] = wzp;
     float in_s, out_s;
     int32_t in_zp, out_zp;
     rand_q(dt, 0.005f, 0.05f, &in_s, &in_zp);
@@ -335,7 +335,7 @@ static void gen_unary_prob(ev_dtype dt, int variant, mcase *c) {
     float s, os = dt == EV_DTYPE_F32 ? 0.0f : 1.0f / 256;
     int32_t zp, ozp = dt == EV_DTYPE_I8 ? -128 : 0;
     rand_q(dt, 0.02f, 0.3f, &s, &zp);
-    float beta = rint_(0, 1) ? 1.0f : ev_rng_float(R, 0.3f, 2.0f);
+    float beta = rint_(0, 1) ? 1.0f : ev_test_rng_float(R, 0.3f, 2.0f);
     gb b;
     gb_init(&b);
     int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
@@ -425,7 +425,7 @@ static void gen_quantize(ev_dtype dt, int variant, mcase *c) {
     float s, os;
     int32_t zp, ozp;
     rand_q(dt, 0.005f, 0.2f, &s, &zp);
-    if (dt == EV_DTYPE_I16) s = ev_rng_float(R, 0.0005f, 0.01f), zp = 0;
+    if (dt == EV_DTYPE_I16) s = ev_test_rng_float(R, 0.0005f, 0.01f), zp = 0;
     rand_q(out_dt, 0.005f, 0.2f, &os, &ozp);
     int deq = out_dt == EV_DTYPE_F32;
     gb b;
@@ -670,7 +670,7 @@ static int g_reported;
 
 static void run_case(int ri, int k) {
     const row *rw = &k_rows[ri];
-    uint64_t seed = ev_rng_seed(base_seed, ri, k);
+    uint64_t seed = ev_test_rng_seed(base_seed, ri, k);
     rg_rng.s = seed;
     mcase c = {0};
     rw->gen(rw->dt, rw->variant, &c);
@@ -683,7 +683,7 @@ static void run_case(int ri, int k) {
     for (int i = 0; i < n_in && i < 4; i++) {
         ev_tensor_info ii;
         ev_model_input_info(c.m, i, &ii);
-        in[i] = ev_rng_data(R, ii.dtype, ii.bytes / ev_dtype_size(ii.dtype), -2.0, 2.0);
+        in[i] = ev_test_rng_data(R, ii.dtype, ii.bytes / ev_dtype_size(ii.dtype), -2.0, 2.0);
         bytes[i] = ii.bytes;
     }
     ev_session *rs = NULL;

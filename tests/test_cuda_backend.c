@@ -254,8 +254,8 @@ static void test_requant_math(void) {
     for (int i = 0; i < 200000; i++) {
         int32_t m0;
         int sh;
-        ev_quantize_multiplier((double)ev_rng_float(&rg_rng, 1e-6f, 0.9f), &m0, &sh);
-        int32_t x = (int32_t)(uint32_t)ev_rng_next(&rg_rng) >> ev_rng_int(&rg_rng, 0, 20);
+        ev_quantize_multiplier((double)ev_test_rng_float(&rg_rng, 1e-6f, 0.9f), &m0, &sh);
+        int32_t x = (int32_t)(uint32_t)ev_test_rng_next(&rg_rng) >> ev_test_rng_int(&rg_rng, 0, 20);
         n++;
         if (ev_cu_requant(x, m0, sh) != ev_mul_by_quantized_multiplier(x, m0, sh)) bad++;
     }

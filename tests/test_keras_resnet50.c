@@ -33,7 +33,7 @@
 
 /* ---------------------------------------------------------------- random weights ---------- */
 
-static ev_rng g_rng = {0x9e3779b97f4a7c15ull};
+static ev_test_rng g_rng = {0x9e3779b97f4a7c15ull};
 
 typedef struct convl {
     int stage, block, k_idx; /* stage 1: stem; k_idx 0: projection, 1..3 main path */
@@ -48,7 +48,7 @@ static float *g_dense_w, *g_dense_b; /* [2048][1000], [1000] */
 static float *frand(size_t n, double mean, double sd, double lo, double hi) {
     float *p = malloc(n * sizeof *p);
     for (size_t i = 0; i < n; i++)
-        p[i] = (float)(sd > 0 ? mean + sd * ev_rng_normal(&g_rng) : lo + (hi - lo) * ev_rng_open01(&g_rng));
+        p[i] = (float)(sd > 0 ? mean + sd * ev_test_rng_normal(&g_rng) : lo + (hi - lo) * ev_test_rng_open01(&g_rng));
     return p;
 }
 
@@ -487,7 +487,7 @@ static int setup(void) {
         for (int x = 0; x < w; x++)
             for (int ch = 0; ch < 3; ch++)
                 rgb[((size_t)y * w + x) * 3 + ch] =
-                    (uint8_t)((x * 2 + y * (ch + 1) * 3 + (int)(60 * ev_rng_open01(&g_rng))) % 256);
+                    (uint8_t)((x * 2 + y * (ch + 1) * 3 + (int)(60 * ev_test_rng_open01(&g_rng))) % 256);
     ev_image_create(w, h, rgb, &g_img);
     free(rgb);
     g_in64 = keras_input(g_img, IN_W, IN_H);
@@ -738,7 +738,7 @@ static void test_legacy(void) {
         o.names_style = 1;
         CHECK(write_file(path, &o) == 0);
         float *in = malloc(sizeof(float) * (size_t)w * h * 3);
-        for (int i = 0; i < w * h * 3; i++) in[i] = (float)(255.0 * ev_rng_open01(&g_rng) - 120.0);
+        for (int i = 0; i < w * h * 3; i++) in[i] = (float)(255.0 * ev_test_rng_open01(&g_rng) - 120.0);
         double feat[2048], logits[CLASSES], prob[CLASSES];
         ref_forward(in, h, w, 1e-3, o.pool_pad, feat, logits);
         softmax_d(logits, prob, CLASSES);

@@ -98,7 +98,7 @@ static void qset(ev_dtype dt, void *p, size_t i, int32_t v) {
 
 /* An output zero point and scale for real values r[0..n): zp random in the type's range, scale
  * so that the larger side fits (at least 40 levels each way, so a zp near the edge clips). */
-static void choose_out_q(ev_rng *r, const double *v, size_t n, ev_dtype dt, float *scale,
+static void choose_out_q(ev_test_rng *r, const double *v, size_t n, ev_dtype dt, float *scale,
                          int32_t *zp) {
     int32_t qmin, qmax;
     qrange(dt, &qmin, &qmax);
@@ -107,13 +107,13 @@ static void choose_out_q(ev_rng *r, const double *v, size_t n, ev_dtype dt, floa
         if (v[i] < mn) mn = v[i];
         if (v[i] > mx) mx = v[i];
     }
-    *zp = ev_rng_int(r, qmin, qmax);
+    *zp = ev_test_rng_int(r, qmin, qmax);
     double up = qmax - *zp, dn = *zp - qmin;
     if (up < 40) up = 40;
     if (dn < 40) dn = 40;
     double s = mx / up;
     if (-mn / dn > s) s = -mn / dn;
-    s *= ev_rng_uni(r, 0.8, 1.15);
+    s *= ev_test_rng_uni(r, 0.8, 1.15);
     if (!(s > 1e-9) || !isfinite(s)) s = 0.01;
     *scale = (float)s;
 }
@@ -182,7 +182,7 @@ static void geometry(ev_padding pad, int in, int k, int s, int d, int *out, int 
 
 /* Fills c's filter/bias/quantization randomly for the geometry already set in c. Returns 0 when
  * the geometry has no output. */
-static int conv_fill(ev_rng *r, conv_spec *c) {
+static int conv_fill(ev_test_rng *r, conv_spec *c) {
     geometry(c->p.padding, c->in_h, c->k_h, c->p.stride_h, c->p.dilation_h, &c->out_h, &c->pad_t);
     geometry(c->p.padding, c->in_w, c->k_w, c->p.stride_w, c->p.dilation_w, &c->out_w, &c->pad_l);
     if (c->out_h <= 0 || c->out_w <= 0) return 0;
@@ -197,62 +197,62 @@ static int conv_fill(ev_rng *r, conv_spec *c) {
     if (c->dt == EV_DTYPE_F32) {
         float *w = c->w;
         double a = 2.0 / sqrt((double)taps);
-        for (size_t i = 0; i < c->w_elems; i++) w[i] = (float)ev_rng_uni(r, -a, a);
+        for (size_t i = 0; i < c->w_elems; i++) w[i] = (float)ev_test_rng_uni(r, -a, a);
         if (c->bias)
-            for (int i = 0; i < c->out_c; i++) ((float *)c->bias)[i] = (float)ev_rng_uni(r, -1, 1);
+            for (int i = 0; i < c->out_c; i++) ((float *)c->bias)[i] = (float)ev_test_rng_uni(r, -1, 1);
         return 1;
     }
-    c->in_s = (float)ev_rng_uni(r, 0.005, 0.05);
+    c->in_s = (float)ev_test_rng_uni(r, 0.005, 0.05);
     if (c->dt == EV_DTYPE_I8) {
-        c->in_zp = ev_rng_int(r, -128, 127);
-        for (int i = 0; i < c->out_c; i++) c->w_s[i] = (float)ev_rng_uni(r, 0.001, 0.02);
-        for (size_t i = 0; i < c->w_elems; i++) ((int8_t *)c->w)[i] = (int8_t)ev_rng_int(r, -127, 127);
+        c->in_zp = ev_test_rng_int(r, -128, 127);
+        for (int i = 0; i < c->out_c; i++) c->w_s[i] = (float)ev_test_rng_uni(r, 0.001, 0.02);
+        for (size_t i = 0; i < c->w_elems; i++) ((int8_t *)c->w)[i] = (int8_t)ev_test_rng_int(r, -127, 127);
     } else {
-        c->in_zp = ev_rng_int(r, 0, 255);
-        c->w_s[0] = (float)ev_rng_uni(r, 0.001, 0.02);
-        int k = ev_rng_int(r, 0, 3);
-        c->w_zp[0] = k < 3 ? 127 + k : ev_rng_int(r, 0, 255);
-        for (size_t i = 0; i < c->w_elems; i++) ((uint8_t *)c->w)[i] = (uint8_t)ev_rng_int(r, 0, 255);
+        c->in_zp = ev_test_rng_int(r, 0, 255);
+        c->w_s[0] = (float)ev_test_rng_uni(r, 0.001, 0.02);
+        int k = ev_test_rng_int(r, 0, 3);
+        c->w_zp[0] = k < 3 ? 127 + k : ev_test_rng_int(r, 0, 255);
+        for (size_t i = 0; i < c->w_elems; i++) ((uint8_t *)c->w)[i] = (uint8_t)ev_test_rng_int(r, 0, 255);
     }
     if (c->bias) {
         int bmax = (int)(4000.0 * sqrt((double)taps));
-        if (ev_rng_int(r, 0, 4) == 0) bmax *= 4;
-        for (int i = 0; i < c->out_c; i++) ((int32_t *)c->bias)[i] = ev_rng_int(r, -bmax, bmax);
+        if (ev_test_rng_int(r, 0, 4) == 0) bmax *= 4;
+        for (int i = 0; i < c->out_c; i++) ((int32_t *)c->bias)[i] = ev_test_rng_int(r, -bmax, bmax);
     }
     return 1;
 }
 
 /* A random case of the given kind (see the brief in the file comment). */
-static void conv_random(ev_rng *r, ev_dtype dt, int dw, uint64_t seed, conv_spec *c) {
+static void conv_random(ev_test_rng *r, ev_dtype dt, int dw, uint64_t seed, conv_spec *c) {
     for (;;) {
         memset(c, 0, sizeof *c);
         c->seed = seed;
         c->dt = dt;
         c->dw = dw;
-        c->batch = ev_rng_int(r, 1, 2);
-        c->in_h = ev_rng_int(r, 1, 13);
-        c->in_w = ev_rng_int(r, 1, 13);
-        c->in_c = ev_rng_int(r, 1, 19);
+        c->batch = ev_test_rng_int(r, 1, 2);
+        c->in_h = ev_test_rng_int(r, 1, 13);
+        c->in_w = ev_test_rng_int(r, 1, 13);
+        c->in_c = ev_test_rng_int(r, 1, 19);
         if (dw) {
-            c->dm = ev_rng_int(r, 1, 3);
+            c->dm = ev_test_rng_int(r, 1, 3);
             c->out_c = c->in_c * c->dm;
         } else {
             c->dm = 1;
-            c->out_c = ev_rng_int(r, 1, 23);
+            c->out_c = ev_test_rng_int(r, 1, 23);
         }
-        int shape = ev_rng_int(r, 0, 3);
-        c->k_h = ev_rng_int(r, 1, 5);
-        c->k_w = shape == 0 ? c->k_h : ev_rng_int(r, 1, 5); /* a quarter square, the rest anything */
-        c->p.stride_h = ev_rng_int(r, 1, 3);
-        c->p.stride_w = ev_rng_int(r, 1, 3);
-        c->p.dilation_h = ev_rng_int(r, 1, 2);
-        c->p.dilation_w = ev_rng_int(r, 1, 2);
-        c->p.padding = ev_rng_int(r, 0, 1) ? EV_PAD_VALID : EV_PAD_SAME;
+        int shape = ev_test_rng_int(r, 0, 3);
+        c->k_h = ev_test_rng_int(r, 1, 5);
+        c->k_w = shape == 0 ? c->k_h : ev_test_rng_int(r, 1, 5); /* a quarter square, the rest anything */
+        c->p.stride_h = ev_test_rng_int(r, 1, 3);
+        c->p.stride_w = ev_test_rng_int(r, 1, 3);
+        c->p.dilation_h = ev_test_rng_int(r, 1, 2);
+        c->p.dilation_w = ev_test_rng_int(r, 1, 2);
+        c->p.padding = ev_test_rng_int(r, 0, 1) ? EV_PAD_VALID : EV_PAD_SAME;
         static const ev_activation acts[4] = {EV_ACT_NONE, EV_ACT_RELU, EV_ACT_RELU6,
                                               EV_ACT_RELU_N1_TO_1};
-        c->p.activation = acts[ev_rng_int(r, 0, 3)];
+        c->p.activation = acts[ev_test_rng_int(r, 0, 3)];
         c->p.depth_multiplier = dw ? c->dm : 0;
-        c->has_bias = ev_rng_int(r, 0, 4) != 0;
+        c->has_bias = ev_test_rng_int(r, 0, 4) != 0;
         if (conv_fill(r, c)) return;
     }
 }
@@ -374,17 +374,17 @@ static ev_status conv_model(const conv_spec *c, ev_model **m) {
     return st;
 }
 
-static void *random_input(ev_rng *r, const conv_spec *c, size_t *bytes) {
+static void *random_input(ev_test_rng *r, const conv_spec *c, size_t *bytes) {
     size_t n = (size_t)c->batch * c->in_h * c->in_w * c->in_c;
     *bytes = n * ev_dtype_size(c->dt);
     void *x = malloc(*bytes);
     for (size_t i = 0; i < n; i++) {
         if (c->dt == EV_DTYPE_F32)
-            ((float *)x)[i] = (float)ev_rng_uni(r, -1, 1);
+            ((float *)x)[i] = (float)ev_test_rng_uni(r, -1, 1);
         else if (c->dt == EV_DTYPE_U8)
-            ((uint8_t *)x)[i] = (uint8_t)ev_rng_int(r, 0, 255);
+            ((uint8_t *)x)[i] = (uint8_t)ev_test_rng_int(r, 0, 255);
         else
-            ((int8_t *)x)[i] = (int8_t)ev_rng_int(r, -128, 127);
+            ((int8_t *)x)[i] = (int8_t)ev_test_rng_int(r, -128, 127);
     }
     return x;
 }
@@ -447,7 +447,7 @@ static int conv_compare(const conv_spec *c, const double *y, const void *out, co
 
 /* One random case: build, run, compare. */
 static void conv_case(ev_dtype dt, int dw, uint64_t seed, stats *stt) {
-    ev_rng r = {seed};
+    ev_test_rng r = {seed};
     conv_spec c;
     conv_random(&r, dt, dw, seed, &c);
     size_t in_bytes;
@@ -490,7 +490,7 @@ static void conv_group(const char *label, int group, ev_dtype dt, int dw, int n)
     if (only_seed)
         conv_case(dt, dw, only_seed, &s);
     else
-        for (int k = 0; k < n; k++) conv_case(dt, dw, ev_rng_seed(base_seed, group, k), &s);
+        for (int k = 0; k < n; k++) conv_case(dt, dw, ev_test_rng_seed(base_seed, group, k), &s);
     double t = ev_test_now() - t0;
     if (dt == EV_DTYPE_F32) {
         fprintf(stderr, "  %-28s %4ld cases, %ld failed, max rel err %.3g  (%.2f s)\n", label,
@@ -553,50 +553,50 @@ static void describe_concat(const concat_spec *c, char *buf, size_t n) {
 /* mode 0: mixed quantization (some inputs share the output's, the rest differ); 1: all inputs
  * share the output's quantization. axis_stored: the axis as written into the op (may be
  * negative); INT32_MIN picks one at random. */
-static void concat_random(ev_rng *r, ev_dtype dt, int mode, int ndim, int axis_stored,
+static void concat_random(ev_test_rng *r, ev_dtype dt, int mode, int ndim, int axis_stored,
                           uint64_t seed, concat_spec *c) {
     memset(c, 0, sizeof *c);
     c->seed = seed;
     c->dt = dt;
     c->ndim = ndim;
     if (axis_stored == INT32_MIN) {
-        axis_stored = ev_rng_int(r, 0, ndim - 1);
-        if (ev_rng_int(r, 0, 2) == 0) axis_stored -= ndim;
+        axis_stored = ev_test_rng_int(r, 0, ndim - 1);
+        if (ev_test_rng_int(r, 0, 2) == 0) axis_stored -= ndim;
     }
     c->axis_stored = axis_stored;
     c->axis = axis_stored < 0 ? axis_stored + ndim : axis_stored;
-    c->n_in = ev_rng_int(r, 1, CC_MAX_IN);
+    c->n_in = ev_test_rng_int(r, 1, CC_MAX_IN);
     int base[EV_MAX_DIMS];
-    for (int d = 0; d < ndim; d++) base[d] = ev_rng_int(r, 1, 6);
+    for (int d = 0; d < ndim; d++) base[d] = ev_test_rng_int(r, 1, 6);
     c->out_dims[c->axis] = 0;
     int32_t qmin, qmax;
     qrange(dt, &qmin, &qmax);
     if (dt != EV_DTYPE_F32) {
-        c->out_s = (float)ev_rng_uni(r, 0.005, 0.1);
-        c->out_zp = ev_rng_int(r, qmin, qmax);
+        c->out_s = (float)ev_test_rng_uni(r, 0.005, 0.1);
+        c->out_zp = ev_test_rng_int(r, qmin, qmax);
     }
     for (int i = 0; i < c->n_in; i++) {
         for (int d = 0; d < ndim; d++) c->dims[i][d] = base[d];
-        c->dims[i][c->axis] = ev_rng_int(r, 1, 5);
+        c->dims[i][c->axis] = ev_test_rng_int(r, 1, 5);
         c->out_dims[c->axis] += c->dims[i][c->axis];
         c->elems[i] = 1;
         for (int d = 0; d < ndim; d++) c->elems[i] *= (size_t)c->dims[i][d];
         c->x[i] = malloc(c->elems[i] * ev_dtype_size(dt));
         for (size_t j = 0; j < c->elems[i]; j++) {
             if (dt == EV_DTYPE_F32)
-                ((float *)c->x[i])[j] = (float)ev_rng_uni(r, -100, 100);
+                ((float *)c->x[i])[j] = (float)ev_test_rng_uni(r, -100, 100);
             else
-                qset(dt, c->x[i], j, ev_rng_int(r, qmin, qmax));
+                qset(dt, c->x[i], j, ev_test_rng_int(r, qmin, qmax));
         }
         if (dt != EV_DTYPE_F32) {
-            if (mode == 1 || ev_rng_int(r, 0, 3) == 0) {
+            if (mode == 1 || ev_test_rng_int(r, 0, 3) == 0) {
                 c->s[i] = c->out_s;
                 c->zp[i] = c->out_zp;
             } else {
-                c->s[i] = (float)ev_rng_uni(r, 0.005, 0.1);
-                c->zp[i] = ev_rng_int(r, qmin, qmax);
-                if (ev_rng_int(r, 0, 4) == 0) c->s[i] = c->out_s; /* zero point differs only */
-                else if (ev_rng_int(r, 0, 4) == 0) c->zp[i] = c->out_zp; /* scale differs only */
+                c->s[i] = (float)ev_test_rng_uni(r, 0.005, 0.1);
+                c->zp[i] = ev_test_rng_int(r, qmin, qmax);
+                if (ev_test_rng_int(r, 0, 4) == 0) c->s[i] = c->out_s; /* zero point differs only */
+                else if (ev_test_rng_int(r, 0, 4) == 0) c->zp[i] = c->out_zp; /* scale differs only */
             }
         }
     }
@@ -697,10 +697,10 @@ static void test_concat(void) {
         ev_dtype dt = q ? EV_DTYPE_I8 : EV_DTYPE_U8;
         stats s = {0};
         for (int k = 0; k < 400; k++) {
-            uint64_t seed = ev_rng_seed(base_seed, 10 + q, k);
-            ev_rng r = {seed};
+            uint64_t seed = ev_test_rng_seed(base_seed, 10 + q, k);
+            ev_test_rng r = {seed};
             concat_spec c;
-            concat_random(&r, dt, 0, ev_rng_int(&r, 1, 5), INT32_MIN, seed, &c);
+            concat_random(&r, dt, 0, ev_test_rng_int(&r, 1, 5), INT32_MIN, seed, &c);
             concat_case(&c, &s);
             concat_free(&c);
         }
@@ -716,10 +716,10 @@ static void test_concat(void) {
         stats s = {0};
         for (int a = 0; a < 5; a++)
             for (int k = 0; k < 30; k++) {
-                uint64_t seed = ev_rng_seed(base_seed, 20 + t * 8 + a, k);
-                ev_rng r = {seed};
+                uint64_t seed = ev_test_rng_seed(base_seed, 20 + t * 8 + a, k);
+                ev_test_rng r = {seed};
                 concat_spec c;
-                int ndim = axes[a] == INT32_MIN ? ev_rng_int(&r, 1, 6) : 4;
+                int ndim = axes[a] == INT32_MIN ? ev_test_rng_int(&r, 1, 6) : 4;
                 concat_random(&r, dts[t], 1, ndim, axes[a], seed, &c);
                 concat_case(&c, &s);
                 concat_free(&c);
@@ -859,7 +859,7 @@ static int capture_cb(void *user, int op_index, const char *op_name, const ev_te
 }
 
 static void chain_test(ev_dtype dt, uint64_t seed) {
-    ev_rng r = {seed};
+    ev_test_rng r = {seed};
     conv_spec c[CHAIN];
     memset(c, 0, sizeof c);
     /* channels 5 -> 8 -> dw 8 -> 12 -> dw x2 24 -> 7 (stride 2) -> dw 7 */
@@ -990,9 +990,9 @@ static void chain_test(ev_dtype dt, uint64_t seed) {
 }
 
 static void test_memory_plan(void) {
-    chain_test(EV_DTYPE_I8, ev_rng_seed(base_seed, 40, 0));
-    chain_test(EV_DTYPE_U8, ev_rng_seed(base_seed, 41, 0));
-    chain_test(EV_DTYPE_F32, ev_rng_seed(base_seed, 42, 0));
+    chain_test(EV_DTYPE_I8, ev_test_rng_seed(base_seed, 40, 0));
+    chain_test(EV_DTYPE_U8, ev_test_rng_seed(base_seed, 41, 0));
+    chain_test(EV_DTYPE_F32, ev_test_rng_seed(base_seed, 42, 0));
 }
 
 /* ------------------------------------------------------------------------------------------ */

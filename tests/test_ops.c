@@ -72,7 +72,7 @@ static int32_t quantize_real(double real, float scale, int32_t zp, int32_t lo, i
 }
 
 /* Output quantization fitting real values v[0..n): zp random, scale so the range fits. */
-static void choose_out_q(ev_rng *r, const double *v, size_t n, ev_dtype dt, float *scale,
+static void choose_out_q(ev_test_rng *r, const double *v, size_t n, ev_dtype dt, float *scale,
                          int32_t *zp) {
     int32_t qmin, qmax;
     qrange(dt, &qmin, &qmax);
@@ -81,13 +81,13 @@ static void choose_out_q(ev_rng *r, const double *v, size_t n, ev_dtype dt, floa
         if (v[i] < mn) mn = v[i];
         if (v[i] > mx) mx = v[i];
     }
-    *zp = ev_rng_int(r, qmin, qmax);
+    *zp = ev_test_rng_int(r, qmin, qmax);
     double up = qmax - *zp, dn = *zp - qmin;
     if (up < 40) up = 40;
     if (dn < 40) dn = 40;
     double s = mx / up;
     if (-mn / dn > s) s = -mn / dn;
-    s *= ev_rng_uni(r, 0.8, 1.15);
+    s *= ev_test_rng_uni(r, 0.8, 1.15);
     if (!(s > 1e-6) || !isfinite(s)) s = 0.01;
     *scale = (float)s;
 }
@@ -232,25 +232,25 @@ static void geometry(ev_padding pad, int in, int k, int s, int *out, int *before
 }
 
 static void pool_case(stats *stt, ev_dtype dt, int is_max, uint64_t seed) {
-    ev_rng r = {seed};
+    ev_test_rng r = {seed};
     int n, ih, iw, c, fh, fw, sh, sw, oh, ow, pt, pl;
     ev_padding pad;
     do {
-        n = ev_rng_int(&r, 1, 2), ih = ev_rng_int(&r, 1, 12), iw = ev_rng_int(&r, 1, 12);
-        c = ev_rng_int(&r, 1, 8), fh = ev_rng_int(&r, 1, 5), fw = ev_rng_int(&r, 1, 5);
-        sh = ev_rng_int(&r, 1, 3), sw = ev_rng_int(&r, 1, 3);
-        pad = ev_rng_int(&r, 0, 1) ? EV_PAD_VALID : EV_PAD_SAME;
-        if (ev_rng_int(&r, 0, 5) == 0) fh = ih, fw = iw, pad = EV_PAD_VALID; /* global pool */
+        n = ev_test_rng_int(&r, 1, 2), ih = ev_test_rng_int(&r, 1, 12), iw = ev_test_rng_int(&r, 1, 12);
+        c = ev_test_rng_int(&r, 1, 8), fh = ev_test_rng_int(&r, 1, 5), fw = ev_test_rng_int(&r, 1, 5);
+        sh = ev_test_rng_int(&r, 1, 3), sw = ev_test_rng_int(&r, 1, 3);
+        pad = ev_test_rng_int(&r, 0, 1) ? EV_PAD_VALID : EV_PAD_SAME;
+        if (ev_test_rng_int(&r, 0, 5) == 0) fh = ih, fw = iw, pad = EV_PAD_VALID; /* global pool */
         geometry(pad, ih, fh, sh, &oh, &pt);
         geometry(pad, iw, fw, sw, &ow, &pl);
     } while (oh <= 0 || ow <= 0);
-    ev_activation act = k_acts[ev_rng_int(&r, 0, 3)];
-    float s = (float)ev_rng_uni(&r, 0.01, 0.1);
+    ev_activation act = k_acts[ev_test_rng_int(&r, 0, 3)];
+    float s = (float)ev_test_rng_uni(&r, 0.01, 0.1);
     int32_t qmin = 0, qmax = 0, zp = 0;
-    if (dt != EV_DTYPE_F32) qrange(dt, &qmin, &qmax), zp = ev_rng_int(&r, qmin, qmax);
+    if (dt != EV_DTYPE_F32) qrange(dt, &qmin, &qmax), zp = ev_test_rng_int(&r, qmin, qmax);
     int id[4] = {n, ih, iw, c}, od[4] = {n, oh, ow, c};
     size_t nin = prod(4, id), nout = prod(4, od);
-    void *x = ev_rng_data(&r, dt, nin, -3, 3);
+    void *x = ev_test_rng_data(&r, dt, nin, -3, 3);
     double *ref = malloc(sizeof(double) * nout);
     for (int b = 0; b < n; b++)
         for (int oy = 0; oy < oh; oy++)
@@ -297,23 +297,23 @@ static void pool_case(stats *stt, ev_dtype dt, int is_max, uint64_t seed) {
 /* Softmax                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-static int random_shape(ev_rng *r, int min_nd, int max_nd, int max_dim, int *d) {
-    int nd = ev_rng_int(r, min_nd, max_nd);
-    for (int i = 0; i < nd; i++) d[i] = ev_rng_int(r, 1, max_dim);
+static int random_shape(ev_test_rng *r, int min_nd, int max_nd, int max_dim, int *d) {
+    int nd = ev_test_rng_int(r, min_nd, max_nd);
+    for (int i = 0; i < nd; i++) d[i] = ev_test_rng_int(r, 1, max_dim);
     return nd;
 }
 
 static void softmax_case(stats *stt, ev_dtype dt, uint64_t seed) {
-    ev_rng r = {seed};
+    ev_test_rng r = {seed};
     int d[4];
     int nd = random_shape(&r, 1, 4, 3, d);
-    d[nd - 1] = ev_rng_int(&r, 0, 3) ? ev_rng_int(&r, 1, 40) : ev_rng_int(&r, 100, 1001);
-    float beta = ev_rng_int(&r, 0, 1) ? 1.0f : (float)ev_rng_uni(&r, 0.3, 2.0);
-    float s = (float)ev_rng_uni(&r, 0.02, 0.3), os = 1.0f / 256;
+    d[nd - 1] = ev_test_rng_int(&r, 0, 3) ? ev_test_rng_int(&r, 1, 40) : ev_test_rng_int(&r, 100, 1001);
+    float beta = ev_test_rng_int(&r, 0, 1) ? 1.0f : (float)ev_test_rng_uni(&r, 0.3, 2.0);
+    float s = (float)ev_test_rng_uni(&r, 0.02, 0.3), os = 1.0f / 256;
     int32_t qmin = 0, qmax = 0, zp = 0, ozp = dt == EV_DTYPE_I8 ? -128 : 0;
-    if (dt != EV_DTYPE_F32) qrange(dt, &qmin, &qmax), zp = ev_rng_int(&r, qmin, qmax);
+    if (dt != EV_DTYPE_F32) qrange(dt, &qmin, &qmax), zp = ev_test_rng_int(&r, qmin, qmax);
     size_t n = prod(nd, d), depth = (size_t)d[nd - 1];
-    void *x = ev_rng_data(&r, dt, n, -8, 8);
+    void *x = ev_test_rng_data(&r, dt, n, -8, 8);
     double *ref = malloc(sizeof(double) * n);
     for (size_t o = 0; o < n / depth; o++) {
         double mx = -INFINITY, sum = 0;
@@ -350,31 +350,31 @@ static void softmax_case(stats *stt, ev_dtype dt, uint64_t seed) {
 /* ------------------------------------------------------------------------------------------ */
 
 static void fc_case(stats *stt, ev_dtype dt, int per_channel, uint64_t seed) {
-    ev_rng r = {seed};
-    int batches = ev_rng_int(&r, 1, 4), depth = ev_rng_int(&r, 1, 80), units = ev_rng_int(&r, 1, 40);
-    int has_bias = ev_rng_int(&r, 0, 3) != 0;
-    ev_activation act = k_acts[ev_rng_int(&r, 0, 3)];
+    ev_test_rng r = {seed};
+    int batches = ev_test_rng_int(&r, 1, 4), depth = ev_test_rng_int(&r, 1, 80), units = ev_test_rng_int(&r, 1, 40);
+    int has_bias = ev_test_rng_int(&r, 0, 3) != 0;
+    ev_activation act = k_acts[ev_test_rng_int(&r, 0, 3)];
     int id[4], ind;
-    if (ev_rng_int(&r, 0, 1)) {
+    if (ev_test_rng_int(&r, 0, 1)) {
         ind = 2, id[0] = batches, id[1] = depth;
     } else { /* 4-D input, flattened by the op */
         ind = 4, id[0] = 1, id[1] = batches, id[2] = 1, id[3] = depth;
     }
     int wd[2] = {units, depth}, od[2] = {batches, units};
-    float in_s = (float)ev_rng_uni(&r, 0.005, 0.05);
+    float in_s = (float)ev_test_rng_uni(&r, 0.005, 0.05);
     int32_t qmin = 0, qmax = 0, in_zp = 0;
-    if (dt != EV_DTYPE_F32) qrange(dt, &qmin, &qmax), in_zp = ev_rng_int(&r, qmin, qmax);
+    if (dt != EV_DTYPE_F32) qrange(dt, &qmin, &qmax), in_zp = ev_test_rng_int(&r, qmin, qmax);
     int nq = dt == EV_DTYPE_F32 ? 0 : per_channel ? units : 1;
     float ws[64];
     int32_t wz[64];
     for (int u = 0; u < (nq ? nq : 1); u++) {
-        ws[u] = (float)ev_rng_uni(&r, 0.001, 0.02);
-        wz[u] = dt == EV_DTYPE_U8 ? ev_rng_int(&r, 100, 155) : 0;
+        ws[u] = (float)ev_test_rng_uni(&r, 0.001, 0.02);
+        wz[u] = dt == EV_DTYPE_U8 ? ev_test_rng_int(&r, 100, 155) : 0;
     }
     size_t nx = (size_t)batches * depth, nw = (size_t)units * depth, ny = (size_t)batches * units;
-    void *x = ev_rng_data(&r, dt, nx, -2, 2);
+    void *x = ev_test_rng_data(&r, dt, nx, -2, 2);
     double a = 2.0 / sqrt((double)depth);
-    void *w = ev_rng_data(&r, dt, nw, -a, a);
+    void *w = ev_test_rng_data(&r, dt, nw, -a, a);
     if (dt == EV_DTYPE_I8)
         for (size_t i = 0; i < nw; i++)
             if (((int8_t *)w)[i] == -128) ((int8_t *)w)[i] = -127;
@@ -383,9 +383,9 @@ static void fc_case(stats *stt, ev_dtype dt, int per_channel, uint64_t seed) {
         bias = malloc(sizeof(int32_t) * (size_t)units);
         for (int u = 0; u < units; u++) {
             if (dt == EV_DTYPE_F32)
-                ((float *)bias)[u] = (float)ev_rng_uni(&r, -1, 1);
+                ((float *)bias)[u] = (float)ev_test_rng_uni(&r, -1, 1);
             else
-                ((int32_t *)bias)[u] = ev_rng_int(&r, -20000, 20000);
+                ((int32_t *)bias)[u] = ev_test_rng_int(&r, -20000, 20000);
         }
     }
     double *ref = malloc(sizeof(double) * ny);
@@ -443,23 +443,23 @@ static void fc_case(stats *stt, ev_dtype dt, int per_channel, uint64_t seed) {
 /* ------------------------------------------------------------------------------------------ */
 
 /* A shape that broadcasts to od[0..nd): some leading dims dropped, some dims set to 1. */
-static int broadcast_from(ev_rng *r, int nd, const int *od, int *d) {
-    if (ev_rng_int(r, 0, 2) == 0) {
+static int broadcast_from(ev_test_rng *r, int nd, const int *od, int *d) {
+    if (ev_test_rng_int(r, 0, 2) == 0) {
         for (int i = 0; i < nd; i++) d[i] = od[i];
         return nd;
     }
-    int drop = ev_rng_int(r, 0, nd - 1), k = 0;
-    for (int i = drop; i < nd; i++) d[k++] = ev_rng_int(r, 0, 2) == 0 ? 1 : od[i];
+    int drop = ev_test_rng_int(r, 0, nd - 1), k = 0;
+    for (int i = drop; i < nd; i++) d[k++] = ev_test_rng_int(r, 0, 2) == 0 ? 1 : od[i];
     return k;
 }
 
 static void add_case(stats *stt, ev_dtype dt, uint64_t seed) {
-    ev_rng r = {seed};
+    ev_test_rng r = {seed};
     int od[4], ad[4], bd[4];
     int nd = random_shape(&r, 1, 4, 6, od);
     int na = broadcast_from(&r, nd, od, ad), nb = broadcast_from(&r, nd, od, bd);
     /* the output is the broadcast shape: make sure one input reaches every output dim */
-    if (ev_rng_int(&r, 0, 1)) {
+    if (ev_test_rng_int(&r, 0, 1)) {
         for (int i = 0; i < nd; i++) ad[i] = od[i];
         na = nd;
     }
@@ -479,15 +479,15 @@ static void add_case(stats *stt, ev_dtype dt, uint64_t seed) {
             break;
         }
     }
-    ev_activation act = k_acts[ev_rng_int(&r, 0, 3)];
-    float sa = (float)ev_rng_uni(&r, 0.01, 0.5), sb = (float)ev_rng_uni(&r, 0.01, 0.5);
+    ev_activation act = k_acts[ev_test_rng_int(&r, 0, 3)];
+    float sa = (float)ev_test_rng_uni(&r, 0.01, 0.5), sb = (float)ev_test_rng_uni(&r, 0.01, 0.5);
     int32_t qmin = 0, qmax = 0, za = 0, zb = 0;
     if (dt != EV_DTYPE_F32) {
         qrange(dt, &qmin, &qmax);
-        za = ev_rng_int(&r, qmin, qmax), zb = ev_rng_int(&r, qmin, qmax);
+        za = ev_test_rng_int(&r, qmin, qmax), zb = ev_test_rng_int(&r, qmin, qmax);
     }
     size_t nA = prod(na, ad), nB = prod(nb, bd), nO = prod(nd, od);
-    void *xa = ev_rng_data(&r, dt, nA, -5, 5), *xb = ev_rng_data(&r, dt, nB, -5, 5);
+    void *xa = ev_test_rng_data(&r, dt, nA, -5, 5), *xb = ev_test_rng_data(&r, dt, nB, -5, 5);
     double *ref = malloc(sizeof(double) * nO);
     for (size_t o = 0; o < nO; o++) {
         size_t rem = o, ia = 0, ib = 0, sta = 1, stb = 1;
@@ -539,24 +539,24 @@ static void add_case(stats *stt, ev_dtype dt, uint64_t seed) {
 /* ------------------------------------------------------------------------------------------ */
 
 static void mean_case(stats *stt, ev_dtype dt, uint64_t seed) {
-    ev_rng r = {seed};
+    ev_test_rng r = {seed};
     int id[4], axes[8], nax = 0, keep;
     int nd;
-    if (ev_rng_int(&r, 0, 2) == 0) { /* the global-average-pool form: 4-D, axes {1,2}, keep */
+    if (ev_test_rng_int(&r, 0, 2) == 0) { /* the global-average-pool form: 4-D, axes {1,2}, keep */
         nd = 4;
-        id[0] = ev_rng_int(&r, 1, 2), id[1] = ev_rng_int(&r, 1, 9), id[2] = ev_rng_int(&r, 1, 9);
-        id[3] = ev_rng_int(&r, 1, 16);
-        int swap = ev_rng_int(&r, 0, 1);
+        id[0] = ev_test_rng_int(&r, 1, 2), id[1] = ev_test_rng_int(&r, 1, 9), id[2] = ev_test_rng_int(&r, 1, 9);
+        id[3] = ev_test_rng_int(&r, 1, 16);
+        int swap = ev_test_rng_int(&r, 0, 1);
         axes[nax++] = swap ? 2 : 1;
         axes[nax++] = swap ? 1 : 2;
         keep = 1;
     } else {
         nd = random_shape(&r, 1, 4, 7, id);
         for (int i = 0; i < nd; i++)
-            if (ev_rng_int(&r, 0, 1)) axes[nax++] = ev_rng_int(&r, 0, 1) ? i : i - nd;
-        if (!nax) axes[nax++] = ev_rng_int(&r, 0, nd - 1);
-        if (ev_rng_int(&r, 0, 4) == 0) axes[nax] = axes[0], nax++; /* a duplicate */
-        keep = ev_rng_int(&r, 0, 1);
+            if (ev_test_rng_int(&r, 0, 1)) axes[nax++] = ev_test_rng_int(&r, 0, 1) ? i : i - nd;
+        if (!nax) axes[nax++] = ev_test_rng_int(&r, 0, nd - 1);
+        if (ev_test_rng_int(&r, 0, 4) == 0) axes[nax] = axes[0], nax++; /* a duplicate */
+        keep = ev_test_rng_int(&r, 0, 1);
     }
     int red[4] = {0};
     for (int i = 0; i < nax; i++) red[axes[i] < 0 ? axes[i] + nd : axes[i]] = 1;
@@ -567,11 +567,11 @@ static void mean_case(stats *stt, ev_dtype dt, uint64_t seed) {
         if (!red[i]) od[ond++] = id[i];
         else if (keep) od[ond++] = 1;
     }
-    float s = (float)ev_rng_uni(&r, 0.01, 0.2);
+    float s = (float)ev_test_rng_uni(&r, 0.01, 0.2);
     int32_t qmin = 0, qmax = 0, zp = 0;
-    if (dt != EV_DTYPE_F32) qrange(dt, &qmin, &qmax), zp = ev_rng_int(&r, qmin, qmax);
+    if (dt != EV_DTYPE_F32) qrange(dt, &qmin, &qmax), zp = ev_test_rng_int(&r, qmin, qmax);
     size_t nin = prod(nd, id), nout = prod(ond, od);
-    void *x = ev_rng_data(&r, dt, nin, -4, 4);
+    void *x = ev_test_rng_data(&r, dt, nin, -4, 4);
     double *ref = calloc(nout, sizeof(double));
     for (size_t i = 0; i < nin; i++) {
         size_t rem = i, o = 0, st = 1;
@@ -585,7 +585,7 @@ static void mean_case(stats *stt, ev_dtype dt, uint64_t seed) {
     for (size_t o = 0; o < nout; o++) ref[o] /= (double)count;
     float os = s;
     int32_t ozp = zp;
-    int same = dt == EV_DTYPE_F32 || ev_rng_int(&r, 0, 2) == 0;
+    int same = dt == EV_DTYPE_F32 || ev_test_rng_int(&r, 0, 2) == 0;
     if (!same) choose_out_q(&r, ref, nout, dt, &os, &ozp);
     char desc[256], s1[64], s2[64], s3[64];
     snprintf(desc, sizeof desc, "seed=0x%016llx %s MEAN %s axes %s keep %d -> %s in q(%g,%d) out "
@@ -616,14 +616,14 @@ static void mean_case(stats *stt, ev_dtype dt, uint64_t seed) {
 /* ------------------------------------------------------------------------------------------ */
 
 static void logistic_case(stats *stt, ev_dtype dt, uint64_t seed) {
-    ev_rng r = {seed};
+    ev_test_rng r = {seed};
     int d[4];
     int nd = random_shape(&r, 1, 4, 9, d);
-    float s = (float)ev_rng_uni(&r, 0.01, 0.2), os = 1.0f / 256;
+    float s = (float)ev_test_rng_uni(&r, 0.01, 0.2), os = 1.0f / 256;
     int32_t qmin = 0, qmax = 0, zp = 0, ozp = dt == EV_DTYPE_I8 ? -128 : 0;
-    if (dt != EV_DTYPE_F32) qrange(dt, &qmin, &qmax), zp = ev_rng_int(&r, qmin, qmax);
+    if (dt != EV_DTYPE_F32) qrange(dt, &qmin, &qmax), zp = ev_test_rng_int(&r, qmin, qmax);
     size_t n = prod(nd, d);
-    void *x = ev_rng_data(&r, dt, n, -20, 20);
+    void *x = ev_test_rng_data(&r, dt, n, -20, 20);
     double *ref = malloc(sizeof(double) * n);
     for (size_t i = 0; i < n; i++) ref[i] = 1.0 / (1.0 + exp(-real_at(dt, x, i, s, zp)));
     char desc[256], s1[64];
@@ -646,18 +646,18 @@ static void logistic_case(stats *stt, ev_dtype dt, uint64_t seed) {
 
 /* QUANTIZE from `in_dt` (F32, U8 or I8) to out_dt, or DEQUANTIZE (out_dt F32) from in_dt. */
 static void quantize_case(stats *stt, ev_dtype in_dt, ev_dtype out_dt, uint64_t seed) {
-    ev_rng r = {seed};
+    ev_test_rng r = {seed};
     int d[4];
     int nd = random_shape(&r, 1, 4, 9, d);
     int deq = out_dt == EV_DTYPE_F32;
-    float s = (float)ev_rng_uni(&r, 0.005, 0.2), os = (float)ev_rng_uni(&r, 0.005, 0.2);
+    float s = (float)ev_test_rng_uni(&r, 0.005, 0.2), os = (float)ev_test_rng_uni(&r, 0.005, 0.2);
     int32_t zp = 0, ozp = 0, lo = 0, hi = 0, a, c;
     if (in_dt == EV_DTYPE_I16) zp = 0;
-    else if (in_dt != EV_DTYPE_F32) qrange(in_dt, &a, &c), zp = ev_rng_int(&r, a, c);
-    if (!deq) qrange(out_dt, &lo, &hi), ozp = ev_rng_int(&r, lo, hi);
+    else if (in_dt != EV_DTYPE_F32) qrange(in_dt, &a, &c), zp = ev_test_rng_int(&r, a, c);
+    if (!deq) qrange(out_dt, &lo, &hi), ozp = ev_test_rng_int(&r, lo, hi);
     size_t n = prod(nd, d);
     double span = 200 * (double)os;
-    void *x = ev_rng_data(&r, in_dt, n, -span, span);
+    void *x = ev_test_rng_data(&r, in_dt, n, -span, span);
     double *ref = malloc(sizeof(double) * n);
     for (size_t i = 0; i < n; i++) ref[i] = real_at(in_dt, x, i, s, zp);
     char desc[256], s1[64];
@@ -682,16 +682,16 @@ static void quantize_case(stats *stt, ev_dtype in_dt, ev_dtype out_dt, uint64_t 
 }
 
 static void reshape_case(stats *stt, ev_dtype dt, uint64_t seed) {
-    ev_rng r = {seed};
+    ev_test_rng r = {seed};
     int d[4], od[3];
     int nd = random_shape(&r, 1, 4, 6, d);
     size_t n = prod(nd, d);
     /* output: [n] or [a, n / a] or [1, n, 1] */
-    int ond, k = ev_rng_int(&r, 0, 2);
+    int ond, k = ev_test_rng_int(&r, 0, 2);
     if (k == 0) ond = 1, od[0] = (int)n;
     else if (k == 1) ond = 2, od[0] = d[0], od[1] = (int)(n / (size_t)d[0]);
     else ond = 3, od[0] = 1, od[1] = (int)n, od[2] = 1;
-    void *x = ev_rng_data(&r, dt, n, -5, 5);
+    void *x = ev_test_rng_data(&r, dt, n, -5, 5);
     float s = 0.05f;
     int32_t zp = dt == EV_DTYPE_U8 ? 7 : dt == EV_DTYPE_I8 ? -3 : 0;
     double *ref = malloc(sizeof(double) * n);
@@ -706,7 +706,7 @@ static void reshape_case(stats *stt, ev_dtype dt, uint64_t seed) {
     if (op >= 0) {
         b.g.ops[op].p.reshape.num_dims = ond;
         for (int i = 0; i < ond; i++) b.g.ops[op].p.reshape.dims[i] = od[i];
-        if (ond > 1 && ev_rng_int(&r, 0, 1)) b.g.ops[op].p.reshape.dims[ond - 1] = -1;
+        if (ond > 1 && ev_test_rng_int(&r, 0, 1)) b.g.ops[op].p.reshape.dims[ond - 1] = -1;
     }
     gb_inputs(&b, 1, &tx);
     gb_outputs(&b, 1, &ty);
@@ -729,7 +729,7 @@ typedef void (*case_fn)(stats *, ev_dtype, uint64_t);
 static void group(const char *label, int id, case_fn fn, ev_dtype dt, double min_exact) {
     stats s = {0};
     double t0 = ev_test_now();
-    for (int k = 0; k < n_cases; k++) fn(&s, dt, ev_rng_seed(base_seed, id, k));
+    for (int k = 0; k < n_cases; k++) fn(&s, dt, ev_test_rng_seed(base_seed, id, k));
     report(label, &s, ev_test_now() - t0, min_exact);
 }
 
@@ -792,7 +792,7 @@ static void test_quantize(void) {
     for (int i = 0; i < (int)(sizeof k / sizeof k[0]); i++) {
         stats s = {0};
         double t0 = ev_test_now();
-        for (int c = 0; c < n_cases; c++) quantize_case(&s, k[i].in, k[i].out, ev_rng_seed(base_seed, 60 + i, c));
+        for (int c = 0; c < n_cases; c++) quantize_case(&s, k[i].in, k[i].out, ev_test_rng_seed(base_seed, 60 + i, c));
         report(k[i].label, &s, ev_test_now() - t0, k[i].exact);
     }
 }

@@ -8,18 +8,18 @@
 #include "graph_builder.h"
 #include "util.h"
 
-static ev_rng g_rng = {12345};
+static ev_test_rng g_rng = {12345};
 
 static void test_pad(void) {
     for (int it = 0; it < 60; it++) {
-        int nd = 1 + (int)(ev_rng_next(&g_rng) % 4), quant = it % 2;
+        int nd = 1 + (int)(ev_test_rng_next(&g_rng) % 4), quant = it % 2;
         int in_dims[4], out_dims[4];
         int32_t pads[8];
         size_t n_in = 1, n_out = 1;
         for (int d = 0; d < nd; d++) {
-            in_dims[d] = 1 + (int)(ev_rng_next(&g_rng) % 5);
-            pads[2 * d] = (int32_t)(ev_rng_next(&g_rng) % 3);
-            pads[2 * d + 1] = (int32_t)(ev_rng_next(&g_rng) % 3);
+            in_dims[d] = 1 + (int)(ev_test_rng_next(&g_rng) % 5);
+            pads[2 * d] = (int32_t)(ev_test_rng_next(&g_rng) % 3);
+            pads[2 * d + 1] = (int32_t)(ev_test_rng_next(&g_rng) % 3);
             out_dims[d] = in_dims[d] + pads[2 * d] + pads[2 * d + 1];
             n_in *= (size_t)in_dims[d];
             n_out *= (size_t)out_dims[d];
@@ -41,10 +41,10 @@ static void test_pad(void) {
         CHECK_OK(gb_finish(&b, &m));
         size_t es = quant ? 1 : 4;
         unsigned char *in = malloc(n_in * es);
-        for (size_t i = 0; i < n_in * es; i++) in[i] = (unsigned char)(ev_rng_next(&g_rng) % 251);
+        for (size_t i = 0; i < n_in * es; i++) in[i] = (unsigned char)(ev_test_rng_next(&g_rng) % 251);
         if (!quant)
             for (size_t i = 0; i < n_in; i++)
-                ((float *)in)[i] = (float)(ev_rng_next(&g_rng) % 1000) - 500.0f;
+                ((float *)in)[i] = (float)(ev_test_rng_next(&g_rng) % 1000) - 500.0f;
         ev_session *s = NULL;
         const void *out = NULL;
         size_t in_bytes = n_in * es;
@@ -105,8 +105,8 @@ static void test_relu(void) {
             float fin[91];
             unsigned char qin[91];
             for (int i = 0; i < 91; i++) {
-                fin[i] = ((float)(ev_rng_next(&g_rng) % 2000) - 1000.0f) / 100.0f;
-                qin[i] = (unsigned char)(ev_rng_next(&g_rng) % 256);
+                fin[i] = ((float)(ev_test_rng_next(&g_rng) % 2000) - 1000.0f) / 100.0f;
+                qin[i] = (unsigned char)(ev_test_rng_next(&g_rng) % 256);
             }
             ev_session *s = NULL;
             const void *out = NULL;

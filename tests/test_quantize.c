@@ -24,12 +24,12 @@ static ev_model *small_float_model(void) {
     gb b;
     gb_init(&b);
     float w1[8 * 3 * 3 * 3], b1[8], w2[1 * 3 * 3 * 8], b2[8], w3[5 * 8], b3[5];
-    ev_rng_fill(&(ev_rng){1}, w1, sizeof w1 / 4, EV_DTYPE_F32, -0.5f, 0.5f);
-    ev_rng_fill(&(ev_rng){2}, b1, 8, EV_DTYPE_F32, -0.2f, 0.2f);
-    ev_rng_fill(&(ev_rng){3}, w2, sizeof w2 / 4, EV_DTYPE_F32, -0.5f, 0.5f);
-    ev_rng_fill(&(ev_rng){4}, b2, 8, EV_DTYPE_F32, -0.2f, 0.2f);
-    ev_rng_fill(&(ev_rng){5}, w3, sizeof w3 / 4, EV_DTYPE_F32, -1.0f, 1.0f);
-    ev_rng_fill(&(ev_rng){6}, b3, 5, EV_DTYPE_F32, -0.3f, 0.3f);
+    ev_test_rng_fill(&(ev_test_rng){1}, w1, sizeof w1 / 4, EV_DTYPE_F32, -0.5f, 0.5f);
+    ev_test_rng_fill(&(ev_test_rng){2}, b1, 8, EV_DTYPE_F32, -0.2f, 0.2f);
+    ev_test_rng_fill(&(ev_test_rng){3}, w2, sizeof w2 / 4, EV_DTYPE_F32, -0.5f, 0.5f);
+    ev_test_rng_fill(&(ev_test_rng){4}, b2, 8, EV_DTYPE_F32, -0.2f, 0.2f);
+    ev_test_rng_fill(&(ev_test_rng){5}, w3, sizeof w3 / 4, EV_DTYPE_F32, -1.0f, 1.0f);
+    ev_test_rng_fill(&(ev_test_rng){6}, b3, 5, EV_DTYPE_F32, -0.3f, 0.3f);
     int x = gb_tensor_q(&b, "x", EV_DTYPE_F32, 4, (int[]){1, 9, 9, 3}, NULL, 0, 0);
     int tw1 = gb_tensor_q(&b, "w1", EV_DTYPE_F32, 4, (int[]){8, 3, 3, 3}, w1, 0, 0);
     int tb1 = gb_tensor_q(&b, "b1", EV_DTYPE_F32, 1, (int[]){8}, b1, 0, 0);

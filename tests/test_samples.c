@@ -19,10 +19,10 @@ static void test_bounded(void) {
     samples s;
     CHECK_OK(samples_init(&s, LIMIT));
     double *all = malloc(N * sizeof *all);
-    ev_rng r = {88172645463325252ull};
+    ev_test_rng r = {88172645463325252ull};
     double sum = 0;
     for (size_t i = 0; i < N; i++) {
-        uint64_t x = ev_rng_next(&r);
+        uint64_t x = ev_test_rng_next(&r);
         double v = 10.0 + (double)(x % 100000) / 1000.0 + (i % 7 == 0 ? 50.0 : 0.0);
         all[i] = v;
         sum += v;

@@ -293,9 +293,9 @@ static void test_conv2d(void) {
         int H = 10, W = 12, C = 3, KH = 3, KW = 3, M = 5;
         int s = variant == 0 ? 2 : 1, d = variant == 1 ? 2 : 1, same = variant != 1;
         float x[10 * 12 * 3], w[3 * 3 * 3 * 5], b[5];
-        ev_rng_fill(&(ev_rng){1 + variant}, x, sizeof x / 4, EV_DTYPE_F32, -1, 1);
-        ev_rng_fill(&(ev_rng){7}, w, sizeof w / 4, EV_DTYPE_F32, -0.8f, 0.8f);
-        ev_rng_fill(&(ev_rng){9}, b, 5, EV_DTYPE_F32, -0.5f, 0.5f);
+        ev_test_rng_fill(&(ev_test_rng){1 + variant}, x, sizeof x / 4, EV_DTYPE_F32, -1, 1);
+        ev_test_rng_fill(&(ev_test_rng){7}, w, sizeof w / 4, EV_DTYPE_F32, -0.8f, 0.8f);
+        ev_test_rng_fill(&(ev_test_rng){9}, b, 5, EV_DTYPE_F32, -0.5f, 0.5f);
         tg g = {0};
         n_placeholder(&g, "x", 4, (int[]){1, H, W, C});
         n_const_f(&g, "w", 4, (int[]){KH, KW, C, M}, w);
@@ -338,9 +338,9 @@ static void test_conv2d(void) {
 static void test_depthwise(void) {
     int H = 9, W = 8, C = 4, K = 3, M = 2, OC = 8;
     float x[9 * 8 * 4], w[3 * 3 * 4 * 2], b[8];
-    ev_rng_fill(&(ev_rng){3}, x, sizeof x / 4, EV_DTYPE_F32, -1, 1);
-    ev_rng_fill(&(ev_rng){4}, w, sizeof w / 4, EV_DTYPE_F32, -1, 1);
-    ev_rng_fill(&(ev_rng){5}, b, 8, EV_DTYPE_F32, -0.3f, 0.3f);
+    ev_test_rng_fill(&(ev_test_rng){3}, x, sizeof x / 4, EV_DTYPE_F32, -1, 1);
+    ev_test_rng_fill(&(ev_test_rng){4}, w, sizeof w / 4, EV_DTYPE_F32, -1, 1);
+    ev_test_rng_fill(&(ev_test_rng){5}, b, 8, EV_DTYPE_F32, -0.3f, 0.3f);
     tg g = {0};
     n_placeholder(&g, "x", 4, (int[]){-1, H, W, C});
     n_const_f(&g, "w", 4, (int[]){K, K, C, M}, w);
@@ -376,12 +376,12 @@ static void test_depthwise(void) {
 static void test_batchnorm_folded(void) {
     int H = 6, W = 7, C = 3, K = 1, M = 4;
     float x[6 * 7 * 3], w[3 * 4], gam[4], bet[4], mean[4], var[4];
-    ev_rng_fill(&(ev_rng){11}, x, sizeof x / 4, EV_DTYPE_F32, -2, 2);
-    ev_rng_fill(&(ev_rng){12}, w, sizeof w / 4, EV_DTYPE_F32, -1, 1);
-    ev_rng_fill(&(ev_rng){13}, gam, 4, EV_DTYPE_F32, 0.5f, 1.5f);
-    ev_rng_fill(&(ev_rng){14}, bet, 4, EV_DTYPE_F32, -1, 1);
-    ev_rng_fill(&(ev_rng){15}, mean, 4, EV_DTYPE_F32, -0.5f, 0.5f);
-    ev_rng_fill(&(ev_rng){16}, var, 4, EV_DTYPE_F32, 0.2f, 2.0f);
+    ev_test_rng_fill(&(ev_test_rng){11}, x, sizeof x / 4, EV_DTYPE_F32, -2, 2);
+    ev_test_rng_fill(&(ev_test_rng){12}, w, sizeof w / 4, EV_DTYPE_F32, -1, 1);
+    ev_test_rng_fill(&(ev_test_rng){13}, gam, 4, EV_DTYPE_F32, 0.5f, 1.5f);
+    ev_test_rng_fill(&(ev_test_rng){14}, bet, 4, EV_DTYPE_F32, -1, 1);
+    ev_test_rng_fill(&(ev_test_rng){15}, mean, 4, EV_DTYPE_F32, -0.5f, 0.5f);
+    ev_test_rng_fill(&(ev_test_rng){16}, var, 4, EV_DTYPE_F32, 0.2f, 2.0f);
     tg g = {0};
     n_placeholder(&g, "x", 4, (int[]){1, H, W, C});
     n_const_f(&g, "w", 4, (int[]){K, K, C, M}, w);
@@ -436,7 +436,7 @@ static void test_unary(void) {
     static const char *ops[3] = {"Relu", "Relu6", "Sigmoid"};
     for (int k = 0; k < 3; k++) {
         float x[2 * 3 * 5];
-        ev_rng_fill(&(ev_rng){20 + k}, x, 30, EV_DTYPE_F32, -9, 9);
+        ev_test_rng_fill(&(ev_test_rng){20 + k}, x, 30, EV_DTYPE_F32, -9, 9);
         tg g = {0};
         n_placeholder(&g, "x", 4, (int[]){1, 2, 3, 5});
         n_node(&g, "y", ops[k], "x", NULL, NULL);
@@ -463,9 +463,9 @@ static void test_unary(void) {
 /* Add of two inputs, AddV2 broadcasting a constant vector, BiasAdd not after a conv. */
 static void test_add(void) {
     float a[1 * 3 * 4 * 6], b[72], cvec[6];
-    ev_rng_fill(&(ev_rng){30}, a, 72, EV_DTYPE_F32, -3, 3);
-    ev_rng_fill(&(ev_rng){31}, b, 72, EV_DTYPE_F32, -3, 3);
-    ev_rng_fill(&(ev_rng){32}, cvec, 6, EV_DTYPE_F32, -1, 1);
+    ev_test_rng_fill(&(ev_test_rng){30}, a, 72, EV_DTYPE_F32, -3, 3);
+    ev_test_rng_fill(&(ev_test_rng){31}, b, 72, EV_DTYPE_F32, -3, 3);
+    ev_test_rng_fill(&(ev_test_rng){32}, cvec, 6, EV_DTYPE_F32, -1, 1);
     static const char *ops[3] = {"Add", "AddV2", "BiasAdd"};
     for (int k = 0; k < 3; k++) {
         tg g = {0};
@@ -494,7 +494,7 @@ static void test_add(void) {
 static void test_pools(void) {
     int H = 7, W = 6, C = 3;
     float x[7 * 6 * 3];
-    ev_rng_fill(&(ev_rng){40}, x, sizeof x / 4, EV_DTYPE_F32, -5, 5);
+    ev_test_rng_fill(&(ev_test_rng){40}, x, sizeof x / 4, EV_DTYPE_F32, -5, 5);
     for (int k = 0; k < 4; k++) {
         int is_max = k & 1, same = k < 2, KS = 3, S = 2;
         tg g = {0};
@@ -544,9 +544,9 @@ static void test_pools(void) {
 static void test_mean_matmul(void) {
     int H = 4, W = 5, C = 6, U = 3;
     float x[4 * 5 * 6], wt[3 * 6], b[3];
-    ev_rng_fill(&(ev_rng){50}, x, sizeof x / 4, EV_DTYPE_F32, -2, 2);
-    ev_rng_fill(&(ev_rng){51}, wt, sizeof wt / 4, EV_DTYPE_F32, -1, 1);
-    ev_rng_fill(&(ev_rng){52}, b, 3, EV_DTYPE_F32, 1.0f, 2.0f); /* positive: the Relu keeps real values to compare */
+    ev_test_rng_fill(&(ev_test_rng){50}, x, sizeof x / 4, EV_DTYPE_F32, -2, 2);
+    ev_test_rng_fill(&(ev_test_rng){51}, wt, sizeof wt / 4, EV_DTYPE_F32, -1, 1);
+    ev_test_rng_fill(&(ev_test_rng){52}, b, 3, EV_DTYPE_F32, 1.0f, 2.0f); /* positive: the Relu keeps real values to compare */
     for (int keep = 0; keep < 2; keep++) {
         tg g = {0};
         n_placeholder(&g, "x", 4, (int[]){1, H, W, C});
@@ -601,7 +601,7 @@ static void test_mean_matmul(void) {
 static void test_pad(void) {
     int H = 3, W = 4, C = 2;
     float x[3 * 4 * 2];
-    ev_rng_fill(&(ev_rng){60}, x, sizeof x / 4, EV_DTYPE_F32, -1, 1);
+    ev_test_rng_fill(&(ev_test_rng){60}, x, sizeof x / 4, EV_DTYPE_F32, -1, 1);
     tg g = {0};
     n_placeholder(&g, "x", 4, (int[]){1, H, W, C});
     n_const_i(&g, "pads", 2, (int[]){4, 2}, (int32_t[]){0, 0, 1, 2, 2, 0, 0, 1}, 8);
@@ -747,7 +747,7 @@ static void test_posenet_graph(void) {
         CHECK_OK(ev_session_create(m, NULL, &s1));
         CHECK_OK(ev_session_create(m2, NULL, &s2));
         float *x = malloc(33 * 49 * 3 * sizeof(float));
-        ev_rng_fill(&(ev_rng){70}, x, 33 * 49 * 3, EV_DTYPE_F32, -1, 1);
+        ev_test_rng_fill(&(ev_test_rng){70}, x, 33 * 49 * 3, EV_DTYPE_F32, -1, 1);
         if (s1 && s2) {
             CHECK_OK(ev_session_set_input(s1, 0, x, 33 * 49 * 3 * 4));
             CHECK_OK(ev_session_set_input(s2, 0, x, 33 * 49 * 3 * 4));

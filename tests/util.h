@@ -2,17 +2,17 @@
  * util.h - what tests share beyond the assertion harness (ev_test.h): one random number
  * generator, random tensor data, a clock, and running a graph on a session.
  *
- *   ev_rng r = {seed};                       splitmix64; a zero seed is fine
- *   ev_rng_next(&r)                          64 random bits
- *   ev_rng_int(&r, lo, hi)                   uniform integer in [lo, hi]
- *   ev_rng_uni(&r, lo, hi)                   uniform double in [lo, hi) (53 bits)
- *   ev_rng_float(&r, lo, hi)                 uniform float in [lo, hi), computed in float
- *   ev_rng_open01(&r)                        uniform double in (0, 1) (never 0: safe for log)
- *   ev_rng_normal(&r)                        standard normal (Box-Muller)
- *   ev_rng_seed(base, group, k)              the seed of case k of test group `group`
- *   ev_rng_fill(&r, p, n, dt, lo, hi)        n elements of dt: integers uniform over the whole
+ *   ev_test_rng r = {seed};                       splitmix64; a zero seed is fine
+ *   ev_test_rng_next(&r)                          64 random bits
+ *   ev_test_rng_int(&r, lo, hi)                   uniform integer in [lo, hi]
+ *   ev_test_rng_uni(&r, lo, hi)                   uniform double in [lo, hi) (53 bits)
+ *   ev_test_rng_float(&r, lo, hi)                 uniform float in [lo, hi), computed in float
+ *   ev_test_rng_open01(&r)                        uniform double in (0, 1) (never 0: safe for log)
+ *   ev_test_rng_normal(&r)                        standard normal (Box-Muller)
+ *   ev_test_rng_seed(base, group, k)              the seed of case k of test group `group`
+ *   ev_test_rng_fill(&r, p, n, dt, lo, hi)        n elements of dt: integers uniform over the whole
  *                                            type, float32 uniform in [lo, hi)
- *   ev_rng_data(&r, dt, n, lo, hi)           the same into a new malloc'd buffer (+1 byte)
+ *   ev_test_rng_data(&r, dt, n, lo, hi)           the same into a new malloc'd buffer (+1 byte)
  *   ev_test_now()                            monotonic seconds
  *
  *   ev_test_run(m, &opts, n_in, in, bytes, &sess, &out, &info)
@@ -30,6 +30,7 @@
 #define EV_TESTS_UTIL_H
 
 #include "edgevision.h"
+#include "util/rng.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -38,59 +39,55 @@
 #include <time.h>
 
 /* ------------------------------------------------------------------------------------------ */
-/* Random numbers (splitmix64: every test draws from this one generator)                      */
+/* Random numbers (splitmix64 of util/rng.h: every test draws from this one generator)         */
 /* ------------------------------------------------------------------------------------------ */
 
-typedef struct ev_rng {
+typedef struct ev_test_rng {
     uint64_t s;
-} ev_rng;
+} ev_test_rng;
 
-static inline uint64_t ev_rng_next(ev_rng *r) {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+/* The library's splitmix64 step (util/rng.h, which seeds its generator with it): one algorithm. */
+static inline uint64_t ev_test_rng_next(ev_test_rng *r) { return ev_splitmix64(&r->s); }
+
+static inline int ev_test_rng_int(ev_test_rng *r, int lo, int hi) {
+    return lo + (int)(ev_test_rng_next(r) % (uint64_t)((int64_t)hi - lo + 1));
 }
 
-static inline int ev_rng_int(ev_rng *r, int lo, int hi) {
-    return lo + (int)(ev_rng_next(r) % (uint64_t)((int64_t)hi - lo + 1));
+static inline double ev_test_rng_uni(ev_test_rng *r, double lo, double hi) {
+    return lo + (hi - lo) * (double)(ev_test_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static inline double ev_rng_uni(ev_rng *r, double lo, double hi) {
-    return lo + (hi - lo) * (double)(ev_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+static inline float ev_test_rng_float(ev_test_rng *r, float lo, float hi) {
+    return lo + (hi - lo) * (float)(ev_test_rng_next(r) >> 11) / 9007199254740992.0f;
 }
 
-static inline float ev_rng_float(ev_rng *r, float lo, float hi) {
-    return lo + (hi - lo) * (float)(ev_rng_next(r) >> 11) / 9007199254740992.0f;
+static inline double ev_test_rng_open01(ev_test_rng *r) {
+    return ((double)(ev_test_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
 }
 
-static inline double ev_rng_open01(ev_rng *r) {
-    return ((double)(ev_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static inline double ev_rng_normal(ev_rng *r) {
-    double u = ev_rng_open01(r), v = ev_rng_open01(r);
+static inline double ev_test_rng_normal(ev_test_rng *r) {
+    double u = ev_test_rng_open01(r), v = ev_test_rng_open01(r);
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
-static inline uint64_t ev_rng_seed(uint64_t base, int group, int k) {
-    ev_rng r = {base ^ ((uint64_t)group << 32) ^ (uint64_t)k};
-    return ev_rng_next(&r);
+static inline uint64_t ev_test_rng_seed(uint64_t base, int group, int k) {
+    ev_test_rng r = {base ^ ((uint64_t)group << 32) ^ (uint64_t)k};
+    return ev_test_rng_next(&r);
 }
 
-static inline void ev_rng_fill(ev_rng *r, void *p, size_t n, ev_dtype dt, double lo, double hi) {
+static inline void ev_test_rng_fill(ev_test_rng *r, void *p, size_t n, ev_dtype dt, double lo, double hi) {
     for (size_t i = 0; i < n; i++) {
-        if (dt == EV_DTYPE_U8) ((uint8_t *)p)[i] = (uint8_t)ev_rng_int(r, 0, 255);
-        else if (dt == EV_DTYPE_I8) ((int8_t *)p)[i] = (int8_t)ev_rng_int(r, -128, 127);
-        else if (dt == EV_DTYPE_I16) ((int16_t *)p)[i] = (int16_t)ev_rng_int(r, -32768, 32767);
-        else if (dt == EV_DTYPE_I32) ((int32_t *)p)[i] = (int32_t)ev_rng_int(r, (int)lo, (int)hi);
-        else ((float *)p)[i] = (float)ev_rng_uni(r, lo, hi);
+        if (dt == EV_DTYPE_U8) ((uint8_t *)p)[i] = (uint8_t)ev_test_rng_int(r, 0, 255);
+        else if (dt == EV_DTYPE_I8) ((int8_t *)p)[i] = (int8_t)ev_test_rng_int(r, -128, 127);
+        else if (dt == EV_DTYPE_I16) ((int16_t *)p)[i] = (int16_t)ev_test_rng_int(r, -32768, 32767);
+        else if (dt == EV_DTYPE_I32) ((int32_t *)p)[i] = (int32_t)ev_test_rng_int(r, (int)lo, (int)hi);
+        else ((float *)p)[i] = (float)ev_test_rng_uni(r, lo, hi);
     }
 }
 
-static inline void *ev_rng_data(ev_rng *r, ev_dtype dt, size_t n, double lo, double hi) {
+static inline void *ev_test_rng_data(ev_test_rng *r, ev_dtype dt, size_t n, double lo, double hi) {
     void *p = malloc(n * ev_dtype_size(dt) + 1);
-    if (p) ev_rng_fill(r, p, n, dt, lo, hi);
+    if (p) ev_test_rng_fill(r, p, n, dt, lo, hi);
     return p;
 }
 

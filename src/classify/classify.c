@@ -108,9 +108,9 @@ static ev_status check_composition(const ev_model *ext, const ev_model *head) {
 }
 
 static ev_status load_stage(ev_classifier *c, int k, const char *path,
-                            const ev_keras_options *kopts) {
-    if (kopts)
-        EV_TRY(ev_keras_resnet50_load(path, kopts, &c->model[k]));
+                            ev_classifier_loader load, void *load_user) {
+    if (load)
+        EV_TRY(load(load_user, path, &c->model[k]));
     else
         EV_TRY(ev_model_load(path, &c->model[k]));
     const ev_graph *g = &c->model[k]->graph;
@@ -130,9 +130,9 @@ static ev_status load_stage(ev_classifier *c, int k, const char *path,
     return EV_OK;
 }
 
-static ev_status create(const char *model_path, const char *head_path,
-                        const ev_keras_options *kopts, const ev_classifier_options *opts,
-                        ev_classifier **out) {
+ev_status ev_classifier_create_with(const char *model_path, const char *head_path,
+                                   ev_classifier_loader load, void *load_user,
+                                   const ev_classifier_options *opts, ev_classifier **out) {
     if (!out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_classifier_create: out is NULL");
     *out = NULL;
     if (!model_path) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_classifier_create: model is NULL");
@@ -147,9 +147,9 @@ static ev_status create(const char *model_path, const char *head_path,
         goto fail;
     }
     c->num_stages = head_path ? 2 : 1;
-    EV_TRY_GOTO(st, load_stage(c, 0, model_path, kopts), fail);
+    EV_TRY_GOTO(st, load_stage(c, 0, model_path, load, load_user), fail);
     if (head_path) {
-        EV_TRY_GOTO(st, load_stage(c, 1, head_path, NULL), fail);
+        EV_TRY_GOTO(st, load_stage(c, 1, head_path, NULL, NULL), fail);
         EV_TRY_GOTO(st, check_composition(c->model[0], c->model[1]), fail);
     }
     const ev_graph *g = &c->model[0]->graph;
@@ -203,15 +203,7 @@ fail:
 
 ev_status ev_classifier_create(const char *model_path, const char *head_path,
                                const ev_classifier_options *opts, ev_classifier **out) {
-    return create(model_path, head_path, NULL, opts, out);
-}
-
-ev_status ev_classifier_create_keras(const char *path, const ev_keras_options *kopts,
-                                     const ev_classifier_options *copts, ev_classifier **out) {
-    ev_keras_options k;
-    ev_keras_options_init(&k);
-    if (kopts) k = *kopts;
-    return create(path, NULL, &k, copts, out);
+    return ev_classifier_create_with(model_path, head_path, NULL, NULL, opts, out);
 }
 
 void ev_classifier_input_size(const ev_classifier *c, int *w, int *h) {

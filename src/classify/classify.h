@@ -33,4 +33,14 @@ struct ev_classifier {
     int embedding_size;
 };
 
+/* Loads one model file of a classifier stage (a format entry point with options, e.g. the Keras
+ * loader); NULL means ev_model_load. */
+typedef ev_status (*ev_classifier_loader)(void *user, const char *path, ev_model **out);
+
+/* ev_classifier_create with the first stage loaded by `load` (the Keras component's
+ * ev_classifier_create_keras passes its loader, so the classifier needs no HDF5). */
+ev_status ev_classifier_create_with(const char *model_path, const char *head_path,
+                                   ev_classifier_loader load, void *load_user,
+                                   const ev_classifier_options *opts, ev_classifier **out);
+
 #endif

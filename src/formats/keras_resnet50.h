@@ -1,7 +1,8 @@
 /*
  * keras_resnet50.h - Keras HDF5 weights file -> ev_graph, for the architectures we know
- * (ResNet50 today, recognised by its layer names). Used by core/model.c when a file starts with
- * the HDF5 signature, and by ev_keras_resnet50_load() with explicit options.
+ * (ResNet50 today, recognised by its layer names). Used by the format table (ev_format_keras_h5,
+ * keras_load.c) when a file starts with the HDF5 signature, and by ev_keras_resnet50_load() with
+ * explicit options.
  *
  * Extend: another architecture is a builder recognised by its layer names in
  * ev_keras_h5_parse().

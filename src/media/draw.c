@@ -1,29 +1,20 @@
 /*
- * draw.c - ev_pose_draw: skeleton edges as thick lines and keypoints as filled discs, one palette
- * colour per pose, no antialiasing.
+ * draw.c - drawing primitives on ev_image (media/draw.h): thick lines and filled discs, solid
+ * colour, no antialiasing. Pose skeletons are drawn with these by src/pose/draw.c.
  *
  * Geometry: pixel (px, py) is the point (px, py) (integer coordinates are pixel centres, as in
- * OpenCV/Pillow drawing). A line of thickness t = max(2, width / 400) colours every pixel whose
- * centre lies within t / 2 of the segment (a capsule); a keypoint colours every pixel within
- * r = max(3, width / 200) of it. An edge is drawn only when both endpoints have score >=
- * min_score, a keypoint when its own score does. Non-finite coordinates or scores are skipped;
- * every shape is clipped in double precision before any integer conversion, so negative, huge
- * or NaN coordinates can never write out of bounds.
+ * OpenCV/Pillow drawing). A line of thickness t colours every pixel whose centre lies within
+ * t / 2 of the segment (a capsule); a disc of radius r every pixel within r of its centre.
+ * Non-finite coordinates are skipped; every shape is clipped in double precision before any
+ * integer conversion, so negative, huge or NaN coordinates can never write out of bounds.
  *
  * Extend: new primitives take (img, geometry, colour), clip through clip_span() and write only
- * through put_px(); keep them free of any allocation.
+ * through put_px(); keep them free of any allocation (and of codec libraries: this file is part
+ * of the core library).
  */
-#include "media/image.h"
-
-#include "core/status.h"
+#include "media/draw.h"
 
 #include <math.h>
-
-static const uint8_t k_palette[][3] = {
-    {255, 64, 64},  {64, 200, 255}, {64, 255, 64},  {255, 200, 0},  {255, 64, 255},
-    {0, 255, 200},  {255, 128, 0},  {160, 96, 255}, {200, 255, 96}, {255, 255, 255},
-};
-#define K_PALETTE_N ((int)(sizeof k_palette / sizeof k_palette[0]))
 
 static inline void put_px(ev_image *img, int x, int y, const uint8_t *rgb) {
     uint8_t *p = img->pixels + ((size_t)y * (size_t)img->width + (size_t)x) * 3;
@@ -80,36 +71,13 @@ static void fill_capsule(ev_image *img, double ax, double ay, double bx, double 
     }
 }
 
-static int visible(const ev_keypoint *k, float min_score) {
-    return isfinite(k->score) && k->score >= min_score && isfinite(k->x) && isfinite(k->y);
+void ev_draw_line(ev_image *img, double ax, double ay, double bx, double by, double thickness,
+                  const uint8_t rgb[3]) {
+    if (!img || !img->pixels) return;
+    fill_capsule(img, ax, ay, bx, by, thickness * 0.5, rgb);
 }
 
-ev_status ev_pose_draw(ev_image *img, const ev_pose *poses, int num_poses, float min_score) {
-    if (!img || !img->pixels) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_pose_draw: image is NULL");
-    if (num_poses < 0)
-        return EV_FAIL(EV_ERR_INVALID_ARG, "ev_pose_draw: num_poses %d < 0", num_poses);
-    if (num_poses > 0 && !poses)
-        return EV_FAIL(EV_ERR_INVALID_ARG, "ev_pose_draw: poses is NULL for %d poses",
-                       num_poses);
-    double thick = img->width / 400 > 2 ? (double)(img->width / 400) : 2.0;
-    double radius = img->width / 200 > 3 ? (double)(img->width / 200) : 3.0;
-    const int(*edges)[2] = 0;
-    int nedges = ev_skeleton_edges(&edges);
-    for (int p = 0; p < num_poses; p++) {
-        const ev_pose *pose = &poses[p];
-        const uint8_t *rgb = k_palette[p % K_PALETTE_N];
-        for (int e = 0; e < nedges; e++) {
-            int i = edges[e][0], j = edges[e][1];
-            if (i < 0 || j < 0 || i >= EV_NUM_KEYPOINTS || j >= EV_NUM_KEYPOINTS) continue;
-            const ev_keypoint *a = &pose->keypoints[i], *b = &pose->keypoints[j];
-            if (!visible(a, min_score) || !visible(b, min_score)) continue;
-            fill_capsule(img, a->x, a->y, b->x, b->y, thick * 0.5, rgb);
-        }
-        for (int k = 0; k < EV_NUM_KEYPOINTS; k++) {
-            const ev_keypoint *kp = &pose->keypoints[k];
-            if (!visible(kp, min_score)) continue;
-            fill_capsule(img, kp->x, kp->y, kp->x, kp->y, radius, rgb);
-        }
-    }
-    return EV_OK;
+void ev_draw_disc(ev_image *img, double x, double y, double radius, const uint8_t rgb[3]) {
+    if (!img || !img->pixels) return;
+    fill_capsule(img, x, y, x, y, radius, rgb);
 }

@@ -1,6 +1,7 @@
 /*
- * image.c - ev_image: construction, accessors, loading (JPEG, PNG, BMP detected by magic bytes)
- * and saving (PNG, JPEG chosen by extension).
+ * image.c - ev_image codecs (the media component): loading (JPEG, PNG, BMP detected by magic
+ * bytes) and saving (PNG, JPEG chosen by extension). Construction and accessors, which need no
+ * codec library, are in image_core.c (core library).
  *
  * Decoding is meant to give the same RGB bytes as Pillow's Image.open(p).convert("RGB"):
  *   JPEG  libjpeg-turbo with its defaults (JDCT_ISLOW, fancy upsampling), read from memory.
@@ -48,71 +49,6 @@
 #define EV_IMAGE_MAX_FILE ((size_t)1 << 30) /* files above 1 GiB are refused */
 
 /* ------------------------------------------------------------------------------------------ */
-/* Construction and accessors                                                                 */
-/* ------------------------------------------------------------------------------------------ */
-
-/* Most pixels an image may have: $EV_IMAGE_MAX_PIXELS, default EV_IMAGE_MAX_PIXELS. A few bytes
- * of a compressed file can declare gigapixels (a decompression bomb): refuse before allocating. */
-uint64_t ev_image_max_pixels(void) {
-    const char *s = getenv("EV_IMAGE_MAX_PIXELS");
-    long long v = s && *s ? atoll(s) : 0;
-    return v > 0 ? (uint64_t)v : (uint64_t)EV_IMAGE_MAX_PIXELS;
-}
-
-static int dims_ok(int width, int height) {
-    return width >= 1 && height >= 1 && width <= EV_IMAGE_MAX_DIM && height <= EV_IMAGE_MAX_DIM &&
-           (uint64_t)width * (uint64_t)height <= ev_image_max_pixels();
-}
-
-ev_status ev_image_wrap(int width, int height, uint8_t *pixels, ev_image **out) {
-    if (!out || !pixels) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_image_wrap: NULL argument");
-    if (!dims_ok(width, height))
-        return EV_FAIL(EV_ERR_INVALID_ARG, "image size %dx%d out of range [1, %d]", width,
-                       height, EV_IMAGE_MAX_DIM);
-    ev_image *img = malloc(sizeof *img);
-    if (!img) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory allocating an image header");
-    img->width = width;
-    img->height = height;
-    img->pixels = pixels;
-    *out = img;
-    return EV_OK;
-}
-
-ev_status ev_image_alloc(int width, int height, ev_image **out) {
-    if (!out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_image_alloc: out is NULL");
-    *out = NULL;
-    if (!dims_ok(width, height))
-        return EV_FAIL(EV_ERR_INVALID_ARG, "image size %dx%d out of range [1, %d]", width,
-                       height, EV_IMAGE_MAX_DIM);
-    size_t n = (size_t)width * (size_t)height * 3;
-    uint8_t *px = calloc(n, 1);
-    if (!px) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory allocating a %dx%d image", width,
-                            height);
-    ev_status st = ev_image_wrap(width, height, px, out);
-    if (st != EV_OK) free(px);
-    return st;
-}
-
-ev_status ev_image_create(int width, int height, const uint8_t *rgb, ev_image **out) {
-    if (!out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_image_create: out is NULL");
-    *out = NULL;
-    if (!rgb) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_image_create: rgb is NULL");
-    EV_TRY(ev_image_alloc(width, height, out));
-    memcpy((*out)->pixels, rgb, (size_t)width * (size_t)height * 3);
-    return EV_OK;
-}
-
-void ev_image_free(ev_image *img) {
-    if (!img) return;
-    free(img->pixels);
-    free(img);
-}
-
-int ev_image_width(const ev_image *img) { return img ? img->width : 0; }
-int ev_image_height(const ev_image *img) { return img ? img->height : 0; }
-const uint8_t *ev_image_pixels(const ev_image *img) { return img ? img->pixels : NULL; }
-uint8_t *ev_image_pixels_mut(ev_image *img) { return img ? img->pixels : NULL; }
-
 /* ------------------------------------------------------------------------------------------ */
 /* JPEG                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
@@ -176,7 +112,7 @@ static ev_status decode_jpeg(const char *path, const uint8_t *buf, size_t len, e
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, buf, (unsigned long)len);
     jpeg_read_header(&cinfo, TRUE);
-    if (!dims_ok((int)(cinfo.image_width > INT_MAX ? 0 : cinfo.image_width),
+    if (!ev_image_dims_ok((int)(cinfo.image_width > INT_MAX ? 0 : cinfo.image_width),
                  (int)(cinfo.image_height > INT_MAX ? 0 : cinfo.image_height))) {
         snprintf(jerr.msg, sizeof jerr.msg, "dimensions %ux%u over the limit (%d per side, %llu "
                  "pixels; $EV_IMAGE_MAX_PIXELS)", (unsigned)cinfo.image_width,
@@ -194,7 +130,7 @@ static ev_status decode_jpeg(const char *path, const uint8_t *buf, size_t len, e
     jpeg_start_decompress(&cinfo);
     int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
     int nc = cinfo.output_components;
-    if (!dims_ok(w, h) || (nc != 1 && nc != 3 && nc != 4)) {
+    if (!ev_image_dims_ok(w, h) || (nc != 1 && nc != 3 && nc != 4)) {
         snprintf(jerr.msg, sizeof jerr.msg, "unexpected output %dx%d with %d components", w, h,
                  nc);
         longjmp(jerr.jump, 1);
@@ -392,7 +328,7 @@ static ev_status decode_bmp(const char *path, const uint8_t *buf, size_t len, ev
     if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp))
         return EV_FAIL(EV_ERR_FORMAT, "%s: BMP header rejected by stb_image: %s", path,
                        stbi_failure_reason() ? stbi_failure_reason() : "unknown");
-    if (!dims_ok(w, h))
+    if (!ev_image_dims_ok(w, h))
         return EV_FAIL(EV_ERR_FORMAT, "%s: BMP has absurd dimensions %dx%d", path, w, h);
     unsigned char *data = stbi_load_from_memory(buf, (int)len, &w, &h, &comp, 3);
     if (!data)

@@ -1,9 +1,11 @@
 /*
  * image.h - private definition of ev_image (8-bit RGB, row-major HWC, no padding) and the helpers
- * the media layer shares between image.c (codecs), resize.c and draw.c.
+ * the media layer shares between image_core.c (construction, core library), image.c (codecs,
+ * media component), resize.c and draw.c.
  *
  * Extend: keep the layout fixed (other modules index pixels[(y * width + x) * 3 + c] directly);
- * add new shared helpers here with an ev_image_ prefix and define them in image.c.
+ * add new shared helpers here with an ev_image_ prefix and define them in image_core.c
+ * (image.c when they need a codec).
  */
 #ifndef EV_MEDIA_IMAGE_H
 #define EV_MEDIA_IMAGE_H
@@ -21,6 +23,10 @@
 /* The pixel cap in force: $EV_IMAGE_MAX_PIXELS, else EV_IMAGE_MAX_PIXELS. Images and video frames
  * that declare more are refused before anything is allocated for them. */
 uint64_t ev_image_max_pixels(void);
+
+/* 1 when width x height is a valid image size: each in [1, EV_IMAGE_MAX_DIM], and the pixel
+ * count within ev_image_max_pixels(). */
+int ev_image_dims_ok(int width, int height);
 
 struct ev_image {
     int width, height;

@@ -147,7 +147,7 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     const ev_graph *g = ctx->graph;
     for (int i = 0; i < 3; i++) {
         const ev_tensor *t = &g->tensors[s->in_t[i]];
-        ev_posenet_dequantize_head(t, data[s->in_t[i]], 0, ev_tensor_elems(t), s->buf[i]);
+        ev_posenet_dequantize_head(t->dtype, t->quant.scale[0], t->quant.zero_point[0], data[s->in_t[i]], 0, ev_tensor_elems(t), s->buf[i]);
     }
     int n = 0;
     EV_TRY(ev_posenet_decode_multi(s->buf[0], s->buf[1], s->buf[2], s->H, s->W, &s->params,

@@ -19,7 +19,6 @@
  * values, quantized with their own parameters.
  */
 #include "core/model.h"
-#include "core/session.h"
 #include "core/status.h"
 #include "media/image.h"
 #include "pose/posenet_decoder.h"
@@ -40,6 +39,8 @@ struct ev_posenet {
     size_t in_bytes;
     int decoder_op;   /* index of the PosenetDecoderOp, or -1 */
     int head_t[4];    /* heat, short, mid (or fwd), bwd (-1 when mid is one tensor) */
+    int head_src[4];  /* where a run's heads are read (public session API): the index of the
+                         model output, or of the decoder op's input when decoder_op >= 0 */
     int grid_h, grid_w, stride;
     int heat_prob;    /* the heatmap is a sigmoid output (probabilities), not logits */
     float *heads[3];  /* dequantized heat, offsets, displacements (64 channels) */
@@ -74,16 +75,17 @@ static ev_status find_raw_heads(ev_posenet *net) {
     for (int i = 0; i < g->num_outputs; i++) {
         const char *n = g->tensors[g->outputs[i]].name;
         if (!n) continue;
-        if (strcmp(n, "heatmap") == 0) heat = g->outputs[i];
-        else if (strcmp(n, "offset_2") == 0) off = g->outputs[i];
-        else if (strcmp(n, "displacement_fwd_2") == 0) fwd = g->outputs[i];
-        else if (strcmp(n, "displacement_bwd_2") == 0) bwd = g->outputs[i];
+        if (strcmp(n, "heatmap") == 0) heat = i;
+        else if (strcmp(n, "offset_2") == 0) off = i;
+        else if (strcmp(n, "displacement_fwd_2") == 0) fwd = i;
+        else if (strcmp(n, "displacement_bwd_2") == 0) bwd = i;
     }
     if (heat >= 0 && off >= 0 && fwd >= 0 && bwd >= 0) {
-        net->head_t[0] = heat;
-        net->head_t[1] = off;
-        net->head_t[2] = fwd;
-        net->head_t[3] = bwd;
+        const int src[4] = {heat, off, fwd, bwd};
+        for (int k = 0; k < 4; k++) {
+            net->head_src[k] = src[k];
+            net->head_t[k] = g->outputs[src[k]];
+        }
         return EV_OK;
     }
     heat = off = fwd = bwd = -1;
@@ -92,20 +94,22 @@ static ev_status find_raw_heads(ev_posenet *net) {
         const ev_tensor *t = &g->tensors[g->outputs[i]];
         if (t->ndim != 4 || t->dims[0] != 1) continue;
         int c = t->dims[3];
-        if (c == EV_POSENET_HEAT_CHANNELS) heat = g->outputs[i];
-        else if (c == EV_POSENET_OFFSET_CHANNELS) off = g->outputs[i];
-        else if (c == EV_POSENET_DISP_CHANNELS) mid = g->outputs[i];
-        else if (c == 32 && name_has(t->name, "fwd")) fwd = g->outputs[i];
-        else if (c == 32 && name_has(t->name, "bwd")) bwd = g->outputs[i];
+        if (c == EV_POSENET_HEAT_CHANNELS) heat = i;
+        else if (c == EV_POSENET_OFFSET_CHANNELS) off = i;
+        else if (c == EV_POSENET_DISP_CHANNELS) mid = i;
+        else if (c == 32 && name_has(t->name, "fwd")) fwd = i;
+        else if (c == 32 && name_has(t->name, "bwd")) bwd = i;
     }
     if (heat < 0 || off < 0 || (mid < 0 && (fwd < 0 || bwd < 0)))
         return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: not a PoseNet model: no PosenetDecoderOp and no "
                        "outputs with 17 (heatmap), 34 (offsets) and 64 (displacements) channels",
                        g->source);
-    net->head_t[0] = heat;
-    net->head_t[1] = off;
-    net->head_t[2] = mid >= 0 ? mid : fwd;
-    net->head_t[3] = mid >= 0 ? -1 : bwd;
+    net->head_src[0] = heat;
+    net->head_src[1] = off;
+    net->head_src[2] = mid >= 0 ? mid : fwd;
+    net->head_src[3] = mid >= 0 ? -1 : bwd;
+    for (int k = 0; k < 4; k++)
+        net->head_t[k] = net->head_src[k] >= 0 ? g->outputs[net->head_src[k]] : -1;
     return EV_OK;
 }
 
@@ -250,8 +254,11 @@ ev_status ev_posenet_create_with_input(const char *model_path, int height, int w
                          g->num_outputs);
             goto fail;
         }
-        for (int i = 0; i < 3; i++) net->head_t[i] = op->inputs[i];
-        net->head_t[3] = -1;
+        for (int i = 0; i < 3; i++) {
+            net->head_t[i] = op->inputs[i];
+            net->head_src[i] = i;
+        }
+        net->head_t[3] = net->head_src[3] = -1;
     } else {
         EV_TRY_GOTO(st, find_raw_heads(net), fail);
         if (net->opts.decoder == EV_DECODER_AUTO) net->opts.decoder = EV_DECODER_MULTI;
@@ -277,11 +284,19 @@ void ev_posenet_input_size(const ev_posenet *net, int *w, int *h) {
 
 ev_session *ev_posenet_session(ev_posenet *net) { return net ? net->session : NULL; }
 
-static void dequantize_head(const ev_tensor *t, const void *data, float *out, int dst_c,
+/* Head k of the last run, through the public session API: a model output, or an input of the
+ * decoder op (the decoder op is the last op, so its inputs are intact after the run). */
+static ev_status head_data(ev_posenet *net, int k, const void **data, ev_tensor_info *info) {
+    if (net->decoder_op >= 0)
+        return ev_session_op_input(net->session, net->decoder_op, net->head_src[k], data, info);
+    return ev_session_output(net->session, net->head_src[k], data, info);
+}
+
+static void dequantize_head(const ev_tensor_info *t, const void *data, float *out, int dst_c,
                             int dst_off, size_t cells) {
     size_t c = (size_t)t->dims[3];
     for (size_t p = 0; p < cells; p++)
-        ev_posenet_dequantize_head(t, data, p * c, c, out + p * (size_t)dst_c + dst_off);
+        ev_posenet_dequantize_head(t->dtype, t->scale, t->zero_point, data, p * c, c, out + p * (size_t)dst_c + dst_off);
 }
 
 /* Probabilities -> logits log(p / (1 - p)), p clamped to [1e-12, 1 - 1e-12] (finite, and
@@ -297,8 +312,8 @@ static void heat_to_logits(float *h, size_t n) {
 
 /* Single pose on a probability heatmap: the keypoint score is p itself at the argmax cell (the
  * decoder's rule: first maximum in row-major order), not sigmoid(logit(p)). */
-static void rescore_single(ev_posenet *net, const void *raw, ev_pose *pose, size_t cells) {
-    const ev_tensor *t = &net->model->graph.tensors[net->head_t[0]];
+static void rescore_single(ev_posenet *net, const ev_tensor_info *t, const void *raw,
+                           ev_pose *pose, size_t cells) {
     const int K = EV_POSENET_HEAT_CHANNELS;
     float total = 0.0f;
     for (int k = 0; k < K; k++) {
@@ -306,7 +321,7 @@ static void rescore_single(ev_posenet *net, const void *raw, ev_pose *pose, size
         for (size_t c = 1; c < cells; c++)
             if (net->heads[0][c * K + k] > net->heads[0][best * K + k]) best = c;
         float p;
-        ev_posenet_dequantize_head(t, raw, best * K + k, 1, &p);
+        ev_posenet_dequantize_head(t->dtype, t->scale, t->zero_point, raw, best * K + k, 1, &p);
         pose->keypoints[k].score = p;
         total += p;
     }
@@ -314,27 +329,23 @@ static void rescore_single(ev_posenet *net, const void *raw, ev_pose *pose, size
 }
 
 static ev_status decode_heads(ev_posenet *net, ev_pose *poses, int max_poses, int *num) {
-    const ev_graph *g = &net->model->graph;
     size_t cells = (size_t)net->grid_h * (size_t)net->grid_w;
-    void **data = net->session->data;
-    dequantize_head(&g->tensors[net->head_t[0]], data[net->head_t[0]], net->heads[0], 17, 0, cells);
-    dequantize_head(&g->tensors[net->head_t[1]], data[net->head_t[1]], net->heads[1], 34, 0, cells);
-    if (net->head_t[3] < 0) {
-        dequantize_head(&g->tensors[net->head_t[2]], data[net->head_t[2]], net->heads[2], 64, 0,
-                        cells);
-    } else { /* separate forward and backward displacements: concatenate per cell */
-        dequantize_head(&g->tensors[net->head_t[2]], data[net->head_t[2]], net->heads[2], 64, 0,
-                        cells);
-        dequantize_head(&g->tensors[net->head_t[3]], data[net->head_t[3]], net->heads[2], 64, 32,
-                        cells);
-    }
+    const void *data[4] = {NULL, NULL, NULL, NULL};
+    ev_tensor_info info[4];
+    for (int k = 0; k < 4; k++)
+        if (net->head_src[k] >= 0) EV_TRY(head_data(net, k, &data[k], &info[k]));
+    dequantize_head(&info[0], data[0], net->heads[0], 17, 0, cells);
+    dequantize_head(&info[1], data[1], net->heads[1], 34, 0, cells);
+    /* separate forward and backward displacements are concatenated per cell */
+    dequantize_head(&info[2], data[2], net->heads[2], 64, 0, cells);
+    if (net->head_src[3] >= 0) dequantize_head(&info[3], data[3], net->heads[2], 64, 32, cells);
     if (net->heat_prob) heat_to_logits(net->heads[0], cells * EV_POSENET_HEAT_CHANNELS);
     if (net->opts.decoder == EV_DECODER_SINGLE) {
         *num = 0;
         if (max_poses < 1) return EV_OK;
         EV_TRY(ev_posenet_decode_single(net->heads[0], net->heads[1], net->grid_h, net->grid_w,
                                         net->stride, &poses[0]));
-        if (net->heat_prob) rescore_single(net, data[net->head_t[0]], &poses[0], cells);
+        if (net->heat_prob) rescore_single(net, &info[0], data[0], &poses[0], cells);
         *num = 1;
         return EV_OK;
     }

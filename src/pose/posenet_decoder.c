@@ -513,16 +513,15 @@ void ev_posenet_dequantize(const uint8_t *q, size_t n, float scale, int zero_poi
     for (size_t i = 0; i < n; i++) out[i] = ((float)q[i] - zp) * scale;
 }
 
-void ev_posenet_dequantize_head(const ev_tensor *t, const void *data, size_t first, size_t n,
-                                float *out) {
-    if (t->dtype == EV_DTYPE_F32) {
+void ev_posenet_dequantize_head(ev_dtype dtype, float scale, int32_t zero_point,
+                                const void *data, size_t first, size_t n, float *out) {
+    if (dtype == EV_DTYPE_F32) {
         memcpy(out, (const float *)data + first, n * sizeof(float));
-    } else if (t->dtype == EV_DTYPE_U8) {
-        ev_posenet_dequantize((const uint8_t *)data + first, n, t->quant.scale[0],
-                              t->quant.zero_point[0], out);
+    } else if (dtype == EV_DTYPE_U8) {
+        ev_posenet_dequantize((const uint8_t *)data + first, n, scale, zero_point, out);
     } else {
         const int8_t *q = (const int8_t *)data + first;
-        const float zp = (float)t->quant.zero_point[0], scale = t->quant.scale[0];
+        const float zp = (float)zero_point;
         for (size_t i = 0; i < n; i++) out[i] = ((float)q[i] - zp) * scale;
     }
 }

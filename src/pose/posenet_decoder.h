@@ -27,10 +27,10 @@
 void ev_posenet_dequantize(const uint8_t *q, size_t n, float scale, int zero_point, float *out);
 
 /* The one head dequantization for every PoseNet path (the pipeline's heads, the graph op, the
- * single-pose rescoring): elements [first, first + n) of head tensor `t` (data: its buffer) as
- * float32 into out[0..n). float32 heads are copied; uint8 and int8 ones become
+ * single-pose rescoring): elements [first, first + n) of a head of type `dtype` (data: its
+ * buffer) as float32 into out[0..n). float32 heads are copied; uint8 and int8 ones become
  * ((float)q - (float)zero_point) * scale with the tensor's per-tensor parameters. */
-void ev_posenet_dequantize_head(const ev_tensor *t, const void *data, size_t first, size_t n,
-                                float *out);
+void ev_posenet_dequantize_head(ev_dtype dtype, float scale, int32_t zero_point,
+                                const void *data, size_t first, size_t n, float *out);
 
 #endif

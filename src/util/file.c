@@ -140,3 +140,42 @@ ev_status ev_write_file_atomic(const char *path, const void *data, size_t len) {
     }
     return ev_atomic_commit(&a);
 }
+
+/* ---- the public names (edgevision.h), for programs outside the library ------------------- */
+
+struct ev_file_writer {
+    ev_atomic_file a;
+};
+
+ev_status ev_file_write_atomic(const char *path, const void *data, size_t size) {
+    return ev_write_file_atomic(path, data, size);
+}
+
+ev_status ev_file_writer_open(const char *path, ev_file_writer **out) {
+    if (!out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_file_writer_open: out is NULL");
+    *out = NULL;
+    ev_file_writer *w = calloc(1, sizeof *w);
+    if (!w) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    ev_status st = ev_atomic_begin(&w->a, path);
+    if (st != EV_OK) {
+        free(w);
+        return st;
+    }
+    *out = w;
+    return EV_OK;
+}
+
+FILE *ev_file_writer_stream(ev_file_writer *w) { return w ? w->a.f : NULL; }
+
+ev_status ev_file_writer_commit(ev_file_writer *w) {
+    if (!w) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_file_writer_commit: NULL writer");
+    ev_status st = ev_atomic_commit(&w->a);
+    free(w);
+    return st;
+}
+
+void ev_file_writer_abort(ev_file_writer *w) {
+    if (!w) return;
+    ev_atomic_abort(&w->a);
+    free(w);
+}

@@ -9,7 +9,6 @@
 #define EV_CLI_H
 
 #include "edgevision.h"
-#include "util/file.h"
 
 #include <stdio.h>
 
@@ -33,10 +32,11 @@ void cli_error(const char *cmd, ev_status st, const char *what);
 const char *cli_shared_dir(void);
 
 /* Output that goes to stdout, or to FILE through a temporary file renamed on success
- * (util/file.h's atomic writer). */
+ * (the library's atomic writer, ev_file_writer). */
 typedef struct cli_out {
     FILE *f;
-    ev_atomic_file file; /* unused for stdout */
+    ev_file_writer *file; /* NULL for stdout */
+    char *path;
 } cli_out;
 int cli_out_open(cli_out *o, const char *path);   /* 0 on success */
 int cli_out_close(cli_out *o, int commit);        /* 0 on success */

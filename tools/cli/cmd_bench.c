@@ -4,18 +4,14 @@
  * per-stage statistics per result, a summary table, and a JSON result file (--json, schema in
  * docs/results-schema.md) that `edgevision report` merges across machines.
  *
- * The measuring itself is in the library (src/bench/runner.c, pipeline.c); this file parses
+ * The measuring itself is in the library (ev_bench_run, ev_results_*: the public API over
+ * src/bench/runner.c, pipeline.c, results.c); this file parses
  * options, prints, and keeps going when one combination fails (a backend not compiled in, a bad
  * input): the failure is printed and recorded in the file's "errors", and the exit status is 1.
  *
  * Extend: a new option is a longopts entry, a case, and a field of ev_bench_config.
  */
 #include "cli.h"
-
-#include "bench/environment.h"
-#include "bench/pose_eval.h"
-#include "bench/results.h"
-#include "bench/runner.h"
 
 #include <getopt.h>
 #include <math.h>

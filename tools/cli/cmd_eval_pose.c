@@ -7,9 +7,6 @@
  */
 #include "cli.h"
 
-#include "bench/pose_eval.h"
-#include "util/file.h"
-
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -56,7 +53,7 @@ static int write_json(const char *path, const char *model, const char *ann,
     char *txt = cJSON_Print(o);
     cJSON_Delete(o);
     if (!txt) return 1;
-    ev_status st = ev_write_file_atomic(path, txt, strlen(txt));
+    ev_status st = ev_file_write_atomic(path, txt, strlen(txt));
     free(txt);
     if (st != EV_OK) {
         cli_error("eval-pose", st, "");
@@ -139,7 +136,7 @@ int cmd_eval_pose(int argc, char **argv) {
     int rc = 0;
     if (json && write_json(json, model, ann, &s)) rc = 1;
     if (pred) {
-        st = ev_write_file_atomic(pred, predictions, strlen(predictions));
+        st = ev_file_write_atomic(pred, predictions, strlen(predictions));
         if (st != EV_OK) {
             cli_error("eval-pose", st, "");
             rc = 1;

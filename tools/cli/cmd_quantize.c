@@ -8,7 +8,6 @@
  */
 #include "cli.h"
 
-#include "util/clock.h"
 
 #include <dirent.h>
 #include <getopt.h>
@@ -159,7 +158,7 @@ int cmd_quantize(int argc, char **argv) {
         cli_error("quantize", st, "loading the model");
         goto done;
     }
-    double t0 = ev_clock_s();
+    double t0 = ev_clock_seconds();
     st = ev_quantize_model(fm, (const ev_image *const *)imgs, n, &qo, &qm);
     if (st != EV_OK) {
         cli_error("quantize", st, "quantizing");
@@ -170,7 +169,7 @@ int cmd_quantize(int argc, char **argv) {
         cli_error("quantize", st, "writing the model");
         goto done;
     }
-    double seconds = ev_clock_s() - t0;
+    double seconds = ev_clock_seconds() - t0;
     fprintf(stderr, "edgevision quantize: %s -> %s (int8, %d ops, %s weights), calibrated on %d "
             "image(s) at %dx%d in %.1f s\n", model, output, ev_model_num_ops(qm),
             qo.per_channel ? "per-channel" : "per-tensor", n, in_h, in_w,

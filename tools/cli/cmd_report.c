@@ -6,8 +6,6 @@
  */
 #include "cli.h"
 
-#include "bench/report.h"
-
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>

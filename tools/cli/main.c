@@ -43,12 +43,13 @@ int cli_out_open(cli_out *o, const char *path) {
         o->f = stdout;
         return 0;
     }
-    if (ev_atomic_begin(&o->file, path) != EV_OK) {
+    if (ev_file_writer_open(path, &o->file) != EV_OK) {
         fprintf(stderr, "edgevision: error: cannot write %s.tmp: %s\n", path, strerror(errno));
         ev_clear_error();
         return -1;
     }
-    o->f = o->file.f;
+    o->f = ev_file_writer_stream(o->file);
+    o->path = strdup(path);
     return 0;
 }
 
@@ -58,17 +59,16 @@ int cli_out_close(cli_out *o, int commit) {
     if (o->f == stdout) {
         rc = fflush(stdout) == 0 ? 0 : -1;
     } else if (commit) {
-        char *path = strdup(o->file.path);
-        if (ev_atomic_commit(&o->file) != EV_OK) {
-            fprintf(stderr, "edgevision: error: cannot write %s\n", path ? path : "output");
+        if (ev_file_writer_commit(o->file) != EV_OK) {
+            fprintf(stderr, "edgevision: error: cannot write %s\n", o->path ? o->path : "output");
             ev_clear_error();
             rc = -1;
         }
-        free(path);
     } else {
-        ev_atomic_abort(&o->file);
+        ev_file_writer_abort(o->file);
         rc = -1;
     }
+    free(o->path);
     memset(o, 0, sizeof *o);
     return rc;
 }

@@ -4,23 +4,22 @@
  *   missing / empty / non-model files, truncation at every length class, random byte
  *   corruption (fixed seed; every load either succeeds with a model that then prepares and runs
  *   safely, or fails with a message), an unsupported op named with its index and backend, an
- *   Edge TPU model refused with the device named, FlexBuffer options corrupted.
+ *   Edge TPU model refused with the device named, FlexBuffer options corrupted; a kernel's
+ *   error names the backend that ran it ("cpu (reference kernel)" for a fallback) and the
+ *   session reports which kernel runs each op.
  */
 #include "ev_test.h"
 
 #include "edgevision.h"
+#include "core/graph_builder.h"
 #include "formats/flatbuf.h"
+#include "util.h"
 #include "formats/flexbuf.h"
 
 #define MODEL_353 "models/posenet/posenet_mobilenet_v1_075_353_481_quant_decoder.tflite"
 
-static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
-static uint64_t rnd(void) {
-    uint64_t z = (g_rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static ev_test_rng g_rng = {0x9E3779B97F4A7C15ull};
+static uint64_t rnd(void) { return ev_test_rng_next(&g_rng); }
 
 static void test_missing_empty_garbage(void) {
     ev_model *m = (ev_model *)1;
@@ -163,6 +162,86 @@ static void test_unsupported_op(void) {
     free(buf);
 }
 
+/* A uint8 CONV_2D (a fast cpu kernel) feeding a LOGISTIC whose output has two scales (the
+ * reference kernel refuses it at prepare). */
+static ev_model *conv_then_bad_logistic(void) {
+    gb b;
+    gb_init(&b);
+    uint8_t w[2 * 1 * 1 * 3] = {1, 2, 3, 4, 5, 6};
+    int32_t bias[2] = {0, 0};
+    int x = gb_tensor_q(&b, "x", EV_DTYPE_U8, 4, (int[]){1, 4, 4, 3}, NULL, 0.02f, 128);
+    int wt = gb_tensor_q(&b, "w", EV_DTYPE_U8, 4, (int[]){2, 1, 1, 3}, w, 0.01f, 3);
+    int bt = gb_tensor_q(&b, "b", EV_DTYPE_I32, 1, (int[]){2}, bias, 0.0002f, 0);
+    int y = gb_tensor_q(&b, "y", EV_DTYPE_U8, 4, (int[]){1, 4, 4, 2}, NULL, 0.05f, 120);
+    int z = gb_tensor(&b, "z", EV_DTYPE_U8, 4, (int[]){1, 4, 4, 2}, NULL, 0, 2,
+                      (float[]){1.0f / 256, 1.0f / 128}, (int32_t[]){0, 0}, 3);
+    ev_conv_params cp = {0};
+    cp.stride_h = cp.stride_w = cp.dilation_h = cp.dilation_w = 1;
+    cp.padding = EV_PAD_VALID;
+    gb_op_conv(&b, EV_OP_CONV_2D, x, wt, bt, y, cp);
+    gb_op(&b, EV_OP_LOGISTIC, "LOGISTIC", 14, 1, &y, 1, &z);
+    gb_inputs(&b, 1, &x);
+    gb_outputs(&b, 1, &z);
+    ev_model *m = NULL;
+    ev_status st = gb_finish(&b, &m);
+    CHECK_MSG(st == EV_OK, "%s", b.msg);
+    return m;
+}
+
+static void test_backend_named(void) {
+    ev_model *m = conv_then_bad_logistic();
+    if (!m) return;
+    ev_session_options o;
+    ev_session_options_init(&o);
+    ev_session *s = NULL;
+    CHECK(ev_session_create(m, &o, &s) == EV_ERR_UNSUPPORTED);
+    const char *e = ev_last_error();
+    CHECK_MSG(strstr(e, "op 1 (LOGISTIC) on backend ref: ") && strstr(e, "per-tensor"), "%s", e);
+    o.backend = "cpu";
+    CHECK(ev_session_create(m, &o, &s) == EV_ERR_UNSUPPORTED);
+    e = ev_last_error();
+    CHECK_MSG(strstr(e, "op 1 (LOGISTIC) on backend cpu (reference kernel): "), "%s", e);
+    ev_model_free(m);
+}
+
+static void test_kernel_names(void) {
+    char mp[1024];
+    ev_test_path(mp, sizeof mp, MODEL_353);
+    EV_REQUIRE_FILE(mp);
+    ev_model *m = NULL;
+    CHECK_OK(ev_model_load(mp, &m));
+    ev_session_options o;
+    ev_session_options_init(&o);
+    for (int pass = 0; pass < 2; pass++) {
+        o.backend = pass ? "cpu" : "ref";
+        ev_session *s = NULL;
+        CHECK_OK(ev_session_create(m, &o, &s));
+        int ref = -1, fast = 0, convs = 0;
+        CHECK(ev_session_kernel_name(s, -1, &ref) == NULL && ref == 0);
+        CHECK(ev_session_kernel_name(s, ev_model_num_ops(m), NULL) == NULL);
+        for (int i = 0; i < ev_model_num_ops(m); i++) {
+            const char *k = ev_session_kernel_name(s, i, &ref);
+            const char *op = ev_model_op_name(m, i);
+            CHECK_MSG(k && *k, "op %d has no kernel name", i);
+            if (!k) continue;
+            if (strcmp(op, "PosenetDecoderOp") == 0) {
+                CHECK_MSG(strcmp(k, "host_posenet_decoder") == 0 && !ref, "%s", k);
+            } else if (!pass) {
+                CHECK_MSG(strncmp(k, "ref_", 4) == 0 && !ref, "op %d %s on ref: %s", i, op, k);
+            } else if (strstr(op, "CONV_2D")) { /* every uint8 convolution: a fast kernel */
+                CHECK_MSG(!ref && strncmp(k, "ref_", 4) != 0, "op %d %s on cpu: %s", i, op, k);
+                fast += !ref;
+                convs++;
+            } else { /* the rest: the reference kernels, flagged as such */
+                CHECK_MSG(ref && strncmp(k, "ref_", 4) == 0, "op %d %s on cpu: %s", i, op, k);
+            }
+        }
+        if (pass) CHECK_MSG(fast == convs && fast > 0, "%d fast of %d convolutions", fast, convs);
+        ev_session_free(s);
+    }
+    ev_model_free(m);
+}
+
 static void test_edgetpu(void) {
     char mp[1024];
     ev_test_path(mp, sizeof mp,
@@ -223,6 +302,8 @@ int main(void) {
     EV_RUN(test_truncated);
     EV_RUN(test_corrupted);
     EV_RUN(test_unsupported_op);
+    EV_RUN(test_backend_named);
+    EV_RUN(test_kernel_names);
     EV_RUN(test_edgetpu);
     EV_RUN(test_flexbuf);
     return ev_test_finish();

@@ -85,17 +85,15 @@ static const ev_cpu_dw_entry k_dw[] = {
 
 _Static_assert(EV_DTYPE_I16 < EV_CPU_DTYPES, "EV_CPU_DTYPES must cover every ev_dtype");
 
-/* Whether `e` may replace `best` (NULL: anything may): a more capable ISA. */
-static int better(ev_isa e, const void *best, ev_isa best_isa) {
-    return !best || (e != best_isa && ev_cpu_isa_allows(e, best_isa));
-}
+/* `a` is more capable than `b` (two ISAs one session allows: one family, or scalar). */
+static int more_capable(ev_isa a, ev_isa b) { return a != b && ev_cpu_isa_allows(a, b); }
 
 static const ev_cpu_gemm_entry *pick_gemm(ev_isa isa, ev_dtype dt) {
     const ev_cpu_gemm_entry *best = NULL;
     for (size_t i = 0; i < COUNT(k_gemm); i++) {
         const ev_cpu_gemm_entry *e = &k_gemm[i];
         if (!(e->dtypes & EV_CPU_DT(dt)) || !ev_cpu_isa_allows(isa, e->isa)) continue;
-        if (better(e->isa, best, best ? best->isa : EV_ISA_SCALAR)) best = e;
+        if (!best || more_capable(e->isa, best->isa)) best = e;
     }
     return best;
 }
@@ -106,7 +104,7 @@ static const ev_cpu_dw_entry *pick_dw(ev_isa isa, ev_dtype dt, int k_h) {
         const ev_cpu_dw_entry *e = &k_dw[i];
         if (!(e->dtypes & EV_CPU_DT(dt)) || !ev_cpu_isa_allows(isa, e->isa)) continue;
         if (k_h > 0 && e->max_kh > 0 && k_h > e->max_kh) continue;
-        if (better(e->isa, best, best ? best->isa : EV_ISA_SCALAR)) best = e;
+        if (!best || more_capable(e->isa, best->isa)) best = e;
     }
     return best;
 }

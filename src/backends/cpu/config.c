@@ -22,7 +22,6 @@
 #include "backends/cpu/dwconv.h"
 #include "backends/cpu/gemm.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -109,25 +108,25 @@ static const ev_cpu_dw_entry *pick_dw(ev_isa isa, ev_dtype dt, int k_h) {
     return best;
 }
 
-#ifndef NDEBUG
+#if EV_CPU_CHECKS
 /* Debug builds: every line's name carries its tile ("_<mr>x<nr>__", "_<cr>c__"). */
 static void check_table(void) {
     char tile[32];
     for (size_t i = 0; i < COUNT(k_gemm); i++) {
         const ev_cpu_gemm_entry *e = &k_gemm[i];
         snprintf(tile, sizeof tile, "_%dx%d__", e->mr, e->nr);
-        assert(strstr(e->name, tile) && e->gemm && e->pack && e->packed_size && e->kr > 0);
+        EV_CPU_ASSERT(strstr(e->name, tile) && e->gemm && e->pack && e->packed_size && e->kr > 0);
     }
     for (size_t i = 0; i < COUNT(k_dw); i++) {
         const ev_cpu_dw_entry *e = &k_dw[i];
         snprintf(tile, sizeof tile, "_%dc__", e->cr);
-        assert(strstr(e->name, tile) && e->row && !e->pack == !e->packed_size);
+        EV_CPU_ASSERT(strstr(e->name, tile) && e->row && !e->pack == !e->packed_size);
     }
 }
 #endif
 
 void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg) {
-#ifndef NDEBUG
+#if EV_CPU_CHECKS
     check_table();
 #endif
     memset(cfg, 0, sizeof *cfg);

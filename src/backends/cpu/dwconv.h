@@ -44,22 +44,17 @@ void ev_dw_row_avx512(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_
 void ev_dw_row_vnni(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
 void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
 
-/* Preconditions of every row kernel, asserted in debug builds: depth multiplier 1, Cp a multiple
+/* Preconditions of every row kernel, asserted in debug builds (EV_CPU_CHECKS, gemm.h): depth multiplier 1, Cp a multiple
  * of 16 covering the channels (vector loads of weights and bias stay inside), a row in range,
  * and at most max_kh kernel rows (the kernel's own limit, 0 for none). */
-#ifdef NDEBUG
-#define EV_DW_ASSERT_ARGS(s, img, oy, out_row, max_kh) ((void)0)
-#else
-#include <assert.h>
 #define EV_DW_ASSERT_ARGS(s, img, oy, out_row, max_kh)                                          \
     do {                                                                                         \
-        assert((s) && (img) && (out_row) && (s)->wp && (s)->bias && (s)->epi.mult);              \
-        assert((s)->d.in_c == (s)->d.out_c);                                                     \
-        assert((s)->Cp % 16 == 0 && (s)->Cp >= (s)->d.out_c);                                    \
-        assert((oy) >= 0 && (oy) < (s)->d.out_h);                                                \
-        assert((max_kh) == 0 || (s)->d.k_h <= (max_kh));                                         \
+        EV_CPU_ASSERT((s) && (img) && (out_row) && (s)->wp && (s)->bias && (s)->epi.mult);       \
+        EV_CPU_ASSERT((s)->d.in_c == (s)->d.out_c);                                              \
+        EV_CPU_ASSERT((s)->Cp % 16 == 0 && (s)->Cp >= (s)->d.out_c);                             \
+        EV_CPU_ASSERT((oy) >= 0 && (oy) < (s)->d.out_h);                                         \
+        EV_CPU_ASSERT((max_kh) == 0 || (s)->d.k_h <= (max_kh));                                  \
     } while (0)
-#endif
 
 /* Kernel rows the SIMD row kernels handle (their row-pointer tables). */
 #define EV_DW_SIMD_MAX_KH 16

@@ -26,7 +26,7 @@
  * group is 4 channels x 4 k, exactly the operand of SDOT's four 4-byte dot products. Such
  * variants carry EV_GEMM_A_MINUS_128 in their config line, which is all conv.c looks at.
  *
- * Preconditions (asserted in debug builds by EV_GEMM_ASSERT_ARGS in every entry point): M >= 1,
+ * Preconditions (asserted in debug builds, EV_CPU_CHECKS, by EV_GEMM_ASSERT_ARGS in every entry): M >= 1,
  * N >= 1, Kp a positive multiple of 4, rows at least Kp - 3 bytes apart (direct 1x1 rows may be
  * K < Kp bytes apart: the group that runs into the next pixel meets zero weights), ldc >= N, the
  * epilogue arrays hold N rounded up to 16 entries, and row sums given whenever ep->delta is set,
@@ -75,20 +75,34 @@ typedef void (*ev_gemm_fn)(int M, int N, int Kp, const uint8_t *A, size_t lda, c
 #define EV_GEMM_OWN_ROWSUMS 2u /* computes row sums itself when given none (needs zero bytes
                                   past K in each row, i.e. not direct rows with K % 4)         */
 
-#ifdef NDEBUG
-#define EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bp, rowsum, ep, C, ldc, own_rowsums) ((void)0)
+/* Precondition checks of the cpu kernels: assert() in debug builds. The project's Release flags
+ * are -O2 without NDEBUG, so they are on in unoptimized builds (Debug) and sanitizer builds
+ * (whatever their -O), off in other optimized ones (an assert at a GEMM's entry costs the AVX2
+ * GEMM ~15% on large 1x1 convolutions, by the code gcc then generates), and off with NDEBUG.
+ * -DEV_CPU_CHECKS=1 turns them on in an optimized build without NDEBUG. */
+#ifndef EV_CPU_CHECKS
+#if !defined(NDEBUG) && (!defined(__OPTIMIZE__) || defined(__SANITIZE_ADDRESS__))
+#define EV_CPU_CHECKS 1
 #else
+#define EV_CPU_CHECKS 0
+#endif
+#endif
+#if EV_CPU_CHECKS
 #include <assert.h>
+#define EV_CPU_ASSERT(x) assert(x)
+#else
+#define EV_CPU_ASSERT(x) ((void)0)
+#endif
+
 #define EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bp, rowsum, ep, C, ldc, own_rowsums)              \
     do {                                                                                         \
-        assert((M) >= 1 && (N) >= 1);                                                            \
-        assert((Kp) > 0 && (Kp) % 4 == 0);                                                       \
-        assert((A) && (Bp) && (ep) && (C) && (ep)->bias && (ep)->mult);                          \
-        assert((M) == 1 || (lda) + 3 >= (size_t)(Kp));                                           \
-        assert((ldc) >= (size_t)(N));                                                            \
-        assert(!(ep)->delta || (rowsum) || (own_rowsums));                                       \
+        EV_CPU_ASSERT((M) >= 1 && (N) >= 1);                                                     \
+        EV_CPU_ASSERT((Kp) > 0 && (Kp) % 4 == 0);                                                \
+        EV_CPU_ASSERT((A) && (Bp) && (ep) && (C) && (ep)->bias && (ep)->mult);                   \
+        EV_CPU_ASSERT((M) == 1 || (lda) + 3 >= (size_t)(Kp));                                    \
+        EV_CPU_ASSERT((ldc) >= (size_t)(N));                                                     \
+        EV_CPU_ASSERT(!(ep)->delta || (rowsum) || (own_rowsums));                                \
     } while (0)
-#endif
 
 /* The packing every byte-layout variant reads (blocks of 16 channels x groups of 4 k). */
 size_t ev_gemm_packed_size(int N, int Kp);

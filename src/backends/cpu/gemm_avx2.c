@@ -12,7 +12,6 @@
 
 #include "core/quant.h"
 
-#include <assert.h>
 #include <immintrin.h>
 #include <string.h>
 
@@ -21,7 +20,7 @@ size_t ev_gemm_pack16_size(int N, int Kp) {
 }
 
 void ev_gemm_pack16(const int8_t *w, int N, int K, int Kp, void *outp) {
-    assert(Kp % 4 == 0 && Kp >= K);
+    EV_CPU_ASSERT(Kp % 4 == 0 && Kp >= K);
     int16_t *out = outp;
     memset(out, 0, ev_gemm_pack16_size(N, Kp));
     for (int n = 0; n < N; n++)
@@ -109,7 +108,7 @@ void ev_gemm_avx2(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                   void *scratch) {
     EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bp, rowsum, ep, C, ldc, 0);
-    assert(scratch && ((uintptr_t)scratch & 31) == 0);
+    EV_CPU_ASSERT(scratch && ((uintptr_t)scratch & 31) == 0);
     int16_t *a16 = scratch;
     widen(M, Kp, A, lda, a16);
     const int16_t *B = Bp;

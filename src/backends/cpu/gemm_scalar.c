@@ -7,7 +7,6 @@
 
 #include "core/quant.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +38,7 @@ size_t ev_gemm_packed_size(int N, int Kp) {
 }
 
 void ev_gemm_pack(const int8_t *w, int N, int K, int Kp, void *outp) {
-    assert(Kp % 4 == 0 && Kp >= K);
+    EV_CPU_ASSERT(Kp % 4 == 0 && Kp >= K);
     int8_t *out = outp;
     int nb = (N + 15) / 16;
     memset(out, 0, ev_gemm_packed_size(N, Kp));

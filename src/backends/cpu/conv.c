@@ -1,8 +1,12 @@
 /*
  * conv.c - the cpu backend's CONV_2D for uint8 and int8: weights packed once at prepare time,
  * im2col per tile of output pixels (skipped for 1x1 stride-1 convolutions, which read the input
- * in place), then the quantized GEMM of gemm.h on the ISA chosen by isa.c, in parallel over
- * pixel tiles. Nothing is allocated per run.
+ * in place), then the quantized GEMM of gemm.h, in parallel over pixel tiles. Nothing is
+ * allocated per run.
+ *
+ * Which GEMM runs is the session's config line for the op's data type (config.c): its function,
+ * its weight packing, its per-thread scratch and its flags. This file names no ISA and no
+ * variant; a new GEMM (another ISA, another tile) is one file and one line in config.c.
  *
  * Zero-point algebra (exact in int32). The reference accumulates
  *     acc = sum_k (x_k - xz)(w_k - wz) + bias
@@ -15,9 +19,9 @@
  * per-channel constant. Padded taps hold xz, for which every term cancels, matching the
  * reference's skipped taps. int8 activations are shifted to uint8 (x + 128) with xz + 128.
  *
- * ARM (gemm_neon.c, gemm_dotprod.c): NEON has no u8 x s8 product, so those GEMMs read x - 128
- * as int8 and compute sum_k (x_k - 128) s_k = sum_k x_k s_k - 128 * sum_k s_k; the per-channel
- * constant above then gains + 128 * sum_k s_k (exact in int32), and nothing else changes.
+ * GEMMs flagged EV_GEMM_A_MINUS_128 (ARM: NEON has no u8 x s8 product) read x - 128 as int8 and
+ * compute sum_k (x_k - 128) s_k = sum_k x_k s_k - 128 * sum_k s_k; the per-channel constant
+ * above then gains + 128 * sum_k s_k (exact in int32), and nothing else changes.
  */
 #include "backends/conv_desc.h"
 #include "backends/cpu/cpu.h"
@@ -31,6 +35,7 @@
 #define TILE_M 48 /* output pixels per task */
 /* Per-thread im2col slice: TILE_M rows plus 64 bytes of slack for over-long moves. */
 #define SCRATCH_STRIDE(s) ((size_t)TILE_M * (size_t)(s)->Kp + 64)
+#define ALIGN64(n) (((n) + 63) & ~(size_t)63)
 
 typedef struct cpu_conv {
     ev_conv_desc d;
@@ -38,17 +43,16 @@ typedef struct cpu_conv {
     int direct;       /* 1x1, stride 1, no padding, uint8: A is the input itself */
     int in_i8;        /* activations are int8: shift to uint8 */
     uint8_t pad_byte; /* xz in the uint8 domain */
-    int8_t *packed;
-    int16_t *packed16; /* AVX2 layout (gemm_avx2.c), when that path is chosen */
-    int16_t *scratch16; /* [threads][TILE_M][Kp] widened rows for the AVX2 path */
+    const ev_cpu_gemm_entry *k; /* the session's GEMM for this op (config.c) */
+    void *packed;     /* weights as k->pack wrote them */
     int32_t *bias, *delta;
     int32_t *requant; /* epi's mult/lshift/rshift/rmask (ev_gemm_epi_requant) */
     ev_gemm_epi epi;
-    ev_gemm_fn gemm;
-    int own_rowsums;  /* the GEMM sums rows itself (VNNI) */
     int threads;
     uint8_t *scratch;  /* [threads][TILE_M][Kp] im2col rows */
     int32_t *rowsums;  /* [threads][TILE_M] */
+    void *kscratch;    /* [threads][kscratch_stride]: the GEMM's own scratch (k->scratch) */
+    size_t kscratch_stride;
     /* per run */
     const uint8_t *in, *in_end; /* input tensor and its end (for over-reading moves) */
     uint8_t *out;
@@ -59,8 +63,7 @@ static void release(void *state) {
     if (!s) return;
     ev_conv_desc_release(&s->d);
     free(s->packed);
-    free(s->packed16);
-    free(s->scratch16);
+    free(s->kscratch);
     free(s->bias);
     free(s->delta);
     free(s->requant);
@@ -83,6 +86,11 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         release(s);
         return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "conv kernel given an op it does not take");
     }
+    s->k = ev_cpu_config_gemm(&((const ev_cpu_ctx *)ctx->backend)->cfg, d->dtype);
+    if (!s->k) {
+        release(s);
+        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "no GEMM in the cpu config for this data type");
+    }
     s->in_i8 = d->dtype == EV_DTYPE_I8;
     s->K = d->k_h * d->k_w * d->in_c;
     s->Kp = (s->K + 3) & ~3;
@@ -93,7 +101,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->pad_byte = (uint8_t)xz;
     size_t np = (size_t)s->Np;
     int8_t *w8 = malloc((size_t)d->out_c * (size_t)s->K);
-    s->packed = malloc(ev_gemm_packed_size(d->out_c, s->Kp));
+    s->packed = malloc(s->k->packed_size(d->out_c, s->Kp));
     s->bias = calloc(np, sizeof(int32_t));
     s->delta = calloc(np, sizeof(int32_t));
     if (!w8 || !s->packed || !s->bias || !s->delta ||
@@ -102,9 +110,8 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         release(s);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
-    ev_isa isa = ((const ev_cpu_ctx *)ctx->backend)->isa;
-    /* ARM GEMMs take x - 128: + 128 * sum_k s_k in the bias (see the opening comment) */
-    const int32_t s8_bias = isa == EV_ISA_NEON || isa == EV_ISA_NEON_DOT ? 128 : 0;
+    /* GEMMs reading x - 128: + 128 * sum_k s_k in the bias (see the opening comment) */
+    const int32_t s8_bias = s->k->flags & EV_GEMM_A_MINUS_128 ? 128 : 0;
     const void *wdata = g->tensors[d->w_t].data;
     const int32_t *bias = d->b_t >= 0 ? g->tensors[d->b_t].data : NULL;
     int any_delta = 0;
@@ -134,18 +141,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         s->delta[n] = dd;
         s->bias[n] = (bias ? bias[n] : 0) - xz * sum_s - xz * dd * s->K + s8_bias * sum_s;
     }
-    ev_gemm_pack(w8, d->out_c, s->K, s->Kp, s->packed);
-#ifdef EV_CPU_X86
-    if (isa == EV_ISA_AVX2 || isa == EV_ISA_AVX512) {
-        s->packed16 = malloc(ev_gemm_pack16_size(d->out_c, s->Kp));
-        if (!s->packed16) {
-            free(w8);
-            release(s);
-            return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-        }
-        ev_gemm_pack16(w8, d->out_c, s->K, s->Kp, s->packed16);
-    }
-#endif
+    s->k->pack(w8, d->out_c, s->K, s->Kp, s->packed);
     free(w8);
     s->epi.bias = s->bias;
     s->epi.delta = any_delta ? s->delta : NULL;
@@ -153,27 +149,15 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->epi.act_min = d->act_min;
     s->epi.act_max = d->act_max;
     s->epi.out_i8 = s->in_i8;
-    s->gemm = ev_gemm_scalar;
-#ifdef EV_CPU_X86
-    if (isa == EV_ISA_VNNI) {
-        s->gemm = ev_gemm_vnni;
-        s->own_rowsums = 1;
-    }
-#endif
-#ifdef EV_CPU_ARM
-    if (isa == EV_ISA_NEON) s->gemm = ev_gemm_neon;
-#ifdef EV_CPU_ARM64
-    if (isa == EV_ISA_NEON_DOT) s->gemm = ev_gemm_dotprod;
-#else
-    if (isa == EV_ISA_NEON_DOT) s->gemm = ev_gemm_neon; /* not detected on 32-bit builds */
-#endif
-#endif
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
     s->scratch = malloc((size_t)s->threads * SCRATCH_STRIDE(s));
     s->rowsums = calloc((size_t)s->threads * TILE_M, sizeof(int32_t));
-    if (s->packed16)
-        s->scratch16 = malloc((size_t)s->threads * TILE_M * (size_t)s->Kp * sizeof(int16_t));
-    if (!s->scratch || !s->rowsums || (s->packed16 && !s->scratch16)) {
+    size_t ks = s->k->scratch ? s->k->scratch(TILE_M, s->Kp) : 0;
+    if (ks) {
+        s->kscratch_stride = ALIGN64(ks);
+        s->kscratch = aligned_alloc(64, (size_t)s->threads * s->kscratch_stride);
+    }
+    if (!s->scratch || !s->rowsums || (ks && !s->kscratch)) {
         release(s);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
@@ -253,25 +237,16 @@ static void task(void *arg, int t, int thread) {
         lda = (size_t)s->Kp;
     }
     int32_t *rs = NULL;
-    /* The VNNI kernel sums rows itself, except when a direct row's last 4-byte group runs into
+    /* Some GEMMs sum rows themselves, except when a direct row's last 4-byte group runs into
      * the next pixel (K not a multiple of 4). */
-    if (s->epi.delta && (s->packed16 || !s->own_rowsums || (s->direct && s->K % 4))) {
+    if (s->epi.delta &&
+        (!(s->k->flags & EV_GEMM_OWN_ROWSUMS) || (s->direct && s->K % 4))) {
         rs = s->rowsums + (size_t)thread * TILE_M;
         row_sums(A, lda, s->K, n, rs);
     }
     uint8_t *C = s->out + ((size_t)b * pixels + (size_t)p0) * d->out_c;
-#ifdef EV_CPU_X86
-    if (s->packed16) { /* AVX2: widen the rows to int16 (bytes past K meet zero weights) */
-        int16_t *a16 = s->scratch16 + (size_t)thread * TILE_M * s->Kp;
-        for (int i = 0; i < n; i++)
-            for (int k = 0; k < s->Kp; k++)
-                a16[(size_t)i * s->Kp + k] = k < s->K ? A[(size_t)i * lda + k] : 0;
-        ev_gemm_avx2(n, d->out_c, s->Kp, a16, (size_t)s->Kp, s->packed16, rs, &s->epi, C,
-                     (size_t)d->out_c);
-        return;
-    }
-#endif
-    s->gemm(n, d->out_c, s->Kp, A, lda, s->packed, rs, &s->epi, C, (size_t)d->out_c);
+    void *ks = s->kscratch ? (char *)s->kscratch + (size_t)thread * s->kscratch_stride : NULL;
+    s->k->gemm(n, d->out_c, s->Kp, A, lda, s->packed, rs, &s->epi, C, (size_t)d->out_c, ks);
 }
 
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {

@@ -1,20 +1,35 @@
 /*
- * cpu.h - private interface of the cpu backend: ISA levels, run-time dispatch, kernels.
+ * cpu.h - private interface of the cpu backend: ISA levels, the per-session kernel config, kernels.
  *
  * ISA variants live in suffix-named files compiled with their own flags (CMakeLists.txt), and
  * only on their architecture: x86 *_avx2.c, *_avx512.c, *_vnni.c; ARM *_neon.c (NEON: baseline
  * on aarch64, -mfpu=neon on armv7) and *_dotprod.c (aarch64, -march=armv8.2-a+dotprod). isa.c
- * detects what the CPU and OS support once (cpuid/xgetbv on x86, getauxval on Linux ARM);
- * $EV_ISA caps it, so tests can exercise every path the machine has. Kernels are chosen per op at
- * prepare time; dispatch code names x86 or ARM kernels only under EV_CPU_X86 / EV_CPU_ARM.
+ * detects what the CPU and OS support once (cpuid/xgetbv on x86, getauxval on Linux ARM).
  *
- * Extend: a new level is an enum value here (the values of one architecture family ordered from
- * least to most capable), a detection rule and an $EV_ISA name in isa.c, and cases in the
- * kernels' dispatch (conv.c, dwconv.c).
+ * Kernels are chosen as data. config.c holds one table line per (ISA, data type) microkernel,
+ * named XNNPACK style <data type>_<op>_<tile>__<isa> ("u8s8_gemm_6x64__avx512vnni",
+ * "u8_dwconv_row_16c__avx512vnni"), with everything its caller needs to know: its function, its
+ * weight packing, its per-thread scratch, its tile and flags (ARM's x - 128 activations). The
+ * backend's init builds an ev_cpu_config once per session (ev_cpu_config_init) from the ISA the
+ * session allows (its `isa` option, else $EV_ISA, capped by what the CPU has); supports() reports
+ * the chosen line's name and the ops (conv.c, dwconv.c) run it, with no ISA test of their own.
+ * Only the table names architecture-specific kernels, under EV_CPU_X86 / EV_CPU_ARM.
+ *
+ * Extend:
+ *  - a kernel for an existing op and data type on some ISA (an AVX-512 GEMM, a wider NEON tile):
+ *    one file with the op's signature (ev_gemm_fn, ev_dw_row_fn; a pack function of its own if no
+ *    existing layout suits it) and one line in config.c's table; nothing else changes.
+ *  - a new ISA level (AMX, SVE, i8mm): an enum value below (each architecture family ordered
+ *    from least to most capable), its detection and $EV_ISA name in isa.c, and then its kernels
+ *    as above, each one file and one line.
+ *  - a float kernel: the first float op needs its signature beside ev_gemm_fn, a table for it in
+ *    config.c and the op code that runs it (a float conv.c path); from then on every float
+ *    kernel on every ISA is one file and one line, like the quantized ones.
  */
 #ifndef EV_BACKENDS_CPU_H
 #define EV_BACKENDS_CPU_H
 
+#include "backends/cpu/gemm.h"
 #include "core/backend.h"
 
 #include <stdint.h>
@@ -48,9 +63,64 @@ const char *ev_isa_name(ev_isa isa);
  * dotprod on ARM): writes at most `max` into out, returns how many. Tests iterate over these. */
 int ev_cpu_isa_paths(ev_isa *out, int max);
 
+/* Same family (x86 or ARM) and no more capable than `session`, or scalar: a kernel written for
+ * `needs` may run in a session on `session`. */
+int ev_cpu_isa_allows(ev_isa session, ev_isa needs);
+
+/* ---- The kernel config (config.c) ---------------------------------------------------------- */
+
+struct cpu_dw;
+typedef void (*ev_dw_row_fn)(const struct cpu_dw *s, const uint8_t *img, int oy,
+                             uint8_t *out_row);
+typedef size_t (*ev_dw_packed_size_fn)(int taps, int Cp);
+typedef void (*ev_dw_pack_fn)(const int32_t *w, int taps, int Cp, void *out);
+
+#define EV_CPU_DT(dtype) (1u << (dtype)) /* an entry's `dtypes` bit for an op data type */
+#define EV_CPU_DTYPES 8                  /* ev_dtype values a config indexes (> EV_DTYPE_I16) */
+
+/* A GEMM line: CONV_2D reduces to it (conv.c). */
+typedef struct ev_cpu_gemm_entry {
+    ev_isa isa;                         /* least ISA it needs                              */
+    unsigned dtypes;                    /* op data types it serves (EV_CPU_DT bits)        */
+    const char *name;                   /* "u8s8_gemm_<mr>x<nr>__<isa>"                    */
+    int mr, nr, kr;                     /* register tile: rows x channels, k per group     */
+    unsigned flags;                     /* EV_GEMM_A_MINUS_128, EV_GEMM_OWN_ROWSUMS        */
+    ev_gemm_fn gemm;
+    ev_gemm_packed_size_fn packed_size; /* its weight layout ...                           */
+    ev_gemm_pack_fn pack;               /* ... and how to write it                         */
+    ev_gemm_scratch_fn scratch;         /* per-thread scratch for M rows (NULL: none)      */
+} ev_cpu_gemm_entry;
+
+/* A depthwise row line: DEPTHWISE_CONV_2D runs one per output row (dwconv.c). */
+typedef struct ev_cpu_dw_entry {
+    ev_isa isa;
+    unsigned dtypes;
+    const char *name;                   /* "<u8|s8>_dwconv_row_<cr>c__<isa>"               */
+    int cr;                             /* channels per step                               */
+    int max_kh;                         /* most kernel rows it takes (0: any)              */
+    ev_dw_row_fn row;
+    ev_dw_packed_size_fn packed_size;   /* its weight layout (NULL: the int32 table)       */
+    ev_dw_pack_fn pack;
+} ev_cpu_dw_entry;
+
+/* What a session runs, per op kind and op data type (NULL: no fast kernel, the reference one
+ * runs). Built once per session. */
+typedef struct ev_cpu_config {
+    ev_isa isa; /* the ISA the session allows */
+    const ev_cpu_gemm_entry *gemm[EV_CPU_DTYPES];
+    const ev_cpu_dw_entry *dw[EV_CPU_DTYPES];
+} ev_cpu_config;
+
+/* For each op kind and data type, the table line with the most capable ISA `isa` allows. */
+void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg);
+/* The GEMM / depthwise row for an op of data type `dtype` (NULL: none). The row depends on the
+ * kernel height: a line whose max_kh is below it gives way to the next best that takes it. */
+const ev_cpu_gemm_entry *ev_cpu_config_gemm(const ev_cpu_config *cfg, ev_dtype dtype);
+const ev_cpu_dw_entry *ev_cpu_config_dw(const ev_cpu_config *cfg, ev_dtype dtype, int k_h);
+
 /* The cpu backend's per-session context (cpu_backend.c): what init chose for this session. */
 typedef struct ev_cpu_ctx {
-    ev_isa isa;
+    ev_cpu_config cfg;
 } ev_cpu_ctx;
 
 extern const ev_kernel ev_cpu_conv_kernel;   /* CONV_2D uint8/int8: im2col + packed GEMM    */

@@ -3,9 +3,11 @@
  * dominate MobileNet-class models (conv.c, dwconv.c), and the reference kernels for everything
  * else (exact by construction, and cheap next to the convolutions).
  *
- * init chooses, once per session, the ISA path from the CPU (capped by the session's `isa`
- * option or $EV_ISA) into the context every kernel of the session reads. Ops the fast kernels do
- * not take run the reference kernels, and their errors say "cpu (reference kernel)".
+ * init builds, once per session, the kernel config (config.c) for the ISA path of the CPU,
+ * capped by the session's `isa` option or $EV_ISA, into the context every kernel of the session
+ * reads; supports() names the chosen line ("u8s8_gemm_6x64__avx512vnni") for
+ * ev_session_kernel_name. Ops the fast kernels do not take run the reference kernels, and their
+ * errors say "cpu (reference kernel)".
  */
 #include "backends/cpu/cpu.h"
 #include "backends/ref/ref.h"
@@ -22,7 +24,7 @@ static ev_status init(const ev_graph *graph, const ev_backend_options *opts, voi
     (void)graph;
     ev_cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    c->isa = ev_cpu_isa(opts ? opts->isa : NULL);
+    ev_cpu_config_init(ev_cpu_isa(opts ? opts->isa : NULL), &c->cfg);
     *context = c;
     return EV_OK;
 }
@@ -30,16 +32,26 @@ static ev_status init(const ev_graph *graph, const ev_backend_options *opts, voi
 static void cpu_free(void *context) { free(context); }
 
 static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *choice) {
-    (void)context;
+    const ev_cpu_config *cfg = &((const ev_cpu_ctx *)context)->cfg;
     const ev_op *op = &g->ops[i];
     if (op->type == EV_OP_CONV_2D && quantized_input(g, op)) {
-        choice->kernel = &ev_cpu_conv_kernel;
-        return;
+        const ev_cpu_gemm_entry *k = ev_cpu_config_gemm(cfg, ev_op_input(g, op, 0)->dtype);
+        if (k) {
+            choice->kernel = &ev_cpu_conv_kernel;
+            choice->name = k->name;
+            return;
+        }
     }
     if (op->type == EV_OP_DEPTHWISE_CONV_2D && quantized_input(g, op) &&
         op->p.conv.depth_multiplier <= 1) {
-        choice->kernel = &ev_cpu_dwconv_kernel;
-        return;
+        const ev_tensor *w = ev_op_input(g, op, 1);
+        int k_h = w && w->ndim == 4 ? w->dims[1] : 0;
+        const ev_cpu_dw_entry *k = ev_cpu_config_dw(cfg, ev_op_input(g, op, 0)->dtype, k_h);
+        if (k) {
+            choice->kernel = &ev_cpu_dwconv_kernel;
+            choice->name = k->name;
+            return;
+        }
     }
     choice->kernel = ev_ref_kernel_for(g, i);
     choice->reference = choice->kernel != NULL;

@@ -1,8 +1,13 @@
 /*
  * dwconv.c - the cpu backend's DEPTHWISE_CONV_2D (uint8 and int8, depth multiplier 1): weights
- * widened to int32 (w - w_zp) once, then rows of output in parallel; each ISA variant computes a
- * row (dwconv_avx512.c, dwconv_vnni.c on x86; dwconv_neon.c on ARM, which reads the weights as
- * int16; the portable one is here). Padded taps are skipped, as in the reference.
+ * widened to int32 (w - w_zp) once, then rows of output in parallel. Padded taps are skipped, as
+ * in the reference.
+ *
+ * The row kernel is the session's config line for the op's data type and kernel height
+ * (config.c), with the weight layout that line names (its pack function, or the int32 table).
+ * This file names no ISA: a row kernel for another ISA is one file (dwconv_<isa>.c with an
+ * ev_dw_row_fn) and one line in config.c. Here are the portable row kernel and the weight
+ * layouts any row kernel may name (ev_dw_pack_lo16, ev_dw_pack_i16).
  */
 #include "backends/cpu/cpu.h"
 #include "backends/cpu/dwconv.h"
@@ -18,8 +23,7 @@ static void release(void *state) {
     if (!s) return;
     ev_conv_desc_release(&s->d);
     free(s->w);
-    free(s->w16);
-    free(s->wi16);
+    free(s->wp_own);
     free(s->bias);
     free(s->requant);
     free(s);
@@ -40,20 +44,19 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "depthwise kernel given an op it does not "
                           "take");
     }
+    const ev_cpu_dw_entry *k =
+        ev_cpu_config_dw(&((const ev_cpu_ctx *)ctx->backend)->cfg, d->dtype, d->k_h);
+    if (!k) {
+        release(s);
+        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "no depthwise row in the cpu config for this "
+                          "data type");
+    }
     s->in_i8 = d->dtype == EV_DTYPE_I8;
     s->Cp = (d->out_c + 15) & ~15;
     int taps = d->k_h * d->k_w;
     s->w = calloc((size_t)taps * s->Cp, sizeof(int32_t));
-    s->w16 = calloc((size_t)taps * s->Cp, sizeof(int32_t));
     s->bias = calloc((size_t)s->Cp, sizeof(int32_t));
-#ifdef EV_CPU_ARM
-    s->wi16 = calloc((size_t)taps * s->Cp, sizeof(int16_t));
-    if (!s->wi16) {
-        release(s);
-        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    }
-#endif
-    if (!s->w || !s->w16 || !s->bias ||
+    if (!s->w || !s->bias ||
         ev_gemm_epi_requant(&s->epi, &s->requant, d->mult, d->shift, d->out_c, s->Cp) != 0) {
         release(s);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
@@ -66,9 +69,17 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
             size_t i = (size_t)t * d->out_c + c;
             int32_t wv = s->in_i8 ? ((const int8_t *)w)[i] : ((const uint8_t *)w)[i];
             s->w[(size_t)t * s->Cp + c] = wv - d->w_zp[c];
-            s->w16[(size_t)t * s->Cp + c] = (int32_t)(uint16_t)(int16_t)(wv - d->w_zp[c]);
-            if (s->wi16) s->wi16[(size_t)t * s->Cp + c] = (int16_t)(wv - d->w_zp[c]);
         }
+    s->wp = s->w;
+    if (k->pack) {
+        s->wp_own = malloc(k->packed_size(taps, s->Cp));
+        if (!s->wp_own) {
+            release(s);
+            return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+        }
+        k->pack(s->w, taps, s->Cp, s->wp_own);
+        s->wp = s->wp_own;
+    }
     for (int c = 0; c < d->out_c; c++) s->bias[c] = bias ? bias[c] : 0;
     s->epi.bias = s->bias;
     s->epi.delta = NULL;
@@ -76,21 +87,27 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->epi.act_min = d->act_min;
     s->epi.act_max = d->act_max;
     s->epi.out_i8 = s->in_i8;
-    ev_isa isa = ((const ev_cpu_ctx *)ctx->backend)->isa;
-    s->row = ev_dw_row_scalar;
-#ifdef EV_CPU_X86
-    s->row = isa >= EV_ISA_VNNI     ? ev_dw_row_vnni
-             : isa >= EV_ISA_AVX512 ? ev_dw_row_avx512
-                                    : ev_dw_row_scalar;
-#endif
-#ifdef EV_CPU_ARM
-    if (isa == EV_ISA_NEON || isa == EV_ISA_NEON_DOT) s->row = ev_dw_row_neon;
-#endif
+    s->row = k->row;
     *state = s;
     return EV_OK;
 }
 
+size_t ev_dw_pack_lo16_size(int taps, int Cp) { return (size_t)taps * Cp * sizeof(int32_t); }
+
+void ev_dw_pack_lo16(const int32_t *w, int taps, int Cp, void *out) {
+    int32_t *o = out;
+    for (size_t i = 0; i < (size_t)taps * Cp; i++) o[i] = (int32_t)(uint16_t)(int16_t)w[i];
+}
+
+size_t ev_dw_pack_i16_size(int taps, int Cp) { return (size_t)taps * Cp * sizeof(int16_t); }
+
+void ev_dw_pack_i16(const int32_t *w, int taps, int Cp, void *out) {
+    int16_t *o = out;
+    for (size_t i = 0; i < (size_t)taps * Cp; i++) o[i] = (int16_t)w[i];
+}
+
 void ev_dw_row_scalar(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row) {
+    EV_DW_ASSERT_ARGS(s, img, oy, out_row, 0);
     const ev_conv_desc *d = &s->d;
     const int C = d->in_c;
     for (int ox = 0; ox < d->out_w; ox++) {

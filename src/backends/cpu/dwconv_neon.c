@@ -3,8 +3,8 @@
  * suffix), bit-exact with the reference.
  *
  * Eight channels at a time: input bytes widened to int16 (vmovl) minus x_zp (|x - x_zp| <= 255),
- * weights (w - w_zp) stored as int16 at prepare time (dwconv.c), products accumulated exactly in
- * two int32x4 by vmlal_s16 starting from the bias. Interior pixels of 3x3 kernels with stride 1
+ * weights (w - w_zp) stored as int16 at prepare time (ev_dw_pack_i16, named by its config
+ * line), products accumulated exactly in two int32x4 by vmlal_s16 starting from the bias. Interior pixels of 3x3 kernels with stride 1
  * or 2 go four at a time, loading each input column once for the taps that share it (as
  * dwconv_row.inc does on AVX-512); borders and other shapes take the general path, which skips
  * padded taps like the reference. A channel tail shorter than 8 goes through a small buffer, so
@@ -56,6 +56,7 @@ static inline void store8(uint8_t *o, dw_acc a, const ev_gemm_epi *ep, int c, in
 }
 
 void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row) {
+    EV_DW_ASSERT_ARGS(s, img, oy, out_row, EV_DW_SIMD_MAX_KH);
     const ev_conv_desc *d = &s->d;
     const int C = d->in_c, kw = d->k_w, i8 = s->in_i8, st = d->stride_w;
     const size_t row = (size_t)d->in_w * C, col = (size_t)C;
@@ -63,9 +64,9 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
     int ky0 = 0, ky1 = d->k_h;
     while (ky0 < d->k_h && oy * d->stride_h - d->pad_top + ky0 * d->dil_h < 0) ky0++;
     while (ky1 > ky0 && oy * d->stride_h - d->pad_top + (ky1 - 1) * d->dil_h >= d->in_h) ky1--;
-    const uint8_t *rows[16];
+    const uint8_t *rows[EV_DW_SIMD_MAX_KH];
     int nrows = 0;
-    for (int ky = ky0; ky < ky1 && nrows < 16; ky++)
+    for (int ky = ky0; ky < ky1 && nrows < EV_DW_SIMD_MAX_KH; ky++)
         rows[nrows++] = img + (size_t)(oy * d->stride_h - d->pad_top + ky * d->dil_h) * row;
     int ox_lo = 0, ox_hi = d->out_w;
     while (ox_lo < d->out_w && ox_lo * st - d->pad_left < 0) ox_lo++;
@@ -75,7 +76,7 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
     for (int c = 0; c < C; c += 8) {
         const int n = C - c < 8 ? C - c : 8;
         const dw_acc bias = {vld1q_s32(s->bias + c), vld1q_s32(s->bias + c + 4)};
-        const int16_t *wc = s->wi16 + c;
+        const int16_t *wc = (const int16_t *)s->wp + c; /* ev_dw_pack_i16 */
         int ox = 0;
         while (ox < d->out_w) {
             if (fast && ox >= ox_lo && ox + 4 <= ox_hi) {

@@ -1,8 +1,10 @@
 /*
  * gemm_avx2.c - quantized GEMM for AVX2 CPUs without AVX-512 VNNI (also used on AVX-512 CPUs
  * without VNNI). vpmaddubsw would saturate (255 * 127 * 2 > 32767), so activations are widened to
- * int16 (the caller's scratch rows) and weights packed as int16 pairs; vpmaddwd then yields exact
- * int32 sums of two products. Tile: 4 rows x 16 channels (8 ymm accumulators). The epilogue is
+ * int16 (here, into the per-thread scratch its config line asks for: ev_gemm_avx2_scratch) and
+ * weights packed as int16 pairs (ev_gemm_pack16, its config line's pack function); vpmaddwd then
+ * yields exact int32 sums of two products. The byte groups past K meet zero weights, so widening
+ * whole Kp rows is exact. Tile: 4 rows x 16 channels (8 ymm accumulators). The epilogue is
  * scalar: AVX2 lacks the 64-bit arithmetic shifts the vector requantization needs, and it is a
  * small share of the work at MobileNet's K.
  */
@@ -17,7 +19,9 @@ size_t ev_gemm_pack16_size(int N, int Kp) {
     return (((size_t)N + 7) / 8) * 8 * (size_t)Kp * sizeof(int16_t);
 }
 
-void ev_gemm_pack16(const int8_t *w, int N, int K, int Kp, int16_t *out) {
+void ev_gemm_pack16(const int8_t *w, int N, int K, int Kp, void *outp) {
+    EV_CPU_ASSERT(Kp % 4 == 0 && Kp >= K);
+    int16_t *out = outp;
     memset(out, 0, ev_gemm_pack16_size(N, Kp));
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++)
@@ -85,12 +89,33 @@ static void tile(int mr, int N, int Kp, const int16_t *A, size_t lda, const int1
     FIN2(3);
 }
 
-void ev_gemm_avx2(int M, int N, int Kp, const int16_t *A, size_t lda, const int16_t *B,
-                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc) {
+size_t ev_gemm_avx2_scratch(int M, int Kp) { return (size_t)M * (size_t)Kp * sizeof(int16_t); }
+
+/* Rows of A widened to int16, Kp values each (Kp % 4 == 0). */
+static void widen(int M, int Kp, const uint8_t *A, size_t lda, int16_t *out) {
+    for (int m = 0; m < M; m++) {
+        const uint8_t *a = A + (size_t)m * lda;
+        int16_t *o = out + (size_t)m * Kp;
+        int k = 0;
+        for (; k + 16 <= Kp; k += 16)
+            _mm256_storeu_si256((__m256i *)(o + k),
+                                _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(a + k))));
+        for (; k < Kp; k++) o[k] = a[k];
+    }
+}
+
+void ev_gemm_avx2(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bp,
+                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
+                  void *scratch) {
+    EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bp, rowsum, ep, C, ldc, 0);
+    EV_CPU_ASSERT(scratch && ((uintptr_t)scratch & 31) == 0);
+    int16_t *a16 = scratch;
+    widen(M, Kp, A, lda, a16);
+    const int16_t *B = Bp;
     for (int m = 0; m < M; m += 4) {
         int mr = M - m < 4 ? M - m : 4;
         for (int n = 0; n < N; n += 16)
-            tile(mr, N, Kp, A + (size_t)m * lda, lda, B, rowsum ? rowsum + m : NULL, ep,
+            tile(mr, N, Kp, a16 + (size_t)m * Kp, (size_t)Kp, B, rowsum ? rowsum + m : NULL, ep,
                  C + (size_t)m * ldc, ldc, n);
     }
 }

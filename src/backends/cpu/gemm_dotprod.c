@@ -98,8 +98,12 @@ static void tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8
     if (mr > 3) finish16(c30, c31, c32, c33, r3, ep, n0, N, C + 3 * ldc);
 }
 
-void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
-                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc) {
+void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bpv,
+                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
+                     void *scratch) {
+    (void)scratch;
+    EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bpv, rowsum, ep, C, ldc, 0);
+    const int8_t *Bp = Bpv;
     /* Channel blocks outside, pixel rows inside: the block's 16 x Kp weight bytes stay in L1
      * while the caller's tile of rows is swept under it. */
     for (int n = 0; n < N; n += 16)

@@ -20,11 +20,7 @@
 #include <arm_neon.h>
 #include <string.h>
 
-#if defined(__aarch64__)
-#define MR 2
-#else
-#define MR 1
-#endif
+#define MR EV_GEMM_NEON_MR /* gemm.h: 2 on aarch64, 1 on armv7 */
 
 static inline int8x8_t load4_s(const uint8_t *p) {
     uint32_t v;
@@ -94,8 +90,12 @@ static void tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8
 #endif
 }
 
-void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
-                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc) {
+void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bpv,
+                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
+                  void *scratch) {
+    (void)scratch;
+    EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bpv, rowsum, ep, C, ldc, 0);
+    const int8_t *Bp = Bpv;
     for (int n = 0; n < N; n += 16)
         for (int m = 0; m < M; m += MR) {
             int mr = M - m < MR ? M - m : MR;

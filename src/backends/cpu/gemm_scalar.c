@@ -37,7 +37,9 @@ size_t ev_gemm_packed_size(int N, int Kp) {
     return nb * 16 * (size_t)Kp;
 }
 
-void ev_gemm_pack(const int8_t *w, int N, int K, int Kp, int8_t *out) {
+void ev_gemm_pack(const int8_t *w, int N, int K, int Kp, void *outp) {
+    EV_CPU_ASSERT(Kp % 4 == 0 && Kp >= K);
+    int8_t *out = outp;
     int nb = (N + 15) / 16;
     memset(out, 0, ev_gemm_packed_size(N, Kp));
     for (int b = 0; b < nb; b++)
@@ -50,8 +52,12 @@ void ev_gemm_pack(const int8_t *w, int N, int K, int Kp, int8_t *out) {
             }
 }
 
-void ev_gemm_scalar(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
-                    const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc) {
+void ev_gemm_scalar(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bpv,
+                    const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
+                    void *scratch) {
+    (void)scratch;
+    EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bpv, rowsum, ep, C, ldc, 0);
+    const int8_t *Bp = Bpv;
     for (int m = 0; m < M; m++) {
         const uint8_t *a = A + (size_t)m * lda;
         uint8_t *c = C + (size_t)m * ldc;

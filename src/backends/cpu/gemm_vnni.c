@@ -12,7 +12,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define MR 6
+#define MR 6 /* rows per register tile; 64 channels (4 zmm) per column block */
 
 static inline int32_t load4(const uint8_t *p) {
     int32_t v;
@@ -117,8 +117,12 @@ static void col_block(int mr, int N, int Kp, const uint8_t *A, size_t lda, const
     }
 }
 
-void ev_gemm_vnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
-                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc) {
+void ev_gemm_vnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bpv,
+                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
+                  void *scratch) {
+    (void)scratch;
+    EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bpv, rowsum, ep, C, ldc, 1);
+    const int8_t *Bp = Bpv;
     /* Channel blocks outside, pixel rows inside: a 64-channel slice of B (64 x Kp bytes) stays
      * in L1 while the caller's tile of rows (M <= 48 rows of Kp bytes) is swept under it. */
     for (int n = 0; n < N; n += 64) {

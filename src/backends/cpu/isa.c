@@ -9,7 +9,8 @@
  * have no dot-product kernels). EV_ISA=scalar|neon|dotprod. A cap naming the other architecture's
  * path (avx2 on ARM, neon on x86) is ignored.
  *
- * Extend: detect the feature in detect(), name it in ev_isa_name() and parse_cap().
+ * Extend: detect the feature in detect(), name it in ev_isa_name() and ev_cpu_isa(); its
+ * kernels are then lines of config.c's table.
  */
 #include "backends/cpu/cpu.h"
 
@@ -134,6 +135,14 @@ int ev_cpu_isa_paths(ev_isa *out, int max) {
         if (same_family && v <= best) out[n++] = v;
     }
     return n;
+}
+
+static int is_arm(ev_isa v) { return v == EV_ISA_NEON || v == EV_ISA_NEON_DOT; }
+
+int ev_cpu_isa_allows(ev_isa session, ev_isa needs) {
+    if (needs == EV_ISA_SCALAR) return 1;
+    if (session == EV_ISA_SCALAR || is_arm(session) != is_arm(needs)) return 0;
+    return needs <= session;
 }
 
 ev_isa ev_cpu_isa_supported(void) {

@@ -1,0 +1,149 @@
+/*
+ * config.c - the cpu backend's kernels as data: one line per (ISA, data type) microkernel, and
+ * the per-session choice among them (ev_cpu_config_init, called once by the backend's init).
+ *
+ * Names follow XNNPACK: <data type>_<op>_<tile>__<isa>. The GEMM's data type is its operands'
+ * (u8 activations x s8 weights: conv.c shifts int8 activations and offsets weights so both
+ * uint8 and int8 models reduce to it); its tile is the register tile, rows x channels, as the
+ * kernel's file defines it (mr, nr; kr is k per packed group). A depthwise row serves one op
+ * data type; its tile is the channels per step.
+ *
+ * Choice: for each op kind and data type, the line with the most capable ISA the session allows
+ * (ev_cpu_isa_allows: same family, no more than the session's; scalar always); among lines of
+ * the same ISA, the first. A depthwise line with max_kh gives way, for taller kernels, to the
+ * next best that takes them (the portable one takes any).
+ *
+ * Extend: a kernel is one file (its function, with the signature of its op kind) and one entry
+ * below (one line of the table, wrapped in two), under the #ifdef of its architecture; a new ISA first needs its ev_isa value and
+ * detection (cpu.h, isa.c). Keep a portable line for every op kind and data type served, so
+ * every session has a kernel. Debug builds check each line's tile against its name.
+ */
+#include "backends/cpu/cpu.h"
+#include "backends/cpu/dwconv.h"
+#include "backends/cpu/gemm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define Q8 (EV_CPU_DT(EV_DTYPE_U8) | EV_CPU_DT(EV_DTYPE_I8))
+#define U8 EV_CPU_DT(EV_DTYPE_U8)
+#define S8 EV_CPU_DT(EV_DTYPE_I8)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* clang-format off */
+static const ev_cpu_gemm_entry k_gemm[] = {
+    /* isa            dtypes name                                 mr  nr  kr flags
+         gemm             packed_size            pack             scratch */
+    {EV_ISA_SCALAR,   Q8, "u8s8_gemm_1x16__scalar",                1, 16, 4, 0,
+         ev_gemm_scalar,  ev_gemm_packed_size,   ev_gemm_pack,    NULL},
+#ifdef EV_CPU_X86
+    {EV_ISA_AVX2,     Q8, "u8s8_gemm_4x16__avx2",                  4, 16, 2, 0,
+         ev_gemm_avx2,    ev_gemm_pack16_size,   ev_gemm_pack16,  ev_gemm_avx2_scratch},
+    {EV_ISA_VNNI,     Q8, "u8s8_gemm_6x64__avx512vnni",            6, 64, 4, EV_GEMM_OWN_ROWSUMS,
+         ev_gemm_vnni,    ev_gemm_packed_size,   ev_gemm_pack,    NULL},
+#endif
+#ifdef EV_CPU_ARM
+    {EV_ISA_NEON,     Q8, "u8s8_gemm_" STR(EV_GEMM_NEON_MR) "x16__neon",
+                                                   EV_GEMM_NEON_MR, 16, 4, EV_GEMM_A_MINUS_128,
+         ev_gemm_neon,    ev_gemm_packed_size,   ev_gemm_pack,    NULL},
+#endif
+#ifdef EV_CPU_ARM64
+    {EV_ISA_NEON_DOT, Q8, "u8s8_gemm_4x16__neondot",               4, 16, 4, EV_GEMM_A_MINUS_128,
+         ev_gemm_dotprod, ev_gemm_packed_size,   ev_gemm_pack,    NULL},
+#endif
+};
+
+static const ev_cpu_dw_entry k_dw[] = {
+    /* isa            dtypes name                            cr max_kh
+         row               packed_size            pack */
+    {EV_ISA_SCALAR,   U8, "u8_dwconv_row_1c__scalar",         1, 0,
+         ev_dw_row_scalar, NULL,                  NULL},
+    {EV_ISA_SCALAR,   S8, "s8_dwconv_row_1c__scalar",         1, 0,
+         ev_dw_row_scalar, NULL,                  NULL},
+#ifdef EV_CPU_X86
+    {EV_ISA_AVX512,   U8, "u8_dwconv_row_16c__avx512skx",    16, EV_DW_SIMD_MAX_KH,
+         ev_dw_row_avx512, ev_dw_pack_lo16_size,  ev_dw_pack_lo16},
+    {EV_ISA_AVX512,   S8, "s8_dwconv_row_16c__avx512skx",    16, EV_DW_SIMD_MAX_KH,
+         ev_dw_row_avx512, ev_dw_pack_lo16_size,  ev_dw_pack_lo16},
+    {EV_ISA_VNNI,     U8, "u8_dwconv_row_16c__avx512vnni",   16, EV_DW_SIMD_MAX_KH,
+         ev_dw_row_vnni,   ev_dw_pack_lo16_size,  ev_dw_pack_lo16},
+    {EV_ISA_VNNI,     S8, "s8_dwconv_row_16c__avx512vnni",   16, EV_DW_SIMD_MAX_KH,
+         ev_dw_row_vnni,   ev_dw_pack_lo16_size,  ev_dw_pack_lo16},
+#endif
+#ifdef EV_CPU_ARM
+    {EV_ISA_NEON,     U8, "u8_dwconv_row_8c__neon",           8, EV_DW_SIMD_MAX_KH,
+         ev_dw_row_neon,   ev_dw_pack_i16_size,   ev_dw_pack_i16},
+    {EV_ISA_NEON,     S8, "s8_dwconv_row_8c__neon",           8, EV_DW_SIMD_MAX_KH,
+         ev_dw_row_neon,   ev_dw_pack_i16_size,   ev_dw_pack_i16},
+#endif
+};
+/* clang-format on */
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+_Static_assert(EV_DTYPE_I16 < EV_CPU_DTYPES, "EV_CPU_DTYPES must cover every ev_dtype");
+
+/* `a` is more capable than `b` (two ISAs one session allows: one family, or scalar). */
+static int more_capable(ev_isa a, ev_isa b) { return a != b && ev_cpu_isa_allows(a, b); }
+
+static const ev_cpu_gemm_entry *pick_gemm(ev_isa isa, ev_dtype dt) {
+    const ev_cpu_gemm_entry *best = NULL;
+    for (size_t i = 0; i < COUNT(k_gemm); i++) {
+        const ev_cpu_gemm_entry *e = &k_gemm[i];
+        if (!(e->dtypes & EV_CPU_DT(dt)) || !ev_cpu_isa_allows(isa, e->isa)) continue;
+        if (!best || more_capable(e->isa, best->isa)) best = e;
+    }
+    return best;
+}
+
+static const ev_cpu_dw_entry *pick_dw(ev_isa isa, ev_dtype dt, int k_h) {
+    const ev_cpu_dw_entry *best = NULL;
+    for (size_t i = 0; i < COUNT(k_dw); i++) {
+        const ev_cpu_dw_entry *e = &k_dw[i];
+        if (!(e->dtypes & EV_CPU_DT(dt)) || !ev_cpu_isa_allows(isa, e->isa)) continue;
+        if (k_h > 0 && e->max_kh > 0 && k_h > e->max_kh) continue;
+        if (!best || more_capable(e->isa, best->isa)) best = e;
+    }
+    return best;
+}
+
+#if EV_CPU_CHECKS
+/* Debug builds: every line's name carries its tile ("_<mr>x<nr>__", "_<cr>c__"). */
+static void check_table(void) {
+    char tile[32];
+    for (size_t i = 0; i < COUNT(k_gemm); i++) {
+        const ev_cpu_gemm_entry *e = &k_gemm[i];
+        snprintf(tile, sizeof tile, "_%dx%d__", e->mr, e->nr);
+        EV_CPU_ASSERT(strstr(e->name, tile) && e->gemm && e->pack && e->packed_size && e->kr > 0);
+    }
+    for (size_t i = 0; i < COUNT(k_dw); i++) {
+        const ev_cpu_dw_entry *e = &k_dw[i];
+        snprintf(tile, sizeof tile, "_%dc__", e->cr);
+        EV_CPU_ASSERT(strstr(e->name, tile) && e->row && !e->pack == !e->packed_size);
+    }
+}
+#endif
+
+void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg) {
+#if EV_CPU_CHECKS
+    check_table();
+#endif
+    memset(cfg, 0, sizeof *cfg);
+    cfg->isa = isa;
+    for (int dt = 0; dt < EV_CPU_DTYPES; dt++) {
+        cfg->gemm[dt] = pick_gemm(isa, (ev_dtype)dt);
+        cfg->dw[dt] = pick_dw(isa, (ev_dtype)dt, 0);
+    }
+}
+
+const ev_cpu_gemm_entry *ev_cpu_config_gemm(const ev_cpu_config *cfg, ev_dtype dtype) {
+    return (unsigned)dtype < EV_CPU_DTYPES ? cfg->gemm[dtype] : NULL;
+}
+
+const ev_cpu_dw_entry *ev_cpu_config_dw(const ev_cpu_config *cfg, ev_dtype dtype, int k_h) {
+    if ((unsigned)dtype >= EV_CPU_DTYPES) return NULL;
+    const ev_cpu_dw_entry *e = cfg->dw[dtype];
+    if (e && e->max_kh > 0 && k_h > e->max_kh) e = pick_dw(cfg->isa, dtype, k_h);
+    return e;
+}

@@ -172,7 +172,7 @@ EV_API void ev_session_set_op_callback(ev_session *session, ev_op_callback cb, v
 /* Bytes of activation memory the plan uses, and what it would take with no reuse. */
 EV_API void ev_session_memory(const ev_session *session, size_t *planned, size_t *unplanned);
 /* The kernel that runs op `index` in this session, named by data type, tile and ISA where the
- * backend chose a variant ("u8s8_gemm_16x16__avx512vnni", "ref_conv", "host_posenet_decoder");
+ * backend chose a variant ("u8s8_gemm_6x64__avx512vnni", "ref_conv", "host_posenet_decoder");
  * *reference (optional) is 1 when a fast backend runs the reference kernel. NULL for a bad
  * index. The string lives as long as the session. */
 EV_API const char *ev_session_kernel_name(const ev_session *session, int index, int *reference);

@@ -52,7 +52,7 @@ typedef struct ev_kernel {
 typedef struct ev_kernel_choice {
     const ev_kernel *kernel; /* NULL: the backend cannot run the op                           */
     const char *name;        /* the kernel as chosen, XNNPACK style: data type, tile and ISA
-                                ("u8s8_gemm_16x16__avx512vnni"); NULL: kernel->name          */
+                                ("u8s8_gemm_6x64__avx512vnni"); NULL: kernel->name          */
     int reference;           /* 1: a reference kernel run by a faster backend                 */
     const char *why;         /* when kernel is NULL: a short reason, or NULL                  */
 } ev_kernel_choice;

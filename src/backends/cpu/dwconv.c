@@ -81,6 +81,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
 #ifdef EV_CPU_X86
     s->row = isa >= EV_ISA_VNNI     ? ev_dw_row_vnni
              : isa >= EV_ISA_AVX512 ? ev_dw_row_avx512
+             : isa == EV_ISA_AVX2   ? ev_dw_row_avx2
                                     : ev_dw_row_scalar;
 #endif
 #ifdef EV_CPU_ARM

@@ -25,6 +25,7 @@ typedef struct cpu_dw {
 
 /* One output row of one image: img points at the image's input, out_row at the row's output. */
 void ev_dw_row_scalar(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
+void ev_dw_row_avx2(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
 void ev_dw_row_avx512(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
 void ev_dw_row_vnni(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);
 void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row);

@@ -6,6 +6,8 @@
  *                 DEPTHWISE_CONV_2D on random shapes, strides, dilations, padding, activations;
  *                 under every EV_ISA path this CPU supports (x86 scalar..vnni, ARM scalar, neon,
  *                 dotprod: ev_cpu_isa_paths) and 1, 2 and 3 threads.
+ *   dw_edges:     DEPTHWISE_CONV_2D shapes aimed at the SIMD row kernels' edges (3-wide stride
+ *                 1/2 fast paths, channel tails, borders, extreme values and left shifts).
  *   coral_models: every layer of the three Coral PoseNet models (a 64-bit hash of each op's
  *                 output bytes) and the decoded poses, cpu vs ref, on test_couple.jpg; the
  *                 353x481 model under every ISA path.
@@ -94,6 +96,111 @@ static void test_random_ops(void) {
     unsetenv("EV_ISA");
     fprintf(stderr, "  %d random ops over ISA paths scalar..%s: %d mismatches\n", cases,
             k_isas[supported], mismatches);
+    CHECK_EQ_INT(mismatches, 0);
+}
+
+/* One uint8/int8 DEPTHWISE_CONV_2D of the given geometry with random data; `extreme` draws
+ * inputs and weights from the ends of the range (|w - wz| = 255, |x - xz| = 255) and a large
+ * multiplier (left shifts). */
+static ev_model *dw_model(int i8, int h, int w, int c, int kh, int kw, int sh, int sw, int dh,
+                          int dwl, ev_padding pad, int extreme, uint8_t *in, char *desc,
+                          size_t dn) {
+    int oh = ev_conv_out_size(pad, h, kh, sh, dh), ow = ev_conv_out_size(pad, w, kw, sw, dwl);
+    if (oh <= 0 || ow <= 0) return NULL;
+    ev_dtype dt = i8 ? EV_DTYPE_I8 : EV_DTYPE_U8;
+    int in_dims[4] = {1, h, w, c}, out_dims[4] = {1, oh, ow, c};
+    int w_dims[4] = {1, kh, kw, c}, b_dims[1] = {c};
+    size_t wn = (size_t)kh * kw * c;
+    uint8_t *wd = malloc(wn);
+    int32_t *bd = malloc(sizeof(int32_t) * (size_t)c), *wz = calloc((size_t)c, sizeof(int32_t));
+    float *ws = malloc(sizeof(float) * (size_t)c);
+    int32_t wzp = i8 ? 0 : (extreme ? ((rg_rnd() & 1) ? 0 : 255) : rg_int(0, 255));
+    uint8_t lo = i8 ? 0x80 : 0, hi = i8 ? 0x7F : 0xFF;
+    for (size_t i = 0; i < wn; i++)
+        wd[i] = extreme ? ((rg_rnd() & 1) ? lo : hi) : (uint8_t)rg_rnd();
+    for (int k = 0; k < c; k++) {
+        bd[k] = rg_int(-30000, 30000);
+        ws[k] = rg_float(0.001f, 0.02f);
+        wz[k] = i8 ? rg_int(-127, 127) * (extreme ? 1 : 0) : wzp;
+    }
+    for (size_t i = 0; i < (size_t)h * w * c; i++)
+        in[i] = extreme ? ((rg_rnd() & 1) ? lo : hi) : (uint8_t)rg_rnd();
+    float in_s = rg_float(0.005f, 0.05f), out_s = extreme ? rg_float(0.00005f, 0.0005f)
+                                                           : rg_float(0.02f, 0.6f);
+    int32_t in_zp = extreme ? (i8 ? ((rg_rnd() & 1) ? -128 : 127) : ((rg_rnd() & 1) ? 0 : 255))
+                            : (i8 ? rg_int(-128, 127) : rg_int(0, 255));
+    int32_t out_zp = i8 ? rg_int(-100, 100) : rg_int(0, 255);
+    int act = (int)(rg_rnd() % 4);
+    gb b;
+    gb_init(&b);
+    int ti = gb_tensor_q(&b, "in", dt, 4, in_dims, NULL, in_s, in_zp);
+    int tw = gb_tensor(&b, "w", dt, 4, w_dims, wd, wn, i8 ? c : 1, ws, wz, 3);
+    int tb = gb_tensor(&b, "b", EV_DTYPE_I32, 1, b_dims, bd, sizeof(int32_t) * c, 0, NULL, NULL, 0);
+    int to = gb_tensor_q(&b, "out", dt, 4, out_dims, NULL, out_s, out_zp);
+    ev_conv_params p = {pad, sw, sh, dwl, dh, 1, (ev_activation)act};
+    gb_op_conv(&b, EV_OP_DEPTHWISE_CONV_2D, ti, tw, tb, to, p);
+    gb_inputs(&b, 1, &ti);
+    gb_outputs(&b, 1, &to);
+    ev_model *m = NULL;
+    if (gb_finish(&b, &m) != EV_OK) m = NULL;
+    snprintf(desc, dn, "dw %s %dx%dx%d k%dx%d s%dx%d d%dx%d pad%d act%d ext%d in_zp%d",
+             i8 ? "i8" : "u8", h, w, c, kh, kw, sh, sw, dh, dwl, pad, act, extreme, (int)in_zp);
+    free(wd), free(bd), free(ws), free(wz);
+    return m;
+}
+
+/* Depthwise shapes aimed at the SIMD row kernels' edges (dwconv_avx2.c's fast path: 3 wide,
+ * stride 1/2, 1-3 valid rows, 4 outputs per step; channel blocks of 8 and 16 and their tails;
+ * borders; taller kernels and row dilation on the fast path; extreme values), wider than
+ * test_random_ops' images, under every ISA path. */
+static void test_dw_edges(void) {
+    int cases = 0, mismatches = 0;
+    ev_isa paths[8];
+    int npaths = ev_cpu_isa_paths(paths, 8);
+    static const int chans[] = {1, 3, 7, 8, 9, 15, 16, 17, 23, 24, 25, 32, 40, 48};
+    for (int pi = 0; pi < npaths; pi++) {
+        int isa = (int)paths[pi];
+        setenv("EV_ISA", k_isas[isa], 1);
+        for (int it = 0; it < 80; it++) {
+            rg_state = 0xD0E0000ull + (uint64_t)isa * 1000 + (uint64_t)it;
+            int i8 = it % 2, extreme = (it / 2) % 4 == 3;
+            int kw = (it % 5 == 4) ? rg_int(1, 5) : 3, kh = (it % 7 == 6) ? rg_int(1, 5) : 3;
+            int sw = (it % 11 == 10) ? 3 : 1 + (it / 3) % 2, sh = rg_int(1, 2);
+            int dh = (it % 9 == 8) ? 2 : 1, dwl = (it % 13 == 12) ? 2 : 1;
+            int h = rg_int(1, 7), w = rg_int(1, 41), c = chans[rg_rnd() % (sizeof chans / sizeof *chans)];
+            ev_padding pad = (rg_rnd() & 1) ? EV_PAD_SAME : EV_PAD_VALID;
+            uint8_t *in = malloc((size_t)h * w * c);
+            char desc[256];
+            ev_model *m = dw_model(i8, h, w, c, kh, kw, sh, sw, dh, dwl, pad, extreme, in, desc,
+                                   sizeof desc);
+            if (!m) {
+                free(in);
+                continue;
+            }
+            ev_tensor_info oi;
+            ev_model_output_info(m, 0, &oi);
+            uint8_t *ref = malloc(oi.bytes + 1), *got = malloc(oi.bytes + 1);
+            size_t rb = 0, gbytes = 0;
+            int threads = 1 + it % 2;
+            int ok = run_once(m, "ref", 1, in, (size_t)h * w * c, ref, &rb) == 0 &&
+                     run_once(m, "cpu", threads, in, (size_t)h * w * c, got, &gbytes) == 0 &&
+                     rb == gbytes && memcmp(ref, got, rb) == 0;
+            cases++;
+            if (!ok && ++mismatches <= 5) {
+                size_t first = 0;
+                while (first < rb && ref[first] == got[first]) first++;
+                fprintf(stderr, "  MISMATCH isa=%s %s: first at %zu (ref %d, cpu %d)\n",
+                        k_isas[isa], desc, first, first < rb ? ref[first] : -1,
+                        first < rb ? got[first] : -1);
+            }
+            free(in), free(ref), free(got);
+            ev_model_free(m);
+        }
+    }
+    unsetenv("EV_ISA");
+    fprintf(stderr, "  %d depthwise edge cases over %d ISA paths: %d mismatches\n", cases, npaths,
+            mismatches);
+    CHECK(cases > 100);
     CHECK_EQ_INT(mismatches, 0);
 }
 
@@ -192,6 +299,7 @@ int main(void) {
     fprintf(stderr, "cpu features: %s; best path: %s\n", ev_cpu_features(),
             k_isas[ev_cpu_isa_supported()]);
     EV_RUN(test_random_ops);
+    EV_RUN(test_dw_edges);
     EV_RUN(test_coral_models);
     return ev_test_finish();
 }

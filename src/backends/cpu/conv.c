@@ -263,9 +263,7 @@ static void task(void *arg, int t, int thread) {
 #ifdef EV_CPU_X86
     if (s->packed16) { /* AVX2: widen the rows to int16 (bytes past K meet zero weights) */
         int16_t *a16 = s->scratch16 + (size_t)thread * TILE_M * s->Kp;
-        for (int i = 0; i < n; i++)
-            for (int k = 0; k < s->Kp; k++)
-                a16[(size_t)i * s->Kp + k] = k < s->K ? A[(size_t)i * lda + k] : 0;
+        ev_gemm_widen16_avx2(n, s->K, s->Kp, A, lda, a16);
         ev_gemm_avx2(n, d->out_c, s->Kp, a16, (size_t)s->Kp, s->packed16, rs, &s->epi, C,
                      (size_t)d->out_c);
         return;

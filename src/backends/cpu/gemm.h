@@ -72,5 +72,7 @@ size_t ev_gemm_pack16_size(int N, int Kp);
 void ev_gemm_pack16(const int8_t *w, int N, int K, int Kp, int16_t *out);
 void ev_gemm_avx2(int M, int N, int Kp, const int16_t *A, size_t lda, const int16_t *B,
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc);
+/* Widens n rows of K bytes (lda apart) to int16 rows of Kp (zeros past K) for ev_gemm_avx2. */
+void ev_gemm_widen16_avx2(int n, int K, int Kp, const uint8_t *A, size_t lda, int16_t *dst);
 
 #endif

@@ -102,3 +102,16 @@ void ev_gemm_avx2(int M, int N, int Kp, const int16_t *A, size_t lda, const int1
                  C + (size_t)m * ldc, ldc, n);
     }
 }
+
+void ev_gemm_widen16_avx2(int n, int K, int Kp, const uint8_t *A, size_t lda, int16_t *dst) {
+    for (int i = 0; i < n; i++) {
+        const uint8_t *a = A + (size_t)i * lda;
+        int16_t *o = dst + (size_t)i * Kp;
+        int k = 0;
+        for (; k + 16 <= K; k += 16)
+            _mm256_storeu_si256((__m256i *)(o + k),
+                                _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(a + k))));
+        for (; k < K; k++) o[k] = a[k]; /* never read past K: A may be the input tensor itself */
+        for (; k < Kp; k++) o[k] = 0;
+    }
+}

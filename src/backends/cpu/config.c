@@ -62,6 +62,10 @@ static const ev_cpu_dw_entry k_dw[] = {
     {EV_ISA_SCALAR,   S8, "s8_dwconv_row_1c__scalar",         1, 0,
          ev_dw_row_scalar, NULL,                  NULL},
 #ifdef EV_CPU_X86
+    {EV_ISA_AVX2,     U8, "u8_dwconv_row_8c__avx2",           8, 0,
+         ev_dw_row_avx2,   ev_dw_pack_lo16_size,  ev_dw_pack_lo16},
+    {EV_ISA_AVX2,     S8, "s8_dwconv_row_8c__avx2",           8, 0,
+         ev_dw_row_avx2,   ev_dw_pack_lo16_size,  ev_dw_pack_lo16},
     {EV_ISA_AVX512,   U8, "u8_dwconv_row_16c__avx512skx",    16, EV_DW_SIMD_MAX_KH,
          ev_dw_row_avx512, ev_dw_pack_lo16_size,  ev_dw_pack_lo16},
     {EV_ISA_AVX512,   S8, "s8_dwconv_row_16c__avx512skx",    16, EV_DW_SIMD_MAX_KH,

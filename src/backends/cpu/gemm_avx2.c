@@ -4,13 +4,14 @@
  * int16 (here, into the per-thread scratch its config line asks for: ev_gemm_avx2_scratch) and
  * weights packed as int16 pairs (ev_gemm_pack16, its config line's pack function); vpmaddwd then
  * yields exact int32 sums of two products. The byte groups past K meet zero weights, so widening
- * whole Kp rows is exact. Tile: 4 rows x 16 channels (8 ymm accumulators). The epilogue is
- * scalar: AVX2 lacks the 64-bit arithmetic shifts the vector requantization needs, and it is a
- * small share of the work at MobileNet's K.
+ * whole Kp rows is exact. Tile: 4 rows x 16 channels (8 ymm accumulators). The epilogue
+ * (bias, delta * row sum, requantization, packing) is vectorized, 8 channels per vector, by
+ * requant_avx2.h (bit-exact; its opening comment has the proof); the epilogue tables are padded
+ * to a multiple of 16 channels, so the loads past N read zeros and only stores are cut at N.
  */
 #include "backends/cpu/gemm.h"
 
-#include "core/quant.h"
+#include "backends/cpu/requant_avx2.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -35,17 +36,23 @@ static inline int32_t load4(const int16_t *p) {
     return v;
 }
 
-static inline void finish8(__m256i acc, int row_sum, const ev_gemm_epi *ep, int n, int N,
-                           uint8_t *c) {
-    int32_t v[8];
-    _mm256_storeu_si256((__m256i *)v, acc);
-    for (int j = 0; j < 8 && n + j < N; j++) {
-        int nn = n + j;
-        int32_t a = v[j] + ep->bias[nn] + (ep->delta ? ep->delta[nn] * row_sum : 0);
-        int32_t q = ev_mul_by_quantized_multiplier(a, ep->mult[nn], ep->lshift[nn] - ep->rshift[nn]) +
-                    ep->out_zp;
-        q = q < ep->act_min ? ep->act_min : q > ep->act_max ? ep->act_max : q;
-        c[nn] = ep->out_i8 ? (uint8_t)(int8_t)q : (uint8_t)q;
+/* acc + bias + delta * row_sum of channels n .. n + 7, requantized (q: their parameters). */
+static inline __m256i finish8(__m256i acc, __m256i row_sum, const ev_gemm_epi *ep,
+                              const ev_rq_avx2 *q, int n) {
+    acc = _mm256_add_epi32(acc, _mm256_loadu_si256((const __m256i *)(ep->bias + n)));
+    if (ep->delta)
+        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(
+                                        _mm256_loadu_si256((const __m256i *)(ep->delta + n)), row_sum));
+    return ev_requant8_avx2(acc, q);
+}
+
+/* Stores the 16 channels n0 .. n0 + 15 of one row, only those below N. */
+static inline void store16(__m256i r0, __m256i r1, int n0, int N, uint8_t *c) {
+    if (n0 + 16 <= N) {
+        _mm_storeu_si128((__m128i *)(c + n0), ev_pack16_avx2(r0, r1));
+    } else {
+        ev_store_bytes_avx2(c + n0, ev_pack8_avx2(r0), N - n0);
+        if (n0 + 8 < N) ev_store_bytes_avx2(c + n0 + 8, ev_pack8_avx2(r1), N - n0 - 8);
     }
 }
 
@@ -59,9 +66,9 @@ static inline void finish8(__m256i acc, int row_sum, const ev_gemm_epi *ep, int 
 #define FIN2(i)                                                                                  \
     do {                                                                                         \
         if (i < mr) {                                                                            \
-            int rs_ = rowsum ? rowsum[i] : 0;                                                    \
-            finish8(c##i##0, rs_, ep, n0, N, C + (size_t)(i) * ldc);                             \
-            if (n0 + 8 < N) finish8(c##i##1, rs_, ep, n0 + 8, N, C + (size_t)(i) * ldc);         \
+            __m256i rs_ = _mm256_set1_epi32(rowsum ? rowsum[i] : 0);                             \
+            store16(finish8(c##i##0, rs_, ep, &q0, n0), finish8(c##i##1, rs_, ep, &q1, n0 + 8),   \
+                    n0, N, C + (size_t)(i) * ldc);                                               \
         }                                                                                        \
     } while (0)
 
@@ -83,6 +90,7 @@ static void tile(int mr, int N, int Kp, const int16_t *A, size_t lda, const int1
         DOT2(2);
         DOT2(3);
     }
+    const ev_rq_avx2 q0 = ev_rq_avx2_load(ep, n0), q1 = ev_rq_avx2_load(ep, n0 + 8);
     FIN2(0);
     FIN2(1);
     FIN2(2);

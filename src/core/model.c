@@ -13,6 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+ev_status ev_model_adopt(ev_graph *graph, ev_status parsed, ev_model **out) {
+    *out = NULL;
+    if (parsed != EV_OK) return parsed;
+    ev_status st = ev_graph_validate(graph);
+    ev_model *m = st == EV_OK ? calloc(1, sizeof *m) : NULL;
+    if (st == EV_OK && !m) st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    if (st != EV_OK) {
+        ev_graph_release(graph);
+        return st;
+    }
+    m->graph = *graph;
+    memset(graph, 0, sizeof *graph);
+    *out = m;
+    return EV_OK;
+}
+
 void ev_model_free(ev_model *model) {
     if (!model) return;
     ev_graph_release(&model->graph);

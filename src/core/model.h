@@ -11,4 +11,8 @@ struct ev_model {
     ev_graph graph;
 };
 
+/* A model around a graph a format's parser filled (`parsed`: the parser's status): validates the
+ * graph and moves it into a new model. On any failure the graph is released and *out is NULL. */
+ev_status ev_model_adopt(ev_graph *graph, ev_status parsed, ev_model **out);
+
 #endif

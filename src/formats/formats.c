@@ -94,21 +94,11 @@ static ev_status model_from_bytes(uint8_t *bytes, size_t size, const char *what,
         return EV_FAIL(EV_ERR_FORMAT, "%s: not a model file this build reads (expected a TFLite "
                        "flatbuffer with the TFL3 identifier, or Keras HDF5 weights)", what);
     }
-    ev_model *m = calloc(1, sizeof *m);
-    if (!m) {
-        free(bytes);
-        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    }
     int sized = height > 0 && fmt->free_input;
-    ev_status st = fmt->load(bytes, size, what, sized ? height : 0, sized ? width : 0, &m->graph);
-    if (st == EV_OK) {
-        st = ev_graph_validate(&m->graph);
-        if (st != EV_OK) ev_graph_release(&m->graph);
-    }
-    if (st != EV_OK) {
-        free(m);
-        return st;
-    }
+    ev_graph g = {0};
+    ev_model *m;
+    EV_TRY(ev_model_adopt(&g, fmt->load(bytes, size, what, sized ? height : 0, sized ? width : 0, &g),
+                          &m));
     if (height > 0 && !sized) { /* a fixed input must be the size asked for */
         const ev_graph *g = &m->graph;
         const ev_tensor *in = g->num_inputs > 0 ? &g->tensors[g->inputs[0]] : NULL;

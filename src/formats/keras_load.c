@@ -27,22 +27,8 @@ ev_status ev_keras_resnet50_load(const char *path, const ev_keras_options *opts,
         return EV_FAIL(EV_ERR_FORMAT, "%s: not an HDF5 file (no \\x89HDF signature): Keras "
                        "weights files are HDF5", path);
     }
-    ev_model *m = calloc(1, sizeof *m);
-    if (!m) {
-        free(bytes);
-        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
-    }
-    ev_status st = ev_keras_h5_parse(bytes, size, path, opts, &m->graph);
-    if (st == EV_OK) {
-        st = ev_graph_validate(&m->graph);
-        if (st != EV_OK) ev_graph_release(&m->graph);
-    }
-    if (st != EV_OK) {
-        free(m);
-        return st;
-    }
-    *out = m;
-    return EV_OK;
+    ev_graph g = {0};
+    return ev_model_adopt(&g, ev_keras_h5_parse(bytes, size, path, opts, &g), out);
 }
 
 static int keras_sniff(const uint8_t *bytes, size_t size, const char *what) {

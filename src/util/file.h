@@ -13,7 +13,7 @@
  *   st = ok ? ev_atomic_commit(&a) : (ev_atomic_abort(&a), st);
  *
  * ev_atomic_commit flushes, fsyncs and renames PATH.tmp over PATH; ev_atomic_abort (and any
- * failed commit) unlinks PATH.tmp. This is the one place in the code base that calls rename().
+ * failed commit) unlinks PATH.tmp. file.c is the one place in the code base that renames a file.
  * Extend: a new kind of writer (a library that opens the path itself) takes a path-only begin
  * (ev_atomic_begin_path) and writes to a.tmp; do not add another temp-and-rename elsewhere.
  */

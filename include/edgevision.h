@@ -177,6 +177,45 @@ EV_API void ev_session_memory(const ev_session *session, size_t *planned, size_t
  * index. The string lives as long as the session. */
 EV_API const char *ev_session_kernel_name(const ev_session *session, int index, int *reference);
 
+/* ---- Inspecting a model: ops, MACs, parameters, kernels (src/core/model_info.c) ---------- */
+
+/* One op of a model. MACs (multiply-accumulates, batch included): CONV_2D out_h*out_w*out_c*
+ * k_h*k_w*in_c, DEPTHWISE_CONV_2D out_h*out_w*out_c*k_h*k_w (one input channel per output
+ * channel), FULLY_CONNECTED out_elems*in_features; every other op (elementwise, pooling,
+ * reshapes, custom ops) counts 0. Parameters: elements of the op's constant inputs (weights,
+ * biases, constant operands), not counting int32/int64 shapes, axes or paddings. */
+typedef struct ev_op_info {
+    const char *type;        /* "CONV_2D", or the custom code ("PosenetDecoderOp")           */
+    int num_inputs, num_outputs;
+    const int *inputs;       /* tensor indices (ev_model_tensor_info); -1: absent optional  */
+    const int *outputs;
+    int64_t macs;
+    int64_t params;
+} ev_op_info;
+
+/* Op `index` of `model`; pointers inside live as long as the model. */
+EV_API ev_status ev_model_op_info(const ev_model *model, int index, ev_op_info *info);
+/* Number of tensors, and tensor `index` (*constant, optional: 1 for weights and constants). */
+EV_API int ev_model_num_tensors(const ev_model *model);
+EV_API ev_status ev_model_tensor_info(const ev_model *model, int index, ev_tensor_info *info,
+                                      int *constant);
+/* Total MACs of the model (the sum of ev_op_info.macs). */
+EV_API int64_t ev_model_macs(const ev_model *model);
+
+/* Which kernel a backend would run for one op. */
+typedef struct ev_kernel_report {
+    int supported;   /* 0: the backend cannot run the op; `why` says why                     */
+    int reference;   /* 1: a fast backend runs the reference kernel (a fallback)            */
+    char kernel[64]; /* as ev_session_kernel_name names it ("u8s8_gemm_6x64__avx512vnni")   */
+    char why[256];
+} ev_kernel_report;
+
+/* Asks backend opts->backend (not "auto") about every op of `model` as ev_session_create would
+ * (choice and prepare), without stopping at an unsupported op: ops[0, num_ops) are filled.
+ * A backend that cannot start here (cuda without a device) returns its error. */
+EV_API ev_status ev_backend_kernels(const ev_model *model, const ev_session_options *opts,
+                                    ev_kernel_report *ops, int n);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Images: RGB, 8 bits per channel, row-major HWC                                            */
 /* ------------------------------------------------------------------------------------------ */

@@ -24,6 +24,7 @@ int cli_is_head_model(const char *model);
 int cli_classify_head_model(const char *run, const char *backbone, const char *backend, int top,
                             int nimg, char **images);
 int cmd_quantize(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 /* Prints "edgevision <cmd>: error: <what>: <last error>" to stderr. */
 void cli_error(const char *cmd, ev_status st, const char *what);

@@ -20,6 +20,7 @@ static void usage(FILE *f) {
             "  quantize  post-training int8 quantization of a float model, calibrated on images\n"
             "  train     fine-tune a car / not-car head on a frozen backbone (run folder)\n"
             "  eval      test report of a trained model on image folders\n"
+            "  inspect   a model's inputs, outputs, ops, MACs, parameters and kernels per backend\n"
             "  version   print the version and the backends of this build\n"
             "\n"
             "Run 'edgevision <command> --help' for a command's options.\n"
@@ -114,6 +115,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "quantize") == 0) return cmd_quantize(argc - 1, argv + 1);
+    if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("edgevision %s\nbackends:", EV_VERSION_STRING);
         for (const char *const *b = ev_backend_names(); *b; b++) printf(" %s", *b);

@@ -169,6 +169,15 @@ typedef int (*ev_op_callback)(void *user, int op_index, const char *op_name,
                               const ev_tensor_info *output, const void *data);
 EV_API void ev_session_set_op_callback(ev_session *session, ev_op_callback cb, void *user);
 
+/* Per-op timing: with profiling on, every run reads the library clock (ev_clock_seconds)
+ * around each op's kernel; ev_session_op_time then gives op `index`'s start (seconds from the
+ * start of ev_session_run) and duration in the last run. Two clock reads per op; nothing when
+ * off (the default). On an asynchronous backend (cuda) the figures are launch times unless a
+ * per-op callback makes it synchronize. EV_ERR_INVALID_ARG when profiling is off. */
+EV_API ev_status ev_session_set_profiling(ev_session *session, int on);
+EV_API ev_status ev_session_op_time(const ev_session *session, int index, double *start_s,
+                                    double *seconds);
+
 /* Bytes of activation memory the plan uses, and what it would take with no reuse. */
 EV_API void ev_session_memory(const ev_session *session, size_t *planned, size_t *unplanned);
 /* The kernel that runs op `index` in this session, named by data type, tile and ISA where the
@@ -475,7 +484,22 @@ typedef struct ev_bench_config {
     int pipelined;       /* then measure a decode || inference pipeline                    */
     ev_bench_progress progress;
     void *user;
+    int profile;         /* time every op of every measured run (ev_bench_result.profile)  */
 } ev_bench_config;
+
+/* One op of a profiled benchmark: the median over the measured runs, and one run's timeline
+ * (the last measured run) for traces. */
+typedef struct ev_bench_op_profile {
+    int op;             /* op index in the model                                          */
+    const char *type;   /* "CONV_2D" ... (lives as long as the result)                     */
+    char kernel[64];    /* ev_session_kernel_name                                         */
+    int reference;      /* a reference kernel on a faster backend                         */
+    double median_ms;
+    int64_t macs;
+    double gops;        /* 2 * MACs / median time, in 1e9 operations per second (0: no MACs) */
+    double share;       /* median_ms / the sum of every op's median_ms                     */
+    double start_us, dur_us; /* the last measured run: start from run start, duration      */
+} ev_bench_op_profile;
 
 typedef struct ev_bench_result {
     int model_w, model_h;      /* model input size                                          */
@@ -496,7 +520,13 @@ typedef struct ev_bench_result {
     double peak_rss_mb;
     int has_accuracy;
     ev_coco_stats accuracy;
+    int num_profile_ops;          /* cfg->profile: one entry per op, in op order            */
+    ev_bench_op_profile *profile; /* owned by the result: ev_bench_result_release           */
+    char backend_used[32];        /* the backend that ran ("auto" resolved)                 */
 } ev_bench_result;
+
+/* Frees what a result owns (the profile); the struct stays readable otherwise. */
+EV_API void ev_bench_result_release(ev_bench_result *result);
 
 /* Runs one measurement. Errors name the model, backend or input at fault. */
 EV_API ev_status ev_bench_run(const ev_bench_config *cfg, ev_bench_result *out);

@@ -11,6 +11,9 @@
  *   pose:    `pose --model M --max-frames 2 --draw out.mp4 dance.mp4` writes a 2-frame video
  *            of 514x496 and CSV rows named dance.mp4#0 and #1.
  *   errors:  a missing camera, a truncated video, a missing input.
+ *   profile: `bench --profile P.csv --trace T.json` (and --profile P.json) writes one row per op
+ *            (median ms, MACs summing to the model's, GOP/s, shares summing to 1), the same as
+ *            JSON, and a Chrome trace of "X" events, one per op, in op order and not overlapping.
  */
 #include "ev_test.h"
 
@@ -191,6 +194,86 @@ static void test_errors(void) {
     free(err);
 }
 
+static void test_profile_trace(void) {
+    char raw[1024];
+    ev_test_path(raw, sizeof raw, "models/posenet/posenet_mobilenet_v1_075_353_481_quant.tflite");
+    EV_REQUIRE_FILE(raw);
+    char image[1024];
+    ev_test_path(image, sizeof image, "data/images/test_couple.jpg");
+    EV_REQUIRE_FILE(image);
+    char args[4096], csv[512], pj[512], trace[512], *out, *err;
+    snprintf(csv, sizeof csv, "%s/profile.csv", g_tmp);
+    snprintf(pj, sizeof pj, "%s/profile.json", g_tmp);
+    snprintf(trace, sizeof trace, "%s/trace.json", g_tmp);
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args,
+                 "bench --model '%s' --backend cpu --threads 1 --warmup-runs 0 --min-runs 3 "
+                 "--min-secs 0 --quiet --profile '%s' %s%s%s '%s'", raw, k ? pj : csv,
+                 k ? "" : "--trace '", k ? "" : trace, k ? "" : "'", image);
+        int rc = run(args, &out, &err);
+        CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+        free(out);
+        free(err);
+    }
+    ev_model *m = NULL;
+    CHECK_OK(ev_model_load(raw, &m));
+    int nops = ev_model_num_ops(m);
+    int64_t total_macs = ev_model_macs(m);
+    ev_model_free(m);
+    /* CSV: header + one row per op */
+    char *text = slurp(csv);
+    const char *header = "model,backend,threads,input,op,type,kernel,reference,median_ms,macs,"
+                         "gops,share\n";
+    CHECK(strncmp(text, header, strlen(header)) == 0);
+    int rows = 0;
+    double share = 0, macs = 0;
+    for (char *line = strchr(text, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        char *f = line + 1;
+        for (int c = 0; c < 8 && f; c++) f = strchr(f, ',') ? strchr(f, ',') + 1 : NULL;
+        if (!f) break;
+        double ms = atof(f);
+        f = strchr(f, ',') + 1;
+        macs += atof(f);
+        f = strchr(f, ',') + 1;
+        f = strchr(f, ',') + 1;
+        share += atof(f);
+        CHECK(ms > 0);
+        rows++;
+    }
+    CHECK_EQ_INT(rows, nops);
+    CHECK_NEAR(share, 1.0, 1e-3);
+    CHECK(macs == (double)total_macs);
+    free(text);
+    /* JSON profile */
+    text = slurp(pj);
+    cJSON *j = cJSON_Parse(text);
+    CHECK_MSG(j != NULL, "profile JSON does not parse: %.200s", text);
+    cJSON *p0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "profiles"), 0);
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(p0, "ops")), nops);
+    cJSON_Delete(j);
+    free(text);
+    /* trace: X events in op order, not overlapping */
+    text = slurp(trace);
+    j = cJSON_Parse(text);
+    CHECK_MSG(j != NULL, "trace does not parse: %.200s", text);
+    cJSON *ev, *events = cJSON_GetObjectItem(j, "traceEvents");
+    int x = 0;
+    double end = -1;
+    cJSON_ArrayForEach(ev, events) {
+        if (strcmp(cJSON_GetObjectItem(ev, "ph")->valuestring, "X") != 0) continue;
+        double ts = cJSON_GetObjectItem(ev, "ts")->valuedouble;
+        double dur = cJSON_GetObjectItem(ev, "dur")->valuedouble;
+        CHECK(cJSON_IsNumber(cJSON_GetObjectItem(ev, "pid")) &&
+              cJSON_IsNumber(cJSON_GetObjectItem(ev, "tid")));
+        CHECK(ts >= end - 1e-3 && dur >= 0);
+        end = ts + dur;
+        x++;
+    }
+    CHECK_EQ_INT(x, nops);
+    cJSON_Delete(j);
+    free(text);
+}
+
 int main(void) {
     snprintf(g_tmp, sizeof g_tmp, "/tmp/ev_test_bench_XXXXXX");
     if (!mkdtemp(g_tmp)) {
@@ -202,6 +285,7 @@ int main(void) {
     EV_RUN(test_bench_json);
     EV_RUN(test_pose_video);
     EV_RUN(test_errors);
+    EV_RUN(test_profile_trace);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_tmp);

@@ -15,6 +15,7 @@
 #include "bench/samples.h"
 
 #include "bench/environment.h"
+#include "bench/profile.h"
 #include "bench/source.h"
 #include "core/status.h"
 #include "util/clock.h"
@@ -65,6 +66,7 @@ typedef struct run_ctx {
     ev_video_writer *writer;
     int enc_w, enc_h; /* the encoded video's size: the first frame's */
     int mw, mh;
+    op_profile prof; /* cfg->profile */
 } run_ctx;
 
 /* One frame through every stage; *ended = 1 (and no times) when the input has ended. */
@@ -164,6 +166,7 @@ static ev_status measure(run_ctx *c, ev_bench_result *out) {
         }
         if (s.seen == 0 && out->warmup_runs == 0) out->first_inference_ms = t[EV_STAGE_INFERENCE];
         EV_TRY_GOTO(st, samples_push(&s, t), done);
+        if (cfg->profile) op_profile_add(&c->prof);
         elapsed = (ev_clock_ms() - start) / 1e3;
         if (cfg->progress) cfg->progress(cfg->user, "measure", (int)s.seen, elapsed);
         if (s.seen >= (size_t)cfg->min_runs && elapsed >= cfg->min_secs) break;
@@ -188,6 +191,10 @@ static ev_status measure(run_ctx *c, ev_bench_result *out) {
     }
     out->fps = 1000.0 / out->stages[EV_STAGE_END_TO_END].mean;
     out->fps_inference = 1000.0 / out->stages[EV_STAGE_INFERENCE].mean;
+    if (cfg->profile) {
+        st = op_profile_finish(&c->prof, out);
+        op_profile_end(&c->prof);
+    }
 done:
     samples_free(&s);
     return st;
@@ -198,7 +205,9 @@ ev_status ev_bench_run(const ev_bench_config *cfg, ev_bench_result *out) {
         return EV_FAIL(EV_ERR_INVALID_ARG, "ev_bench_run: NULL argument");
     memset(out, 0, sizeof *out);
     ev_bench_peak_rss_reset();
-    run_ctx c = {cfg, NULL, NULL, NULL, 0, 0, 0, 0};
+    run_ctx c;
+    memset(&c, 0, sizeof c);
+    c.cfg = cfg;
     ev_posenet_options po;
     ev_posenet_options_init(&po);
     po.session.backend = cfg->backend;
@@ -207,9 +216,11 @@ ev_status ev_bench_run(const ev_bench_config *cfg, ev_bench_result *out) {
     double t0 = ev_clock_ms();
     EV_TRY(ev_posenet_create(cfg->model, &po, &c.net));
     out->init_ms = ev_clock_ms() - t0;
+    snprintf(out->backend_used, sizeof out->backend_used, "%s", cfg->backend ? cfg->backend : "ref");
     ev_posenet_input_size(c.net, &c.mw, &c.mh);
     out->model_w = c.mw;
     out->model_h = c.mh;
+    if (cfg->profile) EV_TRY_GOTO(st, op_profile_begin(&c.prof, ev_posenet_session(c.net)), done);
     EV_TRY_GOTO(st, ev_source_open(cfg->input, cfg->loop, &c.src), done);
     out->input_kind = ev_source_kind_name(ev_source_get_kind(c.src));
     EV_TRY_GOTO(st, measure(&c, out), done);
@@ -221,6 +232,8 @@ ev_status ev_bench_run(const ev_bench_config *cfg, ev_bench_result *out) {
     if (cfg->pipelined) EV_TRY_GOTO(st, ev_bench_pipelined(cfg, c.net, out->runs, out), done);
     out->peak_rss_mb = ev_bench_peak_rss_mb();
 done:
+    op_profile_end(&c.prof);
+    if (st != EV_OK) ev_bench_result_release(out);
     ev_video_writer_abort(c.writer);
     ev_source_free(c.src);
     ev_posenet_free(c.net);

@@ -13,6 +13,7 @@
 #include "core/plan.h"
 #include "core/status.h"
 #include "core/threadpool.h"
+#include "util/clock.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -156,6 +157,7 @@ void ev_session_free(ev_session *s) {
                 s->ops[i].kernel->release(s->ops[i].state);
     if (s->backend_ctx && s->backend->free) s->backend->free(s->backend_ctx);
     free(s->ops);
+    free(s->op_times);
     ev_threadpool_free(s->pool);
     free(s->data);
     free(s->arena);
@@ -182,11 +184,18 @@ ev_status ev_session_set_input(ev_session *s, int index, const void *data, size_
 ev_status ev_session_run(ev_session *s) {
     if (!s) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_run: NULL session");
     const ev_graph *g = s->graph;
+    double run_t0 = s->op_times ? ev_clock_s() : 0;
     if (s->backend->run_begin) EV_TRY(s->backend->run_begin(s->backend_ctx, s->data, s->cb != NULL));
     ev_status st = EV_OK;
     for (int i = 0; i < g->num_ops && st == EV_OK; i++) {
         ev_kernel_ctx ctx = kernel_ctx(s, i);
+        double t0 = s->op_times ? ev_clock_s() : 0;
         st = s->ops[i].kernel->run(&ctx, s->ops[i].state, s->data);
+        if (s->op_times) {
+            double t1 = ev_clock_s();
+            s->op_times[2 * i] = t0 - run_t0;
+            s->op_times[2 * i + 1] = t1 - t0;
+        }
         if (st != EV_OK || !s->cb) continue;
         const ev_op *op = &g->ops[i];
         int t = op->num_outputs ? op->outputs[0] : -1;
@@ -219,6 +228,33 @@ void ev_session_set_op_callback(ev_session *s, ev_op_callback cb, void *user) {
     if (!s) return;
     s->cb = cb;
     s->cb_user = user;
+}
+
+ev_status ev_session_set_profiling(ev_session *s, int on) {
+    if (!s) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_set_profiling: NULL session");
+    if (!on) {
+        free(s->op_times);
+        s->op_times = NULL;
+        return EV_OK;
+    }
+    if (!s->op_times) {
+        s->op_times = calloc(2 * (size_t)s->graph->num_ops + 2, sizeof *s->op_times);
+        if (!s->op_times) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    }
+    return EV_OK;
+}
+
+ev_status ev_session_op_time(const ev_session *s, int index, double *start_s, double *seconds) {
+    if (!s) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_op_time: NULL session");
+    if (!s->op_times)
+        return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_op_time: profiling is off "
+                       "(ev_session_set_profiling)");
+    if (index < 0 || index >= s->graph->num_ops)
+        return EV_FAIL(EV_ERR_INVALID_ARG, "op %d does not exist (model has %d)", index,
+                       s->graph->num_ops);
+    if (start_s) *start_s = s->op_times[2 * index];
+    if (seconds) *seconds = s->op_times[2 * index + 1];
+    return EV_OK;
 }
 
 void ev_session_memory(const ev_session *s, size_t *planned, size_t *unplanned) {

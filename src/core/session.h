@@ -30,6 +30,7 @@ struct ev_session {
     struct ev_threadpool *pool;
     ev_op_callback cb;
     void *cb_user;
+    double *op_times; /* profiling on: per op, [2*i] start (s from run start), [2*i+1] duration */
 };
 
 /* The activation-memory cap sessions enforce ($EV_MEMORY_CAP_MB, default 4 GiB). */

@@ -50,6 +50,10 @@ static void usage(FILE *f) {
             "  --eval-annotations A  COCO keypoint annotations: put the model's COCO AP beside\n"
             "  --eval-images DIR     its speed (images of A in DIR)\n"
             "  --json FILE           write the results as JSON (written atomically)\n"
+            "  --profile FILE        per-op median time, MACs, GOP/s and share of the total for\n"
+            "                        every combination (CSV; JSON when FILE ends in .json)\n"
+            "  --trace FILE.json     Chrome/Perfetto trace (chrome://tracing, ui.perfetto.dev) of\n"
+            "                        one measured run per combination, op by op\n"
             "  --label NAME          machine name in results and reports (default: host name)\n"
             "  --quiet               no progress bar\n");
 }
@@ -163,13 +167,14 @@ typedef struct bench_opts {
     list models, backends, threads, inputs;
     ev_bench_config base;
     double cooldown;
-    const char *json, *label, *ann, *images;
+    const char *json, *label, *ann, *images, *profile, *trace;
     int quiet;
 } bench_opts;
 
 static int parse_args(int argc, char **argv, bench_opts *o) {
     enum { O_MODEL = 1000, O_BACKEND, O_THREADS, O_WARM, O_MINR, O_MINS, O_MAXS, O_COOL, O_LOOP,
-           O_PIPE, O_DRAW, O_ENC, O_ANN, O_IMG, O_JSON, O_LABEL, O_QUIET, O_HELP };
+           O_PIPE, O_DRAW, O_ENC, O_ANN, O_IMG, O_JSON, O_LABEL, O_QUIET, O_HELP, O_PROFILE,
+           O_TRACE };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL}, {"backend", required_argument, 0, O_BACKEND},
         {"threads", required_argument, 0, O_THREADS},
@@ -181,7 +186,8 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
         {"eval-annotations", required_argument, 0, O_ANN},
         {"eval-images", required_argument, 0, O_IMG}, {"json", required_argument, 0, O_JSON},
         {"label", required_argument, 0, O_LABEL}, {"quiet", no_argument, 0, O_QUIET},
-        {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
+        {"help", no_argument, 0, O_HELP}, {"profile", required_argument, 0, O_PROFILE},
+        {"trace", required_argument, 0, O_TRACE}, {0, 0, 0, 0}};
     ev_bench_config *c = &o->base;
     c->warmup_runs = 1;
     c->min_runs = 10;
@@ -212,6 +218,8 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
         case O_JSON: o->json = optarg; break;
         case O_LABEL: o->label = optarg; break;
         case O_QUIET: o->quiet = 1; break;
+        case O_PROFILE: o->profile = optarg; c->profile = 1; break;
+        case O_TRACE: o->trace = optarg; c->profile = 1; break;
         case O_HELP: usage(stdout); return -1;
         default:
             fprintf(stderr, "edgevision bench: error: unknown or incomplete option '%s'\n",
@@ -268,6 +276,106 @@ static int eval_accuracy(const bench_opts *o, const ev_bench_config *c, ev_coco_
         return 1;
     }
     return 0;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static void json_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+/* --profile: one row per op of every measured combination (CSV, or JSON for *.json). */
+static int write_profile(const char *path, const ev_bench_config *cfgs,
+                         const ev_bench_result *res, int n) {
+    cli_out out;
+    if (cli_out_open(&out, path)) return 1;
+    FILE *f = out.f;
+    int json = ends_with(path, ".json");
+    if (json) fprintf(f, "{\"profiles\": [");
+    else fprintf(f, "model,backend,threads,input,op,type,kernel,reference,median_ms,macs,gops,share\n");
+    int first = 1;
+    for (int i = 0; i < n; i++) {
+        if (!cfgs[i].model || !res[i].profile) continue;
+        char model[256];
+        ev_results_model_name(cfgs[i].model, model, sizeof model);
+        const char *be = res[i].backend_used[0] ? res[i].backend_used : cfgs[i].backend;
+        if (json) {
+            fprintf(f, "%s\n {\"model\": ", first ? "" : ",");
+            json_string(f, model);
+            fprintf(f, ", \"backend\": ");
+            json_string(f, be);
+            fprintf(f, ", \"threads\": %d, \"input\": ", cfgs[i].threads);
+            json_string(f, cfgs[i].input);
+            fprintf(f, ", \"runs\": %d, \"ops\": [", res[i].runs);
+        }
+        first = 0;
+        for (int k = 0; k < res[i].num_profile_ops; k++) {
+            const ev_bench_op_profile *p = &res[i].profile[k];
+            if (json) {
+                fprintf(f, "%s\n  {\"op\": %d, \"type\": ", k ? "," : "", p->op);
+                json_string(f, p->type);
+                fprintf(f, ", \"kernel\": ");
+                json_string(f, p->kernel);
+                fprintf(f, ", \"reference\": %s, \"median_ms\": %.6f, \"macs\": %lld, "
+                        "\"gops\": %.3f, \"share\": %.6f}", p->reference ? "true" : "false",
+                        p->median_ms, (long long)p->macs, p->gops, p->share);
+            } else {
+                fprintf(f, "%s,%s,%d,%s,%d,%s,%s,%d,%.6f,%lld,%.3f,%.6f\n", model, be,
+                        cfgs[i].threads, cfgs[i].input, p->op, p->type ? p->type : "?",
+                        p->kernel, p->reference, p->median_ms, (long long)p->macs, p->gops,
+                        p->share);
+            }
+        }
+        if (json) fprintf(f, "]}");
+    }
+    if (json) fprintf(f, "\n]}\n");
+    return cli_out_close(&out, 1) ? 1 : 0;
+}
+
+/* --trace: Chrome trace-event JSON: one process per combination, its last measured run as
+ * complete ("X") events, one per op, ts/dur in microseconds. */
+static int write_trace(const char *path, const ev_bench_config *cfgs,
+                       const ev_bench_result *res, int n) {
+    cli_out out;
+    if (cli_out_open(&out, path)) return 1;
+    FILE *f = out.f;
+    fprintf(f, "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [");
+    int first = 1;
+    for (int i = 0; i < n; i++) {
+        if (!cfgs[i].model || !res[i].profile) continue;
+        char model[256], name[400];
+        ev_results_model_name(cfgs[i].model, model, sizeof model);
+        snprintf(name, sizeof name, "%s | %s x%d", model,
+                 res[i].backend_used[0] ? res[i].backend_used : cfgs[i].backend, cfgs[i].threads);
+        fprintf(f, "%s\n {\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": 1, "
+                "\"args\": {\"name\": ", first ? "" : ",", i + 1);
+        json_string(f, name);
+        fprintf(f, "}},\n {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": 1, "
+                "\"args\": {\"name\": \"inference (caller thread)\"}}", i + 1);
+        first = 0;
+        for (int k = 0; k < res[i].num_profile_ops; k++) {
+            const ev_bench_op_profile *p = &res[i].profile[k];
+            fprintf(f, ",\n {\"name\": ");
+            json_string(f, p->type);
+            fprintf(f, ", \"cat\": \"op\", \"ph\": \"X\", \"ts\": %.3f, \"dur\": %.3f, "
+                    "\"pid\": %d, \"tid\": 1, \"args\": {\"op\": %d, \"kernel\": ",
+                    p->start_us, p->dur_us, i + 1, p->op);
+            json_string(f, p->kernel);
+            fprintf(f, ", \"macs\": %lld}}", (long long)p->macs);
+        }
+    }
+    fprintf(f, "\n]}\n");
+    return cli_out_close(&out, 1) ? 1 : 0;
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -366,6 +474,14 @@ int cmd_bench(int argc, char **argv) {
                cfgs[i].threads, in ? in + 1 : cfgs[i].input,
                done[i].stages[EV_STAGE_INFERENCE].p50, done[i].fps, done[i].peak_rss_mb);
     }
+    if (o.profile) {
+        if (write_profile(o.profile, cfgs, done, ncomb * o.inputs.n)) failures++;
+        else printf("profile written to %s\n", o.profile);
+    }
+    if (o.trace) {
+        if (write_trace(o.trace, cfgs, done, ncomb * o.inputs.n)) failures++;
+        else printf("trace written to %s\n", o.trace);
+    }
     if (o.json) {
         st = ev_results_write(res, o.json);
         if (st != EV_OK) {
@@ -375,6 +491,7 @@ int cmd_bench(int argc, char **argv) {
             printf("results written to %s\n", o.json);
         }
     }
+    for (int i = 0; i < ncomb * o.inputs.n; i++) ev_bench_result_release(&done[i]);
     free(done), free(cfgs), free(acc), free(acc_state);
     ev_results_free(res);
     return failures ? 1 : 0;

@@ -121,7 +121,11 @@ EV_API ev_status ev_model_set_decoder_edge16(ev_model *model, int legacy);
 typedef struct ev_session ev_session;
 
 typedef struct ev_session_options {
-    const char *backend; /* "ref" (portable reference, the oracle); NULL means "ref"       */
+    const char *backend; /* "ref" (portable reference, the oracle), "cpu", "cuda" (the names
+                            of ev_backend_names), or "auto": the fastest compiled backend that
+                            runs every op of the model on this machine (cuda with a device,
+                            else cpu, else ref; ev_session_backend_name says which); NULL
+                            means "ref"                                                     */
     int threads;         /* worker threads; 0 means 1                                       */
     const char *isa;     /* cpu backend: cap on the instruction-set path ("scalar", "avx2",
                             "avx512", "vnni"; "neon", "dotprod" on ARM); NULL: the best the
@@ -180,6 +184,9 @@ EV_API ev_status ev_session_op_time(const ev_session *session, int index, double
 
 /* Bytes of activation memory the plan uses, and what it would take with no reuse. */
 EV_API void ev_session_memory(const ev_session *session, size_t *planned, size_t *unplanned);
+/* The backend the session runs on ("cpu"; "auto" resolved), and its worker threads. */
+EV_API const char *ev_session_backend_name(const ev_session *session);
+EV_API int ev_session_threads(const ev_session *session);
 /* The kernel that runs op `index` in this session, named by data type, tile and ISA where the
  * backend chose a variant ("u8s8_gemm_6x64__avx512vnni", "ref_conv", "host_posenet_decoder");
  * *reference (optional) is 1 when a fast backend runs the reference kernel. NULL for a bad

@@ -7,6 +7,9 @@
  *   coords:    --coords image scales x by W_img/W_in and y by H_img/H_in.
  *   json/out:  --format json parses and holds the same poses; --output writes the file and
  *              nothing to stdout; --draw writes an image of the original size.
+ *   defaults:  with no --backend/--threads, pose runs on the fastest backend (auto: cpu here)
+ *              with the machine's cores, says so in one stderr line "edgevision: backend ...",
+ *              and prints the same CSV as `--backend ref --threads 1`.
  *   errors:    missing/truncated/empty/non-model files, Edge TPU models, unreadable images,
  *              unsupported ops, bad options: each its own message and a non-zero exit; with
  *              several images, a bad one does not lose the good ones' results.
@@ -248,6 +251,32 @@ static void test_errors(void) {
     expect_error(args, 1, "tpu9000");
 }
 
+static void test_default_backend(void) {
+    EV_REQUIRE_FILE(g_model);
+    EV_REQUIRE_FILE(g_image);
+    char args[4096];
+    snprintf(args, sizeof args, "pose --model '%s' --format csv '%s'", g_model, g_image);
+    run_result a = run_cli(args);
+    snprintf(args, sizeof args, "pose --model '%s' --backend ref --threads 1 --format csv '%s'",
+             g_model, g_image);
+    run_result b = run_cli(args);
+    CHECK_EQ_INT(a.code, 0);
+    CHECK_EQ_INT(b.code, 0);
+    CHECK_MSG(strcmp(a.out, b.out) == 0, "auto and ref CSV differ:\n%s\n---\n%s", a.out, b.out);
+    CHECK(strstr(a.out, "edgevision: backend") == NULL);
+    /* one line naming the backend that ran: the fastest compiled one that is not cuda here */
+    const char *want = "ref";
+    for (const char *const *n = ev_backend_names(); *n; n++)
+        if (strcmp(*n, "cpu") == 0) want = "cpu";
+    char line[64];
+    snprintf(line, sizeof line, "edgevision: backend %s", want);
+    CHECK_MSG(strstr(a.err, line) != NULL || strstr(a.err, "edgevision: backend cuda") != NULL,
+              "stderr lacks '%s': %s", line, a.err);
+    CHECK_MSG(strstr(b.err, "edgevision: backend ref, 1 thread\n") != NULL, "%s", b.err);
+    free_run(&a);
+    free_run(&b);
+}
+
 int main(void) {
     snprintf(g_tmp, sizeof g_tmp, "/tmp/ev_test_cli_XXXXXX");
     if (!mkdtemp(g_tmp)) {
@@ -261,6 +290,7 @@ int main(void) {
     EV_RUN(test_csv_contract);
     EV_RUN(test_coords_json_output_draw);
     EV_RUN(test_errors);
+    EV_RUN(test_default_backend);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_tmp);

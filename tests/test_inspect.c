@@ -8,6 +8,7 @@
  *   json:     --format json prints one object: inputs, outputs, every op, a kernel per backend.
  *   kernels:  every op has a kernel (or a reason) on every compiled backend.
  *   table:    the table names every op and the totals line.
+ *   auto:     backend "auto" resolves to the first of cuda, cpu, ref that takes the model here.
  *
  * Extend: another model's total is one more call of check_model_macs with its expected GMAC.
  */
@@ -157,6 +158,22 @@ static void test_backend_kernels(void) {
     ev_session_options_init(&so);
     so.backend = "tpu9000";
     CHECK(ev_backend_kernels(m, &so, r, n) != EV_OK);
+    /* auto: the first of cuda, cpu, ref whose session starts */
+    const char *order[] = {"cuda", "cpu", "ref"}, *want = NULL;
+    for (int k = 0; k < 3 && !want; k++) {
+        ev_session *s = NULL;
+        so.backend = order[k];
+        if (ev_session_create(m, &so, &s) == EV_OK) want = order[k];
+        ev_session_free(s);
+        ev_clear_error();
+    }
+    ev_session *s = NULL;
+    so.backend = "auto";
+    so.threads = 2;
+    CHECK_OK(ev_session_create(m, &so, &s));
+    CHECK(want && s && strcmp(ev_session_backend_name(s), want) == 0);
+    CHECK_EQ_INT(ev_session_threads(s), 2);
+    ev_session_free(s);
     free(r);
     ev_model_free(m);
 }

@@ -216,7 +216,8 @@ ev_status ev_bench_run(const ev_bench_config *cfg, ev_bench_result *out) {
     double t0 = ev_clock_ms();
     EV_TRY(ev_posenet_create(cfg->model, &po, &c.net));
     out->init_ms = ev_clock_ms() - t0;
-    snprintf(out->backend_used, sizeof out->backend_used, "%s", cfg->backend ? cfg->backend : "ref");
+    snprintf(out->backend_used, sizeof out->backend_used, "%s",
+             ev_session_backend_name(ev_posenet_session(c.net)));
     ev_posenet_input_size(c.net, &c.mw, &c.mh);
     out->model_w = c.mw;
     out->model_h = c.mh;

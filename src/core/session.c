@@ -75,6 +75,37 @@ static ev_status prepare_ops(ev_session *s) {
     return EV_OK;
 }
 
+/* "auto": the fastest compiled backend that starts here and runs every op of the model, in
+ * the order of k_auto_order (cuda needs a device; cpu runs anything ref does, faster or through
+ * the reference kernels). Each candidate is a whole session creation, so "runs every op" means
+ * exactly what ev_session_create checks. The last candidate's error is returned when none
+ * takes the model. */
+static const char *const k_auto_order[] = {"cuda", "cpu", "ref"};
+
+static int backend_compiled(const char *name) {
+    for (const char *const *b = ev_backend_names(); *b; b++)
+        if (strcmp(*b, name) == 0) return 1;
+    return 0;
+}
+
+static ev_status create_auto(const ev_model *model, const ev_session_options *o,
+                             ev_session **out) {
+    ev_status st = EV_ERR_UNSUPPORTED;
+    int tried = 0;
+    for (size_t i = 0; i < sizeof k_auto_order / sizeof k_auto_order[0]; i++) {
+        if (!backend_compiled(k_auto_order[i])) continue;
+        ev_session_options c = *o;
+        c.backend = k_auto_order[i];
+        if (tried) ev_clear_error();
+        tried++;
+        st = ev_session_create(model, &c, out);
+        if (st == EV_OK) return EV_OK;
+    }
+    if (!tried) return EV_FAIL(EV_ERR_INTERNAL, "backend auto: no backend compiled in");
+    ev_error_prefix("backend auto: no compiled backend runs this model here; the last tried");
+    return st;
+}
+
 ev_status ev_session_create(const ev_model *model, const ev_session_options *opts,
                             ev_session **out) {
     if (!model || !out) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_session_create: NULL argument");
@@ -83,6 +114,7 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
     ev_session_options_init(&o);
     if (opts) o = *opts;
     if (!o.backend) o.backend = "ref";
+    if (strcmp(o.backend, "auto") == 0) return create_auto(model, &o, out);
     if (o.threads <= 0) o.threads = 1;
     const ev_backend *be;
     EV_TRY(ev_backend_get(o.backend, &be));
@@ -261,6 +293,12 @@ void ev_session_memory(const ev_session *s, size_t *planned, size_t *unplanned) 
     if (planned) *planned = s ? s->arena_size : 0;
     if (unplanned) *unplanned = s ? s->unplanned_size : 0;
 }
+
+const char *ev_session_backend_name(const ev_session *s) {
+    return s ? s->backend->name : NULL;
+}
+
+int ev_session_threads(const ev_session *s) { return s ? s->opts.threads : 0; }
 
 const char *ev_session_kernel_name(const ev_session *s, int index, int *reference) {
     if (reference) *reference = 0;

@@ -29,6 +29,12 @@ int cmd_inspect(int argc, char **argv);
 /* Prints "edgevision <cmd>: error: <what>: <last error>" to stderr. */
 void cli_error(const char *cmd, ev_status st, const char *what);
 
+/* The default of --threads: the machine's online cores (sysconf), at least 1. */
+int cli_default_threads(void);
+/* Prints "edgevision: backend cpu (vnni), 2 threads" to stderr: which backend and ISA path a
+ * session runs on (stdout is the commands' output contract). */
+void cli_print_backend(const ev_session *session);
+
 /* Where ../shared is ($EDGEVISION_SHARED, default "../shared"). */
 const char *cli_shared_dir(void);
 

@@ -36,8 +36,10 @@ static void usage(FILE *f) {
             "\n"
             "options (--model, --backend and --threads repeat; every combination is measured):\n"
             "  --model FILE          PoseNet .tflite model (required)\n"
-            "  --backend NAME        a backend of this build (default ref; see 'edgevision version')\n"
-            "  --threads N           worker threads (default 1)\n"
+            "  --backend NAME        auto (default: the fastest backend of this build that runs\n"
+            "                        every op here: cuda, else cpu, else ref), or a backend of\n"
+            "                        this build (see 'edgevision version')\n"
+            "  --threads N           worker threads (default: the machine's online cores)\n"
             "  --warmup-runs N       runs before measuring (default 1)\n"
             "  --min-runs N          measure at least N runs ... (default 10)\n"
             "  --min-secs S          ... and at least S seconds (default 1)\n"
@@ -80,9 +82,17 @@ static int push(list *l, const char *opt, const char *v) {
 }
 
 static int backend_compiled(const char *name) {
+    if (strcmp(name, "auto") == 0) return 1;
     for (const char *const *b = ev_backend_names(); *b; b++)
         if (strcmp(*b, name) == 0) return 1;
     return 0;
+}
+
+/* The compiled backend's own (static) name string for `name` ("auto" resolved by a run). */
+static const char *compiled_name(const char *name) {
+    for (const char *const *b = ev_backend_names(); *b; b++)
+        if (strcmp(*b, name) == 0) return *b;
+    return "auto";
 }
 
 typedef struct progress_state {
@@ -120,7 +130,8 @@ static void print_env(const ev_bench_env *e, const list *backends, const list *t
     printf("  features   %s\n", e->features);
     printf("  isa path  ");
     for (int b = 0; b < backends->n; b++) {
-        const char *isa = ev_bench_backend_isa(backends->v[b]);
+        const char *isa = strcmp(backends->v[b], "auto") == 0 ? "per model (cuda, cpu or ref)"
+                                                              : ev_bench_backend_isa(backends->v[b]);
         printf(" %s: %s%s", backends->v[b], *isa ? isa : "n/a", b + 1 < backends->n ? ";" : "");
     }
     printf("\n  os         %s\n", e->os);
@@ -242,8 +253,12 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
         usage(stderr);
         return 2;
     }
-    if (!o->backends.n) push(&o->backends, "--backend", "ref");
-    if (!o->threads.n) push(&o->threads, "--threads", "1");
+    if (!o->backends.n) push(&o->backends, "--backend", "auto");
+    if (!o->threads.n) {
+        static char cores[16];
+        snprintf(cores, sizeof cores, "%d", cli_default_threads());
+        push(&o->threads, "--threads", cores);
+    }
     return 0;
 }
 
@@ -438,6 +453,7 @@ int cmd_bench(int argc, char **argv) {
                     st = ev_bench_run(&c, &r);
                     if (tty) fprintf(stderr, "\r%70s\r", "");
                     measured++;
+                    if (st == EV_OK && r.backend_used[0]) c.backend = compiled_name(r.backend_used);
                     if (st != EV_OK) {
                         snprintf(msg, sizeof msg, "%s", ev_last_error());
                         cli_error("bench", st, c.input);

@@ -43,8 +43,9 @@ static void usage(FILE *f) {
             "  --resize MODE         bilinear (default: half-pixel centres, truncation) or nearest\n"
             "                        (the default for Keras .h5 models, as Keras's load_img)\n"
             "  --input-size N|WxH    input size of a Keras .h5 model (default 224)\n"
-            "  --backend NAME        ref (default)\n"
-            "  --threads N           worker threads (default 1)\n"
+            "  --backend NAME        auto (default: the fastest backend of this build that runs\n"
+            "                        every op here: cuda, else cpu, else ref), cpu, ref, cuda\n"
+            "  --threads N           worker threads (default: the machine's online cores)\n"
             "\n"
             "Output: one line per result, IMAGE RANK CLASS_ID SCORE LABEL (rank from 1).\n");
 }
@@ -142,6 +143,8 @@ int cmd_classify(int argc, char **argv) {
     int top = 5, loff = -1, resize_given = 0, in_w = 0, in_h = 0;
     ev_classifier_options co;
     ev_classifier_options_init(&co);
+    co.session.backend = "auto";
+    co.session.threads = cli_default_threads();
     optind = 1;
     opterr = 0;
     int c;
@@ -230,6 +233,7 @@ int cmd_classify(int argc, char **argv) {
         labels_free(&lab);
         return 1;
     }
+    cli_print_backend(ev_classifier_session(cls, 0));
     int ncls = ev_classifier_num_classes(cls);
     if (loff < 0) loff = labels_path && lab.n == ncls + 1 ? 1 : 0; /* background line first */
     if (labels_path && lab.n - loff != ncls)

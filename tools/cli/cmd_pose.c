@@ -38,8 +38,9 @@ static void usage(FILE *f) {
             "\n"
             "options:\n"
             "  --model FILE          PoseNet .tflite model (required)\n"
-            "  --backend NAME        ref (default)\n"
-            "  --threads N           worker threads (default 1)\n"
+            "  --backend NAME        auto (default: the fastest backend of this build that runs\n"
+            "                        every op here: cuda, else cpu, else ref), cpu, ref, cuda\n"
+            "  --threads N           worker threads (default: the machine's online cores)\n"
             "  --format FMT          table (default), csv or json\n"
             "  --output FILE         write results to FILE instead of stdout\n"
             "  --coords SPACE        image (default: original-image pixels) or input (model-input\n"
@@ -298,6 +299,8 @@ int cmd_pose(int argc, char **argv) {
     float min_kp = 0.2f;
     ev_posenet_options po;
     ev_posenet_options_init(&po);
+    po.session.backend = "auto";
+    po.session.threads = cli_default_threads();
     optind = 1;
     opterr = 0;
     int c;
@@ -402,6 +405,7 @@ int cmd_pose(int argc, char **argv) {
         cli_error("pose", st, "loading the model");
         return 1;
     }
+    cli_print_backend(ev_posenet_session(net));
     int in_w, in_h;
     ev_posenet_input_size(net, &in_w, &in_h);
     results rs = {0};

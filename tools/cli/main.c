@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -31,6 +32,20 @@ void cli_error(const char *cmd, ev_status st, const char *what) {
     const char *detail = ev_last_error();
     fprintf(stderr, "edgevision %s: error: %s%s%s (%s)\n", cmd, what ? what : "",
             what && *detail ? ": " : "", detail, ev_status_string(st));
+}
+
+int cli_default_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+void cli_print_backend(const ev_session *session) {
+    const char *b = ev_session_backend_name(session);
+    if (!b) return;
+    int t = ev_session_threads(session);
+    const char *isa = strcmp(b, "cpu") == 0 ? ev_cpu_isa_name() : "";
+    fprintf(stderr, "edgevision: backend %s%s%s%s, %d thread%s\n", b, *isa ? " (" : "", isa,
+            *isa ? ")" : "", t, t == 1 ? "" : "s");
 }
 
 const char *cli_shared_dir(void) {

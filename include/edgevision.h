@@ -458,9 +458,14 @@ EV_API void ev_bench_env_get(ev_bench_env *env);
 /* The ISA path a backend uses: "portable C" for ref, ev_cpu_isa_name() for cpu, else "". */
 EV_API const char *ev_bench_backend_isa(const char *backend);
 
-/* One measurement: a PoseNet model on one backend, thread count and input, timed stage by stage
+/* One measurement: a model on one backend, thread count and input, timed stage by stage
  * (decode, preprocess, inference, pose_decode, draw, encode, end_to_end), optionally again with
- * decoding overlapped with inference. */
+ * decoding overlapped with inference. Any model the engine loads: PoseNet models (a
+ * PosenetDecoderOp, or heatmap/offset heads) get the pose stages (pose_decode, draw, encode,
+ * pipelined); other models take image inputs preprocessed from their input spec
+ * (ev_model_image_input, bilinear) and are timed decode, preprocess, inference, end_to_end.
+ * Input "random": every model input filled once with seeded random values (uniform bytes for
+ * uint8/int8, [-1, 1) for float32, 0 for integer types), for models that take no image. */
 typedef enum ev_bench_stage {
     EV_STAGE_DECODE,
     EV_STAGE_PREPROCESS,
@@ -492,6 +497,8 @@ typedef struct ev_bench_config {
     ev_bench_progress progress;
     void *user;
     int profile;         /* time every op of every measured run (ev_bench_result.profile)  */
+    int input_h, input_w; /* input size for free-size models (TensorFlow .pb); 0: the file's */
+    uint64_t seed;       /* input "random": the seed of the random input tensors            */
 } ev_bench_config;
 
 /* One op of a profiled benchmark: the median over the measured runs, and one run's timeline
@@ -511,7 +518,7 @@ typedef struct ev_bench_op_profile {
 typedef struct ev_bench_result {
     int model_w, model_h;      /* model input size                                          */
     int frame_w, frame_h;      /* size of the first frame                                   */
-    const char *input_kind;    /* "image", "folder", "video", "camera"                     */
+    const char *input_kind;    /* "image", "folder", "video", "camera", "random"           */
     double init_ms;            /* model load + session preparation                          */
     double first_inference_ms; /* inference stage of the very first run                     */
     int warmup_runs, runs;
@@ -635,6 +642,12 @@ typedef struct ev_class_score {
 } ev_class_score;
 
 EV_API void ev_classifier_options_init(ev_classifier_options *opts);
+/* The classifier's preprocessing for any model whose input 0 is an image (1xHxWx3): `img`
+ * resized to the input with `mode` (when its size differs), then converted by the input's type
+ * and quantization as above (and the model's ev_model_preprocess) into out[0, bytes); bytes
+ * must equal the input's size. EV_ERR_SHAPE when input 0 is not an image. */
+EV_API ev_status ev_model_image_input(const ev_model *model, const ev_image *img,
+                                      ev_resize_mode mode, void *out, size_t bytes);
 /* Loads `model_path`, and `head_path` (NULL: none) to compose with it. A head whose input does
  * not match the model's output is refused with EV_ERR_SHAPE naming both tensors and shapes; a
  * model with an op the backend lacks gives EV_ERR_UNSUPPORTED naming the op. */

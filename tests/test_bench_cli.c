@@ -11,6 +11,10 @@
  *   pose:    `pose --model M --max-frames 2 --draw out.mp4 dance.mp4` writes a 2-frame video
  *            of 514x496 and CSV rows named dance.mp4#0 and #1.
  *   errors:  a missing camera, a truncated video, a missing input.
+ *   any:     bench on a classifier (MobileNet V2), an embedding extractor, the float PoseNet .pb
+ *            with --input-size 353x481, PoseNet, and a head model with --input random (seeded)
+ *            each writes result JSON with stages.inference.median_ms; pose stages only for the
+ *            pose models; an image for a model that takes no image is refused naming 'random'.
  *   profile: `bench --profile P.csv --trace T.json` (and --profile P.json) writes one row per op
  *            (median ms, MACs summing to the model's, GOP/s, shares summing to 1), the same as
  *            JSON, and a Chrome trace of "X" events, one per op, in op order and not overlapping.
@@ -194,6 +198,57 @@ static void test_errors(void) {
     free(err);
 }
 
+static void bench_one(const char *rel, const char *extra, const char *input, int pose) {
+    char model[1024], args[4096], json[512], *out, *err;
+    ev_test_path(model, sizeof model, rel);
+    EV_REQUIRE_FILE(model);
+    snprintf(json, sizeof json, "%s/any.json", g_tmp);
+    remove(json);
+    snprintf(args, sizeof args, "bench --model '%s' %s --warmup-runs 0 --min-runs 2 --min-secs 0 "
+             "--quiet --json '%s' '%s'", model, extra, json, input);
+    int rc = run(args, &out, &err);
+    CHECK_MSG(rc == 0, "%s: exit %d: %s", rel, rc, err);
+    CHECK_MSG(strstr(err, "not a PoseNet model") == NULL, "%s", err);
+    char *text = slurp(json);
+    cJSON *j = cJSON_Parse(text);
+    CHECK_MSG(j != NULL, "%s: no result JSON", rel);
+    cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "results"), 0);
+    double med = num_at(r0, "stages", "inference", "median_ms");
+    CHECK_MSG(med > 0, "%s: inference median %g", rel, med);
+    CHECK_EQ_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(r0, "stages"), "pose_decode") != NULL,
+                 pose);
+    CHECK(num_at(r0, "stages", "inference", "count") == 2);
+    cJSON *be = cJSON_GetObjectItem(r0, "backend");
+    CHECK(cJSON_IsString(be) && strcmp(be->valuestring, "auto") != 0); /* resolved */
+    cJSON_Delete(j);
+    free(text);
+    free(out);
+    free(err);
+}
+
+static void test_any_model(void) {
+    char image[1024], head[1024], args[4096], *out, *err;
+    ev_test_path(image, sizeof image, "data/images/test_couple.jpg");
+    EV_REQUIRE_FILE(image);
+    bench_one("models/mobilenet/mobilenet_v2_1.0_224_quant.tflite", "", image, 0);
+    bench_one("models/mobilenet/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite", "", image,
+              0);
+    bench_one("models/posenet/posenet_mobilenet_v1_050_float.pb", "--input-size 353x481", image,
+              1);
+    bench_one("models/posenet/posenet_mobilenet_v1_075_353_481_quant.tflite", "", image, 1);
+    bench_one("models/mobilenet/mobilenet_quant_v1_224_head_layers.tflite", "--seed 7", "random",
+              0);
+    /* an image for a model that takes no image: refused, pointing at 'random' */
+    ev_test_path(head, sizeof head, "models/mobilenet/mobilenet_quant_v1_224_head_layers.tflite");
+    snprintf(args, sizeof args, "bench --model '%s' --min-runs 1 --min-secs 0 --quiet '%s'", head,
+             image);
+    int rc = run(args, &out, &err);
+    CHECK_EQ_INT(rc, 1);
+    CHECK_MSG(strstr(err, "not an image") && strstr(err, "random"), "%s", err);
+    free(out);
+    free(err);
+}
+
 static void test_profile_trace(void) {
     char raw[1024];
     ev_test_path(raw, sizeof raw, "models/posenet/posenet_mobilenet_v1_075_353_481_quant.tflite");
@@ -286,6 +341,7 @@ int main(void) {
     EV_RUN(test_pose_video);
     EV_RUN(test_errors);
     EV_RUN(test_profile_trace);
+    EV_RUN(test_any_model);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_tmp);

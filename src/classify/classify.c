@@ -219,29 +219,76 @@ ev_session *ev_classifier_session(ev_classifier *c, int stage) {
     return c && stage >= 0 && stage < c->num_stages ? c->session[stage] : NULL;
 }
 
-/* Model input bytes from model-size RGB pixels. */
-static void fill_input(ev_classifier *c, const uint8_t *rgb) {
-    size_t n = (size_t)c->in_w * (size_t)c->in_h * 3;
-    if (c->preprocess == EV_PREPROCESS_CAFFE_BGR) { /* checked float32 at creation */
-        float *f = (float *)c->in_buf;
+/* Model input bytes from n model-size RGB bytes, by the input's preprocessing, type and
+ * quantization (the classifier's convention, documented in edgevision.h). */
+static void fill_pixels(ev_preprocess pp, ev_dtype dtype, float scale, int32_t zp,
+                        const uint8_t *rgb, size_t n, void *out) {
+    if (pp == EV_PREPROCESS_CAFFE_BGR) { /* checked float32 by the callers */
+        float *f = (float *)out;
         for (size_t i = 0; i < n; i += 3) {
             f[i + 0] = (float)rgb[i + 2] - 103.939f;
             f[i + 1] = (float)rgb[i + 1] - 116.779f;
             f[i + 2] = (float)rgb[i + 0] - 123.68f;
         }
-    } else if (c->in_dtype == EV_DTYPE_U8) {
-        memcpy(c->in_buf, rgb, n);
-    } else if (c->in_dtype == EV_DTYPE_F32) {
-        float *f = (float *)c->in_buf;
+    } else if (dtype == EV_DTYPE_U8) {
+        memcpy(out, rgb, n);
+    } else if (dtype == EV_DTYPE_F32) {
+        float *f = (float *)out;
         for (size_t i = 0; i < n; i++) f[i] = (float)rgb[i] / 127.5f - 1.0f;
     } else {
-        int8_t *q = (int8_t *)c->in_buf;
+        int8_t *q = (int8_t *)out;
         for (size_t i = 0; i < n; i++) {
             float real = (float)rgb[i] / 127.5f - 1.0f;
-            int32_t v = (int32_t)roundf(real / c->in_scale) + c->in_zp;
+            int32_t v = (int32_t)roundf(real / scale) + zp;
             q[i] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
         }
     }
+}
+
+static void fill_input(ev_classifier *c, const uint8_t *rgb) {
+    size_t n = (size_t)c->in_w * (size_t)c->in_h * 3;
+    fill_pixels(c->preprocess, c->in_dtype, c->in_scale, c->in_zp, rgb, n, c->in_buf);
+}
+
+ev_status ev_model_image_input(const ev_model *model, const ev_image *img, ev_resize_mode mode,
+                               void *out, size_t bytes) {
+    if (!model || !img || !out)
+        return EV_FAIL(EV_ERR_INVALID_ARG, "ev_model_image_input: NULL argument");
+    const ev_graph *g = &model->graph;
+    const ev_tensor *in = &g->tensors[g->inputs[0]];
+    char sh[64];
+    if (in->ndim != 4 || in->dims[0] != 1 || in->dims[3] != 3 || in->dims[1] < 1 ||
+        in->dims[2] < 1)
+        return EV_FAIL(EV_ERR_SHAPE, "%s: input 0 '%s' is %s, not an image (1xHxWx3)", g->source,
+                       in->name, ev_shape_str(in, sh, sizeof sh));
+    float scale = 0;
+    int32_t zp = 0;
+    if (g->preprocess == EV_PREPROCESS_CAFFE_BGR && in->dtype != EV_DTYPE_F32)
+        return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: caffe preprocessing needs a float32 input",
+                       g->source);
+    if (in->dtype == EV_DTYPE_U8 || in->dtype == EV_DTYPE_I8) {
+        if (in->quant.count != 1 || !(in->quant.scale[0] > 0.0f))
+            return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: input '%s' is not per-tensor quantized",
+                           g->source, in->name);
+        scale = in->quant.scale[0];
+        zp = in->quant.zero_point[0];
+    } else if (in->dtype != EV_DTYPE_F32) {
+        return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: input '%s' has type %s (an image input needs "
+                       "uint8, int8 or float32)", g->source, in->name, ev_dtype_name(in->dtype));
+    }
+    if (bytes != in->bytes)
+        return EV_FAIL(EV_ERR_SHAPE, "%s: input '%s' takes %zu bytes, the buffer has %zu",
+                       g->source, in->name, in->bytes, bytes);
+    int w = in->dims[2], h = in->dims[1];
+    ev_image *resized = NULL;
+    const uint8_t *px = ev_image_pixels(img);
+    if (ev_image_width(img) != w || ev_image_height(img) != h) {
+        EV_TRY(ev_image_resize(img, w, h, mode, &resized));
+        px = ev_image_pixels(resized);
+    }
+    fill_pixels(g->preprocess, in->dtype, scale, zp, px, (size_t)w * (size_t)h * 3, out);
+    ev_image_free(resized);
+    return EV_OK;
 }
 
 /* Runs stages [0, last] on `img`. */

@@ -1,5 +1,7 @@
 /*
- * cmd_bench.c - `edgevision bench`: PoseNet speed (and, when asked, COCO accuracy) for every
+ * cmd_bench.c - `edgevision bench`: the speed of any model the engine loads (PoseNet models with
+ * their pose stages and, when asked, COCO accuracy; other models image -> tensor -> inference,
+ * or a seeded random input) for every
  * combination of --model x --backend x --threads x INPUT, with an environment header first,
  * per-stage statistics per result, a summary table, and a JSON result file (--json, schema in
  * docs/results-schema.md) that `edgevision report` merges across machines.
@@ -29,13 +31,18 @@ typedef struct list {
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: edgevision bench --model M.tflite [options] INPUT...\n"
+            "usage: edgevision bench --model MODEL [options] INPUT...\n"
             "\n"
-            "Measures PoseNet frames per second, stage by stage, on videos (mp4 avi mkv webm ...),\n"
-            "images, folders of images or V4L2 cameras (/dev/videoN).\n"
+            "Measures frames per second of any model, stage by stage, on videos (mp4 avi mkv webm\n"
+            "...), images, folders of images, V4L2 cameras (/dev/videoN), or 'random' (seeded\n"
+            "random input tensors, for models that take no image). Images are prepared from the\n"
+            "model's input spec (size, type, quantization); pose models also decode poses.\n"
             "\n"
             "options (--model, --backend and --threads repeat; every combination is measured):\n"
-            "  --model FILE          PoseNet .tflite model (required)\n"
+            "  --model FILE          a model: .tflite, TensorFlow .pb, Keras .h5 (required)\n"
+            "  --input-size HxW      input size for free-size models (TensorFlow .pb)\n"
+            "  --input SRC           an input, as INPUT (e.g. --input random)\n"
+            "  --seed N              seed of the random input (default 1)\n"
             "  --backend NAME        auto (default: the fastest backend of this build that runs\n"
             "                        every op here: cuda, else cpu, else ref), or a backend of\n"
             "                        this build (see 'edgevision version')\n"
@@ -185,7 +192,7 @@ typedef struct bench_opts {
 static int parse_args(int argc, char **argv, bench_opts *o) {
     enum { O_MODEL = 1000, O_BACKEND, O_THREADS, O_WARM, O_MINR, O_MINS, O_MAXS, O_COOL, O_LOOP,
            O_PIPE, O_DRAW, O_ENC, O_ANN, O_IMG, O_JSON, O_LABEL, O_QUIET, O_HELP, O_PROFILE,
-           O_TRACE };
+           O_TRACE, O_INSIZE, O_INPUT, O_SEED };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL}, {"backend", required_argument, 0, O_BACKEND},
         {"threads", required_argument, 0, O_THREADS},
@@ -198,12 +205,15 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
         {"eval-images", required_argument, 0, O_IMG}, {"json", required_argument, 0, O_JSON},
         {"label", required_argument, 0, O_LABEL}, {"quiet", no_argument, 0, O_QUIET},
         {"help", no_argument, 0, O_HELP}, {"profile", required_argument, 0, O_PROFILE},
-        {"trace", required_argument, 0, O_TRACE}, {0, 0, 0, 0}};
+        {"trace", required_argument, 0, O_TRACE}, {"input-size", required_argument, 0, O_INSIZE},
+        {"input", required_argument, 0, O_INPUT}, {"seed", required_argument, 0, O_SEED},
+        {0, 0, 0, 0}};
     ev_bench_config *c = &o->base;
     c->warmup_runs = 1;
     c->min_runs = 10;
     c->min_secs = 1;
     c->max_secs = 60;
+    c->seed = 1;
     optind = 1;
     opterr = 0;
     int ch, v;
@@ -231,6 +241,29 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
         case O_QUIET: o->quiet = 1; break;
         case O_PROFILE: o->profile = optarg; c->profile = 1; break;
         case O_TRACE: o->trace = optarg; c->profile = 1; break;
+        case O_INPUT: if (push(&o->inputs, "INPUT", optarg)) return 2; break;
+        case O_SEED: {
+            char *end = NULL;
+            unsigned long long seed = strtoull(optarg, &end, 10);
+            if (!*optarg || *end) {
+                fprintf(stderr, "edgevision bench: error: --seed takes a non-negative integer, "
+                        "got '%s'\n", optarg);
+                return 2;
+            }
+            c->seed = seed;
+            break;
+        }
+        case O_INSIZE: {
+            char x;
+            if (sscanf(optarg, "%d%c%d", &c->input_h, &x, &c->input_w) != 3 ||
+                (x != 'x' && x != 'X') || c->input_h < 1 || c->input_w < 1 ||
+                c->input_h > 16384 || c->input_w > 16384) {
+                fprintf(stderr, "edgevision bench: error: --input-size takes HxW (e.g. 353x481), "
+                        "got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
         case O_HELP: usage(stdout); return -1;
         default:
             fprintf(stderr, "edgevision bench: error: unknown or incomplete option '%s'\n",
@@ -242,7 +275,7 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
     for (int i = optind; i < argc; i++)
         if (push(&o->inputs, "INPUT", argv[i])) return 2;
     const char *err = !o->models.n ? "--model is required"
-                      : !o->inputs.n ? "no input given (a video, image, folder or /dev/videoN)"
+                      : !o->inputs.n ? "no input given (a video, image, folder, /dev/videoN or random)"
                       : (!o->ann) != (!o->images) ? "--eval-annotations and --eval-images go together"
                       : NULL;
     if (!err && c->encode && o->models.n * (o->backends.n ? o->backends.n : 1) *

@@ -35,6 +35,17 @@ typedef enum ev_op_type {
     EV_OP_PAD,             /* paddings: constant int32 input 1, [ndim][2]       */
     EV_OP_RELU,            /* max(x, 0)                                         */
     EV_OP_RELU6,           /* min(max(x, 0), 6)                                 */
+    EV_OP_SUB,             /* p.arith (broadcasting)                            */
+    EV_OP_MUL,             /* p.arith (broadcasting)                            */
+    EV_OP_DIV,             /* p.arith (broadcasting; float32)                   */
+    EV_OP_FLOOR_DIV,       /* broadcasting; int32, float32                      */
+    EV_OP_SQRT,            /* float32                                           */
+    EV_OP_CAST,            /* dtype conversion (static_cast; quantization ignored) */
+    EV_OP_RESIZE_BILINEAR, /* p.resize; size: constant int32 input 1 [2] = {h, w} */
+    EV_OP_ARG_MAX,         /* p.arg; axis: constant int32/int64 input 1          */
+    EV_OP_GATHER_ND,       /* params, int32 indices                              */
+    EV_OP_PACK,            /* p.pack (values_count, axis)                        */
+    EV_OP_UNPACK,          /* p.pack (num, axis)                                 */
     EV_OP_COUNT_
 } ev_op_type;
 
@@ -108,6 +119,26 @@ typedef struct ev_reduce_params {
     int keep_dims;
 } ev_reduce_params;
 
+/* SUB, MUL, DIV. */
+typedef struct ev_arith_params {
+    ev_activation activation;
+} ev_arith_params;
+
+typedef struct ev_resize_params {
+    int align_corners;
+    int half_pixel_centers;
+} ev_resize_params;
+
+typedef struct ev_arg_params {
+    ev_dtype output_type; /* EV_DTYPE_I32 or EV_DTYPE_I64; UNKNOWN: the file had no options */
+} ev_arg_params;
+
+/* PACK (count = values_count) and UNPACK (count = num). axis as written (may be negative). */
+typedef struct ev_pack_params {
+    int count;
+    int axis;
+} ev_pack_params;
+
 /* Options of custom ops that the file does not carry but the host sets (ev_model_set_*). */
 typedef struct ev_custom_params {
     int edge16_fix; /* PosenetDecoderOp: 1 = libcoral's fixed edge >= 16; 0 (default) = the
@@ -132,6 +163,10 @@ typedef struct ev_op {
         ev_add_params add;
         ev_reduce_params reduce;
         ev_custom_params custom;
+        ev_arith_params arith;
+        ev_resize_params resize;
+        ev_arg_params arg;
+        ev_pack_params pack;
     } p;
     char *custom_code;            /* custom ops only                                         */
     const uint8_t *custom_options; /* FlexBuffer bytes (inside the file), custom ops only    */

@@ -33,10 +33,13 @@ enum { BUF_DATA = 0, BUF_OFFSET = 1, BUF_SIZE = 2 };
 enum { TFL_CONCATENATION = 2, TFL_CONV_2D = 3, TFL_DEPTHWISE_CONV_2D = 4, TFL_CUSTOM = 32 };
 enum { TFL_ADD = 0, TFL_AVERAGE_POOL_2D = 1, TFL_DEQUANTIZE = 6, TFL_FULLY_CONNECTED = 9,
        TFL_LOGISTIC = 14, TFL_MAX_POOL_2D = 17, TFL_RESHAPE = 22, TFL_SOFTMAX = 25, TFL_MEAN = 40,
-       TFL_QUANTIZE = 114, TFL_PAD = 34, TFL_RELU = 19, TFL_RELU6 = 21 };
+       TFL_QUANTIZE = 114, TFL_PAD = 34, TFL_RELU = 19, TFL_RELU6 = 21, TFL_MUL = 18,
+       TFL_RESIZE_BILINEAR = 23, TFL_SUB = 41, TFL_DIV = 42, TFL_CAST = 53, TFL_ARG_MAX = 56,
+       TFL_SQRT = 75, TFL_PACK = 83, TFL_UNPACK = 88, TFL_FLOOR_DIV = 90, TFL_GATHER_ND = 107 };
 /* BuiltinOptions union type values (1 + position in the schema's union) we check. */
 enum { OPT_POOL2D = 5, OPT_FULLY_CONNECTED = 8, OPT_SOFTMAX = 9, OPT_ADD = 11, OPT_RESHAPE = 17,
-       OPT_REDUCER = 27 };
+       OPT_REDUCER = 27, OPT_RESIZE_BILINEAR = 15, OPT_MUL = 21, OPT_SUB = 28, OPT_DIV = 29,
+       OPT_ARG_MAX = 40, OPT_PACK = 59, OPT_UNPACK = 64 };
 
 int ev_tflite_identify(const uint8_t *data, size_t size) {
     return size >= 8 && memcmp(data + 4, "TFL3", 4) == 0;
@@ -213,6 +216,13 @@ static int expected_options(ev_op_type t) {
     case EV_OP_ADD: return OPT_ADD;
     case EV_OP_RESHAPE: return OPT_RESHAPE;
     case EV_OP_MEAN: return OPT_REDUCER;
+    case EV_OP_SUB: return OPT_SUB;
+    case EV_OP_MUL: return OPT_MUL;
+    case EV_OP_DIV: return OPT_DIV;
+    case EV_OP_RESIZE_BILINEAR: return OPT_RESIZE_BILINEAR;
+    case EV_OP_ARG_MAX: return OPT_ARG_MAX;
+    case EV_OP_PACK: return OPT_PACK;
+    case EV_OP_UNPACK: return OPT_UNPACK;
     default: return 0;
     }
 }
@@ -221,6 +231,49 @@ static ev_status check_activation(ctx *c, int oi, const ev_op *op, ev_activation
     if ((int)a < 0 || (int)a > (int)EV_ACT_SIGN_BIT)
         return BAD(c, "%s: op %d (%s): unknown fused activation", c->src, oi, op->name);
     return EV_OK;
+}
+
+/* Options of the elementwise (SUB, MUL, DIV), RESIZE_BILINEAR, ARG_MAX, PACK and UNPACK ops. */
+static ev_status parse_movenet_options(ctx *c, int oi, const fb_table *opt, ev_op *op) {
+    fb_reader *r = &c->r;
+    switch (op->type) {
+    case EV_OP_SUB:
+    case EV_OP_MUL:
+    case EV_OP_DIV:
+        op->p.arith.activation = act_of(c, fb_i8(r, opt, 0, 0), oi);
+        if (!fb_ok(r)) return reader_error(c, "Sub/Mul/DivOptions");
+        return check_activation(c, oi, op, op->p.arith.activation);
+    case EV_OP_RESIZE_BILINEAR:
+        op->p.resize.align_corners = fb_u8(r, opt, 2, 0) != 0;
+        op->p.resize.half_pixel_centers = fb_u8(r, opt, 3, 0) != 0;
+        if (!fb_ok(r)) return reader_error(c, "ResizeBilinearOptions");
+        if (op->p.resize.align_corners && op->p.resize.half_pixel_centers)
+            return BAD(c, "%s: op %d (%s): align_corners and half_pixel_centers are both set",
+                       c->src, oi, op->name);
+        return EV_OK;
+    case EV_OP_ARG_MAX: {
+        int t = fb_i8(r, opt, 0, 0);
+        if (!fb_ok(r)) return reader_error(c, "ArgMaxOptions");
+        op->p.arg.output_type = EV_DTYPE_UNKNOWN; /* no options: the output tensor's type */
+        if (!opt->valid) return EV_OK;
+        op->p.arg.output_type = dtype_of(t);
+        if (op->p.arg.output_type != EV_DTYPE_I32 && op->p.arg.output_type != EV_DTYPE_I64)
+            return BAD(c, "%s: op %d (%s): output_type %d (int32 or int64 expected)", c->src, oi,
+                       op->name, t);
+        return EV_OK;
+    }
+    case EV_OP_PACK:
+    case EV_OP_UNPACK:
+        op->p.pack.count = fb_i32(r, opt, 0, 0);
+        op->p.pack.axis = fb_i32(r, opt, 1, 0);
+        if (!fb_ok(r)) return reader_error(c, "Pack/UnpackOptions");
+        if (op->p.pack.count < 0 || op->p.pack.axis < -EV_MAX_DIMS - 1 ||
+            op->p.pack.axis > EV_MAX_DIMS)
+            return BAD(c, "%s: op %d (%s): invalid count %d or axis %d", c->src, oi, op->name,
+                       op->p.pack.count, op->p.pack.axis);
+        return EV_OK;
+    default: return EV_OK;
+    }
 }
 
 /* Options of the pooling, reshape, softmax, fully-connected, add and reducer ops. */
@@ -294,7 +347,7 @@ static ev_status parse_more_options(ctx *c, int oi, const fb_table *opt, ev_op *
         op->p.reduce.keep_dims = fb_u8(r, opt, 0, 0) != 0;
         if (!fb_ok(r)) return reader_error(c, "ReducerOptions");
         return EV_OK;
-    default: return EV_OK;
+    default: return parse_movenet_options(c, oi, opt, op);
     }
 }
 
@@ -362,6 +415,17 @@ static ev_op_type op_type_of(int code) {
     case TFL_PAD: return EV_OP_PAD;
     case TFL_RELU: return EV_OP_RELU;
     case TFL_RELU6: return EV_OP_RELU6;
+    case TFL_SUB: return EV_OP_SUB;
+    case TFL_MUL: return EV_OP_MUL;
+    case TFL_DIV: return EV_OP_DIV;
+    case TFL_FLOOR_DIV: return EV_OP_FLOOR_DIV;
+    case TFL_SQRT: return EV_OP_SQRT;
+    case TFL_CAST: return EV_OP_CAST;
+    case TFL_RESIZE_BILINEAR: return EV_OP_RESIZE_BILINEAR;
+    case TFL_ARG_MAX: return EV_OP_ARG_MAX;
+    case TFL_GATHER_ND: return EV_OP_GATHER_ND;
+    case TFL_PACK: return EV_OP_PACK;
+    case TFL_UNPACK: return EV_OP_UNPACK;
     default: return EV_OP_UNSUPPORTED;
     }
 }

@@ -14,6 +14,8 @@
  *     probabilities: the multi decoder gets clamped logits, the single decoder scores with p.
  * The output stride is read from the graph: the product of the conv/pool strides from the input
  * to the heatmap; (input - 1) must be (grid - 1) * stride on both axes.
+ * MoveNet SinglePose models (one float32 [1,1,17,3] output) run through the same handle; their
+ * input filling and decoding are in movenet.c (one pose per image).
  * Preprocessing is Pillow NEAREST resize (media/resize.c) and the raw RGB bytes as input (the
  * Coral models' input quantization is (q-128)/128); int8 and float32 inputs get the same real
  * values, quantized with their own parameters.
@@ -21,6 +23,7 @@
 #include "core/model.h"
 #include "core/status.h"
 #include "media/image.h"
+#include "pose/movenet.h"
 #include "pose/posenet_decoder.h"
 
 #include <math.h>
@@ -45,6 +48,7 @@ struct ev_posenet {
     int heat_prob;    /* the heatmap is a sigmoid output (probabilities), not logits */
     float *heads[3];  /* dequantized heat, offsets, displacements (64 channels) */
     ev_posenet_decoder_params params;
+    int movenet;      /* MoveNet SinglePose (movenet.c): no heads, the output is the pose */
 };
 
 void ev_posenet_options_init(ev_posenet_options *o) {
@@ -223,7 +227,10 @@ ev_status ev_posenet_create_with_input(const char *model_path, int height, int w
     net->in_h = in->dims[1];
     net->in_w = in->dims[2];
     net->in_dtype = in->dtype;
-    if (in->dtype == EV_DTYPE_U8 || in->dtype == EV_DTYPE_I8) {
+    net->movenet = ev_movenet_match(g);
+    if (net->movenet) {
+        EV_TRY_GOTO(st, ev_movenet_check_input(g, model_path), fail);
+    } else if (in->dtype == EV_DTYPE_U8 || in->dtype == EV_DTYPE_I8) {
         if (in->quant.count != 1) {
             st = EV_FAIL(EV_ERR_UNSUPPORTED, "%s: input is not per-tensor quantized", model_path);
             goto fail;
@@ -244,6 +251,10 @@ ev_status ev_posenet_create_with_input(const char *model_path, int height, int w
     EV_TRY_GOTO(st, ev_model_set_decoder_edge16(net->model, net->opts.legacy_edge16 != 0), fail);
     EV_TRY_GOTO(st, ev_session_create(net->model, &net->opts.session, &net->session), fail);
     net->decoder_op = -1;
+    if (net->movenet) {
+        *out = net;
+        return EV_OK;
+    }
     for (int i = 0; i < g->num_ops; i++)
         if (g->ops[i].type == EV_OP_CUSTOM && strcmp(g->ops[i].name, "PosenetDecoderOp") == 0)
             net->decoder_op = i;
@@ -387,6 +398,18 @@ ev_status ev_posenet_run_input(ev_posenet *net, const uint8_t *rgb, ev_pose *pos
         return EV_FAIL(EV_ERR_INVALID_ARG, "ev_posenet_run_input: NULL argument");
     *num_poses = 0;
     size_t n = (size_t)net->in_w * (size_t)net->in_h * 3;
+    if (net->movenet) {
+        ev_movenet_fill_input(net->in_dtype, rgb, n, net->in_buf);
+        EV_TRY(ev_session_set_input(net->session, 0, net->in_buf, net->in_bytes));
+        EV_TRY(ev_session_run(net->session));
+        const void *d;
+        ev_tensor_info info;
+        EV_TRY(ev_session_output(net->session, 0, &d, &info));
+        if (max_poses < 1) return EV_OK;
+        ev_movenet_decode(d, net->in_w, net->in_h, &poses[0]);
+        *num_poses = 1;
+        return EV_OK;
+    }
     if (net->in_dtype == EV_DTYPE_U8 && net->in_zp == 128 && fabsf(net->in_scale - 0.0078125f) < 1e-9f) {
         memcpy(net->in_buf, rgb, n);
     } else if (net->in_dtype == EV_DTYPE_F32) {

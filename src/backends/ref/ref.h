@@ -50,6 +50,12 @@ static inline int ev_ref_same_shape(const ev_tensor *a, const ev_tensor *b) {
     return 1;
 }
 
+extern const ev_kernel ev_ref_binary_kernel;    /* SUB, MUL, DIV, FLOOR_DIV (broadcasting) */
+extern const ev_kernel ev_ref_unary_kernel;     /* SQRT, CAST                              */
+extern const ev_kernel ev_ref_resize_kernel;    /* RESIZE_BILINEAR                         */
+extern const ev_kernel ev_ref_argmax_kernel;    /* ARG_MAX                                 */
+extern const ev_kernel ev_ref_gather_nd_kernel; /* GATHER_ND                               */
+extern const ev_kernel ev_ref_pack_kernel;      /* PACK, UNPACK                            */
 extern const ev_kernel ev_ref_pad_kernel;  /* PAD (constant: zero / zero point)      */
 extern const ev_kernel ev_ref_relu_kernel; /* RELU, RELU6                            */
 

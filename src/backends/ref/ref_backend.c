@@ -25,6 +25,17 @@ const ev_kernel *ev_ref_kernel_for(const ev_graph *graph, int op) {
     case EV_OP_PAD: return &ev_ref_pad_kernel;
     case EV_OP_RELU:
     case EV_OP_RELU6: return &ev_ref_relu_kernel;
+    case EV_OP_SUB:
+    case EV_OP_MUL:
+    case EV_OP_DIV:
+    case EV_OP_FLOOR_DIV: return &ev_ref_binary_kernel;
+    case EV_OP_SQRT:
+    case EV_OP_CAST: return &ev_ref_unary_kernel;
+    case EV_OP_RESIZE_BILINEAR: return &ev_ref_resize_kernel;
+    case EV_OP_ARG_MAX: return &ev_ref_argmax_kernel;
+    case EV_OP_GATHER_ND: return &ev_ref_gather_nd_kernel;
+    case EV_OP_PACK:
+    case EV_OP_UNPACK: return &ev_ref_pack_kernel;
     default: return 0;
     }
 }

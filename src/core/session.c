@@ -58,8 +58,9 @@ static ev_status prepare_ops(ev_session *s) {
         } else {
             s->backend->supports(s->backend_ctx, g, i, &ch);
             if (!ch.kernel)
-                return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: op %d (%s) is not supported by backend %s",
-                               g->source, i, op->name, s->backend->name);
+                return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: op %d (%s) is not supported by backend "
+                               "%s%s%s", g->source, i, op->name, s->backend->name,
+                               ch.why ? ": " : "", ch.why ? ch.why : "");
             p->backend_name = ch.reference ? s->ref_name : s->backend->name;
         }
         p->kernel = ch.kernel;

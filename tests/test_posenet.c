@@ -321,11 +321,96 @@ static void test_raw_heads(void) {
     ev_posenet_free(net);
 }
 
+/* The google-coral/test_data build of the same network and size (int8 weights, requantized
+ * heads, max_detections 20): the file gives the decoder's outputs no shape; model load sizes
+ * them as TFLite's Prepare does. Its weights and quantization differ from the project-posenet
+ * build (a different conversion), so its poses are close to, not equal to, that build's:
+ * asserted as the larger models are (same count, keypoints within 32 image px). */
+static void test_test_data_build(void) {
+    char mp[1024];
+    ev_test_path(mp, sizeof mp, MODEL_DIR "posenet_mobilenet_v1_075_353_481_16_quant_decoder.tflite");
+    EV_REQUIRE_FILE(mp);
+    ev_model *m = NULL;
+    CHECK_OK(ev_model_load(mp, &m));
+    if (!m) return;
+    static const int want[4][5] = {{4, 1, 20, 17, 2}, {3, 1, 20, 17}, {2, 1, 20}, {0}};
+    CHECK_EQ_INT(ev_model_num_outputs(m), 4);
+    for (int o = 0; o < 4 && o < ev_model_num_outputs(m); o++) {
+        ev_tensor_info ti;
+        CHECK_OK(ev_model_output_info(m, o, &ti));
+        CHECK_EQ_INT(ti.dtype, EV_DTYPE_F32);
+        CHECK_EQ_INT(ti.ndim, want[o][0]);
+        for (int d = 0; d < want[o][0] && d < ti.ndim; d++) CHECK_EQ_INT(ti.dims[d], want[o][d + 1]);
+    }
+    ev_model_free(m);
+
+    /* An unsized output that cannot be sized (options without max_detections) is an error
+     * naming the op and the tensor. */
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    FILE *f = fopen(mp, "rb");
+    if (f && fseek(f, 0, SEEK_END) == 0 && (size = (size_t)ftell(f)) > 0 &&
+        fseek(f, 0, SEEK_SET) == 0 && (bytes = malloc(size)) && fread(bytes, 1, size, f) == size) {
+        int hits = 0;
+        for (size_t i = 0; i + 14 <= size; i++)
+            if (memcmp(bytes + i, "max_detections", 14) == 0) {
+                bytes[i] = 'w';
+                hits++;
+            }
+        CHECK_EQ_INT(hits, 1);
+        ev_status st = ev_model_load_memory(bytes, size, "test_data build", &m);
+        CHECK(st != EV_OK);
+        const char *e = ev_last_error();
+        CHECK_MSG(strstr(e, "op 37 (PosenetDecoderOp)") && strstr(e, "'poses'") &&
+                  strstr(e, "max_detections"), "error: %s", e);
+        if (st == EV_OK) ev_model_free(m);
+    }
+    if (f) fclose(f);
+    free(bytes);
+
+    if (g_small_n != 2 || !g_img) {
+        fprintf(stderr, "SKIP %s poses: needs the 353x481 result\n", __func__);
+        ev_t_skip++;
+        return;
+    }
+    ev_posenet *net = NULL;
+    CHECK_OK(ev_posenet_create(mp, NULL, &net));
+    if (!net) return;
+    ev_pose poses[10];
+    int n = -1;
+    CHECK_OK(ev_posenet_run(net, g_img, poses, 10, &n));
+    ev_posenet_free(net);
+    CHECK_EQ_INT(n, 2);
+    float W = (float)ev_image_width(g_img), H = (float)ev_image_height(g_img);
+    double max_d = 0, max_s = 0, max_ps = 0;
+    int compared = 0;
+    for (int p = 0; p < 2 && p < n; p++) {
+        CHECK_NEAR(poses[p].score, g_small[p].score, 0.05);
+        if (fabs(poses[p].score - g_small[p].score) > max_ps)
+            max_ps = fabs(poses[p].score - g_small[p].score);
+        for (int k = 0; k < EV_NUM_KEYPOINTS; k++) {
+            const ev_keypoint *a = &poses[p].keypoints[k], *b = &g_small[p].keypoints[k];
+            if (fabs(a->score - b->score) > max_s) max_s = fabs(a->score - b->score);
+            if (a->score <= 0.5f || b->score <= 0.5f) continue;
+            double d = hypot((a->x - b->x) * W / 481.0, (a->y - b->y) * H / 353.0);
+            if (d > max_d) max_d = d;
+            compared++;
+            CHECK_MSG(d <= 32.0, "pose %d %s: %.1f px from the project-posenet build", p,
+                      ev_keypoint_label(k), d);
+        }
+    }
+    CHECK(compared >= 20);
+    fprintf(stderr, "  test_data _16_ build vs project-posenet 353x481: %d poses, %d keypoints "
+            "compared (score > 0.5), max distance %.2f image px, max keypoint score delta %.3f, "
+            "max pose score delta %.4f\n", n, compared, max_d, max_s, max_ps);
+}
+
 int main(void) {
     EV_RUN(test_layer_checksums);
     EV_RUN(test_input_pipeline);
     EV_RUN(test_reference_353);
     EV_RUN(test_larger_models);
+    EV_RUN(test_test_data_build);
     EV_RUN(test_raw_heads);
     ev_image_free(g_img);
     return ev_test_finish();

@@ -86,6 +86,15 @@ ev_status ev_backend_get(const char *name, const ev_backend **out);
 /* Host kernel for a custom op code, or NULL. */
 const ev_kernel *ev_custom_kernel(const char *custom_code);
 
+/* A custom op's shape function, TFLite's ResizeTensor-in-Prepare done once at model load (see
+ * ev_model_adopt): sizes the outputs of op `op_index` that the file left without a shape (rank
+ * 0), from the op's inputs and options, with their byte sizes; leaves declared shapes alone (the
+ * kernel's prepare checks them). EV_ERR_* naming the source, op and tensor when an unsized output
+ * cannot be sized. */
+typedef ev_status (*ev_custom_shape_fn)(ev_graph *graph, int op_index);
+/* Shape function for a custom op code, or NULL (none known, or the op has none). */
+ev_custom_shape_fn ev_custom_shapes(const char *custom_code);
+
 /* Error helper for kernels: "op 3 (CONV_2D) on backend <ctx->backend_name>: <reason>". */
 #define EV_OP_FAIL(ctx, status, ...) ev_op_fail((ctx), (status), __FILE__, __LINE__, __VA_ARGS__)
 ev_status ev_op_fail(const ev_kernel_ctx *ctx, ev_status status, const char *file, int line,

@@ -171,6 +171,51 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
 
 const ev_kernel ev_kernel_posenet_decoder = {"host_posenet_decoder", prepare, run, release};
 
+/* The op's shape function (custom_ops.c; run once at model load by ev_model_adopt), as the
+ * Prepare of libcoral's posenet_decoder_op.cc resizes the outputs: poses [1, N, 17, 2], keypoint
+ * scores [1, N, 17], pose scores [1, N], N = max_detections from the options. The test_data
+ * builds (google-coral/test_data, *_16_quant_decoder.tflite) give these outputs no shape; the
+ * project-posenet builds declare them. Only outputs the file left at rank 0 are sized; declared
+ * shapes stay as they are and prepare checks them, so those builds load exactly as before. The
+ * count (output 3) is left a scalar: TFLite resizes it to [1], the same single float, and the
+ * project-posenet builds declare it a scalar, so both builds report the same shapes. */
+ev_status ev_posenet_decoder_shapes(ev_graph *g, int op_index) {
+    ev_op *op = &g->ops[op_index];
+    if (op->num_outputs != 4) return EV_OK; /* prepare reports it */
+    const int nd[3] = {4, 3, 2};
+    int unsized = -1;
+    for (int o = 0; o < 3 && unsized < 0; o++)
+        if (g->tensors[op->outputs[o]].ndim == 0) unsized = o;
+    if (unsized < 0) return EV_OK;
+    ev_kernel_ctx ctx = {g, op_index, NULL, NULL, "host"};
+    ev_posenet_decoder_params p;
+    ev_status st = read_options(&ctx, op, &p);
+    if (st != EV_OK) {
+        ev_error_prefix("%s: output %d (tensor %d '%s') of op %d (%s) has no shape in the file "
+                        "and cannot be sized", g->source, unsized, op->outputs[unsized],
+                        g->tensors[op->outputs[unsized]].name, op_index, op->name);
+        return st;
+    }
+    for (int o = 0; o < 3; o++) {
+        ev_tensor *t = &g->tensors[op->outputs[o]];
+        if (t->ndim != 0) continue;
+        if (t->data)
+            return EV_FAIL(EV_ERR_FORMAT, "%s: output %d (tensor %d '%s') of op %d (%s) is a "
+                           "constant", g->source, o, op->outputs[o], t->name, op_index,
+                           op->name);
+        const int dims[4] = {1, p.max_detections, EV_NUM_KEYPOINTS, 2};
+        size_t bytes;
+        if (ev_tensor_bytes_checked(nd[o], dims, t->dtype, &bytes))
+            return EV_FAIL(EV_ERR_SHAPE, "%s: output %d (tensor %d '%s') of op %d (%s): %d "
+                           "poses do not fit a tensor", g->source, o, op->outputs[o], t->name,
+                           op_index, op->name, p.max_detections);
+        t->ndim = nd[o];
+        memcpy(t->dims, dims, sizeof(int) * (size_t)nd[o]);
+        t->bytes = bytes;
+    }
+    return EV_OK;
+}
+
 ev_status ev_model_set_decoder_edge16(ev_model *model, int legacy) {
     if (!model) return EV_FAIL(EV_ERR_INVALID_ARG, "ev_model_set_decoder_edge16: NULL model");
     ev_graph *g = &model->graph;

@@ -19,7 +19,8 @@
 #include <stdint.h>
 
 /* EV_ISA names, indexed by ev_isa */
-static const char *const k_isas[] = {"scalar", "avx2", "avx512", "vnni", "neon", "dotprod"};
+static const char *const k_isas[] = {"scalar", "avx2",    "avxvnni", "avx512",
+                                     "vnni",   "neon",    "dotprod"};
 
 static ev_test_rng rg_rng; /* the depthwise generator's draws */
 

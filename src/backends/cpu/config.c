@@ -9,7 +9,8 @@
  * data type; its tile is the channels per step.
  *
  * Choice: for each op kind and data type, the line with the most capable ISA the session allows
- * (ev_cpu_isa_allows: same family, no more than the session's; scalar always); among lines of
+ * (ev_cpu_isa_allows: same family, no more than the session's, and the CPU has its features:
+ * an avxvnni line is never chosen on a CPU without AVX-VNNI; scalar always); among lines of
  * the same ISA, the first. A depthwise line with max_kh gives way, for taller kernels, to the
  * next best that takes them (the portable one takes any).
  *
@@ -40,6 +41,8 @@ static const ev_cpu_gemm_entry k_gemm[] = {
 #ifdef EV_CPU_X86
     {EV_ISA_AVX2,     Q8, "u8s8_gemm_4x16__avx2",                  4, 16, 2, 0,
          ev_gemm_avx2,    ev_gemm_pack16_size,   ev_gemm_pack16,  ev_gemm_avx2_scratch},
+    {EV_ISA_AVXVNNI,  Q8, "u8s8_gemm_6x16__avxvnni",               6, 16, 4, EV_GEMM_OWN_ROWSUMS,
+         ev_gemm_avxvnni, ev_gemm_packed_size,   ev_gemm_pack,    NULL},
     {EV_ISA_VNNI,     Q8, "u8s8_gemm_6x64__avx512vnni",            6, 64, 4, EV_GEMM_OWN_ROWSUMS,
          ev_gemm_vnni,    ev_gemm_packed_size,   ev_gemm_pack,    NULL},
 #endif

@@ -2,9 +2,10 @@
  * cpu.h - private interface of the cpu backend: ISA levels, the per-session kernel config, kernels.
  *
  * ISA variants live in suffix-named files compiled with their own flags (CMakeLists.txt), and
- * only on their architecture: x86 *_avx2.c, *_avx512.c, *_vnni.c; ARM *_neon.c (NEON: baseline
- * on aarch64, -mfpu=neon on armv7) and *_dotprod.c (aarch64, -march=armv8.2-a+dotprod). isa.c
- * detects what the CPU and OS support once (cpuid/xgetbv on x86, getauxval on Linux ARM).
+ * only on their architecture: x86 *_avx2.c, *_avxvnni.c (AVX2 + AVX-VNNI), *_avx512.c, *_vnni.c;
+ * ARM *_neon.c (NEON: baseline on aarch64, -mfpu=neon on armv7) and *_dotprod.c (aarch64,
+ * -march=armv8.2-a+dotprod). isa.c detects what the CPU and OS support once (cpuid/xgetbv on
+ * x86, getauxval on Linux ARM).
  *
  * Kernels are chosen as data. config.c holds one table line per (ISA, data type) microkernel,
  * named XNNPACK style <data type>_<op>_<tile>__<isa> ("u8s8_gemm_6x64__avx512vnni",
@@ -36,11 +37,12 @@
 
 typedef enum ev_isa {
     EV_ISA_SCALAR = 0,
-    EV_ISA_AVX2 = 1,   /* AVX2 + FMA                                             */
-    EV_ISA_AVX512 = 2, /* AVX-512 F/BW/DQ/VL                                     */
-    EV_ISA_VNNI = 3,   /* AVX-512 VNNI (vpdpbusd)                                */
-    EV_ISA_NEON = 4,   /* ARM Advanced SIMD (aarch64 ASIMD, armv7 NEON)           */
-    EV_ISA_NEON_DOT = 5, /* NEON + SDOT/UDOT (armv8.2 dot product: Cortex-A76, A55)  */
+    EV_ISA_AVX2 = 1,    /* AVX2 + FMA                                            */
+    EV_ISA_AVXVNNI = 2, /* AVX2 + AVX-VNNI (VEX vpdpbusd ymm: Alder Lake+, Zen 5)  */
+    EV_ISA_AVX512 = 3,  /* AVX-512 F/BW/DQ/VL                                    */
+    EV_ISA_VNNI = 4,    /* AVX-512 VNNI (vpdpbusd zmm)                           */
+    EV_ISA_NEON = 5,    /* ARM Advanced SIMD (aarch64 ASIMD, armv7 NEON)          */
+    EV_ISA_NEON_DOT = 6, /* NEON + SDOT/UDOT (armv8.2 dot product: Cortex-A76, A55) */
 } ev_isa;
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -56,15 +58,20 @@ typedef enum ev_isa {
 /* The path a session uses: the best supported, capped by `cap` ("scalar", "avx2", ...; an
  * unknown name or another architecture's is ignored), or by $EV_ISA when cap is NULL or "". */
 ev_isa ev_cpu_isa(const char *cap);
-/* Best level the machine supports, ignoring $EV_ISA. */
+/* Best level the machine supports, ignoring $EV_ISA. Levels are not a chain on x86: a CPU may
+ * have AVX-512 VNNI without AVX-VNNI (Ice Lake, Zen 4) or AVX-VNNI without AVX-512 (Alder Lake);
+ * ev_cpu_isa_has says which levels this one has. */
 ev_isa ev_cpu_isa_supported(void);
+/* The CPU (and OS) has every feature level `isa` needs (scalar: always). */
+int ev_cpu_isa_has(ev_isa isa);
 const char *ev_isa_name(ev_isa isa);
 /* The paths this machine supports, least capable first (scalar, then avx2... on x86, neon,
  * dotprod on ARM): writes at most `max` into out, returns how many. Tests iterate over these. */
 int ev_cpu_isa_paths(ev_isa *out, int max);
 
-/* Same family (x86 or ARM) and no more capable than `session`, or scalar: a kernel written for
- * `needs` may run in a session on `session`. */
+/* A kernel written for `needs` may run in a session on `session`: scalar, or the same family
+ * (x86 or ARM), no higher in the order above than `session`, and the CPU has `needs`'s features
+ * (ev_cpu_isa_has: an avxvnni line never runs on a CPU without AVX-VNNI, whatever the cap). */
 int ev_cpu_isa_allows(ev_isa session, ev_isa needs);
 
 /* ---- The kernel config (config.c) ---------------------------------------------------------- */

@@ -15,7 +15,7 @@
  * Variants, one file each, all with the signature ev_gemm_fn and listed in config.c (one line
  * per kernel, which also names its packing, tile and needs): gemm_scalar.c (portable),
  * gemm_avx2.c (AVX2, int16 pairs: its own packing, A widened into per-thread scratch),
- * gemm_vnni.c (AVX-512 VNNI); on ARM gemm_neon.c (NEON widening multiplies) and gemm_dotprod.c
+ * gemm_avxvnni.c (AVX-VNNI, vpdpbusd ymm), gemm_vnni.c (AVX-512 VNNI); on ARM gemm_neon.c (NEON widening multiplies) and gemm_dotprod.c
  * (SDOT, aarch64). A new variant is a file with an ev_gemm_fn (and a pack function if the
  * layout above does not suit it) and one line in config.c; conv.c does not change.
  *
@@ -111,6 +111,10 @@ void ev_gemm_pack(const int8_t *w, int N, int K, int Kp, void *out);
 void ev_gemm_scalar(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bp,
                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                     void *scratch);
+/* AVX-VNNI variant (gemm_avxvnni.c): VEX vpdpbusd on ymm, ev_gemm_pack's layout, 6 x 16 tile. */
+void ev_gemm_avxvnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bp,
+                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
+                     void *scratch);
 void ev_gemm_vnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bp,
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                   void *scratch);

@@ -1,16 +1,33 @@
 /*
  * isa.c - CPU feature detection and the $EV_ISA cap.
  *
- * x86: cpuid + xgetbv for OS-enabled register state; EV_ISA=scalar|avx2|avx512|vnni (amx = vnni
- * for now) limits the cpu backend to that path or below. AMX is detected and reported but has no
- * kernel yet (see docs/performance.md).
+ * x86: cpuid + xgetbv for OS-enabled register state; EV_ISA=scalar|avx2|avxvnni|avx512|vnni
+ * (amx = vnni for now) limits the cpu backend to that path or below. AMX is detected and reported
+ * but has no kernel yet (see docs/performance.md).
+ *
+ * x86 levels, in order: scalar < avx2 < avxvnni < avx512 < vnni. The features are not a chain:
+ * AVX-VNNI (VEX vpdpbusd on ymm, CPUID.(7,1):EAX[4]) is on Alder Lake and later client chips,
+ * Sapphire Rapids and Zen 5, but not on Cascade Lake, Ice Lake or Zen 4 (AVX-512 VNNI only) nor
+ * Zen 3 (AVX2 only); Alder Lake has it without AVX-512. So a level counts for a CPU only when the
+ * CPU has its features (ev_cpu_isa_has: avxvnni = avx2 + AVX-VNNI, avx512 = F/BW/DQ/VL, vnni =
+ * avx512 + AVX-512 VNNI), and the rule is:
+ *  - paths (ev_cpu_isa_paths, which tests iterate): the levels the CPU has, in the order above;
+ *  - a session's level (ev_cpu_isa): the highest level the CPU has, at most the cap's; a cap the
+ *    CPU lacks falls to the highest level below it that it has (avxvnni on Ice Lake = avx2);
+ *  - a kernel line of level L runs in a session of level S when L <= S and the CPU has L
+ *    (ev_cpu_isa_allows); config.c takes the highest such line.
+ * Hence EV_ISA=avx2 is the plain AVX2 kernels (what Zen 3 runs) on every CPU; EV_ISA=avx512 on a
+ * CPU with AVX-VNNI as well (Sapphire Rapids) takes the AVX-VNNI GEMM (ymm vpdpbusd beats the
+ * AVX2 int16 one; there is no AVX-512 GEMM without VNNI) with the AVX-512 depthwise rows, and on
+ * one without it (Skylake-X) the AVX2 GEMM.
  * ARM (Linux): getauxval(AT_HWCAP): aarch64 HWCAP_ASIMD -> neon, HWCAP_ASIMDDP -> dotprod
  * (SDOT/UDOT, armv8.2: Cortex-A76/A55, Raspberry Pi 5); armv7 HWCAP_NEON -> neon (32-bit builds
  * have no dot-product kernels). EV_ISA=scalar|neon|dotprod. A cap naming the other architecture's
  * path (avx2 on ARM, neon on x86) is ignored.
  *
- * Extend: detect the feature in detect(), name it in ev_isa_name() and ev_cpu_isa(); its
- * kernels are then lines of config.c's table.
+ * Extend: detect the feature in detect() (set its bit in `has`), name it in ev_isa_name() and
+ * ev_cpu_isa(), place it in ev_cpu_isa_paths' order; its kernels are then lines of config.c's
+ * table.
  */
 #include "backends/cpu/cpu.h"
 
@@ -29,6 +46,7 @@
 #endif
 
 static ev_isa g_supported;
+static unsigned g_has; /* bit i: the CPU has level i (ev_cpu_isa_has) */
 static char g_features[160];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
@@ -47,6 +65,7 @@ static void add_feature(const char *f) {
 
 static void detect(void) {
     ev_isa best = EV_ISA_SCALAR;
+    unsigned has = 1u << EV_ISA_SCALAR;
 #ifdef EV_X86
     unsigned a, b, c, d;
     if (__get_cpuid(1, &a, &b, &c, &d)) {
@@ -59,16 +78,27 @@ static void detect(void) {
         int avx2 = (b7 >> 5) & 1, f = (b7 >> 16) & 1, dq = (b7 >> 17) & 1, bw = (b7 >> 30) & 1,
             vl = (b7 >> 31) & 1, vnni = (c7 >> 11) & 1, amx_tile = (d7 >> 24) & 1,
             amx_int8 = (d7 >> 25) & 1;
+        unsigned a71 = 0, b71 = 0, c71 = 0, d71 = 0;
+        if (a7 >= 1) __get_cpuid_count(7, 1, &a71, &b71, &c71, &d71);
+        int avx_vnni = (a71 >> 4) & 1;
         if (avx2 && avx && fma && ymm_os) {
             add_feature("avx2 fma");
             best = EV_ISA_AVX2;
+            has |= 1u << EV_ISA_AVX2;
+            if (avx_vnni) {
+                add_feature("avx_vnni");
+                best = EV_ISA_AVXVNNI;
+                has |= 1u << EV_ISA_AVXVNNI;
+            }
         }
-        if (best == EV_ISA_AVX2 && f && bw && dq && vl && zmm_os) {
+        if ((has & 1u << EV_ISA_AVX2) && f && bw && dq && vl && zmm_os) {
             add_feature("avx512f avx512bw avx512dq avx512vl");
             best = EV_ISA_AVX512;
+            has |= 1u << EV_ISA_AVX512;
             if (vnni) {
                 add_feature("avx512_vnni");
                 best = EV_ISA_VNNI;
+                has |= 1u << EV_ISA_VNNI;
             }
         }
         if (amx_tile && amx_int8 && tile_os) add_feature("amx_int8");
@@ -82,9 +112,11 @@ static void detect(void) {
     if (hw & asimd) {
         add_feature("asimd");
         best = EV_ISA_NEON;
+        has |= 1u << EV_ISA_NEON;
         if (hw & asimddp) {
             add_feature("asimddp");
             best = EV_ISA_NEON_DOT;
+            has |= 1u << EV_ISA_NEON_DOT;
         }
     }
 #else
@@ -93,12 +125,21 @@ static void detect(void) {
     if (hw & neon) {
         add_feature("neon");
         best = EV_ISA_NEON;
+        has |= 1u << EV_ISA_NEON;
     }
 #endif
 #endif
     if (!g_features[0]) add_feature("none");
     g_supported = best;
+    g_has = has;
 }
+
+int ev_cpu_isa_has(ev_isa isa) {
+    pthread_once(&g_once, detect);
+    return (unsigned)isa < 32 && (g_has >> isa & 1u);
+}
+
+static int is_arm(ev_isa v) { return v == EV_ISA_NEON || v == EV_ISA_NEON_DOT; }
 
 /* $EV_ISA is read at every call without a cap (once per session, at init), so a tool can set it
  * between sessions. */
@@ -111,6 +152,7 @@ ev_isa ev_cpu_isa(const char *cap) {
         if (strcmp(cap, "scalar") == 0) want = EV_ISA_SCALAR;
 #ifdef EV_X86
         else if (strcmp(cap, "avx2") == 0) want = EV_ISA_AVX2;
+        else if (strcmp(cap, "avxvnni") == 0) want = EV_ISA_AVXVNNI;
         else if (strcmp(cap, "avx512") == 0) want = EV_ISA_AVX512;
         else if (strcmp(cap, "vnni") == 0 || strcmp(cap, "amx") == 0) want = EV_ISA_VNNI;
 #endif
@@ -118,31 +160,37 @@ ev_isa ev_cpu_isa(const char *cap) {
         else if (strcmp(cap, "neon") == 0) want = EV_ISA_NEON;
         else if (strcmp(cap, "dotprod") == 0) want = EV_ISA_NEON_DOT;
 #endif
-        if (want < active) active = want;
+        if (want < active) {
+            /* the highest level at most `want` that the CPU has, in want's family */
+            active = EV_ISA_SCALAR;
+            for (int v = (int)want; v > EV_ISA_SCALAR; v--)
+                if (is_arm((ev_isa)v) == is_arm(want) && ev_cpu_isa_has((ev_isa)v)) {
+                    active = (ev_isa)v;
+                    break;
+                }
+        }
     }
     return active;
 }
 
 int ev_cpu_isa_paths(ev_isa *out, int max) {
-    static const ev_isa order[] = {EV_ISA_SCALAR, EV_ISA_AVX2, EV_ISA_AVX512, EV_ISA_VNNI,
-                                   EV_ISA_NEON,   EV_ISA_NEON_DOT};
+    static const ev_isa order[] = {EV_ISA_SCALAR, EV_ISA_AVX2,  EV_ISA_AVXVNNI, EV_ISA_AVX512,
+                                   EV_ISA_VNNI,   EV_ISA_NEON,  EV_ISA_NEON_DOT};
     ev_isa best = ev_cpu_isa_supported();
     int n = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0] && n < max; i++) {
         ev_isa v = order[i];
         int same_family = v == EV_ISA_SCALAR ||
                           ((v >= EV_ISA_NEON) == (best >= EV_ISA_NEON) && best != EV_ISA_SCALAR);
-        if (same_family && v <= best) out[n++] = v;
+        if (same_family && v <= best && ev_cpu_isa_has(v)) out[n++] = v;
     }
     return n;
 }
 
-static int is_arm(ev_isa v) { return v == EV_ISA_NEON || v == EV_ISA_NEON_DOT; }
-
 int ev_cpu_isa_allows(ev_isa session, ev_isa needs) {
     if (needs == EV_ISA_SCALAR) return 1;
     if (session == EV_ISA_SCALAR || is_arm(session) != is_arm(needs)) return 0;
-    return needs <= session;
+    return needs <= session && ev_cpu_isa_has(needs);
 }
 
 ev_isa ev_cpu_isa_supported(void) {
@@ -154,6 +202,7 @@ const char *ev_isa_name(ev_isa isa) {
     switch (isa) {
     case EV_ISA_SCALAR: return "scalar";
     case EV_ISA_AVX2: return "avx2";
+    case EV_ISA_AVXVNNI: return "avxvnni";
     case EV_ISA_AVX512: return "avx512";
     case EV_ISA_VNNI: return "vnni";
     case EV_ISA_NEON: return "neon";

@@ -128,8 +128,8 @@ typedef struct ev_session_options {
                             means "ref"                                                     */
     int threads;         /* worker threads; 0 means 1                                       */
     const char *isa;     /* cpu backend: cap on the instruction-set path ("scalar", "avx2",
-                            "avx512", "vnni"; "neon", "dotprod" on ARM); NULL: the best the
-                            CPU has, capped by $EV_ISA when set                             */
+                            "avxvnni", "avx512", "vnni"; "neon", "dotprod" on ARM); NULL:
+                            the best the CPU has, capped by $EV_ISA when set                */
 } ev_session_options;
 
 /* Fills `opts` with defaults. */
@@ -138,8 +138,9 @@ EV_API void ev_session_options_init(ev_session_options *opts);
 /* Names of the backends compiled into this build, NULL-terminated. */
 EV_API const char *const *ev_backend_names(void);
 
-/* The instruction-set path the cpu backend uses on this machine: "scalar", "avx2", "avx512" or
- * "vnni" (AVX-512 VNNI), the best the CPU and OS support, capped by $EV_ISA if set. */
+/* The instruction-set path the cpu backend uses on this machine: "scalar", "avx2", "avxvnni"
+ * (AVX-VNNI, vpdpbusd on ymm), "avx512" or "vnni" (AVX-512 VNNI); "neon" or "dotprod" on ARM:
+ * the best the CPU and OS support, capped by $EV_ISA if set. */
 EV_API const char *ev_cpu_isa_name(void);
 /* What the CPU offers, e.g. "avx2 fma avx512f avx512bw avx512_vnni" (amx_int8 when present). */
 EV_API const char *ev_cpu_features(void);

@@ -36,26 +36,6 @@ static inline int32_t load4(const int16_t *p) {
     return v;
 }
 
-/* acc + bias + delta * row_sum of channels n .. n + 7, requantized (q: their parameters). */
-static inline __m256i finish8(__m256i acc, __m256i row_sum, const ev_gemm_epi *ep,
-                              const ev_rq_avx2 *q, int n) {
-    acc = _mm256_add_epi32(acc, _mm256_loadu_si256((const __m256i *)(ep->bias + n)));
-    if (ep->delta)
-        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(
-                                        _mm256_loadu_si256((const __m256i *)(ep->delta + n)), row_sum));
-    return ev_requant8_avx2(acc, q);
-}
-
-/* Stores the 16 channels n0 .. n0 + 15 of one row, only those below N. */
-static inline void store16(__m256i r0, __m256i r1, int n0, int N, uint8_t *c) {
-    if (n0 + 16 <= N) {
-        _mm_storeu_si128((__m128i *)(c + n0), ev_pack16_avx2(r0, r1));
-    } else {
-        ev_store_bytes_avx2(c + n0, ev_pack8_avx2(r0), N - n0);
-        if (n0 + 8 < N) ev_store_bytes_avx2(c + n0 + 8, ev_pack8_avx2(r1), N - n0 - 8);
-    }
-}
-
 #define DOT2(i)                                                                                  \
     do {                                                                                         \
         __m256i a_ = _mm256_set1_epi32(load4(a##i + k));                                         \
@@ -67,8 +47,9 @@ static inline void store16(__m256i r0, __m256i r1, int n0, int N, uint8_t *c) {
     do {                                                                                         \
         if (i < mr) {                                                                            \
             __m256i rs_ = _mm256_set1_epi32(rowsum ? rowsum[i] : 0);                             \
-            store16(finish8(c##i##0, rs_, ep, &q0, n0), finish8(c##i##1, rs_, ep, &q1, n0 + 8),   \
-                    n0, N, C + (size_t)(i) * ldc);                                               \
+            __m256i r0_ = ev_gemm_finish8_avx2(c##i##0, rs_, ep, &q0, n0);                       \
+            __m256i r1_ = ev_gemm_finish8_avx2(c##i##1, rs_, ep, &q1, n0 + 8);                   \
+            ev_gemm_store16_avx2(r0_, r1_, n0, N, C + (size_t)(i) * ldc);                        \
         }                                                                                        \
     } while (0)
 

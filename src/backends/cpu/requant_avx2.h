@@ -119,4 +119,26 @@ static inline void ev_store_bytes_avx2(uint8_t *dst, __m128i v, int n) {
     for (int i = 0; i < n; i++) dst[i] = tmp[i];
 }
 
+/* The GEMM epilogue of 8 channels n .. n + 7: acc + bias + delta * row_sum (ep's tables, padded
+ * to 16 channels), requantized with q (their parameters). */
+static inline __m256i ev_gemm_finish8_avx2(__m256i acc, __m256i row_sum, const ev_gemm_epi *ep,
+                                           const ev_rq_avx2 *q, int n) {
+    acc = _mm256_add_epi32(acc, _mm256_loadu_si256((const __m256i *)(ep->bias + n)));
+    if (ep->delta)
+        acc = _mm256_add_epi32(
+            acc, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(ep->delta + n)), row_sum));
+    return ev_requant8_avx2(acc, q);
+}
+
+/* Stores channels n0 .. n0 + 15 of one output row (r0: the first 8, r1: the next), only those
+ * below N. */
+static inline void ev_gemm_store16_avx2(__m256i r0, __m256i r1, int n0, int N, uint8_t *c) {
+    if (n0 + 16 <= N) {
+        _mm_storeu_si128((__m128i *)(c + n0), ev_pack16_avx2(r0, r1));
+    } else {
+        ev_store_bytes_avx2(c + n0, ev_pack8_avx2(r0), N - n0);
+        if (n0 + 8 < N) ev_store_bytes_avx2(c + n0 + 8, ev_pack8_avx2(r1), N - n0 - 8);
+    }
+}
+
 #endif

@@ -10,8 +10,9 @@
  * Float: y = clamp(x1 + x2). Broadcasting: shapes aligned on the right, each input dimension 1 or
  * the output's; the output shape must be the broadcast shape.
  *
- * Extend: SUB/MUL share the broadcasting walk (walk()) and differ only in the element function.
+ * Extend: the broadcasting is broadcast.h, shared with SUB/MUL/DIV/FLOOR_DIV (ref_binary.c).
  */
+#include "backends/ref/broadcast.h"
 #include "backends/ref/ref.h"
 #include "core/quant.h"
 #include "core/status.h"
@@ -21,28 +22,12 @@
 typedef struct ref_add {
     ev_dtype dt;
     int a_t, b_t, out_t;
-    int ndim;
-    int dims[EV_MAX_DIMS];
-    size_t sa[EV_MAX_DIMS], sb[EV_MAX_DIMS]; /* element strides, 0 where broadcast */
+    ev_bcast bc;
     int32_t zp_a, zp_b, out_zp, amin, amax;
     int32_t m_a, m_b, m_out;
     int s_a, s_b, s_out;
     float fmin, fmax;
 } ref_add;
-
-static int strides_for(const ev_tensor *t, const ev_tensor *out, size_t *st) {
-    int off = out->ndim - t->ndim;
-    if (off < 0) return 0;
-    size_t stride = 1;
-    for (int d = out->ndim - 1; d >= 0; d--) {
-        int td = d - off;
-        int n = td >= 0 ? t->dims[td] : 1;
-        if (n != out->dims[d] && n != 1) return 0;
-        st[d] = n == 1 ? 0 : stride;
-        stride *= (size_t)n;
-    }
-    return 1;
-}
 
 static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_graph *g = ctx->graph;
@@ -64,16 +49,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s.a_t = op->inputs[0];
     s.b_t = op->inputs[1];
     s.out_t = op->outputs[0];
-    s.ndim = out->ndim;
-    for (int d = 0; d < out->ndim; d++) s.dims[d] = out->dims[d];
-    int ok = strides_for(a, out, s.sa) && strides_for(b, out, s.sb);
-    /* the output must be exactly the broadcast shape: some input reaches each output dim */
-    for (int d = 0; ok && d < out->ndim; d++) {
-        int da = d - (out->ndim - a->ndim), db = d - (out->ndim - b->ndim);
-        int na = da >= 0 ? a->dims[da] : 1, nb = db >= 0 ? b->dims[db] : 1;
-        if ((na == 1 ? nb : na) != out->dims[d]) ok = 0;
-    }
-    if (!ok)
+    if (!ev_bcast_init(&s.bc, a, b, out))
         return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "inputs %s and %s do not broadcast to the "
                           "output %s", ev_shape_str(a, s1, 64), ev_shape_str(b, s2, 64),
                           ev_shape_str(out, s3, 64));
@@ -122,26 +98,6 @@ static inline int32_t add_q(const ref_add *s, int32_t x, int32_t y) {
     return v < s->amin ? s->amin : v > s->amax ? s->amax : v;
 }
 
-/* Visits every output element in row-major order with the two input offsets. */
-#define WALK(s, BODY)                                                                             \
-    do {                                                                                          \
-        int idx_[EV_MAX_DIMS] = {0};                                                              \
-        size_t oa_ = 0, ob_ = 0, total_ = 1;                                                      \
-        for (int d_ = 0; d_ < (s)->ndim; d_++) total_ *= (size_t)(s)->dims[d_];                   \
-        for (size_t o_ = 0; o_ < total_; o_++) {                                                  \
-            const size_t ia = oa_, ib = ob_, io = o_;                                             \
-            BODY;                                                                                 \
-            for (int d_ = (s)->ndim - 1; d_ >= 0; d_--) {                                         \
-                oa_ += (s)->sa[d_];                                                               \
-                ob_ += (s)->sb[d_];                                                               \
-                if (++idx_[d_] < (s)->dims[d_]) break;                                            \
-                oa_ -= (s)->sa[d_] * (size_t)(s)->dims[d_];                                       \
-                ob_ -= (s)->sb[d_] * (size_t)(s)->dims[d_];                                       \
-                idx_[d_] = 0;                                                                     \
-            }                                                                                     \
-        }                                                                                         \
-    } while (0)
-
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     (void)ctx;
     const ref_add *s = state;
@@ -149,19 +105,19 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     case EV_DTYPE_U8: {
         const uint8_t *a = data[s->a_t], *b = data[s->b_t];
         uint8_t *o = data[s->out_t];
-        WALK(s, o[io] = (uint8_t)add_q(s, a[ia], b[ib]));
+        EV_BCAST_WALK(&s->bc, o[io] = (uint8_t)add_q(s, a[ia], b[ib]));
         break;
     }
     case EV_DTYPE_I8: {
         const int8_t *a = data[s->a_t], *b = data[s->b_t];
         int8_t *o = data[s->out_t];
-        WALK(s, o[io] = (int8_t)add_q(s, a[ia], b[ib]));
+        EV_BCAST_WALK(&s->bc, o[io] = (int8_t)add_q(s, a[ia], b[ib]));
         break;
     }
     case EV_DTYPE_F32: {
         const float *a = data[s->a_t], *b = data[s->b_t];
         float *o = data[s->out_t];
-        WALK(s, {
+        EV_BCAST_WALK(&s->bc, {
             float v = a[ia] + b[ib];
             o[io] = v < s->fmin ? s->fmin : v > s->fmax ? s->fmax : v;
         });

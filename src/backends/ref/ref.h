@@ -32,6 +32,23 @@ static inline void ev_ref_qrange(ev_dtype dt, int32_t *qmin, int32_t *qmax) {
 
 static inline int ev_ref_is_q8(ev_dtype dt) { return dt == EV_DTYPE_U8 || dt == EV_DTYPE_I8; }
 
+/* The op's tensors for a kernel taking n_in (1 or 2) inputs and one output, all present:
+ * in[0..n_in) and *out; EV_ERR_FORMAT naming the counts or the missing tensor otherwise. */
+static inline ev_status ev_ref_io(const ev_kernel_ctx *ctx, int n_in, const ev_tensor **in,
+                                  const ev_tensor **out) {
+    const ev_graph *g = ctx->graph;
+    const ev_op *op = &g->ops[ctx->op_index];
+    if (op->num_inputs != n_in || op->num_outputs != 1)
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects %d input%s and 1 output, has %d and %d",
+                          n_in, n_in == 1 ? "" : "s", op->num_inputs, op->num_outputs);
+    for (int i = 0; i < n_in; i++)
+        if (!(in[i] = ev_op_input(g, op, i)))
+            return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input or output");
+    *out = ev_op_output(g, op, 0);
+    if (!*out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input or output");
+    return EV_OK;
+}
+
 /* EV_OK when `t` has exactly one positive scale; otherwise EV_ERR_UNSUPPORTED naming `role`. */
 static inline ev_status ev_ref_per_tensor(const ev_kernel_ctx *ctx, const ev_tensor *t,
                                           const char *role) {

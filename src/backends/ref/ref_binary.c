@@ -75,12 +75,9 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_graph *g = ctx->graph;
     const ev_op *op = &g->ops[ctx->op_index];
     char s1[64], s2[64], s3[64];
-    if (op->num_inputs != 2 || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 2 inputs and 1 output, has %d and %d",
-                          op->num_inputs, op->num_outputs);
-    const ev_tensor *a = ev_op_input(g, op, 0), *b = ev_op_input(g, op, 1);
-    const ev_tensor *out = ev_op_output(g, op, 0);
-    if (!a || !b || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input or output");
+    const ev_tensor *io_in[2] = {0}, *out = NULL;
+    EV_TRY(ev_ref_io(ctx, 2, io_in, &out));
+    const ev_tensor *a = io_in[0], *b = io_in[1];
     ref_bin s = {0};
     s.type = op->type;
     s.dt = out->dtype;

@@ -31,11 +31,8 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_graph *g = ctx->graph;
     const ev_op *op = &g->ops[ctx->op_index];
     char s1[64], s2[64];
-    if (op->num_inputs != 1 || op->num_outputs != 1)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 1 input and 1 output, has %d and %d",
-                          op->num_inputs, op->num_outputs);
-    const ev_tensor *in = ev_op_input(g, op, 0), *out = ev_op_output(g, op, 0);
-    if (!in || !out) return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input or output");
+    const ev_tensor *in = NULL, *out = NULL;
+    EV_TRY(ev_ref_io(ctx, 1, &in, &out));
     if (ev_tensor_elems(in) != ev_tensor_elems(out))
         return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s and output %s differ in element count",
                           ev_shape_str(in, s1, 64), ev_shape_str(out, s2, 64));

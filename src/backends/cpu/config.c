@@ -85,6 +85,17 @@ static const ev_cpu_dw_entry k_dw[] = {
          ev_dw_row_neon,   ev_dw_pack_i16_size,   ev_dw_pack_i16},
 #endif
 };
+
+/* Float32 lines (gemm_f32.h, dwconv_f32.h). */
+static const ev_cpu_f32_gemm_entry k_gemm_f32[] = {
+    /* isa            name                        mr  nr  gemm */
+    {EV_ISA_SCALAR,   "f32_gemm_1x8__scalar",      1,  8, ev_f32_gemm_scalar},
+};
+
+static const ev_cpu_f32_dw_entry k_dw_f32[] = {
+    /* isa            name                        cr max_kh row */
+    {EV_ISA_SCALAR,   NULL, 0, 0, NULL}, /* placeholder until dwconv_f32.c */
+};
 /* clang-format on */
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -115,6 +126,27 @@ static const ev_cpu_dw_entry *pick_dw(ev_isa isa, ev_dtype dt, int k_h) {
     return best;
 }
 
+static const ev_cpu_f32_gemm_entry *pick_f32_gemm(ev_isa isa) {
+    const ev_cpu_f32_gemm_entry *best = NULL;
+    for (size_t i = 0; i < COUNT(k_gemm_f32); i++) {
+        const ev_cpu_f32_gemm_entry *e = &k_gemm_f32[i];
+        if (!e->gemm || !ev_cpu_isa_allows(isa, e->isa)) continue;
+        if (!best || more_capable(e->isa, best->isa)) best = e;
+    }
+    return best;
+}
+
+static const ev_cpu_f32_dw_entry *pick_f32_dw(ev_isa isa, int k_h) {
+    const ev_cpu_f32_dw_entry *best = NULL;
+    for (size_t i = 0; i < COUNT(k_dw_f32); i++) {
+        const ev_cpu_f32_dw_entry *e = &k_dw_f32[i];
+        if (!e->row || !ev_cpu_isa_allows(isa, e->isa)) continue;
+        if (k_h > 0 && e->max_kh > 0 && k_h > e->max_kh) continue;
+        if (!best || more_capable(e->isa, best->isa)) best = e;
+    }
+    return best;
+}
+
 #if EV_CPU_CHECKS
 /* Debug builds: every line's name carries its tile ("_<mr>x<nr>__", "_<cr>c__"). */
 static void check_table(void) {
@@ -129,6 +161,17 @@ static void check_table(void) {
         snprintf(tile, sizeof tile, "_%dc__", e->cr);
         EV_CPU_ASSERT(strstr(e->name, tile) && e->row && !e->pack == !e->packed_size);
     }
+    for (size_t i = 0; i < COUNT(k_gemm_f32); i++) {
+        const ev_cpu_f32_gemm_entry *e = &k_gemm_f32[i];
+        snprintf(tile, sizeof tile, "_%dx%d__", e->mr, e->nr);
+        EV_CPU_ASSERT(strstr(e->name, tile) && e->gemm && e->nr > 0);
+    }
+    for (size_t i = 0; i < COUNT(k_dw_f32); i++) {
+        const ev_cpu_f32_dw_entry *e = &k_dw_f32[i];
+        if (!e->row) continue;
+        snprintf(tile, sizeof tile, "_%dc__", e->cr);
+        EV_CPU_ASSERT(strstr(e->name, tile) && e->cr > 0);
+    }
 }
 #endif
 
@@ -142,6 +185,14 @@ void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg) {
         cfg->gemm[dt] = pick_gemm(isa, (ev_dtype)dt);
         cfg->dw[dt] = pick_dw(isa, (ev_dtype)dt, 0);
     }
+    cfg->f32_gemm = pick_f32_gemm(isa);
+    cfg->f32_dw = pick_f32_dw(isa, 0);
+}
+
+const ev_cpu_f32_dw_entry *ev_cpu_config_f32_dw(const ev_cpu_config *cfg, int k_h) {
+    const ev_cpu_f32_dw_entry *e = cfg->f32_dw;
+    if (e && e->max_kh > 0 && k_h > e->max_kh) e = pick_f32_dw(cfg->isa, k_h);
+    return e;
 }
 
 const ev_cpu_gemm_entry *ev_cpu_config_gemm(const ev_cpu_config *cfg, ev_dtype dtype) {

@@ -23,14 +23,14 @@
  *  - a new ISA level (AMX, SVE, i8mm): an enum value below (each architecture family ordered
  *    from least to most capable), its detection and $EV_ISA name in isa.c, and then its kernels
  *    as above, each one file and one line.
- *  - a float kernel: the first float op needs its signature beside ev_gemm_fn, a table for it in
- *    config.c and the op code that runs it (a float conv.c path); from then on every float
- *    kernel on every ISA is one file and one line, like the quantized ones.
+ *  - a float kernel: float ops have their own tables (k_gemm_f32, k_dw_f32 in config.c) with
+ *    their own signatures (gemm_f32.h, dwconv_f32.h); a kernel is one file and one line there.
  */
 #ifndef EV_BACKENDS_CPU_H
 #define EV_BACKENDS_CPU_H
 
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/gemm_f32.h"
 #include "core/backend.h"
 
 #include <stdint.h>
@@ -110,12 +110,35 @@ typedef struct ev_cpu_dw_entry {
     ev_dw_pack_fn pack;
 } ev_cpu_dw_entry;
 
+/* A float GEMM line: float CONV_2D and FULLY_CONNECTED reduce to it (conv_f32.c). Weights are
+ * packed by ev_f32_gemm_pack for the line's nr (gemm_f32.h). */
+typedef struct ev_cpu_f32_gemm_entry {
+    ev_isa isa;
+    const char *name;                   /* "f32_gemm_<mr>x<nr>__<isa>"                     */
+    int mr, nr;                         /* register tile: rows x channels                  */
+    ev_f32_gemm_fn gemm;
+} ev_cpu_f32_gemm_entry;
+
+/* A float depthwise row line (dwconv_f32.c): one output row per call. */
+struct cpu_dw_f32;
+typedef void (*ev_f32_dw_row_fn)(const struct cpu_dw_f32 *s, const float *img, int oy,
+                                 float *out_row);
+typedef struct ev_cpu_f32_dw_entry {
+    ev_isa isa;
+    const char *name;                   /* "f32_dwconv_row_<cr>c__<isa>"                   */
+    int cr;                             /* channels per step (weights padded to it)        */
+    int max_kh;                         /* most kernel rows it takes (0: any)              */
+    ev_f32_dw_row_fn row;
+} ev_cpu_f32_dw_entry;
+
 /* What a session runs, per op kind and op data type (NULL: no fast kernel, the reference one
  * runs). Built once per session. */
 typedef struct ev_cpu_config {
     ev_isa isa; /* the ISA the session allows */
     const ev_cpu_gemm_entry *gemm[EV_CPU_DTYPES];
     const ev_cpu_dw_entry *dw[EV_CPU_DTYPES];
+    const ev_cpu_f32_gemm_entry *f32_gemm; /* float32 ops */
+    const ev_cpu_f32_dw_entry *f32_dw;
 } ev_cpu_config;
 
 /* For each op kind and data type, the table line with the most capable ISA `isa` allows. */
@@ -124,6 +147,8 @@ void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg);
  * kernel height: a line whose max_kh is below it gives way to the next best that takes it. */
 const ev_cpu_gemm_entry *ev_cpu_config_gemm(const ev_cpu_config *cfg, ev_dtype dtype);
 const ev_cpu_dw_entry *ev_cpu_config_dw(const ev_cpu_config *cfg, ev_dtype dtype, int k_h);
+/* The float depthwise row for kernel height k_h (the next best line when the session's cannot). */
+const ev_cpu_f32_dw_entry *ev_cpu_config_f32_dw(const ev_cpu_config *cfg, int k_h);
 
 /* The cpu backend's per-session context (cpu_backend.c): what init chose for this session. */
 typedef struct ev_cpu_ctx {

@@ -1,0 +1,64 @@
+/*
+ * gemm_f32.h - the float GEMM every float32 convolution and fully connected layer of the cpu
+ * backend reduces to (conv_f32.c), and the weight layout its kernels read.
+ *
+ *   C[m][n] = clamp( sum_k A[m][k] * W[k][n]  +  bias[n]  (+ R[m][n]),  min, max )
+ *
+ * A: float rows (output pixels: im2col rows, or the input itself for 1x1 stride-1), `lda`
+ *    floats apart, K floats each.
+ * W: packed once at prepare by ev_f32_gemm_pack() for the kernel's nr: for each block of nr
+ *    output channels, nr biases, then K rows of nr weights (k-major inside the block: the
+ *    vector a kernel loads per k), zero past N. A call starting at channel n0 (a multiple of
+ *    nr) reads the blocks from ev_f32_gemm_block(Wp, n0, K, nr).
+ * R: the optional residual (a fused ADD), rows `ldr` floats apart, added before the clamp.
+ * Summation order: a kernel sums its K products in k order per output, with FMA contraction;
+ * the reference sums in (ky, kx, c) order without it: the op x backend test bounds the
+ * difference (tests/test_backend_ops.c states how).
+ *
+ * Variants, one file each, all with the signature ev_f32_gemm_fn, listed in config.c's float
+ * table (name f32_gemm_<mr>x<nr>__<isa>, tile mr rows x nr channels): gemm_f32_scalar.c
+ * (portable), and the ISA files beside it. A new variant is a file and a line; conv_f32.c does not change.
+ *
+ * Preconditions (asserted in debug builds by EV_F32_GEMM_ASSERT_ARGS): M >= 1, N >= 1, K >= 1,
+ * lda >= K (or M == 1), ldc >= N, ldr >= N when R is given, min <= max.
+ */
+#ifndef EV_BACKENDS_CPU_GEMM_F32_H
+#define EV_BACKENDS_CPU_GEMM_F32_H
+
+#include "backends/cpu/gemm.h"
+
+#include <stddef.h>
+
+typedef struct ev_f32_epi {
+    float min, max;        /* activation clamp (-INFINITY, INFINITY: none)                   */
+    const float *residual; /* NULL, or M rows of N floats `ldr` apart, added before the clamp */
+    size_t ldr;
+} ev_f32_epi;
+
+/* Bytes of packed weights for N channels of K inputs, blocks of nr. */
+size_t ev_f32_gemm_packed_size(int N, int K, int nr);
+/* w: N rows of K floats (OHWI flattened: row n is output channel n); bias: N floats or NULL. */
+void ev_f32_gemm_pack(const float *w, const float *bias, int N, int K, int nr, float *out);
+/* The packed blocks starting at channel n0 (a multiple of nr). */
+static inline const float *ev_f32_gemm_block(const float *Wp, int n0, int K, int nr) {
+    return Wp + (size_t)(n0 / nr) * (size_t)(K + 1) * (size_t)nr;
+}
+
+/* The one float GEMM signature: M rows of A, N channels from the packed blocks at Wp. */
+typedef void (*ev_f32_gemm_fn)(int M, int N, int K, const float *A, size_t lda, const float *Wp,
+                               const ev_f32_epi *ep, float *C, size_t ldc);
+
+#define EV_F32_GEMM_ASSERT_ARGS(M, N, K, A, lda, Wp, ep, C, ldc)                                 \
+    do {                                                                                         \
+        EV_CPU_ASSERT((M) >= 1 && (N) >= 1 && (K) >= 1);                                         \
+        EV_CPU_ASSERT((A) && (Wp) && (ep) && (C));                                               \
+        EV_CPU_ASSERT((M) == 1 || (lda) >= (size_t)(K));                                         \
+        EV_CPU_ASSERT((ldc) >= (size_t)(N));                                                     \
+        EV_CPU_ASSERT(!(ep)->residual || (ep)->ldr >= (size_t)(N));                              \
+        EV_CPU_ASSERT(!((ep)->min > (ep)->max));                                                 \
+    } while (0)
+
+void ev_f32_gemm_scalar(int M, int N, int K, const float *A, size_t lda, const float *Wp,
+                        const ev_f32_epi *ep, float *C, size_t ldc);
+
+#endif

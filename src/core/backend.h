@@ -6,7 +6,8 @@
  *   init(graph, options, pool) -> context   once per session: detect/choose kernels (the cpu
  *                                           backend's ISA config), allocate device state (cuda)
  *   supports(context, op) -> kernel choice   once per op: which kernel runs it (with its name,
- *                                           and whether it is a reference fallback), or none
+ *                                           and whether it is a reference fallback), or none;
+ *                                           and a later op it may absorb (fusion, below)
  *   kernel->prepare / run / release          per op, receiving the backend context in ctx
  *   run_begin / run_end                      around every run (uploads, syncs, stream work)
  *   free(context)                            when the session is freed, after every release
@@ -15,6 +16,15 @@
  *
  * Custom ops that are not arithmetic kernels (PosenetDecoderOp) run on the host through the same
  * kernel signature, from the table in backends/custom_ops.c, whatever the backend.
+ *
+ * Fusion (an epilogue, in the manner of XNNPACK's fused subgraphs): a backend's choice for op i
+ * may name a later op j it can compute in the same pass (`absorbs`: a float CONV_2D taking the
+ * residual ADD that consumes its output alone). Op j keeps its own kernel, prepared as usual;
+ * the session then runs op i with ctx->fused set (the kernel reads op j's other input and writes
+ * op j's output, op i's own output is not written) and skips op j, except while a per-op
+ * callback is set (it sees every op's output): then both kernels run unfused. The memory plan
+ * keeps op j's output alive from op i, so one plan serves both ways. A backend names a partner
+ * only when op j's other inputs are computed before op i.
  *
  * To add a backend: a folder src/backends/<name>/ defining `const ev_backend ev_backend_<name>`
  * (its context type private to that folder), and an entry in backends/registry.c. Registration
@@ -25,7 +35,7 @@
 
 #include "core/graph.h"
 
-#define EV_BACKEND_ABI 2
+#define EV_BACKEND_ABI 3
 
 struct ev_threadpool;
 
@@ -37,6 +47,8 @@ typedef struct ev_kernel_ctx {
     void *backend;              /* the backend's context (what its init returned; may be NULL) */
     const char *backend_name;   /* for messages: "cpu", or "cpu (reference kernel)" when a
                                    fast backend runs a reference kernel, "host" for custom ops */
+    int absorbs;                /* the later op this kernel's choice may absorb (0: none)      */
+    int fused;                  /* run: compute op `absorbs` too, into its output (see above)   */
 } ev_kernel_ctx;
 
 typedef struct ev_kernel {
@@ -55,6 +67,8 @@ typedef struct ev_kernel_choice {
                                 ("u8s8_gemm_6x64__avx512vnni"); NULL: kernel->name          */
     int reference;           /* 1: a reference kernel run by a faster backend                 */
     const char *why;         /* when kernel is NULL: a short reason, or NULL                  */
+    int absorbs;             /* a later op (index > op) the kernel can compute in the same pass
+                                (fusion, above); 0: none                                     */
 } ev_kernel_choice;
 
 typedef struct ev_backend_options {

@@ -131,7 +131,8 @@ ev_status ev_backend_kernels(const ev_model *m, const ev_session_options *opts,
             snprintf(r->why, sizeof r->why, "%s", ch.why ? ch.why : "no kernel for this op");
             continue;
         }
-        ev_kernel_ctx kc = {g, i, NULL, ctx, bname};
+        int absorbs = ch.absorbs > i && ch.absorbs < g->num_ops ? ch.absorbs : 0;
+        ev_kernel_ctx kc = {g, i, NULL, ctx, bname, absorbs, 0};
         void *state = NULL;
         ev_status st = ch.kernel->prepare(&kc, &state);
         if (st != EV_OK) {
@@ -142,7 +143,12 @@ ev_status ev_backend_kernels(const ev_model *m, const ev_session_options *opts,
         if (state && ch.kernel->release) ch.kernel->release(state);
         r->supported = 1;
         r->reference = ch.reference;
-        snprintf(r->kernel, sizeof r->kernel, "%s", ch.name ? ch.name : ch.kernel->name);
+        const char *kname = ch.name ? ch.name : ch.kernel->name;
+        if (absorbs)
+            snprintf(r->kernel, sizeof r->kernel, "%s + op %d %s", kname, absorbs,
+                     g->ops[absorbs].name);
+        else
+            snprintf(r->kernel, sizeof r->kernel, "%s", kname);
     }
     if (ctx && be->free) be->free(ctx);
     return EV_OK;

@@ -4,7 +4,8 @@
  * Each activation tensor lives from the op that produces it (graph inputs: from the start) to
  * the last op that reads it (graph outputs: to the end). Tensors are placed largest first, each
  * at the lowest aligned offset that overlaps no already placed tensor whose lifetime overlaps
- * its own. An op's inputs and outputs are alive together at that op, so never alias.
+ * its own. An op's inputs and outputs are alive together at that op, so never alias. An op
+ * whose outputs an earlier op may write (a fused epilogue) has them alive from that op.
  */
 #include "core/plan.h"
 
@@ -35,7 +36,8 @@ static uint64_t align_up(uint64_t n) {
     return (n + EV_PLAN_ALIGN - 1) & ~(uint64_t)(EV_PLAN_ALIGN - 1);
 }
 
-ev_status ev_plan_memory(const ev_graph *g, size_t *offsets, size_t *arena, size_t *unplanned) {
+ev_status ev_plan_memory(const ev_graph *g, const int *written_early, size_t *offsets,
+                         size_t *arena, size_t *unplanned) {
     int n = g->num_tensors;
     int *first = malloc(sizeof(int) * (size_t)(n ? n : 1));
     int *last = malloc(sizeof(int) * (size_t)(n ? n : 1));
@@ -56,9 +58,10 @@ ev_status ev_plan_memory(const ev_graph *g, size_t *offsets, size_t *arena, size
     }
     for (int o = 0; o < g->num_ops; o++) {
         const ev_op *op = &g->ops[o];
+        int w = written_early && written_early[o] >= 0 && written_early[o] < o ? written_early[o] : o;
         for (int i = 0; i < op->num_outputs; i++) {
             int t = op->outputs[i];
-            if (first[t] > o) first[t] = o;
+            if (first[t] > w) first[t] = w;
             if (last[t] < o) last[t] = o;
         }
         for (int i = 0; i < op->num_inputs; i++) {

@@ -4,7 +4,7 @@
  * Create: build the backend's context (backend->init), ask it which kernel runs every op (or the
  * host custom-op table), prepare each, plan activation memory into one arena. Run: the backend's
  * run_begin, ops in graph order with no allocation (calling the per-op callback if one is set),
- * run_end. Free: release every op, then the backend's context.
+ * run_end. Fused pairs (core/backend.h) run as one op when no callback is set. Free: release every op, then the backend's context.
  */
 #include "core/session.h"
 
@@ -37,13 +37,15 @@ void ev_session_options_init(ev_session_options *o) {
 }
 
 static ev_kernel_ctx kernel_ctx(const ev_session *s, int i) {
-    ev_kernel_ctx ctx = {s->graph, i, s->pool, s->backend_ctx, s->ops[i].backend_name};
+    ev_kernel_ctx ctx = {s->graph, i, s->pool, s->backend_ctx, s->ops[i].backend_name,
+                         s->ops[i].absorbs, 0};
     return ctx;
 }
 
 static ev_status prepare_ops(ev_session *s) {
     const ev_graph *g = s->graph;
     snprintf(s->ref_name, sizeof s->ref_name, "%s (reference kernel)", s->backend->name);
+    for (int i = 0; i < g->num_ops; i++) s->ops[i].absorbed_by = -1;
     for (int i = 0; i < g->num_ops; i++) {
         const ev_op *op = &g->ops[i];
         ev_prepared_op *p = &s->ops[i];
@@ -66,6 +68,12 @@ static ev_status prepare_ops(ev_session *s) {
         p->kernel = ch.kernel;
         p->kernel_name = ch.name ? ch.name : ch.kernel->name;
         p->reference = ch.reference;
+        /* A fusion partner: a later op nobody else absorbs (ignored otherwise). */
+        if (ch.absorbs > i && ch.absorbs < g->num_ops && s->ops[ch.absorbs].absorbed_by < 0 &&
+            g->ops[ch.absorbs].type != EV_OP_CUSTOM) {
+            p->absorbs = ch.absorbs;
+            s->ops[ch.absorbs].absorbed_by = i;
+        }
         ev_kernel_ctx ctx = kernel_ctx(s, i);
         ev_status st = ch.kernel->prepare(&ctx, &p->state);
         if (st != EV_OK) {
@@ -129,6 +137,7 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
     s->ops = calloc((size_t)g->num_ops + 1, sizeof *s->ops);
     s->data = calloc((size_t)g->num_tensors + 1, sizeof *s->data);
     size_t *offsets = calloc((size_t)g->num_tensors + 1, sizeof *offsets);
+    int *written_early = NULL;
     ev_status st = EV_OK;
     if (!s->ops || !s->data || !offsets) {
         st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
@@ -150,7 +159,14 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
         }
     }
     EV_TRY_GOTO(st, prepare_ops(s), fail);
-    EV_TRY_GOTO(st, ev_plan_memory(g, offsets, &s->arena_size, &s->unplanned_size), fail);
+    written_early = malloc(sizeof(int) * ((size_t)g->num_ops + 1));
+    if (!written_early) {
+        st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < g->num_ops; i++) written_early[i] = s->ops[i].absorbed_by;
+    EV_TRY_GOTO(st, ev_plan_memory(g, written_early, offsets, &s->arena_size,
+                                   &s->unplanned_size), fail);
     size_t cap = ev_memory_cap();
     if (s->arena_size > cap) {
         st = EV_FAIL(EV_ERR_NO_MEMORY, "%s: activations need %.1f MiB, over the memory cap of "
@@ -174,10 +190,12 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
             s->data[t] = s->arena + offsets[t];
     }
     free(offsets);
+    free(written_early);
     *out = s;
     return EV_OK;
 fail:
     free(offsets);
+    free(written_early);
     ev_session_free(s);
     return st;
 }
@@ -220,9 +238,16 @@ ev_status ev_session_run(ev_session *s) {
     double run_t0 = s->op_times ? ev_clock_s() : 0;
     if (s->backend->run_begin) EV_TRY(s->backend->run_begin(s->backend_ctx, s->data, s->cb != NULL));
     ev_status st = EV_OK;
+    /* Fused pairs run as one op unless a callback must see every op's output. */
+    const int fuse = s->cb == NULL;
     for (int i = 0; i < g->num_ops && st == EV_OK; i++) {
         ev_kernel_ctx ctx = kernel_ctx(s, i);
         double t0 = s->op_times ? ev_clock_s() : 0;
+        if (fuse && s->ops[i].absorbed_by >= 0) { /* computed by its fused predecessor */
+            if (s->op_times) s->op_times[2 * i] = t0 - run_t0, s->op_times[2 * i + 1] = 0;
+            continue;
+        }
+        ctx.fused = fuse && s->ops[i].absorbs > 0;
         st = s->ops[i].kernel->run(&ctx, s->ops[i].state, s->data);
         if (s->op_times) {
             double t1 = ev_clock_s();

@@ -14,6 +14,8 @@ typedef struct ev_prepared_op {
     const char *kernel_name;  /* as the backend chose it                                     */
     const char *backend_name; /* for the kernel's messages (see ev_kernel_ctx)               */
     int reference;            /* a reference kernel on a faster backend                      */
+    int absorbs;              /* a later op this one computes too when fused (0: none)       */
+    int absorbed_by;          /* the earlier op that computes this one when fused (-1: none)  */
 } ev_prepared_op;
 
 struct ev_session {

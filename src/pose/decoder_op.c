@@ -187,7 +187,7 @@ ev_status ev_posenet_decoder_shapes(ev_graph *g, int op_index) {
     for (int o = 0; o < 3 && unsized < 0; o++)
         if (g->tensors[op->outputs[o]].ndim == 0) unsized = o;
     if (unsized < 0) return EV_OK;
-    ev_kernel_ctx ctx = {g, op_index, NULL, NULL, "host"};
+    ev_kernel_ctx ctx = {g, op_index, NULL, NULL, "host", 0, 0};
     ev_posenet_decoder_params p;
     ev_status st = read_options(&ctx, op, &p);
     if (st != EV_OK) {

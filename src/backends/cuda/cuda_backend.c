@@ -239,7 +239,7 @@ static ev_status cuda_init(const ev_graph *g, const ev_backend_options *opts, vo
         }
     }
     size_t arena_size = 0;
-    EV_TRY_GOTO(st, ev_plan_memory(g, offsets, &arena_size, NULL), fail);
+    EV_TRY_GOTO(st, ev_plan_memory(g, NULL, offsets, &arena_size, NULL), fail);
     int e = dmalloc(c, (void **)&c->arena, arena_size);
     if (e) {
         st = EV_FAIL(EV_ERR_NO_MEMORY, "device arena of %zu bytes: %s", arena_size,

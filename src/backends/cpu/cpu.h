@@ -153,7 +153,12 @@ const ev_cpu_f32_dw_entry *ev_cpu_config_f32_dw(const ev_cpu_config *cfg, int k_
 /* The cpu backend's per-session context (cpu_backend.c): what init chose for this session. */
 typedef struct ev_cpu_ctx {
     ev_cpu_config cfg;
+    int *partner; /* per op: the later op it may absorb (fusion.c), 0: none */
 } ev_cpu_ctx;
+
+/* Ops the cpu backend may compute in a predecessor's epilogue (fusion.c): *partner gets, per op,
+ * the later op it may absorb (0: none); the caller frees it. */
+ev_status ev_cpu_fusion_find(const ev_graph *g, int **partner);
 
 extern const ev_kernel ev_cpu_conv_kernel;   /* CONV_2D uint8/int8: im2col + packed GEMM    */
 extern const ev_kernel ev_cpu_dwconv_kernel; /* DEPTHWISE_CONV_2D uint8/int8                */

@@ -21,15 +21,23 @@ static int quantized_input(const ev_graph *g, const ev_op *op) {
 }
 
 static ev_status init(const ev_graph *graph, const ev_backend_options *opts, void **context) {
-    (void)graph;
     ev_cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     ev_cpu_config_init(ev_cpu_isa(opts ? opts->isa : NULL), &c->cfg);
+    ev_status st = ev_cpu_fusion_find(graph, &c->partner);
+    if (st != EV_OK) {
+        free(c);
+        return st;
+    }
     *context = c;
     return EV_OK;
 }
 
-static void cpu_free(void *context) { free(context); }
+static void cpu_free(void *context) {
+    ev_cpu_ctx *c = context;
+    if (c) free(c->partner);
+    free(c);
+}
 
 static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *choice) {
     const ev_cpu_config *cfg = &((const ev_cpu_ctx *)context)->cfg;

@@ -103,8 +103,8 @@ static void test_dw_edges(void) {
             }
             size_t rb = 0, gb_ = 0, in_bytes = (size_t)h * w * c;
             const void *ins[1] = {in};
-            ev_run_opts ro = {"ref", 1, NULL, NULL, NULL, 0};
-            ev_run_opts co = {"cpu", 1 + it % 2, k_isas[isa], NULL, NULL, 0};
+            ev_run_opts ro = {.backend = "ref", .threads = 1};
+            ev_run_opts co = {.backend = "cpu", .threads = 1 + it % 2, .isa = k_isas[isa]};
             void *rv = NULL, *gv = NULL;
             int ok = ev_test_run_copy(m, &ro, 1, ins, &in_bytes, 0, &rv, &rb) == EV_OK &&
                      ev_test_run_copy(m, &co, 1, ins, &in_bytes, 0, &gv, &gb_) == EV_OK &&

@@ -108,6 +108,7 @@ typedef struct ev_run_opts {
     ev_op_callback cb;   /* optional, set before the run                                     */
     void *cb_user;
     double run_s;        /* out: seconds ev_session_run took                                 */
+    unsigned float_modes; /* ev_session_options.float_modes (last: positional initializers)  */
 } ev_run_opts;
 
 static inline ev_status ev_test_run(const ev_model *m, ev_run_opts *opts, int n_in,
@@ -119,6 +120,7 @@ static inline ev_status ev_test_run(const ev_model *m, ev_run_opts *opts, int n_
         if (opts->backend) o.backend = opts->backend;
         o.threads = opts->threads;
         o.isa = opts->isa;
+        o.float_modes = opts->float_modes;
     }
     *sess = NULL;
     ev_session *s = NULL;

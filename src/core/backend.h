@@ -76,6 +76,7 @@ typedef struct ev_backend_options {
     const char *isa;            /* cpu: cap on the ISA path ("scalar", "avx2", ...); NULL: the
                                    best the CPU has, capped by $EV_ISA                        */
     struct ev_threadpool *pool; /* the session's pool (NULL with one thread)                 */
+    unsigned float_modes;       /* ev_session_options.float_modes (EV_FLOAT_*)                */
 } ev_backend_options;
 
 typedef struct ev_backend {

@@ -104,7 +104,7 @@ ev_status ev_backend_kernels(const ev_model *m, const ev_session_options *opts,
     EV_TRY(ev_backend_get(name, &be));
     void *ctx = NULL;
     if (be->init) {
-        ev_backend_options bo = {1, opts ? opts->isa : NULL, NULL};
+        ev_backend_options bo = {1, opts ? opts->isa : NULL, NULL, opts ? opts->float_modes : 0};
         ev_status st = be->init(g, &bo, &ctx);
         if (st != EV_OK) {
             ev_error_prefix("backend %s cannot start", be->name);

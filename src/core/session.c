@@ -151,7 +151,7 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
         }
     if (o.threads > 1) EV_TRY_GOTO(st, ev_threadpool_create(o.threads, &s->pool), fail);
     if (be->init) {
-        ev_backend_options bo = {o.threads, o.isa, s->pool};
+        ev_backend_options bo = {o.threads, o.isa, s->pool, o.float_modes};
         st = be->init(g, &bo, &s->backend_ctx);
         if (st != EV_OK) {
             ev_error_prefix("%s: backend %s", g->source, be->name);

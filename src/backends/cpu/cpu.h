@@ -154,6 +154,8 @@ const ev_cpu_f32_dw_entry *ev_cpu_config_f32_dw(const ev_cpu_config *cfg, int k_
 typedef struct ev_cpu_ctx {
     ev_cpu_config cfg;
     int *partner; /* per op: the later op it may absorb (fusion.c), 0: none */
+    unsigned float_modes;  /* the session's opt-in float modes (EV_FLOAT_*)          */
+    char wino_name[64];    /* "f32_conv3x3_winograd4x4__<isa>"                        */
 } ev_cpu_ctx;
 
 /* Ops the cpu backend may compute in a predecessor's epilogue (fusion.c): *partner gets, per op,
@@ -162,5 +164,7 @@ ev_status ev_cpu_fusion_find(const ev_graph *g, int **partner);
 
 extern const ev_kernel ev_cpu_conv_kernel;   /* CONV_2D uint8/int8: im2col + packed GEMM    */
 extern const ev_kernel ev_cpu_dwconv_kernel; /* DEPTHWISE_CONV_2D uint8/int8                */
+/* CONV_2D float32 3x3 stride 1 by Winograd F(4x4, 3x3), opt-in (EV_FLOAT_WINOGRAD). */
+extern const ev_kernel ev_cpu_conv_f32_winograd_kernel;
 
 #endif

@@ -13,6 +13,7 @@
 #include "backends/ref/ref.h"
 #include "core/status.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static int quantized_input(const ev_graph *g, const ev_op *op) {
@@ -20,10 +21,27 @@ static int quantized_input(const ev_graph *g, const ev_op *op) {
     return in && (in->dtype == EV_DTYPE_U8 || in->dtype == EV_DTYPE_I8);
 }
 
+static int float_input(const ev_graph *g, const ev_op *op) {
+    const ev_tensor *in = ev_op_input(g, op, 0);
+    return in && in->dtype == EV_DTYPE_F32;
+}
+
+/* A float CONV_2D the Winograd kernel takes: 3x3, stride 1, dilation 1. */
+static int winograd_conv(const ev_graph *g, const ev_op *op) {
+    const ev_tensor *w = ev_op_input(g, op, 1);
+    const ev_conv_params *p = &op->p.conv;
+    return op->type == EV_OP_CONV_2D && float_input(g, op) && w && w->ndim == 4 &&
+           w->dims[1] == 3 && w->dims[2] == 3 && p->stride_h == 1 && p->stride_w == 1 &&
+           p->dilation_h == 1 && p->dilation_w == 1;
+}
+
 static ev_status init(const ev_graph *graph, const ev_backend_options *opts, void **context) {
     ev_cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     ev_cpu_config_init(ev_cpu_isa(opts ? opts->isa : NULL), &c->cfg);
+    c->float_modes = opts ? opts->float_modes : 0;
+    snprintf(c->wino_name, sizeof c->wino_name, "f32_conv3x3_winograd4x4__%s",
+             ev_isa_name(c->cfg.isa));
     ev_status st = ev_cpu_fusion_find(graph, &c->partner);
     if (st != EV_OK) {
         free(c);
@@ -40,8 +58,14 @@ static void cpu_free(void *context) {
 }
 
 static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *choice) {
-    const ev_cpu_config *cfg = &((const ev_cpu_ctx *)context)->cfg;
+    const ev_cpu_ctx *ctx = context;
+    const ev_cpu_config *cfg = &ctx->cfg;
     const ev_op *op = &g->ops[i];
+    if ((ctx->float_modes & EV_FLOAT_WINOGRAD) && cfg->f32_gemm && winograd_conv(g, op)) {
+        choice->kernel = &ev_cpu_conv_f32_winograd_kernel;
+        choice->name = ctx->wino_name;
+        return;
+    }
     if (op->type == EV_OP_CONV_2D && quantized_input(g, op)) {
         const ev_cpu_gemm_entry *k = ev_cpu_config_gemm(cfg, ev_op_input(g, op, 0)->dtype);
         if (k) {

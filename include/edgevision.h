@@ -132,8 +132,9 @@ typedef struct ev_session_options {
                             the best the CPU has, capped by $EV_ISA when set                */
     unsigned float_modes; /* opt-in faster float32 arithmetic with its own, looser accuracy
                             (EV_FLOAT_* bits; 0, the default: exact float32 kernels within
-                            summation-order rounding of the reference). Ops a mode does not
-                            cover run as without it                                        */
+                            summation-order rounding of the reference, unless
+                            $EV_FLOAT_MODES names modes: "winograd", "bf16", comma-separated).
+                            Ops a mode does not cover run as without it                     */
 } ev_session_options;
 
 /* ev_session_options.float_modes bits (cpu backend). */

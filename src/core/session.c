@@ -30,6 +30,16 @@ size_t ev_memory_cap(void) {
     return (size_t)mb << 20;
 }
 
+/* $EV_FLOAT_MODES: "winograd", "bf16", comma-separated (unknown names ignored). */
+static unsigned float_modes_env(void) {
+    const char *e = getenv("EV_FLOAT_MODES");
+    unsigned m = 0;
+    if (!e) return 0;
+    if (strstr(e, "winograd")) m |= EV_FLOAT_WINOGRAD;
+    if (strstr(e, "bf16")) m |= EV_FLOAT_BF16;
+    return m;
+}
+
 void ev_session_options_init(ev_session_options *o) {
     memset(o, 0, sizeof *o);
     o->backend = "ref";
@@ -125,6 +135,7 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
     if (!o.backend) o.backend = "ref";
     if (strcmp(o.backend, "auto") == 0) return create_auto(model, &o, out);
     if (o.threads <= 0) o.threads = 1;
+    if (!o.float_modes) o.float_modes = float_modes_env();
     const ev_backend *be;
     EV_TRY(ev_backend_get(o.backend, &be));
     ev_session *s = calloc(1, sizeof *s);

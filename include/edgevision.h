@@ -133,15 +133,14 @@ typedef struct ev_session_options {
     unsigned float_modes; /* opt-in faster float32 arithmetic with its own, looser accuracy
                             (EV_FLOAT_* bits; 0, the default: exact float32 kernels within
                             summation-order rounding of the reference, unless
-                            $EV_FLOAT_MODES names modes: "winograd", "bf16", comma-separated).
+                            $EV_FLOAT_MODES names modes: "winograd").
                             Ops a mode does not cover run as without it                     */
 } ev_session_options;
 
 /* ev_session_options.float_modes bits (cpu backend). */
 #define EV_FLOAT_WINOGRAD 1u /* 3x3 stride-1 convolutions by Winograd F(4x4, 3x3): 2.25x fewer
                                 multiplications; error tests/test_winograd.c states          */
-#define EV_FLOAT_BF16 2u     /* GEMM products in bfloat16 with float32 sums (AVX512_BF16
-                                machines; elsewhere ignored)                                 */
+
 
 /* Fills `opts` with defaults. */
 EV_API void ev_session_options_init(ev_session_options *opts);

@@ -65,6 +65,9 @@ ev_isa ev_cpu_isa_supported(void);
 /* The CPU (and OS) has every feature level `isa` needs (scalar: always). */
 int ev_cpu_isa_has(ev_isa isa);
 const char *ev_isa_name(ev_isa isa);
+/* The CPU has AVX512_BF16 (vdpbf16ps) with AVX-512 usable: the opt-in bf16 GEMM's feature,
+ * not an ISA level (only EV_FLOAT_BF16 sessions on an AVX-512 path use it). */
+int ev_cpu_has_bf16(void);
 /* The paths this machine supports, least capable first (scalar, then avx2... on x86, neon,
  * dotprod on ARM): writes at most `max` into out, returns how many. Tests iterate over these. */
 int ev_cpu_isa_paths(ev_isa *out, int max);

@@ -61,4 +61,12 @@ typedef void (*ev_f32_gemm_fn)(int M, int N, int K, const float *A, size_t lda, 
 void ev_f32_gemm_scalar(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                         const ev_f32_epi *ep, float *C, size_t ldc);
 
+/* The opt-in bfloat16 GEMM (gemm_f32_avx512bf16.c): its own layout (32-channel blocks: 32 float
+ * biases, then ceil(K/2) rows of 32 bfloat16 (k, k+1) pairs). */
+size_t ev_f32_gemm_bf16_block_floats(int K, int nr);
+size_t ev_f32_gemm_bf16_packed_size(int N, int K, int nr);
+void ev_f32_gemm_bf16_pack(const float *w, const float *bias, int N, int K, int nr, float *out);
+void ev_f32_gemm_bf16_avx512(int M, int N, int K, const float *A, size_t lda, const float *Wp,
+                             const ev_f32_epi *ep, float *C, size_t ldc);
+
 #endif

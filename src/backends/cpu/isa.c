@@ -47,6 +47,7 @@
 
 static ev_isa g_supported;
 static unsigned g_has; /* bit i: the CPU has level i (ev_cpu_isa_has) */
+static int g_bf16; /* AVX512_BF16 with AVX-512 usable */
 static char g_features[160];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
@@ -80,7 +81,7 @@ static void detect(void) {
             amx_int8 = (d7 >> 25) & 1;
         unsigned a71 = 0, b71 = 0, c71 = 0, d71 = 0;
         if (a7 >= 1) __get_cpuid_count(7, 1, &a71, &b71, &c71, &d71);
-        int avx_vnni = (a71 >> 4) & 1;
+        int avx_vnni = (a71 >> 4) & 1, avx512_bf16 = (a71 >> 5) & 1;
         if (avx2 && avx && fma && ymm_os) {
             add_feature("avx2 fma");
             best = EV_ISA_AVX2;
@@ -99,6 +100,10 @@ static void detect(void) {
                 add_feature("avx512_vnni");
                 best = EV_ISA_VNNI;
                 has |= 1u << EV_ISA_VNNI;
+            }
+            if (avx512_bf16) {
+                add_feature("avx512_bf16");
+                g_bf16 = 1;
             }
         }
         if (amx_tile && amx_int8 && tile_os) add_feature("amx_int8");
@@ -137,6 +142,11 @@ static void detect(void) {
 int ev_cpu_isa_has(ev_isa isa) {
     pthread_once(&g_once, detect);
     return (unsigned)isa < 32 && (g_has >> isa & 1u);
+}
+
+int ev_cpu_has_bf16(void) {
+    pthread_once(&g_once, detect);
+    return g_bf16;
 }
 
 static int is_arm(ev_isa v) { return v == EV_ISA_NEON || v == EV_ISA_NEON_DOT; }

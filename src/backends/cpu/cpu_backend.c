@@ -1,7 +1,8 @@
 /*
  * cpu_backend.c - the cpu backend object: fast kernels for the quantized convolutions that
- * dominate MobileNet-class models (conv.c, dwconv.c), and the reference kernels for everything
- * else (exact by construction, and cheap next to the convolutions).
+ * dominate MobileNet-class models (conv.c, dwconv.c), float32 elementwise, pooling, MEAN and PAD
+ * for the shapes float CNNs use (eltwise_f32.c, pool_f32.c: f32_choice below), and the reference
+ * kernels for everything else (exact by construction, and cheap next to the convolutions).
  *
  * init builds, once per session, the kernel config (config.c) for the ISA path of the CPU,
  * capped by the session's `isa` option or $EV_ISA, into the context every kernel of the session

@@ -17,15 +17,21 @@
  *     (K + 1). The generators draw activations in [-2, 2] and weights in [-1, 1], so each term is
  *     at most 2 and sum|terms| <= 2K; the bound is stated against max(max|r|, 1) instead, which
  *     for these data is above sum|terms| / K: TOL_C = 8 = 2 (two orders) * 2 (term size) * 2
- *     (exp/expf or vectorised exp approximations in softmax and logistic, a few ulp). Today every
- *     float op on cpu falls back to the reference kernel and is exact; the bound is in place for
- *     the float kernels coming next (and cuda's float kernels).
+ *     (exp/expf or vectorised exp approximations in softmax and logistic, a few ulp). The cpu
+ *     backend's float elementwise / pooling kernels (eltwise_f32.c, pool_f32.c) are bit-identical
+ *     to ref but for LOGISTIC's vector expf; the bound is there for the float convolutions and
+ *     cuda's float kernels.
+ *   The "float32/fast" rows (shapes the cpu backend's float kernels take: gen_*_fast) are also
+ *     held on cpu to TIGHT_REL = 1e-5 of max |ref| (max |cpu - ref| / max |ref|, the issue's
+ *     bound); the summary prints the worst seen per ISA path.
  *   A NaN in ref must be a NaN in the backend; a NaN in the backend alone is a mismatch.
  * On a mismatch: op, dtype, shape (the case's description), seed, backend, ISA, kernel name
  * (ev_session_kernel_name), first differing index and both values.
  *
  * The session must report the expected kernel kind where it is known: on the cpu backend,
- * quantized CONV_2D and DEPTHWISE_CONV_2D with depth multiplier 1 are not reference fallbacks.
+ * quantized CONV_2D and DEPTHWISE_CONV_2D with depth multiplier 1, and the float32 rows marked
+ * cpu_fast (pools, PAD, RELU, RELU6, LOGISTIC, and the fast binary / MEAN shapes) are not
+ * reference fallbacks.
  * A backend whose session cannot be created for lack of a device (EV_ERR_NEEDS_DEVICE) is
  * reported as skipped with its message; an op a backend does not take (EV_ERR_UNSUPPORTED at
  * session creation) is counted "n/a" in its cell, not failed.
@@ -56,6 +62,7 @@
 #include <string.h>
 
 #define TOL_C 8.0
+#define TIGHT_REL 1e-5 /* the bound for the cpu backend's float32 fast kernels */
 #define U_F32 (1.0 / 16777216.0)
 #define MAX_TARGETS 12
 #define MAX_KERNELS 4
@@ -612,6 +619,165 @@ static void gen_pack(ev_dtype dt, int variant, mcase *c) {
     else finish(&b, c, 1, &big, small[n - 1]);
 }
 
+
+/* ---- float32 shapes the cpu backend's fast kernels take (eltwise_f32.c, pool_f32.c) ------ */
+
+/* Channel counts around the vector widths (8, 16) and the ResNet50 / MobileNet ones. */
+static int rand_channels(void) {
+    static const int edges[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 256};
+    return rint_(0, 1) ? edges[rint_(0, 13)] : rint_(1, 70);
+}
+
+/* ADD / SUB / MUL / DIV (variant 0..3) in the forms the fast kernel takes: same shape, a
+ * per-channel ([C] or [1, 1, 1, C]) or [W, C] row, a scalar ([] or [1]), either side; about one
+ * case in four is ResNet50-sized (56x56x256, the residual adds) and goes parallel. */
+static void gen_binary_fast(ev_dtype dt, int variant, mcase *c) {
+    static const ev_op_type types[4] = {EV_OP_ADD, EV_OP_SUB, EV_OP_MUL, EV_OP_DIV};
+    static const char *const names[4] = {"ADD", "SUB", "MUL", "DIV"};
+    static const int codes[4] = {0, 41, 18, 42};
+    int od[4], nd = 4, bd[4], nb = 0;
+    if (rint_(0, 3) == 0) {
+        od[0] = 1, od[1] = 56, od[2] = 56, od[3] = 256;
+    } else {
+        nd = rint_(1, 4);
+        for (int i = 0; i < nd; i++) od[i] = rint_(1, 12);
+        od[nd - 1] = rand_channels();
+    }
+    int form = rint_(0, 4); /* 0 same, 1 [C], 2 [1,1,1,C], 3 [W,C], 4 scalar */
+    if (form == 3 && nd < 2) form = 1;
+    switch (form) {
+    case 0: nb = nd; memcpy(bd, od, sizeof(int) * (size_t)nd); break;
+    case 1: nb = 1, bd[0] = od[nd - 1]; break;
+    case 2: nb = nd; for (int i = 0; i < nd; i++) bd[i] = i == nd - 1 ? od[i] : 1; break;
+    case 3: nb = 2, bd[0] = od[nd - 2], bd[1] = od[nd - 1]; break;
+    default: nb = rint_(0, 1), bd[0] = 1; break;
+    }
+    int swap = rint_(0, 1);
+    ev_activation act = rand_act();
+    gb b;
+    gb_init(&b);
+    int ta = gb_tensor_q(&b, "a", dt, nd, od, NULL, 0.0f, 0);
+    int tb = gb_tensor_q(&b, "b", dt, nb, bd, NULL, 0.0f, 0);
+    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, 0.0f, 0);
+    int ins[2] = {swap ? tb : ta, swap ? ta : tb};
+    int op = gb_op(&b, types[variant], names[variant], codes[variant], 2, ins, 1, &ty);
+    if (op >= 0 && variant == 0) b.g.ops[op].p.add.activation = act;
+    else if (op >= 0) b.g.ops[op].p.arith.activation = act;
+    int u = snprintf(c->desc, sizeof c->desc, "%s ", names[variant]);
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, od);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " , ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nb, bd);
+    snprintf(c->desc + u, sizeof c->desc - (size_t)u, "%s act%d", swap ? " (swapped)" : "", act);
+    finish(&b, c, 2, ins, ty);
+}
+
+/* Pools (variant 0 average, 1 max) with channel remainders, SAME / VALID, strides 1-3; one case
+ * in four is ResNet50's 3x3/2 max pool on 1x114x114x64 (or that shape averaged). */
+static void gen_pool_fast(ev_dtype dt, int variant, mcase *c) {
+    int n, h, w, ch, fh, fw, sh, sw, oh, ow;
+    ev_padding pad;
+    int big = rint_(0, 3) == 0;
+    do {
+        if (big) {
+            n = 1, h = w = 114, ch = 64, fh = fw = 3, sh = sw = 2, pad = EV_PAD_VALID;
+        } else {
+            n = rint_(1, 2), h = rint_(1, 20), w = rint_(1, 20), ch = rand_channels();
+            fh = rint_(1, 5), fw = rint_(1, 5), sh = rint_(1, 3), sw = rint_(1, 3);
+            pad = rint_(0, 1) ? EV_PAD_SAME : EV_PAD_VALID;
+        }
+        oh = ev_conv_out_size(pad, h, fh, sh, 1);
+        ow = ev_conv_out_size(pad, w, fw, sw, 1);
+    } while (oh <= 0 || ow <= 0);
+    ev_activation act = rand_act();
+    int id[4] = {n, h, w, ch}, od[4] = {n, oh, ow, ch};
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, 4, id, NULL, 0.0f, 0);
+    int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, 0.0f, 0);
+    int op = gb_op(&b, variant ? EV_OP_MAX_POOL_2D : EV_OP_AVERAGE_POOL_2D,
+                   variant ? "MAX_POOL_2D" : "AVERAGE_POOL_2D", variant ? 17 : 1, 1, &tx, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.pool = (ev_pool_params){pad, sw, sh, fw, fh, act};
+    snprintf(c->desc, sizeof c->desc, "%s n%d %dx%dx%d -> %dx%d f%dx%d s%dx%d pad%d act%d",
+             variant ? "max" : "avg", n, h, w, ch, oh, ow, fh, fw, sh, sw, pad, act);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* MEAN over H, W of NHWC (axes {1, 2} in either order, possibly negative), keep_dims 0 / 1;
+ * ResNet50's 1x7x7x2048 and a 56x56x256 one case in three. */
+static void gen_mean_fast(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    int id[4], pick = rint_(0, 5);
+    if (pick == 0) id[0] = 1, id[1] = 7, id[2] = 7, id[3] = 2048;
+    else if (pick == 1) id[0] = 1, id[1] = 56, id[2] = 56, id[3] = 256;
+    else id[0] = rint_(1, 3), id[1] = rint_(1, 12), id[2] = rint_(1, 12), id[3] = rand_channels();
+    int axes[2] = {rint_(0, 1) ? 1 : -3, rint_(0, 1) ? 2 : -2}, two = 2;
+    if (rint_(0, 1)) axes[0] ^= axes[1], axes[1] ^= axes[0], axes[0] ^= axes[1];
+    int keep = rint_(0, 1);
+    int od[4] = {id[0], 1, 1, id[3]}, od2[2] = {id[0], id[3]};
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, 4, id, NULL, 0.0f, 0);
+    int ta = gb_tensor(&b, "axes", EV_DTYPE_I32, 1, &two, axes, sizeof axes, 0, NULL, NULL, 0);
+    int ty = keep ? gb_tensor_q(&b, "y", dt, 4, od, NULL, 0.0f, 0)
+                  : gb_tensor_q(&b, "y", dt, 2, od2, NULL, 0.0f, 0);
+    int ins[2] = {tx, ta};
+    int op = gb_op(&b, EV_OP_MEAN, "MEAN", 40, 2, ins, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.reduce.keep_dims = keep;
+    int u = snprintf(c->desc, sizeof c->desc, "mean ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, id);
+    snprintf(c->desc + u, sizeof c->desc - (size_t)u, " axes {%d, %d} keep%d", axes[0], axes[1],
+             keep);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* PAD of NHWC on H and W (and sometimes C), ResNet50's 1x224x224x3 -> 230 one case in four;
+ * LOGISTIC (variant 1) and RELU / RELU6 (2 / 3) on shapes up to PoseNet's heads. */
+static void gen_pad_fast(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    int d[4], od[4], pd[2] = {4, 2};
+    int32_t pads[8] = {0};
+    if (rint_(0, 3) == 0) {
+        d[0] = 1, d[1] = d[2] = 224, d[3] = 3;
+        pads[2] = pads[3] = pads[4] = pads[5] = 3;
+    } else {
+        d[0] = rint_(1, 2), d[1] = rint_(1, 20), d[2] = rint_(1, 20), d[3] = rand_channels();
+        for (int i = 2; i < 6; i++) pads[i] = rint_(0, 3);
+        if (rint_(0, 3) == 0) pads[6] = rint_(0, 2), pads[7] = rint_(0, 2);
+        if (rint_(0, 5) == 0) pads[0] = rint_(0, 1), pads[1] = rint_(0, 1);
+    }
+    for (int i = 0; i < 4; i++) od[i] = d[i] + pads[2 * i] + pads[2 * i + 1];
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, 4, d, NULL, 0.0f, 0);
+    int tp = gb_tensor(&b, "pads", EV_DTYPE_I32, 2, pd, pads, sizeof pads, 0, NULL, NULL, 0);
+    int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, 0.0f, 0);
+    int ins[2] = {tx, tp};
+    gb_op(&b, EV_OP_PAD, "PAD", 34, 2, ins, 1, &ty);
+    int u = snprintf(c->desc, sizeof c->desc, "pad ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, d);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, od);
+    finish(&b, c, 1, &tx, ty);
+}
+
+static void gen_unary_fast(ev_dtype dt, int variant, mcase *c) {
+    static const ev_op_type types[4] = {EV_OP_LOGISTIC, EV_OP_LOGISTIC, EV_OP_RELU, EV_OP_RELU6};
+    static const char *const names[4] = {"LOGISTIC", "LOGISTIC", "RELU", "RELU6"};
+    static const int codes[4] = {14, 14, 19, 21};
+    int d[4], nd = 4;
+    if (rint_(0, 3) == 0) d[0] = 1, d[1] = 23, d[2] = 31, d[3] = 17; /* PoseNet 353x481 heatmaps */
+    else if (rint_(0, 4) == 0) d[0] = 1, d[1] = 56, d[2] = 56, d[3] = 64;
+    else nd = rand_shape(1, 4, 12, d), d[nd - 1] = rand_channels();
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, 0.0f, 0);
+    int ty = gb_tensor_q(&b, "y", dt, nd, d, NULL, 0.0f, 0);
+    gb_op(&b, types[variant], names[variant], codes[variant], 1, &tx, 1, &ty);
+    int u = snprintf(c->desc, sizeof c->desc, "%s ", names[variant]);
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
+    finish(&b, c, 1, &tx, ty);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The table                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
@@ -657,10 +823,10 @@ static const row k_rows[] = {
     {"CONCATENATION", "float32", F32, gen_concat, 0, 24, 0},
     {"AVERAGE_POOL_2D", "uint8", U8, gen_pool, 0, 24, 0},
     {"AVERAGE_POOL_2D", "int8", I8, gen_pool, 0, 24, 0},
-    {"AVERAGE_POOL_2D", "float32", F32, gen_pool, 0, 24, 0},
+    {"AVERAGE_POOL_2D", "float32", F32, gen_pool, 0, 24, 1},
     {"MAX_POOL_2D", "uint8", U8, gen_pool, 1, 24, 0},
     {"MAX_POOL_2D", "int8", I8, gen_pool, 1, 24, 0},
-    {"MAX_POOL_2D", "float32", F32, gen_pool, 1, 24, 0},
+    {"MAX_POOL_2D", "float32", F32, gen_pool, 1, 24, 1},
     {"MEAN", "uint8", U8, gen_mean, 0, 24, 0},
     {"MEAN", "int8", I8, gen_mean, 0, 24, 0},
     {"MEAN", "float32", F32, gen_mean, 0, 24, 0},
@@ -669,19 +835,19 @@ static const row k_rows[] = {
     {"SOFTMAX", "float32", F32, gen_unary_prob, 0, 24, 0},
     {"LOGISTIC", "uint8", U8, gen_unary_prob, 1, 24, 0},
     {"LOGISTIC", "int8", I8, gen_unary_prob, 1, 24, 0},
-    {"LOGISTIC", "float32", F32, gen_unary_prob, 1, 24, 0},
+    {"LOGISTIC", "float32", F32, gen_unary_prob, 1, 24, 1},
     {"RESHAPE", "uint8", U8, gen_reshape, 0, 16, 0},
     {"RESHAPE", "int8", I8, gen_reshape, 0, 16, 0},
     {"RESHAPE", "float32", F32, gen_reshape, 0, 16, 0},
     {"PAD", "uint8", U8, gen_pad, 0, 24, 0},
     {"PAD", "int8", I8, gen_pad, 0, 24, 0},
-    {"PAD", "float32", F32, gen_pad, 0, 24, 0},
+    {"PAD", "float32", F32, gen_pad, 0, 24, 1},
     {"RELU", "uint8", U8, gen_relu, 0, 16, 0},
     {"RELU", "int8", I8, gen_relu, 0, 16, 0},
-    {"RELU", "float32", F32, gen_relu, 0, 16, 0},
+    {"RELU", "float32", F32, gen_relu, 0, 16, 1},
     {"RELU6", "uint8", U8, gen_relu, 1, 16, 0},
     {"RELU6", "int8", I8, gen_relu, 1, 16, 0},
-    {"RELU6", "float32", F32, gen_relu, 1, 16, 0},
+    {"RELU6", "float32", F32, gen_relu, 1, 16, 1},
     {"QUANTIZE", "float32->uint8", F32, gen_quantize, U8, 24, 0},
     {"QUANTIZE", "float32->int8", F32, gen_quantize, I8, 24, 0},
     {"QUANTIZE", "uint8->int8", U8, gen_quantize, I8, 24, 0},
@@ -719,8 +885,36 @@ static const row k_rows[] = {
     {"PACK", "int8", I8, gen_pack, 0, 16, 0},
     {"PACK", "int32", I32, gen_pack, 0, 16, 0},
     {"UNPACK", "int8", I8, gen_pack, 1, 16, 0},
+    /* float32 shapes the cpu backend's fast kernels take: never a reference fallback there,
+     * and within TIGHT_REL of ref; about a quarter of the cases are ResNet50-sized */
+    {"ADD", "float32/fast", F32, gen_binary_fast, 0, 32, 1},
+    {"SUB", "float32/fast", F32, gen_binary_fast, 1, 24, 1},
+    {"MUL", "float32/fast", F32, gen_binary_fast, 2, 24, 1},
+    {"DIV", "float32/fast", F32, gen_binary_fast, 3, 24, 1},
+    {"AVERAGE_POOL_2D", "float32/fast", F32, gen_pool_fast, 0, 24, 1},
+    {"MAX_POOL_2D", "float32/fast", F32, gen_pool_fast, 1, 24, 1},
+    {"MEAN", "float32/fast H,W", F32, gen_mean_fast, 0, 24, 1},
+    {"PAD", "float32/fast", F32, gen_pad_fast, 0, 24, 1},
+    {"LOGISTIC", "float32/fast", F32, gen_unary_fast, 0, 24, 1},
+    {"LOGISTIC", "float32/[-40,40]", F32, gen_unary_fast, 1, 24, 1},
+    {"RELU", "float32/fast", F32, gen_unary_fast, 2, 16, 1},
+    {"RELU6", "float32/fast [-8,8]", F32, gen_unary_fast, 3, 16, 1},
 };
 #define N_ROWS ((int)(sizeof k_rows / sizeof k_rows[0]))
+
+/* Rows of the fast float32 generators: cpu within TIGHT_REL of ref (relative to max |ref|). */
+static int row_tight(const row *r) {
+    return r->gen == gen_binary_fast || r->gen == gen_pool_fast || r->gen == gen_mean_fast ||
+           r->gen == gen_pad_fast || r->gen == gen_unary_fast;
+}
+
+/* float32 inputs are drawn in [-range, range]: 2, or wider where a row's label says so
+ * (LOGISTIC past its -9 and 16.6 branch points, RELU6 past 6). */
+static double row_in_range(const row *r) {
+    if (r->gen == gen_unary_fast && r->variant == 1) return 40.0;
+    if (r->gen == gen_unary_fast && r->variant == 3) return 8.0;
+    return 2.0;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Targets: (backend, ISA path) pairs                                                          */
@@ -762,6 +956,7 @@ typedef struct cell {
     const char *kernels[MAX_KERNELS]; /* distinct kernel names (static copies)              */
     int n_kernels, more_kernels;
     double perf_s; /* --perf: the sum over the row's cases of each case's median run time   */
+    double worst_rel; /* tight rows: the largest rel_diff seen                               */
 } cell;
 
 static cell g_cells[N_ROWS][MAX_TARGETS + 1]; /* [row][target]; column g_ntargets is ref       */
@@ -851,6 +1046,19 @@ static int outputs_match(ev_dtype dt, const void *ref, const void *got, size_t b
     return 1;
 }
 
+/* max_i |g_i - r_i| / max_i |r_i| over n floats (0 when equal; NaN positions agree already). */
+static double rel_diff(const float *r, const float *g, size_t n) {
+    double d = 0, mx = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(r[i]) || r[i] == g[i]) continue;
+        double e = fabs((double)r[i] - g[i]);
+        if (e > d) d = e;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(r[i]) && fabs(r[i]) > mx) mx = fabs(r[i]);
+    return d == 0 ? 0 : mx > 0 ? d / mx : INFINITY;
+}
+
 static int cmp_dbl(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -885,7 +1093,8 @@ static void run_case(int ri, int k) {
     for (int i = 0; i < n_in && i < 4; i++) {
         ev_tensor_info ii;
         ev_model_input_info(c.m, i, &ii);
-        in[i] = ev_test_rng_data(R, ii.dtype, ii.bytes / ev_dtype_size(ii.dtype), -2.0, 2.0);
+        double lim = row_in_range(rw);
+        in[i] = ev_test_rng_data(R, ii.dtype, ii.bytes / ev_dtype_size(ii.dtype), -lim, lim);
         bytes[i] = ii.bytes;
     }
     ev_session *rs = NULL;
@@ -947,6 +1156,13 @@ static void run_case(int ri, int k) {
                     ev_dtype_name(gi.dtype), gi.bytes, ri_info.bytes, first, rv, gv, tol);
         }
         CHECK_MSG(ok, "%s %s on %s: output differs from ref", rw->op, rw->label, tg->label);
+        if (ok && row_tight(rw) && ri_info.dtype == EV_DTYPE_F32) {
+            double rel = rel_diff(ref, got, ri_info.bytes / sizeof(float));
+            if (rel > cl->worst_rel) cl->worst_rel = rel;
+            CHECK_MSG(rel <= TIGHT_REL, "%s %s on %s, kernel %s, seed=%llx: %s: max |cpu - ref| "
+                      "is %.3g of max |ref| (more than %g)", rw->op, rw->label, tg->label,
+                      kname ? kname : "?", (unsigned long long)seed, c.desc, rel, TIGHT_REL);
+        }
         if (rw->cpu_fast && strcmp(tg->backend, "cpu") == 0)
             CHECK_MSG(!reference, "%s %s on %s: kernel %s is a reference fallback (%s)", rw->op,
                       rw->label, tg->label, kname ? kname : "?", c.desc);
@@ -997,6 +1213,19 @@ static void print_summary(void) {
     }
 }
 
+/* The tight rows: the worst max |cpu - ref| / max |ref| per cpu ISA path. */
+static void print_tight(void) {
+    fprintf(stderr, "\nfloat32 rows held to %g of max |ref| on cpu: worst observed\n", TIGHT_REL);
+    for (int r = 0; r < N_ROWS; r++) {
+        if (!row_tight(&k_rows[r])) continue;
+        fprintf(stderr, "%-18s %-20s", k_rows[r].op, k_rows[r].label);
+        for (int t = 0; t < g_ntargets; t++)
+            if (strcmp(g_targets[t].backend, "cpu") == 0)
+                fprintf(stderr, " %s %.2g", g_targets[t].label, g_cells[r][t].worst_rel);
+        fprintf(stderr, "\n");
+    }
+}
+
 static void print_perf(void) {
     printf("\n--perf: per op, the sum over its cases of each case's median (5 runs) ev_session_run "
            "time, microseconds (not asserted)\n");
@@ -1033,6 +1262,7 @@ static void test_matrix(void) {
             failed += g_cells[r][t].total - g_cells[r][t].pass;
         }
     print_summary();
+    print_tight();
     fprintf(stderr, "  %d cases in %d rows, %d backend runs, %d mismatched or failed (%.2f s)\n",
             cases, N_ROWS, runs, failed, ev_test_now() - t0);
     CHECK_EQ_INT(failed, 0);

@@ -96,6 +96,15 @@ static const ev_cpu_f32_dw_entry k_dw_f32[] = {
     /* isa            name                        cr max_kh row */
     {EV_ISA_SCALAR,   NULL, 0, 0, NULL}, /* placeholder until dwconv_f32.c */
 };
+
+/* Float elementwise / pooling sets (f32_ops.inc: every kernel of the set on one ISA). */
+static const ev_cpu_f32_ops *const k_ops_f32[] = {
+    &ev_cpu_f32_ops_scalar,
+#ifdef EV_CPU_X86
+    &ev_cpu_f32_ops_avx2,
+    &ev_cpu_f32_ops_avx512,
+#endif
+};
 /* clang-format on */
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -147,6 +156,16 @@ static const ev_cpu_f32_dw_entry *pick_f32_dw(ev_isa isa, int k_h) {
     return best;
 }
 
+static const ev_cpu_f32_ops *pick_f32_ops(ev_isa isa) {
+    const ev_cpu_f32_ops *best = NULL;
+    for (size_t i = 0; i < COUNT(k_ops_f32); i++) {
+        const ev_cpu_f32_ops *e = k_ops_f32[i];
+        if (!ev_cpu_isa_allows(isa, e->isa)) continue;
+        if (!best || more_capable(e->isa, best->isa)) best = e;
+    }
+    return best;
+}
+
 #if EV_CPU_CHECKS
 /* Debug builds: every line's name carries its tile ("_<mr>x<nr>__", "_<cr>c__"). */
 static void check_table(void) {
@@ -187,6 +206,7 @@ void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg) {
     }
     cfg->f32_gemm = pick_f32_gemm(isa);
     cfg->f32_dw = pick_f32_dw(isa, 0);
+    cfg->f32_ops = pick_f32_ops(isa);
 }
 
 const ev_cpu_f32_dw_entry *ev_cpu_config_f32_dw(const ev_cpu_config *cfg, int k_h) {

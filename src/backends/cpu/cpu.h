@@ -134,6 +134,38 @@ typedef struct ev_cpu_f32_dw_entry {
     ev_f32_dw_row_fn row;
 } ev_cpu_f32_dw_entry;
 
+/* Float32 elementwise, pooling and reduction microkernels: one set per ISA, all written once in
+ * f32_ops.inc (f32_ops_scalar.c, f32_ops_avx2.c, f32_ops_avx512.c), run by eltwise_f32.c (ADD,
+ * SUB, MUL, DIV, RELU, RELU6, LOGISTIC) and pool_f32.c (MAX_POOL_2D, AVERAGE_POOL_2D, MEAN over
+ * H, W; PAD is memcpy and needs no ISA). Bit-identical to ref except LOGISTIC's vector expf. */
+typedef enum ev_f32_kind {
+    EV_F32_ADD, EV_F32_SUB, EV_F32_MUL, EV_F32_DIV, /* the binary ops, in bin[] order    */
+    EV_F32_CLAMP, EV_F32_SIGMOID, EV_F32_MAXPOOL, EV_F32_AVGPOOL, EV_F32_MEAN,
+    EV_F32_KINDS
+} ev_f32_kind;
+#define EV_F32_BINARY 4
+enum { EV_F32_VV, EV_F32_VS, EV_F32_SV }; /* a, b both vectors; b scalar (*b); a scalar (*a) */
+/* y[i] = clamp(a[i] op b[i]) over n elements (a or b one float in the VS / SV forms). */
+typedef void (*ev_f32_vbin_fn)(size_t n, const float *a, const float *b, float *y, float lo,
+                               float hi);
+/* y[i] = f(x[i]) over n elements (clamp: to [lo, hi]; sigmoid ignores lo, hi). */
+typedef void (*ev_f32_vunary_fn)(size_t n, const float *x, float *y, float lo, float hi);
+/* One output pixel of c channels from a kh x kw window: tap (fy, fx) channel j is
+ * x[fy * rs + fx * cs + j]; y[j] = clamp(max of taps) or clamp(sum of taps / count). */
+typedef void (*ev_f32_pool_fn)(const float *x, int kh, int kw, size_t rs, size_t cs, size_t c,
+                               float *y, float count, float lo, float hi);
+typedef struct ev_cpu_f32_ops {
+    ev_isa isa;
+    const char *name[EV_F32_KINDS];            /* "f32_vadd__avx512", "f32_maxpool__avx2"  */
+    ev_f32_vbin_fn bin[EV_F32_BINARY][3];      /* [EV_F32_ADD..DIV][EV_F32_VV / VS / SV]   */
+    ev_f32_vunary_fn clamp, sigmoid;
+    ev_f32_pool_fn maxpool, avgpool;           /* avgpool also runs MEAN over H, W         */
+} ev_cpu_f32_ops;
+extern const ev_cpu_f32_ops ev_cpu_f32_ops_scalar;
+#ifdef EV_CPU_X86
+extern const ev_cpu_f32_ops ev_cpu_f32_ops_avx2, ev_cpu_f32_ops_avx512;
+#endif
+
 /* What a session runs, per op kind and op data type (NULL: no fast kernel, the reference one
  * runs). Built once per session. */
 typedef struct ev_cpu_config {
@@ -142,6 +174,7 @@ typedef struct ev_cpu_config {
     const ev_cpu_dw_entry *dw[EV_CPU_DTYPES];
     const ev_cpu_f32_gemm_entry *f32_gemm; /* float32 ops */
     const ev_cpu_f32_dw_entry *f32_dw;
+    const ev_cpu_f32_ops *f32_ops;         /* float elementwise / pooling (never NULL)    */
 } ev_cpu_config;
 
 /* For each op kind and data type, the table line with the most capable ISA `isa` allows. */
@@ -169,5 +202,19 @@ extern const ev_kernel ev_cpu_conv_kernel;   /* CONV_2D uint8/int8: im2col + pac
 extern const ev_kernel ev_cpu_dwconv_kernel; /* DEPTHWISE_CONV_2D uint8/int8                */
 /* CONV_2D float32 3x3 stride 1 by Winograd F(4x4, 3x3), opt-in (EV_FLOAT_WINOGRAD). */
 extern const ev_kernel ev_cpu_conv_f32_winograd_kernel;
+
+/* Float32 non-convolution ops (eltwise_f32.c, pool_f32.c). Each *_takes says whether the kernel
+ * runs op `i` of `g` (float32, and a shape it takes: see the files); supports() routes only
+ * those, the rest run the reference kernels. */
+extern const ev_kernel ev_cpu_f32_binary_kernel;   /* ADD, SUB, MUL, DIV                      */
+extern const ev_kernel ev_cpu_f32_unary_kernel;    /* RELU, RELU6, LOGISTIC                   */
+extern const ev_kernel ev_cpu_f32_pool_kernel;     /* MAX_POOL_2D, AVERAGE_POOL_2D            */
+extern const ev_kernel ev_cpu_f32_mean_kernel;     /* MEAN over axes {1, 2} of a 4-D input    */
+extern const ev_kernel ev_cpu_f32_pad_kernel;      /* PAD with zeros                          */
+int ev_cpu_f32_binary_takes(const ev_graph *g, int i);
+int ev_cpu_f32_unary_takes(const ev_graph *g, int i);
+int ev_cpu_f32_pool_takes(const ev_graph *g, int i);
+int ev_cpu_f32_mean_takes(const ev_graph *g, int i);
+int ev_cpu_f32_pad_takes(const ev_graph *g, int i);
 
 #endif

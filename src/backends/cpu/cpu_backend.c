@@ -1,7 +1,8 @@
 /*
  * cpu_backend.c - the cpu backend object: fast kernels for the quantized convolutions that
- * dominate MobileNet-class models (conv.c, dwconv.c), and the reference kernels for everything
- * else (exact by construction, and cheap next to the convolutions).
+ * dominate MobileNet-class models (conv.c, dwconv.c), float32 elementwise, pooling, MEAN and PAD
+ * for the shapes float CNNs use (eltwise_f32.c, pool_f32.c: f32_choice below), and the reference
+ * kernels for everything else (exact by construction, and cheap next to the convolutions).
  *
  * init builds, once per session, the kernel config (config.c) for the ISA path of the CPU,
  * capped by the session's `isa` option or $EV_ISA, into the context every kernel of the session
@@ -57,6 +58,52 @@ static void cpu_free(void *context) {
     free(c);
 }
 
+/* Float32 non-convolution ops the fast kernels take (eltwise_f32.c, pool_f32.c): 1 and the
+ * choice filled, or 0 (the shapes they do not take run the reference kernels). */
+static int f32_choice(const ev_cpu_config *cfg, const ev_graph *g, int i,
+                      ev_kernel_choice *choice) {
+    const ev_cpu_f32_ops *f = cfg->f32_ops;
+    const ev_op *op = &g->ops[i];
+    if (!f) return 0;
+    switch (op->type) {
+    case EV_OP_ADD:
+    case EV_OP_SUB:
+    case EV_OP_MUL:
+    case EV_OP_DIV:
+        if (!ev_cpu_f32_binary_takes(g, i)) return 0;
+        choice->kernel = &ev_cpu_f32_binary_kernel;
+        choice->name = f->name[op->type == EV_OP_ADD   ? EV_F32_ADD
+                               : op->type == EV_OP_SUB ? EV_F32_SUB
+                               : op->type == EV_OP_MUL ? EV_F32_MUL
+                                                       : EV_F32_DIV];
+        return 1;
+    case EV_OP_RELU:
+    case EV_OP_RELU6:
+    case EV_OP_LOGISTIC:
+        if (!ev_cpu_f32_unary_takes(g, i)) return 0;
+        choice->kernel = &ev_cpu_f32_unary_kernel;
+        choice->name = f->name[op->type == EV_OP_LOGISTIC ? EV_F32_SIGMOID : EV_F32_CLAMP];
+        return 1;
+    case EV_OP_MAX_POOL_2D:
+    case EV_OP_AVERAGE_POOL_2D:
+        if (!ev_cpu_f32_pool_takes(g, i)) return 0;
+        choice->kernel = &ev_cpu_f32_pool_kernel;
+        choice->name = f->name[op->type == EV_OP_MAX_POOL_2D ? EV_F32_MAXPOOL : EV_F32_AVGPOOL];
+        return 1;
+    case EV_OP_MEAN:
+        if (!ev_cpu_f32_mean_takes(g, i)) return 0;
+        choice->kernel = &ev_cpu_f32_mean_kernel;
+        choice->name = f->name[EV_F32_MEAN];
+        return 1;
+    case EV_OP_PAD:
+        if (!ev_cpu_f32_pad_takes(g, i)) return 0;
+        choice->kernel = &ev_cpu_f32_pad_kernel;
+        choice->name = "f32_pad_rows";
+        return 1;
+    default: return 0;
+    }
+}
+
 static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *choice) {
     const ev_cpu_ctx *ctx = context;
     const ev_cpu_config *cfg = &ctx->cfg;
@@ -85,6 +132,7 @@ static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *
             return;
         }
     }
+    if (f32_choice(cfg, g, i, choice)) return;
     choice->kernel = ev_ref_kernel_for(g, i);
     choice->reference = choice->kernel != NULL;
     choice->why = choice->kernel ? NULL : "no fast or reference kernel for this op type";

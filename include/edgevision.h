@@ -133,13 +133,16 @@ typedef struct ev_session_options {
     unsigned float_modes; /* opt-in faster float32 arithmetic with its own, looser accuracy
                             (EV_FLOAT_* bits; 0, the default: exact float32 kernels within
                             summation-order rounding of the reference, unless
-                            $EV_FLOAT_MODES names modes: "winograd").
+                            $EV_FLOAT_MODES names modes: "winograd", "bf16").
                             Ops a mode does not cover run as without it                     */
 } ev_session_options;
 
 /* ev_session_options.float_modes bits (cpu backend). */
 #define EV_FLOAT_WINOGRAD 1u /* 3x3 stride-1 convolutions by Winograd F(4x4, 3x3): 2.25x fewer
                                 multiplications; error tests/test_winograd.c states          */
+#define EV_FLOAT_BF16 2u     /* convolutions and fully connected layers with bfloat16 products
+                                and float32 sums (vdpbf16ps: AVX512_BF16 CPUs on an AVX-512
+                                path; elsewhere ignored); error tests/test_f32_bf16.c states */
 
 
 /* Fills `opts` with defaults. */

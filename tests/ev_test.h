@@ -92,6 +92,14 @@ static inline int ev_test_exists(const char *path) {
         }                                                                                         \
     } while (0)
 
+/* Skips the current test function, loudly, for a reason other than absent data. */
+#define EV_SKIP(why)                                                                              \
+    do {                                                                                          \
+        fprintf(stderr, "SKIP %s: %s\n", __func__, (why));                                       \
+        ev_t_skip++;                                                                              \
+        return;                                                                                   \
+    } while (0)
+
 #define EV_RUN(fn)                                                                                \
     do {                                                                                          \
         ev_t_cur_fail = 0;                                                                        \

@@ -30,12 +30,13 @@ size_t ev_memory_cap(void) {
     return (size_t)mb << 20;
 }
 
-/* $EV_FLOAT_MODES: mode names, comma-separated ("winograd"; unknown names ignored). */
+/* $EV_FLOAT_MODES: mode names, comma-separated ("winograd", "bf16"; others ignored). */
 static unsigned float_modes_env(void) {
     const char *e = getenv("EV_FLOAT_MODES");
     unsigned m = 0;
     if (!e) return 0;
     if (strstr(e, "winograd")) m |= EV_FLOAT_WINOGRAD;
+    if (strstr(e, "bf16")) m |= EV_FLOAT_BF16;
     return m;
 }
 

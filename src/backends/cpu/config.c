@@ -104,6 +104,9 @@ static const ev_cpu_f32_ops *const k_ops_f32[] = {
     &ev_cpu_f32_ops_avx2,
     &ev_cpu_f32_ops_avx512,
 #endif
+#ifdef EV_CPU_ARM
+    &ev_cpu_f32_ops_neon,
+#endif
 };
 /* clang-format on */
 

@@ -165,6 +165,9 @@ extern const ev_cpu_f32_ops ev_cpu_f32_ops_scalar;
 #ifdef EV_CPU_X86
 extern const ev_cpu_f32_ops ev_cpu_f32_ops_avx2, ev_cpu_f32_ops_avx512;
 #endif
+#ifdef EV_CPU_ARM
+extern const ev_cpu_f32_ops ev_cpu_f32_ops_neon;
+#endif
 
 /* What a session runs, per op kind and op data type (NULL: no fast kernel, the reference one
  * runs). Built once per session. */

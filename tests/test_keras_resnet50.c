@@ -13,7 +13,8 @@
  * classifier (nearest resize + caffe preprocessing recomputed here). The legacy resnet50.py
  * naming (epsilon 1e-3, Keras-1 weight names, with and without pool1_pad) runs on odd sizes.
  * Errors: missing layer, wrong shape, missing dataset, truncated file, non-ResNet and
- * non-Keras HDF5 files, bad options, each named in the message.
+ * non-Keras HDF5 files, bad options, each named in the message. The CLI: classify, and bench
+ * reporting the inference median of a .h5 model.
  */
 #include "ev_test.h"
 
@@ -21,6 +22,7 @@
 #include "keras_resnet50_writer.h"
 #include "util.h"
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -451,6 +453,50 @@ static void test_cli(void) {
     free(text);
 }
 
+/* The benchmark contract on a Keras file: `edgevision bench --model X.h5 --backend cpu --threads 2
+ * --min-runs N --json F IMAGE` reports the inference median. A Keras file's input is 224x224
+ * (bench's --input-size is for free-size graphs), so two runs and no warm-up keep it to seconds on
+ * reference float kernels. Runs after test_cli, which wrote image.png. */
+static void test_bench_cli(void) {
+    int have_cpu = 0;
+    for (const char *const *b = ev_backend_names(); *b; b++) have_cpu |= strcmp(*b, "cpu") == 0;
+    if (!have_cpu) {
+        fprintf(stderr, "  no cpu backend in this build: skipped\n");
+        return;
+    }
+    char img[400], json[400], cmd[2048];
+    snprintf(img, sizeof img, "%s/image.png", g_dir);
+    snprintf(json, sizeof json, "%s/bench.json", g_dir);
+    snprintf(cmd, sizeof cmd, "'%s' bench --model '%s' --backend cpu --threads 2 --warmup-runs 0 "
+             "--min-runs 2 --min-secs 0 --quiet --json '%s' '%s' >'%s.out' 2>&1", EV_CLI_PATH,
+             g_top, json, img, json);
+    int rc = system(cmd);
+    CHECK_MSG(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "exit status %d (output in %s.out)", rc, json);
+    size_t len = 0;
+    char *text = (char *)ev_test_read(json, &len);
+    CHECK(text != NULL);
+    if (!text) return;
+    text = realloc(text, len + 1);
+    text[len] = '\0';
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "results"), 0);
+    const cJSON *med = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "stages"), "inference"), "median_ms");
+    const cJSON *runs = cJSON_GetObjectItem(r, "runs"), *thr = cJSON_GetObjectItem(r, "threads");
+    const cJSON *be = cJSON_GetObjectItem(r, "backend");
+    CHECK(cJSON_IsNumber(med) && med->valuedouble > 0);
+    CHECK(cJSON_IsNumber(runs) && runs->valueint >= 2);
+    CHECK(cJSON_IsNumber(thr) && thr->valueint == 2);
+    CHECK(cJSON_IsString(be) && strcmp(be->valuestring, "cpu") == 0);
+    if (cJSON_IsNumber(med)) fprintf(stderr, "  bench: inference median %.1f ms\n", med->valuedouble);
+    cJSON_Delete(j);
+    free(text);
+    remove(json);
+    char out[420];
+    snprintf(out, sizeof out, "%s.out", json);
+    remove(out);
+}
+
 /* The legacy resnet50.py file: mapped names, epsilon 1e-3, Keras-1 weight names; without
  * pool1_pad the max pool runs unpadded. Odd, non-square sizes exercise the VALID floors. */
 static void test_legacy(void) {
@@ -600,6 +646,7 @@ int main(void) {
     EV_RUN(test_model_load_default);
     EV_RUN(test_classifier);
     EV_RUN(test_cli);
+    EV_RUN(test_bench_cli);
     EV_RUN(test_legacy);
     EV_RUN(test_errors);
     remove(g_notop);

@@ -24,6 +24,7 @@
  * Environment: EDGEVISION_SHARED (default ../shared), EV_BENCH_PEERS (default bench/peers, or
  * ../bench/peers next to this executable).
  */
+#include "bench_common.h"
 #include "edgevision.h"
 
 #include <cjson/cJSON.h>
@@ -72,17 +73,6 @@ typedef struct result {
 static result g_results[MAX_RESULTS];
 static int g_nresults;
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void usage(FILE *f, const char *argv0) {
     fprintf(f,
             "usage: %s [--sizes 353_481,481_641,721_1281] [--threads 1,2] [--min-runs 30]\n"
@@ -97,63 +87,11 @@ static void usage(FILE *f, const char *argv0) {
 /* Environment                                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
-static int has_flag(const char *flags, const char *name) {
-    size_t n = strlen(name);
-    for (const char *p = flags; (p = strstr(p, name)) != NULL; p += n) {
-        int start = p == flags || p[-1] == ' ' || p[-1] == '\t' || p[-1] == ':';
-        int end = p[n] == '\0' || p[n] == ' ' || p[n] == '\n' || p[n] == '\t';
-        if (start && end) return 1;
-    }
-    return 0;
-}
-
 static void print_environment(const char *shared, const char *peers_dir) {
-    char model[256] = "unknown", line[8192], flags[8192] = "";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f) {
-        while (fgets(line, sizeof line, f)) {
-            char *colon = strchr(line, ':');
-            if (!colon) continue;
-            const char *v = colon + 1;
-            while (*v == ' ') v++;
-            if (strncmp(line, "model name", 10) == 0 && strcmp(model, "unknown") == 0) {
-                snprintf(model, sizeof model, "%s", v);
-                model[strcspn(model, "\n")] = '\0';
-            } else if (strncmp(line, "flags", 5) == 0 && !flags[0]) {
-                snprintf(flags, sizeof flags, " %s", v);
-            }
-        }
-        fclose(f);
-    }
-    char date[64];
-    time_t t = time(NULL);
-    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
     printf("# bench_backbone: edgevision %s, PoseNet MobileNetV1-0.75 backbones (no decoder)\n",
            EV_VERSION_STRING);
-    printf("# date: %s\n", date);
-    printf("# cpu: %s; %ld online cores\n", model, sysconf(_SC_NPROCESSORS_ONLN));
-    printf("# isa: avx2=%s avx512f=%s avx512bw=%s avx512_vnni=%s avx_vnni=%s amx_int8=%s\n",
-           has_flag(flags, "avx2") ? "yes" : "no", has_flag(flags, "avx512f") ? "yes" : "no",
-           has_flag(flags, "avx512bw") ? "yes" : "no",
-           has_flag(flags, "avx512_vnni") ? "yes" : "no",
-           has_flag(flags, "avx_vnni") ? "yes" : "no", has_flag(flags, "amx_int8") ? "yes" : "no");
-#ifdef __VERSION__
-#ifdef __clang__
-    printf("# compiler: clang %s", __VERSION__);
-#else
-    printf("# compiler: gcc %s", __VERSION__);
-#endif
-#else
-    printf("# compiler: unknown");
-#endif
-#ifdef __OPTIMIZE__
-    printf(" (optimized build)\n");
-#else
-    printf(" (NOT optimized: use -DCMAKE_BUILD_TYPE=Release)\n");
-#endif
-    printf("# backends:");
-    for (const char *const *n = ev_backend_names(); *n; n++) printf(" %s", *n);
-    printf("\n# shared: %s\n# peers: %s\n", shared, peers_dir ? peers_dir : "(bench/peers not found)");
+    bench_print_environment();
+    printf("# shared: %s\n# peers: %s\n", shared, peers_dir ? peers_dir : "(bench/peers not found)");
     fflush(stdout);
 }
 
@@ -275,9 +213,9 @@ static void bench_ours(int si, const char *path, const char *backend, int thread
             t = nt;
             cap *= 2;
         }
-        double a = now_ms();
+        double a = bench_now_ms();
         st = ev_session_run(s);
-        t[n] = now_ms() - a;
+        t[n] = bench_now_ms() - a;
         total += t[n++];
     }
     if (st != EV_OK) {
@@ -286,8 +224,7 @@ static void bench_ours(int si, const char *path, const char *backend, int thread
         print_bad_line(si, threads, backend, "ours", "error", msg);
         add_result(si, threads, backend, 0, 0, 0, 0, 0, 0);
     } else {
-        qsort(t, n, sizeof *t, cmp_double);
-        double med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+        double med = bench_median(t, n);
         print_ok_line(si, threads, backend, "ours", EV_VERSION_STRING, (int)n, med, t[0],
                       total / (double)n);
         add_result(si, threads, backend, 0, 1, med, t[0], total / (double)n, (int)n);
@@ -405,59 +342,17 @@ static void check_cpu_vs_ref(const char *shared, const int *threads, int nthread
 /* Peers                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Appends `s` single-quoted for /bin/sh. */
-static void sh_quote(char *dst, size_t cap, const char *s) {
-    size_t n = strlen(dst);
-    if (n + 1 < cap) dst[n++] = '\'';
-    for (; *s && n + 5 < cap; s++) {
-        if (*s == '\'') {
-            memcpy(dst + n, "'\\''", 4);
-            n += 4;
-        } else {
-            dst[n++] = *s;
-        }
-    }
-    if (n + 1 < cap) dst[n++] = '\'';
-    dst[n] = '\0';
-}
-
-static const char *find_peers_dir(char *buf, size_t cap) {
-    const char *e = getenv("EV_BENCH_PEERS");
-    if (e && *e) {
-        snprintf(buf, cap, "%s", e);
-        return buf;
-    }
-    if (access("bench/peers/peer_ort.js", R_OK) == 0) {
-        snprintf(buf, cap, "bench/peers");
-        return buf;
-    }
-    char exe[3968]; /* leaves room for "/../bench/peers" in a 4096 buffer */
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(buf, cap, "%s/../bench/peers", exe);
-            char probe[4200];
-            snprintf(probe, sizeof probe, "%s/peer_ort.js", buf);
-            if (access(probe, R_OK) == 0) return buf;
-        }
-    }
-    return NULL;
-}
-
 /* Runs one peer script; prints its result line and records it. */
 static void bench_peer(int peer, int si, const char *model, int threads, int min_runs,
                        double min_secs, const char *node, const char *peers_dir) {
     char cmd[8192] = "";
     char script[4200];
     snprintf(script, sizeof script, "%s/%s", peers_dir, k_peer_scripts[peer]);
-    sh_quote(cmd, sizeof cmd, node);
+    bench_sh_quote(cmd, sizeof cmd, node);
     strncat(cmd, " ", sizeof cmd - strlen(cmd) - 1);
-    sh_quote(cmd, sizeof cmd, script);
+    bench_sh_quote(cmd, sizeof cmd, script);
     strncat(cmd, " ", sizeof cmd - strlen(cmd) - 1);
-    sh_quote(cmd, sizeof cmd, model);
+    bench_sh_quote(cmd, sizeof cmd, model);
     char tail[128];
     snprintf(tail, sizeof tail, " %d %d 3 %g", threads, min_runs, min_secs);
     strncat(cmd, tail, sizeof cmd - strlen(cmd) - 1);
@@ -688,7 +583,7 @@ int main(int argc, char **argv) {
     /* The peer scripts read the golden input from the same place. */
     setenv("EDGEVISION_SHARED", shared, 1);
     char peers_buf[4096];
-    const char *peers_dir = find_peers_dir(peers_buf, sizeof peers_buf);
+    const char *peers_dir = bench_find_peers_dir(peers_buf, sizeof peers_buf, "peer_ort.js");
 
     print_environment(shared, peers_dir);
 
@@ -705,7 +600,7 @@ int main(int argc, char **argv) {
     }
     if (peers_on[PEER_ORT] || peers_on[PEER_TFLITE]) {
         char cmd[4200] = "";
-        sh_quote(cmd, sizeof cmd, node);
+        bench_sh_quote(cmd, sizeof cmd, node);
         strncat(cmd, " --version 2>/dev/null", sizeof cmd - strlen(cmd) - 1);
         FILE *p = popen(cmd, "r");
         char ver[128] = "";

@@ -3,7 +3,7 @@
  * implementation written here from the spec (shared/docs/transfer-learning.md section 1).
  *
  * The real ImageNet weights cannot be downloaded here, so the test writes files with Keras's
- * exact layout through the HDF5 C API (root layer_names / backend / keras_version, one group per
+ * exact layout through the HDF5 C API (the shared writer tests/keras_resnet50_writer.c: root layer_names / backend / keras_version, one group per
  * layer with weight_names, datasets <layer>/<layer>/kernel:0 in HWIO, zero-length float64
  * weight_names for weightless layers; fixed-length NULLPAD strings that fill their slot exactly,
  * NULLTERM and variable-length strings; split layer_names0/1) and realistic random weights (He
@@ -13,14 +13,16 @@
  * classifier (nearest resize + caffe preprocessing recomputed here). The legacy resnet50.py
  * naming (epsilon 1e-3, Keras-1 weight names, with and without pool1_pad) runs on odd sizes.
  * Errors: missing layer, wrong shape, missing dataset, truncated file, non-ResNet and
- * non-Keras HDF5 files, bad options, each named in the message.
+ * non-Keras HDF5 files, bad options, each named in the message. The CLI: classify, and bench
+ * reporting the inference median of a .h5 model.
  */
 #include "ev_test.h"
 
 #include "edgevision.h"
+#include "keras_resnet50_writer.h"
 #include "util.h"
 
-#include <hdf5.h>
+#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,68 +30,23 @@
 
 #define IN_H 64
 #define IN_W 64
-#define CLASSES 1000
 #define TOL 1e-4
 
 /* ---------------------------------------------------------------- random weights ---------- */
 
+/* The weights and the file writer are shared with bench/make_resnet50_h5.c
+ * (keras_resnet50_writer.h); the reference below reads the same weights. */
 static ev_test_rng g_rng = {0x9e3779b97f4a7c15ull};
-
-typedef struct convl {
-    int stage, block, k_idx; /* stage 1: stem; k_idx 0: projection, 1..3 main path */
-    int k, cin, cout, stride, pad;
-    float *w, *b, *gamma, *beta, *mean, *var; /* w: HWIO */
-} convl;
-
-static convl g_conv[53];
-static int g_nconv;
-static float *g_dense_w, *g_dense_b; /* [2048][1000], [1000] */
-
-static float *frand(size_t n, double mean, double sd, double lo, double hi) {
-    float *p = malloc(n * sizeof *p);
-    for (size_t i = 0; i < n; i++)
-        p[i] = (float)(sd > 0 ? mean + sd * ev_test_rng_normal(&g_rng) : lo + (hi - lo) * ev_test_rng_open01(&g_rng));
-    return p;
-}
-
-static void add_conv(int stage, int block, int k_idx, int k, int cin, int cout, int stride,
-                     int pad) {
-    convl *c = &g_conv[g_nconv++];
-    *c = (convl){stage, block, k_idx, k, cin, cout, stride, pad, 0, 0, 0, 0, 0, 0};
-    size_t n = (size_t)k * k * cin * cout;
-    c->w = frand(n, 0.0, sqrt(2.0 / (k * k * cin)), 0, 0); /* He normal */
-    c->b = frand((size_t)cout, 0.0, 0.05, 0, 0);
-    /* the last BN of a residual branch a little smaller, so 16 blocks keep activations sane */
-    int last = k_idx == 3 || k_idx == 0;
-    c->gamma = frand((size_t)cout, 0, 0, last ? 0.2 : 0.7, last ? 0.5 : 1.3);
-    c->beta = frand((size_t)cout, 0.0, 0.1, 0, 0);
-    c->mean = frand((size_t)cout, 0.0, 0.1, 0, 0);
-    c->var = frand((size_t)cout, 0, 0, 0.6, 1.4);
-}
-
-static void make_weights(void) {
-    add_conv(1, 0, 0, 7, 3, 64, 2, 0);
-    static const int blocks[4] = {3, 4, 6, 3}, filt[4] = {64, 128, 256, 512};
-    int c = 64;
-    for (int s = 2; s <= 5; s++)
-        for (int b = 1; b <= blocks[s - 2]; b++) {
-            int f = filt[s - 2], st = b == 1 && s > 2 ? 2 : 1;
-            if (b == 1) add_conv(s, b, 0, 1, c, 4 * f, st, 0);
-            add_conv(s, b, 1, 1, c, f, st, 0);
-            add_conv(s, b, 2, 3, f, f, 1, 1);
-            add_conv(s, b, 3, 1, f, 4 * f, 1, 0);
-            c = 4 * f;
-        }
-    g_dense_w = frand((size_t)2048 * CLASSES, 0.0, 1.0, 0, 0); /* rescaled after the reference */
-    g_dense_b = frand(CLASSES, 0.0, 0.1, 0, 0);
-}
+static kr50_weights g_w;
+#define CLASSES KR50_CLASSES
+typedef kr50_conv convl;
+typedef kr50_write_options wopt;
 
 static convl *find_conv(int stage, int block, int k_idx) {
-    for (int i = 0; i < g_nconv; i++)
-        if (g_conv[i].stage == stage && g_conv[i].block == block && g_conv[i].k_idx == k_idx)
-            return &g_conv[i];
-    return NULL;
+    return kr50_find_conv(&g_w, stage, block, k_idx);
 }
+
+static int write_file(const char *path, const wopt *o) { return kr50_write(path, &g_w, o); }
 
 /* ---------------------------------------------------------------- reference (double) ------ */
 
@@ -193,8 +150,8 @@ static void ref_forward(const float *in, int h, int w, double eps, int pool_pad,
     free(x.d);
     if (logits)
         for (int o = 0; o < CLASSES; o++) {
-            double s = g_dense_b[o];
-            for (int i = 0; i < 2048; i++) s += feat[i] * g_dense_w[(size_t)i * CLASSES + o];
+            double s = g_w.dense_b[o];
+            for (int i = 0; i < 2048; i++) s += feat[i] * g_w.dense_w[(size_t)i * CLASSES + o];
             logits[o] = s;
         }
 }
@@ -214,234 +171,6 @@ static double rel_err(const float *y, const double *ref, int n) {
         mr = fabs(ref[i]) > mr ? fabs(ref[i]) : mr;
     }
     return mr > 0 ? md / mr : md;
-}
-
-/* ---------------------------------------------------------------- the HDF5 writer --------- */
-
-typedef struct wopt {
-    int legacy;       /* resnet50.py names                                          */
-    int keras1;       /* Keras-1 weight names (conv1_W:0, bn_conv1_running_std:0)    */
-    int pool_pad;     /* list pool1_pad (legacy only; resnet.py always has it)       */
-    int top;          /* write the predictions / fc1000 layer                       */
-    int split;        /* layer_names split into layer_names0/1                      */
-    int names_style;  /* layer_names: 0 fixed NULLPAD exact, 1 fixed NULLTERM, 2 vlen */
-    const char *skip_layer, *bad_shape_layer, *drop_dataset_layer;
-    int not_resnet, no_layer_names;
-} wopt;
-
-/* Writes strings as an attribute: style 0 fixed-length NULLPAD exactly as long as the longest
- * (h5py's numpy 'S' arrays), 1 fixed NULLTERM with room for the NUL, 2 variable-length. */
-static void write_str_attr(hid_t obj, const char *name, const char *const *s, int n, int style,
-                           int scalar) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    size_t maxlen = 1;
-    for (int i = 0; i < n; i++) maxlen = strlen(s[i]) > maxlen ? strlen(s[i]) : maxlen;
-    hsize_t dim = (hsize_t)n;
-    hid_t space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
-    if (style == 2) {
-        H5Tset_size(type, H5T_VARIABLE);
-        hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-        H5Awrite(a, type, s);
-        H5Aclose(a);
-    } else {
-        size_t sz = maxlen + (style == 1);
-        H5Tset_size(type, sz);
-        H5Tset_strpad(type, style == 0 ? H5T_STR_NULLPAD : H5T_STR_NULLTERM);
-        char *buf = calloc((size_t)n, sz);
-        for (int i = 0; i < n; i++) memcpy(buf + (size_t)i * sz, s[i], strlen(s[i]));
-        hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-        H5Awrite(a, type, buf);
-        H5Aclose(a);
-        free(buf);
-    }
-    H5Sclose(space);
-    H5Tclose(type);
-}
-
-static void write_empty_weight_names(hid_t g) {
-    hsize_t zero = 0;
-    hid_t space = H5Screate_simple(1, &zero, NULL);
-    hid_t a = H5Acreate2(g, "weight_names", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    double dummy = 0;
-    H5Awrite(a, H5T_NATIVE_DOUBLE, &dummy);
-    H5Aclose(a);
-    H5Sclose(space);
-}
-
-static void write_ds(hid_t g, const char *path, int nd, const hsize_t *dims, const float *data) {
-    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
-    hid_t space = H5Screate_simple(nd, dims, NULL);
-    hid_t d = H5Dcreate2(g, path, H5T_IEEE_F32LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    H5Dclose(d);
-    H5Sclose(space);
-    H5Pclose(lcpl);
-}
-
-typedef struct lay {
-    char name[48];
-    int kind; /* 0 weightless, 1 conv, 2 bn, 3 dense */
-    convl *c;
-} lay;
-
-static void conv_names(const wopt *o, const convl *c, char *conv, char *bn) {
-    static const char *const lb[4] = {"1", "2a", "2b", "2c"};
-    if (c->stage == 1) {
-        strcpy(conv, o->legacy ? "conv1" : "conv1_conv");
-        strcpy(bn, o->legacy ? "bn_conv1" : "conv1_bn");
-    } else if (o->legacy) {
-        sprintf(conv, "res%d%c_branch%s", c->stage, 'a' + c->block - 1, lb[c->k_idx]);
-        sprintf(bn, "bn%d%c_branch%s", c->stage, 'a' + c->block - 1, lb[c->k_idx]);
-    } else {
-        sprintf(conv, "conv%d_block%d_%d_conv", c->stage, c->block, c->k_idx);
-        sprintf(bn, "conv%d_block%d_%d_bn", c->stage, c->block, c->k_idx);
-    }
-}
-
-/* Keras's layer order (resnet.py: conv block _1, _2, _0 conv, _3 conv, _0 bn, _3 bn, add, out). */
-static int layer_list(const wopt *o, lay *L) {
-    int n = 0, act = 1;
-    char cv[48], bn[48];
-#define PUSH(nm, kd, cp)                                                                          \
-    do {                                                                                          \
-        snprintf(L[n].name, sizeof L[n].name, "%s", nm);                                          \
-        L[n].kind = kd;                                                                           \
-        L[n].c = cp;                                                                              \
-        n++;                                                                                      \
-    } while (0)
-    char tmp[48];
-    PUSH("input_1", 0, NULL);
-    PUSH(o->legacy ? "zero_padding2d_1" : "conv1_pad", 0, NULL);
-    convl *st = find_conv(1, 0, 0);
-    conv_names(o, st, cv, bn);
-    PUSH(cv, 1, st);
-    PUSH(bn, 2, st);
-    PUSH(o->legacy ? "activation_1" : "conv1_relu", 0, NULL);
-    if (!o->legacy || o->pool_pad) PUSH("pool1_pad", 0, NULL);
-    PUSH(o->legacy ? "max_pooling2d_1" : "pool1_pool", 0, NULL);
-    static const int blocks[4] = {3, 4, 6, 3};
-    for (int s = 2; s <= 5; s++)
-        for (int b = 1; b <= blocks[s - 2]; b++) {
-            char pre[32];
-            snprintf(pre, sizeof pre, "conv%d_block%d", s, b);
-            for (int k = 1; k <= 3; k++) {
-                convl *c = find_conv(s, b, k);
-                conv_names(o, c, cv, bn);
-                if (k == 3 && b == 1) { /* _0_conv, _3_conv, _0_bn, _3_bn */
-                    char cv0[48], bn0[48];
-                    conv_names(o, find_conv(s, b, 0), cv0, bn0);
-                    PUSH(o->legacy ? cv : cv0, 1, o->legacy ? c : find_conv(s, b, 0));
-                    PUSH(o->legacy ? cv0 : cv, 1, o->legacy ? find_conv(s, b, 0) : c);
-                    PUSH(o->legacy ? bn : bn0, 2, o->legacy ? c : find_conv(s, b, 0));
-                    PUSH(o->legacy ? bn0 : bn, 2, o->legacy ? find_conv(s, b, 0) : c);
-                } else {
-                    PUSH(cv, 1, c);
-                    PUSH(bn, 2, c);
-                }
-                if (k < 3) {
-                    if (o->legacy)
-                        snprintf(tmp, sizeof tmp, "activation_%d", ++act);
-                    else
-                        snprintf(tmp, sizeof tmp, "%s_%d_relu", pre, k);
-                    PUSH(tmp, 0, NULL);
-                }
-            }
-            if (o->legacy)
-                snprintf(tmp, sizeof tmp, "add_%d", s * 10 + b);
-            else
-                snprintf(tmp, sizeof tmp, "%s_add", pre);
-            PUSH(tmp, 0, NULL);
-            if (o->legacy)
-                snprintf(tmp, sizeof tmp, "activation_%d", ++act);
-            else
-                snprintf(tmp, sizeof tmp, "%s_out", pre);
-            PUSH(tmp, 0, NULL);
-        }
-    if (o->top) {
-        PUSH("avg_pool", 0, NULL);
-        PUSH(o->legacy ? "fc1000" : "predictions", 3, NULL);
-    }
-#undef PUSH
-    return n;
-}
-
-static void weight_name(const wopt *o, const char *layer, const char *role, const char *k1,
-                        char *out) {
-    if (o->keras1)
-        snprintf(out, 96, "%.40s_%.20s:0", layer, k1);
-    else
-        snprintf(out, 96, "%.40s/%.20s:0", layer, role);
-}
-
-static int write_file(const char *path, const wopt *o) {
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return -1;
-    static lay L[400];
-    int n = o->not_resnet ? 0 : layer_list(o, L);
-    if (o->not_resnet) {
-        snprintf(L[0].name, sizeof L[0].name, "dense_1");
-        L[0].kind = 0;
-        n = 1;
-    }
-    const char *names[400];
-    int nn = 0;
-    for (int i = 0; i < n; i++)
-        if (!o->skip_layer || strcmp(L[i].name, o->skip_layer) != 0) names[nn++] = L[i].name;
-    if (!o->no_layer_names) {
-        if (o->split) {
-            write_str_attr(f, "layer_names0", names, nn / 2, o->names_style, 0);
-            write_str_attr(f, "layer_names1", names + nn / 2, nn - nn / 2, o->names_style, 0);
-        } else {
-            write_str_attr(f, "layer_names", names, nn, o->names_style, 0);
-        }
-    }
-    const char *be = "tensorflow", *kv = "2.10.0";
-    write_str_attr(f, "backend", &be, 1, 0, 1);
-    write_str_attr(f, "keras_version", &kv, 1, 2, 1);
-    for (int i = 0; i < n; i++) {
-        if (o->skip_layer && strcmp(L[i].name, o->skip_layer) == 0) continue;
-        hid_t g = H5Gcreate2(f, L[i].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        int style = i % 3;
-        char wn[4][96];
-        const char *wp[4] = {wn[0], wn[1], wn[2], wn[3]};
-        int bad = o->bad_shape_layer && strcmp(L[i].name, o->bad_shape_layer) == 0;
-        int drop = o->drop_dataset_layer && strcmp(L[i].name, o->drop_dataset_layer) == 0;
-        if (L[i].kind == 0) {
-            write_empty_weight_names(g);
-        } else if (L[i].kind == 1) {
-            convl *c = L[i].c;
-            weight_name(o, L[i].name, "kernel", "W", wn[0]);
-            weight_name(o, L[i].name, "bias", "b", wn[1]);
-            write_str_attr(g, "weight_names", wp, 2, style, 0);
-            hsize_t kd[4] = {(hsize_t)c->k, (hsize_t)c->k, (hsize_t)c->cin,
-                             (hsize_t)(bad ? c->cout / 2 : c->cout)};
-            hsize_t bd[1] = {(hsize_t)c->cout};
-            if (!drop) write_ds(g, wn[0], 4, kd, c->w);
-            write_ds(g, wn[1], 1, bd, c->b);
-        } else if (L[i].kind == 2) {
-            convl *c = L[i].c;
-            static const char *const roles[4] = {"gamma", "beta", "moving_mean",
-                                                 "moving_variance"};
-            static const char *const k1[4] = {"gamma", "beta", "running_mean", "running_std"};
-            const float *data[4] = {c->gamma, c->beta, c->mean, c->var};
-            for (int r = 0; r < 4; r++) weight_name(o, L[i].name, roles[r], k1[r], wn[r]);
-            write_str_attr(g, "weight_names", wp, 4, style, 0);
-            hsize_t bd[1] = {(hsize_t)c->cout};
-            for (int r = 0; r < 4; r++)
-                if (!(drop && r == 3)) write_ds(g, wn[r], 1, bd, data[r]);
-        } else {
-            weight_name(o, L[i].name, "kernel", "W", wn[0]);
-            weight_name(o, L[i].name, "bias", "b", wn[1]);
-            write_str_attr(g, "weight_names", wp, 2, style, 0);
-            hsize_t kd[2] = {2048, CLASSES}, bd[1] = {CLASSES};
-            write_ds(g, wn[0], 2, kd, g_dense_w);
-            write_ds(g, wn[1], 1, bd, g_dense_b);
-        }
-        H5Gclose(g);
-    }
-    H5Fclose(f);
-    return 0;
 }
 
 /* ---------------------------------------------------------------- fixtures ---------------- */
@@ -479,7 +208,7 @@ static int setup(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/ev_keras_XXXXXX");
     if (!mkdtemp(g_dir)) return -1;
     double t0 = ev_test_now();
-    make_weights();
+    if (kr50_weights_random(&g_w, &g_rng) != 0) return -1;
     /* an image with structure: gradients plus noise, 97x83 so the resize is not trivial */
     int w = 97, h = 83;
     uint8_t *rgb = malloc((size_t)w * h * 3);
@@ -499,10 +228,10 @@ static int setup(void) {
     for (int i = 0; i < 2048; i++) fs += g_feat[i] * g_feat[i];
     double scale = 3.0 / sqrt(fs);
     for (size_t i = 0; i < (size_t)2048 * CLASSES; i++)
-        g_dense_w[i] = (float)(g_dense_w[i] * scale);
+        g_w.dense_w[i] = (float)(g_w.dense_w[i] * scale);
     for (int o = 0; o < CLASSES; o++) {
-        double s = g_dense_b[o];
-        for (int i = 0; i < 2048; i++) s += g_feat[i] * g_dense_w[(size_t)i * CLASSES + o];
+        double s = g_w.dense_b[o];
+        for (int i = 0; i < 2048; i++) s += g_feat[i] * g_w.dense_w[(size_t)i * CLASSES + o];
         g_logits[o] = s;
     }
     softmax_d(g_logits, g_prob, CLASSES);
@@ -724,6 +453,50 @@ static void test_cli(void) {
     free(text);
 }
 
+/* The benchmark contract on a Keras file: `edgevision bench --model X.h5 --backend cpu --threads 2
+ * --min-runs N --json F IMAGE` reports the inference median. A Keras file's input is 224x224
+ * (bench's --input-size is for free-size graphs), so two runs and no warm-up keep it to seconds on
+ * reference float kernels. Runs after test_cli, which wrote image.png. */
+static void test_bench_cli(void) {
+    int have_cpu = 0;
+    for (const char *const *b = ev_backend_names(); *b; b++) have_cpu |= strcmp(*b, "cpu") == 0;
+    if (!have_cpu) {
+        fprintf(stderr, "  no cpu backend in this build: skipped\n");
+        return;
+    }
+    char img[400], json[400], cmd[2048];
+    snprintf(img, sizeof img, "%s/image.png", g_dir);
+    snprintf(json, sizeof json, "%s/bench.json", g_dir);
+    snprintf(cmd, sizeof cmd, "'%s' bench --model '%s' --backend cpu --threads 2 --warmup-runs 0 "
+             "--min-runs 2 --min-secs 0 --quiet --json '%s' '%s' >'%s.out' 2>&1", EV_CLI_PATH,
+             g_top, json, img, json);
+    int rc = system(cmd);
+    CHECK_MSG(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "exit status %d (output in %s.out)", rc, json);
+    size_t len = 0;
+    char *text = (char *)ev_test_read(json, &len);
+    CHECK(text != NULL);
+    if (!text) return;
+    text = realloc(text, len + 1);
+    text[len] = '\0';
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "results"), 0);
+    const cJSON *med = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "stages"), "inference"), "median_ms");
+    const cJSON *runs = cJSON_GetObjectItem(r, "runs"), *thr = cJSON_GetObjectItem(r, "threads");
+    const cJSON *be = cJSON_GetObjectItem(r, "backend");
+    CHECK(cJSON_IsNumber(med) && med->valuedouble > 0);
+    CHECK(cJSON_IsNumber(runs) && runs->valueint >= 2);
+    CHECK(cJSON_IsNumber(thr) && thr->valueint == 2);
+    CHECK(cJSON_IsString(be) && strcmp(be->valuestring, "cpu") == 0);
+    if (cJSON_IsNumber(med)) fprintf(stderr, "  bench: inference median %.1f ms\n", med->valuedouble);
+    cJSON_Delete(j);
+    free(text);
+    remove(json);
+    char out[420];
+    snprintf(out, sizeof out, "%s.out", json);
+    remove(out);
+}
+
 /* The legacy resnet50.py file: mapped names, epsilon 1e-3, Keras-1 weight names; without
  * pool1_pad the max pool runs unpadded. Odd, non-square sizes exercise the VALID floors. */
 static void test_legacy(void) {
@@ -873,6 +646,7 @@ int main(void) {
     EV_RUN(test_model_load_default);
     EV_RUN(test_classifier);
     EV_RUN(test_cli);
+    EV_RUN(test_bench_cli);
     EV_RUN(test_legacy);
     EV_RUN(test_errors);
     remove(g_notop);
@@ -887,16 +661,6 @@ int main(void) {
     rmdir(g_dir);
     ev_image_free(g_img);
     free(g_in64);
-    for (int i = 0; i < g_nconv; i++) {
-        convl *c = &g_conv[i];
-        free(c->w);
-        free(c->b);
-        free(c->gamma);
-        free(c->beta);
-        free(c->mean);
-        free(c->var);
-    }
-    free(g_dense_w);
-    free(g_dense_b);
+    kr50_weights_free(&g_w);
     return ev_test_finish();
 }

@@ -9,17 +9,22 @@
 # Idempotent: does nothing when the pinned versions are already installed and load (--force
 # reinstalls). Exit status 0 when at least ONNX Runtime works; a TFLite failure is reported and
 # bench_backbone then prints the TFLite peer as unavailable.
-# Usage: bash bench/peers/setup.sh [--force]
+# --float: then also the float models bench_float needs (export_float.sh: ONNX exports of
+# torchvision's ResNet50 and a torch MobileNetV1-0.50 PoseNet network, and a Keras ResNet50 .h5,
+# into bench/peers/models/; apt-installs python3-torch, -torchvision, -onnx when missing).
+# Usage: bash bench/peers/setup.sh [--force] [--float]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 force=0
+float=0
 for a in "$@"; do
   case "$a" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "setup.sh: unknown option '$a' (usage: bash bench/peers/setup.sh [--force])" >&2; exit 2 ;;
+    --float) float=1 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup.sh: unknown option '$a' (usage: bash bench/peers/setup.sh [--force] [--float])" >&2; exit 2 ;;
   esac
 done
 
@@ -82,3 +87,7 @@ else
   echo "  tfjs-tflite-node: NOT usable: $(printf %s "$tfl" | grep -m1 -E 'Error|error' || echo "$tfl" | head -1)" >&2
 fi
 echo "run: ./build/bench_backbone   (or node $here/peer_ort.js MODEL.onnx THREADS RUNS)"
+if [ "$float" = 1 ]; then
+  fargs=(); [ "$force" = 1 ] && fargs+=(--force)
+  bash "$here/export_float.sh" "${fargs[@]}"
+fi

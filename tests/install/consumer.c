@@ -2,7 +2,7 @@
  * consumer.c - a program outside the project built against an installed edgevision tree
  * (tests/install/test_install.sh builds it twice: with pkg-config and with find_package). It
  * includes only <edgevision.h>, links only the installed library, and checks what every
- * consumer relies on: the version, the backends, an image round trip through the codec-free
+ * consumer relies on: the version (header and library), the backends, an image round trip through the codec-free
  * calls, an error carrying its message, and (given a model path) a model loaded and run.
  *
  * Extend: a new check is one CHECK line; keep it to the public API.
@@ -29,6 +29,7 @@ int main(int argc, char **argv) {
     for (const char *const *b = ev_backend_names(); *b; b++, nb++) printf(" %s", *b);
     printf("\n");
     CHECK(nb >= 1 && strcmp(ev_backend_names()[0], "ref") == 0);
+    CHECK(strcmp(ev_version(), EV_VERSION_STRING) == 0); /* the header and the library agree */
 
     /* a 4x2 image, resized to 2x1 (Pillow's nearest samples pixel centres: columns 1 and 3 of
      * row 1) */

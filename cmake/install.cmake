@@ -4,7 +4,7 @@
 #   lib/libedgevision.a                                      the static library (every component)
 #   include/edgevision.h                                     the one public header
 #   bin/edgevision                                           the CLI
-#   lib/pkgconfig/edgevision.pc                              pkg-config (relocatable: ${pcfiledir})
+#   lib/pkgconfig/edgevision.pc                              pkg-config (prefix: the install's)
 #   lib/cmake/edgevision/                                    find_package(edgevision): imported
 #                                                            targets edgevision::edgevision (shared)
 #                                                            and, with COMPONENTS static,
@@ -50,8 +50,9 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/install/edgevision-config-v
 install(FILES ${CMAKE_BINARY_DIR}/install/edgevision-config.cmake
   ${CMAKE_BINARY_DIR}/install/edgevision-config-version.cmake DESTINATION ${EV_CMAKE_DIR})
 
-# pkg-config: the prefix is found from the .pc file's own place, so the tree can move.
-file(RELATIVE_PATH EV_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+# pkg-config: the prefix is the one of the install (`cmake --install --prefix P` gives P), so the
+# file is finished at install time (install(CODE) below), from a copy with everything else filled.
+set(EV_PC_PREFIX "@EV_PC_PREFIX@") # kept for the install-time pass
 # What a static link needs, as plain linker flags (no Requires.private: a consumer of the shared
 # library then needs none of the dependencies' development files).
 set(EV_PC_LIBS_PRIVATE ${JPEG_LIBRARIES} ${PNG_LIBRARIES} ${ZLIB_LIBRARIES} ${STB_LIB}
@@ -70,6 +71,9 @@ list(REMOVE_DUPLICATES EV_PC_LIBS_PRIVATE)
 string(REPLACE ";" " " EV_PC_LIBS_PRIVATE "${EV_PC_LIBS_PRIVATE}")
 string(REPLACE ";" " " EV_PC_FEATURES "${EV_INSTALL_FEATURES}")
 string(REPLACE ";" " " EV_PC_COMPONENTS "${EV_INSTALL_COMPONENTS}")
-configure_file(cmake/edgevision.pc.in ${CMAKE_BINARY_DIR}/install/edgevision.pc @ONLY)
+configure_file(cmake/edgevision.pc.in ${CMAKE_BINARY_DIR}/install/edgevision.pc.stage @ONLY)
+install(CODE "set(EV_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+  configure_file(\"${CMAKE_BINARY_DIR}/install/edgevision.pc.stage\"
+                 \"${CMAKE_BINARY_DIR}/install/edgevision.pc\" @ONLY)")
 install(FILES ${CMAKE_BINARY_DIR}/install/edgevision.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

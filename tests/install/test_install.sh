@@ -2,10 +2,10 @@
 # test_install.sh BUILD_DIR [SHARED_DEFAULT] - CTest's test_install: installs BUILD_DIR into a
 # fresh prefix (cmake --install), checks the tree (soname link, only the public API exported,
 # header, CLI, edgevision.pc, the CMake package), then builds tests/install/consumer.c against it
-# with pkg-config and with find_package(edgevision) (shared library), and once more statically
-# (libedgevision.a and `pkg-config --static`), and runs each. The consumers also load and run
-# mobilenet_v1_0.5_160_quant.tflite from $EDGEVISION_SHARED (default SHARED_DEFAULT) when it is
-# there. $EV_CONSUMER_CFLAGS is added to every build (the sanitizer flags of an ASan build).
+# with pkg-config and with find_package(edgevision) (shared library), and statically
+# (libedgevision.a with `pkg-config --static`, and find_package COMPONENTS static), and runs
+# each. The consumers also load and run mobilenet_v1_0.5_160_quant.tflite from
+# $EDGEVISION_SHARED (default SHARED_DEFAULT) when it is there. $EV_CONSUMER_CFLAGS is added to every build (the sanitizer flags of an ASan build).
 # Extend: a new installed file is one more `need` line; a new consumer check goes in consumer.c.
 set -euo pipefail
 BUILD="$(cd "$1" && pwd)"
@@ -78,4 +78,15 @@ if readelf -d "$WORK/consumer_static" | grep -q 'NEEDED.*libedgevision'; then
   fail "the static consumer needs the shared library"
 fi
 "$WORK/consumer_static"
+
+echo "== static link through find_package(edgevision COMPONENTS static) =="
+cmake -S "$SRC" -B "$WORK/consumer_cmake_static" -DCMAKE_PREFIX_PATH="$P" -DEV_CONSUMER_STATIC=ON \
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="-Wall -Wextra -Werror $CFLAGS_EXTRA" \
+      >"$WORK/cmake_static.log" 2>&1 && cmake --build "$WORK/consumer_cmake_static" \
+      >>"$WORK/cmake_static.log" 2>&1 ||
+  { cat "$WORK/cmake_static.log"; fail "the find_package static consumer"; }
+if readelf -d "$WORK/consumer_cmake_static/consumer" | grep -q 'NEEDED.*libedgevision'; then
+  fail "the find_package static consumer needs the shared library"
+fi
+"$WORK/consumer_cmake_static/consumer" "${ARGS[@]}"
 echo "test_install: ok"

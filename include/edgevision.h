@@ -30,6 +30,11 @@ extern "C" {
 
 #define EV_VERSION_STRING "0.1.0"
 
+/* The version of the library that is running (EV_VERSION_STRING of the build that made it):
+ * what programs loading libedgevision.so.0 at run time (the Python package) compare with their
+ * own. */
+EV_API const char *ev_version(void);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Status and errors                                                                          */
 /* ------------------------------------------------------------------------------------------ */

@@ -10,6 +10,7 @@
  *   defaults:  with no --backend/--threads, pose runs on the fastest backend (auto: cpu here)
  *              with the machine's cores, says so in one stderr line "edgevision: backend ...",
  *              and prints the same CSV as `--backend ref --threads 1`.
+ *   help:      --help and --version of the program and every subcommand: stdout, exit 0.
  *   errors:    missing/truncated/empty/non-model files, Edge TPU models, unreadable images,
  *              unsupported ops, bad options: each its own message and a non-zero exit; with
  *              several images, a bad one does not lose the good ones' results.
@@ -277,6 +278,33 @@ static void test_default_backend(void) {
     free_run(&b);
 }
 
+/* GNU conventions: --help and --version of the program and of every subcommand print to stdout
+ * (nothing on stderr) and exit 0; no command at all is a usage error (stderr, exit 2). */
+static void test_help_version(void) {
+    static const char *const cmds[] = {"", "pose", "bench", "eval-pose", "report", "classify",
+                                       "quantize", "train", "eval", "inspect", "version"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        for (int v = 0; v < 2; v++) {
+            char args[128];
+            snprintf(args, sizeof args, "%s %s", cmds[i], v ? "--version" : "--help");
+            run_result r = run_cli(args);
+            CHECK_MSG(r.code == 0, "'%s': exit %d", args, r.code);
+            CHECK_MSG(r.err[0] == '\0', "'%s' wrote to stderr: %s", args, r.err);
+            if (v)
+                CHECK_MSG(strncmp(r.out, "edgevision " EV_VERSION_STRING "\n", 17) == 0,
+                          "'%s': %s", args, r.out);
+            else
+                CHECK_MSG(strstr(r.out, "usage: edgevision") != NULL || i == 10, "'%s': %s", args,
+                          r.out);
+            free_run(&r);
+        }
+    }
+    run_result r = run_cli("");
+    CHECK_MSG(r.code == 2 && r.out[0] == '\0' && strstr(r.err, "usage: edgevision"),
+              "no command: exit %d, stdout '%s'", r.code, r.out);
+    free_run(&r);
+}
+
 int main(void) {
     snprintf(g_tmp, sizeof g_tmp, "/tmp/ev_test_cli_XXXXXX");
     if (!mkdtemp(g_tmp)) {
@@ -287,6 +315,7 @@ int main(void) {
     ev_test_path(g_image, sizeof g_image, "data/images/test_couple.jpg");
     ev_test_path(g_ref, sizeof g_ref,
                  "data/reference/posenet_mobilenet_v1_075_353_481_quant_decoder_reference.csv");
+    EV_RUN(test_help_version);
     EV_RUN(test_csv_contract);
     EV_RUN(test_coords_json_output_draw);
     EV_RUN(test_errors);

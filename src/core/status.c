@@ -1,5 +1,5 @@
 /*
- * status.c - status strings and the thread-local last-error message.
+ * status.c - status strings, the thread-local last-error message and the library's version.
  */
 #include "core/status.h"
 
@@ -30,6 +30,8 @@ const char *ev_status_string(ev_status status) {
     }
     return "unknown status";
 }
+
+const char *ev_version(void) { return EV_VERSION_STRING; }
 
 const char *ev_last_error(void) { return g_error; }
 

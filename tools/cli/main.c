@@ -116,12 +116,23 @@ int cli_parse_float(const char *cmd, const char *opt, const char *s, float lo, f
     return 0;
 }
 
+static int print_version(void) {
+    printf("edgevision %s\nbackends:", EV_VERSION_STRING);
+    for (const char *const *b = ev_backend_names(); *b; b++) printf(" %s", *b);
+    printf("\n");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
     const char *cmd = argv[1];
+    /* GNU conventions: --version anywhere (before "--") prints the version on stdout and exits
+     * 0, for every subcommand too; --help is each subcommand's own (stdout, exit 0). */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--version") == 0) return print_version();
     if (strcmp(cmd, "pose") == 0) return cmd_pose(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "eval-pose") == 0) return cmd_eval_pose(argc - 1, argv + 1);
@@ -131,12 +142,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "quantize") == 0) return cmd_quantize(argc - 1, argv + 1);
     if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("edgevision %s\nbackends:", EV_VERSION_STRING);
-        for (const char *const *b = ev_backend_names(); *b; b++) printf(" %s", *b);
-        printf("\n");
-        return 0;
-    }
+    if (strcmp(cmd, "version") == 0) return print_version();
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

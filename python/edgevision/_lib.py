@@ -89,7 +89,9 @@ class TensorInfo(ctypes.Structure):
 
 
 class SessionOptions(ctypes.Structure):
-    _fields_ = [("backend", ctypes.c_char_p), ("threads", ctypes.c_int), ("isa", ctypes.c_char_p)]
+    # ev_session_options, field for field (include/edgevision.h)
+    _fields_ = [("backend", ctypes.c_char_p), ("threads", ctypes.c_int), ("isa", ctypes.c_char_p),
+                ("float_modes", ctypes.c_uint)]
 
 
 class OpInfo(ctypes.Structure):

@@ -157,5 +157,7 @@ typedef struct ev_cpu_ctx {
 
 extern const ev_kernel ev_cpu_conv_kernel;   /* CONV_2D uint8/int8: im2col + packed GEMM    */
 extern const ev_kernel ev_cpu_dwconv_kernel; /* DEPTHWISE_CONV_2D uint8/int8                */
+extern const ev_kernel ev_cpu_conv_f32_kernel; /* CONV_2D float32: im2col + float GEMM      */
+extern const ev_kernel ev_cpu_fc_f32_kernel;   /* FULLY_CONNECTED float32: the float GEMM   */
 
 #endif

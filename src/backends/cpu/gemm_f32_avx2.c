@@ -1,0 +1,105 @@
+/*
+ * gemm_f32_avx2.c - the AVX2 + FMA float GEMM (f32_gemm_6x16__avx2) of gemm_f32.h: a register
+ * tile of 6 rows x 16 channels (12 ymm accumulators, two weight vectors and one broadcast: 15 of
+ * the 16 ymm registers), one vfmadd231ps per row and half-tile per k.
+ *
+ * Per block of 16 channels (the packed block: 16 biases, then K rows of 16 weights), the rows of
+ * A go by 6, the last 1-5 rows through the same tile specialised for their count (mr is a
+ * compile-time constant in each call of tile(), so every accumulator stays in a register). The
+ * accumulators start at the bias; the epilogue adds the residual (ep->residual, when given),
+ * clamps to [ep->min, ep->max] (NaN passes through, as in the reference) and stores: whole
+ * vectors, or masked stores (vmaskmovps) for the last N % 16 channels, so C rows are exactly N
+ * wide and nothing past them is read or written.
+ *
+ * Extend: another tile on AVX2 (4x24, 8x8) is another file and line; a K-blocked variant would
+ * keep this tile and add an accumulate-into-C entry (the epilogue of the last K block only).
+ */
+#include "backends/cpu/gemm_f32.h"
+
+#include <immintrin.h>
+
+#define MR 6
+#define NR 16
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* Lanes j of a half-tile with j < n (n in [0, 8]). */
+INLINE __m256i lane_mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+INLINE __m256 epi(__m256 v, const float *r, __m256i m, int full, __m256 lo, __m256 hi) {
+    if (r) v = _mm256_add_ps(v, full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, m));
+    v = _mm256_max_ps(lo, v); /* max(lo, NaN) = NaN: the second operand when unordered */
+    return _mm256_min_ps(hi, v);
+}
+
+/* mr (1..6) rows from A, the nc (1..16) channels of one packed block. */
+INLINE void tile(const int mr, int nc, int K, const float *A, size_t lda, const float *blk,
+                 const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
+    const float *a[MR];
+    __m256 c0[MR], c1[MR];
+    const __m256 b0 = _mm256_loadu_ps(blk), b1 = _mm256_loadu_ps(blk + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+        a[i] = A + (size_t)(i < mr ? i : 0) * lda;
+        c0[i] = b0;
+        c1[i] = b1;
+    }
+    const float *w = blk + NR;
+    for (int k = 0; k < K; k++, w += NR) {
+        const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < MR; i++) {
+            if (i >= mr) break;
+            const __m256 x = _mm256_broadcast_ss(a[i] + k);
+            c0[i] = _mm256_fmadd_ps(x, w0, c0[i]);
+            c1[i] = _mm256_fmadd_ps(x, w1, c1[i]);
+        }
+    }
+    const __m256 lo = _mm256_set1_ps(ep->min), hi = _mm256_set1_ps(ep->max);
+    const int full = nc == NR;
+    const __m256i m0 = lane_mask(nc), m1 = lane_mask(nc - 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+        if (i >= mr) break;
+        float *c = C + (size_t)i * ldc;
+        const float *r = R ? R + (size_t)i * ldr : NULL;
+        __m256 v0 = epi(c0[i], r, m0, full, lo, hi);
+        __m256 v1 = epi(c1[i], r ? r + 8 : NULL, m1, full, lo, hi);
+        if (full) {
+            _mm256_storeu_ps(c, v0);
+            _mm256_storeu_ps(c + 8, v1);
+        } else {
+            _mm256_maskstore_ps(c, m0, v0);
+            if (nc > 8) _mm256_maskstore_ps(c + 8, m1, v1);
+        }
+    }
+}
+
+void ev_f32_gemm_avx2(int M, int N, int K, const float *A, size_t lda, const float *Wp,
+                      const ev_f32_epi *ep, float *C, size_t ldc) {
+    EV_F32_GEMM_ASSERT_ARGS(M, N, K, A, lda, Wp, ep, C, ldc);
+    const size_t ldr = ep->ldr;
+    for (int n0 = 0; n0 < N; n0 += NR) {
+        const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
+        const int nc = N - n0 < NR ? N - n0 : NR;
+        int m = 0;
+        for (; m + MR <= M; m += MR) {
+            const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
+            tile(MR, nc, K, A + (size_t)m * lda, lda, blk, ep, R, ldr, C + (size_t)m * ldc + n0,
+                 ldc);
+        }
+        if (m == M) continue;
+        const float *Am = A + (size_t)m * lda;
+        const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
+        float *Cm = C + (size_t)m * ldc + n0;
+        switch (M - m) {
+        case 1: tile(1, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
+        case 2: tile(2, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
+        case 3: tile(3, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
+        case 4: tile(4, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
+        default: tile(5, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
+        }
+    }
+}

@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TILE_BYTES (512 * 1024) /* most bytes of A per row tile                            */
+#define TILE_BYTES (1024 * 1024) /* most bytes of A per row tile                            */
 #define TILE_M_MAX 96           /* most rows per tile                                      */
 #define TASKS_PER_THREAD 4      /* split channels until tasks >= this x threads (threads > 1) */
 #define HAVE_STRIDE 16          /* ints between threads' "tile in scratch" (a cache line)  */

@@ -77,6 +77,19 @@ INLINE void tile(const int mr, int nc, int K, const float *A, size_t lda, const 
     }
 }
 
+/* A tile of mr (1..MR) rows: each count its own specialisation. */
+static void tail(int mr, int nc, int K, const float *A, size_t lda, const float *blk,
+                 const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
+    switch (mr) {
+    case 1: tile(1, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    case 2: tile(2, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    case 3: tile(3, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    case 4: tile(4, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    case 5: tile(5, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    default: tile(6, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    }
+}
+
 void ev_f32_gemm_avx2(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                       const ev_f32_epi *ep, float *C, size_t ldc) {
     EV_F32_GEMM_ASSERT_ARGS(M, N, K, A, lda, Wp, ep, C, ldc);
@@ -84,22 +97,21 @@ void ev_f32_gemm_avx2(int M, int N, int K, const float *A, size_t lda, const flo
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
         const int nc = N - n0 < NR ? N - n0 : NR;
+        /* whole tiles; a remainder r joins the last whole one as two tiles of (MR + r) / 2
+         * rows (a 1-row tile would run at a fraction of the FMA rate) */
+        const int whole = M % MR && M > MR ? M / MR - 1 : M / MR;
         int m = 0;
-        for (; m + MR <= M; m += MR) {
+        for (; m < whole * MR; m += MR) {
             const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
             tile(MR, nc, K, A + (size_t)m * lda, lda, blk, ep, R, ldr, C + (size_t)m * ldc + n0,
                  ldc);
         }
-        if (m == M) continue;
-        const float *Am = A + (size_t)m * lda;
-        const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
-        float *Cm = C + (size_t)m * ldc + n0;
-        switch (M - m) {
-        case 1: tile(1, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
-        case 2: tile(2, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
-        case 3: tile(3, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
-        case 4: tile(4, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
-        default: tile(5, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
+        while (m < M) {
+            const int left = M - m, mr = left > MR ? (left + 1) / 2 : left;
+            tail(mr, nc, K, A + (size_t)m * lda, lda, blk, ep,
+                 ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL, ldr,
+                 C + (size_t)m * ldc + n0, ldc);
+            m += mr;
         }
     }
 }

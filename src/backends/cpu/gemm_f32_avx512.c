@@ -1,24 +1,33 @@
 /*
- * gemm_f32_avx512.c - the AVX-512F float GEMM (f32_gemm_MRx32__avx512skx) of gemm_f32.h: a
- * register tile of MR rows x 32 channels (2 x MR zmm accumulators, two weight vectors and one
- * broadcast), one vfmadd231ps zmm per row and half-tile per k.
+ * gemm_f32_avx512.c - the AVX-512F float GEMM (f32_gemm_14x32__avx512skx) of gemm_f32.h: a
+ * register tile of 14 rows x 32 channels (28 zmm accumulators, two weight vectors and one
+ * broadcast: 31 of the 32 zmm registers), one vfmadd231ps zmm per row and half-tile per k.
+ *
+ * Tile height, measured (bench/conv_f32_perf, ResNet50 layers, one thread, 2024 Xeon with two
+ * 512-bit FMA ports): 14 rows ran 80-95% of the vfmadd231ps zmm peak on the 1x1 and 3x3 layers,
+ * 12 rows 70-87%, 8 rows 67-84% (a 14x32 tile needs 14 broadcasts + 2 loads per 28 FMAs; 8x32
+ * needs 10 loads per 16, and its 16 accumulators leave the 4-cycle FMA latency half covered
+ * by 2 ports only just). The row pointers would not fit the 16 general registers (gcc spilled
+ * them at 12+ rows): rows are addressed in groups of four from one base, base + {0, 1, 2, 3} x
+ * lda, which x86 addressing does with two stride registers.
  *
  * Per block of 32 channels (the packed block: 32 biases, then K rows of 32 weights), the rows of
- * A go by MR, the last rows through the same tile specialised for their count (mr is a
- * compile-time constant in each call of tile(), so every accumulator stays in a register). The
+ * A go by MR; a remainder joins the last whole tile and the two are split evenly (a 1-row tile
+ * would run at a fraction of the FMA rate); every tile height is its own specialisation of
+ * tile() (mr is a compile-time constant, so every accumulator stays in a register). The
  * accumulators start at the bias; the epilogue adds the residual (ep->residual, when given),
  * clamps to [ep->min, ep->max] (NaN passes through, as in the reference) and stores, with
  * AVX-512 write masks for the last N % 32 channels (C rows are exactly N wide; nothing past them
  * is read or written).
  *
- * Extend: the tile height is MR below (the table line's name carries it); another width is
- * another file and line.
+ * Extend: the tile height is MR below (the table line's name carries it; tail() lists the
+ * heights below it); another width is another file and line.
  */
 #include "backends/cpu/gemm_f32.h"
 
 #include <immintrin.h>
 
-#define MR 8
+#define MR 14
 #define NR 32
 
 #define INLINE static inline __attribute__((always_inline))
@@ -32,25 +41,36 @@ INLINE __m512 epi(__m512 v, const float *r, __mmask16 m, __m512 lo, __m512 hi) {
 /* mr (1..MR) rows from A, the nc (1..32) channels of one packed block. */
 INLINE void tile(const int mr, int nc, int K, const float *A, size_t lda, const float *blk,
                  const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
-    const float *a[MR];
     __m512 c0[MR], c1[MR];
     const __m512 b0 = _mm512_loadu_ps(blk), b1 = _mm512_loadu_ps(blk + 16);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
-        a[i] = A + (size_t)(i < mr ? i : 0) * lda;
         c0[i] = b0;
         c1[i] = b1;
     }
+    /* Rows by groups of four from one base each: row 4g + j is at g's base + j * lda, which
+     * x86 addresses as base + index * {1, 2} (and a 3 * lda index): 4 bases, 2 strides and the
+     * weight pointer, rather than one pointer per row (which spills at 12+ rows). */
+    const size_t l1 = lda * sizeof(float), l3 = 3 * l1;
+    const char *g[4];
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) g[q] = (const char *)(A + (size_t)(4 * q < mr ? 4 * q : 0) * lda);
     const float *w = blk + NR;
     for (int k = 0; k < K; k++, w += NR) {
         const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
             if (i >= mr) break;
-            const __m512 x = _mm512_set1_ps(a[i][k]);
+            const char *base = g[i / 4];
+            const int j = i % 4;
+            const float *p = (const float *)(j == 0 ? base : j == 1 ? base + l1
+                                             : j == 2 ? base + 2 * l1 : base + l3);
+            const __m512 x = _mm512_set1_ps(*p);
             c0[i] = _mm512_fmadd_ps(x, w0, c0[i]);
             c1[i] = _mm512_fmadd_ps(x, w1, c1[i]);
         }
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++) g[q] += sizeof(float);
     }
     const __m512 lo = _mm512_set1_ps(ep->min), hi = _mm512_set1_ps(ep->max);
     const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);
@@ -67,6 +87,21 @@ INLINE void tile(const int mr, int nc, int K, const float *A, size_t lda, const 
     }
 }
 
+/* A tile of mr (1..MR) rows: each count its own specialisation. */
+static void tail(int mr, int nc, int K, const float *A, size_t lda, const float *blk,
+                 const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
+    switch (mr) {
+#define ROWS(r)                                                                                  \
+    case r: tile(r, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+        ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7)
+#if MR > 8
+        ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13)
+#endif
+#undef ROWS
+    default: tile(MR, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    }
+}
+
 void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                         const ev_f32_epi *ep, float *C, size_t ldc) {
     EV_F32_GEMM_ASSERT_ARGS(M, N, K, A, lda, Wp, ep, C, ldc);
@@ -74,25 +109,21 @@ void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const f
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
         const int nc = N - n0 < NR ? N - n0 : NR;
+        /* whole tiles; a remainder r joins the last whole one as two tiles of (MR + r) / 2
+         * rows (a 1-row tile would run at a fraction of the FMA rate) */
+        const int whole = M % MR && M > MR ? M / MR - 1 : M / MR;
         int m = 0;
-        for (; m + MR <= M; m += MR) {
+        for (; m < whole * MR; m += MR) {
             const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
             tile(MR, nc, K, A + (size_t)m * lda, lda, blk, ep, R, ldr, C + (size_t)m * ldc + n0,
                  ldc);
         }
-        if (m == M) continue;
-        const float *Am = A + (size_t)m * lda;
-        const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
-        float *Cm = C + (size_t)m * ldc + n0;
-        switch (M - m) {
-#define REM(r)                                                                                   \
-    case r: tile(r, nc, K, Am, lda, blk, ep, R, ldr, Cm, ldc); break;
-        REM(1) REM(2) REM(3) REM(4) REM(5) REM(6) REM(7)
-#if MR > 8
-        REM(8) REM(9) REM(10) REM(11) REM(12) REM(13)
-#endif
-#undef REM
-        default: break;
+        while (m < M) {
+            const int left = M - m, mr = left > MR ? (left + 1) / 2 : left;
+            tail(mr, nc, K, A + (size_t)m * lda, lda, blk, ep,
+                 ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL, ldr,
+                 C + (size_t)m * ldc + n0, ldc);
+            m += mr;
         }
     }
 }

@@ -46,6 +46,7 @@ static const layer k_layers[] = {
     {"res4_3x3", 14, 14, 256, 256, 3, 1, EV_PAD_SAME},
     {"res4_1x1_expand", 14, 14, 256, 1024, 1, 1, EV_PAD_VALID},
     {"res4_1x1_reduce", 14, 14, 1024, 256, 1, 1, EV_PAD_VALID},
+    {"res5_1x1s2_proj", 14, 14, 1024, 2048, 1, 2, EV_PAD_VALID},
     {"res5_3x3", 7, 7, 512, 512, 3, 1, EV_PAD_SAME},
     {"res5_1x1_expand", 7, 7, 512, 2048, 1, 1, EV_PAD_VALID},
     {"res5_1x1_reduce", 7, 7, 2048, 512, 1, 1, EV_PAD_VALID},

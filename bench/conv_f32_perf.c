@@ -2,8 +2,9 @@
  * conv_f32_perf.c - benchmark (not a test): the cpu backend's float32 CONV_2D on the layer
  * shapes of Keras ResNet50 at 224x224 (the 7x7/2 stem, and the 1x1 reduce, 3x3 and 1x1 expand
  * convolutions of each stage at 56/28/14/7, with the stride-2 1x1 projections) and of PoseNet
- * MobileNet v1 0.50 float at 353x481 (its 1x1 convolutions, the heads included), on each ISA
- * path with a float GEMM (avx2, and the best the machine has), 1 and 2 threads. Each layer is a
+ * MobileNet v1 0.50 float at 353x481 (its 3x3/2 first layer and its 1x1 convolutions, a head
+ * included), on each ISA path with a float GEMM (avx2, and the best the machine has), 1 and 2
+ * threads. Each layer is a
  * one-op graph (bias, ReLU) run through the public session API; prints one line per layer, path
  * and thread count:
  *
@@ -50,7 +51,8 @@ static const layer k_layers[] = {
     {"res5_3x3", 7, 7, 512, 512, 3, 1, EV_PAD_SAME},
     {"res5_1x1_expand", 7, 7, 512, 2048, 1, 1, EV_PAD_VALID},
     {"res5_1x1_reduce", 7, 7, 2048, 512, 1, 1, EV_PAD_VALID},
-    /* PoseNet MobileNet v1 0.50 float, 353x481: its 1x1 convolutions */
+    /* PoseNet MobileNet v1 0.50 float, 353x481: its first layer and its 1x1 convolutions */
+    {"pn050_conv0_3x3s2", 353, 481, 3, 16, 3, 2, EV_PAD_SAME},
     {"pn050_1x1_177x241_16_32", 177, 241, 16, 32, 1, 1, EV_PAD_VALID},
     {"pn050_1x1_89x121_32_64", 89, 121, 32, 64, 1, 1, EV_PAD_VALID},
     {"pn050_1x1_89x121_64_64", 89, 121, 64, 64, 1, 1, EV_PAD_VALID},

@@ -37,6 +37,7 @@
 #define TILE_M_MAX 96           /* most rows per tile                                      */
 #define TASKS_PER_THREAD 4      /* split channels until tasks >= this x threads (threads > 1) */
 #define HAVE_STRIDE 16          /* ints between threads' "tile in scratch" (a cache line)  */
+#define SLACK 32                /* floats after each thread's scratch: copy_run's overshoot */
 
 typedef struct cpu_f32 {
     int fc;
@@ -51,7 +52,7 @@ typedef struct cpu_f32 {
     int tile_m, tiles; /* rows per tile, tiles per image */
     int nb, cblocks;   /* channels per block (a multiple of nr), blocks */
     int threads;
-    float *scratch;    /* [threads][tile_m * K] im2col tiles (not for direct) */
+    float *scratch;    /* [threads][tile_m * K + SLACK] im2col tiles (not for direct) */
     size_t scratch_stride;
     int *have;         /* [threads * HAVE_STRIDE]: 1 + the tile in that thread's scratch */
     /* per run */
@@ -199,7 +200,7 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
     s->packed = malloc(ev_f32_gemm_packed_size(s->N, s->K, s->k->nr));
     s->have = calloc((size_t)s->threads * HAVE_STRIDE, sizeof(int));
     if (!s->direct) {
-        s->scratch_stride = (size_t)s->tile_m * (size_t)s->K;
+        s->scratch_stride = (size_t)s->tile_m * (size_t)s->K + SLACK;
         s->scratch = malloc((size_t)s->threads * s->scratch_stride * sizeof(float));
     }
     if (!s->packed || !s->have || (!s->direct && !s->scratch)) {
@@ -221,23 +222,39 @@ static ev_status prepare_fc(const ev_kernel_ctx *ctx, void **state) {
     return prepare_any(ctx, state, 1);
 }
 
+/* n floats from src to dst. Short runs (a first layer's 3-channel taps: 3, 9, 21 floats) move
+ * as one fixed 32-, 64- or 128-byte block (a few vector moves, no call) when the source has that
+ * many bytes before its tensor's end; the overshoot past dst + n lands where im2col writes next
+ * (it fills each row, and the rows, in increasing address order) or in the scratch's SLACK. */
+static inline void copy_run(float *dst, const float *src, size_t n, const float *src_end) {
+    if (n <= 8 && src + 8 <= src_end)
+        memcpy(dst, src, 8 * sizeof(float));
+    else if (n <= 16 && src + 16 <= src_end)
+        memcpy(dst, src, 16 * sizeof(float));
+    else if (n <= SLACK && src + SLACK <= src_end)
+        memcpy(dst, src, SLACK * sizeof(float));
+    else
+        memcpy(dst, src, n * sizeof(float));
+}
+
 /* im2col rows for output pixels [p0, p0 + n) of image `b` into dst (n rows of K floats). */
 static void im2col(const cpu_f32 *s, int b, int p0, int n, float *dst) {
     const ev_conv_desc *d = &s->d;
     const size_t row = (size_t)d->in_w * d->in_c, cbytes = (size_t)d->in_c * sizeof(float);
-    const size_t run_bytes = (size_t)d->k_w * cbytes;
+    const size_t run = (size_t)d->k_w * d->in_c, run_bytes = run * sizeof(float);
     const float *img = s->in + (size_t)b * d->in_h * row;
+    const float *end = s->in + (size_t)d->batch * d->in_h * row;
     for (int i = 0; i < n; i++) {
         int p = p0 + i, oy = p / d->out_w, ox = p % d->out_w;
         float *o = dst + (size_t)i * s->K;
         int ix0 = ox * d->stride_w - d->pad_left;
-        int run = d->dil_w == 1 && ix0 >= 0 && ix0 + d->k_w <= d->in_w;
+        int whole = d->dil_w == 1 && ix0 >= 0 && ix0 + d->k_w <= d->in_w;
         for (int ky = 0; ky < d->k_h; ky++) {
             int iy = oy * d->stride_h - d->pad_top + ky * d->dil_h;
             if (iy < 0 || iy >= d->in_h) {
                 memset(o, 0, run_bytes);
-            } else if (run) { /* the whole kx range is one contiguous run */
-                memcpy(o, img + (size_t)iy * row + (size_t)ix0 * d->in_c, run_bytes);
+            } else if (whole) { /* the whole kx range is one contiguous run */
+                copy_run(o, img + (size_t)iy * row + (size_t)ix0 * d->in_c, run, end);
             } else {
                 for (int kx = 0; kx < d->k_w; kx++) {
                     int ix = ix0 + kx * d->dil_w;
@@ -245,10 +262,11 @@ static void im2col(const cpu_f32 *s, int b, int p0, int n, float *dst) {
                     if (ix < 0 || ix >= d->in_w)
                         memset(ok, 0, cbytes);
                     else
-                        memcpy(ok, img + (size_t)iy * row + (size_t)ix * d->in_c, cbytes);
+                        copy_run(ok, img + (size_t)iy * row + (size_t)ix * d->in_c,
+                                 (size_t)d->in_c, end);
                 }
             }
-            o += (size_t)d->k_w * d->in_c;
+            o += run;
         }
     }
 }

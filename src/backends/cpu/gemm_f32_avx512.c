@@ -18,7 +18,8 @@
  * accumulators start at the bias; the epilogue adds the residual (ep->residual, when given),
  * clamps to [ep->min, ep->max] (NaN passes through, as in the reference) and stores, with
  * AVX-512 write masks for the last N % 32 channels (C rows are exactly N wide; nothing past them
- * is read or written).
+ * is read or written). A block of 16 channels or fewer (N = 16, PoseNet's first layer; the last
+ * block of N = 34) runs a one-vector tile: half the FMAs.
  *
  * Tried and not kept: K in chunks of 128-512 (partial sums through C) for ResNet50's K = 2304
  * and 4608 layers: no gain beyond the noise (the 14-row A panel and a 32-channel weight block
@@ -42,8 +43,9 @@ INLINE __m512 epi(__m512 v, const float *r, __mmask16 m, __m512 lo, __m512 hi) {
     return _mm512_min_ps(hi, v);
 }
 
-/* mr (1..MR) rows from A, the nc (1..32) channels of one packed block. */
-INLINE void tile(const int mr, int nc, int K, const float *A, size_t lda, const float *blk,
+/* mr (1..MR) rows from A, the nc (1..32) channels of one packed block; two = 0 (nc <= 16):
+ * the second half-tile is neither computed nor stored. */
+INLINE void tile(const int mr, const int two, int nc, int K, const float *A, size_t lda, const float *blk,
                  const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
     __m512 c0[MR], c1[MR];
     const __m512 b0 = _mm512_loadu_ps(blk), b1 = _mm512_loadu_ps(blk + 16);
@@ -61,7 +63,7 @@ INLINE void tile(const int mr, int nc, int K, const float *A, size_t lda, const 
     for (int q = 0; q < 4; q++) g[q] = (const char *)(A + (size_t)(4 * q < mr ? 4 * q : 0) * lda);
     const float *w = blk + NR;
     for (int k = 0; k < K; k++, w += NR) {
-        const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+        const __m512 w0 = _mm512_loadu_ps(w), w1 = two ? _mm512_loadu_ps(w + 16) : w0;
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
             if (i >= mr) break;
@@ -71,7 +73,7 @@ INLINE void tile(const int mr, int nc, int K, const float *A, size_t lda, const 
                                              : j == 2 ? base + 2 * l1 : base + l3);
             const __m512 x = _mm512_set1_ps(*p);
             c0[i] = _mm512_fmadd_ps(x, w0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(x, w1, c1[i]);
+            if (two) c1[i] = _mm512_fmadd_ps(x, w1, c1[i]);
         }
 #pragma GCC unroll 4
         for (int q = 0; q < 4; q++) g[q] += sizeof(float);
@@ -87,22 +89,25 @@ INLINE void tile(const int mr, int nc, int K, const float *A, size_t lda, const 
         float *c = C + (size_t)i * ldc;
         const float *r = R ? R + (size_t)i * ldr : NULL;
         _mm512_mask_storeu_ps(c, m0, epi(c0[i], r, m0, lo, hi));
-        if (m1) _mm512_mask_storeu_ps(c + 16, m1, epi(c1[i], r ? r + 16 : NULL, m1, lo, hi));
+        if (two && m1)
+            _mm512_mask_storeu_ps(c + 16, m1, epi(c1[i], r ? r + 16 : NULL, m1, lo, hi));
     }
 }
 
-/* A tile of mr (1..MR) rows: each count its own specialisation. */
-static void tail(int mr, int nc, int K, const float *A, size_t lda, const float *blk,
+/* A tile of mr (1..MR) rows, both half-tiles or the first: each its own specialisation. */
+static void tail(int mr, int two, int nc, int K, const float *A, size_t lda, const float *blk,
                  const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
-    switch (mr) {
+    switch (mr * 2 + two) {
 #define ROWS(r)                                                                                  \
-    case r: tile(r, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    case 2 * r: tile(r, 0, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;                     \
+    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
         ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7)
 #if MR > 8
         ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13)
 #endif
+        ROWS(MR)
 #undef ROWS
-    default: tile(MR, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    default: break;
     }
 }
 
@@ -110,21 +115,24 @@ void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const f
                         const ev_f32_epi *ep, float *C, size_t ldc) {
     EV_F32_GEMM_ASSERT_ARGS(M, N, K, A, lda, Wp, ep, C, ldc);
     const size_t ldr = ep->ldr;
+    /* whole tiles; a remainder r joins the last whole one as two tiles of (MR + r) / 2 rows (a
+     * 1-row tile would run at a fraction of the FMA rate) */
+    const int whole = M % MR && M > MR ? M / MR - 1 : M / MR;
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
-        const int nc = N - n0 < NR ? N - n0 : NR;
-        /* whole tiles; a remainder r joins the last whole one as two tiles of (MR + r) / 2
-         * rows (a 1-row tile would run at a fraction of the FMA rate) */
-        const int whole = M % MR && M > MR ? M / MR - 1 : M / MR;
+        const int nc = N - n0 < NR ? N - n0 : NR, two = nc > NR / 2;
         int m = 0;
         for (; m < whole * MR; m += MR) {
             const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
-            tile(MR, nc, K, A + (size_t)m * lda, lda, blk, ep, R, ldr, C + (size_t)m * ldc + n0,
-                 ldc);
+            float *Cm = C + (size_t)m * ldc + n0;
+            if (two)
+                tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, ep, R, ldr, Cm, ldc);
+            else
+                tile(MR, 0, nc, K, A + (size_t)m * lda, lda, blk, ep, R, ldr, Cm, ldc);
         }
         while (m < M) {
             const int left = M - m, mr = left > MR ? (left + 1) / 2 : left;
-            tail(mr, nc, K, A + (size_t)m * lda, lda, blk, ep,
+            tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, ep,
                  ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL, ldr,
                  C + (size_t)m * ldc + n0, ldc);
             m += mr;

@@ -13,8 +13,9 @@
  * wide and nothing past them is read or written. A block of 8 channels or fewer runs a
  * one-vector tile (half the FMAs).
  *
- * Measured (bench/conv_f32_perf, one thread): 85-97% of the vfmadd231ps ymm peak on ResNet50's
- * 1x1 and 3x3 layers and PoseNet's 1x1 layers past the first two.
+ * Measured (bench/conv_f32_perf, one thread): 84-97% of the vfmadd231ps ymm peak on ResNet50's
+ * 1x1 and 3x3 layers and PoseNet's 1x1 layers past the first two. Weights are prefetched PF
+ * rows ahead (ResNet50's stage-5 layers, 4-8 MiB of weights: +4-5 points).
  *
  * Extend: another tile on AVX2 (4x24, 8x8) is another file and line; a K-blocked variant would
  * keep this tile and add an accumulate-into-C entry (the epilogue of the last K block only).
@@ -25,6 +26,7 @@
 
 #define MR 6
 #define NR 16
+#define PF 16 /* weight rows prefetched ahead */
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -54,6 +56,7 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
     }
     const float *w = blk + NR;
     for (int k = 0; k < K; k++, w += NR) {
+        _mm_prefetch((const char *)(w + PF * NR), _MM_HINT_T0);
         const __m256 w0 = _mm256_loadu_ps(w), w1 = two ? _mm256_loadu_ps(w + 8) : w0;
 #pragma GCC unroll 6
         for (int i = 0; i < MR; i++) {

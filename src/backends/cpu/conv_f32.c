@@ -223,14 +223,16 @@ static ev_status prepare_fc(const ev_kernel_ctx *ctx, void **state) {
 }
 
 /* n floats from src to dst. Short runs (a first layer's 3-channel taps: 3, 9, 21 floats) move
- * as one fixed 32-, 64- or 128-byte block (a few vector moves, no call) when the source has that
+ * as one fixed 16-, 48-, 96- or 128-byte block (a few vector moves, no call) when the source has that
  * many bytes before its tensor's end; the overshoot past dst + n lands where im2col writes next
  * (it fills each row, and the rows, in increasing address order) or in the scratch's SLACK. */
 static inline void copy_run(float *dst, const float *src, size_t n, const float *src_end) {
-    if (n <= 8 && src + 8 <= src_end)
-        memcpy(dst, src, 8 * sizeof(float));
-    else if (n <= 16 && src + 16 <= src_end)
-        memcpy(dst, src, 16 * sizeof(float));
+    if (n <= 4 && src + 4 <= src_end)
+        memcpy(dst, src, 4 * sizeof(float));
+    else if (n <= 12 && src + 12 <= src_end)
+        memcpy(dst, src, 12 * sizeof(float));
+    else if (n <= 24 && src + 24 <= src_end)
+        memcpy(dst, src, 24 * sizeof(float));
     else if (n <= SLACK && src + SLACK <= src_end)
         memcpy(dst, src, SLACK * sizeof(float));
     else
@@ -244,8 +246,8 @@ static void im2col(const cpu_f32 *s, int b, int p0, int n, float *dst) {
     const size_t run = (size_t)d->k_w * d->in_c, run_bytes = run * sizeof(float);
     const float *img = s->in + (size_t)b * d->in_h * row;
     const float *end = s->in + (size_t)d->batch * d->in_h * row;
-    for (int i = 0; i < n; i++) {
-        int p = p0 + i, oy = p / d->out_w, ox = p % d->out_w;
+    int oy = p0 / d->out_w, ox = p0 % d->out_w; /* then stepped: no division per pixel */
+    for (int i = 0; i < n; i++, ox = ox + 1 == d->out_w ? (oy++, 0) : ox + 1) {
         float *o = dst + (size_t)i * s->K;
         int ix0 = ox * d->stride_w - d->pad_left;
         int whole = d->dil_w == 1 && ix0 >= 0 && ix0 + d->k_w <= d->in_w;

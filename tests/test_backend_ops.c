@@ -972,7 +972,8 @@ static void check_rel(int ri, const ev_model *m, const target *tg, int threads, 
     ev_activation act = op->type == EV_OP_CONV_2D ? op->p.conv.activation : op->p.fc.activation;
     if (act != EV_ACT_NONE && act != EV_ACT_RELU) return;
     g_rel_checked[ri]++;
-    CHECK_MSG(rel <= REL_MAX, "%s %s on %s (threads %d), kernel %s: max|y-r|/max|r| = %.3g > %g (%s)",
+    CHECK_MSG(rel <= REL_MAX,
+              "%s %s on %s (threads %d), kernel %s: max|y-r|/max|r| = %.3g > %g (%s)",
               k_rows[ri].op, k_rows[ri].label, tg->label, threads, kname ? kname : "?", rel,
               REL_MAX, desc);
 }

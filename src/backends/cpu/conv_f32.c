@@ -223,9 +223,10 @@ static ev_status prepare_fc(const ev_kernel_ctx *ctx, void **state) {
 }
 
 /* n floats from src to dst. Short runs (a first layer's 3-channel taps: 3, 9, 21 floats) move
- * as one fixed 16-, 48-, 96- or 128-byte block (a few vector moves, no call) when the source has that
- * many bytes before its tensor's end; the overshoot past dst + n lands where im2col writes next
- * (it fills each row, and the rows, in increasing address order) or in the scratch's SLACK. */
+ * as one fixed 16-, 48-, 96- or 128-byte block (a few vector moves, no call) when the source
+ * has that many bytes before its tensor's end; the overshoot past dst + n lands where im2col
+ * writes next (it fills each row, and the rows, in increasing address order) or in the
+ * scratch's SLACK. */
 static inline void copy_run(float *dst, const float *src, size_t n, const float *src_end) {
     if (n <= 4 && src + 4 <= src_end)
         memcpy(dst, src, 4 * sizeof(float));

@@ -43,7 +43,8 @@ INLINE __m256 epi(__m256 v, const float *r, __m256i m, int full, __m256 lo, __m2
 
 /* mr (1..6) rows from A, the nc (1..16) channels of one packed block; two = 0 (nc <= 8): the
  * second half-tile is neither computed nor stored. */
-INLINE void tile(const int mr, const int two, int nc, int K, const float *A, size_t lda, const float *blk,
+INLINE void tile(const int mr, const int two, int nc, int K, const float *A, size_t lda,
+                 const float *blk,
                  const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
     const float *a[MR];
     __m256 c0[MR], c1[MR];

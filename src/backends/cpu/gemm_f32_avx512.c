@@ -49,7 +49,8 @@ INLINE __m512 epi(__m512 v, const float *r, __mmask16 m, __m512 lo, __m512 hi) {
 
 /* mr (1..MR) rows from A, the nc (1..32) channels of one packed block; two = 0 (nc <= 16):
  * the second half-tile is neither computed nor stored. */
-INLINE void tile(const int mr, const int two, int nc, int K, const float *A, size_t lda, const float *blk,
+INLINE void tile(const int mr, const int two, int nc, int K, const float *A, size_t lda,
+                 const float *blk,
                  const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
     __m512 c0[MR], c1[MR];
     const __m512 b0 = _mm512_loadu_ps(blk), b1 = _mm512_loadu_ps(blk + 16);

@@ -16,9 +16,16 @@
  * support of the ymm / zmm state); each kernel is compiled for its ISA with
  * __attribute__((target)), so the file builds with plain flags on any x86-64.
  *
+ * Float: vfmadd231ps ymm (AVX2 + FMA) and zmm (AVX-512F), from fma_peak.h (shared with the float
+ * conv benchmark, conv_f32_perf.c), 16 / 32 flops per instruction:
+ *
+ *   isa_peak instr=vfmadd231ps width=ymm chains=12 ginst_s=... gflop_s=...
+ *
  * Extend: a new instruction is one PEAK_KERNEL line (its intrinsic as OP), a feature test and a
  * run_one call in main.
  */
+#include "fma_peak.h"
+
 #include <cpuid.h>
 #include <immintrin.h>
 #include <stdint.h>
@@ -124,5 +131,17 @@ int main(void) {
     run_one("vpmaddwd", "ymm", f.avx2, "avx2", k_maddwd_ymm, 16);
     run_one("vpdpbusd", "ymm", f.avx_vnni, "avx_vnni", k_dpbusd_ymm, 32);
     run_one("vpdpbusd", "zmm", f.avx512_vnni, "avx512_vnni", k_dpbusd_zmm, 64);
+    fma_peak fp = fma_peak_measure();
+    for (int zmm = 0; zmm <= 1; zmm++) {
+        const char *w = zmm ? "zmm" : "ymm";
+        double gf = zmm ? fp.zmm : fp.ymm;
+        if (gf > 0)
+            printf("isa_peak instr=vfmadd231ps width=%s chains=12 ginst_s=%.2f gflop_s=%.1f\n", w,
+                   gf / (zmm ? 32 : 16), gf);
+        else
+            printf("isa_peak instr=vfmadd231ps width=%s skipped: no %s\n", w,
+                   zmm ? "avx512f" : "fma");
+        fflush(stdout);
+    }
     return 0;
 }

@@ -10,7 +10,9 @@
  * normal kernels, BN variances near 1). The reference convolves, normalises (BN unfolded),
  * pads and pools in double on HWIO weights directly; outputs must agree within 1e-4 relative
  * (max|y - ref| / max|ref|), with and without the top, through the model API and the
- * classifier (nearest resize + caffe preprocessing recomputed here). The legacy resnet50.py
+ * classifier (nearest resize + caffe preprocessing recomputed here). The model runs on ref and
+ * on the cpu backend (its float GEMM conv and dense; AVX2 and the machine's best path, two
+ * threads), each against the double reference at the same 1e-4. The legacy resnet50.py
  * naming (epsilon 1e-3, Keras-1 weight names, with and without pool1_pad) runs on odd sizes.
  * Errors: missing layer, wrong shape, missing dataset, truncated file, non-ResNet and
  * non-Keras HDF5 files, bad options, each named in the message. The CLI: classify, and bench
@@ -277,15 +279,34 @@ static int capture_fc(void *user, int op, const char *name, const ev_tensor_info
     return 0;
 }
 
-/* Runs model m on `in` and returns a malloc'd copy of output 0 (n floats). */
-static float *run_model(ev_model *m, const float *in, size_t in_n, size_t *n, cap *c) {
-    ev_run_opts o = {.cb = c ? capture_fc : NULL, .cb_user = c};
+/* The backends (and cpu ISA paths) the model runs on and is compared against the double
+ * reference: ref, and the cpu backend (float conv and dense through its float GEMM) on its AVX2
+ * path and on the best path of this machine, two threads. */
+typedef struct target {
+    const char *backend, *isa;
+    int threads;
+    const char *label;
+} target;
+static const target k_targets[] = {
+    {"ref", NULL, 1, "ref"}, {"cpu", "avx2", 2, "cpu/avx2"}, {"cpu", NULL, 2, "cpu/best"}};
+#define N_TARGETS ((int)(sizeof k_targets / sizeof k_targets[0]))
+
+/* Runs model m on `in` on target tg and returns a malloc'd copy of output 0 (n floats). */
+static float *run_model_on(ev_model *m, const float *in, size_t in_n, size_t *n, cap *c,
+                           const target *tg) {
+    ev_run_opts o = {.backend = tg->backend, .isa = tg->isa, .threads = tg->threads,
+                     .cb = c ? capture_fc : NULL, .cb_user = c};
     size_t bytes = in_n * sizeof(float), len = 0;
     void *out = NULL;
     CHECK_OK(ev_test_run_copy(m, &o, 1, (const void *const[]){in}, &bytes, 0, &out, &len));
-    if (out) fprintf(stderr, "  run: %.3f s\n", o.run_s);
+    if (out)
+        fprintf(stderr, "  run on %s: %.3f s\n", tg->label, o.run_s);
     *n = len / sizeof(float);
     return out;
+}
+
+static float *run_model(ev_model *m, const float *in, size_t in_n, size_t *n, cap *c) {
+    return run_model_on(m, in, in_n, n, c, &k_targets[0]);
 }
 
 static void test_notop(void) {
@@ -299,17 +320,20 @@ static void test_notop(void) {
           ii.dims[3] == 3);
     CHECK(oi.ndim == 2 && oi.dims[0] == 1 && oi.dims[1] == 2048);
     CHECK(ev_model_preprocess(m) == EV_PREPROCESS_CAFFE_BGR);
-    size_t n = 0;
-    float *y = run_model(m, g_in64, (size_t)IN_W * IN_H * 3, &n, NULL);
-    CHECK_EQ_INT(n, 2048);
-    if (y && n == 2048) {
-        double e = rel_err(y, g_feat, 2048);
-        double mr = 0;
-        for (int i = 0; i < 2048; i++) mr = fabs(g_feat[i]) > mr ? fabs(g_feat[i]) : mr;
-        fprintf(stderr, "  no top: features relative error %.3g (max |ref| %.3g)\n", e, mr);
-        CHECK_MSG(e < TOL, "relative error %g", e);
+    for (int t = 0; t < N_TARGETS; t++) {
+        size_t n = 0;
+        float *y = run_model_on(m, g_in64, (size_t)IN_W * IN_H * 3, &n, NULL, &k_targets[t]);
+        CHECK_EQ_INT(n, 2048);
+        if (y && n == 2048) {
+            double e = rel_err(y, g_feat, 2048);
+            double mr = 0;
+            for (int i = 0; i < 2048; i++) mr = fabs(g_feat[i]) > mr ? fabs(g_feat[i]) : mr;
+            fprintf(stderr, "  no top on %s: features relative error %.3g (max |ref| %.3g)\n",
+                    k_targets[t].label, e, mr);
+            CHECK_MSG(e < TOL, "%s: relative error %g", k_targets[t].label, e);
+        }
+        free(y);
     }
-    free(y);
     ev_model_free(m);
 }
 
@@ -321,19 +345,23 @@ static void test_top(void) {
     CHECK_OK(ev_model_output_info(m, 0, &oi));
     CHECK(oi.ndim == 2 && oi.dims[1] == CLASSES);
     size_t n = 0;
-    cap c = {{0}, 0};
-    float *y = run_model(m, g_in64, (size_t)IN_W * IN_H * 3, &n, &c);
-    CHECK_EQ_INT(n, CLASSES);
-    CHECK(c.got);
-    if (y && n == CLASSES) {
-        double ep = rel_err(y, g_prob, CLASSES), el = rel_err(c.logits, g_logits, CLASSES);
-        double pmax = 0;
-        for (int i = 0; i < CLASSES; i++) pmax = g_prob[i] > pmax ? g_prob[i] : pmax;
-        fprintf(stderr, "  top: probabilities relative error %.3g (max p %.3f), logits %.3g\n",
-                ep, pmax, el);
-        CHECK_MSG(ep < TOL, "probabilities: relative error %g", ep);
-        CHECK_MSG(el < TOL, "logits: relative error %g", el);
-        CHECK(pmax > 0.01 && pmax < 0.99); /* the comparison means something */
+    float *y = NULL;
+    for (int t = 0; t < N_TARGETS; t++) {
+        cap c = {{0}, 0};
+        free(y);
+        y = run_model_on(m, g_in64, (size_t)IN_W * IN_H * 3, &n, &c, &k_targets[t]);
+        CHECK_EQ_INT(n, CLASSES);
+        CHECK(c.got);
+        if (y && n == CLASSES) {
+            double ep = rel_err(y, g_prob, CLASSES), el = rel_err(c.logits, g_logits, CLASSES);
+            double pmax = 0;
+            for (int i = 0; i < CLASSES; i++) pmax = g_prob[i] > pmax ? g_prob[i] : pmax;
+            fprintf(stderr, "  top on %s: probabilities relative error %.3g (max p %.3f), logits "
+                    "%.3g\n", k_targets[t].label, ep, pmax, el);
+            CHECK_MSG(ep < TOL, "%s: probabilities: relative error %g", k_targets[t].label, ep);
+            CHECK_MSG(el < TOL, "%s: logits: relative error %g", k_targets[t].label, el);
+            CHECK(pmax > 0.01 && pmax < 0.99); /* the comparison means something */
+        }
     }
     free(y);
     ev_model_free(m);

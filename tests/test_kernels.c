@@ -6,8 +6,11 @@
  * Quantized conv/depthwise (int8 per-channel, uint8 per-tensor): every output within 1 unit of
  * round(real / out_scale) + out_zp clamped to the activation range, and > 95% exact. Float32:
  * max|y - ref| / max|ref| <= 1e-5. Concatenation: requantised inputs within 1, same-quantization
- * inputs byte-exact. Also: session-creation errors, and that the memory plan of a 6-conv chain
- * reuses memory without changing any result.
+ * inputs byte-exact. Also: session-creation errors, that the memory plan of a 6-conv chain
+ * reuses memory without changing any result, and the cpu backend's float GEMM lines
+ * (gemm_f32.h: every line this machine runs, called directly) against double precision and
+ * against the portable line, with row and channel remainders, strides above the widths, the
+ * residual and the clamp, K up to 1300, NaN propagation, and nothing written past N.
  *
  * Random cases come from a fixed-seed splitmix64; each case has its own seed (printed with the
  * case parameters on failure). Environment: EV_TEST_SEED=<n> changes the base seed;
@@ -18,6 +21,7 @@
 #include "graph_builder.h"
 #include "util.h"
 
+#include "backends/cpu/cpu.h"
 #include "edgevision.h"
 
 #include <math.h>
@@ -997,6 +1001,132 @@ static void test_memory_plan(void) {
 
 /* ------------------------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------------------------ */
+/* The float GEMM lines (gemm_f32.h), called directly                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Every float GEMM line some ISA path of this machine chooses (scalar first). */
+static int f32_gemm_lines(const ev_cpu_f32_gemm_entry **out, int max) {
+    ev_isa paths[8];
+    int np = ev_cpu_isa_paths(paths, 8), n = 0;
+    for (int i = 0; i < np; i++) {
+        ev_cpu_config cfg;
+        ev_cpu_config_init(paths[i], &cfg);
+        int seen = 0;
+        for (int j = 0; j < n; j++) seen |= out[j] == cfg.f32_gemm;
+        if (cfg.f32_gemm && !seen && n < max) out[n++] = cfg.f32_gemm;
+    }
+    return n;
+}
+
+/* C = clamp(A W + bias + R) against a double computation: |y - y*| <= 2 (K + 2) u S + u |y*|,
+ * S = |bias| + sum_k |a_k w_k| + |r| (each summation order is within gamma_(K+2) S of the exact
+ * sum, Higham 3.1; the clamp is exact), and against the portable line within twice that. NaN in A
+ * gives NaN in its row (the reference's clamp passes NaN). Columns N..ldc-1 must be untouched. */
+static void test_gemm_f32(void) {
+    const ev_cpu_f32_gemm_entry *lines[8];
+    int nl = f32_gemm_lines(lines, 8);
+    CHECK(nl >= 1 && strstr(lines[0]->name, "scalar") != NULL);
+    fprintf(stderr, "  float GEMM lines:");
+    for (int i = 0; i < nl; i++) fprintf(stderr, " %s", lines[i]->name);
+    fprintf(stderr, "\n");
+    static const int n_edges[] = {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 97};
+    static const float clamps[4][2] = {{-INFINITY, INFINITY}, {0, INFINITY}, {-1, 1}, {0, 6}};
+    const double u = 1.0 / 16777216.0;
+    const float sentinel = -12345.5f;
+    int cases = 300, failed = 0;
+    double worst = 0;
+    for (int t = 0; t < cases; t++) {
+        ev_test_rng r = {ev_test_rng_seed(base_seed, 77, t)};
+        int M = ev_test_rng_int(&r, 1, 40);
+        int N = ev_test_rng_int(&r, 0, 1) ? n_edges[ev_test_rng_int(&r, 0, 15)]
+                                           : ev_test_rng_int(&r, 1, 100);
+        int K = t % 10 == 0 ? ev_test_rng_int(&r, 1000, 1300) : ev_test_rng_int(&r, 1, 200);
+        size_t lda = (size_t)K + (size_t)ev_test_rng_int(&r, 0, 3);
+        size_t ldc = (size_t)N + (size_t)ev_test_rng_int(&r, 0, 5);
+        size_t ldr = (size_t)N + (size_t)ev_test_rng_int(&r, 0, 5);
+        int use_r = ev_test_rng_int(&r, 0, 1), use_b = ev_test_rng_int(&r, 0, 3) != 0;
+        int nan_row = t % 7 == 3 ? ev_test_rng_int(&r, 0, M - 1) : -1;
+        const float *cl = clamps[ev_test_rng_int(&r, 0, 3)];
+        float *A = malloc(sizeof(float) * (size_t)M * lda);
+        float *W = malloc(sizeof(float) * (size_t)N * (size_t)K);
+        float *bias = malloc(sizeof(float) * (size_t)N);
+        float *R = malloc(sizeof(float) * (size_t)M * ldr);
+        float *C0 = malloc(sizeof(float) * (size_t)M * ldc);
+        float *C = malloc(sizeof(float) * (size_t)M * ldc);
+        double *want = malloc(sizeof(double) * (size_t)M * (size_t)N);
+        double *tol = malloc(sizeof(double) * (size_t)M * (size_t)N);
+        if (!A || !W || !bias || !R || !C0 || !C || !want || !tol) {
+            CHECK_MSG(0, "out of memory");
+            free(A), free(W), free(bias), free(R), free(C0), free(C), free(want), free(tol);
+            return;
+        }
+        for (size_t i = 0; i < (size_t)M * lda; i++) A[i] = (float)ev_test_rng_uni(&r, -2, 2);
+        for (size_t i = 0; i < (size_t)N * K; i++) W[i] = (float)ev_test_rng_uni(&r, -1, 1);
+        for (int i = 0; i < N; i++) bias[i] = (float)ev_test_rng_uni(&r, -1, 1);
+        for (size_t i = 0; i < (size_t)M * ldr; i++) R[i] = (float)ev_test_rng_uni(&r, -2, 2);
+        if (nan_row >= 0) A[(size_t)nan_row * lda + (size_t)ev_test_rng_int(&r, 0, K - 1)] = NAN;
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                double acc = use_b ? bias[n] : 0.0, mag = fabs(acc);
+                for (int k = 0; k < K; k++) {
+                    double p = (double)A[(size_t)m * lda + k] * W[(size_t)n * K + k];
+                    acc += p;
+                    mag += fabs(p);
+                }
+                if (use_r) acc += R[(size_t)m * ldr + n], mag += fabs(R[(size_t)m * ldr + n]);
+                double v = acc < cl[0] ? cl[0] : acc > cl[1] ? cl[1] : acc;
+                want[(size_t)m * N + n] = v;
+                tol[(size_t)m * N + n] = 2.0 * (K + 2) * u * mag + u * fabs(v);
+            }
+        ev_f32_epi ep = {cl[0], cl[1], use_r ? R : NULL, use_r ? ldr : 0};
+        char desc[160];
+        snprintf(desc, sizeof desc, "case %d: M %d N %d K %d lda %zu ldc %zu residual %d (ldr %zu) "
+                 "bias %d clamp [%g, %g] nan row %d", t, M, N, K, lda, ldc, use_r, ldr, use_b,
+                 (double)cl[0], (double)cl[1], nan_row);
+        for (int li = 0; li < nl; li++) {
+            const ev_cpu_f32_gemm_entry *e = lines[li];
+            float *Wp = malloc(ev_f32_gemm_packed_size(N, K, e->nr));
+            float *out = li == 0 ? C0 : C;
+            if (!Wp) {
+                CHECK_MSG(0, "out of memory");
+                continue;
+            }
+            ev_f32_gemm_pack(W, use_b ? bias : NULL, N, K, e->nr, Wp);
+            for (size_t i = 0; i < (size_t)M * ldc; i++) out[i] = sentinel;
+            e->gemm(M, N, K, A, lda, Wp, &ep, out, ldc);
+            int bad = 0;
+            for (int m = 0; m < M && !bad; m++) {
+                for (size_t n = (size_t)N; n < ldc; n++)
+                    if (out[(size_t)m * ldc + n] != sentinel) {
+                        CHECK_MSG(0, "%s %s: wrote C[%d][%zu] past N", e->name, desc, m, n);
+                        bad = 1;
+                        break;
+                    }
+                for (int n = 0; n < N && !bad; n++) {
+                    double y = out[(size_t)m * ldc + n], w = want[(size_t)m * N + n];
+                    double tl = tol[(size_t)m * N + n];
+                    int ok = isnan(w) ? isnan(y) : fabs(y - w) <= tl;
+                    if (ok && li > 0 && !isnan(w))
+                        ok = fabs(y - (double)C0[(size_t)m * ldc + n]) <= 2 * tl;
+                    if (!isnan(w) && tl > 0 && fabs(y - w) / tl > worst) worst = fabs(y - w) / tl;
+                    if (!ok) {
+                        CHECK_MSG(0, "%s %s: C[%d][%d] = %.9g, double %.9g (tol %.3g), %s %.9g",
+                                  e->name, desc, m, n, y, w, tl, lines[0]->name,
+                                  (double)C0[(size_t)m * ldc + n]);
+                        bad = 1;
+                    }
+                }
+            }
+            failed += bad;
+            free(Wp);
+        }
+        free(A), free(W), free(bias), free(R), free(C0), free(C), free(want), free(tol);
+    }
+    fprintf(stderr, "  %d cases x %d lines, %d failed; worst |y - y*| / bound %.3g\n", cases, nl,
+            failed, worst);
+}
+
 int main(void) {
     const char *env = getenv("EV_TEST_SEED");
     if (env && *env) base_seed = strtoull(env, NULL, 0);
@@ -1013,6 +1143,7 @@ int main(void) {
     EV_RUN(test_concat);
     EV_RUN(test_errors);
     EV_RUN(test_memory_plan);
+    EV_RUN(test_gemm_f32);
     fprintf(stderr, "total %.2f s\n", ev_test_now() - t0);
     return ev_test_finish();
 }

@@ -90,6 +90,10 @@ static const ev_cpu_dw_entry k_dw[] = {
 static const ev_cpu_f32_gemm_entry k_gemm_f32[] = {
     /* isa            name                        mr  nr  gemm */
     {EV_ISA_SCALAR,   "f32_gemm_1x8__scalar",      1,  8, ev_f32_gemm_scalar},
+#ifdef EV_CPU_X86
+    {EV_ISA_AVX2,     "f32_gemm_6x16__avx2",       6, 16, ev_f32_gemm_avx2},
+    {EV_ISA_AVX512,   "f32_gemm_14x32__avx512skx", 14, 32, ev_f32_gemm_avx512},
+#endif
 };
 
 static const ev_cpu_f32_dw_entry k_dw_f32[] = {

@@ -219,5 +219,7 @@ int ev_cpu_f32_unary_takes(const ev_graph *g, int i);
 int ev_cpu_f32_pool_takes(const ev_graph *g, int i);
 int ev_cpu_f32_mean_takes(const ev_graph *g, int i);
 int ev_cpu_f32_pad_takes(const ev_graph *g, int i);
+extern const ev_kernel ev_cpu_conv_f32_kernel; /* CONV_2D float32: im2col + float GEMM      */
+extern const ev_kernel ev_cpu_fc_f32_kernel;   /* FULLY_CONNECTED float32: the float GEMM   */
 
 #endif

@@ -22,16 +22,20 @@ static int quantized_input(const ev_graph *g, const ev_op *op) {
     return in && (in->dtype == EV_DTYPE_U8 || in->dtype == EV_DTYPE_I8);
 }
 
-static int float_input(const ev_graph *g, const ev_op *op) {
-    const ev_tensor *in = ev_op_input(g, op, 0);
-    return in && in->dtype == EV_DTYPE_F32;
+/* A float op whose weights (input 1) and bias (input 2) are constant float32: the float GEMM
+ * packs them at prepare; anything else runs the reference kernel. */
+static int float_gemm_op(const ev_graph *g, const ev_op *op) {
+    const ev_tensor *in = ev_op_input(g, op, 0), *w = ev_op_input(g, op, 1);
+    const ev_tensor *b = op->num_inputs > 2 ? ev_op_input(g, op, 2) : NULL;
+    return in && in->dtype == EV_DTYPE_F32 && w && w->dtype == EV_DTYPE_F32 && w->data &&
+           (!b || (b->dtype == EV_DTYPE_F32 && b->data));
 }
 
-/* A float CONV_2D the Winograd kernel takes: 3x3, stride 1, dilation 1. */
+/* A float CONV_2D the Winograd kernel takes: constant weights, 3x3, stride 1, dilation 1. */
 static int winograd_conv(const ev_graph *g, const ev_op *op) {
     const ev_tensor *w = ev_op_input(g, op, 1);
     const ev_conv_params *p = &op->p.conv;
-    return op->type == EV_OP_CONV_2D && float_input(g, op) && w && w->ndim == 4 &&
+    return op->type == EV_OP_CONV_2D && float_gemm_op(g, op) && w->ndim == 4 &&
            w->dims[1] == 3 && w->dims[2] == 3 && p->stride_h == 1 && p->stride_w == 1 &&
            p->dilation_h == 1 && p->dilation_w == 1;
 }
@@ -120,6 +124,13 @@ static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *
             choice->name = k->name;
             return;
         }
+    }
+    if ((op->type == EV_OP_CONV_2D || op->type == EV_OP_FULLY_CONNECTED) && cfg->f32_gemm &&
+        float_gemm_op(g, op)) {
+        choice->kernel = op->type == EV_OP_CONV_2D ? &ev_cpu_conv_f32_kernel
+                                                   : &ev_cpu_fc_f32_kernel;
+        choice->name = cfg->f32_gemm->name;
+        return;
     }
     if (op->type == EV_OP_DEPTHWISE_CONV_2D && quantized_input(g, op) &&
         op->p.conv.depth_multiplier <= 1) {

@@ -60,6 +60,12 @@ typedef void (*ev_f32_gemm_fn)(int M, int N, int K, const float *A, size_t lda, 
 
 void ev_f32_gemm_scalar(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                         const ev_f32_epi *ep, float *C, size_t ldc);
+/* x86 (gemm_f32_avx2.c, gemm_f32_avx512.c): compiled with their ISA flags, run only where the
+ * config's line allows them. */
+void ev_f32_gemm_avx2(int M, int N, int K, const float *A, size_t lda, const float *Wp,
+                      const ev_f32_epi *ep, float *C, size_t ldc);
+void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const float *Wp,
+                        const ev_f32_epi *ep, float *C, size_t ldc);
 
 /* The opt-in bfloat16 GEMM (gemm_f32_avx512bf16.c): its own layout (32-channel blocks: 32 float
  * biases, then ceil(K/2) rows of 32 bfloat16 (k, k+1) pairs). */

@@ -1,0 +1,313 @@
+/*
+ * conv_f32.c - the cpu backend's float32 CONV_2D and FULLY_CONNECTED: both reduce to the float
+ * GEMM of gemm_f32.h, C[rows][N] = A[rows][K] x W[K][N] + bias, clamped.
+ *
+ *   CONV_2D:          rows = output pixels, K = kh * kw * cin, N = cout. A is an im2col tile
+ *                     built per task in per-thread scratch (padded taps are 0), or, for 1x1
+ *                     stride-1 unpadded convolutions, the input itself (lda = cin).
+ *   FULLY_CONNECTED:  rows = batches (TFLite flattens every leading dimension), K = depth,
+ *                     N = units. A is the input itself.
+ *
+ * Weights (OHWI / [units][depth]: N rows of K) are packed once at prepare by ev_f32_gemm_pack for
+ * the session's float GEMM line (config.c: its function and its nr), with the bias in the packed
+ * blocks; the fused activation is the GEMM's clamp. Nothing is allocated per run.
+ *
+ * Parallelism: tasks are (row tile x channel block). A row tile holds at most TILE_BYTES of A
+ * (so it stays in L2 while the channel blocks stream past it) and is a multiple of the tile
+ * height mr; channels are split into blocks (multiples of nr) until there are at least
+ * TASKS_PER_THREAD tasks per thread, so small spatial stages (ResNet50's 7x7x2048: 49 rows) still
+ * use every thread. Tasks of one row tile are consecutive; a thread that takes several of them
+ * builds the tile's im2col once (it remembers which tile its scratch holds).
+ *
+ * This file names no ISA and no variant: a new float GEMM is one file and one line in config.c.
+ * Extend: a residual input (a fused ADD) would set ep.residual per task; another op that is a
+ * GEMM (a 1x1 transposed conv, BATCH_MATMUL with constant B) is another setup beside these two.
+ */
+#include "backends/conv_desc.h"
+#include "backends/cpu/cpu.h"
+#include "core/quant.h"
+#include "core/status.h"
+#include "core/threadpool.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TILE_BYTES (1024 * 1024) /* most bytes of A per row tile                            */
+#define TILE_M_MAX 96           /* most rows per tile                                      */
+#define TASKS_PER_THREAD 4      /* split channels until tasks >= this x threads (threads > 1) */
+#define HAVE_STRIDE 16          /* ints between threads' "tile in scratch" (a cache line)  */
+#define SLACK 32                /* floats after each thread's scratch: copy_run's overshoot */
+
+typedef struct cpu_f32 {
+    int fc;
+    ev_conv_desc d; /* CONV_2D geometry (unused for FULLY_CONNECTED) */
+    int in_t, out_t;
+    int images, rows;  /* images (batch) x rows per image: the GEMM's M, per image */
+    int K, N;
+    int direct;        /* A is the input: 1x1 stride-1 unpadded conv, or FULLY_CONNECTED */
+    const ev_cpu_f32_gemm_entry *k;
+    float *packed;
+    ev_f32_epi ep;
+    int tile_m, tiles; /* rows per tile, tiles per image */
+    int nb, cblocks;   /* channels per block (a multiple of nr), blocks */
+    int threads;
+    float *scratch;    /* [threads][tile_m * K + SLACK] im2col tiles (not for direct) */
+    size_t scratch_stride;
+    int *have;         /* [threads * HAVE_STRIDE]: 1 + the tile in that thread's scratch */
+    /* per run */
+    const float *in;
+    float *out;
+} cpu_f32;
+
+static void release(void *state) {
+    cpu_f32 *s = state;
+    if (!s) return;
+    if (!s->fc) ev_conv_desc_release(&s->d);
+    free(s->packed);
+    free(s->scratch);
+    free(s->have);
+    free(s);
+}
+
+/* FULLY_CONNECTED float32: the reference's checks (ref_fc.c), float32 only. */
+static ev_status setup_fc(const ev_kernel_ctx *ctx, cpu_f32 *s, const float **w,
+                          const float **bias) {
+    const ev_graph *g = ctx->graph;
+    const ev_op *op = &g->ops[ctx->op_index];
+    char s1[64], s2[64], s3[64];
+    if (op->num_inputs < 2 || op->num_inputs > 3 || op->num_outputs != 1)
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "expects 2-3 inputs and 1 output, has %d and %d",
+                          op->num_inputs, op->num_outputs);
+    const ev_tensor *in = ev_op_input(g, op, 0), *wt = ev_op_input(g, op, 1);
+    const ev_tensor *b = ev_op_input(g, op, 2), *out = ev_op_output(g, op, 0);
+    if (!in || !wt || !out)
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "missing input, weights or output tensor");
+    if (in->dtype != EV_DTYPE_F32 || wt->dtype != EV_DTYPE_F32 || out->dtype != EV_DTYPE_F32 ||
+        (b && b->dtype != EV_DTYPE_F32))
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "float kernel given %s input, %s weights, %s "
+                          "bias, %s output", ev_dtype_name(in->dtype), ev_dtype_name(wt->dtype),
+                          b ? ev_dtype_name(b->dtype) : "no", ev_dtype_name(out->dtype));
+    if (wt->ndim != 2 || wt->dims[0] < 1 || wt->dims[1] < 1)
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "weights %s must be [units][depth]",
+                          ev_shape_str(wt, s1, 64));
+    if (!wt->data || (b && !b->data))
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "weights '%s'%s are not constant",
+                          wt->name, b && !b->data ? " or bias" : "");
+    s->N = wt->dims[0];
+    s->K = wt->dims[1];
+    size_t in_n = ev_tensor_elems(in);
+    if (in_n % (size_t)s->K != 0 || in_n / (size_t)s->K > 0x7fffffff)
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s is not a whole number of rows of depth %d "
+                          "(weights %s)", ev_shape_str(in, s1, 64), s->K,
+                          ev_shape_str(wt, s2, 64));
+    s->images = 1;
+    s->rows = (int)(in_n / (size_t)s->K);
+    if (out->ndim < 1 || out->dims[out->ndim - 1] != s->N ||
+        ev_tensor_elems(out) != (size_t)s->rows * (size_t)s->N)
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "output %s, but input %s with weights %s gives %dx%d",
+                          ev_shape_str(out, s1, 64), ev_shape_str(in, s2, 64),
+                          ev_shape_str(wt, s3, 64), s->rows, s->N);
+    if (b && ev_tensor_elems(b) != (size_t)s->N)
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "bias %s does not match %d units",
+                          ev_shape_str(b, s1, 64), s->N);
+    if (!ev_float_activation_range(op->p.fc.activation, &s->ep.min, &s->ep.max))
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "fused activation %d",
+                          (int)op->p.fc.activation);
+    s->in_t = op->inputs[0];
+    s->out_t = op->outputs[0];
+    s->direct = 1;
+    *w = wt->data;
+    *bias = b ? b->data : NULL;
+    return EV_OK;
+}
+
+static ev_status setup_conv(const ev_kernel_ctx *ctx, cpu_f32 *s, const float **w,
+                            const float **bias) {
+    EV_TRY(ev_conv_desc_init(ctx, &s->d));
+    const ev_conv_desc *d = &s->d;
+    if (d->depthwise || d->dtype != EV_DTYPE_F32)
+        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "float conv kernel given a %s%s op",
+                          d->depthwise ? "depthwise " : "", ev_dtype_name(d->dtype));
+    if ((size_t)d->k_h * d->k_w * d->in_c > 0x7fffffff ||
+        (size_t)d->out_h * d->out_w > 0x7fffffff)
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "filter %dx%dx%d or output %dx%d too large",
+                          d->k_h, d->k_w, d->in_c, d->out_h, d->out_w);
+    s->K = d->k_h * d->k_w * d->in_c;
+    s->N = d->out_c;
+    s->images = d->batch;
+    s->rows = d->out_h * d->out_w;
+    s->ep.min = d->f_min;
+    s->ep.max = d->f_max;
+    s->in_t = d->in_t;
+    s->out_t = d->out_t;
+    s->direct = d->k_h == 1 && d->k_w == 1 && d->stride_h == 1 && d->stride_w == 1 &&
+                d->pad_top == 0 && d->pad_left == 0 && d->out_h == d->in_h &&
+                d->out_w == d->in_w;
+    *w = ctx->graph->tensors[d->w_t].data;
+    *bias = d->b_t >= 0 ? ctx->graph->tensors[d->b_t].data : NULL;
+    return EV_OK;
+}
+
+/* Row tiles and channel blocks (the opening comment). */
+static void plan_tasks(cpu_f32 *s) {
+    const int mr = s->k->mr, nr = s->k->nr;
+    size_t fit = TILE_BYTES / ((size_t)s->K * sizeof(float));
+    int max_m = fit > TILE_M_MAX ? TILE_M_MAX : (int)fit;
+    max_m = max_m < mr ? mr : max_m / mr * mr;
+    /* tiles of equal height (in multiples of mr) */
+    int tiles = (s->rows + max_m - 1) / max_m;
+    int tm = (s->rows + tiles - 1) / tiles;
+    tm = (tm + mr - 1) / mr * mr;
+    if (tm > s->rows) tm = s->rows;
+    s->tile_m = tm;
+    s->tiles = (s->rows + tm - 1) / tm;
+    int nblocks = (s->N + nr - 1) / nr; /* nr-wide blocks in N */
+    int per = nblocks;                  /* nr-wide blocks per task */
+    long row_tasks = (long)s->images * s->tiles;
+    while (s->threads > 1 && per > 1 &&
+           row_tasks * ((nblocks + per - 1) / per) < (long)TASKS_PER_THREAD * s->threads)
+        per = (per + 1) / 2;
+    s->nb = per * nr;
+    s->cblocks = (nblocks + per - 1) / per;
+}
+
+static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
+    cpu_f32 *s = calloc(1, sizeof *s);
+    if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    s->fc = fc;
+    const float *w = NULL, *bias = NULL;
+    ev_status st = fc ? setup_fc(ctx, s, &w, &bias) : setup_conv(ctx, s, &w, &bias);
+    if (st != EV_OK) {
+        release(s);
+        return st;
+    }
+    if (s->rows < 1 || s->images < 1 || s->K < 1 || s->N < 1) {
+        st = EV_OP_FAIL(ctx, EV_ERR_SHAPE, "empty GEMM: %d x %d rows, K %d, N %d", s->images,
+                        s->rows, s->K, s->N);
+        release(s);
+        return st;
+    }
+    s->k = ((const ev_cpu_ctx *)ctx->backend)->cfg.f32_gemm;
+    if (!s->k) {
+        release(s);
+        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "no float GEMM in the cpu config");
+    }
+    s->ep.residual = NULL;
+    s->ep.ldr = 0;
+    s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
+    plan_tasks(s);
+    s->packed = malloc(ev_f32_gemm_packed_size(s->N, s->K, s->k->nr));
+    s->have = calloc((size_t)s->threads * HAVE_STRIDE, sizeof(int));
+    if (!s->direct) {
+        s->scratch_stride = (size_t)s->tile_m * (size_t)s->K + SLACK;
+        s->scratch = malloc((size_t)s->threads * s->scratch_stride * sizeof(float));
+    }
+    if (!s->packed || !s->have || (!s->direct && !s->scratch)) {
+        st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for the packed weights (%d x %d) "
+                        "and scratch", s->N, s->K);
+        release(s);
+        return st;
+    }
+    ev_f32_gemm_pack(w, bias, s->N, s->K, s->k->nr, s->packed);
+    *state = s;
+    return EV_OK;
+}
+
+static ev_status prepare_conv(const ev_kernel_ctx *ctx, void **state) {
+    return prepare_any(ctx, state, 0);
+}
+
+static ev_status prepare_fc(const ev_kernel_ctx *ctx, void **state) {
+    return prepare_any(ctx, state, 1);
+}
+
+/* n floats from src to dst. Short runs (a first layer's 3-channel taps: 3, 9, 21 floats) move
+ * as one fixed 16-, 48-, 96- or 128-byte block (a few vector moves, no call) when the source
+ * has that many bytes before its tensor's end; the overshoot past dst + n lands where im2col
+ * writes next (it fills each row, and the rows, in increasing address order) or in the
+ * scratch's SLACK. */
+static inline void copy_run(float *dst, const float *src, size_t n, const float *src_end) {
+    if (n <= 4 && src + 4 <= src_end)
+        memcpy(dst, src, 4 * sizeof(float));
+    else if (n <= 12 && src + 12 <= src_end)
+        memcpy(dst, src, 12 * sizeof(float));
+    else if (n <= 24 && src + 24 <= src_end)
+        memcpy(dst, src, 24 * sizeof(float));
+    else if (n <= SLACK && src + SLACK <= src_end)
+        memcpy(dst, src, SLACK * sizeof(float));
+    else
+        memcpy(dst, src, n * sizeof(float));
+}
+
+/* im2col rows for output pixels [p0, p0 + n) of image `b` into dst (n rows of K floats). */
+static void im2col(const cpu_f32 *s, int b, int p0, int n, float *dst) {
+    const ev_conv_desc *d = &s->d;
+    const size_t row = (size_t)d->in_w * d->in_c, cbytes = (size_t)d->in_c * sizeof(float);
+    const size_t run = (size_t)d->k_w * d->in_c, run_bytes = run * sizeof(float);
+    const float *img = s->in + (size_t)b * d->in_h * row;
+    const float *end = s->in + (size_t)d->batch * d->in_h * row;
+    int oy = p0 / d->out_w, ox = p0 % d->out_w; /* then stepped: no division per pixel */
+    for (int i = 0; i < n; i++, ox = ox + 1 == d->out_w ? (oy++, 0) : ox + 1) {
+        float *o = dst + (size_t)i * s->K;
+        int ix0 = ox * d->stride_w - d->pad_left;
+        int whole = d->dil_w == 1 && ix0 >= 0 && ix0 + d->k_w <= d->in_w;
+        for (int ky = 0; ky < d->k_h; ky++) {
+            int iy = oy * d->stride_h - d->pad_top + ky * d->dil_h;
+            if (iy < 0 || iy >= d->in_h) {
+                memset(o, 0, run_bytes);
+            } else if (whole) { /* the whole kx range is one contiguous run */
+                copy_run(o, img + (size_t)iy * row + (size_t)ix0 * d->in_c, run, end);
+            } else {
+                for (int kx = 0; kx < d->k_w; kx++) {
+                    int ix = ix0 + kx * d->dil_w;
+                    float *ok = o + (size_t)kx * d->in_c;
+                    if (ix < 0 || ix >= d->in_w)
+                        memset(ok, 0, cbytes);
+                    else
+                        copy_run(ok, img + (size_t)iy * row + (size_t)ix * d->in_c,
+                                 (size_t)d->in_c, end);
+                }
+            }
+            o += run;
+        }
+    }
+}
+
+static void task(void *arg, int t, int thread) {
+    cpu_f32 *s = arg;
+    int tile = t / s->cblocks, cb = t % s->cblocks;
+    int b = tile / s->tiles, p0 = (tile % s->tiles) * s->tile_m;
+    int m = s->rows - p0 < s->tile_m ? s->rows - p0 : s->tile_m;
+    int n0 = cb * s->nb, nc = s->N - n0 < s->nb ? s->N - n0 : s->nb;
+    const size_t first = (size_t)b * s->rows + (size_t)p0;
+    const float *A;
+    size_t lda;
+    if (s->direct) {
+        A = s->in + first * (size_t)s->K;
+        lda = (size_t)s->K;
+    } else {
+        float *buf = s->scratch + (size_t)thread * s->scratch_stride;
+        int *have = &s->have[(size_t)thread * HAVE_STRIDE];
+        if (*have != tile + 1) {
+            im2col(s, b, p0, m, buf);
+            *have = tile + 1;
+        }
+        A = buf;
+        lda = (size_t)s->K;
+    }
+    s->k->gemm(m, nc, s->K, A, lda, ev_f32_gemm_block(s->packed, n0, s->K, s->k->nr), &s->ep,
+               s->out + first * (size_t)s->N + (size_t)n0, (size_t)s->N);
+}
+
+static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
+    cpu_f32 *s = state;
+    s->in = data[s->in_t];
+    s->out = data[s->out_t];
+    for (int i = 0; i < s->threads; i++) s->have[(size_t)i * HAVE_STRIDE] = 0;
+    ev_threadpool_run(ctx->pool, task, s, s->images * s->tiles * s->cblocks);
+    return EV_OK;
+}
+
+const ev_kernel ev_cpu_conv_f32_kernel = {"cpu_conv_f32", prepare_conv, run, release};
+const ev_kernel ev_cpu_fc_f32_kernel = {"cpu_fc_f32", prepare_fc, run, release};

@@ -88,11 +88,16 @@ static const ev_cpu_dw_entry k_dw[] = {
 
 /* Float32 lines (gemm_f32.h, dwconv_f32.h). */
 static const ev_cpu_f32_gemm_entry k_gemm_f32[] = {
-    /* isa            name                        mr  nr  gemm */
-    {EV_ISA_SCALAR,   "f32_gemm_1x8__scalar",      1,  8, ev_f32_gemm_scalar},
+    /* isa            name                        mr  nr  gemm  flags  own packing (NULL: the
+                                                  float layout: pack, packed_size, block_floats) */
+    {EV_ISA_SCALAR,   "f32_gemm_1x8__scalar",      1,  8, ev_f32_gemm_scalar, 0, NULL, NULL, NULL},
 #ifdef EV_CPU_X86
-    {EV_ISA_AVX2,     "f32_gemm_6x16__avx2",       6, 16, ev_f32_gemm_avx2},
-    {EV_ISA_AVX512,   "f32_gemm_14x32__avx512skx", 14, 32, ev_f32_gemm_avx512},
+    {EV_ISA_AVX2,     "f32_gemm_6x16__avx2",       6, 16, ev_f32_gemm_avx2, 0, NULL, NULL, NULL},
+    {EV_ISA_AVX512,   "f32_gemm_14x32__avx512skx", 14, 32, ev_f32_gemm_avx512, 0, NULL, NULL,
+         NULL},
+    {EV_ISA_AVX512,   "f32_gemm_14x32__avx512bf16", 14, 32, ev_f32_gemm_bf16_avx512,
+         EV_F32_GEMM_BF16, ev_f32_gemm_bf16_pack, ev_f32_gemm_bf16_packed_size,
+         ev_f32_gemm_bf16_block_floats},
 #endif
 };
 
@@ -142,10 +147,14 @@ static const ev_cpu_dw_entry *pick_dw(ev_isa isa, ev_dtype dt, int k_h) {
     return best;
 }
 
-static const ev_cpu_f32_gemm_entry *pick_f32_gemm(ev_isa isa) {
+/* The float GEMM line for a session: plain lines, or (bf16 = 1) the opt-in bf16 lines, which
+ * also need the CPU's AVX512_BF16. */
+static const ev_cpu_f32_gemm_entry *pick_f32_gemm(ev_isa isa, int bf16) {
     const ev_cpu_f32_gemm_entry *best = NULL;
     for (size_t i = 0; i < COUNT(k_gemm_f32); i++) {
         const ev_cpu_f32_gemm_entry *e = &k_gemm_f32[i];
+        if (!(e->flags & EV_F32_GEMM_BF16) != !bf16) continue;
+        if (bf16 && !ev_cpu_has_bf16()) continue;
         if (!e->gemm || !ev_cpu_isa_allows(isa, e->isa)) continue;
         if (!best || more_capable(e->isa, best->isa)) best = e;
     }
@@ -211,7 +220,8 @@ void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg) {
         cfg->gemm[dt] = pick_gemm(isa, (ev_dtype)dt);
         cfg->dw[dt] = pick_dw(isa, (ev_dtype)dt, 0);
     }
-    cfg->f32_gemm = pick_f32_gemm(isa);
+    cfg->f32_gemm = pick_f32_gemm(isa, 0);
+    cfg->f32_gemm_bf16 = pick_f32_gemm(isa, 1);
     cfg->f32_dw = pick_f32_dw(isa, 0);
     cfg->f32_ops = pick_f32_ops(isa);
 }
@@ -231,4 +241,21 @@ const ev_cpu_dw_entry *ev_cpu_config_dw(const ev_cpu_config *cfg, ev_dtype dtype
     const ev_cpu_dw_entry *e = cfg->dw[dtype];
     if (e && e->max_kh > 0 && k_h > e->max_kh) e = pick_dw(cfg->isa, dtype, k_h);
     return e;
+}
+
+size_t ev_cpu_f32_packed_size(const ev_cpu_f32_gemm_entry *e, int N, int K) {
+    return e->packed_size ? e->packed_size(N, K, e->nr) : ev_f32_gemm_packed_size(N, K, e->nr);
+}
+
+void ev_cpu_f32_pack(const ev_cpu_f32_gemm_entry *e, const float *w, const float *bias, int N,
+                     int K, float *out) {
+    if (e->pack)
+        e->pack(w, bias, N, K, e->nr, out);
+    else
+        ev_f32_gemm_pack(w, bias, N, K, e->nr, out);
+}
+
+const float *ev_cpu_f32_block(const ev_cpu_f32_gemm_entry *e, const float *Wp, int n0, int K) {
+    if (!e->block_floats) return ev_f32_gemm_block(Wp, n0, K, e->nr);
+    return Wp + (size_t)(n0 / e->nr) * e->block_floats(K, e->nr);
 }

@@ -197,7 +197,7 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
     s->ep.ldr = 0;
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
     plan_tasks(s);
-    s->packed = malloc(ev_f32_gemm_packed_size(s->N, s->K, s->k->nr));
+    s->packed = malloc(ev_cpu_f32_packed_size(s->k, s->N, s->K));
     s->have = calloc((size_t)s->threads * HAVE_STRIDE, sizeof(int));
     if (!s->direct) {
         s->scratch_stride = (size_t)s->tile_m * (size_t)s->K + SLACK;
@@ -209,7 +209,7 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
         release(s);
         return st;
     }
-    ev_f32_gemm_pack(w, bias, s->N, s->K, s->k->nr, s->packed);
+    ev_cpu_f32_pack(s->k, w, bias, s->N, s->K, s->packed);
     *state = s;
     return EV_OK;
 }
@@ -296,7 +296,7 @@ static void task(void *arg, int t, int thread) {
         A = buf;
         lda = (size_t)s->K;
     }
-    s->k->gemm(m, nc, s->K, A, lda, ev_f32_gemm_block(s->packed, n0, s->K, s->k->nr), &s->ep,
+    s->k->gemm(m, nc, s->K, A, lda, ev_cpu_f32_block(s->k, s->packed, n0, s->K), &s->ep,
                s->out + first * (size_t)s->N + (size_t)n0, (size_t)s->N);
 }
 

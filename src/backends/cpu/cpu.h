@@ -114,13 +114,27 @@ typedef struct ev_cpu_dw_entry {
 } ev_cpu_dw_entry;
 
 /* A float GEMM line: float CONV_2D and FULLY_CONNECTED reduce to it (conv_f32.c). Weights are
- * packed by ev_f32_gemm_pack for the line's nr (gemm_f32.h). */
+ * packed by ev_f32_gemm_pack for the line's nr (gemm_f32.h), or by the line's own packing
+ * (pack, packed_size and block_floats together; NULL: the float layout). */
 typedef struct ev_cpu_f32_gemm_entry {
     ev_isa isa;
     const char *name;                   /* "f32_gemm_<mr>x<nr>__<isa>"                     */
     int mr, nr;                         /* register tile: rows x channels                  */
     ev_f32_gemm_fn gemm;
+    unsigned flags;                     /* EV_F32_GEMM_BF16: an opt-in bf16 line          */
+    void (*pack)(const float *w, const float *bias, int N, int K, int nr, float *out);
+    size_t (*packed_size)(int N, int K, int nr);
+    size_t (*block_floats)(int K, int nr); /* floats per nr-channel block                 */
 } ev_cpu_f32_gemm_entry;
+
+#define EV_F32_GEMM_BF16 1u /* chosen only for EV_FLOAT_BF16 sessions on CPUs with AVX512_BF16 */
+
+/* A line's weight packing, whatever its layout: bytes for N x K, pack, and the packed blocks
+ * starting at channel n0 (a multiple of nr). */
+size_t ev_cpu_f32_packed_size(const ev_cpu_f32_gemm_entry *e, int N, int K);
+void ev_cpu_f32_pack(const ev_cpu_f32_gemm_entry *e, const float *w, const float *bias, int N,
+                     int K, float *out);
+const float *ev_cpu_f32_block(const ev_cpu_f32_gemm_entry *e, const float *Wp, int n0, int K);
 
 /* A float depthwise row line (dwconv_f32.c): one output row per call. */
 struct cpu_dw_f32;
@@ -176,6 +190,7 @@ typedef struct ev_cpu_config {
     const ev_cpu_gemm_entry *gemm[EV_CPU_DTYPES];
     const ev_cpu_dw_entry *dw[EV_CPU_DTYPES];
     const ev_cpu_f32_gemm_entry *f32_gemm; /* float32 ops */
+    const ev_cpu_f32_gemm_entry *f32_gemm_bf16; /* the opt-in bf16 line (NULL: none here) */
     const ev_cpu_f32_dw_entry *f32_dw;
     const ev_cpu_f32_ops *f32_ops;         /* float elementwise / pooling (never NULL)    */
 } ev_cpu_config;

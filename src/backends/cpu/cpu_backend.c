@@ -45,6 +45,8 @@ static ev_status init(const ev_graph *graph, const ev_backend_options *opts, voi
     if (!c) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     ev_cpu_config_init(ev_cpu_isa(opts ? opts->isa : NULL), &c->cfg);
     c->float_modes = opts ? opts->float_modes : 0;
+    if ((c->float_modes & EV_FLOAT_BF16) && c->cfg.f32_gemm_bf16)
+        c->cfg.f32_gemm = c->cfg.f32_gemm_bf16; /* every float GEMM of the session */
     snprintf(c->wino_name, sizeof c->wino_name, "f32_conv3x3_winograd4x4__%s",
              ev_isa_name(c->cfg.isa));
     ev_status st = ev_cpu_fusion_find(graph, &c->partner);

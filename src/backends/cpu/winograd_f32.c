@@ -90,7 +90,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         release(s);
         return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "no float GEMM in the cpu config");
     }
-    const int cin = d->in_c, cout = d->out_c, nr = s->k->nr;
+    const int cin = d->in_c, cout = d->out_c;
     s->tiles_h = (d->out_h + TILE_OUT - 1) / TILE_OUT;
     s->tiles_w = (d->out_w + TILE_OUT - 1) / TILE_OUT;
     s->tiles = s->tiles_h * s->tiles_w;
@@ -101,7 +101,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     int total = d->batch * s->tiles;
     while (T > 4 && (total + T - 1) / T < 2 * s->threads) T /= 2;
     s->T = T;
-    s->u_stride = ev_f32_gemm_packed_size(cout, cin, nr) / sizeof(float);
+    s->u_stride = ev_cpu_f32_packed_size(s->k, cout, cin) / sizeof(float);
     s->U = malloc((size_t)POINTS * s->u_stride * sizeof(float));
     s->bias = calloc((size_t)cout, sizeof(float));
     float *wxi = malloc((size_t)cout * (size_t)cin * sizeof(float) * POINTS);
@@ -135,8 +135,8 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
                 }
         }
     for (int xi = 0; xi < POINTS; xi++)
-        ev_f32_gemm_pack(wxi + (size_t)xi * cout * cin, NULL, cout, cin, nr,
-                         s->U + (size_t)xi * s->u_stride);
+        ev_cpu_f32_pack(s->k, wxi + (size_t)xi * cout * cin, NULL, cout, cin,
+                        s->U + (size_t)xi * s->u_stride);
     free(wxi);
     if (d->b_t >= 0) memcpy(s->bias, ctx->graph->tensors[d->b_t].data, sizeof(float) * cout);
     *state = s;

@@ -19,9 +19,14 @@
  * use every thread. Tasks of one row tile are consecutive; a thread that takes several of them
  * builds the tile's im2col once (it remembers which tile its scratch holds).
  *
+ * Fused residual ADD (core/backend.h "Fusion", found by fusion.c): a CONV_2D whose output only
+ * feeds an ADD may be asked (ctx->fused) to compute the ADD too: the GEMM epilogue adds the ADD's
+ * other operand (ep.residual, per task) and applies the ADD's activation, writing the ADD's
+ * output. Unfused runs (a per-op callback is set) write the conv's own output as usual.
+ *
  * This file names no ISA and no variant: a new float GEMM is one file and one line in config.c.
- * Extend: a residual input (a fused ADD) would set ep.residual per task; another op that is a
- * GEMM (a 1x1 transposed conv, BATCH_MATMUL with constant B) is another setup beside these two.
+ * Extend: another op that is a GEMM (a 1x1 transposed conv, BATCH_MATMUL with constant B) is
+ * another setup beside these two.
  */
 #include "backends/conv_desc.h"
 #include "backends/cpu/cpu.h"
@@ -55,9 +60,13 @@ typedef struct cpu_f32 {
     float *scratch;    /* [threads][tile_m * K + SLACK] im2col tiles (not for direct) */
     size_t scratch_stride;
     int *have;         /* [threads * HAVE_STRIDE]: 1 + the tile in that thread's scratch */
+    /* fused residual ADD (fuse_out_t >= 0): its output, other operand and clamp */
+    int fuse_out_t, fuse_res_t;
+    float fuse_min, fuse_max;
     /* per run */
     const float *in;
     float *out;
+    const float *res; /* the residual when this run is fused, else NULL */
 } cpu_f32;
 
 static void release(void *state) {
@@ -195,6 +204,21 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
     }
     s->ep.residual = NULL;
     s->ep.ldr = 0;
+    s->fuse_out_t = s->fuse_res_t = -1;
+    if (!fc && ctx->absorbs > ctx->op_index) {
+        /* fusion.c checked the pattern: ADD(this output, R) of the same shape, float32 */
+        const ev_graph *g = ctx->graph;
+        const ev_op *add = &g->ops[ctx->absorbs];
+        int r = add->inputs[0] == s->out_t ? add->inputs[1] : add->inputs[0];
+        if (add->type != EV_OP_ADD || add->num_outputs < 1 ||
+            !ev_float_activation_range(add->p.add.activation, &s->fuse_min, &s->fuse_max) ||
+            g->tensors[r].bytes != g->tensors[s->out_t].bytes) {
+            release(s);
+            return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "cannot absorb op %d", ctx->absorbs);
+        }
+        s->fuse_out_t = add->outputs[0];
+        s->fuse_res_t = r;
+    }
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
     plan_tasks(s);
     s->packed = malloc(ev_cpu_f32_packed_size(s->k, s->N, s->K));
@@ -296,7 +320,14 @@ static void task(void *arg, int t, int thread) {
         A = buf;
         lda = (size_t)s->K;
     }
-    s->k->gemm(m, nc, s->K, A, lda, ev_cpu_f32_block(s->k, s->packed, n0, s->K), &s->ep,
+    ev_f32_epi ep = s->ep;
+    if (s->res) { /* fused ADD: its operand and its activation */
+        ep.residual = s->res + first * (size_t)s->N + (size_t)n0;
+        ep.ldr = (size_t)s->N;
+        ep.min = s->fuse_min;
+        ep.max = s->fuse_max;
+    }
+    s->k->gemm(m, nc, s->K, A, lda, ev_cpu_f32_block(s->k, s->packed, n0, s->K), &ep,
                s->out + first * (size_t)s->N + (size_t)n0, (size_t)s->N);
 }
 
@@ -304,6 +335,11 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     cpu_f32 *s = state;
     s->in = data[s->in_t];
     s->out = data[s->out_t];
+    s->res = NULL;
+    if (ctx->fused && s->fuse_out_t >= 0) {
+        s->out = data[s->fuse_out_t];
+        s->res = data[s->fuse_res_t];
+    }
     for (int i = 0; i < s->threads; i++) s->have[(size_t)i * HAVE_STRIDE] = 0;
     ev_threadpool_run(ctx->pool, task, s, s->images * s->tiles * s->cblocks);
     return EV_OK;

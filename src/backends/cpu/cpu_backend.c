@@ -132,6 +132,7 @@ static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *
         choice->kernel = op->type == EV_OP_CONV_2D ? &ev_cpu_conv_f32_kernel
                                                    : &ev_cpu_fc_f32_kernel;
         choice->name = cfg->f32_gemm->name;
+        if (op->type == EV_OP_CONV_2D && ctx->partner) choice->absorbs = ctx->partner[i];
         return;
     }
     if (op->type == EV_OP_DEPTHWISE_CONV_2D && quantized_input(g, op) &&

@@ -1,0 +1,223 @@
+/*
+ * test_fusion.c - fused epilogues (core/backend.h "Fusion"; the cpu backend's float conv ->
+ * residual ADD, src/backends/cpu/fusion.c and conv_f32.c) against the reference backend.
+ *
+ * Graphs: chains of residual blocks as ResNet50 has them (x -> conv(ReLU) -> conv(none) -> ADD
+ * with x, ReLU), with the residual being the block input, a projection conv computed before the
+ * main path (ResNet's conv blocks: its ADD operand exists before the absorbing conv), or the
+ * other ADD operand first; plus patterns that must not fuse: a conv with its own activation, a
+ * conv output read twice (by the ADD and as a graph output), and a residual produced after the
+ * conv. Checked:
+ *  - outputs equal ref within the float GEMM's bound (max|y - r| <= 1e-5 max(max|r|, 1)), with
+ *    the fusion active (no callback), and with a per-op callback set (every op runs unfused and
+ *    the callback sees each conv's own output, which must equal ref's conv output);
+ *  - inspect (ev_backend_kernels) names the absorbed ADD exactly for the fusable convs;
+ *  - on every ISA path and 1-3 threads (the memory plan keeps the ADD output alive from the
+ *    conv, so nothing the conv reads is overwritten: a wrong plan gives wrong values here).
+ */
+#include "ev_test.h"
+
+#include "backends/cpu/cpu.h"
+#include "edgevision.h"
+#include "graph_builder.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static ev_test_rng R = {0xf05e0f05e0ull};
+
+static float *frand(size_t n, float lo, float hi) {
+    float *p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = ev_test_rng_float(&R, lo, hi);
+    return p;
+}
+
+typedef struct net {
+    gb b;
+    int H, W;
+    int n_fusable; /* convs that must absorb their ADD */
+    int fusable[16];
+} net;
+
+/* A conv of k x k, cin -> cout, SAME, stride 1, into a new tensor; returns the op index. */
+static int conv(net *n, int in, int cin, int cout, int k, ev_activation act, int *out) {
+    int w_dims[4] = {cout, k, k, cin}, b_dims[1] = {cout}, o_dims[4] = {1, n->H, n->W, cout};
+    float scale = 1.0f / sqrtf((float)(k * k * cin));
+    float *wd = frand((size_t)cout * k * k * cin, -scale, scale), *bd = frand((size_t)cout, -0.1f, 0.1f);
+    int tw = gb_tensor_q(&n->b, "w", EV_DTYPE_F32, 4, w_dims, wd, 0.0f, 0);
+    int tb = gb_tensor_q(&n->b, "b", EV_DTYPE_F32, 1, b_dims, bd, 0.0f, 0);
+    *out = gb_tensor_q(&n->b, "c", EV_DTYPE_F32, 4, o_dims, NULL, 0.0f, 0);
+    ev_conv_params p = {EV_PAD_SAME, 1, 1, 1, 1, 1, act};
+    int op = gb_op_conv(&n->b, EV_OP_CONV_2D, in, tw, tb, *out, p);
+    free(wd);
+    free(bd);
+    return op;
+}
+
+/* ADD (builtin 0) of a and b with a fused activation, into a new tensor. */
+static int add(net *n, int a, int b, int c, ev_activation act) {
+    int dims[4] = {1, n->H, n->W, c};
+    int o = gb_tensor_q(&n->b, "sum", EV_DTYPE_F32, 4, dims, NULL, 0.0f, 0);
+    int ins[2] = {a, b};
+    int idx = gb_op(&n->b, EV_OP_ADD, "ADD", 0, 2, ins, 1, &o);
+    if (idx >= 0) n->b.g.ops[idx].p.add.activation = act;
+    return o;
+}
+
+/* Builds variant v; returns the model (NULL on builder failure). */
+static ev_model *build(int v, int *in_elems) {
+    net n;
+    memset(&n, 0, sizeof n);
+    gb_init(&n.b);
+    n.H = 5 + v, n.W = 7;
+    const int C = 16 + 8 * v;
+    int in_dims[4] = {1, n.H, n.W, C};
+    int x = gb_tensor_q(&n.b, "x", EV_DTYPE_F32, 4, in_dims, NULL, 0.0f, 0);
+    *in_elems = n.H * n.W * C;
+    int outs[4], nout = 0;
+    int cur = x;
+    for (int blk = 0; blk < 3; blk++) {
+        int proj = -1;
+        if (blk == 1) conv(&n, cur, C, C, 1, EV_ACT_NONE, &proj); /* projection first */
+        int t1, t2;
+        conv(&n, cur, C, C / 2, 1, EV_ACT_RELU, &t1);
+        int last = conv(&n, t1, C / 2, C, 3, EV_ACT_NONE, &t2);
+        int res = proj >= 0 ? proj : cur;
+        if (v == 1 && blk == 2) { /* the conv's output also a graph output: no fusion */
+            outs[nout++] = t2;
+        } else {
+            n.fusable[n.n_fusable++] = last;
+        }
+        cur = blk == 0 ? add(&n, res, t2, C, EV_ACT_RELU) : add(&n, t2, res, C, EV_ACT_RELU);
+    }
+    /* a conv with its own activation feeding an ADD: not fusable */
+    int t3;
+    conv(&n, cur, C, C, 1, EV_ACT_RELU, &t3);
+    cur = add(&n, t3, cur, C, EV_ACT_NONE);
+    /* a residual produced after the conv: not fusable (the ADD's other operand comes later) */
+    int t4, t5;
+    conv(&n, cur, C, C, 1, EV_ACT_NONE, &t4);
+    conv(&n, cur, C, C, 1, EV_ACT_RELU6, &t5);
+    cur = add(&n, t4, t5, C, EV_ACT_NONE);
+    outs[nout++] = cur;
+    gb_inputs(&n.b, 1, &x);
+    gb_outputs(&n.b, nout, outs);
+    ev_model *m = NULL;
+    if (gb_finish(&n.b, &m) != EV_OK) return NULL;
+    /* inspect: the fusable convs (and only they) name an absorbed op */
+    int nops = ev_model_num_ops(m);
+    ev_kernel_report *rep = calloc((size_t)nops, sizeof *rep);
+    ev_session_options o;
+    ev_session_options_init(&o);
+    o.backend = "cpu";
+    CHECK(ev_backend_kernels(m, &o, rep, nops) == EV_OK);
+    int seen = 0;
+    for (int i = 0; i < nops; i++) {
+        int absorbs = strstr(rep[i].kernel, " + op ") != NULL;
+        int want = 0;
+        for (int k = 0; k < n.n_fusable; k++) want |= n.fusable[k] == i;
+        CHECK_MSG(absorbs == want, "variant %d op %d: kernel '%s', fusable %d\n", v, i,
+                  rep[i].kernel, want);
+        seen += absorbs;
+    }
+    CHECK(seen == n.n_fusable);
+    free(rep);
+    return m;
+}
+
+typedef struct capture {
+    const ev_model *m;
+    float *conv_out[64]; /* op -> its first output, copied (convs only) */
+    size_t bytes[64];
+} capture;
+
+static int capture_cb(void *user, int op, const char *name, const ev_tensor_info *info,
+                      const void *data) {
+    capture *c = user;
+    if (op < 64 && strcmp(name, "CONV_2D") == 0) {
+        free(c->conv_out[op]);
+        c->conv_out[op] = malloc(info->bytes);
+        memcpy(c->conv_out[op], data, info->bytes);
+        c->bytes[op] = info->bytes;
+    }
+    return 0;
+}
+
+static double rel_err(const float *y, const float *r, size_t n) {
+    double maxr = 1.0, maxe = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (fabs(r[i]) > maxr) maxr = fabs(r[i]);
+        double e = fabs((double)y[i] - r[i]);
+        if (!(e <= maxe)) maxe = e;
+    }
+    return maxe / maxr;
+}
+
+static void test_residual_blocks(void) {
+    ev_isa paths[8];
+    int np = ev_cpu_isa_paths(paths, 8);
+    for (int v = 0; v < 3; v++) {
+        int in_elems = 0;
+        ev_model *m = build(v, &in_elems);
+        CHECK(m != NULL);
+        if (!m) continue;
+        float *in = frand((size_t)in_elems, -2, 2);
+        const void *ins[1] = {in};
+        size_t bytes[1] = {(size_t)in_elems * sizeof(float)};
+        capture rc = {m, {0}, {0}};
+        void *ref = NULL;
+        size_t rn = 0;
+        ev_run_opts ro = {.backend = "ref", .cb = capture_cb, .cb_user = &rc};
+        CHECK(ev_test_run_copy(m, &ro, 1, ins, bytes, 1, &ref, &rn) == EV_OK);
+        for (int p = 0; p < np; p++)
+            for (int threads = 1; threads <= 3; threads++) {
+                const char *isa = ev_isa_name(paths[p]);
+                /* fused */
+                void *got = NULL;
+                size_t gn = 0;
+                ev_run_opts co = {.backend = "cpu", .threads = threads, .isa = isa};
+                CHECK(ev_test_run_copy(m, &co, 1, ins, bytes, 1, &got, &gn) == EV_OK);
+                if (got && ref && gn == rn) {
+                    double e = rel_err(got, ref, rn / sizeof(float));
+                    CHECK_MSG(e <= 1e-5, "variant %d %s %d threads, fused: error %.3g\n", v, isa,
+                              threads, e);
+                }
+                free(got);
+                /* unfused: a callback sees every conv's own output */
+                capture cc = {m, {0}, {0}};
+                ev_run_opts uo = {.backend = "cpu", .threads = threads, .isa = isa,
+                                  .cb = capture_cb, .cb_user = &cc};
+                got = NULL;
+                CHECK(ev_test_run_copy(m, &uo, 1, ins, bytes, 1, &got, &gn) == EV_OK);
+                if (got && ref && gn == rn) {
+                    double e = rel_err(got, ref, rn / sizeof(float));
+                    CHECK_MSG(e <= 1e-5, "variant %d %s %d threads, unfused: error %.3g\n", v,
+                              isa, threads, e);
+                }
+                for (int op = 0; op < 64; op++) {
+                    if (!rc.conv_out[op]) continue;
+                    CHECK(cc.conv_out[op] && cc.bytes[op] == rc.bytes[op]);
+                    if (cc.conv_out[op] && cc.bytes[op] == rc.bytes[op]) {
+                        double e = rel_err(cc.conv_out[op], rc.conv_out[op],
+                                           rc.bytes[op] / sizeof(float));
+                        CHECK_MSG(e <= 1e-5, "variant %d op %d seen by the callback: %.3g\n", v,
+                                  op, e);
+                    }
+                    free(cc.conv_out[op]);
+                }
+                free(got);
+            }
+        for (int op = 0; op < 64; op++) free(rc.conv_out[op]);
+        free(ref);
+        free(in);
+        ev_model_free(m);
+    }
+}
+
+int main(void) {
+    EV_RUN(test_residual_blocks);
+    return ev_test_finish();
+}

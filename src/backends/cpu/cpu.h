@@ -157,5 +157,6 @@ typedef struct ev_cpu_ctx {
 
 extern const ev_kernel ev_cpu_conv_kernel;   /* CONV_2D uint8/int8: im2col + packed GEMM    */
 extern const ev_kernel ev_cpu_dwconv_kernel; /* DEPTHWISE_CONV_2D uint8/int8                */
+extern const ev_kernel ev_cpu_dwconv_f32_kernel; /* DEPTHWISE_CONV_2D float32, multiplier 1 */
 
 #endif

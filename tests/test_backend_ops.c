@@ -132,7 +132,8 @@ static void gen_dwconv(ev_dtype dt, int variant, mcase *c) {
 
 /* Float32 DEPTHWISE_CONV_2D with depth multiplier 1 (the cpu backend's dwconv_f32.c):
  * variant 0: random geometry: channels 1..70 (tails of every row kernel's cr: 1, 4, 8, 16),
- *            kernels 1..7 x 1..7, strides 1..3, dilation 1..2, SAME / VALID;
+ *            kernels 1..7 x 1..7 (3x3 a third of the time, on rows up to 40 wide), strides
+ *            1..3, dilation 1..2, SAME / VALID;
  * variant 1: kernels 8..11 rows tall (past any row kernel's max_kh, should one have a limit)
  *            and 1..4 wide;
  * variant 2: PoseNet's shapes: 3x3, stride 1 or 2, SAME, 16..256 channels (and one off), wide
@@ -146,6 +147,7 @@ static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
         kh = rint_(1, 7), kw = rint_(1, 7), sh = rint_(1, 3), sw = rint_(1, 3);
         dh = rint_(1, 2), dwl = rint_(1, 2);
         pad = rint_(0, 1) ? EV_PAD_SAME : EV_PAD_VALID;
+        if (rint_(0, 2) == 0) kh = kw = 3, w = rint_(3, 40); /* the 3x3 interior path */
         if (variant == 1) kh = rint_(8, 11), kw = rint_(1, 4), h = rint_(8, 24);
         if (variant == 2) {
             static const int chs[] = {16, 32, 64, 128, 256};

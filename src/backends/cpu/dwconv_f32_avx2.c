@@ -23,6 +23,8 @@ static inline __m256i mask_n(int n) {
 #define DW_LOADN(p, n) _mm256_maskload_ps((p), mask_n(n))
 #define DW_STOREN(p, v, n) _mm256_maskstore_ps((p), mask_n(n), (v))
 #define DW_FMA(a, x, w) _mm256_fmadd_ps((x), (w), (a))
+#define DW_MUL(x, w) _mm256_mul_ps((x), (w))
+#define DW_ADD(a, b) _mm256_add_ps((a), (b))
 #define DW_DUP(f) _mm256_set1_ps(f)
 #define DW_CLAMP(v, lo, hi) _mm256_min_ps((hi), _mm256_max_ps((lo), (v)))
 #define DW_ROW_FN ev_f32_dw_row_avx2

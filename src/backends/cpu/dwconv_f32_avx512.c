@@ -18,6 +18,8 @@
 #define DW_LOADN(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
 #define DW_STOREN(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
 #define DW_FMA(a, x, w) _mm512_fmadd_ps((x), (w), (a))
+#define DW_MUL(x, w) _mm512_mul_ps((x), (w))
+#define DW_ADD(a, b) _mm512_add_ps((a), (b))
 #define DW_DUP(f) _mm512_set1_ps(f)
 #define DW_CLAMP(v, lo, hi) _mm512_min_ps((hi), _mm512_max_ps((lo), (v)))
 #define DW_ROW_FN ev_f32_dw_row_avx512

@@ -38,6 +38,8 @@ static inline void storen(float *p, float32x4_t v, int n) {
 #else
 #define DW_FMA(a, x, w) vmlaq_f32((a), (x), (w))
 #endif
+#define DW_MUL(x, w) vmulq_f32((x), (w))
+#define DW_ADD(a, b) vaddq_f32((a), (b))
 #define DW_DUP(f) vdupq_n_f32(f)
 #define DW_CLAMP(v, lo, hi) vminq_f32((hi), vmaxq_f32((lo), (v)))
 #define DW_ROW_FN ev_f32_dw_row_neon

@@ -91,6 +91,10 @@ static const ev_cpu_dw_entry k_dw[] = {
 static const ev_cpu_f32_gemm_entry k_gemm_f32[] = {
     /* isa            name                        mr  nr  gemm */
     {EV_ISA_SCALAR,   "f32_gemm_1x8__scalar",      1,  8, ev_f32_gemm_scalar},
+#ifdef EV_CPU_ARM
+    {EV_ISA_NEON,     "f32_gemm_" STR(EV_F32_GEMM_NEON_MR) "x8__neon",
+                                   EV_F32_GEMM_NEON_MR,  8, ev_f32_gemm_neon},
+#endif
 };
 
 static const ev_cpu_f32_dw_entry k_dw_f32[] = {

@@ -21,7 +21,8 @@
  *     backend's float elementwise / pooling kernels (eltwise_f32.c, pool_f32.c) are bit-identical
  *     to ref but for LOGISTIC's vector expf; float CONV_2D and FULLY_CONNECTED on cpu run the
  *     float GEMM (FMA, k order per output) and are held to the bound; so are cuda's float kernels.
- *   The "float32/fast" rows (shapes the cpu backend's float kernels take: gen_*_fast) are also
+ *   The "float32/fast" rows (shapes the cpu backend's float kernels take: gen_*_fast, and the
+ *     float depthwise rows of gen_dwconv_f32: dwconv_f32.c's SIMD rows use FMA) are also
  *     held on cpu to TIGHT_REL = 1e-5 of max |ref| (max |cpu - ref| / max |ref|, the issue's
  *     bound); the summary prints the worst seen per ISA path.
  *   float CONV_2D / FULLY_CONNECTED on cpu, also: max|y - r| / max|r| <= 1e-5 (the issue's per-op
@@ -34,8 +35,9 @@
  *
  * The session must report the expected kernel kind where it is known: on the cpu backend,
  * quantized CONV_2D and DEPTHWISE_CONV_2D with depth multiplier 1, float CONV_2D and
- * FULLY_CONNECTED, and the float32 rows marked cpu_fast (pools, PAD, RELU, RELU6, LOGISTIC, and
- * the fast binary / MEAN shapes) are not reference fallbacks.
+ * FULLY_CONNECTED, float DEPTHWISE_CONV_2D with multiplier 1, and the float32 rows marked
+ * cpu_fast (pools, PAD, RELU, RELU6, LOGISTIC, and the fast binary / MEAN shapes) are not
+ * reference fallbacks.
  * A backend whose session cannot be created for lack of a device (EV_ERR_NEEDS_DEVICE) is
  * reported as skipped with its message; an op a backend does not take (EV_ERR_UNSUPPORTED at
  * session creation) is counted "n/a" in its cell, not failed.
@@ -140,6 +142,54 @@ static void gen_dwconv(ev_dtype dt, int variant, mcase *c) {
     c->m = dt == EV_DTYPE_F32 ? rg_conv_f32(1, &in_bytes, c->desc, sizeof c->desc)
                               : rg_conv(1, dt == EV_DTYPE_I8, &in_bytes, c->desc, sizeof c->desc);
 }
+
+/* Float32 DEPTHWISE_CONV_2D with depth multiplier 1 (the cpu backend's dwconv_f32.c):
+ * variant 0: random geometry: channels 1..70 (tails of every row kernel's cr: 1, 4, 8, 16),
+ *            kernels 1..7 x 1..7 (3x3 a third of the time, on rows up to 40 wide), strides
+ *            1..3, dilation 1..2, SAME / VALID;
+ * variant 1: kernels 8..11 rows tall (past any row kernel's max_kh, should one have a limit)
+ *            and 1..4 wide;
+ * variant 2: PoseNet's shapes: 3x3, stride 1 or 2, SAME, 16..256 channels (and one off), wide
+ *            enough rows for the interior 3x3 path. */
+static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
+    (void)dt;
+    int n, h, w, ch, kh, kw, sh, sw, dh, dwl, oh, ow;
+    ev_padding pad;
+    do {
+        n = rint_(1, 2), h = rint_(1, 20), w = rint_(1, 20), ch = rint_(1, 70);
+        kh = rint_(1, 7), kw = rint_(1, 7), sh = rint_(1, 3), sw = rint_(1, 3);
+        dh = rint_(1, 2), dwl = rint_(1, 2);
+        pad = rint_(0, 1) ? EV_PAD_SAME : EV_PAD_VALID;
+        if (rint_(0, 2) == 0) kh = kw = 3, w = rint_(3, 40); /* the 3x3 interior path */
+        if (variant == 1) kh = rint_(8, 11), kw = rint_(1, 4), h = rint_(8, 24);
+        if (variant == 2) {
+            static const int chs[] = {16, 32, 64, 128, 256};
+            n = 1, h = rint_(3, 30), w = rint_(5, 40), ch = chs[rint_(0, 4)] + rint_(-1, 1) * rint_(0, 1);
+            kh = kw = 3, sh = sw = rint_(1, 2), dh = dwl = 1, pad = EV_PAD_SAME;
+        }
+        oh = ev_conv_out_size(pad, h, kh, sh, dh);
+        ow = ev_conv_out_size(pad, w, kw, sw, dwl);
+    } while (oh <= 0 || ow <= 0);
+    int in_dims[4] = {n, h, w, ch}, out_dims[4] = {n, oh, ow, ch}, w_dims[4] = {1, kh, kw, ch};
+    size_t wn = (size_t)kh * kw * ch;
+    float *wd = ev_test_rng_data(R, EV_DTYPE_F32, wn, -1.0, 1.0);
+    float *bd = ev_test_rng_data(R, EV_DTYPE_F32, (size_t)ch, -1.0, 1.0);
+    ev_activation act = rand_act();
+    gb b;
+    gb_init(&b);
+    int ti = gb_tensor_q(&b, "in", EV_DTYPE_F32, 4, in_dims, NULL, 0.0f, 0);
+    int tw = gb_tensor_q(&b, "w", EV_DTYPE_F32, 4, w_dims, wd, 0.0f, 0);
+    int tb = rint_(0, 4) ? gb_tensor_q(&b, "b", EV_DTYPE_F32, 1, &ch, bd, 0.0f, 0) : -1;
+    int to = gb_tensor_q(&b, "out", EV_DTYPE_F32, 4, out_dims, NULL, 0.0f, 0);
+    ev_conv_params p = {pad, sw, sh, dwl, dh, 1, act};
+    gb_op_conv(&b, EV_OP_DEPTHWISE_CONV_2D, ti, tw, tb, to, p);
+    snprintf(c->desc, sizeof c->desc,
+             "dw f32 n%d %dx%dx%d -> %dx%dx%d k%dx%d s%dx%d d%dx%d pad%d act%d bias%d", n, h, w,
+             ch, oh, ow, ch, kh, kw, sh, sw, dh, dwl, pad, act, tb >= 0);
+    finish(&b, c, 1, &ti, to);
+    free(wd), free(bd);
+}
+
 
 /* Quantized convolutions rg_conv does not draw: variant 1 = int8 per-tensor weights (conv and
  * depthwise), variant 2 = depthwise with depth multiplier 2..4 (uint8 per-tensor, int8
@@ -880,6 +930,9 @@ static const row k_rows[] = {
     {"DEPTHWISE_CONV_2D", "uint8/mult>1", U8, gen_dwconv_ex, 2, 32, 0},
     {"DEPTHWISE_CONV_2D", "int8/mult>1", I8, gen_dwconv_ex, 2, 32, 0},
     {"DEPTHWISE_CONV_2D", "float32 mult 1-2", F32, gen_dwconv, 0, 32, 0},
+    {"DEPTHWISE_CONV_2D", "float32", F32, gen_dwconv_f32, 0, 96, 1},
+    {"DEPTHWISE_CONV_2D", "float32/tall", F32, gen_dwconv_f32, 1, 24, 1},
+    {"DEPTHWISE_CONV_2D", "float32/posenet", F32, gen_dwconv_f32, 2, 32, 1},
     {"FULLY_CONNECTED", "uint8", U8, gen_fc, 0, 24, 0},
     {"FULLY_CONNECTED", "int8/per-tensor", I8, gen_fc, 0, 24, 0},
     {"FULLY_CONNECTED", "int8/per-channel", I8, gen_fc, 1, 24, 0},
@@ -975,7 +1028,7 @@ static const row k_rows[] = {
 /* Rows of the fast float32 generators: cpu within TIGHT_REL of ref (relative to max |ref|). */
 static int row_tight(const row *r) {
     return r->gen == gen_binary_fast || r->gen == gen_pool_fast || r->gen == gen_mean_fast ||
-           r->gen == gen_pad_fast || r->gen == gen_unary_fast;
+           r->gen == gen_pad_fast || r->gen == gen_unary_fast || r->gen == gen_dwconv_f32;
 }
 
 /* float32 inputs are drawn in [-range, range]: 2, or wider where a row's label says so

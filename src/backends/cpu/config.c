@@ -21,6 +21,7 @@
  */
 #include "backends/cpu/cpu.h"
 #include "backends/cpu/dwconv.h"
+#include "backends/cpu/dwconv_f32.h"
 #include "backends/cpu/gemm.h"
 
 #include <stdio.h>
@@ -99,11 +100,23 @@ static const ev_cpu_f32_gemm_entry k_gemm_f32[] = {
          EV_F32_GEMM_BF16, ev_f32_gemm_bf16_pack, ev_f32_gemm_bf16_packed_size,
          ev_f32_gemm_bf16_block_floats},
 #endif
+#ifdef EV_CPU_ARM
+    {EV_ISA_NEON,     "f32_gemm_" STR(EV_F32_GEMM_NEON_MR) "x8__neon",
+                                   EV_F32_GEMM_NEON_MR,  8, ev_f32_gemm_neon, 0, NULL, NULL, NULL},
+#endif
 };
 
 static const ev_cpu_f32_dw_entry k_dw_f32[] = {
     /* isa            name                        cr max_kh row */
-    {EV_ISA_SCALAR,   NULL, 0, 0, NULL}, /* placeholder until dwconv_f32.c */
+    {EV_ISA_SCALAR,   "f32_dwconv_row_1c__scalar",  1, 0, ev_f32_dw_row_scalar},
+#ifdef EV_CPU_X86
+    {EV_ISA_AVX2,     "f32_dwconv_row_16c__avx2",  16, 0, ev_f32_dw_row_avx2},
+    {EV_ISA_AVX512,   "f32_dwconv_row_16c__avx512skx", 16, 0, ev_f32_dw_row_avx512},
+#endif
+#ifdef EV_CPU_ARM
+    {EV_ISA_NEON,     "f32_dwconv_row_" STR(EV_DW_F32_NEON_CR) "c__neon",
+                                         EV_DW_F32_NEON_CR, 0, ev_f32_dw_row_neon},
+#endif
 };
 
 /* Float elementwise / pooling sets (f32_ops.inc: every kernel of the set on one ISA). */

@@ -195,6 +195,16 @@ typedef struct ev_cpu_config {
     const ev_cpu_f32_ops *f32_ops;         /* float elementwise / pooling (never NULL)    */
 } ev_cpu_config;
 
+/* The NEON float GEMM (gemm_f32_neon.c): tile EV_F32_GEMM_NEON_MR rows x 8 channels (aarch64's
+ * 32 vector registers take 8 rows, armv7's 16 take 4). */
+#if defined(__aarch64__)
+#define EV_F32_GEMM_NEON_MR 8
+#else
+#define EV_F32_GEMM_NEON_MR 4
+#endif
+void ev_f32_gemm_neon(int M, int N, int K, const float *A, size_t lda, const float *Wp,
+                      const ev_f32_epi *ep, float *C, size_t ldc);
+
 /* For each op kind and data type, the table line with the most capable ISA `isa` allows. */
 void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg);
 /* The GEMM / depthwise row for an op of data type `dtype` (NULL: none). The row depends on the
@@ -236,5 +246,6 @@ int ev_cpu_f32_mean_takes(const ev_graph *g, int i);
 int ev_cpu_f32_pad_takes(const ev_graph *g, int i);
 extern const ev_kernel ev_cpu_conv_f32_kernel; /* CONV_2D float32: im2col + float GEMM      */
 extern const ev_kernel ev_cpu_fc_f32_kernel;   /* FULLY_CONNECTED float32: the float GEMM   */
+extern const ev_kernel ev_cpu_dwconv_f32_kernel; /* DEPTHWISE_CONV_2D float32, multiplier 1 */
 
 #endif

@@ -40,6 +40,13 @@ static int winograd_conv(const ev_graph *g, const ev_op *op) {
            p->dilation_h == 1 && p->dilation_w == 1;
 }
 
+/* Float32 depthwise with depth multiplier 1 (input and filter channels equal): dwconv_f32.c. */
+static int float_depthwise_m1(const ev_graph *g, const ev_op *op) {
+    const ev_tensor *in = ev_op_input(g, op, 0), *w = ev_op_input(g, op, 1);
+    return in && w && in->dtype == EV_DTYPE_F32 && in->ndim == 4 && w->ndim == 4 &&
+           op->p.conv.depth_multiplier <= 1 && w->dims[3] == in->dims[3];
+}
+
 static ev_status init(const ev_graph *graph, const ev_backend_options *opts, void **context) {
     ev_cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
@@ -142,6 +149,14 @@ static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *
         const ev_cpu_dw_entry *k = ev_cpu_config_dw(cfg, ev_op_input(g, op, 0)->dtype, k_h);
         if (k) {
             choice->kernel = &ev_cpu_dwconv_kernel;
+            choice->name = k->name;
+            return;
+        }
+    }
+    if (op->type == EV_OP_DEPTHWISE_CONV_2D && float_depthwise_m1(g, op)) {
+        const ev_cpu_f32_dw_entry *k = ev_cpu_config_f32_dw(cfg, ev_op_input(g, op, 1)->dims[1]);
+        if (k) {
+            choice->kernel = &ev_cpu_dwconv_f32_kernel;
             choice->name = k->name;
             return;
         }

@@ -1,0 +1,135 @@
+/*
+ * dwconv_f32.c - the cpu backend's float32 DEPTHWISE_CONV_2D (depth multiplier 1; other
+ * multipliers are refused in supports() and run on the reference kernel): weights and biases
+ * packed once at prepare for the row kernel's cr (dwconv_f32.h), then output rows of every image
+ * in parallel (ev_threadpool_run over batch * out_h tasks), each computed by the session's row
+ * kernel for the op's kernel height (config.c's k_dw_f32, ev_cpu_config_f32_dw).
+ *
+ * Also here: the portable row kernel, f32_dwconv_row_1c__scalar. It sums in the reference's
+ * order (taps in (ky, kx) order from 0, the bias last, no FMA contraction), so it is bit-exact
+ * with ref; the SIMD rows start from the bias and fuse multiply-adds, within the float tolerance
+ * of tests/test_backend_ops.c.
+ *
+ * This file names no ISA: a row kernel for another ISA is one file (dwconv_f32_<isa>.c with an
+ * ev_f32_dw_row_fn) and one line in config.c.
+ */
+#include "backends/cpu/dwconv_f32.h"
+#include "core/status.h"
+#include "core/threadpool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void release(void *state) {
+    cpu_dw_f32 *s = state;
+    if (!s) return;
+    ev_conv_desc_release(&s->d);
+    free(s->w);
+    free(s);
+}
+
+static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
+    cpu_dw_f32 *s = calloc(1, sizeof *s);
+    if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    ev_status st = ev_conv_desc_init(ctx, &s->d);
+    if (st != EV_OK) {
+        release(s);
+        return st;
+    }
+    const ev_conv_desc *d = &s->d;
+    if (!d->depthwise || d->depth_multiplier != 1 || d->dtype != EV_DTYPE_F32 ||
+        d->in_c != d->out_c) {
+        st = EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "float depthwise kernel given an op it does not "
+                        "take (depthwise %d, depth multiplier %d, %s, %d -> %d channels)",
+                        d->depthwise, d->depth_multiplier, ev_dtype_name(d->dtype), d->in_c,
+                        d->out_c);
+        release(s);
+        return st;
+    }
+    const ev_cpu_f32_dw_entry *k =
+        ev_cpu_config_f32_dw(&((const ev_cpu_ctx *)ctx->backend)->cfg, d->k_h);
+    if (!k || !k->row || k->cr < 1) {
+        st = EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "no float depthwise row in the cpu config for "
+                        "kernel height %d", d->k_h);
+        release(s);
+        return st;
+    }
+    const int taps = d->k_h * d->k_w, C = d->out_c;
+    s->cr = k->cr;
+    s->Cp = (C + k->cr - 1) / k->cr * k->cr;
+    s->block = (size_t)k->cr * (size_t)(1 + taps);
+    /* 64-byte aligned blocks start (a size aligned_alloc takes: a multiple of 64) */
+    size_t bytes = (size_t)(s->Cp / k->cr) * s->block * sizeof(float);
+    bytes = (bytes + 63) & ~(size_t)63;
+    s->w = aligned_alloc(64, bytes);
+    if (!s->w) {
+        release(s);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory (%zu bytes of packed depthwise "
+                       "weights)", bytes);
+    }
+    memset(s->w, 0, bytes);
+    const ev_graph *g = ctx->graph;
+    const float *w = g->tensors[d->w_t].data; /* [1][k_h][k_w][C] */
+    const float *bias = d->b_t >= 0 ? g->tensors[d->b_t].data : NULL;
+    for (int c = 0; c < C; c++) {
+        float *blk = s->w + (size_t)(c / k->cr) * s->block;
+        int j = c % k->cr;
+        blk[j] = bias ? bias[c] : 0.0f;
+        for (int t = 0; t < taps; t++)
+            blk[(size_t)k->cr * (size_t)(1 + t) + (size_t)j] = w[(size_t)t * C + c];
+    }
+    s->min = d->f_min;
+    s->max = d->f_max;
+    s->row = k->row;
+    *state = s;
+    return EV_OK;
+}
+
+void ev_f32_dw_row_scalar(const cpu_dw_f32 *s, const float *img, int oy, float *out_row) {
+    EV_DW_F32_ASSERT_ARGS(s, img, oy, out_row, 1, 0);
+    const ev_conv_desc *d = &s->d;
+    const int C = d->in_c;
+    int ky0 = 0, ky1 = d->k_h;
+    while (ky0 < ky1 && oy * d->stride_h - d->pad_top + ky0 * d->dil_h < 0) ky0++;
+    while (ky1 > ky0 && oy * d->stride_h - d->pad_top + (ky1 - 1) * d->dil_h >= d->in_h) ky1--;
+    for (int ox = 0; ox < d->out_w; ox++) {
+        const int bx = ox * d->stride_w - d->pad_left;
+        int kx0 = 0, kx1 = d->k_w;
+        while (kx0 < kx1 && bx + kx0 * d->dil_w < 0) kx0++;
+        while (kx1 > kx0 && bx + (kx1 - 1) * d->dil_w >= d->in_w) kx1--;
+        float *o = out_row + (size_t)ox * C;
+        for (int c = 0; c < C; c++) {
+            const float *blk = ev_dw_f32_block(s, c); /* cr = 1: one channel per block */
+            float acc = 0.0f;
+            for (int ky = ky0; ky < ky1; ky++) {
+                const int iy = oy * d->stride_h - d->pad_top + ky * d->dil_h;
+                const float *x = img + ((size_t)iy * d->in_w) * C + c;
+                for (int kx = kx0; kx < kx1; kx++)
+                    acc += x[(size_t)(bx + kx * d->dil_w) * C] * blk[1 + ky * d->k_w + kx];
+            }
+            float v = acc + blk[0];
+            v = v < s->min ? s->min : v;
+            o[c] = v > s->max ? s->max : v;
+        }
+    }
+}
+
+static void task(void *arg, int t, int thread) {
+    (void)thread;
+    const cpu_dw_f32 *s = arg;
+    const ev_conv_desc *d = &s->d;
+    const int b = t / d->out_h, oy = t % d->out_h;
+    const float *img = s->in + (size_t)b * d->in_h * d->in_w * d->in_c;
+    float *row = s->out + ((size_t)b * d->out_h + oy) * d->out_w * d->out_c;
+    s->row(s, img, oy, row);
+}
+
+static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
+    cpu_dw_f32 *s = state;
+    s->in = data[s->d.in_t];
+    s->out = data[s->d.out_t];
+    ev_threadpool_run(ctx->pool, task, s, s->d.batch * s->d.out_h);
+    return EV_OK;
+}
+
+const ev_kernel ev_cpu_dwconv_f32_kernel = {"cpu_dwconv_f32", prepare, run, release};

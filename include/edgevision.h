@@ -262,6 +262,13 @@ EV_API ev_status ev_tensor_file_write(const char *path, const ev_tensor_info *in
                                       const void *data);
 EV_API void ev_tensor_file_free(ev_tensor_file *file);
 
+/* Loads an ONNX model with graph inputs names[0..n) bound to constants values[i] (they stop
+ * being inputs; the reader treats them as initializers), as a deployment freezes parameters:
+ * ONNX's test suites pass weights, shapes, axes and scales as graph inputs. EV_ERR_INVALID_ARG
+ * for a name that is not a graph input; EV_ERR_UNSUPPORTED for other formats. */
+EV_API ev_status ev_model_load_bound(const char *path, int n, const char *const *names,
+                                     const ev_tensor_file *const *values, ev_model **out);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Images: RGB, 8 bits per channel, row-major HWC                                            */
 /* ------------------------------------------------------------------------------------------ */

@@ -54,7 +54,7 @@ typedef Onnx__AttributeProto AttributeProto;
 typedef Onnx__TensorProto TensorProto;
 typedef Onnx__ValueInfoProto ValueInfoProto;
 
-#define ONNX_MIN_OPSET 6
+#define ONNX_MIN_OPSET 1
 #define ONNX_MAX_OPSET 18
 #define ONNX_MAX_FOLD (1 << 24) /* elements of a constant computed at load (folding)         */
 #define ONNX_MAX_NAME 4096
@@ -90,6 +90,10 @@ typedef struct oc {
     int ni;              /* current node                                                      */
     const NodeProto *nd;
     char *skip;          /* per node: absorbed by an earlier one (BatchNormalization)         */
+    int one_d;           /* the current node is a 1-D conv / pool lifted to 2-D (H = 1)      */
+    int nbind;           /* graph inputs bound to constant values at load                     */
+    const char *const *bind_names;
+    const ev_onnx_array *bind_vals;
     int *is_output;      /* per IR tensor index < cap_out: a graph output already             */
     gb b;
 } oc;
@@ -795,11 +799,26 @@ typedef struct conv_geo {
  * spatial size ih x iw (kernel from the weights when given: kh0, kw0 > 0). `ceil_mode` for
  * pools. `pad_ok`: an explicit PAD may be inserted (convolutions; average pools counting
  * padding) */
+/* A 1-D window's attribute lifted to 2-D (H = 1): one entry per spatial dim becomes {1, v}
+ * (pads {b, e} become {0, b, 0, e}). */
+static void lift_1d(int64_t *v, int *n, int is_pads, int64_t one) {
+    if (is_pads && *n == 2) {
+        int64_t b = v[0], e = v[1];
+        v[0] = 0, v[1] = b, v[2] = 0, v[3] = e;
+        *n = 4;
+    } else if (!is_pads && *n == 1) {
+        v[1] = v[0];
+        v[0] = one;
+        *n = 2;
+    }
+}
+
 static ev_status window(oc *c, int ih, int iw, int kh0, int kw0, int ceil_mode, conv_geo *g) {
     int64_t v[8];
     int n;
     memset(g, 0, sizeof *g);
     EV_TRY(attr_ints(c, "kernel_shape", 8, v, &n));
+    if (c->one_d) lift_1d(v, &n, 0, 1);
     if (n >= 0 && n != 2)
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a %d-D window (2-D only)", n);
     if (n == 2 && kh0 > 0 && (v[0] != kh0 || v[1] != kw0))
@@ -812,11 +831,13 @@ static ev_status window(oc *c, int ih, int iw, int kh0, int kw0, int ceil_mode, 
         return NODE_FAIL(c, EV_ERR_FORMAT, "kernel_shape %lldx%lld", (long long)v[0],
                          (long long)v[1]);
     EV_TRY(attr_ints(c, "strides", 8, v, &n));
+    if (c->one_d) lift_1d(v, &n, 0, 1);
     g->sh = g->sw = 1;
     if (n == 2) g->sh = (int)v[0], g->sw = (int)v[1];
     if (n >= 0 && (n != 2 || v[0] < 1 || v[1] < 1 || v[0] > 65536 || v[1] > 65536))
         return NODE_FAIL(c, EV_ERR_FORMAT, "bad strides");
     EV_TRY(attr_ints(c, "dilations", 8, v, &n));
+    if (c->one_d) lift_1d(v, &n, 0, 1);
     g->dh = g->dw = 1;
     if (n == 2) g->dh = (int)v[0], g->dw = (int)v[1];
     if (n >= 0 && (n != 2 || v[0] < 1 || v[1] < 1 || v[0] > 65536 || v[1] > 65536))
@@ -826,6 +847,7 @@ static ev_status window(oc *c, int ih, int iw, int kh0, int kw0, int ceil_mode, 
     int eh = (g->kh - 1) * g->dh + 1, ew = (g->kw - 1) * g->dw + 1;
     if (strcmp(ap, "NOTSET") == 0) {
         EV_TRY(attr_ints(c, "pads", 8, v, &n));
+        if (c->one_d) lift_1d(v, &n, 1, 0);
         if (n >= 0 && n != 4) return NODE_FAIL(c, EV_ERR_FORMAT, "pads has %d entries", n);
         if (n == 4) {
             for (int i = 0; i < 4; i++)
@@ -941,13 +963,10 @@ static int bn_factors(oc *c, int bi, int ch, float **a_out, float **b_out) {
     return 1;
 }
 
-static ev_status emit_conv(oc *c, int qlinear) {
-    oval *x, *w, *bias = NULL, *y;
-    int jw = qlinear ? 3 : 1, jb = qlinear ? 8 : 2;
-    EV_TRY(in_val(c, 0, 1, &x));
-    EV_TRY(in_val(c, jw, 1, &w));
+static ev_status conv_core(oc *c, int qlinear, oval *x, oval *w, oval *y) {
+    oval *bias = NULL;
+    int jb = qlinear ? 8 : 2;
     EV_TRY(in_val(c, jb, 0, &bias));
-    EV_TRY(out_val(c, 0, &y));
     if (x->kind != OV_TENSOR) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
     if (x->ndim != 4)
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a %d-D convolution (input rank %d); only 2-D "
@@ -1033,7 +1052,7 @@ static ev_status emit_conv(oc *c, int qlinear) {
     uint8_t *wbuf = calloc(welems ? welems : 1, wes);
     float *fbias = NULL, *bn_a = NULL, *bn_b = NULL;
     int32_t *qbias = NULL;
-    int bn = qlinear ? -1 : bn_after(c, y);
+    int bn = qlinear || c->one_d ? -1 : bn_after(c, y);
     if (bn >= 0 && !bn_factors(c, bn, cout, &bn_a, &bn_b)) bn = -1;
     int shift8 = 0; /* int8 weights read by a uint8 conv: w + 128 with zero point + 128 */
     if (qlinear && xdt == EV_DTYPE_U8 && w->dtype == EV_DTYPE_I8) shift8 = 128;
@@ -1145,14 +1164,54 @@ done:
     return st;
 }
 
+
+static ev_status emit_reshape_to(oc *c, oval *x, oval *y, int nd, const int *dims);
+
+/* A rank-3 value [N, C, L] as rank 4 [N, C, 1, L] into *tmp (a RESHAPE of the activation, or
+ * the constant's data viewed with the new dims): 1-D convolutions and pools run as 2-D ones. */
+static ev_status lift_val(oc *c, const oval *x, oval *tmp) {
+    *tmp = *x;
+    tmp->ndim = 4;
+    tmp->dims[0] = x->dims[0], tmp->dims[1] = x->dims[1], tmp->dims[2] = 1;
+    tmp->dims[3] = x->dims[2];
+    tmp->t_other = tmp->cmat[0] = tmp->cmat[1] = tmp->producer = -1;
+    if (x->kind != OV_TENSOR) return EV_OK;
+    ev_quant q = irt(c, x->t)->quant;
+    int t = new_act(c, x->name, x->dtype, 4, tmp->dims, &q);
+    int op = add_op(c, EV_OP_RESHAPE, "RESHAPE", 22, 1, &x->t, t);
+    if (op >= 0) c->b.g.ops[op].p.reshape.num_dims = -1;
+    EV_TRY(gb_check(c));
+    tmp->t = t;
+    tmp->nhwc = 0;
+    return EV_OK;
+}
+
+/* Runs a 1-D op lifted to 2-D: x (and w) lifted, the op's 4-D output reshaped to y's rank 3. */
+static ev_status emit_conv(oc *c, int qlinear) {
+    oval *x, *w, *y;
+    EV_TRY(in_val(c, 0, 1, &x));
+    EV_TRY(in_val(c, qlinear ? 3 : 1, 1, &w));
+    EV_TRY(out_val(c, 0, &y));
+    if (qlinear || x->ndim != 3 || w->ndim != 3 || x->kind != OV_TENSOR)
+        return conv_core(c, qlinear, x, w, y);
+    oval x4, w4, y4 = {0};
+    EV_TRY(lift_val(c, x, &x4));
+    EV_TRY(lift_val(c, w, &w4));
+    y4.name = y->name;
+    y4.t = y4.t_other = y4.cmat[0] = y4.cmat[1] = y4.producer = -1;
+    c->one_d = 1;
+    ev_status st = conv_core(c, qlinear, &x4, &w4, &y4);
+    c->one_d = 0;
+    EV_TRY(st);
+    int d3[3] = {y4.dims[0], y4.dims[1], y4.dims[3]};
+    return emit_reshape_to(c, &y4, y, 3, d3);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Pools                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-static ev_status emit_pool(oc *c, int is_max) {
-    oval *x, *y;
-    EV_TRY(in_val(c, 0, 1, &x));
-    EV_TRY(out_val(c, 0, &y));
+static ev_status pool_core(oc *c, int is_max, oval *x, oval *y) {
     if (c->nd->n_output > 1 && c->nd->output[1][0])
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "the Indices output of MaxPool");
     if (x->kind != OV_TENSOR) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
@@ -1205,6 +1264,23 @@ static ev_status emit_pool(oc *c, int is_max) {
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "output %dx%d where TFLite's %s pooling gives "
                          "%dx%d", g.oh, g.ow, g.padding == EV_PAD_SAME ? "SAME" : "VALID", th, tw);
     return EV_OK;
+}
+
+static ev_status emit_pool(oc *c, int is_max) {
+    oval *x, *y;
+    EV_TRY(in_val(c, 0, 1, &x));
+    EV_TRY(out_val(c, 0, &y));
+    if (x->ndim != 3 || x->kind != OV_TENSOR) return pool_core(c, is_max, x, y);
+    oval x4, y4 = {0};
+    EV_TRY(lift_val(c, x, &x4));
+    y4.name = y->name;
+    y4.t = y4.t_other = y4.cmat[0] = y4.cmat[1] = y4.producer = -1;
+    c->one_d = 1;
+    ev_status st = pool_core(c, is_max, &x4, &y4);
+    c->one_d = 0;
+    EV_TRY(st);
+    int d3[3] = {y4.dims[0], y4.dims[1], y4.dims[3]};
+    return emit_reshape_to(c, &y4, y, 3, d3);
 }
 
 /* MEAN over IR axes `axes` (keep_dims) of tensor `in` into new tensor out. */
@@ -2460,6 +2536,25 @@ static ev_status convert(oc *c) {
         const char *nm = gr->input[i]->name;
         if (nm && find_val(c, nm)) continue; /* an initializer listed as input: a constant */
         EV_TRY(add_val(c, nm, &v));
+        for (int k = 0; k < c->nbind; k++) {
+            if (strcmp(c->bind_names[k], nm) != 0) continue;
+            const ev_onnx_array *a = &c->bind_vals[k];
+            size_t bytes = a->elems * ev_dtype_size(a->dtype);
+            v->kind = OV_CONST;
+            v->dtype = a->dtype;
+            v->ndim = a->ndim;
+            memcpy(v->dims, a->dims, sizeof v->dims);
+            v->elems = a->elems;
+            v->data = malloc(bytes ? bytes : 1);
+            if (!v->data) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+            if (bytes) memcpy(v->data, a->data, bytes);
+        }
+    }
+    for (int k = 0; k < c->nbind; k++) {
+        v = find_val(c, c->bind_names[k]);
+        if (!v || v->kind != OV_CONST || v->init)
+            return EV_FAIL(EV_ERR_INVALID_ARG, "%s: '%s' is not a graph input (only graph inputs "
+                           "can be bound to constants)", c->src, c->bind_names[k]);
     }
     for (size_t i = 0; i < gr->n_node; i++)
         for (size_t k = 0; k < gr->node[i]->n_output; k++)
@@ -2481,7 +2576,7 @@ static ev_status convert(oc *c) {
     if (!ins || !outs) st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     for (size_t i = 0; st == EV_OK && i < gr->n_input; i++) {
         v = find_val(c, gr->input[i]->name);
-        if (v && v->kind == OV_INIT) continue;
+        if (v && (v->kind == OV_INIT || v->kind == OV_CONST)) continue;
         st = graph_input(c, gr->input[i], &ins[nin]);
         if (st == EV_OK) nin++;
     }
@@ -2611,9 +2706,18 @@ ev_status ev_onnx_node_types(const uint8_t *data, size_t size, const char *sourc
 
 ev_status ev_onnx_parse(uint8_t *file, size_t size, const char *source, int input_h, int input_w,
                         ev_graph *g) {
+    return ev_onnx_parse_bound(file, size, source, input_h, input_w, 0, NULL, NULL, g);
+}
+
+ev_status ev_onnx_parse_bound(uint8_t *file, size_t size, const char *source, int input_h,
+                              int input_w, int nbind, const char *const *names,
+                              const ev_onnx_array *values, ev_graph *g) {
     memset(g, 0, sizeof *g);
     oc c;
     memset(&c, 0, sizeof c);
+    c.nbind = nbind;
+    c.bind_names = names;
+    c.bind_vals = values;
     c.src = source;
     c.in_h = input_h;
     c.in_w = input_w;

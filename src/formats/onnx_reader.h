@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct Onnx__TensorProto;
+struct ev_onnx_array;
 
 /* True when `source` ends in ".onnx", or when `data` parses as a ModelProto with a graph. */
 int ev_onnx_identify(const uint8_t *data, size_t size, const char *source);
@@ -26,6 +27,14 @@ int ev_onnx_identify(const uint8_t *data, size_t size, const char *source);
  * other free dimension is an EV_ERR_SHAPE. Takes ownership of `file` on success and failure. */
 ev_status ev_onnx_parse(uint8_t *file, size_t size, const char *source, int input_h, int input_w,
                         ev_graph *g);
+
+/* ev_onnx_parse with graph inputs bound to constants: input names[i] takes values[i] (its
+ * declared type and shape are replaced), and the reader treats it as an initializer (a
+ * deployment freezing parameters; the conformance suite passes weights, shapes and scales as
+ * inputs). The bound inputs are no longer inputs of the graph. */
+ev_status ev_onnx_parse_bound(uint8_t *file, size_t size, const char *source, int input_h,
+                              int input_w, int nbind, const char *const *names,
+                              const struct ev_onnx_array *values, ev_graph *g);
 
 /* The op types of the model's nodes, in order (for tests that sort cases by operator): *types
  * is one malloc'd block (an array of *n pointers followed by the strings); free(*types). */

@@ -4,8 +4,9 @@
  *
  * Per axis (input size in, output size out, scale s = the file's output/input ratio, or out/in
  * when the op gives none) the source coordinate of output index x is, in double:
- *   half_pixel (x + 0.5) / s - 0.5;  asymmetric x / s;  pytorch_half_pixel out > 1 ?
- *   (x + 0.5) / s - 0.5 : 0;  align_corners out > 1 ? x * (in - 1) / (out - 1) : 0;
+ *   half_pixel (x + 0.5) / s - 0.5;  asymmetric x / s;  pytorch_half_pixel len > 1 ?
+ *   (x + 0.5) / s - 0.5 : 0;  align_corners len > 1 ? x * (in - 1) / (len - 1) : 0;
+ * with len = in * s unfloored when the op gave scales (ONNX's length_resized), else out;
  *   tf_half_pixel_for_nn (x + 0.5) / s.
  * Nearest rounds it by the op's nearest mode (round_prefer_floor: halves down; round_prefer_ceil:
  * halves up; floor; ceil) and clamps to [0, in - 1]. Linear clamps the coordinate to
@@ -30,7 +31,9 @@ typedef struct ref_rsz {
     float *wy, *wx;
 } ref_rsz;
 
-static double src_coord(const ev_resize2_params *p, int x, int in, int out, double s) {
+/* `out` is the resized length as ONNX's coordinate formulas see it: in * scale (not floored)
+ * when the op gave scales, the output size when it gave sizes. */
+static double src_coord(const ev_resize2_params *p, int x, int in, double out, double s) {
     switch (p->coord) {
     case EV_COORD_ASYMMETRIC: return x / s;
     case EV_COORD_PYTORCH_HALF_PIXEL: return out > 1 ? (x + 0.5) / s - 0.5 : 0.0;
@@ -45,8 +48,9 @@ static int clampi(long v, int in) { return v < 0 ? 0 : v > in - 1 ? in - 1 : (in
 static void axis(const ev_resize2_params *p, int linear, int in, int out, double scale, int *i0,
                  int *i1, float *w) {
     double s = scale > 0.0 ? scale : (double)out / (double)in;
+    double len = scale > 0.0 ? in * scale : (double)out;
     for (int x = 0; x < out; x++) {
-        double v = src_coord(p, x, in, out, s);
+        double v = src_coord(p, x, in, len, s);
         if (!linear) {
             double f = floor(v), r;
             switch (p->nearest) {

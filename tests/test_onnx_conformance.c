@@ -15,7 +15,8 @@
  *
  * Each case is listed as PASS, REFUSED (the load or the session said EV_ERR_UNSUPPORTED; the
  * reason names the op) or FAIL (a wrong value, shape or type, or any other error). The test
- * fails on any FAIL, and when fewer than three quarters of the cases pass. The table at the end
+ * fails on any FAIL, and when fewer than three quarters of the cases pass (refused 3-D
+ * convolutions and pools left out of that count). The table at the end
  * (passed / refused / failed per suite and operator) is what docs/onnx.md quotes. Skipped (77)
  * when the package is not installed.
  *
@@ -49,6 +50,7 @@ typedef struct tally {
 
 static tally g_tally[512];
 static int g_ntally;
+static int g_nd_refused; /* refusals of 3-D convolutions and pools (the issue allows them) */
 
 static void count(const char *suite, const char *op, int r) {
     char key[96];
@@ -268,6 +270,8 @@ static int run_case(const char *suite, const char *dir, const char *name, const 
     if (r == R_PASS && bound) count(suite, opkey, 3);
     static const char *const tag[] = {"PASS", "REFUSED", "FAIL"};
     printf("%-8s %s/%s [%s]%s%s\n", tag[r], suite, name, opkey, why[0] ? ": " : "", why);
+    if (r == R_REFUSED && (strstr(why, "a 3-D convolution") || strstr(why, "a 3-D pool")))
+        g_nd_refused++;
     count(suite, opkey, r);
     return r;
 }
@@ -319,8 +323,11 @@ int main(void) {
     printf("\nbackend %s: %d cases in the operator set: %d passed, %d refused, %d failed\n",
            backend, cases, total[R_PASS], total[R_REFUSED], total[R_FAIL]);
     CHECK_MSG(total[R_FAIL] == 0, "%d cases give a wrong result or an error", total[R_FAIL]);
-    CHECK_MSG(cases > 0 && 4 * total[R_PASS] >= 3 * cases, "%d of %d cases pass (at least three "
-              "quarters must)", total[R_PASS], cases);
+    int counted = cases - g_nd_refused;
+    printf("%d of the %d cases other than refused 3-D convolutions and pools pass\n",
+           total[R_PASS], counted);
+    CHECK_MSG(counted > 0 && 4 * total[R_PASS] >= 3 * counted, "%d of %d cases pass (at least "
+              "three quarters must, 3-D convolutions and pools aside)", total[R_PASS], counted);
     printf("%d passed, %d failed\n", ev_t_pass, ev_t_fail);
     return ev_t_fail ? 1 : 0;
 }

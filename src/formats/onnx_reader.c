@@ -1585,7 +1585,6 @@ static ev_status emit_transpose(oc *c) {
         }
         return EV_OK;
     }
-    EV_TRY(need_known(c, x));
     /* storage of x: IR dim k holds ONNX dim s_in[k]; try both layouts of y for a no-op */
     int s_in[EV_MAX_DIMS], inv_in[EV_MAX_DIMS];
     for (int k = 0; k < np; k++) s_in[k] = x->nhwc ? k_to_nhwc[k] : k;
@@ -1605,6 +1604,7 @@ static ev_status emit_transpose(oc *c) {
             return EV_OK;
         }
     }
+    EV_TRY(need_known(c, x)); /* a real transpose: 8-bit tensors need their quantization */
     int q[EV_MAX_DIMS];
     for (int k = 0; k < np; k++) q[k] = inv_in[perm[k]];
     int t;

@@ -5,7 +5,8 @@
  *          cap; a model whose work is small enough is also run once (zeros in).
  * flexbuf: FlexBuffer map lookups of the keys custom ops read.
  * image:   ev_image_decode (JPEG, PNG, BMP), then both resize modes on what decodes.
- * graphdef, keras_h5: ev_model_load_memory as a .pb / HDF5 file, then a session on ref.
+ * graphdef, keras_h5, onnx: ev_model_load_memory as a .pb / HDF5 / .onnx file, then a session
+ * on ref.
  * results_json, coco_json, video, saved_model, mat: the path-based readers (bench results,
  *          COCO annotations, FFmpeg, the trainer's model.json, Stanford Cars .mat through libmatio)
  *          on an in-memory file (memfd, /proc/self/fd/N): no disk traffic.
@@ -83,6 +84,7 @@ static int fuzz_model(const uint8_t *data, size_t size, const char *what) {
 int ev_fuzz_tflite(const uint8_t *data, size_t size) { return fuzz_model(data, size, "fuzz.tflite"); }
 int ev_fuzz_graphdef(const uint8_t *data, size_t size) { return fuzz_model(data, size, "fuzz.pb"); }
 int ev_fuzz_keras_h5(const uint8_t *data, size_t size) { return fuzz_model(data, size, "fuzz.h5"); }
+int ev_fuzz_onnx(const uint8_t *data, size_t size) { return fuzz_model(data, size, "fuzz.onnx"); }
 
 /* An in-memory file with a path (/proc/self/fd/N) for readers that take paths; -1 on failure. */
 static int memfile(const uint8_t *data, size_t size, char *path, size_t n) {
@@ -245,5 +247,6 @@ const ev_fuzz_target k_fuzz_targets[] = {
     {"video", ev_fuzz_video},
     {"saved_model", ev_fuzz_saved_model},
     {"mat", ev_fuzz_mat},
+    {"onnx", ev_fuzz_onnx},
 };
 const int k_num_fuzz_targets = (int)(sizeof k_fuzz_targets / sizeof k_fuzz_targets[0]);

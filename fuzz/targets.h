@@ -24,6 +24,7 @@ int ev_fuzz_coco_json(const uint8_t *data, size_t size);
 int ev_fuzz_video(const uint8_t *data, size_t size);
 int ev_fuzz_saved_model(const uint8_t *data, size_t size);
 int ev_fuzz_mat(const uint8_t *data, size_t size);
+int ev_fuzz_onnx(const uint8_t *data, size_t size);
 
 typedef struct ev_fuzz_target {
     const char *name;

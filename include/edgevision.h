@@ -251,6 +251,32 @@ typedef struct ev_kernel_report {
 EV_API ev_status ev_backend_kernels(const ev_model *model, const ev_session_options *opts,
                                     ev_kernel_report *ops, int n);
 
+/* ---- Tensor files: model inputs and outputs on disk (`edgevision run`) -------------------- */
+
+/* A tensor read from a file: ONNX TensorProto (.pb, the files of ONNX's test suites) or NumPy
+ * (.npy, C order, little-endian). info.name is the TensorProto's name ("" for .npy); data holds
+ * info.bytes bytes. Both live until ev_tensor_file_free. */
+typedef struct ev_tensor_file {
+    ev_tensor_info info;
+    void *data;
+} ev_tensor_file;
+
+/* Reads `path` by its extension: ".npy" as NumPy, anything else as an ONNX TensorProto. Types:
+ * float32, uint8, int8, int16, int32, int64; at most EV_MAX_DIMS dimensions. */
+EV_API ev_status ev_tensor_file_read(const char *path, ev_tensor_file **out);
+/* Writes `data` (info->bytes, which must fit info's shape and dtype) to `path` atomically:
+ * ".npy" as NumPy, anything else as an ONNX TensorProto named info->name. */
+EV_API ev_status ev_tensor_file_write(const char *path, const ev_tensor_info *info,
+                                      const void *data);
+EV_API void ev_tensor_file_free(ev_tensor_file *file);
+
+/* Loads an ONNX model with graph inputs names[0..n) bound to constants values[i] (they stop
+ * being inputs; the reader treats them as initializers), as a deployment freezes parameters:
+ * ONNX's test suites pass weights, shapes, axes and scales as graph inputs. EV_ERR_INVALID_ARG
+ * for a name that is not a graph input; EV_ERR_UNSUPPORTED for other formats. */
+EV_API ev_status ev_model_load_bound(const char *path, int n, const char *const *names,
+                                     const ev_tensor_file *const *values, ev_model **out);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Images: RGB, 8 bits per channel, row-major HWC                                            */
 /* ------------------------------------------------------------------------------------------ */

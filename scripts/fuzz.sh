@@ -45,6 +45,10 @@ seed() { # target: fills $CORPUS/target (idempotent: a persistent corpus only ga
            cp "$SHARED"/data/images/image2.jpeg "$SHARED"/data/coco/*.jpg "$d/" 2>/dev/null || true ;;
     graphdef) EV_WRITE_SEEDS="$d" EDGEVISION_SHARED="$TMP/none" ./build-fuzz/test_tf_graphdef >/dev/null 2>&1 || true
               cp "$SHARED"/models/posenet/*.pb "$d/" 2>/dev/null || true ;;
+    onnx) for m in /usr/share/libonnx-testdata/data/node/test_{conv_with_strides_padding,maxpool_2d_pads,gemm_default_vector_bias,resize_upsample_scales_linear,qlinearconv,softmax_axis_1,reshape_reordered_all_dims,concat_2d_axis_0}/model.onnx; do
+            [ -f "$m" ] && cp "$m" "$d/$(basename "$(dirname "$m")").onnx"
+          done
+          cp fuzz/regressions/onnx/* "$d/" 2>/dev/null || true ;;
     coco_json) cp "$SHARED"/data/coco/*.json "$d/" 2>/dev/null || true ;;
     video) ./build-fuzz/make_seeds video "$d"
            cp "$SHARED"/data/video/*.mp4 "$d/" 2>/dev/null || true ;;

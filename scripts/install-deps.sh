@@ -5,8 +5,8 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libjpeg62-turbo-dev libpng-dev libstb-dev libcjson-dev
       libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev librsvg2-bin
-      libprotobuf-c-dev protobuf-c-compiler libhdf5-dev libmatio-dev clang libclang-rt-14-dev
-      python3-numpy python3-pytest python3-pip python3-setuptools)
+      libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata libhdf5-dev libmatio-dev
+      clang libclang-rt-14-dev python3-numpy python3-pytest python3-pip python3-setuptools)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

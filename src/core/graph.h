@@ -46,6 +46,15 @@ typedef enum ev_op_type {
     EV_OP_GATHER_ND,       /* params, int32 indices                              */
     EV_OP_PACK,            /* p.pack (values_count, axis)                        */
     EV_OP_UNPACK,          /* p.pack (num, axis)                                 */
+    /* Ops the ONNX reader (formats/onnx_reader.c) needs beyond TFLite's builtins: */
+    EV_OP_TRANSPOSE,       /* p.transpose: out dim k = in dim perm[k]; any dtype   */
+    EV_OP_LEAKY_RELU,      /* p.leaky: x >= 0 ? x : alpha * x (float32)           */
+    EV_OP_HARD_SIGMOID,    /* p.hard_sigmoid: clamp(alpha * x + beta, 0, 1) (float32) */
+    EV_OP_HARD_SWISH,      /* x * relu6(x + 3) / 6 (float32)                      */
+    EV_OP_MINIMUM,         /* broadcasting min (float32; int8/uint8 same quantization) */
+    EV_OP_MAXIMUM,         /* broadcasting max (likewise)                         */
+    EV_OP_BATCH_MATMUL,    /* p.bmm: [..., M, K] x [..., K, N], batch dims broadcast (float32) */
+    EV_OP_RESIZE,          /* p.rsz: ONNX Resize of H and W (NHWC): nearest or linear */
     EV_OP_COUNT_
 } ev_op_type;
 
@@ -139,6 +148,50 @@ typedef struct ev_pack_params {
     int axis;
 } ev_pack_params;
 
+/* TRANSPOSE: output dimension k is input dimension perm[k] (perm of [0, ndim)). */
+typedef struct ev_transpose_params {
+    int perm[EV_MAX_DIMS];
+} ev_transpose_params;
+
+/* LEAKY_RELU. */
+typedef struct ev_leaky_params {
+    float alpha;
+} ev_leaky_params;
+
+/* HARD_SIGMOID: y = max(0, min(1, alpha * x + beta)). */
+typedef struct ev_hard_sigmoid_params {
+    float alpha, beta;
+} ev_hard_sigmoid_params;
+
+/* BATCH_MATMUL: adj_x / adj_y transpose the last two dims of input 0 / 1 first. */
+typedef struct ev_bmm_params {
+    int adj_x, adj_y;
+} ev_bmm_params;
+
+/* RESIZE (ONNX Resize semantics on the H and W dims of an NHWC tensor). The source coordinate of
+ * output pixel x along an axis of input size in, output size out and scale s (out / in as the
+ * file gave it, not recomputed) follows `coord`; nearest picks a source pixel by `nearest`,
+ * linear blends the two neighbours (coordinates clamped to [0, in - 1]). */
+typedef enum ev_resize_coord {
+    EV_COORD_HALF_PIXEL = 0,         /* (x + 0.5) / s - 0.5                              */
+    EV_COORD_ASYMMETRIC = 1,         /* x / s                                            */
+    EV_COORD_PYTORCH_HALF_PIXEL = 2, /* out > 1 ? (x + 0.5) / s - 0.5 : 0                */
+    EV_COORD_ALIGN_CORNERS = 3,      /* out > 1 ? x * (in - 1) / (out - 1) : 0           */
+    EV_COORD_TF_HALF_PIXEL_FOR_NN = 4, /* (x + 0.5) / s                                  */
+} ev_resize_coord;
+typedef enum ev_resize_nearest {
+    EV_NEAREST_ROUND_PREFER_FLOOR = 0,
+    EV_NEAREST_ROUND_PREFER_CEIL = 1,
+    EV_NEAREST_FLOOR = 2,
+    EV_NEAREST_CEIL = 3,
+} ev_resize_nearest;
+typedef struct ev_resize2_params {
+    int linear;               /* 0: nearest, 1: linear                                      */
+    ev_resize_coord coord;
+    ev_resize_nearest nearest;
+    float scale_h, scale_w;   /* output / input, as given                                   */
+} ev_resize2_params;
+
 /* Options of custom ops that the file does not carry but the host sets (ev_model_set_*). */
 typedef struct ev_custom_params {
     int edge16_fix; /* PosenetDecoderOp: 1 = libcoral's fixed edge >= 16; 0 (default) = the
@@ -167,6 +220,11 @@ typedef struct ev_op {
         ev_resize_params resize;
         ev_arg_params arg;
         ev_pack_params pack;
+        ev_transpose_params transpose;
+        ev_leaky_params leaky;
+        ev_hard_sigmoid_params hard_sigmoid;
+        ev_bmm_params bmm;
+        ev_resize2_params rsz;
     } p;
     char *custom_code;            /* custom ops only                                         */
     const uint8_t *custom_options; /* FlexBuffer bytes (inside the file), custom ops only    */

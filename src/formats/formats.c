@@ -29,6 +29,7 @@
 #endif
 EV_OPTIONAL_FORMAT(ev_format_keras_h5);
 EV_OPTIONAL_FORMAT(ev_format_tf_graphdef);
+EV_OPTIONAL_FORMAT(ev_format_onnx);
 
 static int tflite_sniff(const uint8_t *bytes, size_t size, const char *what) {
     (void)what;
@@ -49,6 +50,13 @@ static int hdf5_magic(const uint8_t *b, size_t n, const char *what) {
     return n >= 8 && memcmp(b, "\x89HDF\r\n\x1a\n", 8) == 0;
 }
 
+/* An ONNX model by its usual extension, to name the missing component. */
+static int onnx_name(const uint8_t *b, size_t n, const char *what) {
+    (void)b, (void)n;
+    size_t l = what ? strlen(what) : 0;
+    return l >= 5 && strcmp(what + l - 5, ".onnx") == 0;
+}
+
 /* A TF frozen graph by its usual extension, to name the missing component. */
 static int pb_name(const uint8_t *b, size_t n, const char *what) {
     (void)b, (void)n;
@@ -66,6 +74,7 @@ typedef struct format_row {
 static const format_row k_formats[] = {
     {&k_tflite, "TFLite", "core", NULL},
     {&ev_format_keras_h5, "Keras HDF5 weights", "edgevision_keras", hdf5_magic},
+    {&ev_format_onnx, "ONNX", "edgevision_onnx", onnx_name}, /* no magic; before GraphDef */
     {&ev_format_tf_graphdef, "TensorFlow GraphDef", "edgevision_tf", pb_name}, /* no magic */
 };
 #define K_FORMATS_N ((int)(sizeof k_formats / sizeof k_formats[0]))
@@ -92,7 +101,8 @@ static ev_status model_from_bytes(uint8_t *bytes, size_t size, const char *what,
     if (!fmt) {
         free(bytes);
         return EV_FAIL(EV_ERR_FORMAT, "%s: not a model file this build reads (expected a TFLite "
-                       "flatbuffer with the TFL3 identifier, or Keras HDF5 weights)", what);
+                       "flatbuffer with the TFL3 identifier, Keras HDF5 weights, an ONNX model or a "
+                       "TensorFlow GraphDef)", what);
     }
     int sized = height > 0 && fmt->free_input;
     ev_graph g = {0};

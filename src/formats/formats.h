@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 typedef struct ev_format {
-    const char *name; /* "tflite", "keras-h5", "tf-graphdef" */
+    const char *name; /* "tflite", "keras-h5", "tf-graphdef", "onnx" */
     /* 1 when `bytes` (size > 0) are a file of this format; `what` is the path or label, which a
      * format without magic bytes may look at (".pb"). Sets no error. */
     int (*sniff)(const uint8_t *bytes, size_t size, const char *what);
@@ -37,5 +37,6 @@ typedef struct ev_format {
 /* The optional components' entries (defined in src/formats/keras_load.c and tf_load.c). */
 extern const ev_format ev_format_keras_h5;
 extern const ev_format ev_format_tf_graphdef;
+extern const ev_format ev_format_onnx; /* src/formats/onnx_load.c */
 
 #endif

@@ -25,6 +25,7 @@ int cli_classify_head_model(const char *run, const char *backbone, const char *b
                             int nimg, char **images);
 int cmd_quantize(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Prints "edgevision <cmd>: error: <what>: <last error>" to stderr. */
 void cli_error(const char *cmd, ev_status st, const char *what);

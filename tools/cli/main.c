@@ -22,6 +22,7 @@ static void usage(FILE *f) {
             "  train     fine-tune a car / not-car head on a frozen backbone (run folder)\n"
             "  eval      test report of a trained model on image folders\n"
             "  inspect   a model's inputs, outputs, ops, MACs, parameters and kernels per backend\n"
+            "  run       a model on tensor files (.pb, .npy), every output written to a folder\n"
             "  version   print the version and the backends of this build\n"
             "\n"
             "Run 'edgevision <command> --help' for a command's options.\n"
@@ -142,6 +143,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "quantize") == 0) return cmd_quantize(argc - 1, argv + 1);
     if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0) return print_version();
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);

@@ -75,5 +75,10 @@ extern const ev_kernel ev_ref_gather_nd_kernel; /* GATHER_ND                    
 extern const ev_kernel ev_ref_pack_kernel;      /* PACK, UNPACK                            */
 extern const ev_kernel ev_ref_pad_kernel;  /* PAD (constant: zero / zero point)      */
 extern const ev_kernel ev_ref_relu_kernel; /* RELU, RELU6                            */
+extern const ev_kernel ev_ref_transpose_kernel;    /* TRANSPOSE                             */
+extern const ev_kernel ev_ref_activation_kernel;   /* LEAKY_RELU, HARD_SIGMOID, HARD_SWISH  */
+extern const ev_kernel ev_ref_minmax_kernel;       /* MINIMUM, MAXIMUM (broadcasting)       */
+extern const ev_kernel ev_ref_batch_matmul_kernel; /* BATCH_MATMUL                          */
+extern const ev_kernel ev_ref_resize2_kernel;      /* RESIZE (ONNX semantics)               */
 
 #endif

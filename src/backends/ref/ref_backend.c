@@ -36,6 +36,14 @@ const ev_kernel *ev_ref_kernel_for(const ev_graph *graph, int op) {
     case EV_OP_GATHER_ND: return &ev_ref_gather_nd_kernel;
     case EV_OP_PACK:
     case EV_OP_UNPACK: return &ev_ref_pack_kernel;
+    case EV_OP_TRANSPOSE: return &ev_ref_transpose_kernel;
+    case EV_OP_LEAKY_RELU:
+    case EV_OP_HARD_SIGMOID:
+    case EV_OP_HARD_SWISH: return &ev_ref_activation_kernel;
+    case EV_OP_MINIMUM:
+    case EV_OP_MAXIMUM: return &ev_ref_minmax_kernel;
+    case EV_OP_BATCH_MATMUL: return &ev_ref_batch_matmul_kernel;
+    case EV_OP_RESIZE: return &ev_ref_resize2_kernel;
     default: return 0;
     }
 }

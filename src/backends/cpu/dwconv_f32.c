@@ -2,8 +2,11 @@
  * dwconv_f32.c - the cpu backend's float32 DEPTHWISE_CONV_2D (depth multiplier 1; other
  * multipliers are refused in supports() and run on the reference kernel): weights and biases
  * packed once at prepare for the row kernel's cr (dwconv_f32.h), then output rows of every image
- * in parallel (ev_threadpool_run over batch * out_h tasks), each computed by the session's row
- * kernel for the op's kernel height (config.c's k_dw_f32, ev_cpu_config_f32_dw).
+ * in parallel, each computed by the session's row kernel for the op's kernel height (config.c's
+ * k_dw_f32, ev_cpu_config_f32_dw). A task is a band of consecutive rows (ROW_BANDS per thread):
+ * neighbouring output rows share input rows, so a band reads its input about once, where rows
+ * dealt out one by one would make every thread read nearly all of it (these layers are bound by
+ * memory traffic: PoseNet 0.50's depthwise got slower with a second thread that way).
  *
  * Also here: the portable row kernel, f32_dwconv_row_1c__scalar. It sums in the reference's
  * order (taps in (ky, kx) order from 0, the bias last, no FMA contraction), so it is bit-exact
@@ -114,21 +117,34 @@ void ev_f32_dw_row_scalar(const cpu_dw_f32 *s, const float *img, int oy, float *
     }
 }
 
+#define ROW_BANDS 4 /* bands of rows per thread and image (some slack for uneven rows) */
+
+typedef struct dw_run {
+    const cpu_dw_f32 *s;
+    int bands;         /* per image */
+} dw_run;
+
 static void task(void *arg, int t, int thread) {
     (void)thread;
-    const cpu_dw_f32 *s = arg;
+    const dw_run *r = arg;
+    const cpu_dw_f32 *s = r->s;
     const ev_conv_desc *d = &s->d;
-    const int b = t / d->out_h, oy = t % d->out_h;
+    const int b = t / r->bands, band = t % r->bands;
+    const int y0 = (int)((long)d->out_h * band / r->bands);
+    const int y1 = (int)((long)d->out_h * (band + 1) / r->bands);
     const float *img = s->in + (size_t)b * d->in_h * d->in_w * d->in_c;
-    float *row = s->out + ((size_t)b * d->out_h + oy) * d->out_w * d->out_c;
-    s->row(s, img, oy, row);
+    for (int oy = y0; oy < y1; oy++)
+        s->row(s, img, oy, s->out + ((size_t)b * d->out_h + oy) * d->out_w * d->out_c);
 }
 
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     cpu_dw_f32 *s = state;
     s->in = data[s->d.in_t];
     s->out = data[s->d.out_t];
-    ev_threadpool_run(ctx->pool, task, s, s->d.batch * s->d.out_h);
+    int threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
+    dw_run r = {s, threads > 1 ? threads * ROW_BANDS : 1};
+    if (r.bands > s->d.out_h) r.bands = s->d.out_h;
+    ev_threadpool_run(ctx->pool, task, &r, s->d.batch * r.bands);
     return EV_OK;
 }
 

@@ -326,3 +326,46 @@ def test_bundled_library_needs_no_variable():
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == os.path.join(here, "libedgevision.so.0")
+
+
+# ctypes class -> the C struct it mirrors field for field (include/edgevision.h)
+MIRRORED = {
+    "TensorInfo": "ev_tensor_info", "SessionOptions": "ev_session_options",
+    "OpInfo": "ev_op_info", "KernelReport": "ev_kernel_report", "Keypoint": "ev_keypoint",
+    "Pose": "ev_pose", "PosenetOptions": "ev_posenet_options",
+    "ClassifierOptions": "ev_classifier_options", "ClassScore": "ev_class_score",
+    "Stats": "ev_stats", "CocoStats": "ev_coco_stats", "BenchEnv": "ev_bench_env",
+    "BenchConfig": "ev_bench_config", "BenchResult": "ev_bench_result",
+}
+
+
+def test_struct_layouts_match_the_header(tmp_path):
+    """Every ctypes mirror has the C struct's size and field offsets: a field added to the
+    header and not here (or the reverse) would make the library read past the Python object."""
+    import ctypes
+    import shutil
+    from edgevision import _lib
+    cc = shutil.which("cc") or shutil.which("gcc")
+    header = os.path.join(os.path.dirname(__file__), "..", "..", "include")
+    if not cc or not os.path.exists(os.path.join(header, "edgevision.h")):
+        pytest.skip("no C compiler or no include/edgevision.h to compare the layouts with")
+    lines = ['#include <stddef.h>', '#include <stdio.h>', '#include "edgevision.h"',
+             "int main(void) {"]
+    for cls, ctype in MIRRORED.items():
+        lines.append('printf("%s size %%zu\\n", sizeof(%s));' % (cls, ctype))
+        for f in getattr(_lib, cls)._fields_:
+            lines.append('printf("%s %s %%zu\\n", offsetof(%s, %s));' % (cls, f[0], ctype, f[0]))
+    lines.append("return 0; }")
+    src = tmp_path / "layout.c"
+    src.write_text("\n".join(lines) + "\n")
+    exe = tmp_path / "layout"
+    r = subprocess.run([cc, "-I", header, str(src), "-o", str(exe)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    want = dict(l.rsplit(" ", 1) for l in subprocess.check_output([str(exe)], text=True)
+                .splitlines())
+    for cls in MIRRORED:
+        c = getattr(_lib, cls)
+        assert int(want["%s size" % cls]) == ctypes.sizeof(c), cls
+        for f in c._fields_:
+            assert int(want["%s %s" % (cls, f[0])]) == getattr(c, f[0]).offset, (cls, f[0])

@@ -9,13 +9,19 @@
  *     score above 0.5, and a pose on squat.bmp;
  *   - `edgevision pose --format csv --coords input` prints PoseNet's columns, 17 rows;
  *   - the output is compared with tests/data/movenet_lightning_image1.golden (written by
- *     TensorFlow Lite 2.9 itself through tfjs-tflite-node: tests/data/make_movenet_golden.js)
- *     and the differences printed. KNOWN GAP: the issue's bar (keypoints within 1 px of the
- *     192x192 input, scores within 0.02) is not met today: TFLite's runtime (its optimized int8
- *     kernels, not the reference ones edgevision reproduces) differs by up to 3.9 px and 0.23 in
- *     score on some keypoints (quantization steps of the 48x48 heatmap/offset heads: 0.79 px, and
- *     argmax cells). Asserted here only: the same pose, every keypoint within 2 heatmap cells
- *     (8 px) - a regression guard, not the acceptance bar.
+ *     TensorFlow Lite 2.9 itself through tfjs-tflite-node: tests/data/make_movenet_golden.js).
+ *     The whole cause of the difference is one rounding rule, found op by op with
+ *     tools/layer_diff + bench/peers/tflite_tap.js: TFLite's runtime sends int8 CONV_2D through
+ *     ruy, whose requantization rounds ties toward +infinity, where TFLite's reference kernels
+ *     (and edgevision's backends) round them away from zero; the first differing op is op 7 (a
+ *     1x1 CONV_2D without activation: 69 of 147456 values one step apart, all negative ties),
+ *     and the differences grow through the network. Built with EV_TFLITE_RUY_ROUNDING=ON the
+ *     ref backend rounds like ruy and every one of the 157 ops' outputs, so the final output,
+ *     is bit-identical to TFLite 2.9's: asserted here bit for bit (the issue's bar met). In the
+ *     default build (ref, cpu and cuda keep the reference rule, bit-identical to each other)
+ *     the measured difference is 3.93 px of the 192x192 input and 0.225 in score (9 of 17
+ *     keypoints within 1 px); asserted: within 4 px and 0.25 (the measured bound), and the
+ *     same pose.
  *
  * Extend: Thunder (256x256) is the same test with its file and size.
  */
@@ -69,7 +75,13 @@ static void test_raw_outputs(void) {
     CHECK_OK(ev_test_run_copy(m, &ro, 1, ins, bytes, 0, &ref2, &n2));
     CHECK(n == 17 * 3 * sizeof(float) && n2 == n && ref && ref2 && memcmp(ref, ref2, n) == 0);
     static const char *const isas[] = {NULL, "scalar", "avx2", "avxvnni", "avx512", "vnni"};
+#if defined(EV_REF_RUY_CONV_ROUNDING) && EV_REF_RUY_CONV_ROUNDING
+    /* ref rounds int8 CONV_2D like TFLite's runtime; cpu does not (yet): not compared. */
+    fprintf(stderr, "  EV_TFLITE_RUY_ROUNDING build: cpu (reference rounding) not compared with ref\n");
+    for (int i = 6; i < 6; i++) {
+#else
     for (int i = 0; i < 6; i++) {
+#endif
         ev_run_opts co = {.backend = "cpu", .threads = 1 + i % 2, .isa = isas[i]};
         void *got = NULL;
         size_t gn = 0;
@@ -102,20 +114,26 @@ static void test_raw_outputs(void) {
         char line[256];
         int k = 0;
         double max_px = 0, max_s = 0;
+        int bit_exact = 1;
         while (fgets(line, sizeof line, f) && k < 17) {
-            double y, x, s;
-            if (line[0] == '#' || sscanf(line, "%lf %lf %lf", &y, &x, &s) != 3) continue;
-            double dpx = fmax(fabs(y - o[k * 3]), fabs(x - o[k * 3 + 1])) * 192.0;
-            double ds = fabs(s - o[k * 3 + 2]);
+            float y, x, s; /* float32 values printed with 9 significant digits: exact */
+            if (line[0] == '#' || sscanf(line, "%f %f %f", &y, &x, &s) != 3) continue;
+            double dpx = fmax(fabs((double)y - o[k * 3]), fabs((double)x - o[k * 3 + 1])) * 192.0;
+            double ds = fabs((double)s - o[k * 3 + 2]);
+            bit_exact &= y == o[k * 3] && x == o[k * 3 + 1] && s == o[k * 3 + 2];
             max_px = fmax(max_px, dpx);
             max_s = fmax(max_s, ds);
             k++;
         }
-        fprintf(stderr, "  vs TFLite golden: max keypoint diff %.3f px, max score diff %.4f\n",
-                max_px, max_s);
+        fprintf(stderr, "  vs TFLite golden: max keypoint diff %.3f px, max score diff %.4f%s\n",
+                max_px, max_s, bit_exact ? " (bit-exact)" : "");
         CHECK_EQ_INT(k, 17);
         fprintf(stderr, "  (issue bar: 1 px, 0.02: %s)\n", max_px <= 1.0 && max_s <= 0.02 ? "met" : "NOT met");
-        CHECK_MSG(max_px <= 8.0, "golden: %.3f px, %.4f score", max_px, max_s);
+#if defined(EV_REF_RUY_CONV_ROUNDING) && EV_REF_RUY_CONV_ROUNDING
+        CHECK_MSG(bit_exact, "golden: %.3f px, %.4f score, not bit-exact", max_px, max_s);
+#else
+        CHECK_MSG(max_px <= 4.0 && max_s <= 0.25, "golden: %.3f px, %.4f score", max_px, max_s);
+#endif
     } else {
         fprintf(stderr, "  no golden file %s: TFLite comparison skipped\n", gp);
     }
@@ -156,7 +174,9 @@ static void test_pipeline(void) {
     ev_pose a, b, s;
     pose_of("data/images/image1.png", "ref", &a);
     pose_of("data/images/image1.png", "cpu", &b);
-    CHECK(memcmp(&a, &b, sizeof a) == 0);
+#if !(defined(EV_REF_RUY_CONV_ROUNDING) && EV_REF_RUY_CONV_ROUNDING)
+    CHECK(memcmp(&a, &b, sizeof a) == 0); /* else ref rounds like TFLite's runtime, cpu not */
+#endif
     double mean = 0;
     for (int k = 0; k < 17; k++) {
         const ev_keypoint *p = &a.keypoints[k];

@@ -24,6 +24,27 @@ extern const ev_kernel ev_ref_quantize_kernel; /* QUANTIZE and DEQUANTIZE       
 extern const ev_kernel ev_ref_mean_kernel;     /* MEAN                                         */
 extern const ev_kernel ev_ref_logistic_kernel; /* LOGISTIC                                     */
 
+/* MultiplyByQuantizedMultiplier as ruy computes it: the int8 CONV_2D of TensorFlow Lite's
+ * runtime (optimized_integer_ops::ConvPerChannel -> cpu_backend_gemm -> ruy, whose AVX2, AVX-512
+ * and NEON kernels requantize like this; tensorflow/lite/kernels/cpu_backend_gemm_ruy.h, ruy's
+ * kernel_avx2_fma.cc / kernel_avx512.cc "rounding right shift", NEON sqrdmulh + srshl). Two
+ * roundings, both with ties toward +infinity:
+ *   r = floor(((x << left) * m0 + 2^30) / 2^31)         (64-bit product; the "doubling high mul")
+ *   result = floor((r + 2^(right-1)) / 2^right)         (right > 0; r itself when right == 0)
+ * TFLite's reference MultiplyByQuantizedMultiplier (ev_mul_by_quantized_multiplier) rounds both
+ * ties away from zero instead, so the two differ exactly when a negative value lands on a tie:
+ * -1152 / 2^8 = -4.5 gives -5 there and -4 here. Measured on MoveNet Lightning (tools/layer_diff):
+ * every int8 CONV_2D output of TFLite 2.9 is reproduced bit for bit by this rule and by no other
+ * tried (reference, single rounding, float32 or double scale). */
+static inline int32_t ev_ref_ruy_mul_by_quantized_multiplier(int32_t x, int32_t m0, int shift) {
+    int left = shift > 0 ? shift : 0;
+    int right = shift > 0 ? 0 : -shift;
+    int64_t p = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)m0;
+    int64_t r = (p + (1ll << 30)) >> 31; /* arithmetic shift: floor */
+    if (right > 0) r = (r + (1ll << (right - 1))) >> right;
+    return (int32_t)r;
+}
+
 /* [qmin, qmax] of an 8-bit quantized type (uint8: [0, 255], int8: [-128, 127]). */
 static inline void ev_ref_qrange(ev_dtype dt, int32_t *qmin, int32_t *qmax) {
     *qmin = dt == EV_DTYPE_U8 ? 0 : -128;

@@ -3,7 +3,12 @@
  *
  * The oracle every other backend is tested against: straight loops in TFLite's reference order,
  * int32 accumulation of (w - w_zp) * (x - x_zp), bias, MultiplyByQuantizedMultiplier, output zero
- * point, activation clamp. Padded taps are skipped (the same as padding with the input zero
+ * point, activation clamp. The multiplier: TFLite's reference rule (ties away from zero), which
+ * is also what TFLite's runtime does for uint8 CONV_2D (gemmlowp) and every DEPTHWISE_CONV_2D.
+ * TFLite's runtime sends int8 CONV_2D through ruy, whose rounding ties go toward +infinity
+ * (ev_ref_ruy_mul_by_quantized_multiplier, ref.h); built with EV_REF_RUY_CONV_ROUNDING
+ * (CMake EV_TFLITE_RUY_ROUNDING=ON) ref does that too and reproduces TFLite 2.9 bit for bit on
+ * MoveNet Lightning. Off by default until the cpu and cuda backends round the same way. Padded taps are skipped (the same as padding with the input zero
  * point). Loops are ordered so the compiler can vectorise the innermost one; nothing else is
  * clever here on purpose.
  */
@@ -49,7 +54,14 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
 }
 
 static inline int32_t requant(const ev_conv_desc *d, int32_t acc, int oc) {
+#if defined(EV_REF_RUY_CONV_ROUNDING) && EV_REF_RUY_CONV_ROUNDING
+    int32_t v = (d->dtype == EV_DTYPE_I8 && !d->depthwise
+                     ? ev_ref_ruy_mul_by_quantized_multiplier(acc, d->mult[oc], d->shift[oc])
+                     : ev_mul_by_quantized_multiplier(acc, d->mult[oc], d->shift[oc])) +
+                d->out_zp;
+#else
     int32_t v = ev_mul_by_quantized_multiplier(acc, d->mult[oc], d->shift[oc]) + d->out_zp;
+#endif
     if (v < d->act_min) v = d->act_min;
     if (v > d->act_max) v = d->act_max;
     return v;

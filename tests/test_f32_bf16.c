@@ -26,9 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(EV_CPU_X86)
 static ev_test_rng R = {0xbf16bf16c0ffeeull};
 
-#if defined(EV_CPU_X86)
 static float *frand(size_t n, float lo, float hi) {
     float *p = malloc(n * sizeof *p);
     for (size_t i = 0; i < n; i++) p[i] = ev_test_rng_float(&R, lo, hi);

@@ -122,10 +122,10 @@ static ev_status node_fail(const oc *c, ev_status st, const char *file, int line
 /* Value names                                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
-static size_t hash_str(const char *s) {
-    size_t h = 1469598103934665603ull;
+static size_t hash_str(const char *s) { /* 64-bit FNV-1a, folded to size_t on 32-bit builds */
+    uint64_t h = 1469598103934665603ull;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return (size_t)(h ^ (h >> 32));
 }
 
 static oval *find_val(const oc *c, const char *name) {

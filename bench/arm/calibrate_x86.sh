@@ -43,15 +43,16 @@ d="$W/out/x86_$SIZE"
 mkdir -p "$d"
 M="$S/posenet_mobilenet_v1_075_${SIZE}_quant.tflite"
 declare -A CMD=(
-  [avx2]="env EV_ISA=avx2 build/posenet_latency $M cpu RUNS 1"
-  [scalar]="env EV_ISA=scalar build/posenet_latency $M cpu RUNS 1"
+  [avx2]="build/posenet_latency $M cpu RUNS 1"
+  [scalar]="build/posenet_latency $M cpu RUNS 1"
   [tflite]="$W/peer_tflite_x86 $M RUNS 1"
 )
+declare -A ISA=([avx2]=avx2 [scalar]=scalar [tflite]=avx2)
 declare -A EST
 for k in avx2 scalar tflite; do
   for r in 1 2; do
     c="${CMD[$k]/RUNS/$r}"
-    qemu-x86_64 -cpu max -plugin "$W/libbbcount.so,out=$d/${k}_r$r.txt" $c > "$d/${k}_r$r.log" 2>&1 ||
+    EV_ISA="${ISA[$k]}" qemu-x86_64 -cpu max -plugin "$W/libbbcount.so,out=$d/${k}_r$r.txt" $c > "$d/${k}_r$r.log" 2>&1 ||
       die "$k under qemu-x86_64 failed: $(tail -2 "$d/${k}_r$r.log")"
   done
   EST[$k]="$(python3 bench/arm/estimate.py --arch x86_64 --mcpu "$MCPU" --cache "$W/mca-cache.json" \

@@ -73,6 +73,18 @@ def disassemble(arch, mattr, encodings):
             continue
         h = "".join(b.strip()[2:] for b in m.group(2).split(",") if b.strip())
         out[h.lower()] = m.group(1).strip()
+    # The encoding shown is llvm-mc's own re-encoding, which on x86 can differ from the input's
+    # bytes (another VEX form, prefixes): those are disassembled one by one.
+    for h in encodings:
+        if h in out:
+            continue
+        one = " ".join("0x" + h[i:i + 2] for i in range(0, len(h), 2))
+        r = subprocess.run(cmd, input=one, capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            m = re.match(r"\s+(.*?)\s*" + re.escape(a["enc"]) + r" encoding: \[(.*)\]", line)
+            if m:
+                out[h] = m.group(1).strip()
+                break
     return out
 
 

@@ -13,7 +13,8 @@
 # Core models (qemu -cpu; llvm-mca -mcpu; our path; the /proc/cpuinfo shown to the runtimes):
 #   a76  cortex-a76  neoverse-n1 (+dotprod)  dotprod  RPi 5
 #   a72  cortex-a72  cortex-a72              neon     RPi 4
-#   a55  cortex-a55  (instructions only)     dotprod
+#   a55  cortex-a76  (instructions only)     dotprod  (qemu 7.2 has no cortex-a55; the A76 has the
+#                                                     same ISA features, the cpuinfo names the A55)
 #   a53  cortex-a53  (instructions only)     neon     RPi 3 / Zero 2
 # Every process runs in a private mount namespace (unshare -m, needs root) with a cpuinfo of the
 # modelled core bind-mounted over /proc/cpuinfo: ONNX Runtime aborts on the host's x86 one under
@@ -55,7 +56,7 @@ core_info() {
   case "$1" in
     a76) echo "cortex-a76 neoverse-n1 +dotprod dotprod 0xd0b 0x4 1 fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp" ;;
     a72) echo "cortex-a72 cortex-a72 - neon 0xd08 0x0 3 fp asimd evtstrm crc32 cpuid" ;;
-    a55) echo "cortex-a55 - - dotprod 0xd05 0x2 0 fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp" ;;
+    a55) echo "cortex-a76 - - dotprod 0xd05 0x2 0 fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp" ;;
     a53) echo "cortex-a53 - - neon 0xd03 0x0 4 fp asimd evtstrm crc32 cpuid" ;;
     *) die "unknown core '$1' (a76 a72 a55 a53)" ;;
   esac

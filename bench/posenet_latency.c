@@ -3,7 +3,9 @@
  * one backend. Feeds the golden resized input (or zeros when absent), warms up, then times
  * ev_session_run over N runs and prints one parsable line:
  *   model=... backend=... threads=... runs=N median_ms=... min_ms=... mean_ms=... fps=...
- * Usage: posenet_latency MODEL.tflite [backend] [runs] [threads]
+ * Usage: posenet_latency MODEL.tflite [backend] [runs] [threads] [HxW]
+ * HxW: the input size of a graph whose size is free (PoseNet's float .pb: 353x481), loaded with
+ * ev_model_load_with_input; a float input gets zeros (the golden bytes are uint8 353x481x3).
  * With EV_PROFILE=1 it also prints the median time of every op (from the per-op callback).
  */
 #include "edgevision.h"
@@ -48,7 +50,7 @@ static int cmp(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s MODEL.tflite [backend] [runs]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL.tflite [backend] [runs] [threads] [HxW]\n", argv[0]);
         return 2;
     }
     ev_session_options o;
@@ -62,7 +64,13 @@ int main(int argc, char **argv) {
     int profile = prof && *prof == '1';
     ev_model *m = NULL;
     ev_session *s = NULL;
-    ev_status st = ev_model_load(argv[1], &m);
+    int in_h = 0, in_w = 0;
+    if (argc > 5 && sscanf(argv[5], "%dx%d", &in_h, &in_w) != 2) {
+        fprintf(stderr, "error: input size '%s' is not HxW\n", argv[5]);
+        return 2;
+    }
+    ev_status st = in_h > 0 && in_w > 0 ? ev_model_load_with_input(argv[1], in_h, in_w, &m)
+                                        : ev_model_load(argv[1], &m);
     if (st == EV_OK) st = ev_session_create(m, &o, &s);
     if (st != EV_OK) {
         fprintf(stderr, "error: %s: %s\n", ev_status_string(st), ev_last_error());

@@ -37,6 +37,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #define TILE_BYTES (1024 * 1024) /* most bytes of A per row tile                            */
 #define TILE_M_MAX 96           /* most rows per tile                                      */
@@ -181,6 +184,23 @@ static void plan_tasks(cpu_f32 *s) {
     s->cblocks = (nblocks + per - 1) / per;
 }
 
+/* Packed weights and im2col scratch: large ones (1 MiB or more) on 2 MiB boundaries, and asked
+ * to be backed by huge pages where the OS gives them on request (Linux's transparent huge pages
+ * in "madvise" mode): ResNet50's later layers stream 1-9 MiB of weights per run, cold, one
+ * 4 KiB TLB entry per 32 packed rows (measured, ResNet50 one thread, loaded machine: stage 5
+ * 12.2 -> 10.9 ms, stage 4 17.2 -> 16.1). Freed with free() like the rest. */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *alloc_packed(size_t bytes) {
+    if (bytes < HUGE_PAGE / 2) return malloc(bytes);
+    size_t size = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, size) != 0) return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    (void)madvise(p, size, MADV_HUGEPAGE); /* advice only: 4 KiB pages when refused */
+#endif
+    return p;
+}
+
 static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
     cpu_f32 *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
@@ -221,11 +241,11 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
     }
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
     plan_tasks(s);
-    s->packed = malloc(ev_cpu_f32_packed_size(s->k, s->N, s->K));
+    s->packed = alloc_packed(ev_cpu_f32_packed_size(s->k, s->N, s->K));
     s->have = calloc((size_t)s->threads * HAVE_STRIDE, sizeof(int));
     if (!s->direct) {
         s->scratch_stride = (size_t)s->tile_m * (size_t)s->K + SLACK;
-        s->scratch = malloc((size_t)s->threads * s->scratch_stride * sizeof(float));
+        s->scratch = alloc_packed((size_t)s->threads * s->scratch_stride * sizeof(float));
     }
     if (!s->packed || !s->have || (!s->direct && !s->scratch)) {
         st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for the packed weights (%d x %d) "

@@ -293,6 +293,57 @@ static void gen_conv_f32_ex(ev_dtype dt, int variant, mcase *c) {
     free(w), free(bias);
 }
 
+/* Float32 CONV_2D over 1-4 input channels: the cpu backend's direct first-layer kernel
+ * (conv_f32_first.c), asserted to be the kernel chosen where the ISA path has a line. Variant 0:
+ * random geometry: in_c 1-4, kernels 3/5/7 (each side), strides 1-2 (each side), SAME / VALID,
+ * images up to 40 x 40 (rows longer than every register tile, padding on both edges), output
+ * channels around the blocks (1..130: 16, 17, 63-65, 128), every activation. Variant 1: the
+ * networks' shapes on smaller images (PoseNet's conv0 3x3/2 SAME 3 -> 16, ResNet50's stem 7x7/2
+ * VALID 3 -> 64 after its 3-pixel PAD). Weights and bias in [-1, 1]. */
+static int is_first_conv_row(gen_fn g);
+static void gen_conv_first(ev_dtype dt, int variant, mcase *c) {
+    (void)dt;
+    static const int ks[] = {3, 5, 7}, edges[] = {1, 8, 15, 16, 17, 32, 48, 63, 64, 65, 128};
+    int n = rint_(1, 2), cin = rint_(1, 4), kh = ks[rint_(0, 2)], kw = ks[rint_(0, 2)];
+    int sh = rint_(1, 2), sw = rint_(1, 2), h = rint_(1, 40), w = rint_(1, 40);
+    ev_padding pad = rint_(0, 1) ? EV_PAD_SAME : EV_PAD_VALID;
+    int cout = rint_(0, 1) ? edges[rint_(0, 10)] : rint_(1, 130);
+    ev_activation act = rand_act();
+    if (variant == 1) {
+        n = 1, cin = 3;
+        if (rint_(0, 1)) { /* PoseNet conv0 */
+            kh = kw = 3, sh = sw = 2, pad = EV_PAD_SAME, cout = 16, act = EV_ACT_RELU6;
+            h = rint_(17, 45), w = rint_(17, 61);
+        } else {           /* ResNet50 stem, after ZeroPadding2D(3) */
+            kh = kw = 7, sh = sw = 2, pad = EV_PAD_VALID, cout = 64, act = EV_ACT_RELU;
+            h = rint_(13, 40) + 6, w = rint_(13, 40) + 6;
+        }
+    }
+    int oh = ev_conv_out_size(pad, h, kh, sh, 1), ow = ev_conv_out_size(pad, w, kw, sw, 1);
+    if (oh <= 0 || ow <= 0) {
+        pad = EV_PAD_SAME;
+        oh = ev_conv_out_size(pad, h, kh, sh, 1), ow = ev_conv_out_size(pad, w, kw, sw, 1);
+    }
+    int in_dims[4] = {n, h, w, cin}, out_dims[4] = {n, oh, ow, cout};
+    int w_dims[4] = {cout, kh, kw, cin};
+    size_t wn = (size_t)cout * kh * kw * cin;
+    float *wd = ev_test_rng_data(R, EV_DTYPE_F32, wn, -1.0, 1.0);
+    float *bias = ev_test_rng_data(R, EV_DTYPE_F32, (size_t)cout, -1.0, 1.0);
+    gb b;
+    gb_init(&b);
+    int ti = gb_tensor_q(&b, "in", EV_DTYPE_F32, 4, in_dims, NULL, 0.0f, 0);
+    int tw = gb_tensor_q(&b, "w", EV_DTYPE_F32, 4, w_dims, wd, 0.0f, 0);
+    int tb = rint_(0, 4) ? gb_tensor_q(&b, "b", EV_DTYPE_F32, 1, &cout, bias, 0.0f, 0) : -1;
+    int to = gb_tensor_q(&b, "out", EV_DTYPE_F32, 4, out_dims, NULL, 0.0f, 0);
+    ev_conv_params p = {pad, sw, sh, 1, 1, 1, act};
+    gb_op_conv(&b, EV_OP_CONV_2D, ti, tw, tb, to, p);
+    snprintf(c->desc, sizeof c->desc,
+             "conv first f32 n%d %dx%dx%d -> %dx%dx%d k%dx%d s%dx%d pad%d act%d bias%d", n, h, w,
+             cin, oh, ow, cout, kh, kw, sh, sw, pad, act, tb >= 0);
+    finish(&b, c, 1, &ti, to);
+    free(wd), free(bias);
+}
+
 /* ---- fully connected ------------------------------------------------------------------- */
 
 /* variant 1: int8 per-channel weights; variant 2 (float32): 1-40 rows (the GEMM's row
@@ -924,6 +975,8 @@ static const row k_rows[] = {
     {"CONV_2D", "float32/tile-edges", F32, gen_conv_f32_ex, 1, 32, 1},
     {"CONV_2D", "float32/1x1-direct", F32, gen_conv_f32_ex, 2, 24, 1},
     {"CONV_2D", "float32/large-K", F32, gen_conv_f32_ex, 3, 16, 1},
+    {"CONV_2D", "float32/first-layer", F32, gen_conv_first, 0, 64, 1},
+    {"CONV_2D", "float32/first-layer-nets", F32, gen_conv_first, 1, 16, 1},
     {"DEPTHWISE_CONV_2D", "uint8", U8, gen_dwconv, 0, 120, 1},
     {"DEPTHWISE_CONV_2D", "int8/per-channel", I8, gen_dwconv, 0, 120, 1},
     {"DEPTHWISE_CONV_2D", "int8/per-tensor", I8, gen_dwconv_ex, 1, 32, 1},
@@ -1024,6 +1077,8 @@ static const row k_rows[] = {
     {"RELU6", "float32/fast [-8,8]", F32, gen_unary_fast, 3, 16, 1},
 };
 #define N_ROWS ((int)(sizeof k_rows / sizeof k_rows[0]))
+
+static int is_first_conv_row(gen_fn g) { return g == gen_conv_first; }
 
 /* Rows of the fast float32 generators: cpu within TIGHT_REL of ref (relative to max |ref|). */
 static int row_tight(const row *r) {
@@ -1326,6 +1381,14 @@ static void run_case(int ri, int k) {
         if (rw->cpu_fast && strcmp(tg->backend, "cpu") == 0)
             CHECK_MSG(!reference, "%s %s on %s: kernel %s is a reference fallback (%s)", rw->op,
                       rw->label, tg->label, kname ? kname : "?", c.desc);
+        if (is_first_conv_row(rw->gen) && strcmp(tg->backend, "cpu") == 0) {
+            /* the direct first-layer kernel wherever the path has a line (conv_f32_first.c) */
+            ev_cpu_config cfg;
+            ev_cpu_config_init(ev_cpu_isa(tg->isa), &cfg);
+            const char *want = cfg.f32_first ? cfg.f32_first->name : cfg.f32_gemm->name;
+            CHECK_MSG(kname && strcmp(kname, want) == 0, "%s %s on %s: kernel %s, expected %s (%s)",
+                      rw->op, rw->label, tg->label, kname ? kname : "?", want, c.desc);
+        }
         if (ok) check_rel(ri, c.m, tg, o.threads, kname, ref, got, ri_info.bytes, c.desc);
         if (ok) cl->pass++;
         if (perf_mode) cl->perf_s += median_run(s);

@@ -119,6 +119,16 @@ static const ev_cpu_f32_dw_entry k_dw_f32[] = {
 #endif
 };
 
+/* Float first-layer rows (conv_f32_first.h): one per ISA at most; none: the GEMM path. */
+static const ev_cpu_f32_first_entry k_first_f32[] = {
+    /* isa            name                               mr  nb  row */
+#ifdef EV_CPU_X86
+    {EV_ISA_AVX2,     "f32_conv_first_6x16__avx2",        6, 16, ev_f32_conv_first_avx2},
+    {EV_ISA_AVX512,   "f32_conv_first_6x64__avx512skx",   6, 64, ev_f32_conv_first_avx512},
+#endif
+    {EV_ISA_SCALAR,   NULL, 0, 0, NULL}, /* keeps the table non-empty on every architecture */
+};
+
 /* Float elementwise / pooling sets (f32_ops.inc: every kernel of the set on one ISA). */
 static const ev_cpu_f32_ops *const k_ops_f32[] = {
     &ev_cpu_f32_ops_scalar,
@@ -185,6 +195,16 @@ static const ev_cpu_f32_dw_entry *pick_f32_dw(ev_isa isa, int k_h) {
     return best;
 }
 
+static const ev_cpu_f32_first_entry *pick_f32_first(ev_isa isa) {
+    const ev_cpu_f32_first_entry *best = NULL;
+    for (size_t i = 0; i < COUNT(k_first_f32); i++) {
+        const ev_cpu_f32_first_entry *e = &k_first_f32[i];
+        if (e->row && ev_cpu_isa_allows(isa, e->isa) && (!best || more_capable(e->isa, best->isa)))
+            best = e;
+    }
+    return best;
+}
+
 static const ev_cpu_f32_ops *pick_f32_ops(ev_isa isa) {
     const ev_cpu_f32_ops *best = NULL;
     for (size_t i = 0; i < COUNT(k_ops_f32); i++) {
@@ -214,6 +234,12 @@ static void check_table(void) {
         snprintf(tile, sizeof tile, "_%dx%d__", e->mr, e->nr);
         EV_CPU_ASSERT(strstr(e->name, tile) && e->gemm && e->nr > 0);
     }
+    for (size_t i = 0; i < COUNT(k_first_f32); i++) {
+        const ev_cpu_f32_first_entry *e = &k_first_f32[i];
+        if (!e->row) continue;
+        snprintf(tile, sizeof tile, "_%dx%d__", e->mr, e->nb);
+        EV_CPU_ASSERT(strstr(e->name, tile) && e->nb > 0);
+    }
     for (size_t i = 0; i < COUNT(k_dw_f32); i++) {
         const ev_cpu_f32_dw_entry *e = &k_dw_f32[i];
         if (!e->row) continue;
@@ -236,6 +262,7 @@ void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg) {
     cfg->f32_gemm = pick_f32_gemm(isa, 0);
     cfg->f32_gemm_bf16 = pick_f32_gemm(isa, 1);
     cfg->f32_dw = pick_f32_dw(isa, 0);
+    cfg->f32_first = pick_f32_first(isa);
     cfg->f32_ops = pick_f32_ops(isa);
 }
 

@@ -30,6 +30,7 @@
 #define EV_BACKENDS_CPU_H
 
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/conv_f32_first.h"
 #include "backends/cpu/gemm_f32.h"
 #include "core/backend.h"
 
@@ -148,6 +149,15 @@ typedef struct ev_cpu_f32_dw_entry {
     ev_f32_dw_row_fn row;
 } ev_cpu_f32_dw_entry;
 
+/* A float first-layer row line (conv_f32_first.c): CONV_2D over 1-4 input channels, one output
+ * row per call, weights packed by ev_f32_gemm_pack for nb. */
+typedef struct ev_cpu_f32_first_entry {
+    ev_isa isa;
+    const char *name;                   /* "f32_conv_first_<mr>x<nb>__<isa>"               */
+    int mr, nb;                         /* widest tile: pixels x channels per block        */
+    ev_f32_first_fn row;
+} ev_cpu_f32_first_entry;
+
 /* Float32 elementwise, pooling and reduction microkernels: one set per ISA, all written once in
  * f32_ops.inc (f32_ops_scalar.c, f32_ops_avx2.c, f32_ops_avx512.c), run by eltwise_f32.c (ADD,
  * SUB, MUL, DIV, RELU, RELU6, LOGISTIC) and pool_f32.c (MAX_POOL_2D, AVERAGE_POOL_2D, MEAN over
@@ -192,6 +202,7 @@ typedef struct ev_cpu_config {
     const ev_cpu_f32_gemm_entry *f32_gemm; /* float32 ops */
     const ev_cpu_f32_gemm_entry *f32_gemm_bf16; /* the opt-in bf16 line (NULL: none here) */
     const ev_cpu_f32_dw_entry *f32_dw;
+    const ev_cpu_f32_first_entry *f32_first; /* first-layer convs (NULL: the GEMM path)  */
     const ev_cpu_f32_ops *f32_ops;         /* float elementwise / pooling (never NULL)    */
 } ev_cpu_config;
 
@@ -247,5 +258,8 @@ int ev_cpu_f32_pad_takes(const ev_graph *g, int i);
 extern const ev_kernel ev_cpu_conv_f32_kernel; /* CONV_2D float32: im2col + float GEMM      */
 extern const ev_kernel ev_cpu_fc_f32_kernel;   /* FULLY_CONNECTED float32: the float GEMM   */
 extern const ev_kernel ev_cpu_dwconv_f32_kernel; /* DEPTHWISE_CONV_2D float32, multiplier 1 */
+/* CONV_2D float32 over 1-4 input channels, direct (conv_f32_first.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_conv_f32_first_kernel;
+int ev_cpu_f32_first_takes(const ev_graph *g, int i);
 
 #endif

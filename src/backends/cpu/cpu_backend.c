@@ -134,6 +134,11 @@ static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *
             return;
         }
     }
+    if (cfg->f32_first && ev_cpu_f32_first_takes(g, i)) { /* 1-4 input channels: direct */
+        choice->kernel = &ev_cpu_conv_f32_first_kernel;
+        choice->name = cfg->f32_first->name;
+        return;
+    }
     if ((op->type == EV_OP_CONV_2D || op->type == EV_OP_FULLY_CONNECTED) && cfg->f32_gemm &&
         float_gemm_op(g, op)) {
         choice->kernel = op->type == EV_OP_CONV_2D ? &ev_cpu_conv_f32_kernel

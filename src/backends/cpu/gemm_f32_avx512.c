@@ -22,7 +22,11 @@
  * block of N = 34) runs a one-vector tile: half the FMAs.
  *
  * Weights are prefetched PF rows ahead: the stage-4/5 layers (weights of 2.4-8 MiB, past L2)
- * gained 5-14 points of the peak, the others nothing measurable.
+ * gained 5-14 points of the peak, the others nothing measurable. In a network those weights
+ * come cold (from L3 or memory, not the last run's L2), so the next 32-channel block is also
+ * prefetched into L2 during the current block's first two tiles (ResNet50 at one thread,
+ * stages 4-5: about 2-4% on a loaded machine, near the noise; the current block prefetched
+ * 64 or 160 rows ahead into L2 instead gained nothing).
  *
  * Tried and not kept: K in chunks of 128-512 (partial sums through C) for ResNet50's K = 2304
  * and 4608 layers: no gain beyond the noise (the 14-row A panel and a 32-channel weight block
@@ -50,7 +54,7 @@ INLINE __m512 epi(__m512 v, const float *r, __mmask16 m, __m512 lo, __m512 hi) {
 /* mr (1..MR) rows from A, the nc (1..32) channels of one packed block; two = 0 (nc <= 16):
  * the second half-tile is neither computed nor stored. */
 INLINE void tile(const int mr, const int two, int nc, int K, const float *A, size_t lda,
-                 const float *blk,
+                 const float *blk, const char *pf2,
                  const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
     __m512 c0[MR], c1[MR];
     const __m512 b0 = _mm512_loadu_ps(blk), b1 = _mm512_loadu_ps(blk + 16);
@@ -69,6 +73,7 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
     const float *w = blk + NR;
     for (int k = 0; k < K; k++, w += NR) {
         _mm_prefetch((const char *)(w + PF * NR), _MM_HINT_T0);
+        _mm_prefetch(pf2 + (size_t)k * 64, _MM_HINT_T1); /* the next block, into L2 */
         if (two) _mm_prefetch((const char *)(w + PF * NR + 16), _MM_HINT_T0);
         const __m512 w0 = _mm512_loadu_ps(w), w1 = two ? _mm512_loadu_ps(w + 16) : w0;
 #pragma GCC unroll 16
@@ -103,11 +108,12 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
 
 /* A tile of mr (1..MR) rows, both half-tiles or the first: each its own specialisation. */
 static void tail(int mr, int two, int nc, int K, const float *A, size_t lda, const float *blk,
-                 const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
+                 const char *pf2, const ev_f32_epi *ep, const float *R, size_t ldr, float *C,
+                 size_t ldc) {
     switch (mr * 2 + two) {
 #define ROWS(r)                                                                                  \
-    case 2 * r: tile(r, 0, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;                     \
-    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    case 2 * r: tile(r, 0, nc, K, A, lda, blk, pf2, ep, R, ldr, C, ldc); break;                \
+    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, pf2, ep, R, ldr, C, ldc); break;
         ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7)
 #if MR > 8
         ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13)
@@ -128,18 +134,26 @@ void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const f
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
         const int nc = N - n0 < NR ? N - n0 : NR, two = nc > NR / 2;
-        int m = 0;
-        for (; m < whole * MR; m += MR) {
+        /* The next block's weights go to L2 while this block's first two tiles run, one line
+         * per k (each tile K lines: half a block); later tiles, and the call's last block,
+         * prefetch lines of their own block, in cache already. */
+        const char *nxt = n0 + NR < N ? (const char *)ev_f32_gemm_block(Wp, n0 + NR, K, NR)
+                                      : (const char *)blk;
+        const size_t half = (size_t)K * 64;
+        int m = 0, t = 0;
+        for (; m < whole * MR; m += MR, t++) {
             const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
             float *Cm = C + (size_t)m * ldc + n0;
+            const char *pf2 = t < 2 ? nxt + (size_t)t * half : (const char *)blk;
             if (two)
-                tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, ep, R, ldr, Cm, ldc);
+                tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, pf2, ep, R, ldr, Cm, ldc);
             else
-                tile(MR, 0, nc, K, A + (size_t)m * lda, lda, blk, ep, R, ldr, Cm, ldc);
+                tile(MR, 0, nc, K, A + (size_t)m * lda, lda, blk, pf2, ep, R, ldr, Cm, ldc);
         }
-        while (m < M) {
+        for (; m < M; t++) {
             const int left = M - m, mr = left > MR ? (left + 1) / 2 : left;
-            tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, ep,
+            const char *pf2 = t < 2 ? nxt + (size_t)t * half : (const char *)blk;
+            tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, pf2, ep,
                  ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL, ldr,
                  C + (size_t)m * ldc + n0, ldc);
             m += mr;

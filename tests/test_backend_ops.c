@@ -193,7 +193,11 @@ static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
 
 /* Quantized convolutions rg_conv does not draw: variant 1 = int8 per-tensor weights (conv and
  * depthwise), variant 2 = depthwise with depth multiplier 2..4 (uint8 per-tensor, int8
- * per-channel). Shapes include tile edges: output channels around 16/32/64. */
+ * per-channel), variant 3 = exact requantization ties: power-of-two scales make each channel's
+ * multiplier 2^-e (M0 = 2^30, e in 2..7) and sparse weights (w - wz in [-1, 1]) keep most outputs
+ * inside the range, so about one accumulator in 2^e lands on k + 1/2, of both signs (int8 CONV_2D rounds
+ * those toward +infinity, the others away from zero: bit-exact with ref either way). Shapes
+ * include tile edges: output channels around 16/32/64. */
 static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     rg_geom G = rg_conv_geom();
     int dm = dw && variant == 2 ? rint_(2, 4) : 1;
@@ -206,17 +210,24 @@ static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     uint8_t *w = malloc(wn);
     int32_t *bias = malloc(sizeof(int32_t) * (size_t)cout), *wz = calloc((size_t)cout, 4);
     float *ws = malloc(sizeof(float) * (size_t)cout);
-    for (size_t i = 0; i < wn; i++) w[i] = (uint8_t)ev_test_rng_next(R);
     int32_t wzp = dt == EV_DTYPE_U8 ? rint_(100, 160) : 0;
+    const int ties = variant == 3;
+    for (size_t i = 0; i < wn; i++) /* ties: sparse weights w - wz in [-1, 1] */
+        w[i] = ties ? (uint8_t)(wzp + (rint_(0, 2) ? 0 : rint_(-1, 1)))
+                    : (uint8_t)ev_test_rng_next(R);
     for (int i = 0; i < cout; i++) {
-        bias[i] = rint_(-20000, 20000);
-        ws[i] = ev_test_rng_float(R, 0.001f, 0.02f);
+        bias[i] = ties ? rint_(-64, 64) : rint_(-20000, 20000);
+        ws[i] = ties ? ldexpf(1.0f, -rint_(4, 7)) : ev_test_rng_float(R, 0.001f, 0.02f);
         wz[i] = wzp;
     }
     float in_s, out_s;
     int32_t in_zp, out_zp;
     rand_q(dt, 0.005f, 0.05f, &in_s, &in_zp);
     rand_q(dt, 0.02f, 0.6f, &out_s, &out_zp);
+    if (ties) { /* multiplier in_s ws / out_s = 2^-e, e = E + (log2(1 / ws) - 4) in 2..7 */
+        in_s = 1.0f / 64.0f;
+        out_s = in_s * ldexpf(1.0f, rint_(2, 4) - 4);
+    }
     ev_activation act = rand_act();
     gb b;
     gb_init(&b);
@@ -971,6 +982,8 @@ static const row k_rows[] = {
     {"CONV_2D", "int8/per-tensor", I8, gen_conv_ex, 1, 32, 1},
     {"CONV_2D", "uint8/tile-edges", U8, gen_conv_ex, 0, 32, 1},
     {"CONV_2D", "int8/tile-edges", I8, gen_conv_ex, 0, 32, 1},
+    {"CONV_2D", "uint8/ties", U8, gen_conv_ex, 3, 32, 1},
+    {"CONV_2D", "int8/ties", I8, gen_conv_ex, 3, 32, 1},
     {"CONV_2D", "float32", F32, gen_conv, 0, 32, 1},
     {"CONV_2D", "float32/tile-edges", F32, gen_conv_f32_ex, 1, 32, 1},
     {"CONV_2D", "float32/1x1-direct", F32, gen_conv_f32_ex, 2, 24, 1},

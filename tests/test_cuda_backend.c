@@ -5,8 +5,9 @@
  * backend); then SKIP, exit 77.
  * Built with CUDA, always (no GPU needed):
  *   registered:      "cuda" is listed among the backends.
- *   requant_math:    the kernels' requantization (cuda_math.h) == core/quant.h on edge values
- *                    and random ones.
+ *   requant_math:    the kernels' requantization (cuda_math.h) == core/quant.h, both rules
+ *                    (ties away from zero; toward +infinity for int8 CONV_2D), on edge values,
+ *                    random ones and exact ties.
  *   no_device:       without a device, creating a session on "cuda" returns
  *                    EV_ERR_NEEDS_DEVICE with "backend cuda: no CUDA device: <reason>".
  *   emulated_*:      the backend with its kernels emulated on the host (the same per-thread
@@ -248,6 +249,8 @@ static void test_requant_math(void) {
             if (sh > 0 && (x > (INT32_MAX >> sh) || x < (INT32_MIN >> sh))) continue;
             n++;
             if (ev_cu_requant(x, m0, sh) != ev_mul_by_quantized_multiplier(x, m0, sh)) bad++;
+            if (ev_cu_requant_rule(x, m0, sh, 1) != ev_mul_by_quantized_multiplier_up(x, m0, sh))
+                bad++;
         }
     }
     rg_rng.s = 0x5EEDull;
@@ -258,6 +261,18 @@ static void test_requant_math(void) {
         int32_t x = (int32_t)(uint32_t)ev_test_rng_next(&rg_rng) >> ev_test_rng_int(&rg_rng, 0, 20);
         n++;
         if (ev_cu_requant(x, m0, sh) != ev_mul_by_quantized_multiplier(x, m0, sh)) bad++;
+        if (ev_cu_requant_rule(x, m0, sh, 1) != ev_mul_by_quantized_multiplier_up(x, m0, sh)) bad++;
+    }
+    /* exact ties of the right shift, both signs: the two rules one step apart below zero */
+    for (int e = 1; e <= 12; e++) {
+        int32_t m0 = 1 << 30; /* srdhm(x, 2^30) = x / 2 rounded: x even keeps it exact */
+        for (int32_t q = -40; q <= 40; q++) {
+            int32_t x = 2 * (q * (1 << e) + (1 << (e - 1))); /* q + 1/2 after the shift */
+            n++;
+            if (ev_cu_requant_rule(x, m0, -e, 1) != q + 1 ||
+                ev_cu_requant_rule(x, m0, -e, 0) != (q >= 0 ? q + 1 : q))
+                bad++;
+        }
     }
     fprintf(stderr, "  requantization: %d cases, %d differ from core/quant.h\n", n, bad);
     CHECK_EQ_INT(bad, 0);

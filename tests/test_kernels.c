@@ -10,7 +10,10 @@
  * reuses memory without changing any result, and the cpu backend's float GEMM lines
  * (gemm_f32.h: every line this machine runs, called directly) against double precision and
  * against the portable line, with row and channel remainders, strides above the widths, the
- * residual and the clamp, K up to 1300, NaN propagation, and nothing written past N.
+ * residual and the clamp, K up to 1300, NaN propagation, and nothing written past N. And the
+ * quantized GEMM lines (gemm.h, every line this machine runs, called directly) on accumulators
+ * landing on exact requantization ties: ties toward +infinity with the epilogue's round_half_up
+ * (int8 CONV_2D as TFLite's runtime rounds it), away from zero without.
  *
  * Random cases come from a fixed-seed splitmix64; each case has its own seed (printed with the
  * case parameters on failure). Environment: EV_TEST_SEED=<n> changes the base seed;
@@ -22,6 +25,7 @@
 #include "util.h"
 
 #include "backends/cpu/cpu.h"
+#include "core/quant.h" /* the GEMM lines' requantization oracle (test_gemm_q8_ties) */
 #include "edgevision.h"
 
 #include <math.h>
@@ -1127,6 +1131,119 @@ static void test_gemm_f32(void) {
             failed, worst);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The quantized GEMM lines (gemm.h), called directly: requantization ties                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Every quantized GEMM line some ISA path of this machine chooses for uint8 or int8 (scalar
+ * first). */
+static int q8_gemm_lines(const ev_cpu_gemm_entry **out, int max) {
+    ev_isa paths[8];
+    int np = ev_cpu_isa_paths(paths, 8), n = 0;
+    for (int i = 0; i < np; i++) {
+        ev_cpu_config cfg;
+        ev_cpu_config_init(paths[i], &cfg);
+        const ev_cpu_gemm_entry *e[2] = {ev_cpu_config_gemm(&cfg, EV_DTYPE_U8),
+                                         ev_cpu_config_gemm(&cfg, EV_DTYPE_I8)};
+        for (int t = 0; t < 2; t++) {
+            int seen = 0;
+            for (int j = 0; j < n; j++) seen |= out[j] == e[t];
+            if (e[t] && !seen && n < max) out[n++] = e[t];
+        }
+    }
+    return n;
+}
+
+/* Every line's epilogue against core/quant.h on accumulators built to land on exact ties of the
+ * right shift: M0 = 2^30 makes the doubling high multiply v / 2 (rounded up when v is odd), and
+ * the right shifts 1..4 then meet k + 1/2 for 1 in 2^e values, of both signs. With
+ * round_half_up (int8 CONV_2D, ruy's rule) each output must be
+ * ev_mul_by_quantized_multiplier_up's, without it ev_mul_by_quantized_multiplier's (uint8,
+ * depthwise), for int8 and uint8 stores; negative ties, where the two rules differ by one step,
+ * must occur in every configuration. Some channels left-shift instead (any_lshift). M and N
+ * leave remainders of every tile; bytes past N in each row stay untouched. */
+static void test_gemm_q8_ties(void) {
+    const ev_cpu_gemm_entry *lines[8];
+    int nl = q8_gemm_lines(lines, 8);
+    CHECK(nl >= 1 && strstr(lines[0]->name, "scalar") != NULL);
+    fprintf(stderr, "  quantized GEMM lines:");
+    for (int i = 0; i < nl; i++) fprintf(stderr, " %s", lines[i]->name);
+    fprintf(stderr, "\n");
+    enum { M = 37, N = 45, K = 13, KP = 16, NP = 48, LDC = N + 3 };
+    ev_test_rng r = {base_seed ^ 0x71E5};
+    static uint8_t A[M * KP], C[M * LDC];
+    static int8_t W[N * K];
+    static int32_t v[M][N];
+    int32_t mult[N], bias[NP] = {0}, gbias[NP] = {0}, sum_s[N];
+    int shift[N];
+    for (int i = 0; i < M; i++)
+        for (int k = 0; k < KP; k++) A[i * KP + k] = k < K ? (uint8_t)ev_test_rng_int(&r, 0, 15) : 0;
+    for (int n = 0; n < N; n++) {
+        sum_s[n] = 0;
+        for (int k = 0; k < K; k++) sum_s[n] += W[n * K + k] = (int8_t)ev_test_rng_int(&r, -4, 4);
+        bias[n] = ev_test_rng_int(&r, -300, 300);
+        mult[n] = 1 << 30;
+        shift[n] = n % 9 == 8 ? 1 : -(1 + n % 4);
+    }
+    for (int i = 0; i < M; i++)
+        for (int n = 0; n < N; n++) {
+            int32_t acc = bias[n];
+            for (int k = 0; k < K; k++) acc += (int32_t)A[i * KP + k] * W[n * K + k];
+            v[i][n] = acc;
+        }
+    for (int li = 0; li < nl; li++) {
+        const ev_cpu_gemm_entry *e = lines[li];
+        void *Bp = malloc(e->packed_size(N, KP));
+        size_t ks = e->scratch ? e->scratch(M, KP) : 0;
+        void *scratch = ks ? aligned_alloc(64, (ks + 63) & ~(size_t)63) : NULL;
+        ev_gemm_epi ep;
+        memset(&ep, 0, sizeof ep);
+        int32_t *table = NULL;
+        CHECK(Bp && (!ks || scratch) && ev_gemm_epi_requant(&ep, &table, mult, shift, N, NP) == 0);
+        if (!Bp || (ks && !scratch) || !table) {
+            free(Bp), free(scratch), free(table);
+            continue;
+        }
+        e->pack(W, N, K, KP, Bp);
+        /* lines reading x - 128 get + 128 * sum_k s_k in the bias (conv.c) */
+        for (int n = 0; n < N; n++)
+            gbias[n] = bias[n] + (e->flags & EV_GEMM_A_MINUS_128 ? 128 * sum_s[n] : 0);
+        ep.bias = gbias;
+        for (int cfg = 0; cfg < 4; cfg++) {
+            ep.out_i8 = cfg & 1;
+            ep.round_half_up = cfg >> 1;
+            ep.out_zp = ep.out_i8 ? -5 : 120;
+            ep.act_min = ep.out_i8 ? -128 : 0;
+            ep.act_max = ep.out_i8 ? 127 : 255;
+            memset(C, 0xA5, sizeof C);
+            e->gemm(M, N, KP, A, KP, Bp, NULL, &ep, C, LDC, scratch);
+            int bad = 0, neg_ties = 0, clamped = 0;
+            for (int i = 0; i < M && bad < 5; i++) {
+                for (int n = 0; n < N; n++) {
+                    int32_t up = ev_mul_by_quantized_multiplier_up(v[i][n], mult[n], shift[n]);
+                    int32_t away = ev_mul_by_quantized_multiplier(v[i][n], mult[n], shift[n]);
+                    int32_t want = (ep.round_half_up ? up : away) + ep.out_zp;
+                    if (want < ep.act_min || want > ep.act_max) clamped++;
+                    want = want < ep.act_min ? ep.act_min : want > ep.act_max ? ep.act_max : want;
+                    if (up != away && want > ep.act_min && want < ep.act_max) neg_ties++;
+                    int32_t got = ep.out_i8 ? (int32_t)(int8_t)C[i * LDC + n] : C[i * LDC + n];
+                    if (got != want && bad++ < 5)
+                        CHECK_MSG(0, "%s out_i8 %d half_up %d row %d ch %d: acc %d -> %d, want %d",
+                                  e->name, ep.out_i8, ep.round_half_up, i, n, v[i][n], got, want);
+                }
+                for (int j = N; j < LDC; j++)
+                    if (C[i * LDC + j] != 0xA5 && bad++ < 5)
+                        CHECK_MSG(0, "%s: row %d byte %d past N written", e->name, i, j);
+            }
+            CHECK_MSG(neg_ties >= 100 && clamped < M * N / 4,
+                      "%s out_i8 %d: only %d negative ties inside the range (%d clamped)",
+                      e->name, ep.out_i8, neg_ties, clamped);
+            CHECK_EQ_INT(bad, 0);
+        }
+        free(Bp), free(scratch), free(table);
+    }
+}
+
 int main(void) {
     const char *env = getenv("EV_TEST_SEED");
     if (env && *env) base_seed = strtoull(env, NULL, 0);
@@ -1144,6 +1261,7 @@ int main(void) {
     EV_RUN(test_errors);
     EV_RUN(test_memory_plan);
     EV_RUN(test_gemm_f32);
+    EV_RUN(test_gemm_q8_ties);
     fprintf(stderr, "total %.2f s\n", ev_test_now() - t0);
     return ev_test_finish();
 }

@@ -3,7 +3,8 @@
  *
  *   missing / empty / non-model files, truncation at every length class, random byte
  *   corruption (fixed seed; every load either succeeds with a model that then prepares and runs
- *   safely, or fails with a message), an unsupported op named with its index and backend, an
+ *   safely, or fails with a message), an unsupported op named with its index and backend (an
+ *   LSTM with its variable state tensors, written by the TFLite writer, too), an
  *   Edge TPU model refused with the device named, FlexBuffer options corrupted; a kernel's
  *   error names the backend that ran it ("cpu (reference kernel)" for a fallback) and the
  *   session reports which kernel runs each op.
@@ -15,6 +16,10 @@
 #include "formats/flatbuf.h"
 #include "util.h"
 #include "formats/flexbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #define MODEL_353 "models/posenet/posenet_mobilenet_v1_075_353_481_quant_decoder.tflite"
 
@@ -162,6 +167,89 @@ static void test_unsupported_op(void) {
     free(buf);
 }
 
+/* A TFLite LSTM (builtin `code`: UNIDIRECTIONAL_SEQUENCE_LSTM 44, or LSTM 16) after a RELU, with
+ * its 24 inputs as TFLite lays them out (0 x; 1-4 input weights; 5-8 recurrent weights; 12-15
+ * gate biases; 18 output state and 19 cell state, both variable tensors; the optional ones -1),
+ * written by the TFLite writer and loaded back through the reader (is_variable included).
+ * `add_state`: an ADD reading the output state instead (a supported op reading a variable). */
+static ev_model *lstm_model(int code, int add_state) {
+    const int seq = code == 44, in_n = 3, units = add_state ? in_n : 2; /* ADD: broadcastable */
+    static const float w9[9] = {0.1f, -0.2f, 0.3f, 0.4f, -0.5f, 0.6f, 0.25f, -1.0f, 0.75f};
+    static const float b3[3] = {0.0f, 0.5f, -0.5f}; /* enough values for units <= 3 */
+    int xd[3] = {1, 2, in_n}, yd[3] = {1, 2, units}, iw[2] = {units, in_n}, rw[2] = {units, units};
+    int sd[2] = {1, units}, bd[1] = {units};
+    gb b;
+    gb_init(&b);
+    int x = gb_tensor_q(&b, "x", EV_DTYPE_F32, seq ? 3 : 2, seq ? xd : xd + 1, NULL, 0.0f, 0);
+    int r = gb_tensor_q(&b, "relu", EV_DTYPE_F32, seq ? 3 : 2, seq ? xd : xd + 1, NULL, 0.0f, 0);
+    int ins[24];
+    for (int i = 0; i < 24; i++) ins[i] = -1;
+    ins[0] = r;
+    for (int i = 1; i <= 4; i++) ins[i] = gb_tensor_q(&b, "wi", EV_DTYPE_F32, 2, iw, w9, 0.0f, 0);
+    for (int i = 5; i <= 8; i++) ins[i] = gb_tensor_q(&b, "wr", EV_DTYPE_F32, 2, rw, w9, 0.0f, 0);
+    for (int i = 12; i <= 15; i++) ins[i] = gb_tensor_q(&b, "bias", EV_DTYPE_F32, 1, bd, b3, 0.0f, 0);
+    ins[18] = gb_tensor_q(&b, "output_state", EV_DTYPE_F32, 2, sd, NULL, 0.0f, 0);
+    ins[19] = gb_tensor_q(&b, "cell_state", EV_DTYPE_F32, 2, sd, NULL, 0.0f, 0);
+    int y = gb_tensor_q(&b, "y", EV_DTYPE_F32, seq ? 3 : 2, seq ? yd : yd + 1, NULL, 0.0f, 0);
+    if (!b.error) b.g.tensors[ins[18]].variable = b.g.tensors[ins[19]].variable = 1;
+    gb_op(&b, EV_OP_RELU, "RELU", 19, 1, &x, 1, &r);
+    if (add_state) {
+        int a[2] = {r, ins[18]};
+        gb_op(&b, EV_OP_ADD, "ADD", 0, 2, a, 1, &y);
+    } else {
+        gb_op(&b, EV_OP_UNSUPPORTED, seq ? "UNIDIRECTIONAL_SEQUENCE_LSTM" : "LSTM", code, 24, ins,
+              1, &y);
+    }
+    gb_inputs(&b, 1, &x);
+    gb_outputs(&b, 1, &y);
+    ev_model *m = NULL, *back = NULL;
+    ev_status st = gb_finish(&b, &m);
+    CHECK_MSG(st == EV_OK, "%s", b.msg); /* validation: the state tensors exist from the start */
+    if (!m) return NULL;
+    char path[256];
+    snprintf(path, sizeof path, "%s/ev_lstm_%d_%d_%ld.tflite", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             code, add_state, (long)getpid());
+    CHECK_OK(ev_model_save_tflite(m, path));
+    ev_model_free(m);
+    st = ev_model_load(path, &back);
+    CHECK_MSG(st == EV_OK, "%s", ev_last_error()); /* not "reads tensor N before any op writes it" */
+    unlink(path);
+    return back;
+}
+
+/* An LSTM is refused naming the op (its type and index) and the backend, on every backend that
+ * starts here; a supported op reading a variable tensor is refused naming the tensor. */
+static void test_lstm_named(void) {
+    static const int codes[2] = {44, 16};
+    static const char *const names[2] = {"op 1 (UNIDIRECTIONAL_SEQUENCE_LSTM)", "op 1 (LSTM)"};
+    static const char *const backends[2] = {"ref", "cpu"};
+    for (int c = 0; c < 2; c++) {
+        ev_model *m = lstm_model(codes[c], 0);
+        if (!m) continue;
+        CHECK_EQ_INT(ev_model_num_ops(m), 2);
+        for (int k = 0; k < 2; k++) {
+            ev_session_options o;
+            ev_session_options_init(&o);
+            o.backend = backends[k];
+            ev_session *s = NULL;
+            CHECK(ev_session_create(m, &o, &s) == EV_ERR_UNSUPPORTED && !s);
+            const char *e = ev_last_error();
+            char want[64];
+            snprintf(want, sizeof want, "backend %s", backends[k]);
+            CHECK_MSG(strstr(e, names[c]) && strstr(e, "is not supported by") && strstr(e, want),
+                      "%s", e);
+        }
+        ev_model_free(m);
+    }
+    ev_model *m = lstm_model(44, 1);
+    if (!m) return;
+    ev_session *s = NULL;
+    CHECK(ev_session_create(m, NULL, &s) == EV_ERR_UNSUPPORTED && !s);
+    const char *e = ev_last_error();
+    CHECK_MSG(strstr(e, "op 1 (ADD) reads variable tensor") && strstr(e, "'output_state'"), "%s", e);
+    ev_model_free(m);
+}
+
 /* A uint8 CONV_2D (a fast cpu kernel) feeding a LOGISTIC whose output has two scales (the
  * reference kernel refuses it at prepare). */
 static ev_model *conv_then_bad_logistic(void) {
@@ -303,6 +391,7 @@ int main(void) {
     EV_RUN(test_corrupted);
     EV_RUN(test_unsupported_op);
     EV_RUN(test_backend_named);
+    EV_RUN(test_lstm_named);
     EV_RUN(test_kernel_names);
     EV_RUN(test_edgetpu);
     EV_RUN(test_flexbuf);

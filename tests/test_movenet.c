@@ -10,18 +10,13 @@
  *   - `edgevision pose --format csv --coords input` prints PoseNet's columns, 17 rows;
  *   - the output is compared with tests/data/movenet_lightning_image1.golden (written by
  *     TensorFlow Lite 2.9 itself through tfjs-tflite-node: tests/data/make_movenet_golden.js).
- *     The whole cause of the difference is one rounding rule, found op by op with
+ *     The whole cause of the former difference was one rounding rule, found op by op with
  *     tools/layer_diff + bench/peers/tflite_tap.js: TFLite's runtime sends int8 CONV_2D through
  *     ruy, whose requantization rounds ties toward +infinity, where TFLite's reference kernels
- *     (and edgevision's backends) round them away from zero; the first differing op is op 7 (a
- *     1x1 CONV_2D without activation: 69 of 147456 values one step apart, all negative ties),
- *     and the differences grow through the network. Built with EV_TFLITE_RUY_ROUNDING=ON the
- *     ref backend rounds like ruy and every one of the 157 ops' outputs, so the final output,
- *     is bit-identical to TFLite 2.9's: asserted here bit for bit (the issue's bar met). In the
- *     default build (ref, cpu and cuda keep the reference rule, bit-identical to each other)
- *     the measured difference is 3.93 px of the 192x192 input and 0.225 in score (9 of 17
- *     keypoints within 1 px); asserted: within 4 px and 0.25 (the measured bound), and the
- *     same pose.
+ *     round them away from zero (the first differing op was op 7, a 1x1 CONV_2D without
+ *     activation: 69 of 147456 values one step apart, all negative ties; 3.93 px and 0.225 in
+ *     score at the output). Every backend now rounds int8 CONV_2D as ruy does, so ref and cpu on
+ *     every ISA path (the same bytes) are asserted bit-identical to TFLite 2.9's output.
  *
  * Extend: Thunder (256x256) is the same test with its file and size.
  */
@@ -74,14 +69,10 @@ static void test_raw_outputs(void) {
     CHECK_OK(ev_test_run_copy(m, &ro, 1, ins, bytes, 0, &ref, &n));
     CHECK_OK(ev_test_run_copy(m, &ro, 1, ins, bytes, 0, &ref2, &n2));
     CHECK(n == 17 * 3 * sizeof(float) && n2 == n && ref && ref2 && memcmp(ref, ref2, n) == 0);
-    static const char *const isas[] = {NULL, "scalar", "avx2", "avxvnni", "avx512", "vnni"};
-#if defined(EV_REF_RUY_CONV_ROUNDING) && EV_REF_RUY_CONV_ROUNDING
-    /* ref rounds int8 CONV_2D like TFLite's runtime; cpu does not (yet): not compared. */
-    fprintf(stderr, "  EV_TFLITE_RUY_ROUNDING build: cpu (reference rounding) not compared with ref\n");
-    for (int i = 6; i < 6; i++) {
-#else
-    for (int i = 0; i < 6; i++) {
-#endif
+    /* every cpu ISA path (a name of the other architecture's family runs the best path) */
+    static const char *const isas[] = {NULL,     "scalar", "avx2", "avxvnni",
+                                       "avx512", "vnni",   "neon", "dotprod"};
+    for (int i = 0; i < (int)(sizeof isas / sizeof isas[0]); i++) {
         ev_run_opts co = {.backend = "cpu", .threads = 1 + i % 2, .isa = isas[i]};
         void *got = NULL;
         size_t gn = 0;
@@ -102,7 +93,8 @@ static void test_raw_outputs(void) {
             fprintf(stderr, "    %-15s y %.5f x %.5f score %.5f\n", ev_keypoint_label(k),
                     (double)o[k * 3], (double)o[k * 3 + 1], (double)o[k * 3 + 2]);
     }
-    /* golden output of TFLite 2.9 (tfjs-tflite-node) on the same input, when present */
+    /* golden output of TFLite 2.9 (tfjs-tflite-node) on the same input: ref, and so every cpu
+     * path above (bit-identical to ref), must equal it bit for bit */
     char gp[1024]; /* tests/data next to this file (CMake compiles it by its absolute path) */
     snprintf(gp, sizeof gp, "%s", __FILE__);
     char *slash = strrchr(gp, '/');
@@ -128,14 +120,9 @@ static void test_raw_outputs(void) {
         fprintf(stderr, "  vs TFLite golden: max keypoint diff %.3f px, max score diff %.4f%s\n",
                 max_px, max_s, bit_exact ? " (bit-exact)" : "");
         CHECK_EQ_INT(k, 17);
-        fprintf(stderr, "  (issue bar: 1 px, 0.02: %s)\n", max_px <= 1.0 && max_s <= 0.02 ? "met" : "NOT met");
-#if defined(EV_REF_RUY_CONV_ROUNDING) && EV_REF_RUY_CONV_ROUNDING
         CHECK_MSG(bit_exact, "golden: %.3f px, %.4f score, not bit-exact", max_px, max_s);
-#else
-        CHECK_MSG(max_px <= 4.0 && max_s <= 0.25, "golden: %.3f px, %.4f score", max_px, max_s);
-#endif
     } else {
-        fprintf(stderr, "  no golden file %s: TFLite comparison skipped\n", gp);
+        CHECK_MSG(f != NULL, "no golden file %s", gp);
     }
     if (f) fclose(f);
     free(ref);
@@ -174,9 +161,7 @@ static void test_pipeline(void) {
     ev_pose a, b, s;
     pose_of("data/images/image1.png", "ref", &a);
     pose_of("data/images/image1.png", "cpu", &b);
-#if !(defined(EV_REF_RUY_CONV_ROUNDING) && EV_REF_RUY_CONV_ROUNDING)
-    CHECK(memcmp(&a, &b, sizeof a) == 0); /* else ref rounds like TFLite's runtime, cpu not */
-#endif
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
     double mean = 0;
     for (int k = 0; k < 17; k++) {
         const ev_keypoint *p = &a.keypoints[k];

@@ -12,6 +12,9 @@
  *     image1.png, taken with tools/layer_diff + bench/peers/tflite_tap.js; the ties among them
  *     are values the reference rule gets one step lower.
  *
+ * And the int32 form the backends compute (core/quant.h ev_mul_by_quantized_multiplier_up)
+ * equals that 64-bit transcription, ties and extremes included.
+ *
  * Extend: more TFLite-produced cases are more rows of tflite_cases[].
  */
 #include "ev_test.h"
@@ -96,8 +99,50 @@ static void test_double_and_reference(void) {
     fprintf(stderr, "  %d random ties where ruy and the reference rule differ by one step\n", ties);
 }
 
+/* The 32-bit form every backend computes (core/quant.h ev_mul_by_quantized_multiplier_up:
+ * ev_srdhm, then the right shift with threshold mask >> 1, no 64-bit sum) equals the 64-bit
+ * transcription of ref.h for multipliers QuantizeMultiplier produces (0 or [2^30, 2^31)), left
+ * shifts included, at the int32 extremes and on exact ties of either sign. */
+static void test_int32_form(void) {
+    static const int32_t edge[] = {0, 1, -1, 2, -2, 3, -3, INT32_MAX, INT32_MIN, INT32_MAX - 1,
+                                   INT32_MIN + 1, 1 << 30, -(1 << 30), 12345678, -12345678};
+    static const int32_t mults[] = {0, 1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250};
+    int n = 0;
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        for (size_t j = 0; j < sizeof mults / sizeof mults[0]; j++)
+            for (int shift = -31; shift <= 0; shift++) {
+                int32_t a = ev_mul_by_quantized_multiplier_up(edge[i], mults[j], shift);
+                int32_t b = ev_ref_ruy_mul_by_quantized_multiplier(edge[i], mults[j], shift);
+                CHECK_MSG(a == b, "x %d M0 %d shift %d: %d vs %d\n", edge[i], mults[j], shift, a, b);
+                n++;
+            }
+    ev_rng r;
+    ev_rng_seed(&r, 7);
+    for (int i = 0; i < 1000000; i++) {
+        int32_t x = (int32_t)(ev_rng_next(&r) >> 32);
+        int32_t m0 = (int32_t)((1u << 30) + (uint32_t)(ev_rng_next(&r) % (1u << 30)));
+        int shift = (int)(ev_rng_next(&r) % 40) - 31; /* right 31 .. left 8 */
+        if (shift > 0) x >>= shift + 1;               /* left shifts of values that fit */
+        if (i % 4 == 0 && shift < 0) {                /* an exact tie at the right shift */
+            m0 = 1 << 30;
+            int right = -shift > 19 ? 19 : -shift; /* |x| < 2^31 */
+            shift = -right;
+            x = 2 * ((int32_t)(ev_rng_next(&r) % 2001) - 1000) * (1 << right) + (1 << right);
+        }
+        int32_t a = ev_mul_by_quantized_multiplier_up(x, m0, shift);
+        int32_t b = ev_ref_ruy_mul_by_quantized_multiplier(x, m0, shift);
+        if (a != b) {
+            CHECK_MSG(0, "x %d M0 %d shift %d: %d vs %d\n", x, m0, shift, a, b);
+            break;
+        }
+        n++;
+    }
+    fprintf(stderr, "  %d cases: the int32 form equals the 64-bit one\n", n);
+}
+
 int main(void) {
     EV_RUN(test_tflite_values);
     EV_RUN(test_double_and_reference);
+    EV_RUN(test_int32_form);
     return ev_test_finish();
 }

@@ -135,9 +135,12 @@ int ev_conv_pad_before(ev_padding pad, int in, int k, int stride, int dilation, 
 }
 
 /* Structural checks any format reader's output must pass: every op reads tensors that exist
- * by then (constants, graph inputs, outputs of earlier ops), so the op list is a topological
- * order with no cycle; no tensor is written twice or is both a constant and an op output; graph
- * outputs are produced. */
+ * by then (constants, graph inputs, variable tensors, outputs of earlier ops), so the op list is
+ * a topological order with no cycle; no tensor is written twice or is both a constant and an op
+ * output; graph outputs are produced. A variable tensor (TFLite's is_variable: the state of an
+ * LSTM, updated in place by the op that reads it) exists from the start, zero; whether a backend
+ * keeps such state is the session's question (it refuses them today, after naming any op it has
+ * no kernel for). */
 ev_status ev_graph_validate(const ev_graph *g) {
     if (g->num_ops > EV_MAX_OPS)
         return EV_FAIL(EV_ERR_UNSUPPORTED, "%s: %d ops (at most %d supported)", g->source,
@@ -146,7 +149,7 @@ ev_status ev_graph_validate(const ev_graph *g) {
     if (!ready) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     ev_status st = EV_OK;
     for (int t = 0; t < g->num_tensors; t++)
-        if (g->tensors[t].data) ready[t] = 1;
+        if (g->tensors[t].data || g->tensors[t].variable) ready[t] = 1;
     for (int i = 0; i < g->num_inputs; i++) {
         int t = g->inputs[i];
         if (g->tensors[t].data) {

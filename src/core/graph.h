@@ -84,6 +84,8 @@ typedef struct ev_tensor {
     ev_quant quant;
     const void *data; /* constant data (NULL for activations)                           */
     size_t bytes;     /* element count * element size                                   */
+    int variable;     /* state read before any op writes it, zero at the start and kept  *
+                       * between runs (TFLite's Tensor.is_variable: LSTM / SVDF state)   */
 } ev_tensor;
 
 typedef struct ev_conv_params {

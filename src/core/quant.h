@@ -53,6 +53,27 @@ static inline int32_t ev_mul_by_quantized_multiplier(int32_t x, int32_t m0, int 
     return ev_rounding_divide_by_pot(ev_srdhm((int32_t)((uint32_t)x << left), m0), right);
 }
 
+/* RoundingDivideByPOT with ties toward +infinity: floor((x + 2^(e-1)) / 2^e) for e >= 1, x for
+ * e == 0, without the 64-bit sum: x = q 2^e + rem (0 <= rem < 2^e, q = x >> e) rounds up exactly
+ * when rem >= 2^(e-1), i.e. rem > mask >> 1. The reference rule's threshold is the same plus
+ * (x < 0); dropping that term turns "ties away from zero" into "ties toward +infinity". */
+static inline int32_t ev_rounding_divide_by_pot_up(int32_t x, int exponent) {
+    int32_t mask = (int32_t)((1ll << exponent) - 1);
+    return (x >> exponent) + ((x & mask) > (mask >> 1) ? 1 : 0);
+}
+
+/* MultiplyByQuantizedMultiplier as TensorFlow Lite's runtime computes int8 CONV_2D (ruy, see
+ * docs/tflite-runtime.md): both roundings' ties toward +infinity. The first step is ev_srdhm
+ * itself: TFLite's nudge-and-truncate equals floor((p + 2^30) / 2^31) for both signs (the proof
+ * is in backends/cpu/requant_avx2.h), which already rounds ties up; only the right shift
+ * differs. Equal to ev_ref_ruy_mul_by_quantized_multiplier (backends/ref/ref.h, the 64-bit
+ * transcription) for every M0 QuantizeMultiplier produces (tests/test_ruy_rounding.c). */
+static inline int32_t ev_mul_by_quantized_multiplier_up(int32_t x, int32_t m0, int shift) {
+    int left = shift > 0 ? shift : 0;
+    int right = shift > 0 ? 0 : -shift;
+    return ev_rounding_divide_by_pot_up(ev_srdhm((int32_t)((uint32_t)x << left), m0), right);
+}
+
 /* TfLiteRound: round half away from zero. */
 static inline float ev_roundf_away(float x) { return roundf(x); }
 

@@ -170,6 +170,17 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
         }
     }
     EV_TRY_GOTO(st, prepare_ops(s), fail);
+    /* Every op has a kernel; state kept between runs (variable tensors) is not planned. */
+    for (int i = 0; i < g->num_ops; i++)
+        for (int k = 0; k < g->ops[i].num_inputs; k++) {
+            int t = g->ops[i].inputs[k];
+            if (t >= 0 && g->tensors[t].variable && !g->tensors[t].data) {
+                st = EV_FAIL(EV_ERR_UNSUPPORTED, "%s: op %d (%s) reads variable tensor %d '%s' "
+                             "(state kept between runs), which sessions do not support",
+                             g->source, i, g->ops[i].name, t, g->tensors[t].name);
+                goto fail;
+            }
+        }
     written_early = malloc(sizeof(int) * ((size_t)g->num_ops + 1));
     if (!written_early) {
         st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");

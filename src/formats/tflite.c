@@ -23,7 +23,7 @@ enum { MODEL_VERSION = 0, MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_DESCRIPT
        MODEL_BUFFERS = 4 };
 enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
 enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3, TENSOR_QUANT = 4,
-       TENSOR_SPARSITY = 6 };
+       TENSOR_IS_VARIABLE = 5, TENSOR_SPARSITY = 6 };
 enum { Q_SCALE = 2, Q_ZERO_POINT = 3, Q_DIM = 6 };
 enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4,
        OP_CUSTOM_OPTIONS = 5 };
@@ -122,6 +122,7 @@ static ev_status parse_tensor(ctx *c, int ti, const fb_table *tt, ev_tensor *t) 
     int type = fb_i8(&c->r, tt, TENSOR_TYPE, 0);
     uint32_t buf = fb_u32(&c->r, tt, TENSOR_BUFFER, 0);
     fb_table sparsity = fb_sub(&c->r, tt, TENSOR_SPARSITY);
+    t->variable = fb_u8(&c->r, tt, TENSOR_IS_VARIABLE, 0) != 0;
     if (!fb_ok(&c->r)) return reader_error(c, "tensor table");
     if (shape.len > EV_MAX_DIMS)
         return BAD(c, "%s: tensor %d '%s' has %u dimensions (at most %d supported)", c->src, ti,

@@ -10,7 +10,9 @@
  * data 16-byte aligned (the schema's force_align).
  *
  * To write another op: give its builtin code and options table in op_code() / write_options(),
- * using the field ids of the schema (a union takes two slots: type, then value).
+ * using the field ids of the schema (a union takes two slots: type, then value). Ops the IR does
+ * not model are written with their builtin code and no options, and variable tensors with
+ * is_variable, so tests can build files holding ops edgevision refuses (an LSTM with its state).
  */
 #include "core/model.h"
 #include "core/status.h"
@@ -193,9 +195,12 @@ static int tfl_type(ev_dtype d) {
     }
 }
 
-/* Builtin code of an IR op, -1 when it has none. */
-static int op_code(ev_op_type t) {
-    switch (t) {
+/* Builtin code of an IR op, -1 when it has none. An op the IR does not model (read from a TFLite
+ * file, or built in memory with its builtin code: EV_OP_UNSUPPORTED) keeps its code and is
+ * written without options. */
+static int op_code(const ev_op *op) {
+    if (op->type == EV_OP_UNSUPPORTED) return op->builtin_code > 0 ? op->builtin_code : -1;
+    switch (op->type) {
     case EV_OP_ADD: return 0;
     case EV_OP_AVERAGE_POOL_2D: return 1;
     case EV_OP_CONCATENATION: return 2;
@@ -332,7 +337,7 @@ static ev_status serialize(const ev_graph *g, uint8_t **out, size_t *size) {
     }
     for (int i = 0; i < no; i++) {
         const ev_op *op = &g->ops[i];
-        int code = op_code(op->type);
+        int code = op_code(op);
         if (code < 0) {
             st = EV_FAIL(EV_ERR_UNSUPPORTED, "%s: op %d (%s) cannot be written to TFLite by this "
                          "build", g->source, i, op->name);
@@ -398,6 +403,7 @@ static ev_status serialize(const ev_graph *g, uint8_t **out, size_t *size) {
         fb_u32(&b, 2, buf_of[i]);
         fb_ref(&b, 3, name);
         if (q) fb_ref(&b, 4, q);
+        if (t->variable) fb_u8(&b, 5, 1); /* is_variable */
         tens[i] = fb_table_end(&b);
     }
     free(buf_of);

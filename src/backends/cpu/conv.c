@@ -149,6 +149,9 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->epi.act_min = d->act_min;
     s->epi.act_max = d->act_max;
     s->epi.out_i8 = s->in_i8;
+    /* int8 CONV_2D rounds as TensorFlow Lite's runtime does (ruy: ties toward +infinity, as
+     * ref_conv.c); uint8 keeps the reference rule (TFLite's runtime: gemmlowp) */
+    s->epi.round_half_up = s->in_i8;
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
     s->scratch = malloc((size_t)s->threads * SCRATCH_STRIDE(s));
     s->rowsums = calloc((size_t)s->threads * TILE_M, sizeof(int32_t));

@@ -10,7 +10,11 @@
  * bias/delta fold the zero points so the int32 accumulator equals TFLite's
  *    sum (x - x_zp)(w - w_zp) + bias  exactly (see conv.c for the algebra).
  * Requantization is TFLite's MultiplyByQuantizedMultiplier (double rounding) + zero point +
- * activation clamp, per output channel, bit-exact in every variant.
+ * activation clamp, per output channel, bit-exact in every variant, with the right shift's ties
+ * rounded away from zero (TFLite's reference kernels; uint8 convolutions and every depthwise) or,
+ * when the epilogue's round_half_up is set, toward +infinity (TFLite's runtime for int8 CONV_2D:
+ * ruy; core/quant.h ev_mul_by_quantized_multiplier_up). The doubling high multiply is the same
+ * in both (its ties already go up).
  *
  * Variants, one file each, all with the signature ev_gemm_fn and listed in config.c (one line
  * per kernel, which also names its packing, tile and needs): gemm_scalar.c (portable),
@@ -48,6 +52,8 @@ typedef struct ev_gemm_epi {
     int32_t out_zp, act_min, act_max;
     int out_i8;            /* store int8 (else uint8)                                      */
     int any_lshift;        /* some lshift[n] != 0                                          */
+    int round_half_up;     /* right shift's ties toward +infinity (int8 CONV_2D, as ruy);  *
+                            * 0: away from zero (TFLite's reference rule)                  */
 } ev_gemm_epi;
 
 /* Fills the requantization part of an epilogue (mult, lshift, rshift, rmask, any_lshift) from

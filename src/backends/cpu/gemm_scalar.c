@@ -75,7 +75,10 @@ void ev_gemm_scalar(int M, int N, int Kp, const uint8_t *A, size_t lda, const vo
                 int n = n0 + j;
                 int32_t v = acc[j] + ep->bias[n] + (ep->delta ? ep->delta[n] * rowsum[m] : 0);
                 int shift = ep->lshift[n] - ep->rshift[n];
-                v = ev_mul_by_quantized_multiplier(v, ep->mult[n], shift) + ep->out_zp;
+                v = (ep->round_half_up
+                         ? ev_mul_by_quantized_multiplier_up(v, ep->mult[n], shift)
+                         : ev_mul_by_quantized_multiplier(v, ep->mult[n], shift)) +
+                    ep->out_zp;
                 v = v < ep->act_min ? ep->act_min : v > ep->act_max ? ep->act_max : v;
                 c[n] = ep->out_i8 ? (uint8_t)(int8_t)v : (uint8_t)v;
             }

@@ -25,6 +25,10 @@
  *  3. RoundingDivideByPOT(r, e) = (r >> e) + (rem > thr), rem = r & mask, mask = 2^e - 1,
  *     thr = (mask >> 1) + (r < 0): vpsravd, vpand, vpsrld(r, 31) for (r < 0), vpcmpgtd (signed
  *     compare: rem lies in [0, 2^31 - 1], thr in [0, 2^30]) gives -1 where it rounds up, subtracted.
+     With the epilogue's round_half_up (int8 CONV_2D, ties toward +infinity as ruy rounds them)
+     thr is mask >> 1 alone: rem > mask >> 1 is rem >= 2^(e-1), exactly when adding 2^(e-1)
+     carries into bit e (core/quant.h ev_rounding_divide_by_pot_up). thr is then a per-channel
+     constant loaded with the parameters: one vpsrld and one vpaddd fewer per vector.
  *  4. + out_zp, max act_min, min act_max (vpaddd, vpmaxsd, vpminsd), as in the scalar code.
  *  5. Packing: after the clamp every lane is in [act_min, act_max], inside [0, 255] (uint8) or
  *     [-128, 127] (int8), so its low byte is the output byte. v & 0xFF is in [0, 255], and the
@@ -46,8 +50,10 @@
 typedef struct ev_rq_avx2 {
     __m256i mult_e, mult_o; /* M0 (even lanes), M0 of the odd lanes moved to the even dwords */
     __m256i lshift, rshift, rmask;
+    __m256i thr; /* rmask >> 1: the rounding threshold, before the (r < 0) term             */
     __m256i zp, lo, hi;
     int any_lshift;
+    int half_up; /* ep->round_half_up: no (r < 0) term                                      */
 } ev_rq_avx2;
 
 /* Parameters of channels n0 .. n0 + 7 (the epilogue's tables are padded: np >= n0 + 8). */
@@ -58,14 +64,17 @@ static inline ev_rq_avx2 ev_rq_avx2_load(const ev_gemm_epi *ep, int n0) {
     q.lshift = _mm256_loadu_si256((const __m256i *)(ep->lshift + n0));
     q.rshift = _mm256_loadu_si256((const __m256i *)(ep->rshift + n0));
     q.rmask = _mm256_loadu_si256((const __m256i *)(ep->rmask + n0));
+    q.thr = _mm256_srai_epi32(q.rmask, 1);
     q.zp = _mm256_set1_epi32(ep->out_zp);
     q.lo = _mm256_set1_epi32(ep->act_min);
     q.hi = _mm256_set1_epi32(ep->act_max);
     q.any_lshift = ep->any_lshift;
+    q.half_up = ep->round_half_up;
     return q;
 }
 
-/* MultiplyByQuantizedMultiplier + zero point + clamp of 8 int32 lanes (steps 1-4 above). */
+/* MultiplyByQuantizedMultiplier + zero point + clamp of 8 int32 lanes (steps 1-4 above), ties of
+ * the right shift away from zero or, with q->half_up, toward +infinity. */
 static inline __m256i ev_requant8_avx2(__m256i x, const ev_rq_avx2 *q) {
     if (q->any_lshift) x = _mm256_sllv_epi32(x, q->lshift);
     const __m256i nudge = _mm256_set1_epi64x(1ll << 30);
@@ -74,7 +83,7 @@ static inline __m256i ev_requant8_avx2(__m256i x, const ev_rq_avx2 *q) {
                                   nudge);
     __m256i r = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
     __m256i rem = _mm256_and_si256(r, q->rmask);
-    __m256i thr = _mm256_add_epi32(_mm256_srai_epi32(q->rmask, 1), _mm256_srli_epi32(r, 31));
+    __m256i thr = q->half_up ? q->thr : _mm256_add_epi32(q->thr, _mm256_srli_epi32(r, 31));
     __m256i up = _mm256_cmpgt_epi32(rem, thr);
     r = _mm256_sub_epi32(_mm256_srav_epi32(r, q->rshift), up);
     r = _mm256_add_epi32(r, q->zp);

@@ -11,6 +11,8 @@
  *    x < 0 and e > 0 the "fixup" first subtracts 1 (saturating), which turns half-up into
  *    half-down for negatives: with x = q 2^e + r, 0 <= r < 2^e, both give q + (r > 2^(e-1)).
  *    For x = INT32_MIN the saturated x - 1 still gives -2^(31-e), the exact answer.
+ *  - With the epilogue's round_half_up (int8 CONV_2D: ruy's rule, ties toward +infinity) the
+ *    rounding shift alone is the answer, as in ruy's NEON kernels (sqrdmulh + srshl): no fixup.
  *  - Left shifts (multipliers > 1) are vshlq_s32 by a non-negative count: the same bits as the
  *    reference's (uint32_t)x << left.
  * Then the output zero point and the activation clamp; narrowing keeps the low byte, which is the
@@ -25,13 +27,17 @@
 #include <string.h>
 
 /* MultiplyByQuantizedMultiplier + zero point + clamp on channels n .. n + 3 (acc holds the
- * complete accumulator, bias included). */
+ * complete accumulator, bias included); ties of the right shift away from zero, or toward
+ * +infinity with ep->round_half_up. */
 static inline int32x4_t ev_requant4_neon(int32x4_t acc, const ev_gemm_epi *ep, int n) {
     if (ep->any_lshift) acc = vshlq_s32(acc, vld1q_s32(ep->lshift + n));
     int32x4_t r = vqrdmulhq_s32(acc, vld1q_s32(ep->mult + n));
     const int32x4_t neg_e = vnegq_s32(vld1q_s32(ep->rshift + n));
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(r, neg_e), 31);
-    r = vrshlq_s32(vqaddq_s32(r, fixup), neg_e);
+    if (!ep->round_half_up) {
+        const int32x4_t fixup = vshrq_n_s32(vandq_s32(r, neg_e), 31);
+        r = vqaddq_s32(r, fixup);
+    }
+    r = vrshlq_s32(r, neg_e);
     r = vaddq_s32(r, vdupq_n_s32(ep->out_zp));
     r = vmaxq_s32(r, vdupq_n_s32(ep->act_min));
     return vminq_s32(r, vdupq_n_s32(ep->act_max));

@@ -444,6 +444,7 @@ static ev_status prepare_conv_q(cu_conv *s, const ev_kernel_ctx *k) {
     ev_cu_conv *p = &s->q;
     GEOMETRY(*p, d);
     p->in_i8 = d->dtype == EV_DTYPE_I8;
+    p->half_up = p->in_i8; /* int8 CONV_2D rounds as TFLite's runtime (ruy), as ref and cpu */
     p->icg = (d->in_c + 3) / 4;
     p->ocp = (d->out_c + 3) & ~3;
     p->xzs = d->in_zp - (p->in_i8 ? 0 : 128);

@@ -18,7 +18,10 @@
  * add nothing to either sum.
  * Requantization (ev_cu_requant): TFLite's MultiplyByQuantizedMultiplier, with
  * SaturatingRoundingDoublingHighMul as (p + 2^30) >> 31 on the 64-bit product (equal to TFLite's
- * nudge-and-truncate form for every input) and then RoundingDivideByPOT.
+ * nudge-and-truncate form for every input) and then RoundingDivideByPOT, whose ties go away from
+ * zero (TFLite's reference rule: uint8 CONV_2D, DEPTHWISE_CONV_2D) or, for int8 CONV_2D
+ * (ev_cu_conv.half_up), toward +infinity as TensorFlow Lite's runtime (ruy) rounds them
+ * (ev_cu_requant_rule; core/quant.h ev_mul_by_quantized_multiplier_up, docs/tflite-runtime.md).
  */
 #ifndef EV_BACKENDS_CUDA_MATH_H
 #define EV_BACKENDS_CUDA_MATH_H
@@ -47,6 +50,7 @@ typedef struct ev_cu_conv {
     int has_delta; /* some channel has d != 0: row sums needed                                  */
     int aligned;   /* in_c % 4 == 0: whole-word loads                                           */
     int pointwise; /* 1x1, stride 1, no padding: a plain GEMM over pixels                       */
+    int half_up;   /* requantization ties toward +infinity (int8: ruy's rule), else away from 0 */
     int32_t out_zp, act_min, act_max;
     long long npix; /* batch * out_h * out_w                                                   */
     const int32_t *w;     /* [k_h * k_w * icg][ocp] words of 4 int8 s values along k           */
@@ -118,8 +122,10 @@ EV_CU_FN float ev_cu_fadd(float a, float b) {
 #endif
 }
 
-/* MultiplyByQuantizedMultiplier(x, m0, shift), bit-exact with core/quant.h. */
-EV_CU_FN int32_t ev_cu_requant(int32_t x, int32_t m0, int32_t shift) {
+/* MultiplyByQuantizedMultiplier(x, m0, shift), bit-exact with core/quant.h: the right shift's
+ * ties away from zero (ev_mul_by_quantized_multiplier) or, with up != 0, toward +infinity
+ * (ev_mul_by_quantized_multiplier_up): rem > mask >> 1 is rem >= 2^(right-1). */
+EV_CU_FN int32_t ev_cu_requant_rule(int32_t x, int32_t m0, int32_t shift, int up) {
     int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     int32_t a = (int32_t)((uint32_t)x << left);
     int32_t h;
@@ -129,8 +135,13 @@ EV_CU_FN int32_t ev_cu_requant(int32_t x, int32_t m0, int32_t shift) {
         h = (int32_t)(((int64_t)a * (int64_t)m0 + ((int64_t)1 << 30)) >> 31);
     int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
     int32_t rem = h & mask;
-    int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+    int32_t threshold = (mask >> 1) + (!up && h < 0 ? 1 : 0);
     return (h >> right) + (rem > threshold ? 1 : 0);
+}
+
+/* TFLite's reference rule (ties away from zero). */
+EV_CU_FN int32_t ev_cu_requant(int32_t x, int32_t m0, int32_t shift) {
+    return ev_cu_requant_rule(x, m0, shift, 0);
 }
 
 EV_CU_FN int32_t ev_cu_clamp(int32_t v, int32_t lo, int32_t hi) {
@@ -247,7 +258,7 @@ EV_CU_FN void ev_cu_conv_tile(const ev_cu_conv *p, const uint8_t *in, uint8_t *o
             if (oc >= p->out_c) break;
             int32_t a = acc[i][j] + p->cst[oc];
             if (p->has_delta) a += p->delta[oc] * rs[i];
-            int32_t v = ev_cu_requant(a, p->mult[oc], p->shift[oc]) + p->out_zp;
+            int32_t v = ev_cu_requant_rule(a, p->mult[oc], p->shift[oc], p->half_up) + p->out_zp;
             o[oc] = (uint8_t)ev_cu_clamp(v, p->act_min, p->act_max);
         }
     }

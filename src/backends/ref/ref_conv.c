@@ -3,12 +3,19 @@
  *
  * The oracle every other backend is tested against: straight loops in TFLite's reference order,
  * int32 accumulation of (w - w_zp) * (x - x_zp), bias, MultiplyByQuantizedMultiplier, output zero
- * point, activation clamp. The multiplier: TFLite's reference rule (ties away from zero), which
- * is also what TFLite's runtime does for uint8 CONV_2D (gemmlowp) and every DEPTHWISE_CONV_2D.
- * TFLite's runtime sends int8 CONV_2D through ruy, whose rounding ties go toward +infinity
- * (ev_ref_ruy_mul_by_quantized_multiplier, ref.h); built with EV_REF_RUY_CONV_ROUNDING
- * (CMake EV_TFLITE_RUY_ROUNDING=ON) ref does that too and reproduces TFLite 2.9 bit for bit on
- * MoveNet Lightning. Off by default until the cpu and cuda backends round the same way. Padded taps are skipped (the same as padding with the input zero
+ * point, activation clamp. The multiplier rounds as TensorFlow Lite's runtime does, op by op:
+ *   - int8 CONV_2D: ruy's rule, both roundings' ties toward +infinity
+ *     (ev_ref_ruy_mul_by_quantized_multiplier, ref.h). TFLite's conv.cc sends int8 CONV_2D of its
+ *     default (optimized) kernel to optimized_integer_ops::ConvPerChannel
+ *     (tensorflow/lite/kernels/internal/optimized/integer_ops/conv.h), which calls
+ *     cpu_backend_gemm::Gemm; tensorflow/lite/kernels/cpu_backend_gemm.h routes int8 GEMMs to
+ *     ruy on x86 (gemmlowp cannot take int8 there) and in every build with TFLITE_WITH_RUY.
+ *     With it every op of MoveNet Lightning is bit-identical to TFLite 2.9 on x86-64
+ *     (docs/tflite-runtime.md).
+ *   - uint8 CONV_2D (gemmlowp on x86, whose output stage rounds like the reference) and every
+ *     DEPTHWISE_CONV_2D (TFLite's own depthwise kernels): TFLite's reference rule, ties away from
+ *     zero (ev_mul_by_quantized_multiplier; the Coral PoseNet layers are bit-exact with it).
+ * Padded taps are skipped (the same as padding with the input zero
  * point). Loops are ordered so the compiler can vectorise the innermost one; nothing else is
  * clever here on purpose.
  */
@@ -54,14 +61,10 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
 }
 
 static inline int32_t requant(const ev_conv_desc *d, int32_t acc, int oc) {
-#if defined(EV_REF_RUY_CONV_ROUNDING) && EV_REF_RUY_CONV_ROUNDING
     int32_t v = (d->dtype == EV_DTYPE_I8 && !d->depthwise
                      ? ev_ref_ruy_mul_by_quantized_multiplier(acc, d->mult[oc], d->shift[oc])
                      : ev_mul_by_quantized_multiplier(acc, d->mult[oc], d->shift[oc])) +
                 d->out_zp;
-#else
-    int32_t v = ev_mul_by_quantized_multiplier(acc, d->mult[oc], d->shift[oc]) + d->out_zp;
-#endif
     if (v < d->act_min) v = d->act_min;
     if (v > d->act_max) v = d->act_max;
     return v;

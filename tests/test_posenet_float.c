@@ -14,6 +14,8 @@
  */
 #include "edgevision.h"
 #include "ev_test.h"
+
+#include "backends/cpu/cpu.h"
 #include "tf_graph.pb-c.h"
 
 #include <stdlib.h>
@@ -93,6 +95,57 @@ static void test_float_matches_coral(void) {
         CHECK_MSG(bn >= 10, "person %d: %d keypoints compared", i, bn);
         CHECK_MSG(bm < 6.0f, "person %d: median %.2f px", i, (double)bm);
         CHECK_MSG(bx < 20.0f, "person %d: max %.2f px", i, (double)bx);
+    }
+    ev_image_free(img);
+}
+
+/* The cpu backend's float kernels (every ISA path, 2 threads) against ref on test_couple.jpg:
+ * the same poses, every keypoint within 0.5 px of ref's (image pixels, which are about 4x the
+ * model input's here: the float kernels' rounding differences, of order 1e-6 of the heads, move
+ * no argmax and shift offsets by far less than a pixel). */
+static void test_cpu_matches_ref(void) {
+    char fp[512], ip[512];
+    ev_test_path(fp, sizeof fp, FLOAT_PB);
+    ev_test_path(ip, sizeof ip, COUPLE);
+    EV_REQUIRE_FILE(fp);
+    EV_REQUIRE_FILE(ip);
+    ev_image *img = NULL;
+    CHECK_OK(ev_image_load(ip, &img));
+    if (!img) return;
+    ev_pose rpose[10];
+    int nr = 0;
+    ev_posenet_options o;
+    ev_posenet_options_init(&o);
+    o.decoder = EV_DECODER_MULTI;
+    o.session.backend = "ref";
+    ev_posenet *net = NULL;
+    CHECK_OK(ev_posenet_create_with_input(fp, 353, 481, &o, &net));
+    if (net) CHECK_OK(ev_posenet_run(net, img, rpose, 10, &nr));
+    ev_posenet_free(net);
+    ev_isa paths[8];
+    int np = ev_cpu_isa_paths(paths, 8);
+    for (int p = 0; p < np; p++) {
+        ev_pose cpose[10];
+        int nc = 0;
+        o.session.backend = "cpu";
+        o.session.threads = 2;
+        o.session.isa = ev_isa_name(paths[p]);
+        net = NULL;
+        CHECK_OK(ev_posenet_create_with_input(fp, 353, 481, &o, &net));
+        if (net) CHECK_OK(ev_posenet_run(net, img, cpose, 10, &nc));
+        ev_posenet_free(net);
+        CHECK_MSG(nc == nr, "%s: %d poses, ref %d", o.session.isa, nc, nr);
+        double worst = 0;
+        for (int i = 0; i < nc && i < nr; i++)
+            for (int k = 0; k < EV_NUM_KEYPOINTS; k++) {
+                double dx = fabs(cpose[i].keypoints[k].x - rpose[i].keypoints[k].x);
+                double dy = fabs(cpose[i].keypoints[k].y - rpose[i].keypoints[k].y);
+                if (dx > worst) worst = dx;
+                if (dy > worst) worst = dy;
+            }
+        fprintf(stderr, "  cpu %s vs ref: %d poses, largest keypoint difference %.4f px\n",
+                o.session.isa, nc, worst);
+        CHECK_MSG(worst <= 0.5, "%s: keypoint %.3f px from ref", o.session.isa, worst);
     }
     ev_image_free(img);
 }
@@ -253,6 +306,7 @@ static void test_wider_family(void) {
 
 int main(void) {
     EV_RUN(test_float_matches_coral);
+    EV_RUN(test_cpu_matches_ref);
     EV_RUN(test_single_decoder_on_probabilities);
     EV_RUN(test_input_sizes);
     EV_RUN(test_wider_family);

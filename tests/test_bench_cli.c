@@ -17,7 +17,9 @@
  *            pose models; an image for a model that takes no image is refused naming 'random'.
  *   profile: `bench --profile P.csv --trace T.json` (and --profile P.json) writes one row per op
  *            (median ms, MACs summing to the model's, GOP/s, shares summing to 1), the same as
- *            JSON, and a Chrome trace of "X" events, one per op, in op order and not overlapping.
+ *            JSON, and a Chrome trace of "X" events, one per op, in op order and not overlapping;
+ *            the --json result file carries the profile and `report` lists its top 5 ops (op,
+ *            type, kernel, median ms descending, share) under "## Top ops" for "... cpu x1: MODEL".
  */
 #include "ev_test.h"
 
@@ -256,7 +258,8 @@ static void test_profile_trace(void) {
     char image[1024];
     ev_test_path(image, sizeof image, "data/images/test_couple.jpg");
     EV_REQUIRE_FILE(image);
-    char args[4096], csv[512], pj[512], trace[512], *out, *err;
+    char args[4096], csv[512], pj[512], trace[512], rj[512], *out, *err;
+    snprintf(rj, sizeof rj, "%s/profiled.json", g_tmp);
     snprintf(csv, sizeof csv, "%s/profile.csv", g_tmp);
     snprintf(pj, sizeof pj, "%s/profile.json", g_tmp);
     snprintf(trace, sizeof trace, "%s/trace.json", g_tmp);
@@ -264,7 +267,7 @@ static void test_profile_trace(void) {
         snprintf(args, sizeof args,
                  "bench --model '%s' --backend cpu --threads 1 --warmup-runs 0 --min-runs 3 "
                  "--min-secs 0 --quiet --profile '%s' %s%s%s '%s'", raw, k ? pj : csv,
-                 k ? "" : "--trace '", k ? "" : trace, k ? "" : "'", image);
+                 k ? "--json '" : "--trace '", k ? rj : trace, "'", image);
         int rc = run(args, &out, &err);
         CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
         free(out);
@@ -326,6 +329,46 @@ static void test_profile_trace(void) {
     }
     CHECK_EQ_INT(x, nops);
     cJSON_Delete(j);
+    free(text);
+    /* the result file carries the profile; the report lists its top ops */
+    snprintf(args, sizeof args, "report --out '%s/rep_prof' '%s'", g_tmp, rj);
+    int rc = run(args, &out, &err);
+    CHECK_MSG(rc == 0, "report: %s", err);
+    free(out);
+    free(err);
+    char md[512];
+    snprintf(md, sizeof md, "%s/rep_prof/report.md", g_tmp);
+    text = slurp(md);
+    const char *top = strstr(text, "## Top ops");
+    CHECK_MSG(top != NULL, "no top ops section: %.400s", text);
+    const char *sec = top ? strstr(top, "cpu x1: posenet_mobilenet_v1_075_353_481_quant\n") : NULL;
+    CHECK_MSG(sec != NULL, "no section for the profiled result: %.600s", top ? top : text);
+    if (sec) {
+        const char *h = strstr(sec, "| op | type | kernel | median ms | share |");
+        CHECK(h != NULL);
+        /* five rows after the header and the rule, largest median first, each a conv */
+        const char *line = h ? strchr(h, '\n') : NULL;
+        line = line ? strchr(line + 1, '\n') : NULL;
+        double prev = 1e300, share_sum = 0;
+        int rows = 0;
+        while (line && line[1] == '|' && line[2] == ' ') {
+            int op = -1;
+            char type[64] = "", kernel[96] = "";
+            double ms = -1, share = -1;
+            int got = sscanf(line + 1, "| %d | %63s | %95[^|]| %lf | %lf%% |", &op, type, kernel,
+                             &ms, &share);
+            CHECK_MSG(got == 5, "bad top-op row: %.120s", line + 1);
+            CHECK(op >= 0 && op < nops && ms > 0 && ms <= prev && share > 0 && share <= 100);
+            CHECK_MSG(strstr(type, "CONV_2D") != NULL, "top op type %s", type);
+            CHECK(strlen(kernel) > 1);
+            prev = ms;
+            share_sum += share;
+            rows++;
+            line = strchr(line + 1, '\n');
+        }
+        CHECK_EQ_INT(rows, 5);
+        CHECK(share_sum > 0 && share_sum <= 100.05);
+    }
     free(text);
 }
 

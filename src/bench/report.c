@@ -7,8 +7,13 @@
  * mean of FPS ratios (a setup twice as fast on every model scores 2.00), best first; setups with
  * no model in common are listed last, unranked.
  *
+ * Results that carry a per-op profile (`bench --profile` / `--trace`) get a "Top ops" section:
+ * per result (machine, backend, threads, model), the REPORT_TOP_OPS ops with the largest median
+ * time, read straight from the result files (the profile is not part of ev_report_row).
+ *
  * Extend: a new column is a header cell and a cell in write_table(); a new chart is another
- * ev_bar_chart filled in ev_bench_report_write.
+ * ev_bar_chart filled in ev_bench_report_write; another per-op column is a field of the
+ * result's "profile" entries printed in write_top_ops().
  */
 #include "bench/report.h"
 
@@ -17,8 +22,10 @@
 #include "util/file.h"
 #include "util/sbuf.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -118,6 +125,81 @@ static ev_status find_baseline(const names *setups, const ev_report_row *rows, c
                            b.oom || !b.s ? "?" : b.s);
     free(b.s);
     return st;
+}
+
+#define REPORT_TOP_OPS 5
+
+typedef struct top_op {
+    const cJSON *e;
+    double ms;
+} top_op;
+
+static int top_op_cmp(const void *a, const void *b) {
+    double x = ((const top_op *)a)->ms, y = ((const top_op *)b)->ms;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static const char *json_str(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double json_num(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* "## Top ops": every result of every file with a "profile" array (the files were read and
+ * validated by ev_results_load before; one that cannot be read again is skipped). */
+static void write_top_ops(ev_sbuf *b, const char *const *files, int nfiles) {
+    int any = 0;
+    for (int f = 0; f < nfiles; f++) {
+        char *text = NULL;
+        size_t len = 0;
+        if (ev_read_text(files[f], &text, &len) != EV_OK) {
+            ev_clear_error();
+            continue;
+        }
+        cJSON *root = cJSON_Parse(text);
+        free(text);
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "results"), *r;
+        cJSON_ArrayForEach(r, res) {
+            const cJSON *prof = cJSON_GetObjectItemCaseSensitive(r, "profile");
+            int n = cJSON_GetArraySize(prof);
+            if (!cJSON_IsArray(prof) || n < 1) continue;
+            top_op *ops = malloc(sizeof *ops * (size_t)n);
+            if (!ops) {
+                b->oom = 1;
+                break;
+            }
+            int k = 0;
+            const cJSON *e;
+            cJSON_ArrayForEach(e, prof) ops[k++] = (top_op){e, json_num(e, "median_ms")};
+            qsort(ops, (size_t)k, sizeof *ops, top_op_cmp);
+            if (!any) {
+                ev_sbuf_printf(b, "\n## Top ops\n\nThe %d ops with the largest median time of "
+                               "each profiled result (`edgevision bench --profile`): median over "
+                               "the measured runs, share of the sum of every op's median.\n",
+                               REPORT_TOP_OPS);
+                any = 1;
+            }
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "machine");
+            ev_sbuf_printf(b, "\n### %s %s x%d: %s\n\n| op | type | kernel | median ms | share "
+                           "|\n|---:|---|---|---:|---:|\n", json_str(m, "label"),
+                           json_str(r, "backend"), (int)json_num(r, "threads"),
+                           json_str(r, "model"));
+            for (int i = 0; i < k && i < REPORT_TOP_OPS; i++)
+                ev_sbuf_printf(b, "| %d | %s | %s%s | %.3f | %.1f%% |\n",
+                               (int)json_num(ops[i].e, "op"), json_str(ops[i].e, "type"),
+                               json_str(ops[i].e, "kernel"),
+                               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ops[i].e, "reference"))
+                                   ? " (reference)"
+                                   : "",
+                               ops[i].ms, 100.0 * json_num(ops[i].e, "share"));
+            free(ops);
+        }
+        cJSON_Delete(root);
+    }
 }
 
 static ev_status write_report(const ev_report_row *rows, int nrows, const char *const *files,
@@ -237,6 +319,7 @@ static ev_status write_report(const ev_report_row *rows, int nrows, const char *
         else
             ev_sbuf_printf(&b, "| - | %s | no model in common | 0 |\n", setups->v[s]);
     }
+    write_top_ops(&b, files, nfiles);
     ev_sbuf_printf(&b, "\n## Chart\n\n![FPS per hardware setup and model](fps.svg)\n");
     if (notes.len) ev_sbuf_printf(&b, "\n## Notes\n\n%s", notes.s);
     free(score), free(order), free(common), free(notes.s);

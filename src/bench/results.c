@@ -168,6 +168,22 @@ ev_status ev_results_add(ev_results *r, const ev_bench_config *cfg, const ev_ben
                 cJSON_AddNumberToObject(ac, "coco_ar", a->ar) &&
                 cJSON_AddNumberToObject(ac, "images", a->num_images));
     }
+    if (res->profile && res->num_profile_ops > 0) { /* --profile / --trace: per-op medians */
+        cJSON *pr = cJSON_AddArrayToObject(o, "profile");
+        CHECKED(pr);
+        for (int k = 0; k < res->num_profile_ops; k++) {
+            const ev_bench_op_profile *p = &res->profile[k];
+            cJSON *e = cJSON_CreateObject();
+            CHECKED(e && cJSON_AddItemToArray(pr, e));
+            CHECKED(cJSON_AddNumberToObject(e, "op", p->op) &&
+                    cJSON_AddStringToObject(e, "type", p->type ? p->type : "") &&
+                    cJSON_AddStringToObject(e, "kernel", p->kernel) &&
+                    cJSON_AddBoolToObject(e, "reference", p->reference) &&
+                    cJSON_AddNumberToObject(e, "median_ms", p->median_ms) &&
+                    cJSON_AddNumberToObject(e, "macs", (double)p->macs) &&
+                    cJSON_AddNumberToObject(e, "share", p->share));
+        }
+    }
     return EV_OK;
 }
 

@@ -20,6 +20,9 @@
  *            JSON, and a Chrome trace of "X" events, one per op, in op order and not overlapping;
  *            the --json result file carries the profile and `report` lists its top 5 ops (op,
  *            type, kernel, median ms descending, share) under "## Top ops" for "... cpu x1: MODEL".
+ *   movenet: `eval-pose --model MOVENET` on the COCO images gives an AP in [0, 1]; `bench` takes
+ *            MoveNet beside PoseNet with --eval-annotations (the same AP) and `report` has one
+ *            row per model, each with its own COCO AP.
  */
 #include "ev_test.h"
 
@@ -372,6 +375,74 @@ static void test_profile_trace(void) {
     free(text);
 }
 
+static double report_ap(const char *md, const char *model) {
+    char key[256];
+    snprintf(key, sizeof key, "| %s |", model);
+    const char *row = strstr(md, key);
+    if (!row) return NAN;
+    const char *end = strchr(row, '\n'), *last = NULL;
+    for (const char *p = row; p && p < end - 2; p = strchr(p + 1, '|'))
+        if (p[1] == ' ' && p + 2 < end && strchr(p + 2, '|') && strchr(p + 2, '|') < end) last = p;
+    return last ? atof(last + 1) : NAN;
+}
+
+static void test_movenet(void) {
+    char mn[1024], ann[1024], imgs[1024], image[1024];
+    ev_test_path(mn, sizeof mn, "models/movenet/movenet_single_pose_lightning_ptq.tflite");
+    ev_test_path(ann, sizeof ann, "data/coco/test_coco.json");
+    ev_test_path(imgs, sizeof imgs, "data/coco");
+    ev_test_path(image, sizeof image, "data/images/test_couple.jpg");
+    EV_REQUIRE_FILE(mn);
+    EV_REQUIRE_FILE(ann);
+    EV_REQUIRE_FILE(g_model);
+    char args[8192], ej[512], bj[512], *out, *err;
+    snprintf(ej, sizeof ej, "%s/movenet_eval.json", g_tmp);
+    snprintf(args, sizeof args, "eval-pose --model '%s' --annotations '%s' --backend cpu "
+             "--json '%s' '%s'", mn, ann, ej, imgs);
+    int rc = run(args, &out, &err);
+    CHECK_MSG(rc == 0, "eval-pose exit %d: %s", rc, err);
+    free(out);
+    free(err);
+    char *text = slurp(ej);
+    cJSON *j = cJSON_Parse(text);
+    double ap = num_at(j, "ap", NULL, NULL);
+    CHECK_MSG(ap >= 0 && ap <= 1, "MoveNet AP %g", ap);
+    CHECK(num_at(j, "images", NULL, NULL) > 0);
+    cJSON_Delete(j);
+    free(text);
+    /* bench: MoveNet beside PoseNet, with accuracy; report: a row per model */
+    snprintf(bj, sizeof bj, "%s/movenet_bench.json", g_tmp);
+    snprintf(args, sizeof args, "bench --model '%s' --model '%s' --backend cpu --threads 1 "
+             "--warmup-runs 0 --min-runs 2 --min-secs 0 --quiet --eval-annotations '%s' "
+             "--eval-images '%s' --json '%s' '%s'", mn, g_model, ann, imgs, bj, image);
+    rc = run(args, &out, &err);
+    CHECK_MSG(rc == 0, "bench exit %d: %s", rc, err);
+    free(out);
+    free(err);
+    text = slurp(bj);
+    j = cJSON_Parse(text);
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "results")), 2);
+    const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "results"), 0);
+    CHECK(num_at(r0, "stages", "pose_decode", "median_ms") >= 0);
+    CHECK_NEAR(num_at(r0, "accuracy", "coco_ap", NULL), ap, 1e-9);
+    cJSON_Delete(j);
+    free(text);
+    snprintf(args, sizeof args, "report --out '%s/rep_movenet' '%s'", g_tmp, bj);
+    rc = run(args, &out, &err);
+    CHECK_MSG(rc == 0, "report: %s", err);
+    free(out);
+    free(err);
+    char md[512];
+    snprintf(md, sizeof md, "%s/rep_movenet/report.md", g_tmp);
+    text = slurp(md);
+    double rap = report_ap(text, "movenet_single_pose_lightning_ptq");
+    double pap = report_ap(text, "posenet_mobilenet_v1_075_353_481_quant_decoder");
+    CHECK_MSG(rap >= 0 && rap <= 1 && fabs(rap - ap) < 0.0006, "report MoveNet AP %g (eval %g)",
+              rap, ap);
+    CHECK_MSG(pap >= 0 && pap <= 1, "report PoseNet AP %g", pap);
+    free(text);
+}
+
 int main(void) {
     snprintf(g_tmp, sizeof g_tmp, "/tmp/ev_test_bench_XXXXXX");
     if (!mkdtemp(g_tmp)) {
@@ -385,6 +456,7 @@ int main(void) {
     EV_RUN(test_errors);
     EV_RUN(test_profile_trace);
     EV_RUN(test_any_model);
+    EV_RUN(test_movenet);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_tmp);

@@ -3,7 +3,8 @@
  * inference is the first-inference time), then time runs stage by stage until the budget is
  * met: at least min_runs runs and min_secs seconds, at most max_secs seconds, or the input ends.
  *
- * Any model: a PoseNet model (is_pose_model) runs through ev_posenet with the pose stages; any
+ * Any model: a pose model (is_pose_model: PoseNet, MoveNet SinglePose) runs through ev_posenet
+ * with the pose stages (MoveNet: pose_decode is reading the keypoints off its output); any
  * other model runs through a plain session, its image input prepared by ev_model_image_input
  * (the classifier's preprocessing), or every input filled once with seeded random values when
  * the input is "random".
@@ -256,9 +257,17 @@ done:
     return st;
 }
 
-/* A PoseNet model: a PosenetDecoderOp, the float graphs' "heatmap" output, or outputs with
- * 17 (heatmap) and 34 (offsets) channels (the raw-head Coral models). */
+/* A pose model ev_posenet runs: a PosenetDecoderOp, the float graphs' "heatmap" output,
+ * outputs with 17 (heatmap) and 34 (offsets) channels (the raw-head Coral models), or MoveNet
+ * SinglePose (one 1xHxWx3 input, one float32 [1,1,17,3] output: src/pose/movenet.c's
+ * ev_movenet_match, here through the public API). */
 static int is_pose_model(const ev_model *m) {
+    ev_tensor_info ti, to;
+    if (ev_model_num_inputs(m) == 1 && ev_model_num_outputs(m) == 1 &&
+        ev_model_input_info(m, 0, &ti) == EV_OK && ev_model_output_info(m, 0, &to) == EV_OK &&
+        ti.ndim == 4 && ti.dims[0] == 1 && ti.dims[3] == 3 && to.dtype == EV_DTYPE_F32 &&
+        to.ndim == 4 && to.dims[0] == 1 && to.dims[1] == 1 && to.dims[2] == 17 && to.dims[3] == 3)
+        return 1;
     for (int i = 0; i < ev_model_num_ops(m); i++) {
         const char *n = ev_model_op_name(m, i);
         if (n && strcmp(n, "PosenetDecoderOp") == 0) return 1;

@@ -1,6 +1,6 @@
 /*
  * cmd_eval_pose.c - `edgevision eval-pose --model M --annotations A.json IMAGES_DIR`: COCO
- * keypoint AP/AR of a PoseNet model on annotated images, computed as pycocotools' COCOeval
+ * keypoint AP/AR of a pose model (PoseNet, or MoveNet SinglePose: one pose per image) on annotated images, computed as pycocotools' COCOeval
  * (src/bench/coco_eval.c). Predictions are the model's poses in image pixels with the pose
  * score as detection score; --predictions writes them in COCO's result format for checking with
  * other tools, --json writes the figures.
@@ -18,11 +18,12 @@ static void usage(FILE *f) {
             "usage: edgevision eval-pose --model M.tflite --annotations A.json [options] IMAGES_DIR\n"
             "\n"
             "COCO keypoint AP/AR (OKS, COCO's per-keypoint sigmas, 10 thresholds .50:.05:.95,\n"
-            "areas all/medium/large, 20 detections per image) of a PoseNet model. Predictions:\n"
+            "areas all/medium/large, 20 detections per image) of a pose model (PoseNet, or MoveNet\n"
+            "SinglePose: one pose per image). Predictions:\n"
             "poses in image pixels, detection score = pose score.\n"
             "\n"
             "options:\n"
-            "  --model FILE          PoseNet .tflite model (required)\n"
+            "  --model FILE          PoseNet or MoveNet .tflite model (required)\n"
             "  --annotations FILE    COCO person keypoint annotations (required)\n"
             "  --backend NAME        ref (default) or another backend of this build\n"
             "  --threads N           worker threads (default 1)\n"

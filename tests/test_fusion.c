@@ -14,6 +14,17 @@
  *  - inspect (ev_backend_kernels) names the absorbed ADD exactly for the fusable convs;
  *  - on every ISA path and 1-3 threads (the memory plan keeps the ADD output alive from the
  *    conv, so nothing the conv reads is overwritten: a wrong plan gives wrong values here).
+ *
+ * And the depthwise -> 1x1 pattern (MobileNet's pairs: dwconv_f32.c computes the 1x1 from bands
+ * of its rows): test_dw_pointwise builds chains of random geometry (channels 1..70: tails of the
+ * row kernels' cr and of the GEMM's nr; strides 1 / 2; SAME / VALID; activations drawn for both
+ * ops; batch 1 or 2): two fusable pairs, then a depthwise output read by two 1x1s, a depthwise
+ * feeding a 3x3 conv, and a depthwise output that is also a graph output (none of those fuse).
+ * Checked as above: inspect names the absorbed 1x1 (its index) exactly for the fusable
+ * depthwise ops; every graph output, fused and unfused, on every ISA path and 1-3 threads, within
+ * 1e-5 of max|ref| and within the float bound of tests/test_backend_ops.c with K the sum of the
+ * graph's reductions (8 (K + 1) 2^-24 max(max|ref|, 1), element-wise); with the callback set,
+ * every depthwise and conv output the callback sees within 1e-5 of ref's.
  */
 #include "ev_test.h"
 
@@ -137,7 +148,7 @@ typedef struct capture {
 static int capture_cb(void *user, int op, const char *name, const ev_tensor_info *info,
                       const void *data) {
     capture *c = user;
-    if (op < 64 && strcmp(name, "CONV_2D") == 0) {
+    if (op < 64 && (strcmp(name, "CONV_2D") == 0 || strcmp(name, "DEPTHWISE_CONV_2D") == 0)) {
         free(c->conv_out[op]);
         c->conv_out[op] = malloc(info->bytes);
         memcpy(c->conv_out[op], data, info->bytes);
@@ -217,7 +228,199 @@ static void test_residual_blocks(void) {
     }
 }
 
+/* ---- depthwise -> 1x1 ---------------------------------------------------------------- */
+
+typedef struct shp {
+    int n, h, w, c;
+} shp;
+
+typedef struct dwnet {
+    gb b;
+    double K;          /* sum of the graph's reductions (the float bound's K) */
+    int n_fusable;
+    int fusable[8][2]; /* depthwise op, the 1x1 it absorbs */
+    int nout;
+    size_t out_elems[4];
+} dwnet;
+
+static int rint_(int lo, int hi) { return ev_test_rng_int(&R, lo, hi); }
+
+static ev_activation rand_act(void) {
+    static const ev_activation acts[] = {EV_ACT_NONE, EV_ACT_RELU, EV_ACT_RELU6};
+    return acts[rint_(0, 2)];
+}
+
+static int tensor(dwnet *n, const char *name, shp s) {
+    int dims[4] = {s.n, s.h, s.w, s.c};
+    return gb_tensor_q(&n->b, name, EV_DTYPE_F32, 4, dims, NULL, 0.0f, 0);
+}
+
+/* A k x k depthwise (multiplier 1) of `in` (shape *s, updated to the output's); returns the op. */
+static int dw(dwnet *n, int in, shp *s, int k, int stride, ev_padding pad, ev_activation act,
+              int *out) {
+    if (ev_conv_out_size(pad, s->h, k, stride, 1) < 1 || ev_conv_out_size(pad, s->w, k, stride, 1) < 1)
+        pad = EV_PAD_SAME;
+    int w_dims[4] = {1, k, k, s->c}, b_dims[1] = {s->c};
+    float *wd = frand((size_t)k * k * s->c, -1.0f / k, 1.0f / k), *bd = frand((size_t)s->c, -0.1f, 0.1f);
+    int tw = gb_tensor_q(&n->b, "dw_w", EV_DTYPE_F32, 4, w_dims, wd, 0.0f, 0);
+    int tb = gb_tensor_q(&n->b, "dw_b", EV_DTYPE_F32, 1, b_dims, bd, 0.0f, 0);
+    s->h = ev_conv_out_size(pad, s->h, k, stride, 1);
+    s->w = ev_conv_out_size(pad, s->w, k, stride, 1);
+    *out = tensor(n, "dw", *s);
+    ev_conv_params p = {pad, stride, stride, 1, 1, 1, act};
+    int op = gb_op_conv(&n->b, EV_OP_DEPTHWISE_CONV_2D, in, tw, tb, *out, p);
+    n->K += k * k;
+    free(wd), free(bd);
+    return op;
+}
+
+/* A k x k SAME stride-1 conv of `in` (shape *s) to cout channels (*s updated); returns the op. */
+static int pw(dwnet *n, int in, shp *s, int cout, int k, ev_activation act, int *out) {
+    int w_dims[4] = {cout, k, k, s->c}, b_dims[1] = {cout};
+    float scale = 1.0f / sqrtf((float)(k * k * s->c));
+    float *wd = frand((size_t)cout * k * k * s->c, -scale, scale), *bd = frand((size_t)cout, -0.1f, 0.1f);
+    int tw = gb_tensor_q(&n->b, "pw_w", EV_DTYPE_F32, 4, w_dims, wd, 0.0f, 0);
+    int tb = gb_tensor_q(&n->b, "pw_b", EV_DTYPE_F32, 1, b_dims, bd, 0.0f, 0);
+    n->K += (double)k * k * s->c;
+    s->c = cout;
+    *out = tensor(n, "pw", *s);
+    ev_conv_params p = {EV_PAD_SAME, 1, 1, 1, 1, 1, act};
+    int op = gb_op_conv(&n->b, EV_OP_CONV_2D, in, tw, tb, *out, p);
+    free(wd), free(bd);
+    return op;
+}
+
+static ev_model *build_dw(dwnet *n, int v, int *in_elems) {
+    memset(n, 0, sizeof *n);
+    gb_init(&n->b);
+    shp s = {1 + (v % 3 == 2), rint_(7, 24), rint_(7, 40), rint_(1, 70)};
+    int x = tensor(n, "x", s);
+    *in_elems = s.n * s.h * s.w * s.c;
+    int outs[4], t, u;
+    /* two fusable pairs */
+    for (int pair = 0; pair < 2; pair++) {
+        int stride = rint_(1, 2), k = pair == 1 && v % 2 ? 5 : 3;
+        ev_padding pad = rint_(0, 1) ? EV_PAD_SAME : EV_PAD_VALID;
+        int d = dw(n, pair ? u : x, &s, k, stride, pad, rand_act(), &t);
+        int p = pw(n, t, &s, rint_(1, 70), 1, rand_act(), &u);
+        n->fusable[n->n_fusable][0] = d, n->fusable[n->n_fusable][1] = p, n->n_fusable++;
+    }
+    /* a depthwise output read by two 1x1s */
+    dw(n, u, &s, 3, 1, EV_PAD_SAME, rand_act(), &t);
+    shp s2 = s;
+    int a, c;
+    pw(n, t, &s, rint_(1, 40), 1, rand_act(), &a);
+    pw(n, t, &s2, rint_(1, 40), 1, rand_act(), &c);
+    outs[n->nout] = c, n->out_elems[n->nout++] = (size_t)s2.n * s2.h * s2.w * s2.c;
+    /* a depthwise feeding a 3x3 conv */
+    dw(n, a, &s, 3, 1, EV_PAD_SAME, rand_act(), &t);
+    pw(n, t, &s, rint_(1, 40), 3, rand_act(), &u);
+    /* a depthwise output that is also a graph output, read by a 1x1 */
+    dw(n, u, &s, 3, rint_(1, 2), EV_PAD_SAME, rand_act(), &t);
+    outs[n->nout] = t, n->out_elems[n->nout++] = (size_t)s.n * s.h * s.w * s.c;
+    pw(n, t, &s, rint_(1, 40), 1, rand_act(), &u);
+    outs[n->nout] = u, n->out_elems[n->nout++] = (size_t)s.n * s.h * s.w * s.c;
+    gb_inputs(&n->b, 1, &x);
+    gb_outputs(&n->b, n->nout, outs);
+    ev_model *m = NULL;
+    if (gb_finish(&n->b, &m) != EV_OK) return NULL;
+    /* inspect: the fusable depthwise ops (and only they) name their 1x1 */
+    int nops = ev_model_num_ops(m);
+    ev_kernel_report *rep = calloc((size_t)nops, sizeof *rep);
+    ev_session_options o;
+    ev_session_options_init(&o);
+    o.backend = "cpu";
+    CHECK(ev_backend_kernels(m, &o, rep, nops) == EV_OK);
+    for (int i = 0; i < nops; i++) {
+        const char *pl = strstr(rep[i].kernel, " + op ");
+        int got = pl ? atoi(pl + 6) : -1, want = -1;
+        for (int k = 0; k < n->n_fusable; k++)
+            if (n->fusable[k][0] == i) want = n->fusable[k][1];
+        CHECK_MSG(got == want, "dw variant %d op %d: kernel '%s', want absorbed op %d\n", v, i,
+                  rep[i].kernel, want);
+    }
+    free(rep);
+    return m;
+}
+
+/* Every graph output of `got` against `ref`: 1e-5 of max|ref| and the element-wise bound. */
+static void check_outputs(const dwnet *n, const float *got, const float *ref, int v,
+                          const char *isa, int threads, const char *how) {
+    const double u = 1.0 / 16777216.0;
+    size_t off = 0;
+    for (int o = 0; o < n->nout; o++) {
+        const float *y = got + off, *r = ref + off;
+        double maxr = 0, maxe = 0;
+        for (size_t i = 0; i < n->out_elems[o]; i++) {
+            if (fabs(r[i]) > maxr) maxr = fabs(r[i]);
+            double e = fabs((double)y[i] - r[i]);
+            if (!(e <= maxe)) maxe = e;
+        }
+        double bound = 8.0 * (n->K + 1) * u * (maxr > 1 ? maxr : 1);
+        CHECK_MSG(maxe <= 1e-5 * maxr && maxe <= bound,
+                  "dw variant %d output %d %s %d threads, %s: max error %.3g, max|ref| %.3g, "
+                  "bound %.3g\n", v, o, isa, threads, how, maxe, maxr, bound);
+        off += n->out_elems[o];
+    }
+}
+
+static void test_dw_pointwise(void) {
+    ev_isa paths[8];
+    int np = ev_cpu_isa_paths(paths, 8);
+    for (int v = 0; v < 8; v++) {
+        int in_elems = 0;
+        dwnet n;
+        ev_model *m = build_dw(&n, v, &in_elems);
+        CHECK(m != NULL);
+        if (!m) continue;
+        float *in = frand((size_t)in_elems, -2, 2);
+        const void *ins[1] = {in};
+        size_t bytes[1] = {(size_t)in_elems * sizeof(float)}, total = 0;
+        for (int o = 0; o < n.nout; o++) total += n.out_elems[o] * sizeof(float);
+        capture rc = {m, {0}, {0}};
+        void *ref = NULL;
+        size_t rn = 0;
+        ev_run_opts ro = {.backend = "ref", .cb = capture_cb, .cb_user = &rc};
+        CHECK(ev_test_run_copy(m, &ro, 1, ins, bytes, 1, &ref, &rn) == EV_OK && rn == total);
+        for (int p = 0; p < np; p++)
+            for (int threads = 1; threads <= 3; threads++) {
+                const char *isa = ev_isa_name(paths[p]);
+                void *got = NULL;
+                size_t gn = 0;
+                ev_run_opts co = {.backend = "cpu", .threads = threads, .isa = isa};
+                CHECK(ev_test_run_copy(m, &co, 1, ins, bytes, 1, &got, &gn) == EV_OK);
+                if (got && ref && gn == rn && rn == total)
+                    check_outputs(&n, got, ref, v, isa, threads, "fused");
+                free(got);
+                capture cc = {m, {0}, {0}};
+                ev_run_opts uo = {.backend = "cpu", .threads = threads, .isa = isa,
+                                  .cb = capture_cb, .cb_user = &cc};
+                got = NULL;
+                CHECK(ev_test_run_copy(m, &uo, 1, ins, bytes, 1, &got, &gn) == EV_OK);
+                if (got && ref && gn == rn && rn == total)
+                    check_outputs(&n, got, ref, v, isa, threads, "unfused");
+                for (int op = 0; op < 64; op++) {
+                    if (!rc.conv_out[op]) continue;
+                    CHECK(cc.conv_out[op] && cc.bytes[op] == rc.bytes[op]);
+                    if (cc.conv_out[op] && cc.bytes[op] == rc.bytes[op]) {
+                        double e = rel_err(cc.conv_out[op], rc.conv_out[op],
+                                           rc.bytes[op] / sizeof(float));
+                        CHECK_MSG(e <= 1e-5, "dw variant %d op %d seen by the callback: %.3g\n",
+                                  v, op, e);
+                    }
+                    free(cc.conv_out[op]);
+                }
+                free(got);
+            }
+        for (int op = 0; op < 64; op++) free(rc.conv_out[op]);
+        free(ref);
+        free(in);
+        ev_model_free(m);
+    }
+}
+
 int main(void) {
     EV_RUN(test_residual_blocks);
+    EV_RUN(test_dw_pointwise);
     return ev_test_finish();
 }

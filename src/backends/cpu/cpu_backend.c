@@ -163,6 +163,8 @@ static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *
         if (k) {
             choice->kernel = &ev_cpu_dwconv_f32_kernel;
             choice->name = k->name;
+            /* the 1x1 conv it feeds (fusion.c), computed band by band through the float GEMM */
+            if (ctx->partner && cfg->f32_gemm) choice->absorbs = ctx->partner[i];
             return;
         }
     }

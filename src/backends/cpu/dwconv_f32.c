@@ -8,6 +8,19 @@
  * dealt out one by one would make every thread read nearly all of it (these layers are bound by
  * memory traffic: PoseNet 0.50's depthwise got slower with a second thread that way).
  *
+ * Fused with the 1x1 conv that alone reads its output (core/backend.h "Fusion", the pattern of
+ * fusion.c: MobileNet's depthwise -> pointwise pairs). With ctx->absorbs at prepare, the 1x1's
+ * weights and bias are packed here too, for the session's float GEMM line (config.c, the line
+ * conv_f32.c uses), and each thread gets a band buffer (sized here: nothing is allocated per
+ * run). A fused run (ctx->fused) deals out bands of output rows: a task computes its band's
+ * depthwise rows into its thread's buffer, then multiplies them by the packed 1x1 weights (bias
+ * and the 1x1's activation in the GEMM's epilogue) into the 1x1's output; the depthwise output
+ * never reaches memory. A band holds at most FUSE_BYTES of depthwise rows (the buffer stays in
+ * L2 between the two steps) and there are at least ROW_BANDS bands per thread. Unfused runs (a
+ * per-op callback is set) write the depthwise output as before, and the 1x1 runs its own
+ * kernel. Extend: another consumer (a depthwise feeding a pooling, an ADD) is another setup in
+ * prepare_fused and another second step in fused_task.
+ *
  * Also here: the portable row kernel, f32_dwconv_row_1c__scalar. It sums in the reference's
  * order (taps in (ky, kx) order from 0, the bias last, no FMA contraction), so it is bit-exact
  * with ref; the SIMD rows start from the bias and fuse multiply-adds, within the float tolerance
@@ -28,7 +41,76 @@ static void release(void *state) {
     if (!s) return;
     ev_conv_desc_release(&s->d);
     free(s->w);
+    free(s->pw_packed);
+    free(s->band);
     free(s);
+}
+
+#define ROW_BANDS 4             /* bands of rows per thread and image (some slack for uneven rows) */
+#define FUSE_BYTES (256 * 1024) /* most bytes of depthwise rows per band of a fused run          */
+
+/* 64-byte aligned memory of at least `bytes` (rounded up, as aligned_alloc requires). */
+static void *alloc64(size_t bytes) {
+    return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+}
+
+/* The absorbed 1x1 conv (op ctx->absorbs, as fusion.c found it): its geometry checked against
+ * this depthwise's output, its weights packed, the band buffers sized. */
+static ev_status prepare_fused(const ev_kernel_ctx *ctx, cpu_dw_f32 *s) {
+    const ev_graph *g = ctx->graph;
+    const ev_conv_desc *d = &s->d;
+    ev_kernel_ctx pc = *ctx;
+    pc.op_index = ctx->absorbs;
+    pc.absorbs = 0;
+    pc.fused = 0;
+    ev_conv_desc pd;
+    memset(&pd, 0, sizeof pd);
+    ev_status st = ev_conv_desc_init(&pc, &pd);
+    if (st != EV_OK) return st;
+    const int ok = g->ops[ctx->absorbs].type == EV_OP_CONV_2D && !pd.depthwise &&
+                   pd.dtype == EV_DTYPE_F32 && pd.in_t == d->out_t && pd.k_h == 1 &&
+                   pd.k_w == 1 && pd.stride_h == 1 && pd.stride_w == 1 && pd.pad_top == 0 &&
+                   pd.pad_left == 0 && pd.batch == d->batch && pd.in_h == d->out_h &&
+                   pd.in_w == d->out_w && pd.in_c == d->out_c && pd.out_h == d->out_h &&
+                   pd.out_w == d->out_w && g->tensors[pd.w_t].data &&
+                   (pd.b_t < 0 || g->tensors[pd.b_t].data);
+    const float *w = ok ? g->tensors[pd.w_t].data : NULL;
+    const float *bias = ok && pd.b_t >= 0 ? g->tensors[pd.b_t].data : NULL;
+    s->pw_n = pd.out_c;
+    s->pw_out_t = pd.out_t;
+    s->pw_ep.min = pd.f_min;
+    s->pw_ep.max = pd.f_max;
+    s->pw_ep.residual = NULL;
+    s->pw_ep.ldr = 0;
+    ev_conv_desc_release(&pd);
+    s->gemm = ((const ev_cpu_ctx *)ctx->backend)->cfg.f32_gemm;
+    if (!ok || !s->gemm || s->pw_n < 1) {
+        s->pw_out_t = -1;
+        return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "cannot absorb op %d (not a float 1x1 stride-1 "
+                          "conv of this op's output, or no float GEMM in the cpu config)",
+                          ctx->absorbs);
+    }
+    /* bands: at most FUSE_BYTES of rows each, at least ROW_BANDS per thread */
+    const size_t row_floats = (size_t)d->out_w * (size_t)d->out_c;
+    size_t fit = FUSE_BYTES / (row_floats * sizeof(float));
+    if (fit < 1) fit = 1;
+    long bands = (long)(((size_t)d->out_h + fit - 1) / fit);
+    s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
+    if (s->threads > 1 && bands < (long)s->threads * ROW_BANDS)
+        bands = (long)s->threads * ROW_BANDS;
+    if (bands > d->out_h) bands = d->out_h;
+    s->fbands = (int)bands;
+    const size_t hmax = ((size_t)d->out_h + (size_t)bands - 1) / (size_t)bands;
+    s->band_stride = (hmax * row_floats + 15) & ~(size_t)15;
+    const size_t pbytes = ev_cpu_f32_packed_size(s->gemm, s->pw_n, d->out_c);
+    s->pw_packed = alloc64(pbytes);
+    s->band = alloc64((size_t)s->threads * s->band_stride * sizeof(float));
+    if (!s->pw_packed || !s->band)
+        return EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for the absorbed 1x1's packed "
+                          "weights (%d x %d) and %d band buffers of %zu floats", s->pw_n,
+                          d->out_c, s->threads, s->band_stride);
+    ev_cpu_f32_pack(s->gemm, w, bias, s->pw_n, d->out_c, s->pw_packed);
+    return EV_OK;
 }
 
 static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
@@ -84,6 +166,14 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->min = d->f_min;
     s->max = d->f_max;
     s->row = k->row;
+    s->pw_out_t = -1;
+    if (ctx->absorbs > ctx->op_index) {
+        st = prepare_fused(ctx, s);
+        if (st != EV_OK) {
+            release(s);
+            return st;
+        }
+    }
     *state = s;
     return EV_OK;
 }
@@ -117,8 +207,6 @@ void ev_f32_dw_row_scalar(const cpu_dw_f32 *s, const float *img, int oy, float *
     }
 }
 
-#define ROW_BANDS 4 /* bands of rows per thread and image (some slack for uneven rows) */
-
 typedef struct dw_run {
     const cpu_dw_f32 *s;
     int bands;         /* per image */
@@ -137,9 +225,30 @@ static void task(void *arg, int t, int thread) {
         s->row(s, img, oy, s->out + ((size_t)b * d->out_h + oy) * d->out_w * d->out_c);
 }
 
+/* A band of a fused run: its depthwise rows into the thread's buffer, then the 1x1 of them. */
+static void fused_task(void *arg, int t, int thread) {
+    const cpu_dw_f32 *s = arg;
+    const ev_conv_desc *d = &s->d;
+    const int b = t / s->fbands, band = t % s->fbands;
+    const int y0 = (int)((long)d->out_h * band / s->fbands);
+    const int y1 = (int)((long)d->out_h * (band + 1) / s->fbands);
+    const float *img = s->in + (size_t)b * d->in_h * d->in_w * d->in_c;
+    const size_t row_floats = (size_t)d->out_w * (size_t)d->out_c;
+    float *buf = s->band + (size_t)thread * s->band_stride;
+    for (int oy = y0; oy < y1; oy++) s->row(s, img, oy, buf + (size_t)(oy - y0) * row_floats);
+    const size_t first = ((size_t)b * d->out_h + (size_t)y0) * (size_t)d->out_w;
+    s->gemm->gemm((y1 - y0) * d->out_w, s->pw_n, d->out_c, buf, (size_t)d->out_c, s->pw_packed,
+                  &s->pw_ep, s->out + first * (size_t)s->pw_n, (size_t)s->pw_n);
+}
+
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     cpu_dw_f32 *s = state;
     s->in = data[s->d.in_t];
+    if (ctx->fused && s->pw_out_t >= 0) {
+        s->out = data[s->pw_out_t];
+        ev_threadpool_run(ctx->pool, fused_task, s, s->d.batch * s->fbands);
+        return EV_OK;
+    }
     s->out = data[s->d.out_t];
     int threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
     dw_run r = {s, threads > 1 ? threads * ROW_BANDS : 1};

@@ -34,6 +34,16 @@ typedef struct cpu_dw_f32 {
     ev_f32_dw_row_fn row;   /* its config line's kernel                                       */
     const float *in;        /* the run's tensors                                              */
     float *out;
+    /* the absorbed 1x1 conv (fusion.c; pw_out_t >= 0): its weights packed for the session's
+     * float GEMM line, its clamp, and per-thread bands of depthwise output rows */
+    int pw_out_t, pw_n;     /* its output tensor, its output channels (the GEMM's N)          */
+    const ev_cpu_f32_gemm_entry *gemm;
+    float *pw_packed;
+    ev_f32_epi pw_ep;
+    int fbands;             /* bands per image of a fused run                                 */
+    float *band;            /* [threads][band_stride]: a band's depthwise rows (out_w * C each)*/
+    size_t band_stride;     /* floats per thread, a multiple of 16 (64-byte aligned)          */
+    int threads;
 } cpu_dw_f32;
 
 /* The packed block of the channels starting at c (a multiple of s->cr): its biases; its weights

@@ -2,11 +2,21 @@
  * fusion.c - which ops of a graph the cpu backend computes in a predecessor's epilogue
  * (core/backend.h, "Fusion"): found once per session by the backend's init.
  *
- * Today one pattern: a float32 CONV_2D without activation whose output is read only by one
- * ADD, once, with no broadcasting (Keras ResNet50's conv -> BN -> add -> ReLU, BN folded): the
- * GEMM epilogue adds the ADD's other operand (the residual) and applies the ADD's activation,
- * writing the ADD's output. Safe only when the residual exists before the convolution runs: a
- * constant, a graph input, or the output of an earlier op.
+ * Two patterns:
+ *  - depthwise -> 1x1 (MobileNet's pairs; dwconv_f32.c): a float32 DEPTHWISE_CONV_2D with depth
+ *    multiplier 1 whose output is read only by one CONV_2D, once, as its input, that conv being
+ *    1x1, stride 1, float32 with constant weights (and bias); the depthwise output is not a
+ *    graph output. The depthwise computes a band of its output rows into per-thread scratch
+ *    and multiplies it at once by the 1x1's packed weights, writing the 1x1's output.
+ *  - conv -> residual ADD (conv_f32.c): a float32 CONV_2D without activation whose output is
+ *    read only by one ADD, once, with no broadcasting (Keras ResNet50's conv -> BN -> add ->
+ *    ReLU, BN folded): the GEMM epilogue adds the ADD's other operand (the residual) and applies
+ *    the ADD's activation, writing the ADD's output. Safe only when the residual exists before
+ *    the convolution runs: a constant, a graph input, or the output of an earlier op.
+ * An op absorbs at most one op and is absorbed by at most one: a 1x1 conv taken by a depthwise
+ * does not also take an ADD (the depthwise pattern is found first; a chain of three would need
+ * the depthwise to run the residual epilogue too: MobileNetV2's dw -> project -> ADD, left for
+ * when a model needs it).
  *
  * Extend: another pattern is another loop below filling `partner` (op -> the later op it
  * absorbs), and the absorbing kernel's support for ctx->fused.
@@ -22,6 +32,41 @@ static int same_shape(const ev_tensor *a, const ev_tensor *b) {
     for (int d = 0; d < a->ndim; d++)
         if (a->dims[d] != b->dims[d]) return 0;
     return 1;
+}
+
+/* Constant float32 data (or an absent optional input, t < 0). */
+static int const_f32(const ev_graph *g, int t, int optional) {
+    if (t < 0) return optional;
+    return t < g->num_tensors && g->tensors[t].dtype == EV_DTYPE_F32 && g->tensors[t].data;
+}
+
+/* The 1x1 conv that depthwise op i's output alone feeds (the first pattern), or -1. */
+static int dw_pointwise(const ev_graph *g, int i, const int *readers, const int *reader) {
+    const ev_op *op = &g->ops[i];
+    if (op->type != EV_OP_DEPTHWISE_CONV_2D || op->num_inputs < 2 || op->num_outputs < 1)
+        return -1;
+    const ev_tensor *in = ev_op_input(g, op, 0), *w = ev_op_input(g, op, 1);
+    const ev_tensor *out = ev_op_output(g, op, 0);
+    if (!in || !w || !out || in->dtype != EV_DTYPE_F32 || out->dtype != EV_DTYPE_F32 ||
+        in->ndim != 4 || w->ndim != 4 || out->ndim != 4 || op->p.conv.depth_multiplier > 1 ||
+        w->dims[3] != in->dims[3] || out->dims[3] != in->dims[3])
+        return -1;
+    int t = op->outputs[0];
+    if (readers[t] != 1) return -1; /* read once, by one op, and not a graph output */
+    int j = reader[t];
+    const ev_op *pw = &g->ops[j];
+    if (j <= i || pw->type != EV_OP_CONV_2D || pw->num_inputs < 2 || pw->num_outputs < 1 ||
+        pw->inputs[0] != t || pw->p.conv.stride_h != 1 || pw->p.conv.stride_w != 1)
+        return -1;
+    const ev_tensor *pww = ev_op_input(g, pw, 1), *pwo = ev_op_output(g, pw, 0);
+    if (!pww || !pwo || !const_f32(g, pw->inputs[1], 0) ||
+        !const_f32(g, pw->num_inputs > 2 ? pw->inputs[2] : -1, 1) || pww->ndim != 4 ||
+        pww->dims[1] != 1 || pww->dims[2] != 1 || pww->dims[3] != out->dims[3] ||
+        pwo->dtype != EV_DTYPE_F32 || pwo->ndim != 4 || pwo->dims[0] != out->dims[0] ||
+        pwo->dims[1] != out->dims[1] || pwo->dims[2] != out->dims[2] ||
+        pwo->dims[3] != pww->dims[0])
+        return -1;
+    return j;
 }
 
 ev_status ev_cpu_fusion_find(const ev_graph *g, int **partner_out) {
@@ -50,9 +95,18 @@ ev_status ev_cpu_fusion_find(const ev_graph *g, int **partner_out) {
     }
     for (int t = 0; t < g->num_outputs; t++)
         if (g->outputs[t] >= 0 && g->outputs[t] < nt) readers[g->outputs[t]] += 2; /* kept */
-    for (int i = 0; i < no; i++) {
+    char *absorbed = calloc((size_t)no + 1, 1);
+    if (!absorbed) {
+        free(writer), free(readers), free(reader), free(partner);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    }
+    for (int i = 0; i < no; i++) { /* depthwise -> 1x1 */
+        int j = dw_pointwise(g, i, readers, reader);
+        if (j > i && !absorbed[j]) partner[i] = j, absorbed[j] = 1;
+    }
+    for (int i = 0; i < no; i++) { /* conv -> residual ADD */
         const ev_op *op = &g->ops[i];
-        if (op->type != EV_OP_CONV_2D || op->num_outputs < 1 ||
+        if (absorbed[i] || op->type != EV_OP_CONV_2D || op->num_outputs < 1 ||
             op->p.conv.activation != EV_ACT_NONE)
             continue;
         const ev_tensor *in = ev_op_input(g, op, 0), *out = ev_op_output(g, op, 0);
@@ -72,7 +126,7 @@ ev_status ev_cpu_fusion_find(const ev_graph *g, int **partner_out) {
         if (!rt->data && writer[r] >= i) continue; /* the residual must exist before op i */
         partner[i] = j;
     }
-    free(writer), free(readers), free(reader);
+    free(writer), free(readers), free(reader), free(absorbed);
     *partner_out = partner;
     return EV_OK;
 }

@@ -2064,8 +2064,10 @@ static ev_status emit_quantize(oc *c) {
     ev_quant q = {1, &s, &z, 0};
     int t;
     EV_TRY(out_tensor(c, y, dt, x->ndim, x->dims, x->nhwc, &q, &t));
-    add_op(c, EV_OP_QUANTIZE, "QUANTIZE", 114, 1, &x->t, t);
-    return gb_check(c);
+    int op = add_op(c, EV_OP_QUANTIZE, "QUANTIZE", 114, 1, &x->t, t);
+    EV_TRY(gb_check(c));
+    c->b.g.ops[op].p.quantize.round_half_even = 1; /* ONNX: numpy.rint, ties to even */
+    return EV_OK;
 }
 
 static ev_status emit_dequantize(oc *c) {

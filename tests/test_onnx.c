@@ -9,7 +9,9 @@
  *   - tensor files: .pb (ONNX TensorProto) and .npy round trips of every dtype the API takes
  *     (dtype, shape, data), scalars included; truncated tensor files are errors;
  *   - models written here byte by byte (a small protobuf writer below, independent of the
- *     reader's protobuf-c): QuantizeLinear rounds ties to even as ONNX does; an initializer
+ *     reader's protobuf-c): QuantizeLinear rounds ties to even as ONNX does; MaxPool with pads
+ *     SAME does not reproduce runs exactly after a Relu (zero padding) and is refused without
+ *     one; an initializer
  *     with data_location EXTERNAL is refused naming the external file; every truncation of a
  *     model and random corruptions give errors or valid runs, never crashes;
  *   - `edgevision run` writes output_0.pb with the right values (exit 0), and exits 1 naming
@@ -91,6 +93,14 @@ static void pb_float_attr(pb *node, const char *name, float f) {
     pb_varint(&a, (2 << 3) | 5); /* f: fixed32 */
     pb_bytes(&a, &f, 4);
     pb_int(&a, 20, 1); /* type FLOAT */
+    pb_msg(node, 5, &a);
+}
+
+static void pb_ints_attr(pb *node, const char *name, int n, const int64_t *v) {
+    pb a = {0};
+    pb_str(&a, 1, name);
+    for (int i = 0; i < n; i++) pb_int(&a, 8, v[i]);
+    pb_int(&a, 20, 7); /* type INTS */
     pb_msg(node, 5, &a);
 }
 
@@ -462,6 +472,75 @@ static void test_quantize_linear_ties(void) {
     }
 }
 
+/* MaxPool 3x3 / 2 with pads (1, 1, 1, 1) on 1x3xHxW (ResNet's stem pool), after a Relu or not:
+ * TFLite's SAME padding places those windows differently; after a Relu the reader pads with
+ * zeros (exact for values >= 0) and pools VALID; without one it refuses, naming the pads. */
+static void test_maxpool_pads(void) {
+    for (int relu = 1; relu >= 0; relu--)
+        for (int h = 5; h <= 8; h++) {
+            const int w = h + 1, oh = (h + 2 - 3) / 2 + 1, ow = (w + 2 - 3) / 2 + 1;
+            pb g = {0}, at = {0};
+            int d[4] = {1, 3, h, w}, od[4] = {1, 3, oh, ow};
+            const int64_t k[2] = {3, 3}, st[2] = {2, 2}, pads[4] = {1, 1, 1, 1};
+            const char *in0[1] = {"x"}, *in1[1] = {relu ? "r" : "x"};
+            if (relu) pb_node(&g, "Relu", "relu", 1, in0, "r", NULL);
+            pb_ints_attr(&at, "kernel_shape", 2, k);
+            pb_ints_attr(&at, "strides", 2, st);
+            pb_ints_attr(&at, "pads", 4, pads);
+            pb_node(&g, "MaxPool", "pool", 1, in1, "y", &at);
+            pb_value_info(&g, 11, "x", T_FLOAT, 4, d);
+            pb_value_info(&g, 12, "y", T_FLOAT, 4, od);
+            size_t size;
+            uint8_t *bytes = pb_model(&g, &size);
+            char path[300];
+            tmp_path(path, sizeof path, "maxpool.onnx");
+            CHECK(write_file(path, bytes, size) == 0);
+            free(bytes);
+            ev_model *m = NULL;
+            ev_status ls = ev_model_load(path, &m);
+            if (!relu) {
+                CHECK(ls == EV_ERR_UNSUPPORTED && strstr(ev_last_error(), "MaxPool") &&
+                      strstr(ev_last_error(), "pads"));
+                ev_model_free(m);
+                continue;
+            }
+            CHECK_OK(ls);
+            if (!m) continue;
+            ev_test_rng r = {(uint64_t)h};
+            size_t n = (size_t)3 * h * w;
+            float *x = ev_test_rng_data(&r, EV_DTYPE_F32, n, -2, 2);
+            const void *ins[1] = {x};
+            size_t nb = n * sizeof(float);
+            for (int be = 0; be < 2; be++) {
+                ev_run_opts o = {.backend = be ? "cpu" : "ref"};
+                void *out = NULL;
+                size_t len = 0;
+                CHECK_OK(ev_test_run_copy(m, &o, 1, ins, &nb, 0, &out, &len));
+                CHECK_EQ_INT((int)len, (int)(sizeof(float) * 3 * oh * ow));
+                int bad = 0;
+                for (int c = 0; out && !bad && c < 3; c++)
+                    for (int oy = 0; oy < oh; oy++)
+                        for (int ox = 0; ox < ow; ox++) {
+                            float e = -INFINITY; /* ONNX: the max over the window's real taps */
+                            for (int ky = 0; ky < 3; ky++)
+                                for (int kx = 0; kx < 3; kx++) {
+                                    int yy = oy * 2 - 1 + ky, xx = ox * 2 - 1 + kx;
+                                    if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+                                    float v = x[((size_t)c * h + yy) * w + xx];
+                                    v = v > 0 ? v : 0; /* the Relu */
+                                    e = v > e ? v : e;
+                                }
+                            bad += ((float *)out)[((size_t)c * oh + oy) * ow + ox] != e;
+                        }
+                CHECK_MSG(out && !bad, "maxpool pads on %s, input %dx%d: %d wrong", o.backend, h,
+                          w, bad);
+                free(out);
+            }
+            free(x);
+            ev_model_free(m);
+        }
+}
+
 static void test_external_data(void) {
     pb g = {0};
     int d[2] = {1, 4}, four = 4;
@@ -607,6 +686,7 @@ int main(void) {
     EV_RUN(test_tensor_files);
     EV_RUN(test_hand_model);
     EV_RUN(test_quantize_linear_ties);
+    EV_RUN(test_maxpool_pads);
     EV_RUN(test_external_data);
     EV_RUN(test_truncated_corrupted);
     EV_RUN(test_run_cli);

@@ -2,7 +2,7 @@
  * test_ops_onnx.c - the ref backend's ONNX ops (the IR ops the ONNX reader added) against
  * independent double-precision computations written from the ONNX operator definitions, on
  * random single-op graphs (graph_builder.h) run through the public session API:
- *   TRANSPOSE (uint8, int8, int32, float32; ranks 1-6, random permutations)   ONNX Transpose
+ *   TRANSPOSE (uint8, int8, int16, int32, float32; ranks 1-6, random permutations) Transpose
  *   LEAKY_RELU, HARD_SIGMOID, HARD_SWISH (float32, random alpha / beta)       LeakyRelu, ...
  *   MINIMUM, MAXIMUM (float32 with NaNs, int32, uint8 / int8 sharing one quantization;
  *     NumPy broadcasting)                                                      Min, Max
@@ -48,6 +48,7 @@ static double getd(ev_dtype dt, const void *p, size_t i) {
     switch (dt) {
     case EV_DTYPE_U8: return ((const uint8_t *)p)[i];
     case EV_DTYPE_I8: return ((const int8_t *)p)[i];
+    case EV_DTYPE_I16: return ((const int16_t *)p)[i];
     case EV_DTYPE_I32: return ((const int32_t *)p)[i];
     case EV_DTYPE_F32: return ((const float *)p)[i];
     default: return NAN;
@@ -473,8 +474,9 @@ static void report(const char *label, const stats *s) {
 static const ev_dtype k_q[2] = {EV_DTYPE_U8, EV_DTYPE_I8};
 
 static void test_transpose(void) {
-    static const ev_dtype dts[4] = {EV_DTYPE_U8, EV_DTYPE_I8, EV_DTYPE_I32, EV_DTYPE_F32};
-    for (int d = 0; d < 4; d++) {
+    static const ev_dtype dts[5] = {EV_DTYPE_U8, EV_DTYPE_I8, EV_DTYPE_I16, EV_DTYPE_I32,
+                                    EV_DTYPE_F32};
+    for (int d = 0; d < 5; d++) {
         stats s = {0};
         for (int c = 0; c < CASES; c++) transpose_case(&s, dts[d], ev_test_rng_seed(base_seed, d, c));
         char l[64];

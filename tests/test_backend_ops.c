@@ -50,6 +50,12 @@
  * per-channel), the generator test_cpu_backend.c's random-op check ran (folded in here), with 1, 2
  * or 3 threads on the backend.
  *
+ * The ONNX ops (TRANSPOSE, LEAKY_RELU, HARD_SIGMOID, HARD_SWISH, MINIMUM, MAXIMUM,
+ * BATCH_MATMUL, RESIZE, and QUANTIZE with ONNX's rounding) have rows in every dtype their
+ * reference kernels take; the cpu backend runs the reference kernels for them (cpu_fast 0), so
+ * their cpu cells check the fallback path and the threads settings; test_ops_onnx.c checks the
+ * reference kernels themselves against the ONNX definitions.
+ *
  * Output: a summary table, op x (backend/ISA), with passed/total and the kernels that ran.
  * Flags: --perf also prints per-op median run times per backend/ISA (not a test: nothing about
  * them is asserted; CI does not run it). EV_TEST_SEED=<n> changes the base seed.
@@ -956,6 +962,167 @@ static void gen_unary_fast(ev_dtype dt, int variant, mcase *c) {
     finish(&b, c, 1, &tx, ty);
 }
 
+/* ---- ONNX ops (formats/onnx_reader.c): the cpu backend runs their reference kernels --------- */
+
+/* TRANSPOSE of rank 1..6 by a random permutation; quantized tensors keep their quantization. */
+static void gen_transpose(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    int d[6], nd = rand_shape(1, 6, 6, d), perm[6], od[6];
+    for (int i = 0; i < nd; i++) perm[i] = i;
+    for (int i = nd - 1; i > 0; i--) {
+        int j = rint_(0, i), t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+    for (int k = 0; k < nd; k++) od[k] = d[perm[k]];
+    float s;
+    int32_t zp;
+    rand_q(dt, 0.01f, 0.3f, &s, &zp);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp);
+    int op = gb_op(&b, EV_OP_TRANSPOSE, "TRANSPOSE", 39, 1, &tx, 1, &ty);
+    if (op >= 0)
+        for (int k = 0; k < nd; k++) b.g.ops[op].p.transpose.perm[k] = perm[k];
+    int u = snprintf(c->desc, sizeof c->desc, "transpose ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " perm");
+    for (int k = 0; k < nd; k++) u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " %d", perm[k]);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* LEAKY_RELU (variant 0), HARD_SIGMOID (1), HARD_SWISH (2), random alpha / beta. */
+static void gen_onnx_act(ev_dtype dt, int variant, mcase *c) {
+    static const ev_op_type types[3] = {EV_OP_LEAKY_RELU, EV_OP_HARD_SIGMOID, EV_OP_HARD_SWISH};
+    static const char *const names[3] = {"LEAKY_RELU", "HARD_SIGMOID", "HARD_SWISH"};
+    int d[4], nd = rand_shape(1, 4, 12, d);
+    float alpha = ev_test_rng_float(R, variant == 0 ? -0.5f : 0.05f, 1.0f);
+    float beta = ev_test_rng_float(R, -0.5f, 1.0f);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, 0.0f, 0);
+    int ty = gb_tensor_q(&b, "y", dt, nd, d, NULL, 0.0f, 0);
+    int op = gb_op(&b, types[variant], names[variant], 0, 1, &tx, 1, &ty);
+    if (op >= 0 && variant == 0) b.g.ops[op].p.leaky.alpha = alpha;
+    if (op >= 0 && variant == 1)
+        b.g.ops[op].p.hard_sigmoid.alpha = alpha, b.g.ops[op].p.hard_sigmoid.beta = beta;
+    int u = snprintf(c->desc, sizeof c->desc, "%s alpha %g beta %g ", names[variant],
+                     (double)alpha, (double)beta);
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* MINIMUM (variant 0) / MAXIMUM (1) with broadcasting as gen_add; quantized inputs and output
+ * share one scale and zero point (what the kernels require). */
+static void gen_minmax(ev_dtype dt, int variant, mcase *c) {
+    int od[4], nd = rand_shape(1, 4, 9, od), bd[4], nb = 0;
+    for (int i = rint_(0, nd - 1); i < nd; i++) bd[nb++] = rint_(0, 2) == 0 ? 1 : od[i];
+    int swap = rint_(0, 1);
+    float s;
+    int32_t zp;
+    rand_q(dt, 0.01f, 0.5f, &s, &zp);
+    gb b;
+    gb_init(&b);
+    int ta = gb_tensor_q(&b, "a", dt, nd, od, NULL, s, zp);
+    int tb = gb_tensor_q(&b, "b", dt, nb, bd, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp);
+    int ins[2] = {swap ? tb : ta, swap ? ta : tb};
+    gb_op(&b, variant ? EV_OP_MAXIMUM : EV_OP_MINIMUM, variant ? "MAXIMUM" : "MINIMUM",
+          variant ? 55 : 57, 2, ins, 1, &ty);
+    int u = snprintf(c->desc, sizeof c->desc, "%s ", variant ? "max" : "min");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, od);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " , ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nb, bd);
+    snprintf(c->desc + u, sizeof c->desc - (size_t)u, "%s", swap ? " (swapped)" : "");
+    finish(&b, c, 2, ins, ty);
+}
+
+/* BATCH_MATMUL: [..., M, K] x [..., K, N] (adj_x / adj_y random), batch dims broadcast. */
+static void gen_bmm(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    int M = rint_(1, 12), N = rint_(1, 12), K = rint_(1, 64), ax = rint_(0, 1), ay = rint_(0, 1);
+    int nbo = rint_(0, 2), bo[2], xd[4], yd[4], od[4], nx = rint_(0, nbo);
+    for (int i = 0; i < nbo; i++) bo[i] = rint_(1, 4);
+    for (int i = 0; i < nx; i++) xd[i] = rint_(0, 2) == 0 ? 1 : bo[i + nbo - nx];
+    for (int i = 0; i < nbo; i++) yd[i] = rint_(0, 2) == 0 ? 1 : bo[i];
+    for (int i = 0; i < nbo; i++) {
+        int dx = i - (nbo - nx), vx = dx >= 0 ? xd[dx] : 1;
+        od[i] = vx > yd[i] ? vx : yd[i];
+    }
+    xd[nx] = ax ? K : M, xd[nx + 1] = ax ? M : K;
+    yd[nbo] = ay ? N : K, yd[nbo + 1] = ay ? K : N;
+    od[nbo] = M, od[nbo + 1] = N;
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nx + 2, xd, NULL, 0.0f, 0);
+    int ty = gb_tensor_q(&b, "y", dt, nbo + 2, yd, NULL, 0.0f, 0);
+    int to = gb_tensor_q(&b, "out", dt, nbo + 2, od, NULL, 0.0f, 0);
+    int ins[2] = {tx, ty};
+    int op = gb_op(&b, EV_OP_BATCH_MATMUL, "BATCH_MATMUL", 126, 2, ins, 1, &to);
+    if (op >= 0) b.g.ops[op].p.bmm.adj_x = ax, b.g.ops[op].p.bmm.adj_y = ay;
+    int u = snprintf(c->desc, sizeof c->desc, "bmm adj %d,%d ", ax, ay);
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nx + 2, xd);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " x ");
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, nbo + 2, yd);
+    finish(&b, c, 2, ins, to);
+}
+
+/* RESIZE (ONNX Resize on NHWC): variant 0 nearest, 1 linear; random coordinate transformation
+ * (linear: not tf_half_pixel_for_nn), nearest mode, and scales given or sizes only. */
+static void gen_resize2(ev_dtype dt, int variant, mcase *c) {
+    static const float ratios[] = {0.5f, 0.75f, 1.0f, 1.5f, 2.0f, 3.0f, 0.6f, 1.7f};
+    int id[4] = {rint_(1, 2), rint_(1, 10), rint_(1, 10), rint_(1, 9)};
+    int od[4] = {id[0], 0, 0, id[3]}, given = rint_(0, 1);
+    float sc[2] = {0.0f, 0.0f};
+    for (int a = 0; a < 2; a++) {
+        if (!given) {
+            od[1 + a] = rint_(1, 24);
+            continue;
+        }
+        do {
+            sc[a] = ratios[rint_(0, 7)];
+            od[1 + a] = (int)floor(id[1 + a] * (double)sc[a]);
+        } while (od[1 + a] < 1);
+    }
+    ev_resize_coord ct = (ev_resize_coord)rint_(0, variant ? 3 : 4);
+    ev_resize_nearest nm = (ev_resize_nearest)rint_(0, 3);
+    float s;
+    int32_t zp;
+    rand_q(dt, 0.01f, 0.3f, &s, &zp);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, 4, id, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, s, zp);
+    int op = gb_op(&b, EV_OP_RESIZE, "RESIZE", 0, 1, &tx, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.rsz = (ev_resize2_params){variant, ct, nm, sc[0], sc[1]};
+    int u = snprintf(c->desc, sizeof c->desc, "resize %s coord %d nearest %d scales %g,%g ",
+                     variant ? "linear" : "nearest", ct, nm, (double)sc[0], (double)sc[1]);
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, id);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, od);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* QUANTIZE float32 -> the variant's type with ONNX QuantizeLinear's rounding (halves to even,
+ * p.quantize.round_half_even); exact ties against the definition are test_ops_onnx.c's. */
+static void gen_quantize_onnx(ev_dtype dt, int variant, mcase *c) {
+    ev_dtype out_dt = (ev_dtype)variant;
+    int d[4], nd = rand_shape(1, 4, 9, d);
+    float os;
+    int32_t ozp;
+    rand_q(out_dt, 0.005f, 0.2f, &os, &ozp);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, 0.0f, 0);
+    int ty = gb_tensor_q(&b, "y", out_dt, nd, d, NULL, os, ozp);
+    int op = gb_op(&b, EV_OP_QUANTIZE, "QUANTIZE", 114, 1, &tx, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.quantize.round_half_even = 1;
+    int u = snprintf(c->desc, sizeof c->desc, "quantize half-even %s->%s ", ev_dtype_name(dt),
+                     ev_dtype_name(out_dt));
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
+    finish(&b, c, 1, &tx, ty);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The table                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
@@ -1088,6 +1255,29 @@ static const row k_rows[] = {
     {"LOGISTIC", "float32/[-40,40]", F32, gen_unary_fast, 1, 24, 1},
     {"RELU", "float32/fast", F32, gen_unary_fast, 2, 16, 1},
     {"RELU6", "float32/fast [-8,8]", F32, gen_unary_fast, 3, 16, 1},
+    /* ONNX ops (formats/onnx_reader.c): reference kernels on cpu */
+    {"TRANSPOSE", "uint8", U8, gen_transpose, 0, 24, 0},
+    {"TRANSPOSE", "int8", I8, gen_transpose, 0, 24, 0},
+    {"TRANSPOSE", "int32", I32, gen_transpose, 0, 16, 0},
+    {"TRANSPOSE", "float32", F32, gen_transpose, 0, 24, 0},
+    {"LEAKY_RELU", "float32", F32, gen_onnx_act, 0, 16, 0},
+    {"HARD_SIGMOID", "float32", F32, gen_onnx_act, 1, 16, 0},
+    {"HARD_SWISH", "float32", F32, gen_onnx_act, 2, 16, 0},
+    {"MINIMUM", "float32", F32, gen_minmax, 0, 24, 0},
+    {"MINIMUM", "int32", I32, gen_minmax, 0, 16, 0},
+    {"MINIMUM", "uint8", U8, gen_minmax, 0, 16, 0},
+    {"MINIMUM", "int8", I8, gen_minmax, 0, 16, 0},
+    {"MAXIMUM", "float32", F32, gen_minmax, 1, 24, 0},
+    {"MAXIMUM", "int32", I32, gen_minmax, 1, 16, 0},
+    {"MAXIMUM", "uint8", U8, gen_minmax, 1, 16, 0},
+    {"MAXIMUM", "int8", I8, gen_minmax, 1, 16, 0},
+    {"BATCH_MATMUL", "float32", F32, gen_bmm, 0, 24, 0},
+    {"RESIZE", "float32/nearest", F32, gen_resize2, 0, 24, 0},
+    {"RESIZE", "uint8/nearest", U8, gen_resize2, 0, 16, 0},
+    {"RESIZE", "int8/nearest", I8, gen_resize2, 0, 16, 0},
+    {"RESIZE", "float32/linear", F32, gen_resize2, 1, 24, 0},
+    {"QUANTIZE", "f32->u8 half-even", F32, gen_quantize_onnx, U8, 16, 0},
+    {"QUANTIZE", "f32->i8 half-even", F32, gen_quantize_onnx, I8, 16, 0},
 };
 #define N_ROWS ((int)(sizeof k_rows / sizeof k_rows[0]))
 
@@ -1193,6 +1383,8 @@ static double reduction_len(const ev_model *m) {
     case EV_OP_AVERAGE_POOL_2D: return (double)op->p.pool.filter_h * op->p.pool.filter_w;
     case EV_OP_MEAN: return n_out ? (double)n_in / (double)n_out : 1.0;
     case EV_OP_SOFTMAX: return in->ndim ? (double)in->dims[in->ndim - 1] : 1.0;
+    case EV_OP_BATCH_MATMUL:
+        return in->ndim >= 2 ? (double)in->dims[in->ndim - (op->p.bmm.adj_x ? 2 : 1)] : 1.0;
     default: return 1.0;
     }
 }

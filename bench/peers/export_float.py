@@ -1,6 +1,7 @@
 """export_float.py - the float peer models of bench_float, written as ONNX for ONNX Runtime.
 
   resnet50_tv.onnx        torchvision ResNet50 (weights=None: its own random init), 1x3x224x224
+  mobilenetv2_tv.onnx     torchvision MobileNetV2 (weights=None), 1x3x224x224
   posenet_mnv1_050.onnx   MobileNetV1 depth multiplier 0.5, output stride 16, with PoseNet's
                           four 1x1 heads (heatmap 17 + sigmoid, offsets 34, displacements fwd/bwd
                           32 each): the layer list of posenet_mobilenet_v1_050_float.pb as
@@ -66,12 +67,17 @@ def resnet50():
     return m, (1, 3, 224, 224), ["logits"]
 
 
+def mobilenetv2():
+    m = torchvision.models.mobilenet_v2(weights=None)
+    return m, (1, 3, 224, 224), ["logits"]
+
+
 def posenet():
     return PoseNetMobileNetV1(), (1, 3, 353, 481), ["heatmap", "offset", "displacement_fwd",
                                                     "displacement_bwd"]
 
 
-MODELS = {"resnet50_tv": resnet50, "posenet_mnv1_050": posenet}
+MODELS = {"resnet50_tv": resnet50, "mobilenetv2_tv": mobilenetv2, "posenet_mnv1_050": posenet}
 
 
 def count_macs(path):

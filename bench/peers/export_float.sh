@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # export_float.sh - the models bench_float needs, into bench/peers/models/ (gitignored):
-#   resnet50_tv.onnx, posenet_mnv1_050.onnx (+ .json MAC counts)   export_float.py: torchvision's
-#       ResNet50 (weights=None) and a torch MobileNetV1-0.50 PoseNet network, exported to ONNX
+#   resnet50_tv.onnx, mobilenetv2_tv.onnx, posenet_mnv1_050.onnx (+ .json MAC counts)
+#       export_float.py: torchvision's ResNet50 and MobileNetV2 (weights=None) and a torch
+#       MobileNetV1-0.50 PoseNet network, exported to ONNX
 #       with Debian's python3-torch / python3-torchvision / python3-onnx (/usr/bin/python3)
 #   resnet50.h5                                                     BUILD/make_resnet50_h5: a Keras
 #       ResNet50 with random weights (our side of the ResNet50 case; seed 1)

@@ -194,6 +194,13 @@ typedef struct ev_resize2_params {
     float scale_h, scale_w;   /* output / input, as given                                   */
 } ev_resize2_params;
 
+/* QUANTIZE from float32: how x / scale is rounded to an integer. 0 (the default, TFLite's
+ * reference/quantize.h): halves away from zero; 1 (ONNX QuantizeLinear: numpy.rint): halves to
+ * even. Requantization (integer input) ignores it. */
+typedef struct ev_quantize_params {
+    int round_half_even;
+} ev_quantize_params;
+
 /* Options of custom ops that the file does not carry but the host sets (ev_model_set_*). */
 typedef struct ev_custom_params {
     int edge16_fix; /* PosenetDecoderOp: 1 = libcoral's fixed edge >= 16; 0 (default) = the
@@ -227,6 +234,7 @@ typedef struct ev_op {
         ev_hard_sigmoid_params hard_sigmoid;
         ev_bmm_params bmm;
         ev_resize2_params rsz;
+        ev_quantize_params quantize;
     } p;
     char *custom_code;            /* custom ops only                                         */
     const uint8_t *custom_options; /* FlexBuffer bytes (inside the file), custom ops only    */

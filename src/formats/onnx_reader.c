@@ -1211,6 +1211,48 @@ static ev_status emit_conv(oc *c, int qlinear) {
 /* Pools                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
+/* 1 when every value of IR tensor t is >= 0 by construction: written by RELU, RELU6 or
+ * LOGISTIC, or by an op whose fused activation is RELU or RELU6, or through a pool or reshape
+ * of such a tensor; or quantized with the zero point at the bottom of its range. A max pool of
+ * such a tensor may then pad with zeros (the zero point) instead of ignoring padded taps. */
+static int nonneg_tensor(const oc *c, int t) {
+    for (int hops = 0; hops < 8; hops++) {
+        const ev_tensor *ten = irt(c, t);
+        if (ten->quant.count == 1 &&
+            ((ten->dtype == EV_DTYPE_U8 && ten->quant.zero_point[0] == 0) ||
+             (ten->dtype == EV_DTYPE_I8 && ten->quant.zero_point[0] == -128)))
+            return 1;
+        const ev_op *op = NULL;
+        for (int i = c->b.g.num_ops - 1; i >= 0 && !op; i--)
+            if (c->b.g.ops[i].num_outputs == 1 && c->b.g.ops[i].outputs[0] == t)
+                op = &c->b.g.ops[i];
+        if (!op) return 0;
+        ev_activation a = EV_ACT_NONE;
+        switch (op->type) {
+        case EV_OP_RELU:
+        case EV_OP_RELU6:
+        case EV_OP_LOGISTIC: return 1;
+        case EV_OP_CONV_2D:
+        case EV_OP_DEPTHWISE_CONV_2D: a = op->p.conv.activation; break;
+        case EV_OP_FULLY_CONNECTED: a = op->p.fc.activation; break;
+        case EV_OP_ADD: a = op->p.add.activation; break;
+        case EV_OP_AVERAGE_POOL_2D:
+        case EV_OP_MAX_POOL_2D:
+            if (op->p.pool.activation == EV_ACT_RELU || op->p.pool.activation == EV_ACT_RELU6)
+                return 1;
+            t = op->inputs[0]; /* the pool of a non-negative tensor is non-negative */
+            continue;
+        case EV_OP_RESHAPE:
+        case EV_OP_TRANSPOSE:
+            t = op->inputs[0];
+            continue;
+        default: return 0;
+        }
+        return a == EV_ACT_RELU || a == EV_ACT_RELU6;
+    }
+    return 0;
+}
+
 static ev_status pool_core(oc *c, int is_max, oval *x, oval *y) {
     if (c->nd->n_output > 1 && c->nd->output[1][0])
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "the Indices output of MaxPool");
@@ -1236,6 +1278,17 @@ static ev_status pool_core(oc *c, int is_max, oval *x, oval *y) {
             return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "ceil_mode with count_include_pad");
         if (x->dtype != EV_DTYPE_F32)
             return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "count_include_pad on a quantized input");
+        EV_TRY(emit_pad_nhwc(c, xin, &g, &xin));
+        g.padding = EV_PAD_VALID;
+        g.need_pad = 0;
+    } else if (g.need_pad && is_max && nonneg_tensor(c, xin)) {
+        /* a max over values >= 0: zero padding changes nothing (a window always holds an
+         * input value), so pad explicitly (bottom / right as far as the last window reaches,
+         * ceil_mode included) and pool VALID: ResNet's stem pool (3x3/2, pads 1) */
+        int need_b = (g.oh - 1) * g.sh + g.kh - x->dims[2] - g.pt;
+        int need_r = (g.ow - 1) * g.sw + g.kw - x->dims[3] - g.pl;
+        if (need_b > g.pb) g.pb = need_b;
+        if (need_r > g.pr) g.pr = need_r;
         EV_TRY(emit_pad_nhwc(c, xin, &g, &xin));
         g.padding = EV_PAD_VALID;
         g.need_pad = 0;
@@ -2064,8 +2117,10 @@ static ev_status emit_quantize(oc *c) {
     ev_quant q = {1, &s, &z, 0};
     int t;
     EV_TRY(out_tensor(c, y, dt, x->ndim, x->dims, x->nhwc, &q, &t));
-    add_op(c, EV_OP_QUANTIZE, "QUANTIZE", 114, 1, &x->t, t);
-    return gb_check(c);
+    int op = add_op(c, EV_OP_QUANTIZE, "QUANTIZE", 114, 1, &x->t, t);
+    EV_TRY(gb_check(c));
+    c->b.g.ops[op].p.quantize.round_half_even = 1; /* ONNX: numpy.rint, ties to even */
+    return EV_OK;
 }
 
 static ev_status emit_dequantize(oc *c) {

@@ -4,6 +4,8 @@
  *
  * TFLite arithmetic (reference/quantize.h, requantize.h, dequantize.h):
  *   quantize:    q = clamp((int32)roundf(x / scale) + zp)          (float division, half away)
+ *                or, with p.quantize.round_half_even (ONNX QuantizeLinear: numpy.rint), halves
+ *                to even: q = clamp(rint(x / scale) + zp), the same float division
  *   requantize:  q = clamp(MultiplyByQuantizedMultiplier(x - zp_in, M(in_scale / out_scale))
  *                          + zp_out), the multiplier from the scale ratio in double
  *   dequantize:  y = (float)((double)scale * (q - zp))
@@ -26,6 +28,7 @@ typedef struct ref_quantize {
     int in_t, out_t;
     size_t n;
     float out_scale; /* quantize */
+    int half_even;   /* quantize from float: ties to even (ONNX) instead of away from zero */
     double in_scale; /* dequantize */
     int32_t in_zp, out_zp, qmin, qmax;
     int32_t mult;
@@ -69,6 +72,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         ev_ref_qrange(out->dtype, &s.qmin, &s.qmax);
         if (in->dtype == EV_DTYPE_F32) {
             s.mode = Q_F32_TO_Q;
+            s.half_even = op->p.quantize.round_half_even != 0;
         } else {
             EV_TRY(ev_ref_per_tensor(ctx, in, "input"));
             s.mode = Q_REQUANT;
@@ -103,6 +107,16 @@ static inline void put_q(ev_dtype dt, void *p, size_t i, int32_t v) {
         ((int8_t *)p)[i] = (int8_t)v;
 }
 
+/* Nearest integer, halves to the even neighbour, whatever the FP rounding mode (floats of
+ * magnitude >= 2^23 are integers already; NaN and infinities pass through). */
+static inline float round_half_even(float v) {
+    if (!(fabsf(v) < 8388608.0f)) return v;
+    const double f = floor((double)v), d = (double)v - f; /* exact in double */
+    if (d > 0.5) return (float)(f + 1.0);
+    if (d < 0.5) return (float)f;
+    return (float)(fmod(f, 2.0) == 0.0 ? f : f + 1.0);
+}
+
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     (void)ctx;
     const ref_quantize *s = state;
@@ -112,7 +126,8 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     case Q_F32_TO_Q: {
         const float *x = in;
         for (size_t i = 0; i < s->n; i++) {
-            const float r = roundf(x[i] / s->out_scale);
+            const float r = s->half_even ? round_half_even(x[i] / s->out_scale)
+                                         : roundf(x[i] / s->out_scale);
             int32_t v; /* out-of-range values (and infinities) saturate; NaN gives the zero point */
             if (r < (float)(s->qmin - s->out_zp))
                 v = s->qmin;

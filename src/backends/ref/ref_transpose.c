@@ -4,7 +4,7 @@
  *
  * Used by the ONNX reader at a model's NCHW boundary (NCHW <-> NHWC) and for ONNX Transpose
  * nodes. The walk visits the output in row-major order with the input offset advanced by the
- * permuted strides.
+ * permuted strides, the output's last two dims as one tile per step.
  *
  * Extend: a faster backend kernel would tile the two innermost dims; nothing to add per dtype.
  */
@@ -65,16 +65,42 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     return EV_OK;
 }
 
+/* The output's last two dims are walked as a tile (rows x cols) with the input offset stepped
+ * by their strides, the dims before them by an odometer: NCHW -> NHWC copies whole W x C rows
+ * per step. Typed copies for the usual element sizes. */
+#define TILE(T)                                                                                   \
+    for (size_t r = 0; r < rows; r++) {                                                           \
+        const T *src = (const T *)in + off + r * rs;                                              \
+        T *dst = (T *)out + o + r * cols;                                                         \
+        for (size_t k = 0; k < cols; k++) dst[k] = src[k * cs];                                   \
+    }
+
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     (void)ctx;
     const ref_transpose *s = state;
     const uint8_t *in = data[s->in_t];
     uint8_t *out = data[s->out_t];
+    if (s->total == 0) return EV_OK;
+    const int nd = s->ndim;
+    const size_t cols = nd >= 1 ? (size_t)s->dims[nd - 1] : 1, cs = nd >= 1 ? s->stride[nd - 1] : 0;
+    const size_t rows = nd >= 2 ? (size_t)s->dims[nd - 2] : 1, rs = nd >= 2 ? s->stride[nd - 2] : 0;
+    const int outer = nd - 2; /* odometer dims [0, outer) */
     int idx[EV_MAX_DIMS] = {0};
     size_t off = 0;
-    for (size_t o = 0; o < s->total; o++) {
-        memcpy(out + o * s->esize, in + off * s->esize, s->esize);
-        for (int d = s->ndim - 1; d >= 0; d--) {
+    for (size_t o = 0; o < s->total; o += rows * cols) {
+        switch (s->esize) {
+        case 1: TILE(uint8_t) break;
+        case 2: TILE(uint16_t) break;
+        case 4: TILE(uint32_t) break;
+        case 8: TILE(uint64_t) break;
+        default:
+            for (size_t r = 0; r < rows; r++)
+                for (size_t k = 0; k < cols; k++)
+                    memcpy(out + (o + r * cols + k) * s->esize,
+                           in + (off + r * rs + k * cs) * s->esize, s->esize);
+            break;
+        }
+        for (int d = outer - 1; d >= 0; d--) {
             off += s->stride[d];
             if (++idx[d] < s->dims[d]) break;
             off -= s->stride[d] * (size_t)s->dims[d];
@@ -83,5 +109,7 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     }
     return EV_OK;
 }
+
+#undef TILE
 
 const ev_kernel ev_ref_transpose_kernel = {"ref_transpose", prepare, run, free};

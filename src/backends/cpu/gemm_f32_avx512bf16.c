@@ -137,10 +137,12 @@ static inline __attribute__((always_inline)) void tile(
     }
 }
 
-#define TILE_CASE(R)                                                                             \
-    case R:                                                                                      \
-        tile(R, buf, wp, np, blk, first, last, ep, Cm + n0, ldc, m0, n0, m_lo, m_hi);           \
-        break;
+/* Row tiles of 14, then the remainder in tiles of 8, 4, 2 and 1 (at most four more passes over
+ * the weight block): five specialisations of tile() instead of fourteen, which keeps the file's
+ * compile time sane under sanitizers (clang with ASan + UBSan took minutes per specialisation). */
+#define TILE(R)                                                                                  \
+    tile(R, buf + (size_t)(r0 - m0) * KC, wp, np, blk, first, last, ep, C + (size_t)r0 * ldc + n0,\
+         ldc, r0, n0, m_lo, m_hi)
 
 void ev_f32_gemm_bf16_avx512(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                              const ev_f32_epi *ep, float *C, size_t ldc) {
@@ -149,7 +151,6 @@ void ev_f32_gemm_bf16_avx512(int M, int N, int K, const float *A, size_t lda, co
     const size_t bstride = ev_f32_gemm_bf16_block_floats(K, NR);
     for (int m0 = 0; m0 < M; m0 += MR) {
         const int rows = M - m0 < MR ? M - m0 : MR;
-        float *Cm = C + (size_t)m0 * ldc;
         for (int k0 = 0; k0 < K; k0 += KC) {
             const int kc = K - k0 < KC ? K - k0 : KC;
             const int first = k0 == 0, last = k0 + kc >= K;
@@ -161,12 +162,15 @@ void ev_f32_gemm_bf16_avx512(int M, int N, int K, const float *A, size_t lda, co
                 const int nc = N - n0 < NR ? N - n0 : NR;
                 const __mmask16 m_lo = (__mmask16)(nc >= 16 ? 0xffff : (1u << nc) - 1);
                 const __mmask16 m_hi = (__mmask16)(nc >= 32 ? 0xffff : nc > 16 ? (1u << (nc - 16)) - 1 : 0);
-                switch (rows) {
-                    TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5)
-                    TILE_CASE(6) TILE_CASE(7) TILE_CASE(8) TILE_CASE(9) TILE_CASE(10)
-                    TILE_CASE(11) TILE_CASE(12) TILE_CASE(13) TILE_CASE(14)
-                default: break;
+                int r0 = m0, left = rows;
+                if (left == MR) {
+                    TILE(MR);
+                    continue;
                 }
+                if (left >= 8) TILE(8), r0 += 8, left -= 8;
+                if (left >= 4) TILE(4), r0 += 4, left -= 4;
+                if (left >= 2) TILE(2), r0 += 2, left -= 2;
+                if (left >= 1) TILE(1);
             }
         }
     }

@@ -13,7 +13,10 @@
  */
 #include "ev_test.h"
 
+#include "backends/cpu/cpu.h"
+
 #include "edgevision.h"
+#include "util/sha1.h"
 
 #define MODEL_DIR "models/posenet/"
 #define GOLDEN "data/golden/posenet_353_481/"
@@ -412,12 +415,75 @@ static void test_test_data_build(void) {
             "max pose score delta %.4f\n", n, compared, max_d, max_s, max_ps);
 }
 
+/* The test_data build's three uint8 heads (the decoder op's inputs) on the golden 353x481 input
+ * against TensorFlow Lite 2.9's own, on ref and on cpu at every ISA path: SHA-1 of each head's
+ * bytes as TFLite 2.9 produced them (2026-12-04, from the repository root, peers installed):
+ *   ./build/layer_diff MODEL INPUT.raw /tmp/ld16
+ *   node bench/peers/tflite_tap.js MODEL INPUT.raw /tmp/ld16 1 --drop-last-ops 1
+ *   sha1sum /tmp/ld16/tfl_t98.bin /tmp/ld16/tfl_t100.bin /tmp/ld16/tfl_t96.bin
+ * (tensors 98, 100, 96: heatmaps, short offsets, mid offsets, the decoder's inputs in order;
+ * every one of the model's 37 ops is bit-identical there: layer_diff says so). */
+static void test_test_data_build_vs_tflite(void) {
+    static const struct {
+        int tensor;
+        size_t bytes;
+        const char *sha1;
+    } k_heads[3] = {{98, 12121, "53a19b06463636166ca72f204eff7507bef47536"},
+                    {100, 24242, "1b3668ee74091c4a691de8085f84dd30cbd0668c"},
+                    {96, 45632, "74c41b3af7a56e9a17d6181164f8268b61f64c73"}};
+    char mp[1024], ip[1024];
+    ev_test_path(mp, sizeof mp, MODEL_DIR "posenet_mobilenet_v1_075_353_481_16_quant_decoder.tflite");
+    ev_test_path(ip, sizeof ip, GOLDEN "input_353_481_rgb_u8.raw");
+    EV_REQUIRE_FILE(mp);
+    EV_REQUIRE_FILE(ip);
+    size_t in_n = 0;
+    uint8_t *in = ev_test_read(ip, &in_n);
+    ev_model *m = NULL;
+    CHECK_OK(ev_model_load(mp, &m));
+    if (!m || !in) {
+        free(in);
+        ev_model_free(m);
+        return;
+    }
+    int dec = ev_model_num_ops(m) - 1; /* the decoder op, last */
+    /* ref (not under emulation: seconds there), then cpu on every path this machine has */
+    ev_isa paths[8];
+    int np = ev_cpu_isa_paths(paths, 8);
+    for (int r = getenv("EV_TEST_EMULATED") ? 0 : -1; r < np; r++) {
+        ev_session_options o;
+        ev_session_options_init(&o);
+        o.backend = r < 0 ? "ref" : "cpu";
+        o.isa = r < 0 ? NULL : ev_isa_name(paths[r]);
+        o.threads = 2;
+        ev_session *s = NULL;
+        CHECK_OK(ev_session_create(m, &o, &s));
+        if (!s) continue;
+        CHECK_OK(ev_session_set_input(s, 0, in, in_n));
+        CHECK_OK(ev_session_run(s));
+        for (int h = 0; h < 3; h++) {
+            const void *data = NULL;
+            ev_tensor_info ti;
+            CHECK_OK(ev_session_op_input(s, dec, h, &data, &ti));
+            if (!data) continue;
+            char hex[41];
+            ev_sha1_hex(data, ti.bytes, hex);
+            CHECK_MSG(ti.bytes == k_heads[h].bytes && strcmp(hex, k_heads[h].sha1) == 0,
+                      "%s %s: head %d (%zu bytes) sha1 %s, TFLite 2.9's %s\n", o.backend,
+                      o.isa ? o.isa : "", h, ti.bytes, hex, k_heads[h].sha1);
+        }
+        ev_session_free(s);
+    }
+    free(in);
+    ev_model_free(m);
+}
+
 int main(void) {
     EV_RUN(test_layer_checksums);
     EV_RUN(test_input_pipeline);
     EV_RUN(test_reference_353);
     EV_RUN(test_larger_models);
     EV_RUN(test_test_data_build);
+    EV_RUN(test_test_data_build_vs_tflite);
     EV_RUN(test_raw_heads);
     ev_image_free(g_img);
     return ev_test_finish();

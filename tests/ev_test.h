@@ -117,14 +117,17 @@ static inline int ev_test_finish(void) {
     return 0;
 }
 
-/* Reads a whole file; returns NULL if absent. */
+/* Reads a whole file, with a NUL after its last byte (so text searches stop there); returns
+ * NULL if absent. */
 static inline unsigned char *ev_test_read(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
+    if (n < 0) n = 0;
+    unsigned char *b = malloc((size_t)n + 1);
+    if (b) b[n] = 0;
     if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
         free(b);
         b = NULL;

@@ -1461,21 +1461,10 @@ static double median_run(ev_session *s) {
 
 static int g_reported;
 
-/* The issue's per-op figure for the float GEMM ops on cpu: max|y - r| / max|r| (0 when r is all
- * zero and y matches). Worst per row, over every case, ISA path and thread count. */
-#define REL_MAX 1e-5
+/* The issue's per-op figure for the float GEMM ops on cpu: rel_diff (max|y - r| / max|r|) held
+ * to TIGHT_REL. Worst per row, over every case, ISA path and thread count. */
 static double g_rel_worst[N_ROWS];
 static int g_rel_n[N_ROWS], g_rel_checked[N_ROWS];
-
-static double rel_error(const float *r, const float *y, size_t n) {
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)y[i] - r[i]);
-        if (d > num) num = d;
-        if (fabs(r[i]) > den) den = fabs(r[i]);
-    }
-    return num == 0 ? 0 : den == 0 ? INFINITY : num / den;
-}
 
 /* Float CONV_2D / FULLY_CONNECTED run by the cpu backend's float GEMM: the relative error, and
  * its bound where the activation leaves the output's range alone (none, ReLU). A clamping
@@ -1486,16 +1475,16 @@ static void check_rel(int ri, const ev_model *m, const target *tg, int threads, 
     const ev_op *op = &m->graph.ops[0];
     if (op->type != EV_OP_CONV_2D && op->type != EV_OP_FULLY_CONNECTED) return;
     if (k_rows[ri].dt != EV_DTYPE_F32 || strcmp(tg->backend, "cpu") != 0) return;
-    double rel = rel_error(ref, got, bytes / sizeof(float));
+    double rel = rel_diff(ref, got, bytes / sizeof(float));
     if (rel > g_rel_worst[ri]) g_rel_worst[ri] = rel;
     g_rel_n[ri]++;
     ev_activation act = op->type == EV_OP_CONV_2D ? op->p.conv.activation : op->p.fc.activation;
     if (act != EV_ACT_NONE && act != EV_ACT_RELU) return;
     g_rel_checked[ri]++;
-    CHECK_MSG(rel <= REL_MAX,
+    CHECK_MSG(rel <= TIGHT_REL,
               "%s %s on %s (threads %d), kernel %s: max|y-r|/max|r| = %.3g > %g (%s)",
               k_rows[ri].op, k_rows[ri].label, tg->label, threads, kname ? kname : "?", rel,
-              REL_MAX, desc);
+              TIGHT_REL, desc);
 }
 
 static void run_case(int ri, int k) {
@@ -1693,7 +1682,7 @@ static void test_matrix(void) {
     print_summary();
     print_tight();
     fprintf(stderr, "\nfloat GEMM ops on cpu, max|y-r|/max|r| against ref (bound %g where the "
-                    "activation is none or ReLU):\n", REL_MAX);
+                    "activation is none or ReLU):\n", TIGHT_REL);
     for (int r = 0; r < N_ROWS; r++)
         if (g_rel_n[r])
             fprintf(stderr, "  %-18s %-20s worst %.3g over %d runs (%d bounded)\n", k_rows[r].op,

@@ -71,28 +71,15 @@ static void check(stats *st, gb *b, int n_in, const int *ins, int out, const voi
                   ev_dtype odt, const double *ref, size_t n, float s, int32_t zp, int32_t qlo,
                   int32_t qhi, int exact_only, const char *desc) {
     ev_model *m = NULL;
-    gb_inputs(b, n_in, ins);
-    gb_outputs(b, 1, &out);
-    st->cases++;
-    if (gb_finish(b, &m) != EV_OK) {
-        CHECK_MSG(0, "%s: builder: %s", desc, b->msg);
-        st->failed++;
-        return;
-    }
-    size_t bytes[8];
-    for (int i = 0; i < n_in; i++) {
-        ev_tensor_info ti;
-        ev_model_input_info(m, i, &ti);
-        bytes[i] = ti.bytes;
-    }
     ev_session *sess = NULL;
     const void *y = NULL;
     ev_tensor_info yi;
-    ev_status rs = ev_test_run(m, NULL, n_in, data, bytes, &sess, &y, &yi);
-    CHECK_MSG(rs == EV_OK, "%s: %s", desc, ev_last_error());
-    if (rs != EV_OK) {
+    st->cases++;
+    int rs = gb_test_run(b, n_in, ins, out, data, &m, &sess, &y, &yi);
+    CHECK_MSG(rs == 0, "%s: %s%s", desc, rs == -1 ? "builder: " : "",
+              rs == -1 ? b->msg : ev_last_error());
+    if (rs != 0) {
         st->failed++;
-        ev_model_free(m);
         return;
     }
     int bad = 0;

@@ -199,25 +199,9 @@ static void bench_ours(int si, const char *path, const char *backend, int thread
     ev_session *s;
     ev_status st = open_session(path, backend, threads, shared, &m, &s, si);
     for (int i = 0; st == EV_OK && i < 3; i++) st = ev_session_run(s); /* warm-up */
-    size_t cap = (size_t)(min_runs > 64 ? min_runs : 64), n = 0;
-    double *t = st == EV_OK ? malloc(cap * sizeof *t) : NULL;
-    if (st == EV_OK && !t) st = EV_ERR_NO_MEMORY;
-    double total = 0;
-    while (st == EV_OK && ((int)n < min_runs || total < min_secs * 1000.0)) {
-        if (n == cap) {
-            double *nt = realloc(t, 2 * cap * sizeof *t);
-            if (!nt) {
-                st = EV_ERR_NO_MEMORY;
-                break;
-            }
-            t = nt;
-            cap *= 2;
-        }
-        double a = bench_now_ms();
-        st = ev_session_run(s);
-        t[n] = bench_now_ms() - a;
-        total += t[n++];
-    }
+    double *t = NULL, total = 0;
+    size_t n = 0;
+    if (st == EV_OK) st = bench_time_runs(s, min_runs, min_secs, 0, &t, &n, &total);
     if (st != EV_OK) {
         char msg[1200];
         snprintf(msg, sizeof msg, "%s: %s", ev_status_string(st), ev_last_error());

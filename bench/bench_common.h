@@ -33,6 +33,34 @@ static inline double bench_median(double *t, size_t n) {
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
+/* Times ev_session_run of `s` (warm-up is the caller's) until at least min_runs runs and
+ * min_secs seconds, or, with max_secs > 0, once past max_secs with 3 runs in: *t gets the
+ * per-run milliseconds (malloc'd, the caller frees it, also on failure), *n their count and
+ * *total their sum. EV_OK, EV_ERR_NO_MEMORY, or the failed run's status. */
+static inline ev_status bench_time_runs(ev_session *s, int min_runs, double min_secs,
+                                        double max_secs, double **t, size_t *n, double *total) {
+    size_t cap = (size_t)(min_runs > 64 ? min_runs : 64);
+    *n = 0;
+    *total = 0;
+    *t = malloc(cap * sizeof **t);
+    if (!*t) return EV_ERR_NO_MEMORY;
+    while ((int)*n < min_runs || *total < min_secs * 1000.0) {
+        if (max_secs > 0 && *n >= 3 && *total > max_secs * 1000.0) break;
+        if (*n == cap) {
+            double *nt = realloc(*t, 2 * cap * sizeof *nt);
+            if (!nt) return EV_ERR_NO_MEMORY;
+            *t = nt;
+            cap *= 2;
+        }
+        double a = bench_now_ms();
+        ev_status st = ev_session_run(s);
+        if (st != EV_OK) return st;
+        (*t)[*n] = bench_now_ms() - a;
+        *total += (*t)[(*n)++];
+    }
+    return EV_OK;
+}
+
 /* 1 when `name` is a whole word of /proc/cpuinfo's flags line `flags`. */
 static inline int bench_has_flag(const char *flags, const char *name) {
     size_t n = strlen(name);

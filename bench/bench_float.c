@@ -227,26 +227,10 @@ static void bench_ours(int net, const ev_model *m, const char *isa_cap, int thre
         r->ref_ops += ref;
     }
     if (st == EV_OK) st = ev_session_run(s); /* warm-up */
-    size_t cap = 64, n = 0;
-    t = st == EV_OK ? malloc(cap * sizeof *t) : NULL;
-    if (st == EV_OK && !t) st = EV_ERR_NO_MEMORY;
+    size_t n = 0;
     double total = 0;
-    while (st == EV_OK && ((int)n < cfg->min_runs || total < cfg->min_secs * 1000.0)) {
-        if (n >= 3 && total > cfg->max_secs * 1000.0) break; /* today's slow paths */
-        if (n == cap) {
-            double *nt = realloc(t, 2 * cap * sizeof *t);
-            if (!nt) {
-                st = EV_ERR_NO_MEMORY;
-                break;
-            }
-            t = nt;
-            cap *= 2;
-        }
-        double a = bench_now_ms();
-        st = ev_session_run(s);
-        t[n] = bench_now_ms() - a;
-        total += t[n++];
-    }
+    if (st == EV_OK)
+        st = bench_time_runs(s, cfg->min_runs, cfg->min_secs, cfg->max_secs, &t, &n, &total);
     if (st != EV_OK) {
         char msg[1200];
         snprintf(msg, sizeof msg, "%s: %s", ev_status_string(st), ev_last_error());

@@ -139,24 +139,9 @@ static void run_ours(const net_desc *nd, const ev_model *m, int threads, int rou
         ref_ops += ref;
     }
     for (int w = 0; st == EV_OK && w < 2; w++) st = ev_session_run(s); /* warm-up */
-    size_t cap = 64, n = 0;
-    t = st == EV_OK ? malloc(cap * sizeof *t) : NULL;
-    if (st == EV_OK && !t) st = EV_ERR_NO_MEMORY;
+    size_t n = 0;
     double total = 0;
-    while (st == EV_OK && ((int)n < c->min_runs || total < c->min_secs * 1000.0)) {
-        if (n == cap) {
-            double *nt = realloc(t, 2 * cap * sizeof *t);
-            if (!nt) {
-                st = EV_ERR_NO_MEMORY;
-                break;
-            }
-            t = nt, cap *= 2;
-        }
-        double a = bench_now_ms();
-        st = ev_session_run(s);
-        t[n] = bench_now_ms() - a;
-        total += t[n++];
-    }
+    if (st == EV_OK) st = bench_time_runs(s, c->min_runs, c->min_secs, 0, &t, &n, &total);
     if (st != EV_OK) {
         char msg[480];
         snprintf(msg, sizeof msg, "%s: %s", ev_status_string(st), ev_last_error());

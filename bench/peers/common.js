@@ -105,4 +105,23 @@ function pkgVersion(name) {
   } catch (e) { return null; }
 }
 
-module.exports = { parseArgs, inputBytes, timeRuns, emit, fail, pkgVersion, sharedDir };
+/* ONNX Runtime (npm onnxruntime-node, from this folder's node_modules), or fail naming the fix. */
+function requireOrt(peer, model) {
+  try {
+    return require('onnxruntime-node');
+  } catch (e) {
+    return fail(peer, model, `onnxruntime-node not installed (run bench/peers/setup.sh): ${e.message}`);
+  }
+}
+
+/* The session settings every ORT peer uses (bench/README.md): CPU execution provider, intra-op
+ * threads = threads, inter-op 1, every graph optimization, sequential; `extra` adds options. */
+function ortOptions(threads, extra) {
+  return Object.assign({
+    executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1,
+    graphOptimizationLevel: 'all', executionMode: 'sequential',
+  }, extra || {});
+}
+
+module.exports = { parseArgs, inputBytes, timeRuns, emit, fail, pkgVersion, sharedDir, requireOrt,
+  ortOptions };

@@ -76,10 +76,7 @@ async function main() {
   }
   let s;
   try {
-    s = await ort.InferenceSession.create(a[0], {
-      executionProviders: ['cpu'], intraOpNumThreads: 2, interOpNumThreads: 1,
-      graphOptimizationLevel: 'all', executionMode: 'sequential',
-    });
+    s = await ort.InferenceSession.create(a[0], require('./common').ortOptions(2));
   } catch (e) {
     fail(`cannot load ${a[0]}: ${e.message}`);
   }

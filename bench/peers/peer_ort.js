@@ -12,21 +12,10 @@ const PEER = 'ort';
 
 async function main() {
   const args = c.parseArgs(process.argv, PEER);
-  let ort;
-  try {
-    ort = require('onnxruntime-node');
-  } catch (e) {
-    c.fail(PEER, args.model, `onnxruntime-node not installed (run bench/peers/setup.sh): ${e.message}`);
-  }
+  const ort = c.requireOrt(PEER, args.model);
   let session;
   try {
-    session = await ort.InferenceSession.create(args.model, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: args.threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-    });
+    session = await ort.InferenceSession.create(args.model, c.ortOptions(args.threads));
   } catch (e) {
     c.fail(PEER, args.model, `cannot load model: ${e.message}`);
   }

@@ -49,11 +49,9 @@ function group(ev) {
 
 async function profile(ort, model, threads, feeds, runs) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev_ort_prof_'));
-  const s = await ort.InferenceSession.create(model, {
-    executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1,
-    graphOptimizationLevel: 'all', executionMode: 'sequential',
+  const s = await ort.InferenceSession.create(model, c.ortOptions(threads, {
     enableProfiling: true, profileFilePrefix: path.join(dir, 'ort'),
-  });
+  }));
   for (let i = 0; i < 2; i++) await s.run(feeds); /* warm-up, dropped below */
   const t0 = Date.now();
   for (let i = 0; i < runs; i++) await s.run(feeds);
@@ -76,21 +74,10 @@ async function main() {
   const args = c.parseArgs(process.argv, PEER);
   const profRuns = process.argv[7] === undefined ? 0 : Number(process.argv[7]);
   if (!Number.isInteger(profRuns) || profRuns < 0) c.fail(PEER, args.model, `bad profile_runs '${process.argv[7]}'`, 2);
-  let ort;
-  try {
-    ort = require('onnxruntime-node');
-  } catch (e) {
-    c.fail(PEER, args.model, `onnxruntime-node not installed (run bench/peers/setup.sh): ${e.message}`);
-  }
+  const ort = c.requireOrt(PEER, args.model);
   let session;
   try {
-    session = await ort.InferenceSession.create(args.model, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: args.threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-    });
+    session = await ort.InferenceSession.create(args.model, c.ortOptions(args.threads));
   } catch (e) {
     c.fail(PEER, args.model, `cannot load model: ${e.message}`);
   }

@@ -452,6 +452,24 @@ static void gen_concat(ev_dtype dt, int variant, mcase *c) {
     c->m = rg_concat(dt, &n_in, in_bytes, c->desc, sizeof c->desc);
 }
 
+/* A MAX_POOL_2D (max = 1) or AVERAGE_POOL_2D case of the given geometry, input and output
+ * sharing the quantization (s, zp; 0, 0 for float32). */
+static void pool_case(ev_dtype dt, int max, int n, int h, int w, int ch, int oh, int ow, int fh,
+                      int fw, int sh, int sw, ev_padding pad, ev_activation act, float s,
+                      int32_t zp, mcase *c) {
+    int id[4] = {n, h, w, ch}, od[4] = {n, oh, ow, ch};
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, 4, id, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, s, zp);
+    int op = gb_op(&b, max ? EV_OP_MAX_POOL_2D : EV_OP_AVERAGE_POOL_2D,
+                   max ? "MAX_POOL_2D" : "AVERAGE_POOL_2D", max ? 17 : 1, 1, &tx, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.pool = (ev_pool_params){pad, sw, sh, fw, fh, act};
+    snprintf(c->desc, sizeof c->desc, "%s n%d %dx%dx%d -> %dx%d f%dx%d s%dx%d pad%d act%d",
+             max ? "max" : "avg", n, h, w, ch, oh, ow, fh, fw, sh, sw, pad, act);
+    finish(&b, c, 1, &tx, ty);
+}
+
 /* variant: 0 average, 1 max. Quantized pooling keeps the input's quantization. */
 static void gen_pool(ev_dtype dt, int variant, mcase *c) {
     int n, h, w, ch, fh, fw, sh, sw, oh, ow;
@@ -467,17 +485,7 @@ static void gen_pool(ev_dtype dt, int variant, mcase *c) {
     int32_t zp;
     rand_q(dt, 0.01f, 0.3f, &s, &zp);
     ev_activation act = rand_act();
-    int id[4] = {n, h, w, ch}, od[4] = {n, oh, ow, ch};
-    gb b;
-    gb_init(&b);
-    int tx = gb_tensor_q(&b, "x", dt, 4, id, NULL, s, zp);
-    int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, s, zp);
-    int op = gb_op(&b, variant ? EV_OP_MAX_POOL_2D : EV_OP_AVERAGE_POOL_2D,
-                   variant ? "MAX_POOL_2D" : "AVERAGE_POOL_2D", variant ? 17 : 1, 1, &tx, 1, &ty);
-    if (op >= 0) b.g.ops[op].p.pool = (ev_pool_params){pad, sw, sh, fw, fh, act};
-    snprintf(c->desc, sizeof c->desc, "%s n%d %dx%dx%d -> %dx%d f%dx%d s%dx%d pad%d act%d",
-             variant ? "max" : "avg", n, h, w, ch, oh, ow, fh, fw, sh, sw, pad, act);
-    finish(&b, c, 1, &tx, ty);
+    pool_case(dt, variant, n, h, w, ch, oh, ow, fh, fw, sh, sw, pad, act, s, zp, c);
 }
 
 static void gen_mean(ev_dtype dt, int variant, mcase *c) {
@@ -873,17 +881,7 @@ static void gen_pool_fast(ev_dtype dt, int variant, mcase *c) {
         ow = ev_conv_out_size(pad, w, fw, sw, 1);
     } while (oh <= 0 || ow <= 0);
     ev_activation act = rand_act();
-    int id[4] = {n, h, w, ch}, od[4] = {n, oh, ow, ch};
-    gb b;
-    gb_init(&b);
-    int tx = gb_tensor_q(&b, "x", dt, 4, id, NULL, 0.0f, 0);
-    int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, 0.0f, 0);
-    int op = gb_op(&b, variant ? EV_OP_MAX_POOL_2D : EV_OP_AVERAGE_POOL_2D,
-                   variant ? "MAX_POOL_2D" : "AVERAGE_POOL_2D", variant ? 17 : 1, 1, &tx, 1, &ty);
-    if (op >= 0) b.g.ops[op].p.pool = (ev_pool_params){pad, sw, sh, fw, fh, act};
-    snprintf(c->desc, sizeof c->desc, "%s n%d %dx%dx%d -> %dx%d f%dx%d s%dx%d pad%d act%d",
-             variant ? "max" : "avg", n, h, w, ch, oh, ow, fh, fw, sh, sw, pad, act);
-    finish(&b, c, 1, &tx, ty);
+    pool_case(dt, variant, n, h, w, ch, oh, ow, fh, fw, sh, sw, pad, act, 0.0f, 0, c);
 }
 
 /* MEAN over H, W of NHWC (axes {1, 2} in either order, possibly negative), keep_dims 0 / 1;

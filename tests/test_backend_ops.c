@@ -203,9 +203,20 @@ static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
  * multiplier 2^-e (M0 = 2^30, e in 2..7) and sparse weights (w - wz in [-1, 1]) keep most outputs
  * inside the range, so about one accumulator in 2^e lands on k + 1/2, of both signs (int8 CONV_2D rounds
  * those toward +infinity, the others away from zero: bit-exact with ref either way). Shapes
- * include tile edges: output channels around 16/32/64. */
+ * include tile edges: output channels around 16/32/64. Variant 4 = wide K (60-260 input channels,
+ * 1x1 read in place or 3x3) over up to 196 pixels: whole and partial 64-k chunks and row blocks
+ * of every AMX tile, N around the 16-channel blocks. */
 static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     rg_geom G = rg_conv_geom();
+    if (variant == 4) { /* wide K: 1x1 (in place when stride 1) or 3x3 over 60-260 channels */
+        static const int cins[] = {63, 64, 65, 100, 127, 128, 130, 192, 256, 257};
+        G.n = 1, G.cin = cins[rint_(0, 9)], G.h = rint_(1, 14), G.w = rint_(1, 14);
+        G.kh = G.kw = rint_(0, 2) ? 1 : 3, G.sh = G.sw = rint_(1, 2), G.dh = G.dwl = 1;
+        if (G.kh == 1 && rint_(0, 1)) G.sh = G.sw = 1;
+        G.pad = G.kh == 1 ? EV_PAD_VALID : EV_PAD_SAME;
+        G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
+        G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
+    }
     int dm = dw && variant == 2 ? rint_(2, 4) : 1;
     static const int edges[] = {15, 16, 17, 31, 32, 33, 63, 64, 65};
     int cout = dw ? G.cin * dm : (rint_(0, 1) ? edges[rint_(0, 8)] : rint_(1, 70));
@@ -1149,6 +1160,8 @@ static const row k_rows[] = {
     {"CONV_2D", "int8/tile-edges", I8, gen_conv_ex, 0, 32, 1},
     {"CONV_2D", "uint8/ties", U8, gen_conv_ex, 3, 32, 1},
     {"CONV_2D", "int8/ties", I8, gen_conv_ex, 3, 32, 1},
+    {"CONV_2D", "uint8/wide-K", U8, gen_conv_ex, 4, 32, 1},
+    {"CONV_2D", "int8/wide-K", I8, gen_conv_ex, 4, 32, 1},
     {"CONV_2D", "float32", F32, gen_conv, 0, 32, 1},
     {"CONV_2D", "float32/tile-edges", F32, gen_conv_f32_ex, 1, 32, 1},
     {"CONV_2D", "float32/1x1-direct", F32, gen_conv_f32_ex, 2, 24, 1},

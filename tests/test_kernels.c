@@ -28,6 +28,7 @@
 #include "core/quant.h" /* the GEMM lines' requantization oracle (test_gemm_q8_ties) */
 #include "edgevision.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1143,8 +1144,8 @@ static int q8_gemm_lines(const ev_cpu_gemm_entry **out, int max) {
     for (int i = 0; i < np; i++) {
         ev_cpu_config cfg;
         ev_cpu_config_init(paths[i], &cfg);
-        const ev_cpu_gemm_entry *e[2] = {ev_cpu_config_gemm(&cfg, EV_DTYPE_U8),
-                                         ev_cpu_config_gemm(&cfg, EV_DTYPE_I8)};
+        const ev_cpu_gemm_entry *e[2] = {ev_cpu_config_gemm(&cfg, EV_DTYPE_U8, INT_MAX),
+                                         ev_cpu_config_gemm(&cfg, EV_DTYPE_I8, INT_MAX)};
         for (int t = 0; t < 2; t++) {
             int seen = 0;
             for (int j = 0; j < n; j++) seen |= out[j] == e[t];

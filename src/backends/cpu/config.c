@@ -24,6 +24,7 @@
 #include "backends/cpu/dwconv_f32.h"
 #include "backends/cpu/gemm.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,25 +37,29 @@
 /* clang-format off */
 static const ev_cpu_gemm_entry k_gemm[] = {
     /* isa            dtypes name                                 mr  nr  kr flags
-         gemm             packed_size            pack             scratch */
+         gemm             packed_size            pack             scratch  min_kp */
     {EV_ISA_SCALAR,   Q8, "u8s8_gemm_1x16__scalar",                1, 16, 4, 0,
-         ev_gemm_scalar,  ev_gemm_packed_size,   ev_gemm_pack,    NULL},
+         ev_gemm_scalar,  ev_gemm_packed_size,   ev_gemm_pack,    NULL, 0},
 #ifdef EV_CPU_X86
     {EV_ISA_AVX2,     Q8, "u8s8_gemm_4x16__avx2",                  4, 16, 2, 0,
-         ev_gemm_avx2,    ev_gemm_pack16_size,   ev_gemm_pack16,  ev_gemm_avx2_scratch},
+         ev_gemm_avx2,    ev_gemm_pack16_size,   ev_gemm_pack16,  ev_gemm_avx2_scratch, 0},
     {EV_ISA_AVXVNNI,  Q8, "u8s8_gemm_6x16__avxvnni",               6, 16, 4, EV_GEMM_OWN_ROWSUMS,
-         ev_gemm_avxvnni, ev_gemm_packed_size,   ev_gemm_pack,    NULL},
+         ev_gemm_avxvnni, ev_gemm_packed_size,   ev_gemm_pack,    NULL, 0},
     {EV_ISA_VNNI,     Q8, "u8s8_gemm_6x64__avx512vnni",            6, 64, 4, EV_GEMM_OWN_ROWSUMS,
-         ev_gemm_vnni,    ev_gemm_packed_size,   ev_gemm_pack,    NULL},
+         ev_gemm_vnni,    ev_gemm_packed_size,   ev_gemm_pack,    NULL, 0},
+    /* AMX from Kp 36: below it a 64-k tile is mostly zero padding and the VNNI GEMM wins
+     * (PoseNet's conv0, K 27, and first 1x1, K 24: 1.6x / 1.9x slower on AMX; K 48 10% faster) */
+    {EV_ISA_AMX,      Q8, "u8s8_gemm_32x32__amx",                 32, 32, 4, 0,
+         ev_gemm_amx,     ev_gemm_amx_packed_size, ev_gemm_amx_pack, ev_gemm_amx_scratch, 36},
 #endif
 #ifdef EV_CPU_ARM
     {EV_ISA_NEON,     Q8, "u8s8_gemm_" STR(EV_GEMM_NEON_MR) "x16__neon",
                                                    EV_GEMM_NEON_MR, 16, 4, EV_GEMM_A_MINUS_128,
-         ev_gemm_neon,    ev_gemm_packed_size,   ev_gemm_pack,    NULL},
+         ev_gemm_neon,    ev_gemm_packed_size,   ev_gemm_pack,    NULL, 0},
 #endif
 #ifdef EV_CPU_ARM64
     {EV_ISA_NEON_DOT, Q8, "u8s8_gemm_4x16__neondot",               4, 16, 4, EV_GEMM_A_MINUS_128,
-         ev_gemm_dotprod, ev_gemm_packed_size,   ev_gemm_pack,    NULL},
+         ev_gemm_dotprod, ev_gemm_packed_size,   ev_gemm_pack,    NULL, 0},
 #endif
 };
 
@@ -149,11 +154,12 @@ _Static_assert(EV_DTYPE_I16 < EV_CPU_DTYPES, "EV_CPU_DTYPES must cover every ev_
 /* `a` is more capable than `b` (two ISAs one session allows: one family, or scalar). */
 static int more_capable(ev_isa a, ev_isa b) { return a != b && ev_cpu_isa_allows(a, b); }
 
-static const ev_cpu_gemm_entry *pick_gemm(ev_isa isa, ev_dtype dt) {
+static const ev_cpu_gemm_entry *pick_gemm(ev_isa isa, ev_dtype dt, int Kp) {
     const ev_cpu_gemm_entry *best = NULL;
     for (size_t i = 0; i < COUNT(k_gemm); i++) {
         const ev_cpu_gemm_entry *e = &k_gemm[i];
         if (!(e->dtypes & EV_CPU_DT(dt)) || !ev_cpu_isa_allows(isa, e->isa)) continue;
+        if (Kp < e->min_kp) continue;
         if (!best || more_capable(e->isa, best->isa)) best = e;
     }
     return best;
@@ -256,7 +262,7 @@ void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->isa = isa;
     for (int dt = 0; dt < EV_CPU_DTYPES; dt++) {
-        cfg->gemm[dt] = pick_gemm(isa, (ev_dtype)dt);
+        cfg->gemm[dt] = pick_gemm(isa, (ev_dtype)dt, INT_MAX);
         cfg->dw[dt] = pick_dw(isa, (ev_dtype)dt, 0);
     }
     cfg->f32_gemm = pick_f32_gemm(isa, 0);
@@ -272,8 +278,11 @@ const ev_cpu_f32_dw_entry *ev_cpu_config_f32_dw(const ev_cpu_config *cfg, int k_
     return e;
 }
 
-const ev_cpu_gemm_entry *ev_cpu_config_gemm(const ev_cpu_config *cfg, ev_dtype dtype) {
-    return (unsigned)dtype < EV_CPU_DTYPES ? cfg->gemm[dtype] : NULL;
+const ev_cpu_gemm_entry *ev_cpu_config_gemm(const ev_cpu_config *cfg, ev_dtype dtype, int Kp) {
+    if ((unsigned)dtype >= EV_CPU_DTYPES) return NULL;
+    const ev_cpu_gemm_entry *e = cfg->gemm[dtype];
+    if (e && Kp < e->min_kp) e = pick_gemm(cfg->isa, dtype, Kp);
+    return e;
 }
 
 const ev_cpu_dw_entry *ev_cpu_config_dw(const ev_cpu_config *cfg, ev_dtype dtype, int k_h) {

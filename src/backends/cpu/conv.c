@@ -86,14 +86,14 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         release(s);
         return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "conv kernel given an op it does not take");
     }
-    s->k = ev_cpu_config_gemm(&((const ev_cpu_ctx *)ctx->backend)->cfg, d->dtype);
+    s->in_i8 = d->dtype == EV_DTYPE_I8;
+    s->K = d->k_h * d->k_w * d->in_c;
+    s->Kp = (s->K + 3) & ~3;
+    s->k = ev_cpu_config_gemm(&((const ev_cpu_ctx *)ctx->backend)->cfg, d->dtype, s->Kp);
     if (!s->k) {
         release(s);
         return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "no GEMM in the cpu config for this data type");
     }
-    s->in_i8 = d->dtype == EV_DTYPE_I8;
-    s->K = d->k_h * d->k_w * d->in_c;
-    s->Kp = (s->K + 3) & ~3;
     s->Np = (d->out_c + 15) & ~15;
     s->direct = !s->in_i8 && d->k_h == 1 && d->k_w == 1 && d->stride_h == 1 && d->stride_w == 1 &&
                 d->pad_top == 0 && d->pad_left == 0;

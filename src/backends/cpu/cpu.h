@@ -42,8 +42,10 @@ typedef enum ev_isa {
     EV_ISA_AVXVNNI = 2, /* AVX2 + AVX-VNNI (VEX vpdpbusd ymm: Alder Lake+, Zen 5)  */
     EV_ISA_AVX512 = 3,  /* AVX-512 F/BW/DQ/VL                                    */
     EV_ISA_VNNI = 4,    /* AVX-512 VNNI (vpdpbusd zmm)                           */
-    EV_ISA_NEON = 5,    /* ARM Advanced SIMD (aarch64 ASIMD, armv7 NEON)          */
-    EV_ISA_NEON_DOT = 6, /* NEON + SDOT/UDOT (armv8.2 dot product: Cortex-A76, A55) */
+    EV_ISA_AMX = 5,     /* VNNI + AMX-INT8 (tdpbusd tiles: Sapphire Rapids and later), with
+                           the OS's permission for tile data (arch_prctl)               */
+    EV_ISA_NEON = 6,    /* ARM Advanced SIMD (aarch64 ASIMD, armv7 NEON)          */
+    EV_ISA_NEON_DOT = 7, /* NEON + SDOT/UDOT (armv8.2 dot product: Cortex-A76, A55) */
 } ev_isa;
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -100,6 +102,8 @@ typedef struct ev_cpu_gemm_entry {
     ev_gemm_packed_size_fn packed_size; /* its weight layout ...                           */
     ev_gemm_pack_fn pack;               /* ... and how to write it                         */
     ev_gemm_scratch_fn scratch;         /* per-thread scratch for M rows (NULL: none)      */
+    int min_kp;                         /* takes only convolutions with Kp >= this (0: any);
+                                           below it the next best line runs                */
 } ev_cpu_gemm_entry;
 
 /* A depthwise row line: DEPTHWISE_CONV_2D runs one per output row (dwconv.c). */
@@ -218,9 +222,10 @@ void ev_f32_gemm_neon(int M, int N, int K, const float *A, size_t lda, const flo
 
 /* For each op kind and data type, the table line with the most capable ISA `isa` allows. */
 void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg);
-/* The GEMM / depthwise row for an op of data type `dtype` (NULL: none). The row depends on the
- * kernel height: a line whose max_kh is below it gives way to the next best that takes it. */
-const ev_cpu_gemm_entry *ev_cpu_config_gemm(const ev_cpu_config *cfg, ev_dtype dtype);
+/* The GEMM / depthwise row for an op of data type `dtype` (NULL: none). The GEMM depends on the
+ * op's Kp (k_h * k_w * in_c rounded up to 4), the row on the kernel height: a line whose min_kp
+ * is above Kp, or whose max_kh is below k_h, gives way to the next best that takes it. */
+const ev_cpu_gemm_entry *ev_cpu_config_gemm(const ev_cpu_config *cfg, ev_dtype dtype, int Kp);
 const ev_cpu_dw_entry *ev_cpu_config_dw(const ev_cpu_config *cfg, ev_dtype dtype, int k_h);
 /* The float depthwise row for kernel height k_h (the next best line when the session's cannot). */
 const ev_cpu_f32_dw_entry *ev_cpu_config_f32_dw(const ev_cpu_config *cfg, int k_h);

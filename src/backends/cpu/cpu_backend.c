@@ -14,6 +14,7 @@
 #include "backends/ref/ref.h"
 #include "core/status.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -127,7 +128,9 @@ static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *
         return;
     }
     if (op->type == EV_OP_CONV_2D && quantized_input(g, op)) {
-        const ev_cpu_gemm_entry *k = ev_cpu_config_gemm(cfg, ev_op_input(g, op, 0)->dtype);
+        const ev_tensor *w = ev_op_input(g, op, 1);
+        int kp = w && w->ndim == 4 ? (w->dims[1] * w->dims[2] * w->dims[3] + 3) & ~3 : INT_MAX;
+        const ev_cpu_gemm_entry *k = ev_cpu_config_gemm(cfg, ev_op_input(g, op, 0)->dtype, kp);
         if (k) {
             choice->kernel = &ev_cpu_conv_kernel;
             choice->name = k->name;

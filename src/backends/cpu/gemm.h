@@ -19,7 +19,8 @@
  * Variants, one file each, all with the signature ev_gemm_fn and listed in config.c (one line
  * per kernel, which also names its packing, tile and needs): gemm_scalar.c (portable),
  * gemm_avx2.c (AVX2, int16 pairs: its own packing, A widened into per-thread scratch),
- * gemm_avxvnni.c (AVX-VNNI, vpdpbusd ymm), gemm_vnni.c (AVX-512 VNNI); on ARM gemm_neon.c (NEON widening multiplies) and gemm_dotprod.c
+ * gemm_avxvnni.c (AVX-VNNI, vpdpbusd ymm), gemm_vnni.c (AVX-512 VNNI), gemm_amx.c (AMX-INT8
+ * tiles); on ARM gemm_neon.c (NEON widening multiplies) and gemm_dotprod.c
  * (SDOT, aarch64). A new variant is a file with an ev_gemm_fn (and a pack function if the
  * layout above does not suit it) and one line in config.c; conv.c does not change.
  *
@@ -124,6 +125,16 @@ void ev_gemm_avxvnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const v
 void ev_gemm_vnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bp,
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                   void *scratch);
+
+/* AMX-INT8 variant (gemm_amx.c): tdpbusd tiles, 32 x 32 register block; ev_gemm_pack's layout
+ * with K padded to a multiple of 64 (its own pack/packed_size), scratch for short row blocks,
+ * the partial k chunk and the accumulator tiles. Row sums from the caller. */
+size_t ev_gemm_amx_packed_size(int N, int Kp);
+void ev_gemm_amx_pack(const int8_t *w, int N, int K, int Kp, void *out);
+size_t ev_gemm_amx_scratch(int M, int Kp);
+void ev_gemm_amx(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bp,
+                 const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
+                 void *scratch);
 
 /* AVX2 variant (gemm_avx2.c): weights packed as int16 pairs (for each block of 8 channels, for
  * each pair of k, 8 x 2 values); it widens A into its scratch (M x Kp int16) itself. */

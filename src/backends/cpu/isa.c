@@ -1,11 +1,13 @@
 /*
  * isa.c - CPU feature detection and the $EV_ISA cap.
  *
- * x86: cpuid + xgetbv for OS-enabled register state; EV_ISA=scalar|avx2|avxvnni|avx512|vnni
- * (amx = vnni for now) limits the cpu backend to that path or below. AMX is detected and reported
- * but has no kernel yet (see docs/performance.md).
+ * x86: cpuid + xgetbv for OS-enabled register state; EV_ISA=scalar|avx2|avxvnni|avx512|vnni|amx
+ * limits the cpu backend to that path or below.
  *
- * x86 levels, in order: scalar < avx2 < avxvnni < avx512 < vnni. The features are not a chain:
+ * x86 levels, in order: scalar < avx2 < avxvnni < avx512 < vnni < amx. amx = vnni + AMX-TILE +
+ * AMX-INT8 with XCR0's tile bits set and Linux's permission for tile data granted to the process
+ * (arch_prctl ARCH_REQ_XCOMP_PERM, asked once here; Linux 5.16 and later): without it a TILELOADD
+ * faults, so a CPU with AMX whose kernel refuses is a vnni machine. The features are not a chain:
  * AVX-VNNI (VEX vpdpbusd on ymm, CPUID.(7,1):EAX[4]) is on Alder Lake and later client chips,
  * Sapphire Rapids and Zen 5, but not on Cascade Lake, Ice Lake or Zen 4 (AVX-512 VNNI only) nor
  * Zen 3 (AVX2 only); Alder Lake has it without AVX-512. So a level counts for a CPU only when the
@@ -59,6 +61,20 @@ static uint64_t xgetbv0(void) {
 }
 #endif
 
+#if defined(EV_X86) && defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+/* Linux's opt-in for AMX tile data (arch/x86/include/uapi/asm/prctl.h, xstate feature 18). */
+static int amx_permission(void) {
+    const long req_xcomp_perm = 0x1023, get_xcomp_perm = 0x1022, xtiledata = 18;
+    if (syscall(SYS_arch_prctl, req_xcomp_perm, xtiledata) != 0) return 0;
+    unsigned long bits = 0;
+    return syscall(SYS_arch_prctl, get_xcomp_perm, &bits) == 0 && (bits >> xtiledata & 1);
+}
+#elif defined(EV_X86)
+static int amx_permission(void) { return 0; }
+#endif
+
 static void add_feature(const char *f) {
     size_t n = strlen(g_features);
     snprintf(g_features + n, sizeof g_features - n, "%s%s", n ? " " : "", f);
@@ -106,7 +122,15 @@ static void detect(void) {
                 g_bf16 = 1;
             }
         }
-        if (amx_tile && amx_int8 && tile_os) add_feature("amx_int8");
+        if (amx_tile && amx_int8 && tile_os) {
+            add_feature("amx_int8");
+            if ((has & 1u << EV_ISA_VNNI) && amx_permission()) {
+                best = EV_ISA_AMX;
+                has |= 1u << EV_ISA_AMX;
+            } else {
+                add_feature("no_tile_permission");
+            }
+        }
     }
 #endif
 #ifdef EV_ARM_AUXV
@@ -164,7 +188,8 @@ ev_isa ev_cpu_isa(const char *cap) {
         else if (strcmp(cap, "avx2") == 0) want = EV_ISA_AVX2;
         else if (strcmp(cap, "avxvnni") == 0) want = EV_ISA_AVXVNNI;
         else if (strcmp(cap, "avx512") == 0) want = EV_ISA_AVX512;
-        else if (strcmp(cap, "vnni") == 0 || strcmp(cap, "amx") == 0) want = EV_ISA_VNNI;
+        else if (strcmp(cap, "vnni") == 0) want = EV_ISA_VNNI;
+        else if (strcmp(cap, "amx") == 0) want = EV_ISA_AMX;
 #endif
 #ifdef EV_CPU_ARM
         else if (strcmp(cap, "neon") == 0) want = EV_ISA_NEON;
@@ -185,7 +210,7 @@ ev_isa ev_cpu_isa(const char *cap) {
 
 int ev_cpu_isa_paths(ev_isa *out, int max) {
     static const ev_isa order[] = {EV_ISA_SCALAR, EV_ISA_AVX2,  EV_ISA_AVXVNNI, EV_ISA_AVX512,
-                                   EV_ISA_VNNI,   EV_ISA_NEON,  EV_ISA_NEON_DOT};
+                                   EV_ISA_VNNI,   EV_ISA_AMX,   EV_ISA_NEON,  EV_ISA_NEON_DOT};
     ev_isa best = ev_cpu_isa_supported();
     int n = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0] && n < max; i++) {
@@ -215,6 +240,7 @@ const char *ev_isa_name(ev_isa isa) {
     case EV_ISA_AVXVNNI: return "avxvnni";
     case EV_ISA_AVX512: return "avx512";
     case EV_ISA_VNNI: return "vnni";
+    case EV_ISA_AMX: return "amx";
     case EV_ISA_NEON: return "neon";
     case EV_ISA_NEON_DOT: return "dotprod";
     }

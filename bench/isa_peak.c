@@ -16,6 +16,12 @@
  * support of the ymm / zmm state); each kernel is compiled for its ISA with
  * __attribute__((target)), so the file builds with plain flags on any x86-64.
  *
+ * AMX-INT8 (where CPUID, XCR0 and Linux's permission for tile data allow it): tdpbusd on 16 x 64
+ * byte tiles, 6 independent accumulator tiles, 16 x 16 x 64 = 16384 MACs per instruction:
+ *
+ *   isa_peak instr=tdpbusd width=tile chains=12 ginst_s=... gmac_s=... gop_s=...
+ * (12 instructions per iteration over the 6 tiles, as the vector kernels run 12 chains)
+ *
  * Float: vfmadd231ps ymm (AVX2 + FMA) and zmm (AVX-512F), from fma_peak.h (shared with the float
  * conv benchmark, conv_f32_perf.c), 16 / 32 flops per instruction:
  *
@@ -76,12 +82,51 @@ PEAK_KERNEL(k_maddwd_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDWD_YMM, RED_YM
 PEAK_KERNEL(k_dpbusd_ymm, "avx2,avxvnni", __m256i, _mm256_set1_epi32, DPBUSD_YMM, RED_YMM)
 PEAK_KERNEL(k_dpbusd_zmm, "avx512f,avx512vnni", __m512i, _mm512_set1_epi32, DPBUSD_ZMM, RED_ZMM)
 
+/* tdpbusd: tmm0-5 accumulate tmm6 x tmm7 (one configuration of 16 rows x 64 bytes). */
+#define TILE_DPBUSD(c) __asm__ volatile("tdpbusd %%tmm7, %%tmm6, %%tmm" #c ::: "memory")
+__attribute__((noinline)) static int k_tdpbusd(long iters, int seed) {
+    struct {
+        uint8_t palette, start_row, reserved[14];
+        uint16_t colsb[16];
+        uint8_t rows[16];
+    } cfg __attribute__((aligned(64))) = {0};
+    cfg.palette = 1;
+    for (int t = 0; t < 8; t++) cfg.rows[t] = 16, cfg.colsb[t] = 64;
+    __asm__ volatile("ldtilecfg %0" ::"m"(cfg));
+    __asm__ volatile("tilezero %%tmm0\n\ttilezero %%tmm1\n\ttilezero %%tmm2\n\t"
+                     "tilezero %%tmm3\n\ttilezero %%tmm4\n\ttilezero %%tmm5\n\t"
+                     "tilezero %%tmm6\n\ttilezero %%tmm7" ::: "memory");
+    /* CHAINS is 12 for the vector kernels: run 2 x 6 tile instructions per iteration */
+    for (long it = 0; it < iters; it++) {
+        TILE_DPBUSD(0); TILE_DPBUSD(1); TILE_DPBUSD(2); TILE_DPBUSD(3); TILE_DPBUSD(4);
+        TILE_DPBUSD(5); TILE_DPBUSD(0); TILE_DPBUSD(1); TILE_DPBUSD(2); TILE_DPBUSD(3);
+        TILE_DPBUSD(4); TILE_DPBUSD(5);
+    }
+    int32_t out[256] __attribute__((aligned(64)));
+    long stride = 64;
+    __asm__ volatile("tilestored %%tmm0, (%0,%1,1)" ::"r"(out), "r"(stride) : "memory");
+    __asm__ volatile("tilerelease" ::: "memory");
+    return out[0] + seed;
+}
+
 typedef struct features {
-    int avx2, avx512_vnni, avx_vnni;
+    int avx2, avx512_vnni, avx_vnni, amx_int8;
 } features;
 
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+/* Linux's opt-in for tile data (ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA = 18), as the cpu
+ * backend's isa.c asks for it. */
+static int amx_permission(void) {
+    return syscall(SYS_arch_prctl, 0x1023L, 18L) == 0;
+}
+#else
+static int amx_permission(void) { return 0; }
+#endif
+
 static features detect(void) {
-    features f = {0, 0, 0};
+    features f = {0, 0, 0, 0};
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
     int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
@@ -94,6 +139,8 @@ static features detect(void) {
     __cpuid_count(7, 0, a, b, c, d);
     f.avx2 = (b >> 5) & 1;
     f.avx512_vnni = zmm_os && ((b >> 16) & 1) && ((c >> 11) & 1); /* avx512f + avx512_vnni */
+    int tile_os = (lo & (3u << 17)) == (3u << 17);
+    f.amx_int8 = tile_os && ((d >> 24) & 1) && ((d >> 25) & 1) && amx_permission();
     unsigned sub = a;                                               /* max subleaf of leaf 7 */
     if (sub >= 1) {
         __cpuid_count(7, 1, a, b, c, d);
@@ -131,6 +178,8 @@ int main(void) {
     run_one("vpmaddwd", "ymm", f.avx2, "avx2", k_maddwd_ymm, 16);
     run_one("vpdpbusd", "ymm", f.avx_vnni, "avx_vnni", k_dpbusd_ymm, 32);
     run_one("vpdpbusd", "zmm", f.avx512_vnni, "avx512_vnni", k_dpbusd_zmm, 64);
+    run_one("tdpbusd", "tile", f.amx_int8, "amx_int8 (or no tile permission)", k_tdpbusd,
+            16 * 16 * 64);
     fma_peak fp = fma_peak_measure();
     for (int zmm = 0; zmm <= 1; zmm++) {
         const char *w = zmm ? "zmm" : "ymm";

@@ -4,7 +4,9 @@
  * uint8 heads out; no decoder on either side).
  *
  *   ours:   ../shared/models/posenet/posenet_mobilenet_v1_075_<size>_quant.tflite, every backend
- *           of ev_backend_names() (ref only at 353x481 unless --with-ref: it takes seconds a run)
+ *           of ev_backend_names() (ref only at 353x481 unless --with-ref: it takes seconds a run);
+ *           the cpu backend once per ISA path (--isa: by default every path this machine has
+ *           but scalar, ev_cpu_isa_list), as runtime "cpu/<path>" 
  *   ort:    ONNX Runtime (npm onnxruntime-node) on ../shared/models/posenet/onnx/..._quant_s8w.onnx
  *   tflite: TensorFlow Lite 2.9 (npm tfjs-tflite-node) on the same _quant.tflite as ours
  * The peers run as `node bench/peers/peer_{ort,tflite}.js MODEL THREADS MIN_RUNS WARMUP MIN_SECS`
@@ -16,16 +18,20 @@
  * backend's output bytes against the ref backend's at 353x481), one parsable line per case
  *   result size=353x481 threads=1 runtime=cpu kind=ours version=0.1.0 runs=.. median_ms=..
  *          min_ms=.. mean_ms=.. fps=.. gops=..
- * (or status=error|skipped msg="..."), then a table with speedup = peer_ms / our_ms per peer.
+ * (or status=error|skipped msg="..."), then a table with speedup = peer_ms / our_ms per peer and,
+ * for each cpu path, its GOP/s as a share of the threads' int8 limit for that path, measured at
+ * the start of the same run (int8_peak.h: vpmaddubsw ymm for avx2, vpdpbusd ymm / zmm for
+ * avxvnni / vnni, tdpbusd for amx). "cpu==ref" is checked on every path listed.
  *
  * Usage: bench_backbone [--sizes 353_481,481_641,721_1281] [--threads 1,2] [--min-runs 30]
  *                       [--min-secs 2] [--peers none|ort|tflite|all] [--backends ref,cpu]
- *                       [--with-ref] [--node PATH]
+ *                       [--isa simd|all|best|PATH,...] [--with-ref] [--node PATH]
  * Environment: EDGEVISION_SHARED (default ../shared), EV_BENCH_PEERS (default bench/peers, or
  * ../bench/peers next to this executable).
  */
 #include "bench_common.h"
 #include "edgevision.h"
+#include "int8_peak.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -39,6 +45,9 @@
 #define MAX_THREADS 8
 #define MAX_BACKENDS 8
 #define MAX_RESULTS 256
+#define MAX_ISAS 16
+
+static int8_peak g_peak;
 
 typedef struct size_desc {
     const char *tag; /* file-name part: 353_481 */
@@ -77,7 +86,9 @@ static void usage(FILE *f, const char *argv0) {
     fprintf(f,
             "usage: %s [--sizes 353_481,481_641,721_1281] [--threads 1,2] [--min-runs 30]\n"
             "          [--min-secs 2] [--peers none|ort|tflite|all] [--backends NAME,...]\n"
-            "          [--with-ref] [--node PATH]\n"
+            "          [--isa simd|all|best|PATH,...] [--with-ref] [--node PATH]\n"
+            "--isa: the cpu backend's paths to time (simd: every path of ev_cpu_isa_list but\n"
+            "scalar, the default; all: with scalar; best: only the best; or names)\n"
             "Times our backends and the peer runtimes (bench/peers; install with\n"
             "`bash bench/peers/setup.sh`) on the PoseNet backbones; see bench/README.md.\n",
             argv0);
@@ -164,8 +175,9 @@ static void print_bad_line(int si, int threads, const char *runtime, const char 
 }
 
 /* Loads `path`, creates a session on `backend` with `threads`, feeds the benchmark input. */
-static ev_status open_session(const char *path, const char *backend, int threads,
-                              const char *shared, ev_model **m, ev_session **s, int si) {
+static ev_status open_session(const char *path, const char *backend, const char *isa,
+                              int threads, const char *shared, ev_model **m, ev_session **s,
+                              int si) {
     *m = NULL;
     *s = NULL;
     ev_status st = ev_model_load(path, m);
@@ -174,6 +186,7 @@ static ev_status open_session(const char *path, const char *backend, int threads
     ev_session_options_init(&o);
     o.backend = backend;
     o.threads = threads;
+    o.isa = isa;
     st = ev_session_create(*m, &o, s);
     if (st != EV_OK) return st;
     ev_tensor_info ii;
@@ -193,11 +206,20 @@ static ev_status open_session(const char *path, const char *backend, int threads
     return st;
 }
 
-static void bench_ours(int si, const char *path, const char *backend, int threads, int min_runs,
-                       double min_secs, const char *shared) {
+/* Runtime label of our rows: the backend, "cpu/<path>" for the cpu backend on a path. */
+static const char *runtime_label(char *buf, size_t n, const char *backend, const char *isa) {
+    if (isa) snprintf(buf, n, "%s/%s", backend, isa);
+    else snprintf(buf, n, "%s", backend);
+    return buf;
+}
+
+static void bench_ours(int si, const char *path, const char *backend, const char *isa,
+                       int threads, int min_runs, double min_secs, const char *shared) {
     ev_model *m;
     ev_session *s;
-    ev_status st = open_session(path, backend, threads, shared, &m, &s, si);
+    char label[32];
+    const char *rt = runtime_label(label, sizeof label, backend, isa);
+    ev_status st = open_session(path, backend, isa, threads, shared, &m, &s, si);
     for (int i = 0; st == EV_OK && i < 3; i++) st = ev_session_run(s); /* warm-up */
     double *t = NULL, total = 0;
     size_t n = 0;
@@ -205,13 +227,13 @@ static void bench_ours(int si, const char *path, const char *backend, int thread
     if (st != EV_OK) {
         char msg[1200];
         snprintf(msg, sizeof msg, "%s: %s", ev_status_string(st), ev_last_error());
-        print_bad_line(si, threads, backend, "ours", "error", msg);
-        add_result(si, threads, backend, 0, 0, 0, 0, 0, 0);
+        print_bad_line(si, threads, rt, "ours", "error", msg);
+        add_result(si, threads, rt, 0, 0, 0, 0, 0, 0);
     } else {
         double med = bench_median(t, n);
-        print_ok_line(si, threads, backend, "ours", EV_VERSION_STRING, (int)n, med, t[0],
+        print_ok_line(si, threads, rt, "ours", EV_VERSION_STRING, (int)n, med, t[0],
                       total / (double)n);
-        add_result(si, threads, backend, 0, 1, med, t[0], total / (double)n, (int)n);
+        add_result(si, threads, rt, 0, 1, med, t[0], total / (double)n, (int)n);
     }
     free(t);
     ev_session_free(s);
@@ -219,13 +241,14 @@ static void bench_ours(int si, const char *path, const char *backend, int thread
 }
 
 /* One run on `backend`; copies all outputs into one malloc'd block (*out, *bytes). */
-static ev_status run_once_outputs(const char *path, const char *backend, int threads,
-                                  const char *shared, int si, uint8_t **out, size_t *bytes) {
+static ev_status run_once_outputs(const char *path, const char *backend, const char *isa,
+                                  int threads, const char *shared, int si, uint8_t **out,
+                                  size_t *bytes) {
     ev_model *m;
     ev_session *s;
     *out = NULL;
     *bytes = 0;
-    ev_status st = open_session(path, backend, threads, shared, &m, &s, si);
+    ev_status st = open_session(path, backend, isa, threads, shared, &m, &s, si);
     if (st == EV_OK) st = ev_session_run(s);
     int nout = st == EV_OK ? ev_model_num_outputs(m) : 0;
     for (int k = 0; st == EV_OK && k < nout; k++) {
@@ -253,8 +276,10 @@ static int backend_compiled(const char *name) {
     return 0;
 }
 
-/* cpu backend output bytes == ref backend output bytes at 353x481, for each thread count. */
-static void check_cpu_vs_ref(const char *shared, const int *threads, int nthreads) {
+/* cpu backend output bytes == ref backend output bytes at 353x481, for each path and thread
+ * count. */
+static void check_cpu_vs_ref(const char *shared, const int *threads, int nthreads,
+                             const char *const *isas, int nisas) {
     if (!backend_compiled("cpu") || !backend_compiled("ref")) {
         printf("cpu==ref: n/a (this build lacks the %s backend)\n",
                backend_compiled("cpu") ? "ref" : "cpu");
@@ -269,7 +294,7 @@ static void check_cpu_vs_ref(const char *shared, const int *threads, int nthread
     }
     uint8_t *ref = NULL;
     size_t ref_bytes = 0;
-    ev_status st = run_once_outputs(path, "ref", 1, shared, 0, &ref, &ref_bytes);
+    ev_status st = run_once_outputs(path, "ref", NULL, 1, shared, 0, &ref, &ref_bytes);
     if (st != EV_OK) {
         printf("cpu==ref: n/a (ref failed: %s: %s)\n", ev_status_string(st), ev_last_error());
         free(ref);
@@ -278,19 +303,21 @@ static void check_cpu_vs_ref(const char *shared, const int *threads, int nthread
     int all_same = 1;
     char detail[1024] = "";
     size_t dl = 0;
-    for (int i = 0; i < nthreads; i++) {
+    for (int c = 0; c < nthreads * nisas; c++) {
+        int i = c % nthreads;
+        const char *isa = isas[c / nthreads];
         uint8_t *cpu = NULL;
         size_t cpu_bytes = 0;
-        st = run_once_outputs(path, "cpu", threads[i], shared, 0, &cpu, &cpu_bytes);
+        st = run_once_outputs(path, "cpu", isa, threads[i], shared, 0, &cpu, &cpu_bytes);
         if (st != EV_OK) {
             all_same = 0;
             dl += (size_t)snprintf(detail + dl, dl < sizeof detail ? sizeof detail - dl : 0,
-                                   " threads=%d: cpu failed: %s: %s;", threads[i],
+                                   " %s threads=%d: cpu failed: %s: %s;", isa ? isa : "best", threads[i],
                                    ev_status_string(st), ev_last_error());
         } else if (cpu_bytes != ref_bytes) {
             all_same = 0;
             dl += (size_t)snprintf(detail + dl, dl < sizeof detail ? sizeof detail - dl : 0,
-                                   " threads=%d: %zu output bytes vs ref %zu;", threads[i],
+                                   " %s threads=%d: %zu output bytes vs ref %zu;", isa ? isa : "best", threads[i],
                                    cpu_bytes, ref_bytes);
         } else {
             size_t diff = 0, first = 0;
@@ -306,12 +333,14 @@ static void check_cpu_vs_ref(const char *shared, const int *threads, int nthread
             if (diff) {
                 all_same = 0;
                 dl += (size_t)snprintf(detail + dl, dl < sizeof detail ? sizeof detail - dl : 0,
-                                       " threads=%d: %zu of %zu bytes differ (first at %zu, max "
-                                       "|diff| %d);",
-                                       threads[i], diff, ref_bytes, first, maxd);
+                                       " %s threads=%d: %zu of %zu bytes differ (first at %zu, "
+                                       "max |diff| %d);",
+                                       isa ? isa : "best", threads[i], diff, ref_bytes, first,
+                                       maxd);
             } else {
                 dl += (size_t)snprintf(detail + dl, dl < sizeof detail ? sizeof detail - dl : 0,
-                                       " threads=%d: %zu bytes identical;", threads[i], ref_bytes);
+                                       " %s threads=%d: %zu bytes identical;", isa ? isa : "best",
+                                       threads[i], ref_bytes);
             }
         }
         free(cpu);
@@ -397,7 +426,8 @@ static const result *find_result(int si, int threads, const char *runtime) {
 }
 
 static void print_table(const int *peers_on) {
-    printf("\n%-9s %3s  %-8s %10s %8s %8s", "size", "thr", "runtime", "median_ms", "FPS", "GOP/s");
+    printf("\n%-9s %3s  %-12s %10s %8s %8s %7s", "size", "thr", "runtime", "median_ms", "FPS",
+           "GOP/s", "%peak");
     for (int p = 0; p < NUM_PEERS; p++) {
         char h[32];
         snprintf(h, sizeof h, "vs %s", k_peer_names[p]);
@@ -406,12 +436,16 @@ static void print_table(const int *peers_on) {
     printf("\n");
     for (int i = 0; i < g_nresults; i++) {
         const result *r = &g_results[i];
-        printf("%-9s %3d  %-8s", k_sizes[r->size].label, r->threads, r->runtime);
+        printf("%-9s %3d  %-12s", k_sizes[r->size].label, r->threads, r->runtime);
         if (!r->ok) {
-            printf(" %10s %8s %8s", "failed", "-", "-");
+            printf(" %10s %8s %8s %7s", "failed", "-", "-", "-");
         } else {
-            printf(" %10.2f %8.1f %8.1f", r->median_ms, 1000.0 / r->median_ms,
-                   2.0 * k_sizes[r->size].gmac / (r->median_ms / 1000.0));
+            double gops = 2.0 * k_sizes[r->size].gmac / (r->median_ms / 1000.0);
+            const char *slash = strchr(r->runtime, '/');
+            double lim = !r->is_peer && slash ? int8_peak_for_isa(&g_peak, slash + 1, NULL) : 0;
+            printf(" %10.2f %8.1f %8.1f", r->median_ms, 1000.0 / r->median_ms, gops);
+            if (lim > 0) printf(" %6.1f%%", 100.0 * gops / (lim * r->threads));
+            else printf(" %7s", "-");
         }
         for (int p = 0; p < NUM_PEERS; p++) {
             if (!peers_on[p]) continue;
@@ -425,7 +459,15 @@ static void print_table(const int *peers_on) {
     }
     printf("vs PEER = speedup = peer median ms / our median ms (> 1: ours is faster); "
            "GOP = 2 x MAC (2.49 / 4.46 / 13.15 GOP). Compare within one run: figures drift "
-           "~10%% between runs on shared machines.\n");
+           "~10%% between runs on shared machines.\n"
+           "%%peak = GOP/s / (threads x one core's measured int8 limit for the path:");
+    static const char *const paths[] = {"avx2", "avxvnni", "avx512", "vnni", "amx"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const char *name;
+        double v = int8_peak_for_isa(&g_peak, paths[i], &name);
+        if (v > 0) printf(" %s %s %.0f GOP/s;", paths[i], name, v);
+    }
+    printf(" see the '# int8 peak' line).\n");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -475,6 +517,7 @@ int main(int argc, char **argv) {
     int peers_on[NUM_PEERS] = {1, 1};
     int with_ref = 0;
     const char *backends_arg = NULL;
+    const char *isa_arg = "simd";
     const char *node = "node";
 
     for (int i = 1; i < argc; i++) {
@@ -530,6 +573,8 @@ int main(int argc, char **argv) {
             }
         } else if (strcmp(a, "--backends") == 0) {
             backends_arg = v;
+        } else if (strcmp(a, "--isa") == 0) {
+            isa_arg = v;
         } else if (strcmp(a, "--node") == 0) {
             node = v;
         } else {
@@ -562,6 +607,33 @@ int main(int argc, char **argv) {
             backends[nbackends++] = *n;
     }
 
+    /* The cpu backend's paths: simd (default), all, best, or a list of this machine's names. */
+    const char *have[MAX_ISAS], *isas[MAX_ISAS];
+    int nhave = ev_cpu_isa_list(have, MAX_ISAS), nisas = 0;
+    if (nhave > MAX_ISAS) nhave = MAX_ISAS;
+    static char ibuf[256];
+    if (strcmp(isa_arg, "best") == 0) {
+        isas[nisas++] = NULL;
+    } else if (strcmp(isa_arg, "simd") == 0 || strcmp(isa_arg, "all") == 0) {
+        for (int i = 0; i < nhave; i++)
+            if (strcmp(have[i], "scalar") != 0 || strcmp(isa_arg, "all") == 0 || nhave == 1)
+                isas[nisas++] = have[i];
+    } else {
+        snprintf(ibuf, sizeof ibuf, "%s", isa_arg);
+        for (char *save = NULL, *tok = strtok_r(ibuf, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            int found = 0;
+            for (int i = 0; i < nhave; i++) found |= strcmp(have[i], tok) == 0;
+            if (!found) {
+                fprintf(stderr, "error: --isa: '%s' is not a path of this machine (have:", tok);
+                for (int i = 0; i < nhave; i++) fprintf(stderr, " %s", have[i]);
+                fprintf(stderr, ")\n");
+                return 2;
+            }
+            if (nisas < MAX_ISAS) isas[nisas++] = tok;
+        }
+    }
+
     const char *shared = getenv("EDGEVISION_SHARED");
     if (!shared || !*shared) shared = "../shared";
     /* The peer scripts read the golden input from the same place. */
@@ -570,6 +642,14 @@ int main(int argc, char **argv) {
     const char *peers_dir = bench_find_peers_dir(peers_buf, sizeof peers_buf, "peer_ort.js");
 
     print_environment(shared, peers_dir);
+    int8_peak_measure(&g_peak, 2000000L, 3);
+    printf("# int8 peak per core (GOP/s, measured now, thread CPU time): vpmaddubsw ymm %.0f, "
+           "vpmaddwd ymm %.0f, vpdpbusd ymm %.0f, vpdpbusd zmm %.0f, tdpbusd tile %.0f "
+           "(0: not on this CPU)\n# cpu paths timed:",
+           g_peak.maddubs_ymm, g_peak.maddwd_ymm, g_peak.dpbusd_ymm, g_peak.dpbusd_zmm,
+           g_peak.tdpbusd);
+    for (int i = 0; i < nisas; i++) printf(" %s", isas[i] ? isas[i] : ev_cpu_isa_name());
+    printf("\n");
 
     /* Peers: installed? */
     for (int p = 0; p < NUM_PEERS; p++) {
@@ -606,7 +686,7 @@ int main(int argc, char **argv) {
     printf("\n");
     fflush(stdout);
 
-    check_cpu_vs_ref(shared, threads, nthreads);
+    check_cpu_vs_ref(shared, threads, nthreads, isas, nisas);
 
     for (int k = 0; k < nsizes; k++) {
         int si = sizes[k];
@@ -630,7 +710,12 @@ int main(int argc, char **argv) {
                                    "ref takes seconds a run above 353x481 (use --with-ref)");
                     continue;
                 }
-                bench_ours(si, model, backends[b], th, min_runs, min_secs, shared);
+                if (strcmp(backends[b], "cpu") == 0)
+                    for (int i = 0; i < nisas; i++)
+                        bench_ours(si, model, "cpu", isas[i] ? isas[i] : ev_cpu_isa_name(), th,
+                                   min_runs, min_secs, shared);
+                else
+                    bench_ours(si, model, backends[b], NULL, th, min_runs, min_secs, shared);
             }
             if (peers_on[PEER_ORT]) {
                 if (have_onnx)

@@ -27,159 +27,38 @@
  *
  *   isa_peak instr=vfmadd231ps width=ymm chains=12 ginst_s=... gflop_s=...
  *
- * Extend: a new instruction is one PEAK_KERNEL line (its intrinsic as OP), a feature test and a
- * run_one call in main.
+ * The integer kernels live in int8_peak.h (shared with bench_backbone's "% of peak" column).
+ * Extend: a new instruction goes into int8_peak.h and gets a line in main.
  */
 #include "fma_peak.h"
+#include "int8_peak.h"
 
-#include <cpuid.h>
-#include <immintrin.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <time.h>
 
-#define CHAINS 12
 #define ITERS 20000000L
 #define REPS 5
 
-static double cpu_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* One kernel: CHAINS (12) accumulators in named registers (an array would live on the stack),
- * each updated `iters` times by OP(acc, a, b) (in place); returns a value depending on every chain so
- * nothing is dead. */
-#define PEAK_KERNEL(name, tgt, vec, set1, OP, reduce)                                             \
-    __attribute__((target(tgt), noinline)) static int name(long iters, int seed) {               \
-        vec a = set1(0x01020304 + seed), b = set1(0x01010101);                                    \
-        vec c0 = set1(seed), c1 = set1(1 + seed), c2 = set1(2 + seed), c3 = set1(3 + seed);       \
-        vec c4 = set1(4 + seed), c5 = set1(5 + seed), c6 = set1(6 + seed), c7 = set1(7 + seed);   \
-        vec c8 = set1(8 + seed), c9 = set1(9 + seed), c10 = set1(10 + seed);                      \
-        vec c11 = set1(11 + seed);                                                               \
-        for (long it = 0; it < iters; it++) {                                                    \
-            OP(c0, a, b); OP(c1, a, b); OP(c2, a, b); OP(c3, a, b); OP(c4, a, b); OP(c5, a, b);   \
-            OP(c6, a, b); OP(c7, a, b); OP(c8, a, b); OP(c9, a, b); OP(c10, a, b); OP(c11, a, b); \
-            __asm__ volatile("" : "+x"(a), "+x"(b));                                              \
-        }                                                                                        \
-        return reduce(c0) + reduce(c1) + reduce(c2) + reduce(c3) + reduce(c4) + reduce(c5) +     \
-               reduce(c6) + reduce(c7) + reduce(c8) + reduce(c9) + reduce(c10) + reduce(c11);    \
-    }
-
-/* The instructions as inline assembly: with intrinsics gcc 12 keeps some chains in memory
- * (reloading them every iteration), which would time store forwarding instead. Binary
- * instructions chain through their first source. */
-#define MADDUBS_YMM(c, a, b) __asm__("vpmaddubsw %1, %0, %0" : "+x"(c) : "x"(b))
-#define MADDWD_YMM(c, a, b) __asm__("vpmaddwd %1, %0, %0" : "+x"(c) : "x"(b))
-#define DPBUSD_YMM(c, a, b) __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(c) : "x"(a), "x"(b))
-#define DPBUSD_ZMM(c, a, b) __asm__("vpdpbusd %2, %1, %0" : "+v"(c) : "v"(a), "v"(b))
-#define RED_YMM(v) _mm256_extract_epi32((v), 0)
-#define RED_ZMM(v) _mm512_cvtsi512_si32(v)
-
-PEAK_KERNEL(k_maddubs_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDUBS_YMM, RED_YMM)
-PEAK_KERNEL(k_maddwd_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDWD_YMM, RED_YMM)
-PEAK_KERNEL(k_dpbusd_ymm, "avx2,avxvnni", __m256i, _mm256_set1_epi32, DPBUSD_YMM, RED_YMM)
-PEAK_KERNEL(k_dpbusd_zmm, "avx512f,avx512vnni", __m512i, _mm512_set1_epi32, DPBUSD_ZMM, RED_ZMM)
-
-/* tdpbusd: tmm0-5 accumulate tmm6 x tmm7 (one configuration of 16 rows x 64 bytes). */
-#define TILE_DPBUSD(c) __asm__ volatile("tdpbusd %%tmm7, %%tmm6, %%tmm" #c ::: "memory")
-__attribute__((noinline)) static int k_tdpbusd(long iters, int seed) {
-    struct {
-        uint8_t palette, start_row, reserved[14];
-        uint16_t colsb[16];
-        uint8_t rows[16];
-    } cfg __attribute__((aligned(64))) = {0};
-    cfg.palette = 1;
-    for (int t = 0; t < 8; t++) cfg.rows[t] = 16, cfg.colsb[t] = 64;
-    __asm__ volatile("ldtilecfg %0" ::"m"(cfg));
-    __asm__ volatile("tilezero %%tmm0\n\ttilezero %%tmm1\n\ttilezero %%tmm2\n\t"
-                     "tilezero %%tmm3\n\ttilezero %%tmm4\n\ttilezero %%tmm5\n\t"
-                     "tilezero %%tmm6\n\ttilezero %%tmm7" ::: "memory");
-    /* CHAINS is 12 for the vector kernels: run 2 x 6 tile instructions per iteration */
-    for (long it = 0; it < iters; it++) {
-        TILE_DPBUSD(0); TILE_DPBUSD(1); TILE_DPBUSD(2); TILE_DPBUSD(3); TILE_DPBUSD(4);
-        TILE_DPBUSD(5); TILE_DPBUSD(0); TILE_DPBUSD(1); TILE_DPBUSD(2); TILE_DPBUSD(3);
-        TILE_DPBUSD(4); TILE_DPBUSD(5);
-    }
-    int32_t out[256] __attribute__((aligned(64)));
-    long stride = 64;
-    __asm__ volatile("tilestored %%tmm0, (%0,%1,1)" ::"r"(out), "r"(stride) : "memory");
-    __asm__ volatile("tilerelease" ::: "memory");
-    return out[0] + seed;
-}
-
-typedef struct features {
-    int avx2, avx512_vnni, avx_vnni, amx_int8;
-} features;
-
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-/* Linux's opt-in for tile data (ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA = 18), as the cpu
- * backend's isa.c asks for it. */
-static int amx_permission(void) {
-    return syscall(SYS_arch_prctl, 0x1023L, 18L) == 0;
-}
-#else
-static int amx_permission(void) { return 0; }
-#endif
-
-static features detect(void) {
-    features f = {0, 0, 0, 0};
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
-    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
-    if (!osxsave || !avx) return f;
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    int ymm_os = (lo & 0x6) == 0x6, zmm_os = (lo & 0xE6) == 0xE6;
-    unsigned max_leaf = __get_cpuid_max(0, NULL);
-    if (max_leaf < 7 || !ymm_os) return f;
-    __cpuid_count(7, 0, a, b, c, d);
-    f.avx2 = (b >> 5) & 1;
-    f.avx512_vnni = zmm_os && ((b >> 16) & 1) && ((c >> 11) & 1); /* avx512f + avx512_vnni */
-    int tile_os = (lo & (3u << 17)) == (3u << 17);
-    f.amx_int8 = tile_os && ((d >> 24) & 1) && ((d >> 25) & 1) && amx_permission();
-    unsigned sub = a;                                               /* max subleaf of leaf 7 */
-    if (sub >= 1) {
-        __cpuid_count(7, 1, a, b, c, d);
-        f.avx_vnni = f.avx2 && ((a >> 4) & 1);
-    }
-    return f;
-}
-
-static void run_one(const char *instr, const char *width, int have, const char *feature,
-                    int (*k)(long, int), int macs_per_inst) {
+static void line(const char *instr, const char *width, int have, const char *feature, double gop,
+                 int macs_per_inst) {
     if (!have) {
         printf("isa_peak instr=%s width=%s skipped: no %s\n", instr, width, feature);
-        fflush(stdout);
-        return;
+    } else {
+        double gmac = gop / 2.0;
+        printf("isa_peak instr=%s width=%s chains=12 ginst_s=%.2f gmac_s=%.1f gop_s=%.1f\n", instr,
+               width, gmac / macs_per_inst, gmac, gop);
     }
-    k(ITERS / 20, 1); /* warm up (frequency license, page in) */
-    double best = 1e30;
-    int chk = 0;
-    for (int r = 0; r < REPS; r++) {
-        double t0 = cpu_now();
-        chk += k(ITERS, r);
-        double t = cpu_now() - t0;
-        if (t < best) best = t;
-    }
-    double inst = (double)ITERS * CHAINS / best;
-    printf("isa_peak instr=%s width=%s chains=%d ginst_s=%.2f gmac_s=%.1f gop_s=%.1f chk=%d\n",
-           instr, width, CHAINS, inst / 1e9, inst * macs_per_inst / 1e9,
-           2.0 * inst * macs_per_inst / 1e9, chk & 0xFF);
     fflush(stdout);
 }
 
 int main(void) {
-    features f = detect();
-    run_one("vpmaddubsw", "ymm", f.avx2, "avx2", k_maddubs_ymm, 32);
-    run_one("vpmaddwd", "ymm", f.avx2, "avx2", k_maddwd_ymm, 16);
-    run_one("vpdpbusd", "ymm", f.avx_vnni, "avx_vnni", k_dpbusd_ymm, 32);
-    run_one("vpdpbusd", "zmm", f.avx512_vnni, "avx512_vnni", k_dpbusd_zmm, 64);
-    run_one("tdpbusd", "tile", f.amx_int8, "amx_int8 (or no tile permission)", k_tdpbusd,
-            16 * 16 * 64);
+    int8_peak p;
+    int8_peak_measure(&p, ITERS, REPS);
+    line("vpmaddubsw", "ymm", p.have_avx2, "avx2", p.maddubs_ymm, 32);
+    line("vpmaddwd", "ymm", p.have_avx2, "avx2", p.maddwd_ymm, 16);
+    line("vpdpbusd", "ymm", p.have_avx_vnni, "avx_vnni", p.dpbusd_ymm, 32);
+    line("vpdpbusd", "zmm", p.have_avx512_vnni, "avx512_vnni", p.dpbusd_zmm, 64);
+    line("tdpbusd", "tile", p.have_amx, "amx_int8 (or no tile permission)", p.tdpbusd,
+         16 * 16 * 64);
     fma_peak fp = fma_peak_measure();
     for (int zmm = 0; zmm <= 1; zmm++) {
         const char *w = zmm ? "zmm" : "ymm";

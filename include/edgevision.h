@@ -133,7 +133,8 @@ typedef struct ev_session_options {
                             means "ref"                                                     */
     int threads;         /* worker threads; 0 means 1                                       */
     const char *isa;     /* cpu backend: cap on the instruction-set path ("scalar", "avx2",
-                            "avxvnni", "avx512", "vnni"; "neon", "dotprod" on ARM); NULL:
+                            "avxvnni", "avx512", "vnni", "amx"; "neon", "dotprod" on ARM;
+                            ev_cpu_isa_list names this machine's); NULL:
                             the best the CPU has, capped by $EV_ISA when set                */
     unsigned float_modes; /* opt-in faster float32 arithmetic with its own, looser accuracy
                             (EV_FLOAT_* bits; 0, the default: exact float32 kernels within
@@ -157,9 +158,14 @@ EV_API void ev_session_options_init(ev_session_options *opts);
 EV_API const char *const *ev_backend_names(void);
 
 /* The instruction-set path the cpu backend uses on this machine: "scalar", "avx2", "avxvnni"
- * (AVX-VNNI, vpdpbusd on ymm), "avx512" or "vnni" (AVX-512 VNNI); "neon" or "dotprod" on ARM:
- * the best the CPU and OS support, capped by $EV_ISA if set. */
+ * (AVX-VNNI, vpdpbusd on ymm), "avx512", "vnni" (AVX-512 VNNI) or "amx" (AMX-INT8 tiles, where
+ * Linux grants tile data); "neon" or "dotprod" on ARM: the best the CPU and OS support, capped by
+ * $EV_ISA if set. */
 EV_API const char *ev_cpu_isa_name(void);
+/* Every path the cpu backend can take on this machine, least capable first, as
+ * ev_session_options.isa accepts them: writes at most `max` names to `names`, returns how many
+ * paths there are (scalar is always one). */
+EV_API int ev_cpu_isa_list(const char **names, int max);
 /* What the CPU offers, e.g. "avx2 fma avx512f avx512bw avx512_vnni" (amx_int8 when present). */
 EV_API const char *ev_cpu_features(void);
 

@@ -249,6 +249,13 @@ const char *ev_isa_name(ev_isa isa) {
 
 const char *ev_cpu_isa_name(void) { return ev_isa_name(ev_cpu_isa(NULL)); }
 
+int ev_cpu_isa_list(const char **names, int max) {
+    ev_isa paths[16];
+    int n = ev_cpu_isa_paths(paths, 16);
+    for (int i = 0; i < n && i < max; i++) names[i] = ev_isa_name(paths[i]);
+    return n;
+}
+
 const char *ev_cpu_features(void) {
     pthread_once(&g_once, detect);
     return g_features;

@@ -1245,6 +1245,58 @@ static void test_gemm_q8_ties(void) {
     }
 }
 
+/* requant_avx512.h's one-step rounding (p + A) >> (31 + e) against core/quant.h's two steps on
+ * every kind of accumulator (INT32_MIN, INT32_MAX, random, small, around ties), multipliers
+ * (2^30, 2^31 - 1, random) and shifts (left 1..7, right 0..31), both tie rules, zero points. */
+static void test_requant_avx512(void) {
+#if defined(EV_CPU_X86)
+    if (!ev_cpu_isa_has(EV_ISA_VNNI)) {
+        EV_SKIP("no AVX-512 VNNI on this CPU");
+    }
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+#define RND() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+    long bad = 0;
+    for (int it = 0; it < 20000; it++) {
+        int32_t mult[32], acc[32], out[32];
+        int shift[32];
+        for (int c = 0; c < 32; c++) {
+            int kind = (int)(RND() % 4), r = (int)(RND() % 10);
+            mult[c] = kind == 0 ? 1 << 30 : kind == 1 ? INT32_MAX
+                                                      : (int32_t)((1u << 30) + RND() % (1u << 30));
+            shift[c] = r < 2 ? 1 + (int)(RND() % 7) : r < 4 ? -(int)(RND() % 32)
+                                                           : -(int)(RND() % 12);
+            int k = (int)(RND() % 6);
+            acc[c] = k == 0 ? (int32_t)RND() : k == 1 ? (int32_t)(RND() % 2000001) - 1000000
+                   : k == 2 ? INT32_MIN : k == 3 ? INT32_MAX : (int32_t)(RND() % 65) - 32;
+            if (shift[c] > 0) acc[c] = (int32_t)(RND() % 1000001) - 500000; /* x << s in range */
+        }
+        ev_gemm_epi ep;
+        memset(&ep, 0, sizeof ep);
+        int32_t *table = NULL;
+        CHECK(ev_gemm_epi_requant(&ep, &table, mult, shift, 32, 32) == 0);
+        ep.out_zp = (int32_t)(RND() % 256) - 128;
+        ep.act_min = INT32_MIN;
+        ep.act_max = INT32_MAX;
+        ep.round_half_up = it & 1;
+        for (int n0 = 0; n0 < 32; n0 += 16) {
+            ev_requant16_avx512(acc + n0, &ep, n0, out + n0);
+            for (int c = n0; c < n0 + 16; c++) {
+                int32_t want = (ep.round_half_up
+                                    ? ev_mul_by_quantized_multiplier_up(acc[c], mult[c], shift[c])
+                                    : ev_mul_by_quantized_multiplier(acc[c], mult[c], shift[c])) +
+                               ep.out_zp;
+                if (out[c] != want && bad++ < 5)
+                    fprintf(stderr, "requant16: acc %d M0 %d shift %d half_up %d: %d, want %d\n",
+                            acc[c], mult[c], shift[c], ep.round_half_up, out[c], want);
+            }
+        }
+        free(table);
+    }
+#undef RND
+    CHECK_EQ_INT(bad, 0);
+#endif
+}
+
 int main(void) {
     const char *env = getenv("EV_TEST_SEED");
     if (env && *env) base_seed = strtoull(env, NULL, 0);
@@ -1263,6 +1315,7 @@ int main(void) {
     EV_RUN(test_memory_plan);
     EV_RUN(test_gemm_f32);
     EV_RUN(test_gemm_q8_ties);
+    EV_RUN(test_requant_avx512);
     fprintf(stderr, "total %.2f s\n", ev_test_now() - t0);
     return ev_test_finish();
 }

@@ -55,11 +55,14 @@ typedef struct ev_gemm_epi {
     int any_lshift;        /* some lshift[n] != 0                                          */
     int round_half_up;     /* right shift's ties toward +infinity (int8 CONV_2D, as ruy);  *
                             * 0: away from zero (TFLite's reference rule)                  */
+    const int64_t *rq64;   /* [Np / 16][7][8] the same requantization as 64-bit constants for
+                              AVX-512 (requant_avx512.h), from ev_gemm_epi_requant            */
 } ev_gemm_epi;
 
-/* Fills the requantization part of an epilogue (mult, lshift, rshift, rmask, any_lshift) from
- * TFLite's per-channel (M0, shift) pairs of n channels, as arrays of np >= n entries (zero past n)
- * in one allocation returned in *table, which the caller frees. Returns 0, or -1 out of memory. */
+/* Fills the requantization part of an epilogue (mult, lshift, rshift, rmask, any_lshift, rq64)
+ * from TFLite's per-channel (M0, shift) pairs of n channels, as arrays of np >= n entries (zero
+ * past n; np a multiple of 16) in one allocation returned in *table, which the caller frees.
+ * Returns 0, or -1 out of memory. */
 int ev_gemm_epi_requant(ev_gemm_epi *ep, int32_t **table, const int32_t *mult, const int *shift,
                         int n, int np);
 
@@ -125,6 +128,9 @@ void ev_gemm_avxvnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const v
 void ev_gemm_vnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bp,
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                   void *scratch);
+/* requant_avx512.h's requant16 on 16 accumulators (channels n0..n0+15, n0 a multiple of 16), as
+ * the AVX-512 epilogues run it; for tests (CPUs with the vnni level only). */
+void ev_requant16_avx512(const int32_t *acc, const ev_gemm_epi *ep, int n0, int32_t *out);
 
 /* AMX-INT8 variant (gemm_amx.c): tdpbusd tiles, 32 x 32 register block; ev_gemm_pack's layout
  * with K padded to a multiple of 64 (its own pack/packed_size), scratch for short row blocks,

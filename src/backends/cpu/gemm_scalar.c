@@ -10,12 +10,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* rq64, per group of 16 channels (16 g + j), 7 vectors of 8 int64, lane i = channel 2i (even)
+ * or 2i + 1 (odd): M0 of the odd channels (vpmuldq reads the low half of each 64-bit lane), the
+ * addend A of the even / odd channels, the addend for a negative product (A_neg) of the even /
+ * odd channels, the shift 31 + e of the even / odd channels. requant_avx512.h says why
+ * (p + A) >> (31 + e) is TFLite's double rounding. */
+static void fill_rq64(int64_t *q, const int32_t *m0, const int32_t *rs, int np) {
+    for (int g = 0; g < np / 16; g++, q += 56)
+        for (int i = 0; i < 8; i++)
+            for (int odd = 0; odd < 2; odd++) {
+                int c = 16 * g + 2 * i + odd, e = rs[c];
+                int64_t a = (1ll << 30) + (e > 0 ? 1ll << (30 + e) : 0);
+                if (odd) q[i] = m0[c];
+                q[8 + 8 * odd + i] = a;
+                q[24 + 8 * odd + i] = e > 0 ? a - (1ll << 31) : a;
+                q[40 + 8 * odd + i] = 31 + e;
+            }
+}
+
 int ev_gemm_epi_requant(ev_gemm_epi *ep, int32_t **table, const int32_t *mult, const int *shift,
                         int n, int np) {
-    int32_t *t = calloc((size_t)np * 4, sizeof(int32_t));
+    EV_CPU_ASSERT(np % 16 == 0 && np >= n);
+    size_t words = (size_t)np * 4, bytes = ((words * sizeof(int32_t) + 63) & ~(size_t)63) +
+                                            (size_t)np / 16 * 56 * sizeof(int64_t);
+    int32_t *t = aligned_alloc(64, bytes);
     *table = t;
     if (!t) return -1;
+    memset(t, 0, bytes);
     int32_t *m0 = t, *ls = t + np, *rs = t + 2 * (size_t)np, *rm = t + 3 * (size_t)np;
+    int64_t *q = (int64_t *)((char *)t + ((words * sizeof(int32_t) + 63) & ~(size_t)63));
     int any_lshift = 0;
     for (int c = 0; c < n; c++) {
         m0[c] = mult[c];
@@ -24,11 +47,13 @@ int ev_gemm_epi_requant(ev_gemm_epi *ep, int32_t **table, const int32_t *mult, c
         rm[c] = (int32_t)((1ll << rs[c]) - 1);
         if (ls[c]) any_lshift = 1;
     }
+    fill_rq64(q, m0, rs, np);
     ep->mult = m0;
     ep->lshift = ls;
     ep->rshift = rs;
     ep->rmask = rm;
     ep->any_lshift = any_lshift;
+    ep->rq64 = q;
     return 0;
 }
 

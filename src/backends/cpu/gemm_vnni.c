@@ -131,3 +131,9 @@ void ev_gemm_vnni(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
         if (m < M) col_block(M - m, N, Kp, A, lda, Bp, rowsum, ep, C, ldc, m, n);
     }
 }
+
+/* The epilogue's requantization on its own (16 channels from n0), for tests/test_kernels.c's
+ * check of requant_avx512.h against core/quant.h on extreme accumulators and shifts. */
+void ev_requant16_avx512(const int32_t *acc, const ev_gemm_epi *ep, int n0, int32_t *out) {
+    _mm512_storeu_si512(out, requant16(_mm512_loadu_si512(acc), ep, n0));
+}

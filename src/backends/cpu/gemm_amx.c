@@ -91,8 +91,9 @@ static inline const uint8_t *a_chunk(const a_src *s, int k, int kfull, size_t *l
 
 /* One 16-pixel x 16-channel accumulator tile, stored at acc (16 x 16 int32): requantize and
  * store rows [0, rows) of channels [n, min(n + 16, N)). */
-static void finish_tile(const int32_t *acc, int rows, const int32_t *rowsum, const ev_gemm_epi *ep,
-                        int n, int N, uint8_t *C, size_t ldc) {
+static void finish_tile(const int32_t *acc, int rows, const int32_t *rowsum,
+                        const ev_gemm_epi *epp, int n, int N, uint8_t *C, size_t ldc) {
+    const ev_gemm_epi epl = *epp, *ep = &epl; /* not reloaded after each (aliasing) store */
     const __m512i bias = _mm512_loadu_si512(ep->bias + n);
     const __m512i delta = ep->delta ? _mm512_loadu_si512(ep->delta + n) : _mm512_setzero_si512();
     int left = N - n;

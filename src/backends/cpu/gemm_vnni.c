@@ -59,9 +59,10 @@ static inline void finish(__m512i acc, int32_t rowsum, const ev_gemm_epi *ep, in
 
 #define DEFINE_TILE(NVA, RSA)                                                                    \
     static void tile_##NVA##_##RSA(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp, \
-                          const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,  \
+                          const int32_t *rowsum, const ev_gemm_epi *epp, uint8_t *C, size_t ldc, \
                           int n0) {                                                              \
         enum { NV = NVA, RS = RSA }; /* RS: row sums computed here (dot with ones) */            \
+        const ev_gemm_epi epl = *epp, *ep = &epl; /* not reloaded after each (aliasing) store */ \
         const __m512i ones = _mm512_set1_epi8(1);                                                \
         __m512i r0 = _mm512_setzero_si512(), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0;       \
         (void)ones;                                                                              \

@@ -188,10 +188,16 @@ void ev_gemm_amx(int M, int N, int Kp, const uint8_t *A, size_t lda, const void 
             const uint8_t *a = A + (size_t)m0 * lda;
             a_src *s = &src[r];
             if (rows < TR) {
-                /* short block: all of its rows into the zero-padded panel */
-                memset(panel, 0, (size_t)TR * (size_t)Kp64);
-                for (int i = 0; i < rows; i++)
-                    memcpy(panel + (size_t)i * Kp64, a + (size_t)i * lda, (size_t)Kp);
+                /* short block: all of its rows into the zero-padded panel (masked loads never
+                 * touch bytes past Kp, which may be past the caller's memory) */
+                for (int i = 0; i < TR; i++)
+                    for (int k = 0; k < Kp64; k += KC) {
+                        int left = i < rows ? Kp - k : 0;
+                        __mmask64 km = left >= KC ? ~(__mmask64)0
+                                                  : left > 0 ? ((__mmask64)1 << left) - 1 : 0;
+                        _mm512_store_si512(panel + (size_t)i * Kp64 + k,
+                                           _mm512_maskz_loadu_epi8(km, a + (size_t)i * lda + k));
+                    }
                 s->a = panel;
                 s->lda = (size_t)Kp64;
                 s->tail = panel + kfull;
@@ -201,12 +207,12 @@ void ev_gemm_amx(int M, int N, int Kp, const uint8_t *A, size_t lda, const void 
                 s->lda = lda;
                 s->tail = NULL;
                 s->tail_ld = KC;
-                if (ktail) {
+                if (ktail) { /* the partial chunk, zero past Kp */
                     uint8_t *t = tails + (size_t)r * TILE_BYTES;
-                    for (int i = 0; i < TR; i++) {
-                        memcpy(t + (size_t)i * KC, a + (size_t)i * lda + kfull, (size_t)ktail);
-                        memset(t + (size_t)i * KC + ktail, 0, (size_t)(KC - ktail));
-                    }
+                    const __mmask64 km = ((__mmask64)1 << ktail) - 1;
+                    for (int i = 0; i < TR; i++)
+                        _mm512_store_si512(t + (size_t)i * KC,
+                                           _mm512_maskz_loadu_epi8(km, a + (size_t)i * lda + kfull));
                     s->tail = t;
                 }
             }

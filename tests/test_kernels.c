@@ -1281,10 +1281,11 @@ static void test_requant_avx512(void) {
         for (int n0 = 0; n0 < 32; n0 += 16) {
             ev_requant16_avx512(acc + n0, &ep, n0, out + n0);
             for (int c = n0; c < n0 + 16; c++) {
-                int32_t want = (ep.round_half_up
-                                    ? ev_mul_by_quantized_multiplier_up(acc[c], mult[c], shift[c])
-                                    : ev_mul_by_quantized_multiplier(acc[c], mult[c], shift[c])) +
-                               ep.out_zp;
+                int32_t q = ep.round_half_up
+                                ? ev_mul_by_quantized_multiplier_up(acc[c], mult[c], shift[c])
+                                : ev_mul_by_quantized_multiplier(acc[c], mult[c], shift[c]);
+                /* + zero point as the vector add does it (wrapping; the clamp follows) */
+                int32_t want = (int32_t)((uint32_t)q + (uint32_t)ep.out_zp);
                 if (out[c] != want && bad++ < 5)
                     fprintf(stderr, "requant16: acc %d M0 %d shift %d half_up %d: %d, want %d\n",
                             acc[c], mult[c], shift[c], ep.round_half_up, out[c], want);

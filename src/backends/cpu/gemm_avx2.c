@@ -64,9 +64,9 @@ static inline int32_t load4(const int16_t *p) {
     do {                                                                                         \
         if (i < mr) {                                                                            \
             __m256i rs_ = _mm256_set1_epi32(rowsum ? rowsum[i] : 0);                             \
-            __m256i r0_ = ev_gemm_finish8_avx2(c##i##0, rs_, ep, &q0, n0);                       \
-            __m256i r1_ = ev_gemm_finish8_avx2(c##i##1, rs_, ep, &q1, n0 + 8);                   \
-            ev_gemm_store16_avx2(r0_, r1_, n0, N, C + (size_t)(i) * ldc);                        \
+            __m256i r0_ = ev_gemm_finish8_nc_avx2(c##i##0, rs_, ep, &q0, n0);                    \
+            __m256i r1_ = ev_gemm_finish8_nc_avx2(c##i##1, rs_, ep, &q1, n0 + 8);                \
+            ev_gemm_storec16_avx2(r0_, r1_, n0, N, C + (size_t)(i) * ldc, &q0);                 \
         }                                                                                        \
     } while (0)
 
@@ -80,8 +80,8 @@ static inline int32_t load4(const int16_t *p) {
     do {                                                                                         \
         if (i < mr) {                                                                            \
             __m256i rs_ = _mm256_set1_epi32(rowsum ? rowsum[i] : 0);                             \
-            __m256i r0_ = ev_gemm_finish8_avx2(c##i##0, rs_, ep, &q0, n0);                       \
-            ev_store_bytes_avx2(C + (size_t)(i) * ldc + n0, ev_pack8_avx2(r0_), N - n0);        \
+            __m256i r0_ = ev_gemm_finish8_nc_avx2(c##i##0, rs_, ep, &q0, n0);                    \
+            ev_store_bytes_avx2(C + (size_t)(i) * ldc + n0, ev_packc8_avx2(r0_, &q0), N - n0);  \
         }                                                                                        \
     } while (0)
 
@@ -259,14 +259,21 @@ static void widen(int M, int Kp, const uint8_t *A, size_t lda, int16_t *out, int
             _mm256_storeu_si256((__m256i *)(o + k), _mm256_cvtepu8_epi16(v));
             acc = _mm_add_epi64(acc, _mm_sad_epu8(v, _mm_setzero_si128()));
         }
-        int32_t tail = 0;
-        for (; k < Kp; k++) {
-            o[k] = a[k];
-            tail += a[k];
+        if (k + 8 <= Kp) { /* Kp % 16 is 0, 4, 8 or 12 */
+            __m128i v = _mm_loadl_epi64((const __m128i *)(a + k));
+            _mm_storeu_si128((__m128i *)(o + k), _mm_cvtepu8_epi16(v));
+            acc = _mm_add_epi64(acc, _mm_sad_epu8(v, _mm_setzero_si128()));
+            k += 8;
+        }
+        if (k < Kp) {
+            int32_t w;
+            memcpy(&w, a + k, 4);
+            __m128i v = _mm_cvtsi32_si128(w);
+            _mm_storel_epi64((__m128i *)(o + k), _mm_cvtepu8_epi16(v));
+            acc = _mm_add_epi64(acc, _mm_sad_epu8(v, _mm_setzero_si128()));
         }
         if (sums)
-            sums[m] = (int32_t)_mm_cvtsi128_si64(_mm_add_epi64(acc, _mm_unpackhi_epi64(acc, acc))) +
-                      tail;
+            sums[m] = (int32_t)_mm_cvtsi128_si64(_mm_add_epi64(acc, _mm_unpackhi_epi64(acc, acc)));
     }
 }
 

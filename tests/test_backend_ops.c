@@ -203,9 +203,21 @@ static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
  * multiplier 2^-e (M0 = 2^30, e in 2..7) and sparse weights (w - wz in [-1, 1]) keep most outputs
  * inside the range, so about one accumulator in 2^e lands on k + 1/2, of both signs (int8 CONV_2D rounds
  * those toward +infinity, the others away from zero: bit-exact with ref either way). Shapes
- * include tile edges: output channels around 16/32/64. */
+ * include tile edges: output channels around 16/32/64. Variant 4 (convolutions) = the shapes of
+ * the PoseNet backbones' GEMMs, for the AVX2 GEMM's 6-row tile and its assembly k loop: 1x1
+ * stride-1 (read in place) with K in {24, 27, 48, 96, 384} or the 3x3 stride-2 first layer on 3
+ * channels (K = 27), 1..130 output pixels (every row count mod 6, several 48-pixel tasks). */
 static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     rg_geom G = rg_conv_geom();
+    if (variant == 4) {
+        static const int ks[] = {24, 27, 48, 96, 384};
+        int first = rint_(0, 3) == 0;
+        G.n = 1, G.h = rint_(1, 10), G.w = rint_(1, 13), G.cin = first ? 3 : ks[rint_(0, 4)];
+        G.kh = G.kw = first ? 3 : 1, G.sh = G.sw = first ? 2 : 1, G.dh = G.dwl = 1;
+        G.pad = EV_PAD_SAME;
+        G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
+        G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
+    }
     int dm = dw && variant == 2 ? rint_(2, 4) : 1;
     static const int edges[] = {15, 16, 17, 31, 32, 33, 63, 64, 65};
     int cout = dw ? G.cin * dm : (rint_(0, 1) ? edges[rint_(0, 8)] : rint_(1, 70));
@@ -1148,6 +1160,8 @@ static const row k_rows[] = {
     {"CONV_2D", "uint8/tile-edges", U8, gen_conv_ex, 0, 32, 1},
     {"CONV_2D", "int8/tile-edges", I8, gen_conv_ex, 0, 32, 1},
     {"CONV_2D", "uint8/ties", U8, gen_conv_ex, 3, 32, 1},
+    {"CONV_2D", "uint8/posenet-gemm", U8, gen_conv_ex, 4, 24, 1},
+    {"CONV_2D", "int8/posenet-gemm", I8, gen_conv_ex, 4, 24, 1},
     {"CONV_2D", "int8/ties", I8, gen_conv_ex, 3, 32, 1},
     {"CONV_2D", "float32", F32, gen_conv, 0, 32, 1},
     {"CONV_2D", "float32/tile-edges", F32, gen_conv_f32_ex, 1, 32, 1},

@@ -7,9 +7,10 @@
  * whole Kp rows is exact. The widening pass also sums each row's bytes when the caller gives no
  * row sums (EV_GEMM_OWN_ROWSUMS in its config line).
  *
- * Tile: 6 rows x 16 channels (12 ymm accumulators), its k loop in inline assembly (tile16_6);
- * rows past a multiple of 6 go through the same tile in C (tile16_r), and a last block of 1..8
- * channels through a 6 x 8 tile (tile8_r) instead of a 16-wide one half of which is discarded.
+ * Tile: 6 rows x 16 channels (12 ymm accumulators), its k loop in inline assembly (tile16_6;
+ * the widened copy has zero rows up to a multiple of 6, computed and not stored), and a last
+ * block of 1..8 channels through a 6 x 8 tile in C (tile8_r) instead of a 16-wide one half of
+ * which is discarded.
  * Bound: every vpmaddwd needs a vpaddd (AVX2 has no multiply-accumulate), so 2 vector ALU uops
  * per 16 MACs on three vector ports; a loop of nothing but independent vpmaddwd + vpaddd pairs
  * runs at ~70% of the vpmaddwd issue rate (docs/performance.md, "The AVX2 int8 path").
@@ -53,13 +54,6 @@ static inline int32_t load4(const int16_t *p) {
     return v;
 }
 
-#define DOT2(i)                                                                                  \
-    do {                                                                                         \
-        __m256i a_ = _mm256_set1_epi32(load4(a##i + k));                                         \
-        c##i##0 = _mm256_add_epi32(c##i##0, _mm256_madd_epi16(a_, b0));                          \
-        c##i##1 = _mm256_add_epi32(c##i##1, _mm256_madd_epi16(a_, b1));                          \
-    } while (0)
-
 #define FIN2(i)                                                                                  \
     do {                                                                                         \
         if (i < mr) {                                                                            \
@@ -84,40 +78,6 @@ static inline int32_t load4(const int16_t *p) {
             ev_store_bytes_avx2(C + (size_t)(i) * ldc + n0, ev_packc8_avx2(r0_, &q0), N - n0);  \
         }                                                                                        \
     } while (0)
-
-/* MR rows x 16 channels starting at n0 (n0 + 8 < N: both halves hold channels). Rows past mr
- * repeat the last row (computed, not stored). */
-static inline __attribute__((always_inline)) void tile16(int mr, int N, int Kp, const int16_t *A,
-                                                         size_t lda, const int16_t *B,
-                                                         const int32_t *rowsum,
-                                                         const ev_gemm_epi *ep, uint8_t *C,
-                                                         size_t ldc, int n0) {
-    const int16_t *a0 = A, *a1 = A + (mr > 1 ? 1 : 0) * lda, *a2 = A + (mr > 2 ? 2 : mr - 1) * lda;
-    const int16_t *a3 = A + (mr > 3 ? 3 : mr - 1) * lda, *a4 = A + (mr > 4 ? 4 : mr - 1) * lda;
-    const int16_t *a5 = A + (mr > 5 ? 5 : mr - 1) * lda;
-    const size_t bs = (size_t)8 * Kp; /* int16 per block of 8 channels */
-    const int16_t *bA = B + (size_t)(n0 / 8) * bs;
-    const int16_t *bB = bA + bs;
-    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int k = 0; k < Kp; k += 2) {
-        __m256i b0 = _mm256_loadu_si256((const __m256i *)(bA + (size_t)k * 8));
-        __m256i b1 = _mm256_loadu_si256((const __m256i *)(bB + (size_t)k * 8));
-        DOT2(0);
-        DOT2(1);
-        DOT2(2);
-        DOT2(3);
-        DOT2(4);
-        DOT2(5);
-    }
-    const ev_rq_avx2 q0 = ev_rq_avx2_load(ep, n0), q1 = ev_rq_avx2_load(ep, n0 + 8);
-    FIN2(0);
-    FIN2(1);
-    FIN2(2);
-    FIN2(3);
-    FIN2(4);
-    FIN2(5);
-}
 
 /* MR rows x the last 1..8 channels (n0 + 8 >= N): one block, half the work of tile16. */
 static inline __attribute__((always_inline)) void tile8(int mr, int N, int Kp, const int16_t *A,
@@ -148,9 +108,9 @@ static inline __attribute__((always_inline)) void tile8(int mr, int N, int Kp, c
     FIN1(5);
 }
 
-/* The full 6 x 16 tile, its k loop in inline assembly: gcc (12, -O2) spills four of the twelve
- * accumulators of the C loop above to the stack and copies others between registers every step,
- * which costs a fifth of the throughput. Here each ymm register has one role: ymm0-11 the
+/* The 6 x 16 tile, its k loop in inline assembly: gcc (12, -O2) spilled four of the twelve
+ * accumulators of the same loop written with intrinsics to the stack and copied others between
+ * registers every step. Here each ymm register has one role: ymm0-11 the
  * accumulators (row r, channel half h in ymm(2r + h)), ymm12-13 the two weight vectors, ymm14
  * the broadcast int16 pair of a row, ymm15 the product; two k pairs per iteration (Kp is a
  * multiple of 4). Rows: a, a + lda, a + 2 lda, then the same from a3 = a + 3 lda. The
@@ -170,9 +130,9 @@ static inline __attribute__((always_inline)) void tile8(int mr, int N, int Kp, c
     EV_RW(0, 1, "(%[pa])", off) EV_RW(2, 3, "(%[pa],%[lda])", off)                               \
     EV_RW(4, 5, "(%[pa],%[lda],2)", off) EV_RW(6, 7, "(%[pa3])", off)                            \
     EV_RW(8, 9, "(%[pa3],%[lda])", off) EV_RW(10, 11, "(%[pa3],%[lda],2)", off)
-static void tile16_6(int N, int Kp, const int16_t *A, size_t lda, const int16_t *B,
-                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc, int n0) {
-    const int mr = 6;
+static void tile16_6(int mr, int N, int Kp, const int16_t *A, size_t lda, const int16_t *B,
+                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
+                     int n0) {
     const size_t bs = (size_t)8 * Kp; /* int16 per block of 8 channels */
     const int16_t *pb = B + (size_t)(n0 / 8) * bs;
     const int16_t *pend = pb + bs;
@@ -229,20 +189,19 @@ static void tile16_6(int N, int Kp, const int16_t *A, size_t lda, const int16_t 
 #undef EV_RW
 #undef EV_K2
 
-static void tile16_r(int mr, int N, int Kp, const int16_t *A, size_t lda, const int16_t *B,
-                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
-                     int n0) {
-    tile16(mr, N, Kp, A, lda, B, rowsum, ep, C, ldc, n0);
-}
 static void tile8_r(int mr, int N, int Kp, const int16_t *A, size_t lda, const int16_t *B,
                     const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                     int n0) {
     tile8(mr, N, Kp, A, lda, B, rowsum, ep, C, ldc, n0);
 }
 
-/* Scratch: the widened rows (M x Kp int16), then M row sums (int32) when the caller gives none. */
+/* Rows of the widened copy: M rounded up to the tile's 6, so the tile reads 6 rows always. */
+static size_t rows6(int M) { return ((size_t)M + 5) / 6 * 6; }
+
+/* Scratch: the widened rows (rows6(M) x Kp int16; those past M zero: computed by the tile, not
+ * stored), then M row sums (int32) when the caller gives none. */
 size_t ev_gemm_avx2_scratch(int M, int Kp) {
-    return (size_t)M * (size_t)Kp * sizeof(int16_t) + (size_t)M * sizeof(int32_t);
+    return rows6(M) * (size_t)Kp * sizeof(int16_t) + (size_t)M * sizeof(int32_t);
 }
 
 /* Rows of A widened to int16, Kp values each (Kp % 4 == 0), and, when sums is not NULL, each
@@ -285,8 +244,9 @@ void ev_gemm_avx2(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
     int16_t *a16 = scratch;
     int32_t *own = NULL;
     if (ep->delta && !rowsum) /* EV_GEMM_OWN_ROWSUMS: the bytes past K are zero */
-        rowsum = own = (int32_t *)(a16 + (size_t)M * Kp);
+        rowsum = own = (int32_t *)(a16 + rows6(M) * Kp);
     widen(M, Kp, A, lda, a16, own);
+    memset(a16 + (size_t)M * Kp, 0, (rows6(M) - (size_t)M) * (size_t)Kp * sizeof(int16_t));
     const int16_t *B = Bp;
     for (int m = 0; m < M; m += 6) {
         int mr = M - m < 6 ? M - m : 6;
@@ -295,10 +255,7 @@ void ev_gemm_avx2(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
         uint8_t *c = C + (size_t)m * ldc;
         int n = 0;
         for (; n + 8 < N; n += 16) {
-            if (mr == 6)
-                tile16_6(N, Kp, a, (size_t)Kp, B, rs, ep, c, ldc, n);
-            else
-                tile16_r(mr, N, Kp, a, (size_t)Kp, B, rs, ep, c, ldc, n);
+            tile16_6(mr, N, Kp, a, (size_t)Kp, B, rs, ep, c, ldc, n);
         }
         if (n < N) tile8_r(mr, N, Kp, a, (size_t)Kp, B, rs, ep, c, ldc, n);
     }

@@ -206,10 +206,17 @@ static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
  * include tile edges: output channels around 16/32/64. Variant 4 (convolutions) = the shapes of
  * the PoseNet backbones' GEMMs, for the AVX2 GEMM's 6-row tile and its assembly k loop: 1x1
  * stride-1 (read in place) with K in {24, 27, 48, 96, 384} or the 3x3 stride-2 first layer on 3
- * channels (K = 27), 1..130 output pixels (every row count mod 6, several 48-pixel tasks). */
+ * channels (K = 27), 1..130 output pixels (every row count mod 6, several 48-pixel tasks); for
+ * depthwise, PoseNet's 3x3 stride 1 / 2 SAME layers on rows 5..40 wide, 7..385 channels. */
 static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     rg_geom G = rg_conv_geom();
-    if (variant == 4) {
+    if (variant == 4 && dw) { /* 3x3 stride 1 / 2 SAME, wide rows: the interior fast blocks */
+        static const int chs[] = {8, 16, 24, 48, 96, 384};
+        G.n = 1, G.h = rint_(3, 12), G.w = rint_(5, 40), G.cin = chs[rint_(0, 5)] + rint_(-1, 1);
+        G.kh = G.kw = 3, G.sh = G.sw = rint_(1, 2), G.dh = G.dwl = 1, G.pad = EV_PAD_SAME;
+        G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
+        G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
+    } else if (variant == 4) {
         static const int ks[] = {24, 27, 48, 96, 384};
         int first = rint_(0, 3) == 0;
         G.n = 1, G.h = rint_(1, 10), G.w = rint_(1, 13), G.cin = first ? 3 : ks[rint_(0, 4)];
@@ -1172,6 +1179,8 @@ static const row k_rows[] = {
     {"DEPTHWISE_CONV_2D", "uint8", U8, gen_dwconv, 0, 120, 1},
     {"DEPTHWISE_CONV_2D", "int8/per-channel", I8, gen_dwconv, 0, 120, 1},
     {"DEPTHWISE_CONV_2D", "int8/per-tensor", I8, gen_dwconv_ex, 1, 32, 1},
+    {"DEPTHWISE_CONV_2D", "uint8/posenet", U8, gen_dwconv_ex, 4, 24, 1},
+    {"DEPTHWISE_CONV_2D", "int8/posenet", I8, gen_dwconv_ex, 4, 24, 1},
     {"DEPTHWISE_CONV_2D", "uint8/mult>1", U8, gen_dwconv_ex, 2, 32, 0},
     {"DEPTHWISE_CONV_2D", "int8/mult>1", I8, gen_dwconv_ex, 2, 32, 0},
     {"DEPTHWISE_CONV_2D", "float32 mult 1-2", F32, gen_dwconv, 0, 32, 0},

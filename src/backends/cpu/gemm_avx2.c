@@ -115,10 +115,6 @@ static inline __attribute__((always_inline)) void tile8(int mr, int N, int Kp, c
  * the broadcast int16 pair of a row, ymm15 the product; two k pairs per iteration (Kp is a
  * multiple of 4). Rows: a, a + lda, a + 2 lda, then the same from a3 = a + 3 lda. The
  * accumulators leave through memory (acc[12]), where the C epilogue reads them. */
-#define EV_ROW(r, addr, off)                                                                     \
-    "vpbroadcastd " #off "*4" addr ", %%ymm14\n\t"                                               \
-    "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"                                                     \
-    "vpaddd %%ymm15, %%ymm" #r "a, %%ymm" #r "a\n\t"
 #define EV_MAC(acc, b)                                                                           \
     "vpmaddwd %%ymm" #b ", %%ymm14, %%ymm15\n\t"                                                 \
     "vpaddd %%ymm15, %%ymm" #acc ", %%ymm" #acc "\n\t"
@@ -184,7 +180,6 @@ static void tile16_6(int mr, int N, int Kp, const int16_t *A, size_t lda, const 
     FIN2(4);
     FIN2(5);
 }
-#undef EV_ROW
 #undef EV_MAC
 #undef EV_RW
 #undef EV_K2

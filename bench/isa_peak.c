@@ -10,6 +10,10 @@
  *   isa_peak instr=vpmaddubsw width=ymm chains=12 ginst_s=... gmac_s=... gop_s=...
  *   isa_peak instr=vpdpbusd width=ymm skipped: no avx_vnni
  *
+ * Two lines time the sequences an AVX2 GEMM without multiply-accumulate issues, one step per
+ * group of MACs (the AVX2 path's practical limits): vpmaddwd+vpaddd (16 MACs, exact int16
+ * pairs) and vpmaddubsw+vpmaddwd+vpaddd (32 MACs, u8 x s8 pairs widened by a vpmaddwd by ones).
+ *
  * MACs per instruction: vpmaddubsw ymm 32 (u8 x s8, pairs summed to int16, saturating),
  * vpmaddwd ymm 16 (s16 x s16, pairs summed to int32), vpdpbusd ymm 32 / zmm 64 (u8 x s8, groups
  * of 4 summed into int32); GOP/s counts 2 ops per MAC. Features come from CPUID and XGETBV (OS
@@ -68,11 +72,31 @@ static double cpu_now(void) {
 #define MADDWD_YMM(c, a, b) __asm__("vpmaddwd %1, %0, %0" : "+x"(c) : "x"(b))
 #define DPBUSD_YMM(c, a, b) __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(c) : "x"(a), "x"(b))
 #define DPBUSD_ZMM(c, a, b) __asm__("vpdpbusd %2, %1, %0" : "+v"(c) : "v"(a), "v"(b))
+/* The sequences an AVX2 int8 GEMM issues per MAC group, no multiply-accumulate on AVX2: exact
+ * int16 pairs (vpmaddwd, then vpaddd into the int32 accumulator), and u8 x s8 quads
+ * (vpmaddubsw, vpmaddwd by ones to int32, vpaddd; exact only where pairs cannot saturate).
+ * The products are independent each step; the chains go through the vpaddd. */
+#define MADDWD_ADD_YMM(c, a, b)                                                                  \
+    do {                                                                                         \
+        __m256i t_;                                                                              \
+        __asm__ volatile("vpmaddwd %2, %1, %0" : "=x"(t_) : "x"(a), "x"(b));                     \
+        __asm__("vpaddd %1, %0, %0" : "+x"(c) : "x"(t_));                                        \
+    } while (0)
+#define MADDUBS_WD_ADD_YMM(c, a, b)                                                              \
+    do {                                                                                         \
+        __m256i t_;                                                                              \
+        __asm__ volatile("vpmaddubsw %2, %1, %0\n\tvpmaddwd %2, %0, %0"                         \
+                         : "=&x"(t_)                                                             \
+                         : "x"(a), "x"(b));                                                      \
+        __asm__("vpaddd %1, %0, %0" : "+x"(c) : "x"(t_));                                        \
+    } while (0)
 #define RED_YMM(v) _mm256_extract_epi32((v), 0)
 #define RED_ZMM(v) _mm512_cvtsi512_si32(v)
 
 PEAK_KERNEL(k_maddubs_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDUBS_YMM, RED_YMM)
 PEAK_KERNEL(k_maddwd_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDWD_YMM, RED_YMM)
+PEAK_KERNEL(k_maddwd_add_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDWD_ADD_YMM, RED_YMM)
+PEAK_KERNEL(k_maddubs_wd_add_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDUBS_WD_ADD_YMM, RED_YMM)
 PEAK_KERNEL(k_dpbusd_ymm, "avx2,avxvnni", __m256i, _mm256_set1_epi32, DPBUSD_YMM, RED_YMM)
 PEAK_KERNEL(k_dpbusd_zmm, "avx512f,avx512vnni", __m512i, _mm512_set1_epi32, DPBUSD_ZMM, RED_ZMM)
 
@@ -129,6 +153,8 @@ int main(void) {
     features f = detect();
     run_one("vpmaddubsw", "ymm", f.avx2, "avx2", k_maddubs_ymm, 32);
     run_one("vpmaddwd", "ymm", f.avx2, "avx2", k_maddwd_ymm, 16);
+    run_one("vpmaddwd+vpaddd", "ymm", f.avx2, "avx2", k_maddwd_add_ymm, 16);
+    run_one("vpmaddubsw+vpmaddwd+vpaddd", "ymm", f.avx2, "avx2", k_maddubs_wd_add_ymm, 32);
     run_one("vpdpbusd", "ymm", f.avx_vnni, "avx_vnni", k_dpbusd_ymm, 32);
     run_one("vpdpbusd", "zmm", f.avx512_vnni, "avx512_vnni", k_dpbusd_zmm, 64);
     fma_peak fp = fma_peak_measure();

@@ -11,7 +11,8 @@
  *
  * MACs per instruction: vpmaddubsw ymm 32 (u8 x s8, pairs summed to int16, saturating), vpmaddwd
  * ymm 16 (s16 x s16 pairs into int32), vpdpbusd ymm 32 / zmm 64 (u8 x s8, groups of 4 into
- * int32), tdpbusd 16 x 16 x 64 = 16384 (AMX-INT8 tiles; 6 accumulator tiles, 12 instructions
+ * int32), vpmaddwd+vpaddd 16 and vpmaddubsw+vpmaddwd+vpaddd 32 (the sequences an AVX2 GEMM without
+ * multiply-accumulate issues: the AVX2 path's practical limits), tdpbusd 16 x 16 x 64 = 16384 (AMX-INT8 tiles; 6 accumulator tiles, 12 instructions
  * per iteration; needs Linux's permission for tile data, asked here as the cpu backend's isa.c
  * does); GOP/s counts 2 ops per MAC. Kernels are compiled for their ISA with
  * __attribute__((target)) or written as inline assembly, so the header builds with plain flags on
@@ -28,6 +29,7 @@
 
 typedef struct int8_peak {
     double maddubs_ymm, maddwd_ymm, dpbusd_ymm, dpbusd_zmm, tdpbusd; /* GOP/s of one core */
+    double maddwd_add_ymm, maddubs_wd_add_ymm; /* the AVX2 GEMM's issue sequences (below) */
     int have_avx2, have_avx_vnni, have_avx512_vnni, have_amx;
 } int8_peak;
 
@@ -70,11 +72,31 @@ static inline double int8_peak_cpu_now(void) {
 #define MADDWD_YMM(c, a, b) __asm__("vpmaddwd %1, %0, %0" : "+x"(c) : "x"(b))
 #define DPBUSD_YMM(c, a, b) __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(c) : "x"(a), "x"(b))
 #define DPBUSD_ZMM(c, a, b) __asm__("vpdpbusd %2, %1, %0" : "+v"(c) : "v"(a), "v"(b))
+/* The sequences an AVX2 int8 GEMM issues per MAC group, no multiply-accumulate on AVX2: exact
+ * int16 pairs (vpmaddwd, then vpaddd into the int32 accumulator), and u8 x s8 quads
+ * (vpmaddubsw, vpmaddwd by ones to int32, vpaddd; exact only where pairs cannot saturate).
+ * The products are independent each step; the chains go through the vpaddd. */
+#define MADDWD_ADD_YMM(c, a, b)                                                                  \
+    do {                                                                                         \
+        __m256i t_;                                                                              \
+        __asm__ volatile("vpmaddwd %2, %1, %0" : "=x"(t_) : "x"(a), "x"(b));                     \
+        __asm__("vpaddd %1, %0, %0" : "+x"(c) : "x"(t_));                                        \
+    } while (0)
+#define MADDUBS_WD_ADD_YMM(c, a, b)                                                              \
+    do {                                                                                         \
+        __m256i t_;                                                                              \
+        __asm__ volatile("vpmaddubsw %2, %1, %0\n\tvpmaddwd %2, %0, %0"                         \
+                         : "=&x"(t_)                                                             \
+                         : "x"(a), "x"(b));                                                      \
+        __asm__("vpaddd %1, %0, %0" : "+x"(c) : "x"(t_));                                        \
+    } while (0)
 #define RED_YMM(v) _mm256_extract_epi32((v), 0)
 #define RED_ZMM(v) _mm512_cvtsi512_si32(v)
 
 PEAK_KERNEL(k_maddubs_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDUBS_YMM, RED_YMM)
 PEAK_KERNEL(k_maddwd_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDWD_YMM, RED_YMM)
+PEAK_KERNEL(k_maddwd_add_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDWD_ADD_YMM, RED_YMM)
+PEAK_KERNEL(k_maddubs_wd_add_ymm, "avx2", __m256i, _mm256_set1_epi32, MADDUBS_WD_ADD_YMM, RED_YMM)
 PEAK_KERNEL(k_dpbusd_ymm, "avx2,avxvnni", __m256i, _mm256_set1_epi32, DPBUSD_YMM, RED_YMM)
 PEAK_KERNEL(k_dpbusd_zmm, "avx512f,avx512vnni", __m512i, _mm512_set1_epi32, DPBUSD_ZMM, RED_ZMM)
 
@@ -161,6 +183,9 @@ static inline void int8_peak_measure(int8_peak *p, long iters, int reps) {
     int8_peak_detect(p);
     if (p->have_avx2) p->maddubs_ymm = int8_peak_time(k_maddubs_ymm, 32, iters, reps);
     if (p->have_avx2) p->maddwd_ymm = int8_peak_time(k_maddwd_ymm, 16, iters, reps);
+    if (p->have_avx2) p->maddwd_add_ymm = int8_peak_time(k_maddwd_add_ymm, 16, iters, reps);
+    if (p->have_avx2)
+        p->maddubs_wd_add_ymm = int8_peak_time(k_maddubs_wd_add_ymm, 32, iters, reps);
     if (p->have_avx_vnni) p->dpbusd_ymm = int8_peak_time(k_dpbusd_ymm, 32, iters, reps);
     if (p->have_avx512_vnni) p->dpbusd_zmm = int8_peak_time(k_dpbusd_zmm, 64, iters, reps);
     if (p->have_amx) p->tdpbusd = int8_peak_time(k_tdpbusd, 16 * 16 * 64, iters / 16, reps);

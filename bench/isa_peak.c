@@ -27,6 +27,10 @@
  *
  *   isa_peak instr=vfmadd231ps width=ymm chains=12 ginst_s=... gflop_s=...
  *
+ * Two lines time the sequences an AVX2 GEMM without multiply-accumulate issues, one step per
+ * group of MACs (the AVX2 path's practical limits): vpmaddwd+vpaddd (16 MACs, exact int16
+ * pairs) and vpmaddubsw+vpmaddwd+vpaddd (32 MACs, u8 x s8 pairs widened by a vpmaddwd by ones).
+ *
  * The integer kernels live in int8_peak.h (shared with bench_backbone's "% of peak" column).
  * Extend: a new instruction goes into int8_peak.h and gets a line in main.
  */
@@ -55,6 +59,8 @@ int main(void) {
     int8_peak_measure(&p, ITERS, REPS);
     line("vpmaddubsw", "ymm", p.have_avx2, "avx2", p.maddubs_ymm, 32);
     line("vpmaddwd", "ymm", p.have_avx2, "avx2", p.maddwd_ymm, 16);
+    line("vpmaddwd+vpaddd", "ymm", p.have_avx2, "avx2", p.maddwd_add_ymm, 16);
+    line("vpmaddubsw+vpmaddwd+vpaddd", "ymm", p.have_avx2, "avx2", p.maddubs_wd_add_ymm, 32);
     line("vpdpbusd", "ymm", p.have_avx_vnni, "avx_vnni", p.dpbusd_ymm, 32);
     line("vpdpbusd", "zmm", p.have_avx512_vnni, "avx512_vnni", p.dpbusd_zmm, 64);
     line("tdpbusd", "tile", p.have_amx, "amx_int8 (or no tile permission)", p.tdpbusd,

@@ -203,12 +203,31 @@ static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
  * multiplier 2^-e (M0 = 2^30, e in 2..7) and sparse weights (w - wz in [-1, 1]) keep most outputs
  * inside the range, so about one accumulator in 2^e lands on k + 1/2, of both signs (int8 CONV_2D rounds
  * those toward +infinity, the others away from zero: bit-exact with ref either way). Shapes
- * include tile edges: output channels around 16/32/64. Variant 4 = wide K (60-260 input channels,
- * 1x1 read in place or 3x3) over up to 196 pixels: whole and partial 64-k chunks and row blocks
- * of every AMX tile, N around the 16-channel blocks. */
+ * include tile edges: output channels around 16/32/64. Variant 4 (convolutions) = the shapes of
+ * the PoseNet backbones' GEMMs, for the AVX2 GEMM's 6-row tile and its assembly k loop: 1x1
+ * stride-1 (read in place) with K in {24, 27, 48, 96, 384} or the 3x3 stride-2 first layer on 3
+ * channels (K = 27), 1..130 output pixels (every row count mod 6, several 48-pixel tasks); for
+ * depthwise, PoseNet's 3x3 stride 1 / 2 SAME layers on rows 5..40 wide, 7..385 channels.
+ * Variant 5 (convolutions) = wide K (60-260 input channels, 1x1 read in place or 3x3) over up to
+ * 196 pixels: whole and partial 64-k chunks and row blocks of every AMX tile, N around the
+ * 16-channel blocks. */
 static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     rg_geom G = rg_conv_geom();
-    if (variant == 4) { /* wide K: 1x1 (in place when stride 1) or 3x3 over 60-260 channels */
+    if (variant == 4 && dw) { /* 3x3 stride 1 / 2 SAME, wide rows: the interior fast blocks */
+        static const int chs[] = {8, 16, 24, 48, 96, 384};
+        G.n = 1, G.h = rint_(3, 12), G.w = rint_(5, 40), G.cin = chs[rint_(0, 5)] + rint_(-1, 1);
+        G.kh = G.kw = 3, G.sh = G.sw = rint_(1, 2), G.dh = G.dwl = 1, G.pad = EV_PAD_SAME;
+        G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
+        G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
+    } else if (variant == 4) {
+        static const int ks[] = {24, 27, 48, 96, 384};
+        int first = rint_(0, 3) == 0;
+        G.n = 1, G.h = rint_(1, 10), G.w = rint_(1, 13), G.cin = first ? 3 : ks[rint_(0, 4)];
+        G.kh = G.kw = first ? 3 : 1, G.sh = G.sw = first ? 2 : 1, G.dh = G.dwl = 1;
+        G.pad = EV_PAD_SAME;
+        G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
+        G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
+    } else if (variant == 5) { /* wide K: 1x1 (in place when stride 1) or 3x3 over 60-260 */
         static const int cins[] = {63, 64, 65, 100, 127, 128, 130, 192, 256, 257};
         G.n = 1, G.cin = cins[rint_(0, 9)], G.h = rint_(1, 14), G.w = rint_(1, 14);
         G.kh = G.kw = rint_(0, 2) ? 1 : 3, G.sh = G.sw = rint_(1, 2), G.dh = G.dwl = 1;
@@ -1159,9 +1178,11 @@ static const row k_rows[] = {
     {"CONV_2D", "uint8/tile-edges", U8, gen_conv_ex, 0, 32, 1},
     {"CONV_2D", "int8/tile-edges", I8, gen_conv_ex, 0, 32, 1},
     {"CONV_2D", "uint8/ties", U8, gen_conv_ex, 3, 32, 1},
+    {"CONV_2D", "uint8/posenet-gemm", U8, gen_conv_ex, 4, 24, 1},
+    {"CONV_2D", "int8/posenet-gemm", I8, gen_conv_ex, 4, 24, 1},
     {"CONV_2D", "int8/ties", I8, gen_conv_ex, 3, 32, 1},
-    {"CONV_2D", "uint8/wide-K", U8, gen_conv_ex, 4, 32, 1},
-    {"CONV_2D", "int8/wide-K", I8, gen_conv_ex, 4, 32, 1},
+    {"CONV_2D", "uint8/wide-K", U8, gen_conv_ex, 5, 32, 1},
+    {"CONV_2D", "int8/wide-K", I8, gen_conv_ex, 5, 32, 1},
     {"CONV_2D", "float32", F32, gen_conv, 0, 32, 1},
     {"CONV_2D", "float32/tile-edges", F32, gen_conv_f32_ex, 1, 32, 1},
     {"CONV_2D", "float32/1x1-direct", F32, gen_conv_f32_ex, 2, 24, 1},
@@ -1171,6 +1192,8 @@ static const row k_rows[] = {
     {"DEPTHWISE_CONV_2D", "uint8", U8, gen_dwconv, 0, 120, 1},
     {"DEPTHWISE_CONV_2D", "int8/per-channel", I8, gen_dwconv, 0, 120, 1},
     {"DEPTHWISE_CONV_2D", "int8/per-tensor", I8, gen_dwconv_ex, 1, 32, 1},
+    {"DEPTHWISE_CONV_2D", "uint8/posenet", U8, gen_dwconv_ex, 4, 24, 1},
+    {"DEPTHWISE_CONV_2D", "int8/posenet", I8, gen_dwconv_ex, 4, 24, 1},
     {"DEPTHWISE_CONV_2D", "uint8/mult>1", U8, gen_dwconv_ex, 2, 32, 0},
     {"DEPTHWISE_CONV_2D", "int8/mult>1", I8, gen_dwconv_ex, 2, 32, 0},
     {"DEPTHWISE_CONV_2D", "float32 mult 1-2", F32, gen_dwconv, 0, 32, 0},

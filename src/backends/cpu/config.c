@@ -41,7 +41,7 @@ static const ev_cpu_gemm_entry k_gemm[] = {
     {EV_ISA_SCALAR,   Q8, "u8s8_gemm_1x16__scalar",                1, 16, 4, 0,
          ev_gemm_scalar,  ev_gemm_packed_size,   ev_gemm_pack,    NULL, 0},
 #ifdef EV_CPU_X86
-    {EV_ISA_AVX2,     Q8, "u8s8_gemm_4x16__avx2",                  4, 16, 2, 0,
+    {EV_ISA_AVX2,     Q8, "u8s8_gemm_6x16__avx2",                  6, 16, 2, EV_GEMM_OWN_ROWSUMS,
          ev_gemm_avx2,    ev_gemm_pack16_size,   ev_gemm_pack16,  ev_gemm_avx2_scratch, 0},
     {EV_ISA_AVXVNNI,  Q8, "u8s8_gemm_6x16__avxvnni",               6, 16, 4, EV_GEMM_OWN_ROWSUMS,
          ev_gemm_avxvnni, ev_gemm_packed_size,   ev_gemm_pack,    NULL, 0},

@@ -1,7 +1,7 @@
 /*
  * dwconv.c - the cpu backend's DEPTHWISE_CONV_2D (uint8 and int8, depth multiplier 1): weights
- * widened to int32 (w - w_zp) once, then rows of output in parallel. Padded taps are skipped, as
- * in the reference.
+ * widened to int32 (w - w_zp) once, then rows of output in parallel, in bands of consecutive rows
+ * (band_rows). Padded taps are skipped, as in the reference.
  *
  * The row kernel is the session's config line for the op's data type and kernel height
  * (config.c), with the weight layout that line names (its pack function, or the int32 table).
@@ -134,21 +134,35 @@ void ev_dw_row_scalar(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_
     }
 }
 
+/* One task: a band of s->band consecutive output rows of one image. */
 static void task(void *arg, int t, int thread) {
     (void)thread;
     cpu_dw *s = arg;
     const ev_conv_desc *d = &s->d;
-    int b = t / d->out_h, oy = t % d->out_h;
+    int bands = (d->out_h + s->band - 1) / s->band;
+    int b = t / bands, oy0 = (t % bands) * s->band;
+    int oy1 = oy0 + s->band < d->out_h ? oy0 + s->band : d->out_h;
     const uint8_t *img = s->in + (size_t)b * d->in_h * d->in_w * d->in_c;
-    uint8_t *row = s->out + ((size_t)b * d->out_h + oy) * d->out_w * d->out_c;
-    s->row(s, img, oy, row);
+    for (int oy = oy0; oy < oy1; oy++)
+        s->row(s, img, oy, s->out + ((size_t)b * d->out_h + oy) * d->out_w * d->out_c);
+}
+
+/* Rows per task: one at a time on one thread; with more, two bands of consecutive rows per
+ * thread (claimed dynamically), so a thread's rows share their input rows in its own cache
+ * instead of alternating rows with the other threads (PoseNet 353x481, AVX2, 2 threads: the
+ * depthwise layers 2.4 -> 2.0 ms in all, the whole network 12.3 -> 12.0 ms). */
+static int band_rows(int out_h, int threads) {
+    if (threads <= 1) return 1;
+    int band = (out_h + 2 * threads - 1) / (2 * threads);
+    return band < 1 ? 1 : band;
 }
 
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     cpu_dw *s = state;
     s->in = data[s->d.in_t];
     s->out = data[s->d.out_t];
-    ev_threadpool_run(ctx->pool, task, s, s->d.batch * s->d.out_h);
+    s->band = band_rows(s->d.out_h, ctx->pool ? ev_threadpool_threads(ctx->pool) : 1);
+    ev_threadpool_run(ctx->pool, task, s, s->d.batch * ((s->d.out_h + s->band - 1) / s->band));
     return EV_OK;
 }
 

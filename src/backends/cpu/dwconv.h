@@ -26,6 +26,7 @@ typedef struct cpu_dw {
     int32_t *requant;  /* epi's mult/lshift/rshift/rmask (ev_gemm_epi_requant) */
     ev_gemm_epi epi;
     ev_dw_row_fn row;  /* its config line's kernel */
+    int band;          /* output rows per task (dwconv.c's run)                            */
     const uint8_t *in;
     uint8_t *out;
 } cpu_dw;

@@ -19,6 +19,11 @@
  * accumulator equals the reference's int32 sum (the identity above holds in Z, hence mod 2^32,
  * and the reference's value is an int32).
  *
+ * The interior's last 1..3 outputs (past a multiple of 4) go through one more fast block ending
+ * at the interior's end, which writes up to 3 outputs a second time with the same values. The
+ * epilogue is requant_avx2.h's unclamped requantization and clamping packs (ev_requant8_nc_avx2,
+ * ev_packc8_avx2).
+ *
  * General path: every other pixel, shape and channel tail: for each tap inside the image (padded
  * taps skipped as in the reference) (x - xz) widened to int32 times s->wp (its config line's
  * ev_dw_pack_lo16: w - wz in the low 16 bits, zeros above) through vpmaddwd: the exact product
@@ -86,10 +91,10 @@ DW_INLINE void fast_block(const uint8_t *const *rows, int nrows, int st, int i8,
         TAP(3, a3);
 #undef TAP
     }
-    _mm_storel_epi64((__m128i *)o, ev_pack8_avx2(ev_requant8_avx2(a0, q)));
-    _mm_storel_epi64((__m128i *)(o + C), ev_pack8_avx2(ev_requant8_avx2(a1, q)));
-    _mm_storel_epi64((__m128i *)(o + 2 * C), ev_pack8_avx2(ev_requant8_avx2(a2, q)));
-    _mm_storel_epi64((__m128i *)(o + 3 * C), ev_pack8_avx2(ev_requant8_avx2(a3, q)));
+    _mm_storel_epi64((__m128i *)o, ev_packc8_avx2(ev_requant8_nc_avx2(a0, q), q));
+    _mm_storel_epi64((__m128i *)(o + C), ev_packc8_avx2(ev_requant8_nc_avx2(a1, q), q));
+    _mm_storel_epi64((__m128i *)(o + 2 * C), ev_packc8_avx2(ev_requant8_nc_avx2(a2, q), q));
+    _mm_storel_epi64((__m128i *)(o + 3 * C), ev_packc8_avx2(ev_requant8_nc_avx2(a3, q), q));
 }
 
 typedef void (*fast_fn)(const uint8_t *const *rows, size_t C, int x0, const __m256i *wa,
@@ -146,7 +151,8 @@ DW_INLINE void general_px(const cpu_dw *s, const uint8_t *img, int iy0, int ky0,
             MAC(acc, load_xz(pr + (size_t)(bx + kx * dil) * C, n, s->in_i8, xz),
                 _mm256_loadu_si256((const __m256i *)(w + (size_t)kx * s->Cp)));
     }
-    ev_store_bytes_avx2(out_row + (size_t)ox * C + c, ev_pack8_avx2(ev_requant8_avx2(acc, q)), n);
+    ev_store_bytes_avx2(out_row + (size_t)ox * C + c,
+                        ev_packc8_avx2(ev_requant8_nc_avx2(acc, q), q), n);
 }
 
 void ev_dw_row_avx2(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row) {
@@ -202,6 +208,12 @@ void ev_dw_row_avx2(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
             for (; ox + 4 <= ox_hi; ox += 4)
                 ffn(rc, (size_t)C, ox * st - d->pad_left, wa, wb, start, &q,
                     out_row + (size_t)ox * C + c);
+            if (ox < ox_hi) { /* 1..3 interior outputs left: the last 4, some written again */
+                ox = ox_hi - 4;
+                ffn(rc, (size_t)C, ox * st - d->pad_left, wa, wb, start, &q,
+                    out_row + (size_t)ox * C + c);
+                ox = ox_hi;
+            }
         }
         for (; ox < d->out_w; ox++) general_px(s, img, iy0, ky0, ky1, ox, c, n, bias, xz, &q, out_row);
     }

@@ -142,8 +142,9 @@ void ev_gemm_amx(int M, int N, int Kp, const uint8_t *A, size_t lda, const void 
                  const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                  void *scratch);
 
-/* AVX2 variant (gemm_avx2.c): weights packed as int16 pairs (for each block of 8 channels, for
- * each pair of k, 8 x 2 values); it widens A into its scratch (M x Kp int16) itself. */
+/* AVX2 variant (gemm_avx2.c, 6 x 16 tile): weights packed as int16 pairs (for each block of 8
+ * channels, for each pair of k, 8 x 2 values); it widens A into its scratch (M x Kp int16)
+ * itself, and sums the rows there when given no row sums (EV_GEMM_OWN_ROWSUMS). */
 size_t ev_gemm_pack16_size(int N, int Kp);
 void ev_gemm_pack16(const int8_t *w, int N, int K, int Kp, void *out);
 size_t ev_gemm_avx2_scratch(int M, int Kp);

@@ -52,8 +52,10 @@ typedef struct ev_rq_avx2 {
     __m256i lshift, rshift, rmask;
     __m256i thr; /* rmask >> 1: the rounding threshold, before the (r < 0) term             */
     __m256i zp, lo, hi;
+    __m128i lo8, hi8; /* act_min, act_max as bytes (uint8 or int8: see out_i8)             */
     int any_lshift;
     int half_up; /* ep->round_half_up: no (r < 0) term                                      */
+    int out_i8;  /* ep->out_i8: the byte clamp and packs of the *c_avx2 functions are signed */
 } ev_rq_avx2;
 
 /* Parameters of channels n0 .. n0 + 7 (the epilogue's tables are padded: np >= n0 + 8). */
@@ -68,8 +70,11 @@ static inline ev_rq_avx2 ev_rq_avx2_load(const ev_gemm_epi *ep, int n0) {
     q.zp = _mm256_set1_epi32(ep->out_zp);
     q.lo = _mm256_set1_epi32(ep->act_min);
     q.hi = _mm256_set1_epi32(ep->act_max);
+    q.lo8 = _mm_set1_epi8((char)ep->act_min);
+    q.hi8 = _mm_set1_epi8((char)ep->act_max);
     q.any_lshift = ep->any_lshift;
     q.half_up = ep->round_half_up;
+    q.out_i8 = ep->out_i8;
     return q;
 }
 
@@ -89,6 +94,51 @@ static inline __m256i ev_requant8_avx2(__m256i x, const ev_rq_avx2 *q) {
     r = _mm256_add_epi32(r, q->zp);
     r = _mm256_max_epi32(r, q->lo);
     return _mm256_min_epi32(r, q->hi);
+}
+
+/* Steps 1-3 and the zero point of ev_requant8_avx2, without the clamp: the int32 lanes go to
+ * ev_packc8/16/32_avx2, whose saturating packs and byte max/min clamp them (step 5'). The (r < 0)
+ * term is -(0 > r) (vpcmpgtd) instead of the logical shift r >> 31: equal values, and a port
+ * that shifts do not use. */
+static inline __attribute__((always_inline)) __m256i ev_requant8_nc_avx2(__m256i x, const ev_rq_avx2 *q) {
+    if (q->any_lshift) x = _mm256_sllv_epi32(x, q->lshift);
+    const __m256i nudge = _mm256_set1_epi64x(1ll << 30);
+    __m256i pe = _mm256_add_epi64(_mm256_mul_epi32(x, q->mult_e), nudge);
+    __m256i po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_shuffle_epi32(x, 0xF5), q->mult_o),
+                                  nudge);
+    __m256i r = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
+    __m256i rem = _mm256_and_si256(r, q->rmask);
+    __m256i thr =
+        q->half_up ? q->thr : _mm256_sub_epi32(q->thr, _mm256_cmpgt_epi32(_mm256_setzero_si256(), r));
+    __m256i up = _mm256_cmpgt_epi32(rem, thr);
+    r = _mm256_sub_epi32(_mm256_srav_epi32(r, q->rshift), up);
+    return _mm256_add_epi32(r, q->zp);
+}
+
+/* Step 5' (with ev_requant8_nc_avx2). [act_min, act_max] lies inside [0, 255] (uint8 output) or
+ * [-128, 127] (int8), so clamp(v, act_min, act_max) = clamp(clamp(v, 0, 255), act_min, act_max)
+ * (resp. -128, 127) for every int32 v. vpackssdw clamps to [-32768, 32767], then vpackuswb to
+ * [0, 255] (vpacksswb to [-128, 127]): together clamp(v, 0, 255) (resp. -128, 127), the same
+ * value as one clamp, since the first interval contains the second. The byte max / min then
+ * apply act_min / act_max (unsigned bytes for uint8, signed for int8): the result equals step 4's
+ * clamp followed by step 5's low byte, on every lane. Lane order as ev_pack16/32_avx2. */
+static inline __attribute__((always_inline)) __m128i ev_clamp_bytes_avx2(__m128i v, const ev_rq_avx2 *q) {
+    return q->out_i8 ? _mm_min_epi8(_mm_max_epi8(v, q->lo8), q->hi8)
+                     : _mm_min_epu8(_mm_max_epu8(v, q->lo8), q->hi8);
+}
+
+/* 8 output bytes of one ev_requant8_nc_avx2 vector, in the low half of the result. */
+static inline __attribute__((always_inline)) __m128i ev_packc8_avx2(__m256i r, const ev_rq_avx2 *q) {
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+    w = q->out_i8 ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+    return ev_clamp_bytes_avx2(w, q);
+}
+
+/* 16 output bytes of two ev_requant8_nc_avx2 vectors (channels of a, then of b). */
+static inline __attribute__((always_inline)) __m128i ev_packc16_avx2(__m256i a, __m256i b, const ev_rq_avx2 *q) {
+    __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8); /* a0-7, b0-7 */
+    __m128i lo = _mm256_castsi256_si128(w), hi = _mm256_extracti128_si256(w, 1);
+    return ev_clamp_bytes_avx2(q->out_i8 ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi), q);
 }
 
 /* Output bytes of one clamped vector: 8 bytes in the low half of the result (step 5). */
@@ -147,6 +197,28 @@ static inline void ev_gemm_store16_avx2(__m256i r0, __m256i r1, int n0, int N, u
     } else {
         ev_store_bytes_avx2(c + n0, ev_pack8_avx2(r0), N - n0);
         if (n0 + 8 < N) ev_store_bytes_avx2(c + n0 + 8, ev_pack8_avx2(r1), N - n0 - 8);
+    }
+}
+
+/* ev_gemm_finish8_avx2 without the clamp (ev_requant8_nc_avx2), for ev_gemm_storec16_avx2. */
+static inline __attribute__((always_inline)) __m256i ev_gemm_finish8_nc_avx2(__m256i acc, __m256i row_sum,
+                                              const ev_gemm_epi *ep, const ev_rq_avx2 *q, int n) {
+    acc = _mm256_add_epi32(acc, _mm256_loadu_si256((const __m256i *)(ep->bias + n)));
+    if (ep->delta)
+        acc = _mm256_add_epi32(
+            acc, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(ep->delta + n)), row_sum));
+    return ev_requant8_nc_avx2(acc, q);
+}
+
+/* ev_gemm_store16_avx2 of two ev_gemm_finish8_nc_avx2 vectors: clamped by the packs (q: the
+ * parameters of channels n0 .. n0 + 7; the clamp bytes are the layer's, the same for n0 + 8). */
+static inline __attribute__((always_inline)) void ev_gemm_storec16_avx2(__m256i r0, __m256i r1, int n0, int N, uint8_t *c,
+                                         const ev_rq_avx2 *q) {
+    if (n0 + 16 <= N) {
+        _mm_storeu_si128((__m128i *)(c + n0), ev_packc16_avx2(r0, r1, q));
+    } else {
+        ev_store_bytes_avx2(c + n0, ev_packc8_avx2(r0, q), N - n0);
+        if (n0 + 8 < N) ev_store_bytes_avx2(c + n0 + 8, ev_packc8_avx2(r1, q), N - n0 - 8);
     }
 }
 

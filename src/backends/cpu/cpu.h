@@ -231,6 +231,7 @@ typedef struct ev_cpu_ctx {
     int *partner; /* per op: the later op it may absorb (fusion.c), 0: none */
     unsigned float_modes;  /* the session's opt-in float modes (EV_FLOAT_*)          */
     char wino_name[64];    /* "f32_conv3x3_winograd4x4__<isa>"                        */
+    int fold_pad; /* -1; in the copy pad_fold.c prepares a conv with: the PAD op it reads through */
 } ev_cpu_ctx;
 
 /* Ops the cpu backend may compute in a predecessor's epilogue (fusion.c): *partner gets, per op,
@@ -261,5 +262,15 @@ extern const ev_kernel ev_cpu_dwconv_f32_kernel; /* DEPTHWISE_CONV_2D float32, m
 /* CONV_2D float32 over 1-4 input channels, direct (conv_f32_first.c); takes: op i is one. */
 extern const ev_kernel ev_cpu_conv_f32_first_kernel;
 int ev_cpu_f32_first_takes(const ev_graph *g, int i);
+/* PAD op -> the float conv it feeds (pad_fold.c): the PAD's choice when fusion.c paired them and
+ * the conv's kernel reads through a PAD (the three above); run fused, it runs the conv on the
+ * PAD's input with the pads as the conv's own zero padding. */
+extern const ev_kernel ev_cpu_pad_fold_kernel;
+int ev_cpu_pad_fold_reads_through(const ev_kernel *conv_kernel);
+/* In a float conv kernel's prepare, after ev_conv_desc_init: when ctx->backend is pad_fold.c's
+ * copy and d's input is that PAD's output, d reads the PAD's input instead, with the PAD's
+ * leading pads added to pad_top / pad_left (the trailing ones are the zeros past in_h / in_w). */
+struct ev_conv_desc;
+ev_status ev_cpu_conv_fold_pad(const ev_kernel_ctx *ctx, struct ev_conv_desc *d);
 
 #endif

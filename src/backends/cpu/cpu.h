@@ -47,13 +47,22 @@ typedef enum ev_isa {
 } ev_isa;
 
 #if defined(__x86_64__) || defined(__i386__)
-#define EV_CPU_X86 1
+#define EV_CPU_X86 1/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 #if defined(__aarch64__) || defined(__arm__)
-#define EV_CPU_ARM 1
+#define EV_CPU_ARM 1/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 #if defined(__aarch64__)
-#define EV_CPU_ARM64 1 /* the dot-product kernels exist only here */
+#define EV_CPU_ARM64 1 /* the dot-product kernels exist only here *//* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 
 /* The path a session uses: the best supported, capped by `cap` ("scalar", "avx2", ...; an
@@ -187,10 +196,16 @@ typedef struct ev_cpu_f32_ops {
 } ev_cpu_f32_ops;
 extern const ev_cpu_f32_ops ev_cpu_f32_ops_scalar;
 #ifdef EV_CPU_X86
-extern const ev_cpu_f32_ops ev_cpu_f32_ops_avx2, ev_cpu_f32_ops_avx512;
+extern const ev_cpu_f32_ops ev_cpu_f32_ops_avx2, ev_cpu_f32_ops_avx512;/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 #ifdef EV_CPU_ARM
-extern const ev_cpu_f32_ops ev_cpu_f32_ops_neon;
+extern const ev_cpu_f32_ops ev_cpu_f32_ops_neon;/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 
 /* What a session runs, per op kind and op data type (NULL: no fast kernel, the reference one
@@ -211,7 +226,10 @@ typedef struct ev_cpu_config {
 #if defined(__aarch64__)
 #define EV_F32_GEMM_NEON_MR 8
 #else
-#define EV_F32_GEMM_NEON_MR 4
+#define EV_F32_GEMM_NEON_MR 4/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 void ev_f32_gemm_neon(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                       const ev_f32_epi *ep, float *C, size_t ldc);
@@ -272,5 +290,8 @@ int ev_cpu_pad_fold_reads_through(const ev_kernel *conv_kernel);
  * leading pads added to pad_top / pad_left (the trailing ones are the zeros past in_h / in_w). */
 struct ev_conv_desc;
 ev_status ev_cpu_conv_fold_pad(const ev_kernel_ctx *ctx, struct ev_conv_desc *d);
+/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
 
 #endif

@@ -180,6 +180,11 @@ static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *
             return;
         }
     }
+    if (op->type == EV_OP_TRANSPOSE && ev_cpu_transpose_takes(g, i)) {
+        choice->kernel = &ev_cpu_transpose_kernel;
+        choice->name = "cpu_transpose";
+        return;
+    }
     if (f32_choice(cfg, g, i, choice)) return;
     choice->kernel = ev_ref_kernel_for(g, i);
     choice->reference = choice->kernel != NULL;

@@ -28,6 +28,7 @@
  */
 #include "ev_test.h"
 
+#include "backends/cpu/conv_f32_first.h"
 #include "backends/cpu/cpu.h"
 #include "edgevision.h"
 #include "graph_builder.h"
@@ -296,7 +297,7 @@ static ev_model *build_dw(dwnet *n, int v, int *in_elems) {
     shp s = {1 + (v % 3 == 2), rint_(7, 24), rint_(7, 40), rint_(1, 70)};
     int x = tensor(n, "x", s);
     *in_elems = s.n * s.h * s.w * s.c;
-    int outs[4], t, u;
+    int outs[4], t, u, w;
     /* two fusable pairs */
     for (int pair = 0; pair < 2; pair++) {
         int stride = rint_(1, 2), k = pair == 1 && v % 2 ? 5 : 3;
@@ -304,6 +305,21 @@ static ev_model *build_dw(dwnet *n, int v, int *in_elems) {
         int d = dw(n, pair ? u : x, &s, k, stride, pad, rand_act(), &t);
         int p = pw(n, t, &s, rint_(1, 70), 1, rand_act(), &u);
         n->fusable[n->n_fusable][0] = d, n->fusable[n->n_fusable][1] = p, n->n_fusable++;
+    }
+    /* MobileNetV2's residual block: u -> dw -> 1x1 (no activation) -> ADD(u): the depthwise
+     * absorbs the 1x1, which absorbs the ADD */
+    {
+        int d = dw(n, u, &s, 3, 1, EV_PAD_SAME, rand_act(), &t);
+        const int cin = s.c;
+        int p = pw(n, t, &s, cin, 1, EV_ACT_NONE, &w);
+        int sum = tensor(n, "sum", s), ins[2] = {v % 2 ? u : w, v % 2 ? w : u};
+        int a = gb_op(&n->b, EV_OP_ADD, "ADD", 0, 2, ins, 1, &sum);
+        if (a >= 0) n->b.g.ops[a].p.add.activation = rand_act();
+        n->fusable[n->n_fusable][0] = d, n->fusable[n->n_fusable][1] = p, n->n_fusable++;
+        if (cin > EV_F32_FIRST_MAX_CIN) /* else the direct first-layer kernel, which fuses nothing,
+                                           is the 1x1's own choice: the ADD runs on its own */
+            n->fusable[n->n_fusable][0] = p, n->fusable[n->n_fusable][1] = a, n->n_fusable++;
+        u = sum;
     }
     /* a depthwise output read by two 1x1s */
     dw(n, u, &s, 3, 1, EV_PAD_SAME, rand_act(), &t);

@@ -19,10 +19,10 @@
  *    input with the pads as its own. A conv that absorbs an ADD is not taken (that ADD may be
  *    named by a second conv too); a depthwise that absorbs its 1x1 is: the chain PAD ->
  *    depthwise -> 1x1 runs at the PAD (the session plans the 1x1's output from there).
- * An op absorbs at most one op and is absorbed by at most one: a 1x1 conv taken by a depthwise
- * does not also take an ADD (the depthwise pattern is found first; a chain of three would need
- * the depthwise to run the residual epilogue too: MobileNetV2's dw -> project -> ADD, left for
- * when a model needs it).
+ * An op absorbs at most one op and is absorbed by at most one. Chains: a 1x1 conv taken by a
+ * depthwise may take its residual ADD (MobileNetV2's dw -> project -> ADD: dwconv_f32.c runs the
+ * residual epilogue; the residual must exist before the depthwise), and a PAD may take a
+ * depthwise that takes its 1x1, but not one whose 1x1 takes an ADD.
  *
  * Extend: another pattern is another loop below filling `partner` (op -> the later op it
  * absorbs), and the absorbing kernel's support for ctx->fused.
@@ -129,17 +129,20 @@ ev_status ev_cpu_fusion_find(const ev_graph *g, int **partner_out) {
     for (int t = 0; t < g->num_outputs; t++)
         if (g->outputs[t] >= 0 && g->outputs[t] < nt) readers[g->outputs[t]] += 2; /* kept */
     char *absorbed = calloc((size_t)no + 1, 1);
-    if (!absorbed) {
-        free(writer), free(readers), free(reader), free(partner);
+    int *head = malloc(sizeof(int) * ((size_t)no + 1)); /* the op that absorbs op j, or -1 */
+    if (!absorbed || !head) {
+        free(writer), free(readers), free(reader), free(partner), free(absorbed), free(head);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
+    for (int o = 0; o < no; o++) head[o] = -1;
     for (int i = 0; i < no; i++) { /* depthwise -> 1x1 */
         int j = dw_pointwise(g, i, readers, reader);
-        if (j > i && !absorbed[j]) partner[i] = j, absorbed[j] = 1;
+        if (j > i && !absorbed[j]) partner[i] = j, absorbed[j] = 1, head[j] = i;
     }
-    for (int i = 0; i < no; i++) { /* conv -> residual ADD */
+    for (int i = 0; i < no; i++) { /* conv -> residual ADD (a depthwise's 1x1 too) */
         const ev_op *op = &g->ops[i];
-        if (absorbed[i] || op->type != EV_OP_CONV_2D || op->num_outputs < 1 ||
+        if ((absorbed[i] && (head[i] < 0 || g->ops[head[i]].type != EV_OP_DEPTHWISE_CONV_2D)) ||
+            op->type != EV_OP_CONV_2D || op->num_outputs < 1 ||
             op->p.conv.activation != EV_ACT_NONE)
             continue;
         const ev_tensor *in = ev_op_input(g, op, 0), *out = ev_op_output(g, op, 0);
@@ -156,15 +159,18 @@ ev_status ev_cpu_fusion_find(const ev_graph *g, int **partner_out) {
         if (!rt || !ot || r == t || rt->dtype != EV_DTYPE_F32 || ot->dtype != EV_DTYPE_F32 ||
             !same_shape(rt, out) || !same_shape(ot, out))
             continue;
-        if (!rt->data && writer[r] >= i) continue; /* the residual must exist before op i */
-        partner[i] = j;
+        const int first = head[i] >= 0 ? head[i] : i; /* where the chain runs */
+        if (!rt->data && writer[r] >= first) continue; /* the residual must exist by then */
+        if (absorbed[j]) continue;
+        partner[i] = j, absorbed[j] = 1;
     }
     for (int i = 0; i < no; i++) { /* PAD -> conv */
         int j = pad_conv(g, i, readers, reader);
-        if (j > i && !absorbed[j] && (!partner[j] || g->ops[j].type == EV_OP_DEPTHWISE_CONV_2D))
+        if (j > i && !absorbed[j] &&
+            (!partner[j] || (g->ops[j].type == EV_OP_DEPTHWISE_CONV_2D && !partner[partner[j]])))
             partner[i] = j, absorbed[j] = 1;
     }
-    free(writer), free(readers), free(reader), free(absorbed);
+    free(writer), free(readers), free(reader), free(absorbed), free(head);
     *partner_out = partner;
     return EV_OK;
 }

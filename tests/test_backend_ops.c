@@ -53,8 +53,9 @@
  * The ONNX ops (TRANSPOSE, LEAKY_RELU, HARD_SIGMOID, HARD_SWISH, MINIMUM, MAXIMUM,
  * BATCH_MATMUL, RESIZE, and QUANTIZE with ONNX's rounding) have rows in every dtype their
  * reference kernels take; the cpu backend runs the reference kernels for them (cpu_fast 0), so
- * their cpu cells check the fallback path and the threads settings; test_ops_onnx.c checks the
- * reference kernels themselves against the ONNX definitions.
+ * their cpu cells check the fallback path and the threads settings, except TRANSPOSE, which has
+ * its own cpu kernel (transpose.c; a row of image-sized NCHW -> NHWC inputs beside the random
+ * ones); test_ops_onnx.c checks the reference kernels themselves against the ONNX definitions.
  *
  * Output: a summary table, op x (backend/ISA), with passed/total and the kernels that ran.
  * Flags: --perf also prints per-op median run times per backend/ISA (not a test: nothing about
@@ -994,12 +995,16 @@ static void gen_unary_fast(ev_dtype dt, int variant, mcase *c) {
 
 /* TRANSPOSE of rank 1..6 by a random permutation; quantized tensors keep their quantization. */
 static void gen_transpose(ev_dtype dt, int variant, mcase *c) {
-    (void)variant;
     int d[6], nd = rand_shape(1, 6, 6, d), perm[6], od[6];
     for (int i = 0; i < nd; i++) perm[i] = i;
     for (int i = nd - 1; i > 0; i--) {
         int j = rint_(0, i), t = perm[i];
         perm[i] = perm[j], perm[j] = t;
+    }
+    if (variant == 1) { /* an ONNX model's input: N x 1-4 x H x W -> NHWC, image-sized */
+        nd = 4;
+        d[0] = rint_(1, 2), d[1] = rint_(1, 4), d[2] = rint_(1, 230), d[3] = rint_(1, 230);
+        perm[0] = 0, perm[1] = 2, perm[2] = 3, perm[3] = 1;
     }
     for (int k = 0; k < nd; k++) od[k] = d[perm[k]];
     float s;
@@ -1294,6 +1299,7 @@ static const row k_rows[] = {
     {"TRANSPOSE", "int8", I8, gen_transpose, 0, 24, 0},
     {"TRANSPOSE", "int32", I32, gen_transpose, 0, 16, 0},
     {"TRANSPOSE", "float32", F32, gen_transpose, 0, 24, 0},
+    {"TRANSPOSE", "float32/NCHW->NHWC", F32, gen_transpose, 1, 12, 0},
     {"LEAKY_RELU", "float32", F32, gen_onnx_act, 0, 16, 0},
     {"HARD_SIGMOID", "float32", F32, gen_onnx_act, 1, 16, 0},
     {"HARD_SWISH", "float32", F32, gen_onnx_act, 2, 16, 0},

@@ -296,7 +296,7 @@ static ev_model *build_dw(dwnet *n, int v, int *in_elems) {
     shp s = {1 + (v % 3 == 2), rint_(7, 24), rint_(7, 40), rint_(1, 70)};
     int x = tensor(n, "x", s);
     *in_elems = s.n * s.h * s.w * s.c;
-    int outs[4], t, u;
+    int outs[4], t, u, w;
     /* two fusable pairs */
     for (int pair = 0; pair < 2; pair++) {
         int stride = rint_(1, 2), k = pair == 1 && v % 2 ? 5 : 3;
@@ -304,6 +304,19 @@ static ev_model *build_dw(dwnet *n, int v, int *in_elems) {
         int d = dw(n, pair ? u : x, &s, k, stride, pad, rand_act(), &t);
         int p = pw(n, t, &s, rint_(1, 70), 1, rand_act(), &u);
         n->fusable[n->n_fusable][0] = d, n->fusable[n->n_fusable][1] = p, n->n_fusable++;
+    }
+    /* MobileNetV2's residual block: u -> dw -> 1x1 (no activation) -> ADD(u): the depthwise
+     * absorbs the 1x1, which absorbs the ADD */
+    {
+        int d = dw(n, u, &s, 3, 1, EV_PAD_SAME, rand_act(), &t);
+        const int cin = s.c;
+        int p = pw(n, t, &s, cin, 1, EV_ACT_NONE, &w);
+        int sum = tensor(n, "sum", s), ins[2] = {v % 2 ? u : w, v % 2 ? w : u};
+        int a = gb_op(&n->b, EV_OP_ADD, "ADD", 0, 2, ins, 1, &sum);
+        if (a >= 0) n->b.g.ops[a].p.add.activation = rand_act();
+        n->fusable[n->n_fusable][0] = d, n->fusable[n->n_fusable][1] = p, n->n_fusable++;
+        n->fusable[n->n_fusable][0] = p, n->fusable[n->n_fusable][1] = a, n->n_fusable++;
+        u = sum;
     }
     /* a depthwise output read by two 1x1s */
     dw(n, u, &s, 3, 1, EV_PAD_SAME, rand_act(), &t);
@@ -336,6 +349,9 @@ static ev_model *build_dw(dwnet *n, int v, int *in_elems) {
         int got = pl ? atoi(pl + 6) : -1, want = -1;
         for (int k = 0; k < n->n_fusable; k++)
             if (n->fusable[k][0] == i) want = n->fusable[k][1];
+        /* a 1x1 of 1-4 input channels may run the direct first-layer kernel (where the ISA
+         * path has one), which fuses nothing: its ADD then runs on its own */
+        if (strstr(rep[i].kernel, "conv_first")) want = -1;
         CHECK_MSG(got == want, "dw variant %d op %d: kernel '%s', want absorbed op %d\n", v, i,
                   rep[i].kernel, want);
     }
@@ -364,15 +380,13 @@ static void check_outputs(const dwnet *n, const float *got, const float *ref, in
     }
 }
 
-static void test_dw_pointwise(void) {
+/* Model m (built as n) on every ISA path and 1-3 threads, fused and with the callback (unfused),
+ * against ref: every graph output, and every conv output the callback sees. */
+static void check_net(const dwnet *n_, ev_model *m, int in_elems, int v) {
+    const dwnet n = *n_;
     ev_isa paths[8];
     int np = ev_cpu_isa_paths(paths, 8);
-    for (int v = 0; v < 8; v++) {
-        int in_elems = 0;
-        dwnet n;
-        ev_model *m = build_dw(&n, v, &in_elems);
-        CHECK(m != NULL);
-        if (!m) continue;
+    {
         float *in = frand((size_t)in_elems, -2, 2);
         const void *ins[1] = {in};
         size_t bytes[1] = {(size_t)in_elems * sizeof(float)}, total = 0;
@@ -415,6 +429,120 @@ static void test_dw_pointwise(void) {
         for (int op = 0; op < 64; op++) free(rc.conv_out[op]);
         free(ref);
         free(in);
+    }
+}
+
+static void test_dw_pointwise(void) {
+    for (int v = 0; v < 8; v++) {
+        int in_elems = 0;
+        dwnet n;
+        ev_model *m = build_dw(&n, v, &in_elems);
+        CHECK(m != NULL);
+        if (!m) continue;
+        check_net(&n, m, in_elems, v);
+        ev_model_free(m);
+    }
+}
+
+/* ---- PAD -> conv (pad_fold.c) ----------------------------------------------------------- */
+
+/* PAD of `in` (shape *s, updated) by random zero pads of 0..3 before and after H and W. */
+static int pad(dwnet *n, int in, shp *s, int *out) {
+    int32_t v[8] = {0, 0, rint_(0, 3), rint_(0, 3), rint_(0, 3), rint_(0, 3), 0, 0};
+    int pd[2] = {4, 2};
+    int tp = gb_tensor(&n->b, "pads", EV_DTYPE_I32, 2, pd, v, sizeof v, 0, NULL, NULL, 0);
+    s->h += v[2] + v[3];
+    s->w += v[4] + v[5];
+    *out = tensor(n, "padded", *s);
+    int ins[2] = {in, tp};
+    return gb_op(&n->b, EV_OP_PAD, "PAD", 34, 2, ins, 1, out);
+}
+
+/* A k x k conv of `in` (shape *s, updated) to cout channels, stride and padding as given
+ * (SAME when VALID leaves nothing); returns the op. */
+static int cv(dwnet *n, int in, shp *s, int cout, int k, int stride, ev_padding padding,
+              int *out) {
+    if (ev_conv_out_size(padding, s->h, k, stride, 1) < 1 ||
+        ev_conv_out_size(padding, s->w, k, stride, 1) < 1)
+        padding = EV_PAD_SAME;
+    int w_dims[4] = {cout, k, k, s->c}, b_dims[1] = {cout};
+    float scale = 1.0f / sqrtf((float)(k * k * s->c));
+    float *wd = frand((size_t)cout * k * k * s->c, -scale, scale);
+    float *bd = frand((size_t)cout, -0.1f, 0.1f);
+    int tw = gb_tensor_q(&n->b, "cv_w", EV_DTYPE_F32, 4, w_dims, wd, 0.0f, 0);
+    int tb = gb_tensor_q(&n->b, "cv_b", EV_DTYPE_F32, 1, b_dims, bd, 0.0f, 0);
+    n->K += (double)k * k * s->c;
+    s->h = ev_conv_out_size(padding, s->h, k, stride, 1);
+    s->w = ev_conv_out_size(padding, s->w, k, stride, 1);
+    s->c = cout;
+    *out = tensor(n, "cv", *s);
+    ev_conv_params p = {padding, stride, stride, 1, 1, 1, rand_act()};
+    int op = gb_op_conv(&n->b, EV_OP_CONV_2D, in, tw, tb, *out, p);
+    free(wd), free(bd);
+    return op;
+}
+
+/* x -> PAD -> (a first-layer conv of 1-4 channels | a conv | a depthwise -> 1x1 | a depthwise)
+ * -> PAD whose output is also a graph output -> conv -> PAD -> depthwise (graph output): the
+ * first and last PAD fold into their conv (inspect names it), the middle one does not. */
+static ev_model *build_pad(dwnet *n, int v, int *in_elems) {
+    memset(n, 0, sizeof *n);
+    gb_init(&n->b);
+    const int kind = v % 4;
+    shp s = {1 + (v % 5 == 4), rint_(4, 30), rint_(4, 40), kind == 0 ? rint_(1, 4) : rint_(1, 48)};
+    int x = tensor(n, "x", s);
+    *in_elems = s.n * s.h * s.w * s.c;
+    int outs[4], t, u, w;
+    int p = pad(n, x, &s, &t);
+    int stride = rint_(1, 2);
+    ev_padding padding = rint_(0, 1) ? EV_PAD_SAME : EV_PAD_VALID;
+    int c;
+    if (kind <= 1) {
+        static const int ks[] = {1, 3, 5, 7};
+        c = cv(n, t, &s, rint_(1, 70), ks[rint_(kind == 0 ? 1 : 0, 3)], stride, padding, &u);
+    } else {
+        c = dw(n, t, &s, rint_(0, 1) ? 3 : 5, stride, padding, rand_act(), &u);
+        if (kind == 2) pw(n, u, &s, rint_(1, 70), 1, rand_act(), &u);
+    }
+    n->fusable[n->n_fusable][0] = p, n->fusable[n->n_fusable][1] = c, n->n_fusable++;
+    pad(n, u, &s, &t); /* also a graph output: not folded */
+    outs[n->nout] = t, n->out_elems[n->nout++] = (size_t)s.n * s.h * s.w * s.c;
+    cv(n, t, &s, rint_(1, 40), 3, rint_(1, 2), EV_PAD_VALID, &u);
+    p = pad(n, u, &s, &t);
+    c = dw(n, t, &s, 3, rint_(1, 2), EV_PAD_VALID, rand_act(), &w);
+    n->fusable[n->n_fusable][0] = p, n->fusable[n->n_fusable][1] = c, n->n_fusable++;
+    outs[n->nout] = w, n->out_elems[n->nout++] = (size_t)s.n * s.h * s.w * s.c;
+    gb_inputs(&n->b, 1, &x);
+    gb_outputs(&n->b, n->nout, outs);
+    ev_model *m = NULL;
+    if (gb_finish(&n->b, &m) != EV_OK) return NULL;
+    int nops = ev_model_num_ops(m);
+    ev_kernel_report *rep = calloc((size_t)nops, sizeof *rep);
+    ev_session_options o;
+    ev_session_options_init(&o);
+    o.backend = "cpu";
+    CHECK(ev_backend_kernels(m, &o, rep, nops) == EV_OK);
+    for (int i = 0; i < nops; i++) {
+        if (strcmp(ev_model_op_name(m, i), "PAD") != 0) continue;
+        const char *pl = strstr(rep[i].kernel, " + op ");
+        int got = pl ? atoi(pl + 6) : -1, want = -1;
+        for (int k = 0; k < n->n_fusable; k++)
+            if (n->fusable[k][0] == i) want = n->fusable[k][1];
+        CHECK_MSG(got == want, "pad variant %d op %d: kernel '%s', want absorbed op %d\n", v, i,
+                  rep[i].kernel, want);
+    }
+    free(rep);
+    return m;
+}
+
+static void test_pad_fold(void) {
+    for (int v = 0; v < 12; v++) {
+        int in_elems = 0;
+        dwnet n;
+        ev_model *m = build_pad(&n, v, &in_elems);
+        CHECK(m != NULL);
+        if (!m) continue;
+        check_net(&n, m, in_elems, 100 + v);
         ev_model_free(m);
     }
 }
@@ -422,5 +550,6 @@ static void test_dw_pointwise(void) {
 int main(void) {
     EV_RUN(test_residual_blocks);
     EV_RUN(test_dw_pointwise);
+    EV_RUN(test_pad_fold);
     return ev_test_finish();
 }

@@ -24,7 +24,9 @@
  * op j's output, op i's own output is not written) and skips op j, except while a per-op
  * callback is set (it sees every op's output): then both kernels run unfused. The memory plan
  * keeps op j's output alive from op i, so one plan serves both ways. A backend names a partner
- * only when op j's other inputs are computed before op i.
+ * only when op j's other inputs are computed before op i. Op j may itself absorb an op k (a
+ * chain: the cpu backend's PAD -> depthwise -> 1x1): op i's fused run computes both, the session
+ * skips both, and the plan keeps op k's output alive from op i.
  *
  * To add a backend: a folder src/backends/<name>/ defining `const ev_backend ev_backend_<name>`
  * (its context type private to that folder), and an entry in backends/registry.c. Registration

@@ -186,7 +186,11 @@ ev_status ev_session_create(const ev_model *model, const ev_session_options *opt
         st = EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
         goto fail;
     }
-    for (int i = 0; i < g->num_ops; i++) written_early[i] = s->ops[i].absorbed_by;
+    for (int i = 0; i < g->num_ops; i++) { /* a chain (j absorbed by i, k by j) runs at i */
+        int w = s->ops[i].absorbed_by;
+        while (w >= 0 && s->ops[w].absorbed_by >= 0) w = s->ops[w].absorbed_by;
+        written_early[i] = w;
+    }
     EV_TRY_GOTO(st, ev_plan_memory(g, written_early, offsets, &s->arena_size,
                                    &s->unplanned_size), fail);
     size_t cap = ev_memory_cap();

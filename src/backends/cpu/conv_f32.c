@@ -137,6 +137,7 @@ static ev_status setup_fc(const ev_kernel_ctx *ctx, cpu_f32 *s, const float **w,
 static ev_status setup_conv(const ev_kernel_ctx *ctx, cpu_f32 *s, const float **w,
                             const float **bias) {
     EV_TRY(ev_conv_desc_init(ctx, &s->d));
+    EV_TRY(ev_cpu_conv_fold_pad(ctx, &s->d)); /* pad_fold.c: read through a PAD */
     const ev_conv_desc *d = &s->d;
     if (d->depthwise || d->dtype != EV_DTYPE_F32)
         return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "float conv kernel given a %s%s op",

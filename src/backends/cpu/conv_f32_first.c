@@ -76,6 +76,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     cpu_first *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     ev_status st = ev_conv_desc_init(ctx, &s->d);
+    if (st == EV_OK) st = ev_cpu_conv_fold_pad(ctx, &s->d); /* pad_fold.c */
     if (st != EV_OK) {
         release(s);
         return st;

@@ -49,13 +49,22 @@ typedef enum ev_isa {
 } ev_isa;
 
 #if defined(__x86_64__) || defined(__i386__)
-#define EV_CPU_X86 1
+#define EV_CPU_X86 1/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 #if defined(__aarch64__) || defined(__arm__)
-#define EV_CPU_ARM 1
+#define EV_CPU_ARM 1/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 #if defined(__aarch64__)
-#define EV_CPU_ARM64 1 /* the dot-product kernels exist only here */
+#define EV_CPU_ARM64 1 /* the dot-product kernels exist only here *//* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 
 /* The path a session uses: the best supported, capped by `cap` ("scalar", "avx2", ...; an
@@ -191,10 +200,16 @@ typedef struct ev_cpu_f32_ops {
 } ev_cpu_f32_ops;
 extern const ev_cpu_f32_ops ev_cpu_f32_ops_scalar;
 #ifdef EV_CPU_X86
-extern const ev_cpu_f32_ops ev_cpu_f32_ops_avx2, ev_cpu_f32_ops_avx512;
+extern const ev_cpu_f32_ops ev_cpu_f32_ops_avx2, ev_cpu_f32_ops_avx512;/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 #ifdef EV_CPU_ARM
-extern const ev_cpu_f32_ops ev_cpu_f32_ops_neon;
+extern const ev_cpu_f32_ops ev_cpu_f32_ops_neon;/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 
 /* What a session runs, per op kind and op data type (NULL: no fast kernel, the reference one
@@ -215,7 +230,10 @@ typedef struct ev_cpu_config {
 #if defined(__aarch64__)
 #define EV_F32_GEMM_NEON_MR 8
 #else
-#define EV_F32_GEMM_NEON_MR 4
+#define EV_F32_GEMM_NEON_MR 4/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
+
 #endif
 void ev_f32_gemm_neon(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                       const ev_f32_epi *ep, float *C, size_t ldc);
@@ -236,6 +254,7 @@ typedef struct ev_cpu_ctx {
     int *partner; /* per op: the later op it may absorb (fusion.c), 0: none */
     unsigned float_modes;  /* the session's opt-in float modes (EV_FLOAT_*)          */
     char wino_name[64];    /* "f32_conv3x3_winograd4x4__<isa>"                        */
+    int fold_pad; /* -1; in the copy pad_fold.c prepares a conv with: the PAD op it reads through */
 } ev_cpu_ctx;
 
 /* Ops the cpu backend may compute in a predecessor's epilogue (fusion.c): *partner gets, per op,
@@ -266,5 +285,18 @@ extern const ev_kernel ev_cpu_dwconv_f32_kernel; /* DEPTHWISE_CONV_2D float32, m
 /* CONV_2D float32 over 1-4 input channels, direct (conv_f32_first.c); takes: op i is one. */
 extern const ev_kernel ev_cpu_conv_f32_first_kernel;
 int ev_cpu_f32_first_takes(const ev_graph *g, int i);
+/* PAD op -> the float conv it feeds (pad_fold.c): the PAD's choice when fusion.c paired them and
+ * the conv's kernel reads through a PAD (the three above); run fused, it runs the conv on the
+ * PAD's input with the pads as the conv's own zero padding. */
+extern const ev_kernel ev_cpu_pad_fold_kernel;
+int ev_cpu_pad_fold_reads_through(const ev_kernel *conv_kernel);
+/* In a float conv kernel's prepare, after ev_conv_desc_init: when ctx->backend is pad_fold.c's
+ * copy and d's input is that PAD's output, d reads the PAD's input instead, with the PAD's
+ * leading pads added to pad_top / pad_left (the trailing ones are the zeros past in_h / in_w). */
+struct ev_conv_desc;
+ev_status ev_cpu_conv_fold_pad(const ev_kernel_ctx *ctx, struct ev_conv_desc *d);
+/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
 
 #endif

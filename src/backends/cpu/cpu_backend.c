@@ -57,6 +57,7 @@ static ev_status init(const ev_graph *graph, const ev_backend_options *opts, voi
         c->cfg.f32_gemm = c->cfg.f32_gemm_bf16; /* every float GEMM of the session */
     snprintf(c->wino_name, sizeof c->wino_name, "f32_conv3x3_winograd4x4__%s",
              ev_isa_name(c->cfg.isa));
+    c->fold_pad = -1;
     ev_status st = ev_cpu_fusion_find(graph, &c->partner);
     if (st != EV_OK) {
         free(c);
@@ -170,6 +171,22 @@ static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *
             if (ctx->partner && cfg->f32_gemm) choice->absorbs = ctx->partner[i];
             return;
         }
+    }
+    if (op->type == EV_OP_PAD && ctx->partner && ctx->partner[i] > i &&
+        ev_cpu_f32_pad_takes(g, i)) { /* the conv it feeds reads through it (pad_fold.c) */
+        ev_kernel_choice conv = {0};
+        supports(context, g, ctx->partner[i], &conv);
+        if (ev_cpu_pad_fold_reads_through(conv.kernel)) {
+            choice->kernel = &ev_cpu_pad_fold_kernel;
+            choice->name = "f32_pad_fold";
+            choice->absorbs = ctx->partner[i];
+            return;
+        }
+    }
+    if (op->type == EV_OP_TRANSPOSE && ev_cpu_transpose_takes(g, i)) {
+        choice->kernel = &ev_cpu_transpose_kernel;
+        choice->name = "cpu_transpose";
+        return;
     }
     if (f32_choice(cfg, g, i, choice)) return;
     choice->kernel = ev_ref_kernel_for(g, i);

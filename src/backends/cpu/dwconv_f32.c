@@ -12,13 +12,21 @@
  * fusion.c: MobileNet's depthwise -> pointwise pairs). With ctx->absorbs at prepare, the 1x1's
  * weights and bias are packed here too, for the session's float GEMM line (config.c, the line
  * conv_f32.c uses), and each thread gets a band buffer (sized here: nothing is allocated per
- * run). A fused run (ctx->fused) deals out bands of output rows: a task computes its band's
- * depthwise rows into its thread's buffer, then multiplies them by the packed 1x1 weights (bias
- * and the 1x1's activation in the GEMM's epilogue) into the 1x1's output; the depthwise output
- * never reaches memory. A band holds at most FUSE_BYTES of depthwise rows (the buffer stays in
- * L2 between the two steps) and there are at least ROW_BANDS bands per thread. Unfused runs (a
+ * run). A fused run (ctx->fused) deals out bands of output pixels: a task computes the
+ * depthwise rows its band touches into its thread's buffer, then multiplies the band's pixels by
+ * the packed 1x1 weights (bias and the 1x1's activation in the GEMM's epilogue) into the 1x1's
+ * output; the depthwise output never reaches memory. The band count is the smallest multiple of
+ * the thread count whose bands' rows fit FUSE_BYTES (the buffer stays in L2 between the two
+ * steps). Pixel bands rather than rows: MobileNetV2's 7x7 layers went as 7 one-row bands (GEMMs
+ * of 7 rows, the 1x1's weights streamed 7 times, 4 bands against 3 on 2 threads), now as two
+ * bands of 24 and 25 pixels (the band boundary's row is computed by both); the 7x7 and 14x14
+ * pairs ran 10-12% faster at 2 threads (a row computed twice is 1/7 more depthwise work, the
+ * cheap half of the pair). Unfused runs (a
  * per-op callback is set) write the depthwise output as before, and the 1x1 runs its own
- * kernel. Extend: another consumer (a depthwise feeding a pooling, an ADD) is another setup in
+ * kernel. When the 1x1's own kernel choice absorbs a residual ADD (fusion.c: MobileNetV2's
+ * dw -> project -> ADD), the fused run adds the ADD's other operand in the GEMM's epilogue with
+ * the ADD's activation and writes the ADD's output (MobileNetV2's ten ADDs, 0.04 ms at 2
+ * threads, then cost nothing). Extend: another consumer (a depthwise feeding a pooling, an ADD) is another setup in
  * prepare_fused and another second step in fused_task.
  *
  * Also here: the portable row kernel, f32_dwconv_row_1c__scalar. It sums in the reference's
@@ -30,11 +38,15 @@
  * ev_f32_dw_row_fn) and one line in config.c.
  */
 #include "backends/cpu/dwconv_f32.h"
+#include "core/quant.h"
 #include "core/status.h"
 #include "core/threadpool.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+extern const ev_backend ev_backend_cpu; /* cpu_backend.c: the absorbed 1x1's own choice */
 
 static void release(void *state) {
     cpu_dw_f32 *s = state;
@@ -46,7 +58,7 @@ static void release(void *state) {
     free(s);
 }
 
-#define ROW_BANDS 4             /* bands of rows per thread and image (some slack for uneven rows) */
+#define ROW_BANDS 4             /* unfused: bands of rows per thread and image (slack for uneven rows) */
 #define FUSE_BYTES (256 * 1024) /* most bytes of depthwise rows per band of a fused run          */
 
 /* 64-byte aligned memory of at least `bytes` (rounded up, as aligned_alloc requires). */
@@ -83,6 +95,26 @@ static ev_status prepare_fused(const ev_kernel_ctx *ctx, cpu_dw_f32 *s) {
     s->pw_ep.residual = NULL;
     s->pw_ep.ldr = 0;
     ev_conv_desc_release(&pd);
+    /* the op the 1x1's own kernel choice absorbs (fusion.c: a residual ADD of its output; the
+     * session grants it, the pair being unique), computed here too */
+    ev_kernel_choice pch = {0};
+    if (ok) ev_backend_cpu.supports(ctx->backend, g, ctx->absorbs, &pch);
+    const int add = pch.absorbs;
+    if (add > ctx->absorbs) {
+        const ev_op *a = &g->ops[add];
+        const int pt = s->pw_out_t;
+        const int r = a->num_inputs == 2 ? (a->inputs[0] == pt ? a->inputs[1] : a->inputs[0]) : -1;
+        if (a->type != EV_OP_ADD || a->num_outputs < 1 || r < 0 || r == pt ||
+            (a->inputs[0] != pt && a->inputs[1] != pt) ||
+            g->tensors[r].bytes != g->tensors[pt].bytes ||
+            g->tensors[a->outputs[0]].bytes != g->tensors[pt].bytes ||
+            !(s->pw_ep.min == -INFINITY && s->pw_ep.max == INFINITY) ||
+            !ev_float_activation_range(a->p.add.activation, &s->pw_ep.min, &s->pw_ep.max))
+            return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "cannot absorb ADD op %d after 1x1 op %d",
+                              add, ctx->absorbs);
+        s->res_t = r;
+        s->pw_out_t = a->outputs[0];
+    }
     s->gemm = ((const ev_cpu_ctx *)ctx->backend)->cfg.f32_gemm;
     if (!ok || !s->gemm || s->pw_n < 1) {
         s->pw_out_t = -1;
@@ -90,17 +122,22 @@ static ev_status prepare_fused(const ev_kernel_ctx *ctx, cpu_dw_f32 *s) {
                           "conv of this op's output, or no float GEMM in the cpu config)",
                           ctx->absorbs);
     }
-    /* bands: at most FUSE_BYTES of rows each, at least ROW_BANDS per thread */
+    /* bands of output pixels (not whole rows): a multiple of the thread count, the fewest whose
+     * depthwise rows (a band touches at most ceil(pixels / out_w) + 1 rows) fit FUSE_BYTES, or
+     * that touch at most two rows each */
     const size_t row_floats = (size_t)d->out_w * (size_t)d->out_c;
-    size_t fit = FUSE_BYTES / (row_floats * sizeof(float));
-    if (fit < 1) fit = 1;
-    long bands = (long)(((size_t)d->out_h + fit - 1) / fit);
+    const size_t px = (size_t)d->out_h * (size_t)d->out_w;
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
-    if (s->threads > 1 && bands < (long)s->threads * ROW_BANDS)
-        bands = (long)s->threads * ROW_BANDS;
-    if (bands > d->out_h) bands = d->out_h;
+    size_t bands = (size_t)s->threads, hmax;
+    for (;;) {
+        const size_t band_px = (px + bands - 1) / bands;
+        hmax = (band_px + (size_t)d->out_w - 1) / (size_t)d->out_w + 1;
+        if (hmax > (size_t)d->out_h) hmax = (size_t)d->out_h;
+        if (hmax * row_floats * sizeof(float) <= FUSE_BYTES || hmax <= 2 || bands >= px) break;
+        bands += (size_t)s->threads;
+    }
+    if (bands > px) bands = px;
     s->fbands = (int)bands;
-    const size_t hmax = ((size_t)d->out_h + (size_t)bands - 1) / (size_t)bands;
     s->band_stride = (hmax * row_floats + 15) & ~(size_t)15;
     const size_t pbytes = ev_cpu_f32_packed_size(s->gemm, s->pw_n, d->out_c);
     s->pw_packed = alloc64(pbytes);
@@ -117,6 +154,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     cpu_dw_f32 *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     ev_status st = ev_conv_desc_init(ctx, &s->d);
+    if (st == EV_OK) st = ev_cpu_conv_fold_pad(ctx, &s->d); /* pad_fold.c */
     if (st != EV_OK) {
         release(s);
         return st;
@@ -167,6 +205,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->max = d->f_max;
     s->row = k->row;
     s->pw_out_t = -1;
+    s->res_t = -1;
     if (ctx->absorbs > ctx->op_index) {
         st = prepare_fused(ctx, s);
         if (st != EV_OK) {
@@ -230,15 +269,23 @@ static void fused_task(void *arg, int t, int thread) {
     const cpu_dw_f32 *s = arg;
     const ev_conv_desc *d = &s->d;
     const int b = t / s->fbands, band = t % s->fbands;
-    const int y0 = (int)((long)d->out_h * band / s->fbands);
-    const int y1 = (int)((long)d->out_h * (band + 1) / s->fbands);
+    const size_t px = (size_t)d->out_h * (size_t)d->out_w;
+    const size_t p0 = px * (size_t)band / (size_t)s->fbands;
+    const size_t p1 = px * (size_t)(band + 1) / (size_t)s->fbands;
+    const int y0 = (int)(p0 / (size_t)d->out_w), y1 = (int)((p1 + (size_t)d->out_w - 1) / (size_t)d->out_w);
     const float *img = s->in + (size_t)b * d->in_h * d->in_w * d->in_c;
     const size_t row_floats = (size_t)d->out_w * (size_t)d->out_c;
     float *buf = s->band + (size_t)thread * s->band_stride;
     for (int oy = y0; oy < y1; oy++) s->row(s, img, oy, buf + (size_t)(oy - y0) * row_floats);
-    const size_t first = ((size_t)b * d->out_h + (size_t)y0) * (size_t)d->out_w;
-    s->gemm->gemm((y1 - y0) * d->out_w, s->pw_n, d->out_c, buf, (size_t)d->out_c, s->pw_packed,
-                  &s->pw_ep, s->out + first * (size_t)s->pw_n, (size_t)s->pw_n);
+    const float *A = buf + (p0 - (size_t)y0 * (size_t)d->out_w) * (size_t)d->out_c;
+    const size_t first = (size_t)b * px + p0;
+    ev_f32_epi ep = s->pw_ep;
+    if (s->res) { /* the absorbed 1x1's residual ADD */
+        ep.residual = s->res + first * (size_t)s->pw_n;
+        ep.ldr = (size_t)s->pw_n;
+    }
+    s->gemm->gemm((int)(p1 - p0), s->pw_n, d->out_c, A, (size_t)d->out_c, s->pw_packed, &ep,
+                  s->out + first * (size_t)s->pw_n, (size_t)s->pw_n);
 }
 
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
@@ -246,6 +293,7 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     s->in = data[s->d.in_t];
     if (ctx->fused && s->pw_out_t >= 0) {
         s->out = data[s->pw_out_t];
+        s->res = s->res_t >= 0 ? data[s->res_t] : NULL;
         ev_threadpool_run(ctx->pool, fused_task, s, s->d.batch * s->fbands);
         return EV_OK;
     }

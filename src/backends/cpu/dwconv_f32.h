@@ -44,6 +44,11 @@ typedef struct cpu_dw_f32 {
     float *band;            /* [threads][band_stride]: a band's depthwise rows (out_w * C each)*/
     size_t band_stride;     /* floats per thread, a multiple of 16 (64-byte aligned)          */
     int threads;
+    /* the residual ADD the absorbed 1x1 absorbs in turn (fusion.c; res_t >= 0): its other
+     * operand, added in the GEMM's epilogue, whose clamp is then the ADD's; pw_out_t is then the
+     * ADD's output */
+    int res_t;
+    const float *res;       /* the run's residual (fused runs)                                 */
 } cpu_dw_f32;
 
 /* The packed block of the channels starting at c (a multiple of s->cr): its biases; its weights

@@ -1092,7 +1092,7 @@ static void gen_resize2(ev_dtype dt, int variant, mcase *c) {
     int tx = gb_tensor_q(&b, "x", dt, 4, id, NULL, s, zp);
     int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, s, zp);
     int op = gb_op(&b, EV_OP_RESIZE, "RESIZE", 0, 1, &tx, 1, &ty);
-    if (op >= 0) b.g.ops[op].p.rsz = (ev_resize2_params){variant, ct, nm, sc[0], sc[1]};
+    if (op >= 0) b.g.ops[op].p.rsz = (ev_resize2_params){.linear = variant, .coord = ct, .nearest = nm, .scale_h = sc[0], .scale_w = sc[1]};
     int u = snprintf(c->desc, sizeof c->desc, "resize %s coord %d nearest %d scales %g,%g ",
                      variant ? "linear" : "nearest", ct, nm, (double)sc[0], (double)sc[1]);
     u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, id);

@@ -399,7 +399,7 @@ static void resize_case(stats *st, ev_dtype dt, int linear, ev_resize_coord ct,
     int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, s, zp);
     int op = gb_op(&b, EV_OP_RESIZE, "RESIZE", 0, 1, &tx, 1, &ty);
     if (op >= 0)
-        b.g.ops[op].p.rsz = (ev_resize2_params){linear, ct, nm, sc[0], sc[1]};
+        b.g.ops[op].p.rsz = (ev_resize2_params){.linear = linear, .coord = ct, .nearest = nm, .scale_h = sc[0], .scale_w = sc[1]};
     char desc[160];
     snprintf(desc, sizeof desc, "resize %s %s coord %d nearest %d %dx%d -> %dx%d scales %g,%g "
              "seed %llx", linear ? "linear" : "nearest", ev_dtype_name(dt), ct, nm, id[1], id[2],

@@ -1270,7 +1270,7 @@ static ev_status pool_core(oc *c, int is_max, oval *x, oval *y) {
     EV_TRY(window(c, x->dims[2], x->dims[3], 0, 0, (int)ceil_mode, &g));
     if (g.dh != 1 || g.dw != 1)
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "dilated pooling (%dx%d)", g.dh, g.dw);
-    int xin;
+    int xin, avg_fix = 0;
     EV_TRY(layout(c, x, 1, &xin));
     if (!is_max && cip && (g.pt || g.pl || g.pb || g.pr)) {
         /* padding counted: pad with zeros and pool VALID */
@@ -1292,19 +1292,55 @@ static ev_status pool_core(oc *c, int is_max, oval *x, oval *y) {
         EV_TRY(emit_pad_nhwc(c, xin, &g, &xin));
         g.padding = EV_PAD_VALID;
         g.need_pad = 0;
+    } else if (g.need_pad && x->dtype == EV_DTYPE_F32) {
+        /* explicit padding TFLite's SAME does not reproduce, on float: padded taps are never
+         * counted (max, average without count_include_pad). Pad explicitly (bottom / right as
+         * far as the last window reaches, ceil_mode included) and pool VALID: a max pool pads
+         * with -inf (PAD_EX), an average pool with zeros, its sums then rescaled per output
+         * pixel by kh * kw / (the window's taps inside the input): a MUL by a constant
+         * [1, OH, OW, 1] */
+        int need_b = (g.oh - 1) * g.sh + g.kh - x->dims[2] - g.pt;
+        int need_r = (g.ow - 1) * g.sw + g.kw - x->dims[3] - g.pl;
+        if (need_b > g.pb) g.pb = need_b;
+        if (need_r > g.pr) g.pr = need_r;
+        if (is_max) {
+            const ev_tensor *it = irt(c, xin);
+            int d[4] = {it->dims[0], it->dims[1] + g.pt + g.pb, it->dims[2] + g.pl + g.pr,
+                        it->dims[3]};
+            int32_t pads[8] = {0, 0, g.pt, g.pb, g.pl, g.pr, 0, 0};
+            int pd[2] = {4, 2};
+            int pt = gb_tensor(&c->b, "pads", EV_DTYPE_I32, 2, pd, pads, sizeof pads, 0, NULL,
+                               NULL, 0);
+            int o = new_act(c, "padded", EV_DTYPE_F32, 4, d, NULL);
+            int ins[2] = {xin, pt};
+            int op = add_op(c, EV_OP_PAD_EX, "PAD_EX", -1, 2, ins, o);
+            EV_TRY(gb_check(c));
+            c->b.g.ops[op].p.pad_ex.mode = EV_PADMODE_CONSTANT;
+            c->b.g.ops[op].p.pad_ex.value = -INFINITY;
+            xin = o;
+        } else {
+            EV_TRY(emit_pad_nhwc(c, xin, &g, &xin));
+            avg_fix = 1;
+        }
+        g.padding = EV_PAD_VALID;
+        g.need_pad = 0;
     } else if (g.need_pad) {
-        /* explicit padding TFLite's SAME does not reproduce: padded taps are never counted
-         * (max, average without count_include_pad), so any padding whose windows SAME places
-         * identically is fine; others are refused */
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "pads (%d, %d, %d, %d)%s that TFLite's SAME "
-                         "padding does not reproduce", g.pt, g.pl, g.pb, g.pr,
-                         ceil_mode ? " with ceil_mode" : "");
+                         "padding does not reproduce on a quantized input", g.pt, g.pl, g.pb,
+                         g.pr, ceil_mode ? " with ceil_mode" : "");
     }
-    int od[4] = {x->dims[0], x->dims[1], g.oh, g.ow}, t;
+    int od[4] = {x->dims[0], x->dims[1], g.oh, g.ow}, t, tp;
     ev_quant q = irt(c, xin)->quant;
-    EV_TRY(out_tensor(c, y, x->dtype, 4, od, 1, &q, &t));
+    if (avg_fix) {
+        int pd[4] = {od[0], g.oh, g.ow, od[1]};
+        tp = new_act(c, "pool_sum", EV_DTYPE_F32, 4, pd, NULL);
+        EV_TRY(gb_check(c));
+    } else {
+        EV_TRY(out_tensor(c, y, x->dtype, 4, od, 1, &q, &t));
+        tp = t;
+    }
     int op = add_op(c, is_max ? EV_OP_MAX_POOL_2D : EV_OP_AVERAGE_POOL_2D,
-                    is_max ? "MAX_POOL_2D" : "AVERAGE_POOL_2D", is_max ? 17 : 1, 1, &xin, t);
+                    is_max ? "MAX_POOL_2D" : "AVERAGE_POOL_2D", is_max ? 17 : 1, 1, &xin, tp);
     EV_TRY(gb_check(c));
     ev_pool_params *pp = &c->b.g.ops[op].p.pool;
     pp->padding = g.padding;
@@ -1316,7 +1352,33 @@ static ev_status pool_core(oc *c, int is_max, oval *x, oval *y) {
     if (th != g.oh || tw != g.ow)
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "output %dx%d where TFLite's %s pooling gives "
                          "%dx%d", g.oh, g.ow, g.padding == EV_PAD_SAME ? "SAME" : "VALID", th, tw);
-    return EV_OK;
+    if (!avg_fix) return EV_OK;
+    /* the average over the taps inside the input: sum / (kh * kw) * (kh * kw / count) */
+    size_t nf = (size_t)g.oh * (size_t)g.ow;
+    if (nf > ONNX_MAX_FOLD)
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a padding correction of over %d values",
+                         ONNX_MAX_FOLD);
+    float *f = malloc(sizeof(float) * nf);
+    if (!f) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    for (int i = 0; i < g.oh; i++)
+        for (int j = 0; j < g.ow; j++) {
+            long y0 = (long)i * g.sh - g.pt, x0 = (long)j * g.sw - g.pl;
+            long y1 = y0 + g.kh, x1 = x0 + g.kw;
+            long ch = (y1 < x->dims[2] ? y1 : x->dims[2]) - (y0 > 0 ? y0 : 0);
+            long cw = (x1 < x->dims[3] ? x1 : x->dims[3]) - (x0 > 0 ? x0 : 0);
+            f[(size_t)i * g.ow + j] = ch > 0 && cw > 0 ? (float)((double)g.kh * g.kw /
+                                                                  ((double)ch * cw))
+                                                       : 0.0f;
+        }
+    int fd[4] = {1, g.oh, g.ow, 1};
+    int ft = gb_tensor(&c->b, "pool_count", EV_DTYPE_F32, 4, fd, f, sizeof(float) * nf, 0, NULL,
+                       NULL, 0);
+    free(f);
+    EV_TRY(gb_check(c));
+    EV_TRY(out_tensor(c, y, EV_DTYPE_F32, 4, od, 1, NULL, &t));
+    int mi[2] = {tp, ft};
+    add_op(c, EV_OP_MUL, "MUL", 18, 2, mi, t);
+    return gb_check(c);
 }
 
 static ev_status emit_pool(oc *c, int is_max) {
@@ -1803,14 +1865,23 @@ static ev_status emit_softmax(oc *c) {
     return EV_OK;
 }
 
+/* Pad: constant zero with pads >= 0 is PAD (the cpu backend's kernel); a non-zero value, reflect,
+ * edge or negative pads (cropping) are PAD_EX. */
 static ev_status emit_pad(oc *c) {
     oval *x, *y;
     EV_TRY(in_val(c, 0, 1, &x));
     EV_TRY(out_val(c, 0, &y));
     char mode[32];
     EV_TRY(attr_str(c, "mode", "constant", mode, sizeof mode));
-    if (strcmp(mode, "constant") != 0)
-        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "mode '%s' (constant only)", mode);
+    ev_pad_mode pm;
+    if (strcmp(mode, "constant") == 0)
+        pm = EV_PADMODE_CONSTANT;
+    else if (strcmp(mode, "reflect") == 0)
+        pm = EV_PADMODE_REFLECT;
+    else if (strcmp(mode, "edge") == 0)
+        pm = EV_PADMODE_EDGE;
+    else
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "mode '%s' (constant, reflect, edge)", mode);
     int64_t pv[2 * EV_MAX_DIMS];
     int np;
     float value = 0.0f;
@@ -1829,19 +1900,24 @@ static ev_status emit_pad(oc *c) {
         if (v && v->elems) value = (float)cget(v, 0);
     }
     if (np != 2 * x->ndim) return NODE_FAIL(c, EV_ERR_FORMAT, "%d pads for rank %d", np, x->ndim);
-    if (value != 0.0f)
-        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "constant value %g (zero padding only)",
-                         (double)value);
+    if (pm != EV_PADMODE_CONSTANT) value = 0.0f;
     if (x->kind != OV_TENSOR) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
-    EV_TRY(need_float(c, x));
-    int od[EV_MAX_DIMS];
+    /* integer tensors (int32, int64) are copied: reflect, edge or zero padding */
+    int is_int = x->dtype == EV_DTYPE_I32 || x->dtype == EV_DTYPE_I64;
+    if (!is_int || value != 0.0f) EV_TRY(need_float(c, x));
+    int od[EV_MAX_DIMS], crop = 0;
     for (int d = 0; d < x->ndim; d++) {
-        if (pv[d] < 0 || pv[d + x->ndim] < 0)
-            return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "negative pads (cropping)");
+        if (pv[d] < -(int64_t)x->dims[d] || pv[d + x->ndim] < -(int64_t)x->dims[d])
+            return NODE_FAIL(c, EV_ERR_FORMAT, "pads (%lld, %lld) on a dimension of %d",
+                             (long long)pv[d], (long long)pv[d + x->ndim], x->dims[d]);
         if (pv[d] > INT32_MAX / 4 || pv[d + x->ndim] > INT32_MAX / 4)
             return NODE_FAIL(c, EV_ERR_FORMAT, "pads too large");
         int64_t o = x->dims[d] + pv[d] + pv[d + x->ndim];
-        if (o > INT32_MAX) return NODE_FAIL(c, EV_ERR_FORMAT, "padded size too large");
+        if (o < 0 || o > INT32_MAX) return NODE_FAIL(c, EV_ERR_FORMAT, "padded size %lld",
+                                                     (long long)o);
+        if (pm != EV_PADMODE_CONSTANT && x->dims[d] == 0 && o > 0)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "mode '%s' on an empty dimension", mode);
+        crop = crop || pv[d] < 0 || pv[d + x->ndim] < 0;
         od[d] = (int)o;
     }
     int32_t pads[2 * EV_MAX_DIMS];
@@ -1856,8 +1932,15 @@ static ev_status emit_pad(oc *c) {
     int t;
     EV_TRY(out_tensor(c, y, x->dtype, x->ndim, od, x->nhwc, NULL, &t));
     int ins[2] = {x->t, p};
-    add_op(c, EV_OP_PAD, "PAD", 34, 2, ins, t);
-    return gb_check(c);
+    if (pm == EV_PADMODE_CONSTANT && value == 0.0f && !crop && !is_int) {
+        add_op(c, EV_OP_PAD, "PAD", 34, 2, ins, t);
+        return gb_check(c);
+    }
+    int op = add_op(c, EV_OP_PAD_EX, "PAD_EX", -1, 2, ins, t);
+    EV_TRY(gb_check(c));
+    c->b.g.ops[op].p.pad_ex.mode = pm;
+    c->b.g.ops[op].p.pad_ex.value = value;
+    return EV_OK;
 }
 
 /* ------------------------------------------------------------------------------------------ */

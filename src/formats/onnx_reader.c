@@ -2276,14 +2276,23 @@ static ev_status emit_resize(oc *c) {
         p.linear = 0;
     else if (strcmp(mode, "linear") == 0)
         p.linear = 1;
+    else if (strcmp(mode, "cubic") == 0)
+        p.linear = 2;
     else
-        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "mode '%s' (nearest and linear only)", mode);
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "mode '%s' (nearest, linear, cubic)", mode);
+    EV_TRY(attr_float(c, "cubic_coeff_a", -0.75f, &p.cubic_a));
+    EV_TRY(attr_float(c, "extrapolation_value", 0.0f, &p.extrapolation));
+    if (!isfinite(p.cubic_a)) return NODE_FAIL(c, EV_ERR_FORMAT, "cubic_coeff_a %g",
+                                               (double)p.cubic_a);
+    p.exclude_outside = exclude != 0;
+    if (p.linear == 2) EV_TRY(need_float(c, x));
     static const struct { const char *s; ev_resize_coord v; } k_coord[] = {
         {"half_pixel", EV_COORD_HALF_PIXEL},
         {"asymmetric", EV_COORD_ASYMMETRIC},
         {"pytorch_half_pixel", EV_COORD_PYTORCH_HALF_PIXEL},
         {"align_corners", EV_COORD_ALIGN_CORNERS},
         {"tf_half_pixel_for_nn", EV_COORD_TF_HALF_PIXEL_FOR_NN},
+        {"tf_crop_and_resize", EV_COORD_TF_CROP_AND_RESIZE},
     };
     static const struct { const char *s; ev_resize_nearest v; } k_near[] = {
         {"round_prefer_floor", EV_NEAREST_ROUND_PREFER_FLOOR},
@@ -2304,7 +2313,25 @@ static ev_status emit_resize(oc *c) {
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "keep_aspect_ratio_policy '%s'", aspect);
     if (p.linear && p.coord == EV_COORD_TF_HALF_PIXEL_FOR_NN)
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "tf_half_pixel_for_nn with linear mode");
-    (void)roi;
+    if (p.coord == EV_COORD_TF_CROP_AND_RESIZE) {
+        /* roi [starts..., ends...] per NCHW axis; N and C must keep every index */
+        EV_TRY(need_float(c, x));
+        if (!roi || roi->elems != 8)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "tf_crop_and_resize needs a roi of 8 values "
+                             "(has %zu)", roi ? roi->elems : (size_t)0);
+        double r[8];
+        for (int i = 0; i < 8; i++) {
+            r[i] = cget(roi, (size_t)i);
+            if (!(fabs(r[i]) <= 65536.0))
+                return NODE_FAIL(c, EV_ERR_FORMAT, "roi value %g", r[i]);
+        }
+        for (int d = 0; d < 2; d++)
+            if (x->dims[d] > 1 && (r[d] != 0.0 || r[d + 4] != 1.0))
+                return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a roi (%g, %g) cropping dimension %d",
+                                 r[d], r[d + 4], d);
+        p.roi_h0 = (float)r[2], p.roi_w0 = (float)r[3];
+        p.roi_h1 = (float)r[6], p.roi_w1 = (float)r[7];
+    }
     int od[4];
     double s4[4] = {1, 1, 1, 1};
     if (sz) {

@@ -1207,6 +1207,146 @@ static ev_status emit_conv(oc *c, int qlinear) {
     return emit_reshape_to(c, &y4, y, 3, d3);
 }
 
+/* ConvTranspose (float32, 2-D; 1-D lifted to 2-D) as CONV_TRANSPOSE: weights [I, O / group, kh,
+ * kw] -> [I, kh, kw, O / group]; the output size from output_shape, auto_pad SAME_* (in *
+ * stride) or the pads, with output_padding, as ONNX defines them. */
+static ev_status convt_core(oc *c, oval *x, oval *w, oval *y) {
+    oval *bias = NULL;
+    EV_TRY(in_val(c, 2, 0, &bias));
+    if (x->kind != OV_TENSOR) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
+    if (x->ndim != 4)
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a %d-D convolution (input rank %d); only 2-D "
+                         "convolutions are supported", x->ndim - 2, x->ndim);
+    if (w->kind != OV_CONST || (bias && bias->kind != OV_CONST))
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "weights and bias computed at run time");
+    EV_TRY(need_float(c, x));
+    if (w->dtype != EV_DTYPE_F32 || (bias && bias->dtype != EV_DTYPE_F32))
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "float input with %s weights",
+                         ev_dtype_name(w->dtype));
+    if (w->ndim != 4) return NODE_FAIL(c, EV_ERR_SHAPE, "weights of rank %d", w->ndim);
+    int64_t group;
+    EV_TRY(attr_int(c, "group", 1, &group));
+    int cin = x->dims[1], in[2] = {x->dims[2], x->dims[3]};
+    int ocg = w->dims[1], k[2] = {w->dims[2], w->dims[3]};
+    if (group < 1 || group > cin || cin % group || w->dims[0] != cin || ocg < 1 ||
+        (int64_t)ocg * group > 65536)
+        return NODE_FAIL(c, EV_ERR_SHAPE, "group %lld with %d input channels and weights "
+                         "%dx%dx%dx%d", (long long)group, cin, w->dims[0], ocg, k[0], k[1]);
+    int cout = ocg * (int)group;
+    if (bias && (bias->ndim != 1 || bias->dims[0] != cout))
+        return NODE_FAIL(c, EV_ERR_SHAPE, "bias of %zu values for %d output channels",
+                         bias->elems, cout);
+    int64_t v[8], st[2] = {1, 1}, dl[2] = {1, 1}, opad[2] = {0, 0}, pads[4] = {0, 0, 0, 0};
+    int64_t oshape[2] = {-1, -1};
+    int n;
+    EV_TRY(attr_ints(c, "kernel_shape", 8, v, &n));
+    if (c->one_d) lift_1d(v, &n, 0, 1);
+    if (n >= 0 && (n != 2 || v[0] != k[0] || v[1] != k[1]))
+        return NODE_FAIL(c, EV_ERR_SHAPE, "kernel_shape (%d entries) differs from the weights "
+                         "%dx%d", n, k[0], k[1]);
+    static const char *const names[4] = {"strides", "dilations", "output_padding",
+                                         "output_shape"};
+    int64_t *dst[4] = {st, dl, opad, oshape};
+    for (int a = 0; a < 4; a++) {
+        EV_TRY(attr_ints(c, names[a], 8, v, &n));
+        if (c->one_d) lift_1d(v, &n, 0, a == 2 ? 0 : 1);
+        if (a == 3 && n == 4) v[0] = v[2], v[1] = v[3], n = 2; /* N, C, H, W given */
+        if (n < 0) continue;
+        if (n != 2) return NODE_FAIL(c, EV_ERR_FORMAT, "%s has %d entries", names[a], n);
+        for (int d = 0; d < 2; d++) {
+            if (v[d] < (a == 2 ? 0 : 1) || v[d] > 65536)
+                return NODE_FAIL(c, EV_ERR_FORMAT, "%s entry %lld", names[a], (long long)v[d]);
+            dst[a][d] = v[d];
+        }
+    }
+    char ap[32];
+    EV_TRY(attr_str(c, "auto_pad", "NOTSET", ap, sizeof ap));
+    int same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
+    if (!same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
+        return NODE_FAIL(c, EV_ERR_FORMAT, "auto_pad '%s'", ap);
+    if (strcmp(ap, "NOTSET") == 0) {
+        EV_TRY(attr_ints(c, "pads", 8, v, &n));
+        if (c->one_d) lift_1d(v, &n, 1, 0);
+        if (n >= 0 && n != 4) return NODE_FAIL(c, EV_ERR_FORMAT, "pads has %d entries", n);
+        for (int i = 0; i < 4 && n == 4; i++) {
+            if (v[i] < 0 || v[i] > 65536)
+                return NODE_FAIL(c, EV_ERR_FORMAT, "pads entry %lld", (long long)v[i]);
+            pads[i] = v[i];
+        }
+    }
+    int od[2], pb[2];
+    for (int d = 0; d < 2; d++) {
+        int64_t full = st[d] * (in[d] - 1) + opad[d] + (k[d] - 1) * dl[d] + 1, out;
+        if (opad[d] >= st[d] && opad[d] >= dl[d])
+            return NODE_FAIL(c, EV_ERR_FORMAT, "output_padding %lld not below the stride or "
+                             "dilation", (long long)opad[d]);
+        if (oshape[d] > 0 || same) {
+            out = oshape[d] > 0 ? oshape[d] : (int64_t)in[d] * st[d];
+            /* ONNX's split (floor division: a negative total, output_shape beyond the full
+             * size, adds the extra rows at the end): SAME_UPPER puts the odd one last */
+            int64_t total = full - out, half = total >= 0 ? total / 2 : -((1 - total) / 2);
+            pb[d] = (int)(strcmp(ap, "SAME_UPPER") == 0 ? half : total - half);
+        } else {
+            out = full - pads[d] - pads[d + 2];
+            pb[d] = (int)pads[d];
+        }
+        if (out < 1 || out > INT32_MAX / 2)
+            return NODE_FAIL(c, EV_ERR_SHAPE, "output size %lld", (long long)out);
+        od[d] = (int)out;
+    }
+    /* weights [I, O/g, kh, kw] -> [I, kh, kw, O/g] */
+    int wd[4] = {cin, k[0], k[1], ocg};
+    size_t welems = (size_t)cin * (size_t)ocg * (size_t)k[0] * (size_t)k[1];
+    float *wbuf = malloc(sizeof(float) * (welems ? welems : 1));
+    if (!wbuf) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    const float *ws = w->data;
+    for (int i = 0; i < cin; i++)
+        for (int o = 0; o < ocg; o++)
+            for (int a = 0; a < k[0]; a++)
+                for (int b = 0; b < k[1]; b++)
+                    wbuf[(((size_t)i * k[0] + a) * k[1] + b) * ocg + o] =
+                        ws[(((size_t)i * ocg + o) * k[0] + a) * k[1] + b];
+    int wt = gb_tensor(&c->b, w->name, EV_DTYPE_F32, 4, wd, wbuf, sizeof(float) * welems, 0, NULL,
+                       NULL, 0);
+    free(wbuf);
+    EV_TRY(gb_check(c));
+    int ins[3] = {0, wt, -1}, nin = 2;
+    if (bias) {
+        EV_TRY(const_tensor(c, bias, 0, &ins[2]));
+        nin = 3;
+    }
+    EV_TRY(layout(c, x, 1, &ins[0]));
+    int yd[4] = {x->dims[0], cout, od[0], od[1]}, t;
+    EV_TRY(out_tensor(c, y, EV_DTYPE_F32, 4, yd, 1, NULL, &t));
+    int op = gb_op(&c->b, EV_OP_CONV_TRANSPOSE, "CONV_TRANSPOSE", 67, nin, ins, 1, &t);
+    EV_TRY(gb_check(c));
+    ev_conv_transpose_params *p = &c->b.g.ops[op].p.convt;
+    p->stride_h = (int)st[0], p->stride_w = (int)st[1];
+    p->dilation_h = (int)dl[0], p->dilation_w = (int)dl[1];
+    p->pad_top = pb[0], p->pad_left = pb[1];
+    p->group = (int)group;
+    return EV_OK;
+}
+
+static ev_status emit_conv_transpose(oc *c) {
+    oval *x, *w, *y;
+    EV_TRY(in_val(c, 0, 1, &x));
+    EV_TRY(in_val(c, 1, 1, &w));
+    EV_TRY(out_val(c, 0, &y));
+    if (x->ndim != 3 || w->ndim != 3 || x->kind != OV_TENSOR) return convt_core(c, x, w, y);
+    oval x4, w4, y4 = {0};
+    EV_TRY(lift_val(c, x, &x4));
+    EV_TRY(lift_val(c, w, &w4));
+    y4.name = y->name;
+    y4.t = y4.t_other = y4.cmat[0] = y4.cmat[1] = y4.producer = -1;
+    c->one_d = 1;
+    ev_status st = convt_core(c, &x4, &w4, &y4);
+    c->one_d = 0;
+    EV_TRY(st);
+    int d3[3] = {y4.dims[0], y4.dims[1], y4.dims[3]};
+    return emit_reshape_to(c, &y4, y, 3, d3);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Pools                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
@@ -2577,6 +2717,7 @@ static ev_status emit_node(oc *c) {
 #define IS(s) (strcmp(t, s) == 0)
     if (IS("Conv")) return emit_conv(c, 0);
     if (IS("QLinearConv")) return emit_conv(c, 1);
+    if (IS("ConvTranspose")) return emit_conv_transpose(c);
     if (IS("Relu")) return emit_unary(c, EV_OP_RELU, "RELU", 19);
     if (IS("Sigmoid")) return emit_unary(c, EV_OP_LOGISTIC, "LOGISTIC", 14);
     if (IS("LeakyRelu")) return emit_unary(c, EV_OP_LEAKY_RELU, "LEAKY_RELU", 98);

@@ -59,6 +59,9 @@ typedef enum ev_op_type {
                               input 1 as PAD's (negative entries crop)               */
     EV_OP_CONV_TRANSPOSE,  /* p.convt: ONNX ConvTranspose of NHWC float32; weights [I, kh, kw,
                               O / group], optional bias [O]; output size as the tensor's */
+    EV_OP_POOL_ND,         /* p.pool_nd: max / average pool over the trailing 1-4 dims of a
+                              channel-first float32 tensor [N, C, d1..dk]: dilations,
+                              explicit pads; output size as the tensor's            */
     EV_OP_COUNT_
 } ev_op_type;
 
@@ -221,6 +224,19 @@ typedef struct ev_pad_ex_params {
  * through kernel tap (ky, kx) when oy = iy * stride_h - pad_top + ky * dilation_h (likewise x);
  * channels in `group` blocks. The output's H and W are the output tensor's (output_padding and
  * output_shape are already in them). */
+/* POOL_ND: output index o along spatial dim i covers input indices o * stride[i] - pad_begin[i]
+ * + j * dilation[i], j in [0, kernel[i]). Max over the taps inside the input; average: their sum
+ * divided by their count, or (count_include_pad) by the count of taps inside the padded extent
+ * [-pad_begin, in + pad_end). */
+#define EV_POOL_ND_MAX 4
+typedef struct ev_pool_nd_params {
+    int is_max, count_include_pad;
+    int indices_col_major; /* the optional int64 Indices output: spatial dims column-major
+                              (ONNX storage_order 1); the N * C offset is row-major either way */
+    int kernel[EV_POOL_ND_MAX], stride[EV_POOL_ND_MAX], dilation[EV_POOL_ND_MAX];
+    int pad_begin[EV_POOL_ND_MAX], pad_end[EV_POOL_ND_MAX];
+} ev_pool_nd_params;
+
 typedef struct ev_conv_transpose_params {
     int stride_h, stride_w, dilation_h, dilation_w;
     int pad_top, pad_left;
@@ -270,6 +286,7 @@ typedef struct ev_op {
         ev_quantize_params quantize;
         ev_pad_ex_params pad_ex;
         ev_conv_transpose_params convt;
+        ev_pool_nd_params pool_nd;
     } p;
     char *custom_code;            /* custom ops only                                         */
     const uint8_t *custom_options; /* FlexBuffer bytes (inside the file), custom ops only    */

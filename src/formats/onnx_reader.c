@@ -1521,10 +1521,106 @@ static ev_status pool_core(oc *c, int is_max, oval *x, oval *y) {
     return gb_check(c);
 }
 
+/* MaxPool / AveragePool over 3-D windows (rank-5 input) or with dilations, on float32: POOL_ND
+ * in the declared (channel-first) layout, with ONNX's output size (pads or auto_pad, ceil_mode
+ * as pool_core's window() computes it). */
+static ev_status pool_nd(oc *c, int is_max, oval *x, oval *y) {
+    int want_idx = is_max && c->nd->n_output > 1 && c->nd->output[1][0];
+    if (x->kind != OV_TENSOR) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
+    int ns = x->ndim - 2;
+    if (ns < 1 || ns > EV_POOL_ND_MAX)
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a pool over %d dims (1 to %d)", ns,
+                         EV_POOL_ND_MAX);
+    if (x->dtype != EV_DTYPE_F32)
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a %d-D or dilated pool of %s (float32 only)", ns,
+                         ev_dtype_name(x->dtype));
+    int64_t ceil_mode, cip, so, v[2 * EV_POOL_ND_MAX];
+    int n;
+    EV_TRY(attr_int(c, "ceil_mode", 0, &ceil_mode));
+    EV_TRY(attr_int(c, "count_include_pad", 0, &cip));
+    EV_TRY(attr_int(c, "storage_order", 0, &so));
+    if (so != 0 && so != 1) return NODE_FAIL(c, EV_ERR_FORMAT, "storage_order %lld",
+                                             (long long)so);
+    ev_pool_nd_params p = {0};
+    p.is_max = is_max;
+    p.indices_col_major = (int)so; /* only the Indices output depends on it */
+    p.count_include_pad = !is_max && cip;
+    static const char *const names[3] = {"kernel_shape", "strides", "dilations"};
+    int *dst[3] = {p.kernel, p.stride, p.dilation};
+    for (int a = 0; a < 3; a++) {
+        EV_TRY(attr_ints(c, names[a], 2 * EV_POOL_ND_MAX, v, &n));
+        if (n < 0 && a == 0) return NODE_FAIL(c, EV_ERR_FORMAT, "no kernel_shape");
+        if (n >= 0 && n != ns)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "%s has %d entries for %d spatial dims",
+                             names[a], n, ns);
+        for (int i = 0; i < ns; i++) {
+            if (n >= 0 && (v[i] < 1 || v[i] > 65536))
+                return NODE_FAIL(c, EV_ERR_FORMAT, "%s entry %lld", names[a], (long long)v[i]);
+            dst[a][i] = n >= 0 ? (int)v[i] : 1;
+        }
+    }
+    char ap[32];
+    EV_TRY(attr_str(c, "auto_pad", "NOTSET", ap, sizeof ap));
+    int same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
+    if (!same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
+        return NODE_FAIL(c, EV_ERR_FORMAT, "auto_pad '%s'", ap);
+    if (strcmp(ap, "NOTSET") == 0) {
+        EV_TRY(attr_ints(c, "pads", 2 * EV_POOL_ND_MAX, v, &n));
+        if (n >= 0 && n != 2 * ns)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "pads has %d entries for %d spatial dims", n, ns);
+        for (int i = 0; i < 2 * ns && n >= 0; i++)
+            if (v[i] < 0 || v[i] > 65536)
+                return NODE_FAIL(c, EV_ERR_FORMAT, "pads entry %lld", (long long)v[i]);
+        for (int i = 0; i < ns && n >= 0; i++) {
+            p.pad_begin[i] = (int)v[i];
+            p.pad_end[i] = (int)v[ns + i];
+        }
+    }
+    int od[EV_MAX_DIMS] = {x->dims[0], x->dims[1]};
+    for (int i = 0; i < ns; i++) {
+        int64_t in = x->dims[2 + i], eff = (int64_t)(p.kernel[i] - 1) * p.dilation[i] + 1, o;
+        if (same) {
+            o = (in + p.stride[i] - 1) / p.stride[i];
+            int64_t total = (o - 1) * p.stride[i] + eff - in;
+            if (total < 0) total = 0;
+            p.pad_begin[i] = (int)(ap[5] == 'L' ? (total + 1) / 2 : total / 2);
+            p.pad_end[i] = (int)(total - p.pad_begin[i]);
+        } else {
+            int64_t span = in + p.pad_begin[i] + p.pad_end[i] - eff;
+            if (span < 0)
+                return NODE_FAIL(c, EV_ERR_SHAPE, "window %lld larger than the padded input "
+                                 "%lld", (long long)eff, (long long)(span + eff));
+            o = (ceil_mode ? (span + p.stride[i] - 1) / p.stride[i] : span / p.stride[i]) + 1;
+            /* the last window must start inside the input or the leading padding */
+            if (ceil_mode && (o - 1) * p.stride[i] >= in + p.pad_begin[i]) o--;
+        }
+        if (o < 1 || o > INT32_MAX / 2)
+            return NODE_FAIL(c, EV_ERR_SHAPE, "output size %lld", (long long)o);
+        od[2 + i] = (int)o;
+    }
+    int xin, t[2];
+    EV_TRY(layout(c, x, 0, &xin));
+    EV_TRY(out_tensor(c, y, EV_DTYPE_F32, x->ndim, od, 0, NULL, &t[0]));
+    if (want_idx) { /* Indices: int64 flat positions in the whole input (storage_order 0) */
+        oval *yi;
+        EV_TRY(out_val(c, 1, &yi));
+        EV_TRY(out_tensor(c, yi, EV_DTYPE_I64, x->ndim, od, 0, NULL, &t[1]));
+    }
+    int op = gb_op(&c->b, EV_OP_POOL_ND, "POOL_ND", -1, 1, &xin, want_idx ? 2 : 1, t);
+    EV_TRY(gb_check(c));
+    c->b.g.ops[op].p.pool_nd = p;
+    return EV_OK;
+}
+
 static ev_status emit_pool(oc *c, int is_max) {
     oval *x, *y;
     EV_TRY(in_val(c, 0, 1, &x));
     EV_TRY(out_val(c, 0, &y));
+    const AttributeProto *dil = attr(c, "dilations");
+    int dilated = 0;
+    for (size_t i = 0; dil && i < dil->n_ints; i++) dilated = dilated || dil->ints[i] != 1;
+    int indices = c->nd->n_output > 1 && c->nd->output[1][0];
+    if (x->ndim >= 5 || dilated || indices) return pool_nd(c, is_max, x, y);
     if (x->ndim != 3 || x->kind != OV_TENSOR) return pool_core(c, is_max, x, y);
     oval x4, y4 = {0};
     EV_TRY(lift_val(c, x, &x4));

@@ -1,0 +1,129 @@
+/*
+ * ref_pool_nd.c - reference POOL_ND: max or average pooling over the trailing k = 1..4 dims of a
+ * channel-first float32 tensor [N, C, d1..dk] (ONNX MaxPool / AveragePool in their general form:
+ * dilations, explicit begin / end pads, 3-D windows), output [N, C, o1..ok] as the tensor gives
+ * it (ceil_mode is already in those sizes).
+ *
+ * For output index o along spatial dim i the taps are o * stride - pad_begin + j * dilation,
+ * j < kernel. Max: the largest tap inside the input (-inf when none is). Average: the sum of the
+ * taps inside the input, in double, divided by their count, or with count_include_pad by the
+ * count of taps inside [-pad_begin, in + pad_end) (ONNX / PyTorch: padding counts, the part a
+ * ceil_mode window reaches beyond the padding does not).
+ *
+ * A max pool may have a second output, int64 [N, C, o1..ok]: the position of each maximum in
+ * the whole input, (n * C + c) * (d1 * .. * dk) + its spatial position, row-major or with
+ * indices_col_major column-major (ONNX MaxPool's Indices, storage_order 0 / 1; the first tap in
+ * window order on ties).
+ *
+ * Extend: Lp pooling would be one more reduction beside max and average.
+ */
+#include "backends/ref/ref.h"
+#include "core/status.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct ref_pool_nd {
+    int in_t, out_t, idx_t, ns;
+    size_t nc;                     /* N * C                                                */
+    int in[EV_POOL_ND_MAX], out[EV_POOL_ND_MAX];
+    ev_pool_nd_params p;
+} ref_pool_nd;
+
+static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
+    const ev_graph *g = ctx->graph;
+    const ev_op *op = &g->ops[ctx->op_index];
+    const ev_pool_nd_params *p = &op->p.pool_nd;
+    const ev_tensor *x = ev_op_input(g, op, 0), *out = ev_op_output(g, op, 0);
+    const ev_tensor *idx = op->num_outputs == 2 ? ev_op_output(g, op, 1) : NULL;
+    char s1[64], s2[64];
+    if (op->num_inputs != 1 || !x || !out || op->num_outputs < 1 || op->num_outputs > 2 ||
+        (op->num_outputs == 2 && !idx))
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "needs one input, an output and optional indices");
+    if (idx && (!p->is_max || idx->dtype != EV_DTYPE_I64 || !ev_ref_same_shape(idx, out)))
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "indices %s %s for output %s (int64 of a max pool)",
+                          ev_shape_str(idx, s1, 64), ev_dtype_name(idx->dtype),
+                          ev_shape_str(out, s2, 64));
+    int ns = x->ndim - 2;
+    int ok = ns >= 1 && ns <= EV_POOL_ND_MAX && out->ndim == x->ndim &&
+             x->dims[0] == out->dims[0] && x->dims[1] == out->dims[1];
+    for (int i = 0; ok && i < ns; i++)
+        ok = p->kernel[i] >= 1 && p->stride[i] >= 1 && p->dilation[i] >= 1 &&
+             p->pad_begin[i] >= 0 && p->pad_end[i] >= 0;
+    if (!ok)
+        return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s, output %s (channel-first, 1 to %d "
+                          "spatial dims) or a window parameter below its minimum",
+                          ev_shape_str(x, s1, 64), ev_shape_str(out, s2, 64), EV_POOL_ND_MAX);
+    if (x->dtype != EV_DTYPE_F32 || out->dtype != EV_DTYPE_F32)
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "%s (float32 only)", ev_dtype_name(x->dtype));
+    ref_pool_nd *s = calloc(1, sizeof *s);
+    if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    s->in_t = op->inputs[0];
+    s->out_t = op->outputs[0];
+    s->idx_t = idx ? op->outputs[1] : -1;
+    s->ns = ns;
+    s->nc = (size_t)x->dims[0] * (size_t)x->dims[1];
+    for (int i = 0; i < ns; i++) s->in[i] = x->dims[2 + i], s->out[i] = out->dims[2 + i];
+    s->p = *p;
+    *state = s;
+    return EV_OK;
+}
+
+static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
+    (void)ctx;
+    const ref_pool_nd *s = state;
+    const ev_pool_nd_params *p = &s->p;
+    const float *x = data[s->in_t];
+    float *y = data[s->out_t];
+    int64_t *yi = s->idx_t >= 0 ? data[s->idx_t] : NULL;
+    size_t in_sz = 1, out_sz = 1;
+    for (int i = 0; i < s->ns; i++) in_sz *= (size_t)s->in[i], out_sz *= (size_t)s->out[i];
+    for (size_t b = 0; b < s->nc; b++) {
+        const float *xb = x + b * in_sz;
+        for (size_t o = 0; o < out_sz; o++) {
+            int oi[EV_POOL_ND_MAX], ki[EV_POOL_ND_MAX] = {0};
+            size_t r = o;
+            for (int i = s->ns - 1; i >= 0; i--) {
+                oi[i] = (int)(r % (size_t)s->out[i]);
+                r /= (size_t)s->out[i];
+            }
+            double acc = 0;
+            float mx = -INFINITY;
+            size_t arg = 0;
+            long n_in = 0, n_pad = 0;
+            for (;;) { /* every tap of the window */
+                size_t idx = 0, cm = 0, step = 1; /* row-major / column-major position */
+                int inside = 1, in_pad = 1;
+                for (int i = 0; i < s->ns; i++) {
+                    long v = (long)oi[i] * p->stride[i] - p->pad_begin[i] +
+                             (long)ki[i] * p->dilation[i];
+                    size_t vc = (size_t)(v >= 0 && v < s->in[i] ? v : 0);
+                    inside = inside && v >= 0 && v < s->in[i];
+                    in_pad = in_pad && v >= -p->pad_begin[i] && v < s->in[i] + p->pad_end[i];
+                    idx = idx * (size_t)s->in[i] + vc;
+                    cm += vc * step;
+                    step *= (size_t)s->in[i];
+                }
+                if (inside) {
+                    float v = xb[idx];
+                    if (!isnan(mx) && (v > mx || isnan(v) || n_in == 0))
+                        mx = v, arg = p->indices_col_major ? cm : idx;
+                    acc += v;
+                    n_in++;
+                }
+                n_pad += in_pad;
+                int i = s->ns - 1;
+                while (i >= 0 && ++ki[i] == p->kernel[i]) ki[i--] = 0;
+                if (i < 0) break;
+            }
+            long cnt = p->count_include_pad ? n_pad : n_in;
+            y[b * out_sz + o] = p->is_max ? mx : cnt ? (float)(acc / (double)cnt) : NAN;
+            if (yi) yi[b * out_sz + o] = (int64_t)(b * in_sz + arg);
+        }
+    }
+    return EV_OK;
+}
+
+static void release(void *state) { free(state); }
+
+const ev_kernel ev_ref_pool_nd_kernel = {"ref_pool_nd", prepare, run, release};

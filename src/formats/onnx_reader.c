@@ -1531,9 +1531,10 @@ static ev_status pool_nd(oc *c, int is_max, oval *x, oval *y) {
     if (ns < 1 || ns > EV_POOL_ND_MAX)
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a pool over %d dims (1 to %d)", ns,
                          EV_POOL_ND_MAX);
-    if (x->dtype != EV_DTYPE_F32)
-        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a %d-D or dilated pool of %s (float32 only)", ns,
-                         ev_dtype_name(x->dtype));
+    int q8 = x->dtype == EV_DTYPE_U8 || x->dtype == EV_DTYPE_I8;
+    if (x->dtype != EV_DTYPE_F32 && !(is_max && q8))
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a %d-D, dilated or 8-bit pool of %s (float32; "
+                         "uint8 / int8 max)", ns, ev_dtype_name(x->dtype));
     int64_t ceil_mode, cip, so, v[2 * EV_POOL_ND_MAX];
     int n;
     EV_TRY(attr_int(c, "ceil_mode", 0, &ceil_mode));
@@ -1600,7 +1601,8 @@ static ev_status pool_nd(oc *c, int is_max, oval *x, oval *y) {
     }
     int xin, t[2];
     EV_TRY(layout(c, x, 0, &xin));
-    EV_TRY(out_tensor(c, y, EV_DTYPE_F32, x->ndim, od, 0, NULL, &t[0]));
+    ev_quant q = irt(c, xin)->quant; /* 8-bit max: the values, and their meaning, are kept */
+    EV_TRY(out_tensor(c, y, x->dtype, x->ndim, od, 0, &q, &t[0]));
     if (want_idx) { /* Indices: int64 flat positions in the whole input (storage_order 0) */
         oval *yi;
         EV_TRY(out_val(c, 1, &yi));
@@ -1620,7 +1622,10 @@ static ev_status emit_pool(oc *c, int is_max) {
     int dilated = 0;
     for (size_t i = 0; dil && i < dil->n_ints; i++) dilated = dilated || dil->ints[i] != 1;
     int indices = c->nd->n_output > 1 && c->nd->output[1][0];
-    if (x->ndim >= 5 || dilated || indices) return pool_nd(c, is_max, x, y);
+    /* an 8-bit MaxPool without QuantizeLinear / QLinear quantization compares raw values */
+    int raw8 = is_max && x->kind == OV_TENSOR && x->ndim >= 3 &&
+               (x->dtype == EV_DTYPE_U8 || x->dtype == EV_DTYPE_I8) && !irt(c, x->t)->quant.count;
+    if (x->ndim >= 5 || dilated || indices || raw8) return pool_nd(c, is_max, x, y);
     if (x->ndim != 3 || x->kind != OV_TENSOR) return pool_core(c, is_max, x, y);
     oval x4, y4 = {0};
     EV_TRY(lift_val(c, x, &x4));

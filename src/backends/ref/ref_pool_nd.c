@@ -1,6 +1,6 @@
 /*
  * ref_pool_nd.c - reference POOL_ND: max or average pooling over the trailing k = 1..4 dims of a
- * channel-first float32 tensor [N, C, d1..dk] (ONNX MaxPool / AveragePool in their general form:
+ * channel-first float32 tensor (max: uint8 / int8 too, raw values, quantization kept) [N, C, d1..dk] (ONNX MaxPool / AveragePool in their general form:
  * dilations, explicit begin / end pads, 3-D windows), output [N, C, o1..ok] as the tensor gives
  * it (ceil_mode is already in those sizes).
  *
@@ -25,6 +25,7 @@
 
 typedef struct ref_pool_nd {
     int in_t, out_t, idx_t, ns;
+    ev_dtype dt;
     size_t nc;                     /* N * C                                                */
     int in[EV_POOL_ND_MAX], out[EV_POOL_ND_MAX];
     ev_pool_nd_params p;
@@ -54,13 +55,20 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s, output %s (channel-first, 1 to %d "
                           "spatial dims) or a window parameter below its minimum",
                           ev_shape_str(x, s1, 64), ev_shape_str(out, s2, 64), EV_POOL_ND_MAX);
-    if (x->dtype != EV_DTYPE_F32 || out->dtype != EV_DTYPE_F32)
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "%s (float32 only)", ev_dtype_name(x->dtype));
+    int q8 = p->is_max && ev_ref_is_q8(x->dtype);
+    if ((x->dtype != EV_DTYPE_F32 && !q8) || out->dtype != x->dtype)
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "%s -> %s (float32; uint8 / int8 max)",
+                          ev_dtype_name(x->dtype), ev_dtype_name(out->dtype));
+    if (q8 && (x->quant.count != out->quant.count ||
+               (x->quant.count && (x->quant.scale[0] != out->quant.scale[0] ||
+                                   x->quant.zero_point[0] != out->quant.zero_point[0]))))
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "input and output quantization differ");
     ref_pool_nd *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     s->in_t = op->inputs[0];
     s->out_t = op->outputs[0];
     s->idx_t = idx ? op->outputs[1] : -1;
+    s->dt = x->dtype;
     s->ns = ns;
     s->nc = (size_t)x->dims[0] * (size_t)x->dims[1];
     for (int i = 0; i < ns; i++) s->in[i] = x->dims[2 + i], s->out[i] = out->dims[2 + i];
@@ -69,17 +77,23 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     return EV_OK;
 }
 
+static float elem(ev_dtype dt, const void *p, size_t i) {
+    if (dt == EV_DTYPE_U8) return ((const uint8_t *)p)[i];
+    if (dt == EV_DTYPE_I8) return ((const int8_t *)p)[i];
+    return ((const float *)p)[i];
+}
+
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     (void)ctx;
     const ref_pool_nd *s = state;
     const ev_pool_nd_params *p = &s->p;
-    const float *x = data[s->in_t];
-    float *y = data[s->out_t];
+    const void *x = data[s->in_t];
+    void *y = data[s->out_t];
     int64_t *yi = s->idx_t >= 0 ? data[s->idx_t] : NULL;
     size_t in_sz = 1, out_sz = 1;
     for (int i = 0; i < s->ns; i++) in_sz *= (size_t)s->in[i], out_sz *= (size_t)s->out[i];
     for (size_t b = 0; b < s->nc; b++) {
-        const float *xb = x + b * in_sz;
+        const size_t xb = b * in_sz;
         for (size_t o = 0; o < out_sz; o++) {
             int oi[EV_POOL_ND_MAX], ki[EV_POOL_ND_MAX] = {0};
             size_t r = o;
@@ -105,7 +119,7 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
                     step *= (size_t)s->in[i];
                 }
                 if (inside) {
-                    float v = xb[idx];
+                    float v = elem(s->dt, x, xb + idx); /* 8-bit values are exact */
                     if (!isnan(mx) && (v > mx || isnan(v) || n_in == 0))
                         mx = v, arg = p->indices_col_major ? cm : idx;
                     acc += v;
@@ -117,7 +131,13 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
                 if (i < 0) break;
             }
             long cnt = p->count_include_pad ? n_pad : n_in;
-            y[b * out_sz + o] = p->is_max ? mx : cnt ? (float)(acc / (double)cnt) : NAN;
+            float res = p->is_max ? mx : cnt ? (float)(acc / (double)cnt) : NAN;
+            if (s->dt == EV_DTYPE_U8) /* a max of 8-bit values is one of them */
+                ((uint8_t *)y)[b * out_sz + o] = (uint8_t)(n_in ? res : 0);
+            else if (s->dt == EV_DTYPE_I8)
+                ((int8_t *)y)[b * out_sz + o] = (int8_t)(n_in ? res : -128);
+            else
+                ((float *)y)[b * out_sz + o] = res;
             if (yi) yi[b * out_sz + o] = (int64_t)(b * in_sz + arg);
         }
     }

@@ -51,10 +51,11 @@
  * or 3 threads on the backend.
  *
  * The ONNX ops (TRANSPOSE, LEAKY_RELU, HARD_SIGMOID, HARD_SWISH, MINIMUM, MAXIMUM,
- * BATCH_MATMUL, RESIZE, PAD_EX, CONV_TRANSPOSE, and QUANTIZE with ONNX's rounding) have rows in every dtype their
- * reference kernels take; the cpu backend runs the reference kernels for them (cpu_fast 0), so
- * their cpu cells check the fallback path and the threads settings; test_ops_onnx.c checks the
- * reference kernels themselves against the ONNX definitions.
+ * BATCH_MATMUL, RESIZE, PAD_EX, CONV_TRANSPOSE, POOL_ND, and QUANTIZE with ONNX's rounding)
+ * have rows in every dtype their reference kernels take; the cpu backend runs the reference
+ * kernels for them (cpu_fast 0), so their cpu cells check the fallback path and the threads
+ * settings; test_ops_onnx.c checks the reference kernels themselves against the ONNX
+ * definitions.
  *
  * Output: a summary table, op x (backend/ISA), with passed/total and the kernels that ran.
  * Flags: --perf also prints per-op median run times per backend/ISA (not a test: nothing about
@@ -1135,7 +1136,10 @@ static void gen_pad_ex(ev_dtype dt, int variant, mcase *c) {
     int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp);
     int ins[2] = {tx, tp};
     int op = gb_op(&b, EV_OP_PAD_EX, "PAD_EX", -1, 2, ins, 1, &ty);
-    if (op >= 0) b.g.ops[op].p.pad_ex.mode = (ev_pad_mode)variant, b.g.ops[op].p.pad_ex.value = value;
+    if (op >= 0) {
+        b.g.ops[op].p.pad_ex.mode = (ev_pad_mode)variant;
+        b.g.ops[op].p.pad_ex.value = value;
+    }
     int u = snprintf(c->desc, sizeof c->desc, "pad_ex mode %d value %g ", variant, (double)value);
     u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
     u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
@@ -1147,7 +1151,8 @@ static void gen_pad_ex(ev_dtype dt, int variant, mcase *c) {
  * too) and output size around the natural one; bias present or not. */
 static void gen_conv_transpose(ev_dtype dt, int variant, mcase *c) {
     (void)variant;
-    int group = rint_(1, 3), icg = rint_(1, 4), ocg = rint_(1, 4), kh = rint_(1, 4), kw = rint_(1, 4);
+    int group = rint_(1, 3), icg = rint_(1, 4), ocg = rint_(1, 4);
+    int kh = rint_(1, 4), kw = rint_(1, 4);
     ev_conv_transpose_params p = {rint_(1, 3), rint_(1, 3), rint_(1, 2), rint_(1, 2),
                                   rint_(-1, 2), rint_(-1, 2), group};
     int id[4] = {rint_(1, 2), rint_(1, 7), rint_(1, 7), group * icg};
@@ -1177,6 +1182,40 @@ static void gen_conv_transpose(ev_dtype dt, int variant, mcase *c) {
     u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
     shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, od);
     free(w), free(bias);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* POOL_ND (ONNX MaxPool / AveragePool in general form): variant 0 max, 1 average (random
+ * count_include_pad); 1-3 spatial dims, kernel, stride, dilation, begin / end pads random. */
+static void gen_pool_nd(ev_dtype dt, int variant, mcase *c) {
+    int ns = rint_(1, 3), nd = ns + 2, d[5] = {rint_(1, 2), rint_(1, 4)}, od[5];
+    ev_pool_nd_params p = {0};
+    p.is_max = variant == 0;
+    p.count_include_pad = variant == 1 && rint_(0, 1);
+    od[0] = d[0], od[1] = d[1];
+    int u = snprintf(c->desc, sizeof c->desc, "pool_nd %s%s", p.is_max ? "max" : "avg",
+                     p.count_include_pad ? " count_include_pad" : "");
+    for (int i = 0; i < ns; i++) {
+        d[2 + i] = rint_(1, ns == 3 ? 6 : 9);
+        p.kernel[i] = rint_(1, 3), p.stride[i] = rint_(1, 3), p.dilation[i] = rint_(1, 2);
+        int eff = (p.kernel[i] - 1) * p.dilation[i] + 1;
+        p.pad_begin[i] = rint_(0, eff - 1), p.pad_end[i] = rint_(0, eff - 1);
+        int span = d[2 + i] + p.pad_begin[i] + p.pad_end[i] - eff;
+        if (span < 0) p.pad_end[i] -= span, span = 0;
+        od[2 + i] = span / p.stride[i] + 1;
+        u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " [%d k%d s%d d%d p%d,%d]",
+                      d[2 + i], p.kernel[i], p.stride[i], p.dilation[i], p.pad_begin[i],
+                      p.pad_end[i]);
+    }
+    float s;
+    int32_t zp;
+    rand_q(dt, 0.01f, 0.3f, &s, &zp);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp);
+    int op = gb_op(&b, EV_OP_POOL_ND, "POOL_ND", -1, 1, &tx, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.pool_nd = p;
     finish(&b, c, 1, &tx, ty);
 }
 
@@ -1362,6 +1401,10 @@ static const row k_rows[] = {
     {"PAD_EX", "uint8/edge", U8, gen_pad_ex, EV_PADMODE_EDGE, 16, 0},
     {"PAD_EX", "int8/constant", I8, gen_pad_ex, EV_PADMODE_CONSTANT, 16, 0},
     {"CONV_TRANSPOSE", "float32", F32, gen_conv_transpose, 0, 24, 0},
+    {"POOL_ND", "float32/max", F32, gen_pool_nd, 0, 24, 0},
+    {"POOL_ND", "float32/average", F32, gen_pool_nd, 1, 24, 0},
+    {"POOL_ND", "uint8/max", U8, gen_pool_nd, 0, 16, 0},
+    {"POOL_ND", "int8/max", I8, gen_pool_nd, 0, 16, 0},
     {"QUANTIZE", "f32->u8 half-even", F32, gen_quantize_onnx, U8, 16, 0},
     {"QUANTIZE", "f32->i8 half-even", F32, gen_quantize_onnx, I8, 16, 0},
 };
@@ -1469,6 +1512,11 @@ static double reduction_len(const ev_model *m) {
     case EV_OP_AVERAGE_POOL_2D: return (double)op->p.pool.filter_h * op->p.pool.filter_w;
     case EV_OP_MEAN: return n_out ? (double)n_in / (double)n_out : 1.0;
     case EV_OP_SOFTMAX: return in->ndim ? (double)in->dims[in->ndim - 1] : 1.0;
+    case EV_OP_POOL_ND: {
+        double k = 1;
+        for (int i = 0; i + 2 < in->ndim && i < EV_POOL_ND_MAX; i++) k *= op->p.pool_nd.kernel[i];
+        return k;
+    }
     case EV_OP_CONV_TRANSPOSE:
         return (double)w->dims[0] / (op->p.convt.group > 0 ? op->p.convt.group : 1) *
                w->dims[1] * w->dims[2];

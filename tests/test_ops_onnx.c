@@ -15,6 +15,9 @@
  *     7, longer than the dimension, so reflection repeats; negative pads crop)  Pad
  *   CONV_TRANSPOSE (float32; groups, strides, dilations, negative and positive leading pads,
  *     output sizes around the natural one; with and without bias)           ConvTranspose
+ *   POOL_ND (max: float32, uint8, int8, with the Indices output row- or column-major; average:
+ *     float32 with and without count_include_pad; 1-3 spatial dims, dilations, begin / end
+ *     pads)                                                       MaxPool, AveragePool
  *   QUANTIZE float32 -> uint8 / int8 with round_half_even (ONNX QuantizeLinear) and without
  *     (TFLite), on random values and on exact ties                            QuantizeLinear
  *
@@ -27,7 +30,8 @@
  *     (Higham's gamma_K bound, the product rounding included) + 1e-30;
  *   linear RESIZE: two float blends of values at most M = max |x|: |y - r| <= 16 u M; cubic
  *     (a double sum rounded once, weights of magnitude at most about 1.3): the same bound;
- *   CONV_TRANSPOSE: a double sum rounded once: |y - r| <= 2 u sum |terms|.
+ *   CONV_TRANSPOSE: a double sum rounded once: |y - r| <= 2 u sum |terms|; POOL_ND average
+ *     likewise (sum |taps| / count); max pools and indices exact.
  *
  * Extend: a new op is a case function (build the graph, compute the double reference, call
  * check()) and a line in main. EV_TEST_SEED=<n> changes the base seed.
@@ -58,6 +62,7 @@ static double getd(ev_dtype dt, const void *p, size_t i) {
     case EV_DTYPE_I8: return ((const int8_t *)p)[i];
     case EV_DTYPE_I16: return ((const int16_t *)p)[i];
     case EV_DTYPE_I32: return ((const int32_t *)p)[i];
+    case EV_DTYPE_I64: return (double)((const int64_t *)p)[i];
     case EV_DTYPE_F32: return ((const float *)p)[i];
     default: return NAN;
     }
@@ -612,6 +617,118 @@ static void conv_transpose_case(stats *st, uint64_t seed) {
     free(x), free(w), free(bias), free(ref), free(mag), free(tol);
 }
 
+/* ---- MaxPool / AveragePool in general form (POOL_ND): 1-3 spatial dims, dilations, pads ---- */
+
+/* ONNX's pool over x [N, C, d...] written from its definition: every output position walks the
+ * window in the padded input (begin / end pads), skipping taps outside the real input; max,
+ * or the mean over the real taps (count_include_pad: over the taps inside the padded input).
+ * Indices: the flat input position of the first maximum (row- or column-major spatially). A
+ * window that holds no real tap (dilation steps over the input) gives -inf / the 8-bit type's
+ * lowest value, index the (n, c) block's first position; an average over no counted tap is
+ * NaN. */
+static void pool_nd_case(stats *st, ev_dtype dt, int is_max, uint64_t seed) {
+    ev_test_rng r = {seed};
+    int ns = ev_test_rng_int(&r, 1, 3), nd = ns + 2, d[5], od[5];
+    ev_pool_nd_params p = {0};
+    p.is_max = is_max;
+    p.count_include_pad = !is_max && ev_test_rng_int(&r, 0, 1);
+    p.indices_col_major = ev_test_rng_int(&r, 0, 1);
+    d[0] = ev_test_rng_int(&r, 1, 2), d[1] = ev_test_rng_int(&r, 1, 3);
+    od[0] = d[0], od[1] = d[1];
+    for (int i = 0; i < ns; i++) {
+        d[2 + i] = ev_test_rng_int(&r, 1, ns == 3 ? 5 : 8);
+        p.kernel[i] = ev_test_rng_int(&r, 1, 3), p.stride[i] = ev_test_rng_int(&r, 1, 3);
+        p.dilation[i] = ev_test_rng_int(&r, 1, 3);
+        int eff = (p.kernel[i] - 1) * p.dilation[i] + 1;
+        p.pad_begin[i] = ev_test_rng_int(&r, 0, eff - 1);
+        p.pad_end[i] = ev_test_rng_int(&r, 0, eff - 1);
+        int span = d[2 + i] + p.pad_begin[i] + p.pad_end[i] - eff;
+        if (span < 0) p.pad_end[i] += -span, span = 0;
+        od[2 + i] = span / p.stride[i] + 1;
+    }
+    int want_idx = is_max && ev_test_rng_int(&r, 0, 1);
+    float s;
+    int32_t zp;
+    rand_q(&r, dt, &s, &zp);
+    size_t nI = prod(nd, d), n = prod(nd, od), sp = nI / ((size_t)d[0] * d[1]);
+    void *x = ev_test_rng_data(&r, dt, nI, -50, 50);
+    double *ref = malloc(sizeof(double) * n), *tol = malloc(sizeof(double) * n);
+    double *iref = malloc(sizeof(double) * n);
+    for (size_t o = 0; o < n; o++) {
+        int oi[5];
+        unravel(o, nd, od, oi);
+        double best = -INFINITY, sum = 0, mag = 0;
+        long cnt = 0, cnt_pad = 0;
+        size_t arg = 0;
+        int kk[3] = {0, 0, 0};
+        for (;;) {
+            int ii[5] = {oi[0], oi[1]}, real = 1, padded = 1;
+            for (int i = 0; i < ns; i++) {
+                ii[2 + i] = oi[2 + i] * p.stride[i] - p.pad_begin[i] + kk[i] * p.dilation[i];
+                real = real && ii[2 + i] >= 0 && ii[2 + i] < d[2 + i];
+                padded = padded && ii[2 + i] >= -p.pad_begin[i] &&
+                         ii[2 + i] < d[2 + i] + p.pad_end[i];
+            }
+            cnt_pad += padded;
+            if (real) {
+                double v = getd(dt, x, ravel(nd, d, ii));
+                if (cnt == 0 || v > best) {
+                    best = v;
+                    size_t spos = 0, step = 1;
+                    for (int i = 0; i < ns; i++) {
+                        size_t v2 = (size_t)ii[2 + i], n2 = (size_t)d[2 + i];
+                        if (p.indices_col_major)
+                            spos += v2 * step, step *= n2;
+                        else
+                            spos = spos * n2 + v2;
+                    }
+                    arg = ((size_t)oi[0] * d[1] + (size_t)oi[1]) * sp + spos;
+                }
+                sum += v, mag += fabs(v), cnt++;
+            }
+            int i = ns - 1;
+            while (i >= 0 && ++kk[i] == p.kernel[i]) kk[i--] = 0;
+            if (i < 0) break;
+        }
+        long div = p.count_include_pad ? cnt_pad : cnt;
+        if (cnt == 0) { /* a window between dilated taps: the kernel's convention */
+            best = dt == EV_DTYPE_U8 ? 0 : dt == EV_DTYPE_I8 ? -128 : -INFINITY;
+            arg = ((size_t)oi[0] * d[1] + (size_t)oi[1]) * sp;
+        }
+        ref[o] = is_max ? best : div ? sum / (double)div : NAN;
+        tol[o] = div ? 2 * U_F32 * mag / (double)div + 1e-30 : 0;
+        iref[o] = (double)arg;
+    }
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
+    int ty[2] = {gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp),
+                 gb_tensor_q(&b, "i", EV_DTYPE_I64, nd, od, NULL, 0, 0)};
+    int op = gb_op(&b, EV_OP_POOL_ND, "POOL_ND", -1, 1, &tx, want_idx ? 2 : 1, ty);
+    if (op >= 0) b.g.ops[op].p.pool_nd = p;
+    char desc[200];
+    int u = snprintf(desc, sizeof desc, "pool_nd %s %s%s%s dims %d", is_max ? "max" : "avg",
+                     ev_dtype_name(dt), p.count_include_pad ? " count_include_pad" : "",
+                     want_idx ? (p.indices_col_major ? " indices col" : " indices row") : "", ns);
+    for (int i = 0; i < ns; i++)
+        u += snprintf(desc + u, sizeof desc - (size_t)u, " [%d k%d s%d d%d p%d,%d]", d[2 + i],
+                      p.kernel[i], p.stride[i], p.dilation[i], p.pad_begin[i], p.pad_end[i]);
+    snprintf(desc + u, sizeof desc - (size_t)u, " seed %llx", (unsigned long long)seed);
+    const void *in[1] = {x};
+    check(st, &b, 1, &tx, ty[0], in, dt, ref, is_max ? NULL : tol, n, desc);
+    if (want_idx) { /* the same graph, its Indices output as the graph output */
+        gb b2;
+        gb_init(&b2);
+        int tx2 = gb_tensor_q(&b2, "x", dt, nd, d, NULL, s, zp);
+        int ty2[2] = {gb_tensor_q(&b2, "y", dt, nd, od, NULL, s, zp),
+                      gb_tensor_q(&b2, "i", EV_DTYPE_I64, nd, od, NULL, 0, 0)};
+        int op2 = gb_op(&b2, EV_OP_POOL_ND, "POOL_ND", -1, 1, &tx2, 2, ty2);
+        if (op2 >= 0) b2.g.ops[op2].p.pool_nd = p;
+        check(st, &b2, 1, &tx2, ty2[1], in, EV_DTYPE_I64, iref, NULL, n, desc);
+    }
+    free(x), free(ref), free(tol), free(iref);
+}
+
 /* ---- QuantizeLinear: saturate(round(x / scale) + zero_point) ------------------------------ */
 
 /* Nearest integer to v, halves to even (half_even) or away from zero. */
@@ -766,6 +883,21 @@ static void test_conv_transpose(void) {
     report("CONV_TRANSPOSE float32", &s);
 }
 
+static void test_pool_nd(void) {
+    static const struct { ev_dtype dt; int is_max; const char *l; } k[] = {
+        {EV_DTYPE_F32, 1, "POOL_ND max float32"},
+        {EV_DTYPE_F32, 0, "POOL_ND average float32"},
+        {EV_DTYPE_U8, 1, "POOL_ND max uint8"},
+        {EV_DTYPE_I8, 1, "POOL_ND max int8"},
+    };
+    for (int i = 0; i < 4; i++) {
+        stats s = {0};
+        for (int c = 0; c < CASES; c++)
+            pool_nd_case(&s, k[i].dt, k[i].is_max, ev_test_rng_seed(base_seed, 120 + i, c));
+        report(k[i].l, &s);
+    }
+}
+
 static void test_quantize(void) {
     for (int d = 0; d < 2; d++)
         for (int he = 0; he < 2; he++)
@@ -799,6 +931,7 @@ int main(void) {
     EV_RUN(test_resize);
     EV_RUN(test_pad_ex);
     EV_RUN(test_conv_transpose);
+    EV_RUN(test_pool_nd);
     EV_RUN(test_quantize);
     return ev_test_finish();
 }

@@ -1,14 +1,16 @@
 /*
  * ref_pool_nd.c - reference POOL_ND: max or average pooling over the trailing k = 1..4 dims of a
- * channel-first float32 tensor (max: uint8 / int8 too, raw values, quantization kept) [N, C, d1..dk] (ONNX MaxPool / AveragePool in their general form:
- * dilations, explicit begin / end pads, 3-D windows), output [N, C, o1..ok] as the tensor gives
- * it (ceil_mode is already in those sizes).
+ * channel-first float32 tensor [N, C, d1..dk] (max: uint8 / int8 too, raw values, quantization
+ * kept): ONNX MaxPool / AveragePool in their general form (dilations, explicit begin / end pads,
+ * 3-D windows), output [N, C, o1..ok] as the tensor gives it (ceil_mode is in those sizes).
  *
  * For output index o along spatial dim i the taps are o * stride - pad_begin + j * dilation,
  * j < kernel. Max: the largest tap inside the input (-inf when none is). Average: the sum of the
  * taps inside the input, in double, divided by their count, or with count_include_pad by the
  * count of taps inside [-pad_begin, in + pad_end) (ONNX / PyTorch: padding counts, the part a
- * ceil_mode window reaches beyond the padding does not).
+ * ceil_mode window reaches beyond the padding does not). A window with no tap inside the input
+ * (dilations can step over it) gives -inf (uint8 0, int8 -128), index its (n, c) block's start,
+ * and an average over no counted tap is NaN.
  *
  * A max pool may have a second output, int64 [N, C, o1..ok]: the position of each maximum in
  * the whole input, (n * C + c) * (d1 * .. * dk) + its spatial position, row-major or with

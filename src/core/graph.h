@@ -62,6 +62,8 @@ typedef enum ev_op_type {
     EV_OP_POOL_ND,         /* p.pool_nd: max / average pool over the trailing 1-4 dims of a
                               channel-first float32 tensor [N, C, d1..dk]: dilations,
                               explicit pads; output size as the tensor's            */
+    EV_OP_CONV_ND,         /* p.conv_nd: ONNX Conv / ConvTranspose over 1-4 trailing dims of a
+                              channel-first float32 tensor, weights in ONNX's layout  */
     EV_OP_COUNT_
 } ev_op_type;
 
@@ -237,6 +239,15 @@ typedef struct ev_pool_nd_params {
     int pad_begin[EV_POOL_ND_MAX], pad_end[EV_POOL_ND_MAX];
 } ev_pool_nd_params;
 
+/* CONV_ND: x [N, C, d1..dk], weights in ONNX's layout, optional bias [O], output [N, O, o1..ok]
+ * as the tensor gives it. Convolution (weights [O, C / group, k1..kk]): output o along dim i
+ * reads input o * stride - pad_begin + j * dilation for tap j. Transposed (weights
+ * [C, O / group, k1..kk]): input i reaches output i * stride - pad_begin + j * dilation. */
+typedef struct ev_conv_nd_params {
+    int transposed, group;
+    int stride[EV_POOL_ND_MAX], dilation[EV_POOL_ND_MAX], pad_begin[EV_POOL_ND_MAX];
+} ev_conv_nd_params;
+
 typedef struct ev_conv_transpose_params {
     int stride_h, stride_w, dilation_h, dilation_w;
     int pad_top, pad_left;
@@ -287,6 +298,7 @@ typedef struct ev_op {
         ev_pad_ex_params pad_ex;
         ev_conv_transpose_params convt;
         ev_pool_nd_params pool_nd;
+        ev_conv_nd_params conv_nd;
     } p;
     char *custom_code;            /* custom ops only                                         */
     const uint8_t *custom_options; /* FlexBuffer bytes (inside the file), custom ops only    */

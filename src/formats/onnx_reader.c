@@ -1166,6 +1166,7 @@ done:
 
 
 static ev_status emit_reshape_to(oc *c, oval *x, oval *y, int nd, const int *dims);
+static ev_status conv_nd(oc *c, int transposed, oval *x, oval *w, oval *y);
 
 /* A rank-3 value [N, C, L] as rank 4 [N, C, 1, L] into *tmp (a RESHAPE of the activation, or
  * the constant's data viewed with the new dims): 1-D convolutions and pools run as 2-D ones. */
@@ -1192,6 +1193,7 @@ static ev_status emit_conv(oc *c, int qlinear) {
     EV_TRY(in_val(c, 0, 1, &x));
     EV_TRY(in_val(c, qlinear ? 3 : 1, 1, &w));
     EV_TRY(out_val(c, 0, &y));
+    if (!qlinear && x->ndim >= 5) return conv_nd(c, 0, x, w, y);
     if (qlinear || x->ndim != 3 || w->ndim != 3 || x->kind != OV_TENSOR)
         return conv_core(c, qlinear, x, w, y);
     oval x4, w4, y4 = {0};
@@ -1205,6 +1207,126 @@ static ev_status emit_conv(oc *c, int qlinear) {
     EV_TRY(st);
     int d3[3] = {y4.dims[0], y4.dims[1], y4.dims[3]};
     return emit_reshape_to(c, &y4, y, 3, d3);
+}
+
+/* Conv / ConvTranspose over 3 or 4 spatial dims (rank 5-6 input), float32: CONV_ND in the
+ * declared (channel-first) layout, ONNX's weights as they are, the output size as ONNX defines
+ * it (pads or auto_pad; for ConvTranspose output_padding / output_shape as convt_core). */
+static ev_status conv_nd(oc *c, int transposed, oval *x, oval *w, oval *y) {
+    oval *bias = NULL;
+    EV_TRY(in_val(c, 2, 0, &bias));
+    int ns = x->ndim - 2;
+    if (x->kind != OV_TENSOR) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
+    if (ns < 1 || ns > EV_POOL_ND_MAX)
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a convolution over %d dims (1 to %d)", ns,
+                         EV_POOL_ND_MAX);
+    if (w->kind != OV_CONST || (bias && bias->kind != OV_CONST))
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "weights and bias computed at run time");
+    EV_TRY(need_float(c, x));
+    if (w->dtype != EV_DTYPE_F32 || (bias && bias->dtype != EV_DTYPE_F32))
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "float input with %s weights",
+                         ev_dtype_name(w->dtype));
+    if (w->ndim != x->ndim)
+        return NODE_FAIL(c, EV_ERR_SHAPE, "weights of rank %d for an input of rank %d", w->ndim,
+                         x->ndim);
+    int64_t group;
+    EV_TRY(attr_int(c, "group", 1, &group));
+    int cin = x->dims[1];
+    if (group < 1 || group > cin || cin % group || w->dims[1] < 1 || w->dims[0] < 1 ||
+        (transposed ? w->dims[0] != cin : (int64_t)w->dims[1] * group != cin ||
+                                             w->dims[0] % group) ||
+        (transposed && (int64_t)w->dims[1] * group > 65536))
+        return NODE_FAIL(c, EV_ERR_SHAPE, "group %lld with %d input channels and weights "
+                         "%dx%d...", (long long)group, cin, w->dims[0], w->dims[1]);
+    int cout = transposed ? w->dims[1] * (int)group : w->dims[0];
+    if (bias && (bias->ndim != 1 || bias->dims[0] != cout))
+        return NODE_FAIL(c, EV_ERR_SHAPE, "bias of %zu values for %d output channels",
+                         bias->elems, cout);
+    ev_conv_nd_params p = {0};
+    p.transposed = transposed;
+    p.group = (int)group;
+    int64_t v[2 * EV_MAX_DIMS + 2], st[EV_POOL_ND_MAX], dl[EV_POOL_ND_MAX];
+    int64_t opad[EV_POOL_ND_MAX] = {0}, oshape[EV_POOL_ND_MAX], pads[2 * EV_POOL_ND_MAX] = {0};
+    int n;
+    EV_TRY(attr_ints(c, "kernel_shape", 2 * EV_MAX_DIMS, v, &n));
+    for (int i = 0; i < ns && n >= 0; i++)
+        if (n != ns || v[i] != w->dims[2 + i])
+            return NODE_FAIL(c, EV_ERR_SHAPE, "kernel_shape differs from the weights");
+    static const char *const names[4] = {"strides", "dilations", "output_padding",
+                                         "output_shape"};
+    int64_t *dst[4] = {st, dl, opad, oshape};
+    for (int a = 0; a < 4; a++) {
+        for (int i = 0; i < ns; i++) dst[a][i] = a < 2 ? 1 : a == 2 ? 0 : -1;
+        if (a >= 2 && !transposed) continue;
+        EV_TRY(attr_ints(c, names[a], 2 * EV_MAX_DIMS, v, &n));
+        if (n < 0) continue;
+        int off = a == 3 && n == ns + 2 ? 2 : 0; /* output_shape may give N and C */
+        if (n != ns + off)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "%s has %d entries for %d spatial dims",
+                             names[a], n, ns);
+        for (int i = 0; i < ns; i++) {
+            if (v[off + i] < (a == 2 ? 0 : 1) || v[off + i] > 65536)
+                return NODE_FAIL(c, EV_ERR_FORMAT, "%s entry %lld", names[a],
+                                 (long long)v[off + i]);
+            dst[a][i] = v[off + i];
+        }
+    }
+    char ap[32];
+    EV_TRY(attr_str(c, "auto_pad", "NOTSET", ap, sizeof ap));
+    int same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
+    if (!same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
+        return NODE_FAIL(c, EV_ERR_FORMAT, "auto_pad '%s'", ap);
+    if (strcmp(ap, "NOTSET") == 0) {
+        EV_TRY(attr_ints(c, "pads", 2 * EV_MAX_DIMS, v, &n));
+        if (n >= 0 && n != 2 * ns)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "pads has %d entries for %d spatial dims", n, ns);
+        for (int i = 0; i < 2 * ns && n >= 0; i++) {
+            if (v[i] < 0 || v[i] > 65536)
+                return NODE_FAIL(c, EV_ERR_FORMAT, "pads entry %lld", (long long)v[i]);
+            pads[i] = v[i];
+        }
+    }
+    int od[EV_MAX_DIMS] = {x->dims[0], cout};
+    for (int i = 0; i < ns; i++) {
+        int64_t in = x->dims[2 + i], eff = (int64_t)(w->dims[2 + i] - 1) * dl[i] + 1, out;
+        int64_t pb;
+        if (transposed) {
+            int64_t full = st[i] * (in - 1) + opad[i] + eff;
+            if (oshape[i] > 0 || same) {
+                out = oshape[i] > 0 ? oshape[i] : in * st[i];
+                int64_t total = full - out, half = total >= 0 ? total / 2 : -((1 - total) / 2);
+                pb = strcmp(ap, "SAME_UPPER") == 0 ? half : total - half;
+            } else {
+                out = full - pads[i] - pads[ns + i];
+                pb = pads[i];
+            }
+        } else if (same) {
+            out = (in + st[i] - 1) / st[i];
+            int64_t total = (out - 1) * st[i] + eff - in;
+            if (total < 0) total = 0;
+            pb = ap[5] == 'L' ? (total + 1) / 2 : total / 2;
+        } else {
+            int64_t span = in + pads[i] + pads[ns + i] - eff;
+            if (span < 0)
+                return NODE_FAIL(c, EV_ERR_SHAPE, "window %lld larger than the padded input",
+                                 (long long)eff);
+            out = span / st[i] + 1;
+            pb = pads[i];
+        }
+        if (out < 1 || out > INT32_MAX / 2 || pb < -65536 || pb > 65536)
+            return NODE_FAIL(c, EV_ERR_SHAPE, "output size %lld", (long long)out);
+        od[2 + i] = (int)out;
+        p.stride[i] = (int)st[i], p.dilation[i] = (int)dl[i], p.pad_begin[i] = (int)pb;
+    }
+    int ins[3] = {0, -1, -1}, nin = bias ? 3 : 2, t;
+    EV_TRY(const_tensor(c, w, 0, &ins[1]));
+    if (bias) EV_TRY(const_tensor(c, bias, 0, &ins[2]));
+    EV_TRY(layout(c, x, 0, &ins[0]));
+    EV_TRY(out_tensor(c, y, EV_DTYPE_F32, x->ndim, od, 0, NULL, &t));
+    int op = gb_op(&c->b, EV_OP_CONV_ND, "CONV_ND", -1, nin, ins, 1, &t);
+    EV_TRY(gb_check(c));
+    c->b.g.ops[op].p.conv_nd = p;
+    return EV_OK;
 }
 
 /* ConvTranspose (float32, 2-D; 1-D lifted to 2-D) as CONV_TRANSPOSE: weights [I, O / group, kh,
@@ -1333,6 +1455,7 @@ static ev_status emit_conv_transpose(oc *c) {
     EV_TRY(in_val(c, 0, 1, &x));
     EV_TRY(in_val(c, 1, 1, &w));
     EV_TRY(out_val(c, 0, &y));
+    if (x->ndim >= 5) return conv_nd(c, 1, x, w, y);
     if (x->ndim != 3 || w->ndim != 3 || x->kind != OV_TENSOR) return convt_core(c, x, w, y);
     oval x4, w4, y4 = {0};
     EV_TRY(lift_val(c, x, &x4));

@@ -47,6 +47,7 @@ const ev_kernel *ev_ref_kernel_for(const ev_graph *graph, int op) {
     case EV_OP_PAD_EX: return &ev_ref_pad_ex_kernel;
     case EV_OP_CONV_TRANSPOSE: return &ev_ref_conv_transpose_kernel;
     case EV_OP_POOL_ND: return &ev_ref_pool_nd_kernel;
+    case EV_OP_CONV_ND: return &ev_ref_conv_nd_kernel;
     default: return 0;
     }
 }

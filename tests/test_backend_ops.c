@@ -51,10 +51,10 @@
  * or 3 threads on the backend.
  *
  * The ONNX ops (TRANSPOSE, LEAKY_RELU, HARD_SIGMOID, HARD_SWISH, MINIMUM, MAXIMUM,
- * BATCH_MATMUL, RESIZE, PAD_EX, CONV_TRANSPOSE, POOL_ND, and QUANTIZE with ONNX's rounding)
- * have rows in every dtype their reference kernels take; the cpu backend runs the reference
- * kernels for them (cpu_fast 0), so their cpu cells check the fallback path and the threads
- * settings; test_ops_onnx.c checks the reference kernels themselves against the ONNX
+ * BATCH_MATMUL, RESIZE, PAD_EX, CONV_TRANSPOSE, POOL_ND, CONV_ND, and QUANTIZE with ONNX's
+ * rounding) have rows in every dtype their reference kernels take; the cpu backend runs the
+ * reference kernels for them (cpu_fast 0), so their cpu cells check the fallback path and the
+ * threads settings; test_ops_onnx.c checks the reference kernels themselves against the ONNX
  * definitions.
  *
  * Output: a summary table, op x (backend/ISA), with passed/total and the kernels that ran.
@@ -1219,6 +1219,48 @@ static void gen_pool_nd(ev_dtype dt, int variant, mcase *c) {
     finish(&b, c, 1, &tx, ty);
 }
 
+/* CONV_ND (ONNX Conv / ConvTranspose beyond 2-D): variant 0 convolution, 1 transposed; 3 spatial
+ * dims, random groups, kernel, strides, dilations, leading pads; bias present or not. */
+static void gen_conv_nd(ev_dtype dt, int variant, mcase *c) {
+    int group = rint_(1, 2), cg = rint_(1, 3), og = rint_(1, 3);
+    int d[5] = {1, group * cg}, od[5] = {1, group * og}, wd[5];
+    ev_conv_nd_params p = {0};
+    p.transposed = variant, p.group = group;
+    wd[0] = variant ? group * cg : group * og, wd[1] = variant ? og : cg;
+    for (int i = 0; i < 3; i++) {
+        d[2 + i] = rint_(1, 4), wd[2 + i] = rint_(1, 3);
+        p.stride[i] = rint_(1, 2), p.dilation[i] = rint_(1, 2);
+        p.pad_begin[i] = rint_(0, 1);
+        int eff = (wd[2 + i] - 1) * p.dilation[i] + 1;
+        od[2 + i] = variant ? (d[2 + i] - 1) * p.stride[i] + eff - p.pad_begin[i]
+                            : (d[2 + i] + 2 * p.pad_begin[i] - eff) / p.stride[i] + 1;
+        if (od[2 + i] < 1) od[2 + i] = 1;
+    }
+    size_t wn = (size_t)wd[0] * wd[1] * wd[2] * wd[3] * wd[4];
+    float *w = ev_test_rng_data(R, EV_DTYPE_F32, wn, -1.0, 1.0);
+    float *bias = ev_test_rng_data(R, EV_DTYPE_F32, (size_t)od[1], -1.0, 1.0);
+    int has_bias = rint_(0, 1);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, 5, d, NULL, 0.0f, 0);
+    int tw = gb_tensor(&b, "w", dt, 5, wd, w, wn * sizeof(float), 0, NULL, NULL, 0);
+    int tb = gb_tensor(&b, "b", dt, 1, &od[1], bias, sizeof(float) * (size_t)od[1], 0, NULL,
+                       NULL, 0);
+    int ty = gb_tensor_q(&b, "y", dt, 5, od, NULL, 0.0f, 0);
+    int ins[3] = {tx, tw, tb};
+    int op = gb_op(&b, EV_OP_CONV_ND, "CONV_ND", -1, has_bias ? 3 : 2, ins, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.conv_nd = p;
+    int u = snprintf(c->desc, sizeof c->desc, "conv_nd%s group %d%s ", variant ? " transposed" : "",
+                     group, has_bias ? " bias" : "");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, 5, d);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " * ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, 5, wd);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, 5, od);
+    free(w), free(bias);
+    finish(&b, c, 1, &tx, ty);
+}
+
 /* QUANTIZE float32 -> the variant's type with ONNX QuantizeLinear's rounding (halves to even,
  * p.quantize.round_half_even); exact ties against the definition are test_ops_onnx.c's. */
 static void gen_quantize_onnx(ev_dtype dt, int variant, mcase *c) {
@@ -1405,6 +1447,8 @@ static const row k_rows[] = {
     {"POOL_ND", "float32/average", F32, gen_pool_nd, 1, 24, 0},
     {"POOL_ND", "uint8/max", U8, gen_pool_nd, 0, 16, 0},
     {"POOL_ND", "int8/max", I8, gen_pool_nd, 0, 16, 0},
+    {"CONV_ND", "float32/3-D", F32, gen_conv_nd, 0, 16, 0},
+    {"CONV_ND", "float32/3-D transposed", F32, gen_conv_nd, 1, 16, 0},
     {"QUANTIZE", "f32->u8 half-even", F32, gen_quantize_onnx, U8, 16, 0},
     {"QUANTIZE", "f32->i8 half-even", F32, gen_quantize_onnx, I8, 16, 0},
 };
@@ -1515,6 +1559,12 @@ static double reduction_len(const ev_model *m) {
     case EV_OP_POOL_ND: {
         double k = 1;
         for (int i = 0; i + 2 < in->ndim && i < EV_POOL_ND_MAX; i++) k *= op->p.pool_nd.kernel[i];
+        return k;
+    }
+    case EV_OP_CONV_ND: {
+        double k = op->p.conv_nd.transposed ? (double)w->dims[0] / op->p.conv_nd.group
+                                            : (double)w->dims[1];
+        for (int i = 2; i < w->ndim; i++) k *= w->dims[i];
         return k;
     }
     case EV_OP_CONV_TRANSPOSE:

@@ -18,6 +18,8 @@
  *   POOL_ND (max: float32, uint8, int8, with the Indices output row- or column-major; average:
  *     float32 with and without count_include_pad; 1-3 spatial dims, dilations, begin / end
  *     pads)                                                       MaxPool, AveragePool
+ *   CONV_ND (float32; 1-3 spatial dims, groups, strides, dilations, pads; convolution and
+ *     transposed, the latter as a scatter)                            Conv, ConvTranspose (3-D)
  *   QUANTIZE float32 -> uint8 / int8 with round_half_even (ONNX QuantizeLinear) and without
  *     (TFLite), on random values and on exact ties                            QuantizeLinear
  *
@@ -30,8 +32,8 @@
  *     (Higham's gamma_K bound, the product rounding included) + 1e-30;
  *   linear RESIZE: two float blends of values at most M = max |x|: |y - r| <= 16 u M; cubic
  *     (a double sum rounded once, weights of magnitude at most about 1.3): the same bound;
- *   CONV_TRANSPOSE: a double sum rounded once: |y - r| <= 2 u sum |terms|; POOL_ND average
- *     likewise (sum |taps| / count); max pools and indices exact.
+ *   CONV_TRANSPOSE, CONV_ND: a double sum rounded once: |y - r| <= 2 u sum |terms|; POOL_ND
+ *     average likewise (sum |taps| / count); max pools and indices exact.
  *
  * Extend: a new op is a case function (build the graph, compute the double reference, call
  * check()) and a line in main. EV_TEST_SEED=<n> changes the base seed.
@@ -729,6 +731,116 @@ static void pool_nd_case(stats *st, ev_dtype dt, int is_max, uint64_t seed) {
     free(x), free(ref), free(tol), free(iref);
 }
 
+/* ---- Conv / ConvTranspose over 1-3 spatial dims (CONV_ND), channel-first ----------------- */
+
+/* Convolution: the ONNX definition as a gather over the padded input; transposed: as a scatter
+ * of every input pixel through the kernel (the definition ConvTranspose is written from), so
+ * the two directions are computed independently of the kernel's single gather. */
+static void conv_nd_case(stats *st, int transposed, uint64_t seed) {
+    ev_test_rng r = {seed};
+    int ns = ev_test_rng_int(&r, 1, 3), nd = ns + 2, group = ev_test_rng_int(&r, 1, 2);
+    int cg = ev_test_rng_int(&r, 1, 3), og = ev_test_rng_int(&r, 1, 3);
+    int d[5] = {ev_test_rng_int(&r, 1, 2), group * cg}, od[5] = {d[0], group * og}, wd[5];
+    ev_conv_nd_params p = {0};
+    p.transposed = transposed, p.group = group;
+    wd[0] = transposed ? group * cg : group * og, wd[1] = transposed ? og : cg;
+    for (int i = 0; i < ns; i++) {
+        d[2 + i] = ev_test_rng_int(&r, 1, ns == 3 ? 4 : 6);
+        wd[2 + i] = ev_test_rng_int(&r, 1, 3);
+        p.stride[i] = ev_test_rng_int(&r, 1, 2), p.dilation[i] = ev_test_rng_int(&r, 1, 2);
+        int eff = (wd[2 + i] - 1) * p.dilation[i] + 1;
+        if (transposed) {
+            p.pad_begin[i] = ev_test_rng_int(&r, -1, 2);
+            od[2 + i] = (d[2 + i] - 1) * p.stride[i] + eff - p.pad_begin[i] +
+                        ev_test_rng_int(&r, -1, 1);
+        } else {
+            p.pad_begin[i] = ev_test_rng_int(&r, 0, 2);
+            int span = d[2 + i] + p.pad_begin[i] + ev_test_rng_int(&r, 0, 2) - eff;
+            od[2 + i] = span < 0 ? 1 : span / p.stride[i] + 1;
+        }
+        if (od[2 + i] < 1) od[2 + i] = 1;
+    }
+    int has_bias = ev_test_rng_int(&r, 0, 1);
+    size_t nI = prod(nd, d), n = prod(nd, od), wn = prod(nd, wd);
+    float *x = ev_test_rng_data(&r, EV_DTYPE_F32, nI, -2, 2);
+    float *w = ev_test_rng_data(&r, EV_DTYPE_F32, wn, -1, 1);
+    float *bias = ev_test_rng_data(&r, EV_DTYPE_F32, (size_t)od[1], -1, 1);
+    double *ref = calloc(n, sizeof(double)), *mag = calloc(n, sizeof(double));
+    double *tol = malloc(sizeof(double) * n);
+    size_t kn = prod(ns, wd + 2);
+    if (!transposed) {
+        for (size_t o = 0; o < n; o++) {
+            int oi[5];
+            unravel(o, nd, od, oi);
+            int g = oi[1] / og;
+            for (size_t kq = 0; kq < kn; kq++) {
+                int ki[3], ii[5] = {oi[0], 0}, in = 1;
+                unravel(kq, ns, wd + 2, ki);
+                for (int i = 0; i < ns; i++) {
+                    ii[2 + i] = oi[2 + i] * p.stride[i] - p.pad_begin[i] + ki[i] * p.dilation[i];
+                    in = in && ii[2 + i] >= 0 && ii[2 + i] < d[2 + i];
+                }
+                if (!in) continue;
+                for (int c = 0; c < cg; c++) {
+                    int wi[5] = {oi[1], c};
+                    for (int i = 0; i < ns; i++) wi[2 + i] = ki[i];
+                    ii[1] = g * cg + c;
+                    double t = (double)x[ravel(nd, d, ii)] * w[ravel(nd, wd, wi)];
+                    ref[o] += t, mag[o] += fabs(t);
+                }
+            }
+        }
+    } else {
+        for (size_t q = 0; q < nI; q++) { /* scatter */
+            int xi[5];
+            unravel(q, nd, d, xi);
+            int g = xi[1] / cg;
+            for (size_t kq = 0; kq < kn; kq++) {
+                int ki[3], oi[5] = {xi[0], 0}, in = 1;
+                unravel(kq, ns, wd + 2, ki);
+                for (int i = 0; i < ns; i++) {
+                    oi[2 + i] = xi[2 + i] * p.stride[i] - p.pad_begin[i] + ki[i] * p.dilation[i];
+                    in = in && oi[2 + i] >= 0 && oi[2 + i] < od[2 + i];
+                }
+                if (!in) continue;
+                for (int oc = 0; oc < og; oc++) {
+                    int wi[5] = {xi[1], oc};
+                    for (int i = 0; i < ns; i++) wi[2 + i] = ki[i];
+                    oi[1] = g * og + oc;
+                    double t = (double)x[q] * w[ravel(nd, wd, wi)];
+                    ref[ravel(nd, od, oi)] += t, mag[ravel(nd, od, oi)] += fabs(t);
+                }
+            }
+        }
+    }
+    for (size_t o = 0; o < n; o++) {
+        int oi[5];
+        unravel(o, nd, od, oi);
+        if (has_bias) ref[o] += bias[oi[1]], mag[o] += fabs(bias[oi[1]]);
+        tol[o] = 2 * U_F32 * mag[o] + 1e-30;
+    }
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", EV_DTYPE_F32, nd, d, NULL, 0, 0);
+    int tw = gb_tensor(&b, "w", EV_DTYPE_F32, nd, wd, w, sizeof(float) * wn, 0, NULL, NULL, 0);
+    int tb = gb_tensor(&b, "b", EV_DTYPE_F32, 1, &od[1], bias, sizeof(float) * (size_t)od[1], 0,
+                       NULL, NULL, 0);
+    int ty = gb_tensor_q(&b, "y", EV_DTYPE_F32, nd, od, NULL, 0, 0);
+    int ins[3] = {tx, tw, tb};
+    int op = gb_op(&b, EV_OP_CONV_ND, "CONV_ND", -1, has_bias ? 3 : 2, ins, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.conv_nd = p;
+    char desc[200];
+    int u = snprintf(desc, sizeof desc, "conv_nd%s group %d c %d -> %d%s", transposed ?
+                     " transposed" : "", group, d[1], od[1], has_bias ? " bias" : "");
+    for (int i = 0; i < ns; i++)
+        u += snprintf(desc + u, sizeof desc - (size_t)u, " [%d->%d k%d s%d d%d p%d]", d[2 + i],
+                      od[2 + i], wd[2 + i], p.stride[i], p.dilation[i], p.pad_begin[i]);
+    snprintf(desc + u, sizeof desc - (size_t)u, " seed %llx", (unsigned long long)seed);
+    const void *in[1] = {x};
+    check(st, &b, 1, &tx, ty, in, EV_DTYPE_F32, ref, tol, n, desc);
+    free(x), free(w), free(bias), free(ref), free(mag), free(tol);
+}
+
 /* ---- QuantizeLinear: saturate(round(x / scale) + zero_point) ------------------------------ */
 
 /* Nearest integer to v, halves to even (half_even) or away from zero. */
@@ -898,6 +1010,15 @@ static void test_pool_nd(void) {
     }
 }
 
+static void test_conv_nd(void) {
+    for (int t = 0; t < 2; t++) {
+        stats s = {0};
+        for (int c = 0; c < CASES; c++)
+            conv_nd_case(&s, t, ev_test_rng_seed(base_seed, 130 + t, c));
+        report(t ? "CONV_ND transposed float32" : "CONV_ND float32", &s);
+    }
+}
+
 static void test_quantize(void) {
     for (int d = 0; d < 2; d++)
         for (int he = 0; he < 2; he++)
@@ -932,6 +1053,7 @@ int main(void) {
     EV_RUN(test_pad_ex);
     EV_RUN(test_conv_transpose);
     EV_RUN(test_pool_nd);
+    EV_RUN(test_conv_nd);
     EV_RUN(test_quantize);
     return ev_test_finish();
 }

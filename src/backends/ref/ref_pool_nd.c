@@ -85,6 +85,14 @@ static float elem(ev_dtype dt, const void *p, size_t i) {
     return ((const float *)p)[i];
 }
 
+/* The first tap j >= 0 with j * d >= v, and the last j < k with j * d <= v (d >= 1). */
+static long first_tap(long v, long d) { return v <= 0 ? 0 : (v + d - 1) / d; }
+static long last_tap(long v, long d, int k) {
+    if (v < 0) return -1;
+    long j = v / d;
+    return j < k - 1 ? j : k - 1;
+}
+
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     (void)ctx;
     const ref_pool_nd *s = state;
@@ -97,43 +105,47 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     for (size_t b = 0; b < s->nc; b++) {
         const size_t xb = b * in_sz;
         for (size_t o = 0; o < out_sz; o++) {
-            int oi[EV_POOL_ND_MAX], ki[EV_POOL_ND_MAX] = {0};
+            int oi[EV_POOL_ND_MAX], lo[EV_POOL_ND_MAX], hi[EV_POOL_ND_MAX], ki[EV_POOL_ND_MAX];
             size_t r = o;
             for (int i = s->ns - 1; i >= 0; i--) {
                 oi[i] = (int)(r % (size_t)s->out[i]);
                 r /= (size_t)s->out[i];
             }
+            /* per dim, the taps [lo, hi] inside the input, and the count inside the padded
+             * extent: the loop below visits only real taps (its work is bounded by the input,
+             * whatever the kernel size), in window order */
+            long n_in = 1;
+            double n_pad = 1; /* up to the kernel volume, which may pass 2^63 */
+            for (int i = 0; i < s->ns; i++) {
+                long base = (long)oi[i] * p->stride[i] - p->pad_begin[i], d = p->dilation[i];
+                long a = first_tap(0 - base, d);
+                long e = last_tap(s->in[i] - 1 - base, d, p->kernel[i]);
+                long pa = first_tap(-p->pad_begin[i] - base, d);
+                long pe = last_tap(s->in[i] + p->pad_end[i] - 1 - base, d, p->kernel[i]);
+                lo[i] = (int)a, hi[i] = (int)e, ki[i] = (int)a;
+                n_in *= e >= a ? e - a + 1 : 0;
+                n_pad *= pe >= pa ? (double)(pe - pa + 1) : 0.0;
+            }
             double acc = 0;
             float mx = -INFINITY;
             size_t arg = 0;
-            long n_in = 0, n_pad = 0;
-            for (;;) { /* every tap of the window */
+            for (long t = 0; t < n_in; t++) { /* every real tap, in window order */
                 size_t idx = 0, cm = 0, step = 1; /* row-major / column-major position */
-                int inside = 1, in_pad = 1;
                 for (int i = 0; i < s->ns; i++) {
-                    long v = (long)oi[i] * p->stride[i] - p->pad_begin[i] +
-                             (long)ki[i] * p->dilation[i];
-                    size_t vc = (size_t)(v >= 0 && v < s->in[i] ? v : 0);
-                    inside = inside && v >= 0 && v < s->in[i];
-                    in_pad = in_pad && v >= -p->pad_begin[i] && v < s->in[i] + p->pad_end[i];
-                    idx = idx * (size_t)s->in[i] + vc;
-                    cm += vc * step;
+                    size_t v = (size_t)((long)oi[i] * p->stride[i] - p->pad_begin[i] +
+                                        (long)ki[i] * p->dilation[i]);
+                    idx = idx * (size_t)s->in[i] + v;
+                    cm += v * step;
                     step *= (size_t)s->in[i];
                 }
-                if (inside) {
-                    float v = elem(s->dt, x, xb + idx); /* 8-bit values are exact */
-                    if (!isnan(mx) && (v > mx || isnan(v) || n_in == 0))
-                        mx = v, arg = p->indices_col_major ? cm : idx;
-                    acc += v;
-                    n_in++;
-                }
-                n_pad += in_pad;
-                int i = s->ns - 1;
-                while (i >= 0 && ++ki[i] == p->kernel[i]) ki[i--] = 0;
-                if (i < 0) break;
+                float v = elem(s->dt, x, xb + idx); /* 8-bit values are exact */
+                if (!isnan(mx) && (v > mx || isnan(v) || t == 0))
+                    mx = v, arg = p->indices_col_major ? cm : idx;
+                acc += v;
+                for (int i = s->ns - 1; i >= 0 && ++ki[i] > hi[i]; i--) ki[i] = lo[i];
             }
-            long cnt = p->count_include_pad ? n_pad : n_in;
-            float res = p->is_max ? mx : cnt ? (float)(acc / (double)cnt) : NAN;
+            double cnt = p->count_include_pad ? n_pad : (double)n_in;
+            float res = p->is_max ? mx : cnt > 0 ? (float)(acc / cnt) : NAN;
             if (s->dt == EV_DTYPE_U8) /* a max of 8-bit values is one of them */
                 ((uint8_t *)y)[b * out_sz + o] = (uint8_t)(n_in ? res : 0);
             else if (s->dt == EV_DTYPE_I8)

@@ -42,9 +42,9 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     if (ok) {
         ok = cin % p->group == 0 && cout % p->group == 0;
         if (p->transposed)
-            ok = ok && w->dims[0] == cin && (long)w->dims[1] * p->group == cout;
+            ok = ok && w->dims[0] == cin && (int64_t)w->dims[1] * p->group == cout;
         else
-            ok = ok && w->dims[0] == cout && (long)w->dims[1] * p->group == cin;
+            ok = ok && w->dims[0] == cout && (int64_t)w->dims[1] * p->group == cin;
         ok = ok && (!b || (b->ndim == 1 && b->dims[0] == cout));
         for (int i = 0; ok && i < ns; i++)
             ok = p->stride[i] >= 1 && p->dilation[i] >= 1;
@@ -68,9 +68,9 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
 }
 
 /* The input index tap j reads for output index o along dim i, or -1. */
-static long tap(const ref_conv_nd *s, int i, long o, long j) {
+static int64_t tap(const ref_conv_nd *s, int i, int64_t o, int64_t j) {
     const ev_conv_nd_params *p = &s->p;
-    long v;
+    int64_t v;
     if (!p->transposed) {
         v = o * p->stride[i] - p->pad_begin[i] + j * p->dilation[i];
     } else {
@@ -105,9 +105,9 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
                 for (size_t kq = 0; kq < k_sz; kq++) { /* every tap */
                     size_t rk = kq, xi = 0;
                     int inside = 1;
-                    long v[EV_POOL_ND_MAX];
+                    int64_t v[EV_POOL_ND_MAX];
                     for (int i = s->ns - 1; i >= 0; i--) {
-                        v[i] = tap(s, i, oi[i], (long)(rk % (size_t)s->k[i]));
+                        v[i] = tap(s, i, oi[i], (int64_t)(rk % (size_t)s->k[i]));
                         rk /= (size_t)s->k[i];
                         inside = inside && v[i] >= 0;
                     }

@@ -42,7 +42,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
                           p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->group);
     if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4 || x->dims[0] != y->dims[0] ||
         w->dims[0] != x->dims[3] || x->dims[3] % p->group ||
-        (long)w->dims[3] * p->group != y->dims[3] || (b && (b->ndim != 1 ||
+        (int64_t)w->dims[3] * p->group != y->dims[3] || (b && (b->ndim != 1 ||
                                                            b->dims[0] != y->dims[3])))
         return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s, weights %s, output %s, group %d",
                           ev_shape_str(x, s1, 64), ev_shape_str(w, s2, 64),
@@ -64,7 +64,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
 
 /* The input index tap k reads for output index o, or -1. */
 static int tap_src(int o, int pad, int k, int dil, int stride, int in) {
-    long v = (long)o + pad - (long)k * dil;
+    int64_t v = (int64_t)o + pad - (int64_t)k * dil;
     if (v < 0 || v % stride) return -1;
     v /= stride;
     return v < in ? (int)v : -1;

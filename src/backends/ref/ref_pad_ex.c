@@ -25,12 +25,12 @@ typedef struct ref_pad_ex {
     float value;
 } ref_pad_ex;
 
-static int src_index(ev_pad_mode mode, long i, int n) {
+static int src_index(ev_pad_mode mode, int64_t i, int n) {
     if (i >= 0 && i < n) return (int)i;
     if (mode == EV_PADMODE_EDGE) return i < 0 ? 0 : n - 1;
     if (mode == EV_PADMODE_REFLECT) {
         if (n == 1) return 0;
-        long period = 2l * (n - 1);
+        int64_t period = 2 * (int64_t)(n - 1);
         i %= period;
         if (i < 0) i += period;
         return (int)(i < n ? i : period - i);
@@ -79,7 +79,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         int n = in[0]->dims[d];
         s->in_dims[d] = n;
         s->out_dims[d] = out->dims[d];
-        if ((long)n + pv[2 * d] + pv[2 * d + 1] != out->dims[d] ||
+        if ((int64_t)n + pv[2 * d] + pv[2 * d + 1] != out->dims[d] ||
             (n == 0 && out->dims[d] > 0 && p->mode != EV_PADMODE_CONSTANT)) {
             release(s);
             return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "paddings (%d, %d) on dimension %d of %s do "
@@ -92,7 +92,7 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
             return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
         }
         for (int o = 0; o < out->dims[d]; o++)
-            s->src[d][o] = src_index(p->mode, (long)o - pv[2 * d], n);
+            s->src[d][o] = src_index(p->mode, (int64_t)o - pv[2 * d], n);
     }
     *state = s;
     return EV_OK;

@@ -86,10 +86,10 @@ static float elem(ev_dtype dt, const void *p, size_t i) {
 }
 
 /* The first tap j >= 0 with j * d >= v, and the last j < k with j * d <= v (d >= 1). */
-static long first_tap(long v, long d) { return v <= 0 ? 0 : (v + d - 1) / d; }
-static long last_tap(long v, long d, int k) {
+static int64_t first_tap(int64_t v, int64_t d) { return v <= 0 ? 0 : (v + d - 1) / d; }
+static int64_t last_tap(int64_t v, int64_t d, int k) {
     if (v < 0) return -1;
-    long j = v / d;
+    int64_t j = v / d;
     return j < k - 1 ? j : k - 1;
 }
 
@@ -114,14 +114,14 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
             /* per dim, the taps [lo, hi] inside the input, and the count inside the padded
              * extent: the loop below visits only real taps (its work is bounded by the input,
              * whatever the kernel size), in window order */
-            long n_in = 1;
+            int64_t n_in = 1;
             double n_pad = 1; /* up to the kernel volume, which may pass 2^63 */
             for (int i = 0; i < s->ns; i++) {
-                long base = (long)oi[i] * p->stride[i] - p->pad_begin[i], d = p->dilation[i];
-                long a = first_tap(0 - base, d);
-                long e = last_tap(s->in[i] - 1 - base, d, p->kernel[i]);
-                long pa = first_tap(-p->pad_begin[i] - base, d);
-                long pe = last_tap(s->in[i] + p->pad_end[i] - 1 - base, d, p->kernel[i]);
+                int64_t base = (int64_t)oi[i] * p->stride[i] - p->pad_begin[i], d = p->dilation[i];
+                int64_t a = first_tap(0 - base, d);
+                int64_t e = last_tap(s->in[i] - 1 - base, d, p->kernel[i]);
+                int64_t pa = first_tap(-p->pad_begin[i] - base, d);
+                int64_t pe = last_tap(s->in[i] + p->pad_end[i] - 1 - base, d, p->kernel[i]);
                 lo[i] = (int)a, hi[i] = (int)e, ki[i] = (int)a;
                 n_in *= e >= a ? e - a + 1 : 0;
                 n_pad *= pe >= pa ? (double)(pe - pa + 1) : 0.0;
@@ -129,11 +129,11 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
             double acc = 0;
             float mx = -INFINITY;
             size_t arg = 0;
-            for (long t = 0; t < n_in; t++) { /* every real tap, in window order */
+            for (int64_t t = 0; t < n_in; t++) { /* every real tap, in window order */
                 size_t idx = 0, cm = 0, step = 1; /* row-major / column-major position */
                 for (int i = 0; i < s->ns; i++) {
-                    size_t v = (size_t)((long)oi[i] * p->stride[i] - p->pad_begin[i] +
-                                        (long)ki[i] * p->dilation[i]);
+                    size_t v = (size_t)((int64_t)oi[i] * p->stride[i] - p->pad_begin[i] +
+                                        (int64_t)ki[i] * p->dilation[i]);
                     idx = idx * (size_t)s->in[i] + v;
                     cm += v * step;
                     step *= (size_t)s->in[i];

@@ -69,6 +69,9 @@ static void axis(const ev_resize2_params *p, int linear, int in, int out, double
             v = src_coord(p, x, in, len, s);
         }
         if (linear == 2) {
+            /* beyond [-3, in + 2] every tap reads the same edge pixel: clamping v there changes
+             * nothing and keeps the index arithmetic in range */
+            v = v < -3 ? -3 : v > in + 2 ? in + 2 : v;
             const double A = p->cubic_a, f = floor(v), r = v - f, t = 1 - r;
             double k[4] = {((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A,
                            ((A + 2) * r - (A + 3)) * r * r + 1,

@@ -1242,6 +1242,10 @@ static ev_status conv_nd(oc *c, int transposed, oval *x, oval *w, oval *y) {
     if (bias && (bias->ndim != 1 || bias->dims[0] != cout))
         return NODE_FAIL(c, EV_ERR_SHAPE, "bias of %zu values for %d output channels",
                          bias->elems, cout);
+    for (int i = 0; i < ns; i++)
+        if (w->dims[2 + i] < 1)
+            return NODE_FAIL(c, EV_ERR_SHAPE, "an empty kernel (weights dim %d is %d)", 2 + i,
+                             w->dims[2 + i]);
     ev_conv_nd_params p = {0};
     p.transposed = transposed;
     p.group = (int)group;
@@ -1292,6 +1296,9 @@ static ev_status conv_nd(oc *c, int transposed, oval *x, oval *w, oval *y) {
         int64_t pb;
         if (transposed) {
             int64_t full = st[i] * (in - 1) + opad[i] + eff;
+            if (opad[i] >= st[i] && opad[i] >= dl[i])
+                return NODE_FAIL(c, EV_ERR_FORMAT, "output_padding %lld not below the stride or "
+                                 "dilation", (long long)opad[i]);
             if (oshape[i] > 0 || same) {
                 out = oshape[i] > 0 ? oshape[i] : in * st[i];
                 int64_t total = full - out, half = total >= 0 ? total / 2 : -((1 - total) / 2);
@@ -1355,6 +1362,8 @@ static ev_status convt_core(oc *c, oval *x, oval *w, oval *y) {
         return NODE_FAIL(c, EV_ERR_SHAPE, "group %lld with %d input channels and weights "
                          "%dx%dx%dx%d", (long long)group, cin, w->dims[0], ocg, k[0], k[1]);
     int cout = ocg * (int)group;
+    if (k[0] < 1 || k[1] < 1)
+        return NODE_FAIL(c, EV_ERR_SHAPE, "an empty kernel (%dx%d)", k[0], k[1]);
     if (bias && (bias->ndim != 1 || bias->dims[0] != cout))
         return NODE_FAIL(c, EV_ERR_SHAPE, "bias of %zu values for %d output channels",
                          bias->elems, cout);

@@ -673,6 +673,40 @@ static ev_status emit_clip(oc *c) {
         if (hi) fmax = (float)cget(hi, 0);
     }
     if (x->kind == OV_CONST) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
+    int is_int = (x->dtype == EV_DTYPE_I8 || x->dtype == EV_DTYPE_U8 ||
+                  x->dtype == EV_DTYPE_I32) && !irt(c, x->t)->quant.count;
+    if (is_int) { /* plain integers: MAXIMUM / MINIMUM with bounds of x's type (opset 11+) */
+        double tmin = x->dtype == EV_DTYPE_I8 ? -128 : x->dtype == EV_DTYPE_U8 ? 0 : INT32_MIN;
+        double tmax = x->dtype == EV_DTYPE_I8 ? 127 : x->dtype == EV_DTYPE_U8 ? 255 : INT32_MAX;
+        double b[2] = {lo ? cget(lo, 0) : tmin, hi ? cget(hi, 0) : tmax};
+        int cur = x->t, ird[EV_MAX_DIMS] = {0}, t = cur;
+        ir_dims(x->ndim, x->dims, x->nhwc, ird);
+        int steps = (b[0] > tmin) + (b[1] < tmax);
+        if (steps == 0) { /* bounds at or beyond the type's range: a copy */
+            EV_TRY(out_tensor(c, y, x->dtype, x->ndim, x->dims, x->nhwc, NULL, &t));
+            int op = add_op(c, EV_OP_RESHAPE, "RESHAPE", 22, 1, &cur, t);
+            if (op >= 0) c->b.g.ops[op].p.reshape.num_dims = -1;
+            return gb_check(c);
+        }
+        for (int k = 0; k < 2; k++) {
+            if (k == 0 ? !(b[0] > tmin) : !(b[1] < tmax)) continue;
+            double v = b[k] < tmin ? tmin : b[k] > tmax ? tmax : b[k];
+            uint8_t raw[4];
+            cset(x->dtype, raw, 0, v);
+            int kt = gb_tensor(&c->b, k ? "clip_max" : "clip_min", x->dtype, 0, NULL, raw,
+                               ev_dtype_size(x->dtype), 0, NULL, NULL, 0);
+            if (--steps == 0)
+                EV_TRY(out_tensor(c, y, x->dtype, x->ndim, x->dims, x->nhwc, NULL, &t));
+            else
+                t = new_act(c, "clip_lo", x->dtype, x->ndim, ird, NULL);
+            int ins[2] = {cur, kt};
+            add_op(c, k ? EV_OP_MINIMUM : EV_OP_MAXIMUM, k ? "MINIMUM" : "MAXIMUM", k ? 57 : 55,
+                   2, ins, t);
+            EV_TRY(gb_check(c));
+            cur = t;
+        }
+        return EV_OK;
+    }
     EV_TRY(need_float(c, x));
     if (fmin == 0.0f && (fmax == 6.0f || isinf(fmax)) &&
         try_fuse(c, x, y, fmax == 6.0f ? EV_ACT_RELU6 : EV_ACT_RELU))

@@ -45,7 +45,7 @@ seed() { # target: fills $CORPUS/target (idempotent: a persistent corpus only ga
            cp "$SHARED"/data/images/image2.jpeg "$SHARED"/data/coco/*.jpg "$d/" 2>/dev/null || true ;;
     graphdef) EV_WRITE_SEEDS="$d" EDGEVISION_SHARED="$TMP/none" ./build-fuzz/test_tf_graphdef >/dev/null 2>&1 || true
               cp "$SHARED"/models/posenet/*.pb "$d/" 2>/dev/null || true ;;
-    onnx) for m in /usr/share/libonnx-testdata/data/node/test_{conv_with_strides_padding,maxpool_2d_pads,gemm_default_vector_bias,resize_upsample_scales_linear,qlinearconv,softmax_axis_1,reshape_reordered_all_dims,concat_2d_axis_0}/model.onnx; do
+    onnx) for m in /usr/share/libonnx-testdata/data/node/test_{conv_with_strides_padding,maxpool_2d_pads,gemm_default_vector_bias,resize_upsample_scales_linear,qlinearconv,softmax_axis_1,reshape_reordered_all_dims,concat_2d_axis_0,convtranspose_pads,maxpool_2d_dilations,maxpool_with_argmax_2d_precomputed_strides,resize_tf_crop_and_resize}/model.onnx; do
             [ -f "$m" ] && cp "$m" "$d/$(basename "$(dirname "$m")").onnx"
           done
           cp fuzz/regressions/onnx/* "$d/" 2>/dev/null || true ;;

@@ -51,11 +51,12 @@
  * or 3 threads on the backend.
  *
  * The ONNX ops (TRANSPOSE, LEAKY_RELU, HARD_SIGMOID, HARD_SWISH, MINIMUM, MAXIMUM,
- * BATCH_MATMUL, RESIZE, and QUANTIZE with ONNX's rounding) have rows in every dtype their
- * reference kernels take; the cpu backend runs the reference kernels for them (cpu_fast 0), so
- * their cpu cells check the fallback path and the threads settings, except TRANSPOSE, which has
- * its own cpu kernel (transpose.c; a row of image-sized NCHW -> NHWC inputs beside the random
- * ones); test_ops_onnx.c checks the reference kernels themselves against the ONNX definitions.
+ * BATCH_MATMUL, RESIZE, PAD_EX, CONV_TRANSPOSE, POOL_ND, CONV_ND, and QUANTIZE with ONNX's
+ * rounding) have rows in every dtype their reference kernels take; the cpu backend runs the
+ * reference kernels for them (cpu_fast 0), so their cpu cells check the fallback path and the
+ * threads settings, except TRANSPOSE, which has its own cpu kernel (transpose.c; a row of
+ * image-sized NCHW -> NHWC inputs beside the random ones); test_ops_onnx.c checks the reference
+ * kernels themselves against the ONNX definitions.
  *
  * Output: a summary table, op x (backend/ISA), with passed/total and the kernels that ran.
  * Flags: --perf also prints per-op median run times per backend/ISA (not a test: nothing about
@@ -1100,8 +1101,10 @@ static void gen_bmm(ev_dtype dt, int variant, mcase *c) {
     finish(&b, c, 2, ins, to);
 }
 
-/* RESIZE (ONNX Resize on NHWC): variant 0 nearest, 1 linear; random coordinate transformation
- * (linear: not tf_half_pixel_for_nn), nearest mode, and scales given or sizes only. */
+/* RESIZE (ONNX Resize on NHWC): variant 0 nearest, 1 linear, 2 cubic (random A, exclude_outside);
+ * random coordinate transformation (not tf_half_pixel_for_nn beyond nearest), nearest mode, and
+ * scales given or sizes only; variant 3: tf_crop_and_resize (nearest, linear or cubic, random
+ * region and extrapolation value). */
 static void gen_resize2(ev_dtype dt, int variant, mcase *c) {
     static const float ratios[] = {0.5f, 0.75f, 1.0f, 1.5f, 2.0f, 3.0f, 0.6f, 1.7f};
     int id[4] = {rint_(1, 2), rint_(1, 10), rint_(1, 10), rint_(1, 9)};
@@ -1117,8 +1120,17 @@ static void gen_resize2(ev_dtype dt, int variant, mcase *c) {
             od[1 + a] = (int)floor(id[1 + a] * (double)sc[a]);
         } while (od[1 + a] < 1);
     }
-    ev_resize_coord ct = (ev_resize_coord)rint_(0, variant ? 3 : 4);
-    ev_resize_nearest nm = (ev_resize_nearest)rint_(0, 3);
+    ev_resize2_params p = {0};
+    p.linear = variant == 3 ? rint_(0, 2) : variant;
+    p.coord = variant == 3 ? EV_COORD_TF_CROP_AND_RESIZE
+                           : (ev_resize_coord)rint_(0, variant ? 3 : 4);
+    p.nearest = (ev_resize_nearest)rint_(0, 3);
+    p.scale_h = sc[0], p.scale_w = sc[1];
+    p.cubic_a = rint_(0, 1) ? -0.75f : -0.5f;
+    p.exclude_outside = rint_(0, 1);
+    p.roi_h0 = ev_test_rng_float(R, -0.3f, 0.5f), p.roi_h1 = ev_test_rng_float(R, 0.4f, 1.3f);
+    p.roi_w0 = ev_test_rng_float(R, -0.3f, 0.5f), p.roi_w1 = ev_test_rng_float(R, 0.4f, 1.3f);
+    p.extrapolation = ev_test_rng_float(R, -2.0f, 2.0f);
     float s;
     int32_t zp;
     rand_q(dt, 0.01f, 0.3f, &s, &zp);
@@ -1127,12 +1139,160 @@ static void gen_resize2(ev_dtype dt, int variant, mcase *c) {
     int tx = gb_tensor_q(&b, "x", dt, 4, id, NULL, s, zp);
     int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, s, zp);
     int op = gb_op(&b, EV_OP_RESIZE, "RESIZE", 0, 1, &tx, 1, &ty);
-    if (op >= 0) b.g.ops[op].p.rsz = (ev_resize2_params){variant, ct, nm, sc[0], sc[1]};
+    if (op >= 0) b.g.ops[op].p.rsz = p;
+    static const char *const modes[3] = {"nearest", "linear", "cubic"};
     int u = snprintf(c->desc, sizeof c->desc, "resize %s coord %d nearest %d scales %g,%g ",
-                     variant ? "linear" : "nearest", ct, nm, (double)sc[0], (double)sc[1]);
+                     modes[p.linear], p.coord, p.nearest, (double)sc[0], (double)sc[1]);
     u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, id);
     u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
     shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, od);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* PAD_EX (ONNX Pad) mode = variant (constant with a random value on float32, reflect, edge);
+ * pads in [-1, 3] per side (negative crops, the padded size kept >= 1). */
+static void gen_pad_ex(ev_dtype dt, int variant, mcase *c) {
+    int d[4], nd = rand_shape(1, 4, 6, d), od[4], pd[2] = {nd, 2};
+    int32_t pads[8];
+    for (int i = 0; i < nd; i++) {
+        do {
+            pads[2 * i] = rint_(-1, 3), pads[2 * i + 1] = rint_(-1, 3);
+            od[i] = d[i] + pads[2 * i] + pads[2 * i + 1];
+        } while (od[i] < 1);
+    }
+    float s, value = variant == 0 && dt == EV_DTYPE_F32 ? ev_test_rng_float(R, -3.0f, 3.0f) : 0;
+    int32_t zp;
+    rand_q(dt, 0.01f, 0.3f, &s, &zp);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
+    int tp = gb_tensor(&b, "pads", EV_DTYPE_I32, 2, pd, pads, sizeof(int32_t) * 2 * (size_t)nd,
+                       0, NULL, NULL, 0);
+    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp);
+    int ins[2] = {tx, tp};
+    int op = gb_op(&b, EV_OP_PAD_EX, "PAD_EX", -1, 2, ins, 1, &ty);
+    if (op >= 0) {
+        b.g.ops[op].p.pad_ex.mode = (ev_pad_mode)variant;
+        b.g.ops[op].p.pad_ex.value = value;
+    }
+    int u = snprintf(c->desc, sizeof c->desc, "pad_ex mode %d value %g ", variant, (double)value);
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, od);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* CONV_TRANSPOSE float32: random groups, kernel, strides, dilations, leading padding (negative
+ * too) and output size around the natural one; bias present or not. */
+static void gen_conv_transpose(ev_dtype dt, int variant, mcase *c) {
+    (void)variant;
+    int group = rint_(1, 3), icg = rint_(1, 4), ocg = rint_(1, 4);
+    int kh = rint_(1, 4), kw = rint_(1, 4);
+    ev_conv_transpose_params p = {rint_(1, 3), rint_(1, 3), rint_(1, 2), rint_(1, 2),
+                                  rint_(-1, 2), rint_(-1, 2), group};
+    int id[4] = {rint_(1, 2), rint_(1, 7), rint_(1, 7), group * icg};
+    int nh = (id[1] - 1) * p.stride_h + (kh - 1) * p.dilation_h + 1 - p.pad_top;
+    int nw = (id[2] - 1) * p.stride_w + (kw - 1) * p.dilation_w + 1 - p.pad_left;
+    int od[4] = {id[0], nh + rint_(-1, 2), nw + rint_(-1, 2), group * ocg};
+    if (od[1] < 1) od[1] = 1;
+    if (od[2] < 1) od[2] = 1;
+    int wd[4] = {id[3], kh, kw, ocg}, has_bias = rint_(0, 1);
+    size_t wn = (size_t)wd[0] * kh * kw * ocg;
+    float *w = ev_test_rng_data(R, EV_DTYPE_F32, wn, -1.0, 1.0);
+    float *bias = ev_test_rng_data(R, EV_DTYPE_F32, (size_t)od[3], -1.0, 1.0);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, 4, id, NULL, 0.0f, 0);
+    int tw = gb_tensor(&b, "w", dt, 4, wd, w, wn * sizeof(float), 0, NULL, NULL, 0);
+    int tb = gb_tensor(&b, "b", dt, 1, &od[3], bias, sizeof(float) * (size_t)od[3], 0, NULL,
+                       NULL, 0);
+    int ty = gb_tensor_q(&b, "y", dt, 4, od, NULL, 0.0f, 0);
+    int ins[3] = {tx, tw, tb};
+    int op = gb_op(&b, EV_OP_CONV_TRANSPOSE, "CONV_TRANSPOSE", 67, has_bias ? 3 : 2, ins, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.convt = p;
+    int u = snprintf(c->desc, sizeof c->desc, "conv_transpose group %d k %dx%d s %dx%d d %dx%d "
+                     "pad %d,%d%s ", group, kh, kw, p.stride_h, p.stride_w, p.dilation_h,
+                     p.dilation_w, p.pad_top, p.pad_left, has_bias ? " bias" : "");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, id);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, 4, od);
+    free(w), free(bias);
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* POOL_ND (ONNX MaxPool / AveragePool in general form): variant 0 max, 1 average (random
+ * count_include_pad); 1-3 spatial dims, kernel, stride, dilation, begin / end pads random. */
+static void gen_pool_nd(ev_dtype dt, int variant, mcase *c) {
+    int ns = rint_(1, 3), nd = ns + 2, d[5] = {rint_(1, 2), rint_(1, 4)}, od[5];
+    ev_pool_nd_params p = {0};
+    p.is_max = variant == 0;
+    p.count_include_pad = variant == 1 && rint_(0, 1);
+    od[0] = d[0], od[1] = d[1];
+    int u = snprintf(c->desc, sizeof c->desc, "pool_nd %s%s", p.is_max ? "max" : "avg",
+                     p.count_include_pad ? " count_include_pad" : "");
+    for (int i = 0; i < ns; i++) {
+        d[2 + i] = rint_(1, ns == 3 ? 6 : 9);
+        p.kernel[i] = rint_(1, 3), p.stride[i] = rint_(1, 3), p.dilation[i] = rint_(1, 2);
+        int eff = (p.kernel[i] - 1) * p.dilation[i] + 1;
+        p.pad_begin[i] = rint_(0, eff - 1), p.pad_end[i] = rint_(0, eff - 1);
+        int span = d[2 + i] + p.pad_begin[i] + p.pad_end[i] - eff;
+        if (span < 0) p.pad_end[i] -= span, span = 0;
+        od[2 + i] = span / p.stride[i] + 1;
+        u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " [%d k%d s%d d%d p%d,%d]",
+                      d[2 + i], p.kernel[i], p.stride[i], p.dilation[i], p.pad_begin[i],
+                      p.pad_end[i]);
+    }
+    float s;
+    int32_t zp;
+    rand_q(dt, 0.01f, 0.3f, &s, &zp);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
+    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp);
+    int op = gb_op(&b, EV_OP_POOL_ND, "POOL_ND", -1, 1, &tx, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.pool_nd = p;
+    finish(&b, c, 1, &tx, ty);
+}
+
+/* CONV_ND (ONNX Conv / ConvTranspose beyond 2-D): variant 0 convolution, 1 transposed; 3 spatial
+ * dims, random groups, kernel, strides, dilations, leading pads; bias present or not. */
+static void gen_conv_nd(ev_dtype dt, int variant, mcase *c) {
+    int group = rint_(1, 2), cg = rint_(1, 3), og = rint_(1, 3);
+    int d[5] = {1, group * cg}, od[5] = {1, group * og}, wd[5];
+    ev_conv_nd_params p = {0};
+    p.transposed = variant, p.group = group;
+    wd[0] = variant ? group * cg : group * og, wd[1] = variant ? og : cg;
+    for (int i = 0; i < 3; i++) {
+        d[2 + i] = rint_(1, 4), wd[2 + i] = rint_(1, 3);
+        p.stride[i] = rint_(1, 2), p.dilation[i] = rint_(1, 2);
+        p.pad_begin[i] = rint_(0, 1);
+        int eff = (wd[2 + i] - 1) * p.dilation[i] + 1;
+        od[2 + i] = variant ? (d[2 + i] - 1) * p.stride[i] + eff - p.pad_begin[i]
+                            : (d[2 + i] + 2 * p.pad_begin[i] - eff) / p.stride[i] + 1;
+        if (od[2 + i] < 1) od[2 + i] = 1;
+    }
+    size_t wn = (size_t)wd[0] * wd[1] * wd[2] * wd[3] * wd[4];
+    float *w = ev_test_rng_data(R, EV_DTYPE_F32, wn, -1.0, 1.0);
+    float *bias = ev_test_rng_data(R, EV_DTYPE_F32, (size_t)od[1], -1.0, 1.0);
+    int has_bias = rint_(0, 1);
+    gb b;
+    gb_init(&b);
+    int tx = gb_tensor_q(&b, "x", dt, 5, d, NULL, 0.0f, 0);
+    int tw = gb_tensor(&b, "w", dt, 5, wd, w, wn * sizeof(float), 0, NULL, NULL, 0);
+    int tb = gb_tensor(&b, "b", dt, 1, &od[1], bias, sizeof(float) * (size_t)od[1], 0, NULL,
+                       NULL, 0);
+    int ty = gb_tensor_q(&b, "y", dt, 5, od, NULL, 0.0f, 0);
+    int ins[3] = {tx, tw, tb};
+    int op = gb_op(&b, EV_OP_CONV_ND, "CONV_ND", -1, has_bias ? 3 : 2, ins, 1, &ty);
+    if (op >= 0) b.g.ops[op].p.conv_nd = p;
+    int u = snprintf(c->desc, sizeof c->desc, "conv_nd%s group %d%s ", variant ? " transposed" : "",
+                     group, has_bias ? " bias" : "");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, 5, d);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " * ");
+    u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, 5, wd);
+    u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
+    shape_str(c->desc + u, sizeof c->desc - (size_t)u, 5, od);
+    free(w), free(bias);
     finish(&b, c, 1, &tx, ty);
 }
 
@@ -1316,6 +1476,21 @@ static const row k_rows[] = {
     {"RESIZE", "uint8/nearest", U8, gen_resize2, 0, 16, 0},
     {"RESIZE", "int8/nearest", I8, gen_resize2, 0, 16, 0},
     {"RESIZE", "float32/linear", F32, gen_resize2, 1, 24, 0},
+    {"RESIZE", "float32/cubic", F32, gen_resize2, 2, 24, 0},
+    {"RESIZE", "float32/tf_crop_and_resize", F32, gen_resize2, 3, 16, 0},
+    {"PAD_EX", "float32/constant", F32, gen_pad_ex, EV_PADMODE_CONSTANT, 24, 0},
+    {"PAD_EX", "float32/reflect", F32, gen_pad_ex, EV_PADMODE_REFLECT, 24, 0},
+    {"PAD_EX", "float32/edge", F32, gen_pad_ex, EV_PADMODE_EDGE, 24, 0},
+    {"PAD_EX", "int32/reflect", I32, gen_pad_ex, EV_PADMODE_REFLECT, 16, 0},
+    {"PAD_EX", "uint8/edge", U8, gen_pad_ex, EV_PADMODE_EDGE, 16, 0},
+    {"PAD_EX", "int8/constant", I8, gen_pad_ex, EV_PADMODE_CONSTANT, 16, 0},
+    {"CONV_TRANSPOSE", "float32", F32, gen_conv_transpose, 0, 24, 0},
+    {"POOL_ND", "float32/max", F32, gen_pool_nd, 0, 24, 0},
+    {"POOL_ND", "float32/average", F32, gen_pool_nd, 1, 24, 0},
+    {"POOL_ND", "uint8/max", U8, gen_pool_nd, 0, 16, 0},
+    {"POOL_ND", "int8/max", I8, gen_pool_nd, 0, 16, 0},
+    {"CONV_ND", "float32/3-D", F32, gen_conv_nd, 0, 16, 0},
+    {"CONV_ND", "float32/3-D transposed", F32, gen_conv_nd, 1, 16, 0},
     {"QUANTIZE", "f32->u8 half-even", F32, gen_quantize_onnx, U8, 16, 0},
     {"QUANTIZE", "f32->i8 half-even", F32, gen_quantize_onnx, I8, 16, 0},
 };
@@ -1423,6 +1598,20 @@ static double reduction_len(const ev_model *m) {
     case EV_OP_AVERAGE_POOL_2D: return (double)op->p.pool.filter_h * op->p.pool.filter_w;
     case EV_OP_MEAN: return n_out ? (double)n_in / (double)n_out : 1.0;
     case EV_OP_SOFTMAX: return in->ndim ? (double)in->dims[in->ndim - 1] : 1.0;
+    case EV_OP_POOL_ND: {
+        double k = 1;
+        for (int i = 0; i + 2 < in->ndim && i < EV_POOL_ND_MAX; i++) k *= op->p.pool_nd.kernel[i];
+        return k;
+    }
+    case EV_OP_CONV_ND: {
+        double k = op->p.conv_nd.transposed ? (double)w->dims[0] / op->p.conv_nd.group
+                                            : (double)w->dims[1];
+        for (int i = 2; i < w->ndim; i++) k *= w->dims[i];
+        return k;
+    }
+    case EV_OP_CONV_TRANSPOSE:
+        return (double)w->dims[0] / (op->p.convt.group > 0 ? op->p.convt.group : 1) *
+               w->dims[1] * w->dims[2];
     case EV_OP_BATCH_MATMUL:
         return in->ndim >= 2 ? (double)in->dims[in->ndim - (op->p.bmm.adj_x ? 2 : 1)] : 1.0;
     default: return 1.0;

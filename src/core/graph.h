@@ -54,7 +54,16 @@ typedef enum ev_op_type {
     EV_OP_MINIMUM,         /* broadcasting min (float32; int8/uint8 same quantization) */
     EV_OP_MAXIMUM,         /* broadcasting max (likewise)                         */
     EV_OP_BATCH_MATMUL,    /* p.bmm: [..., M, K] x [..., K, N], batch dims broadcast (float32) */
-    EV_OP_RESIZE,          /* p.rsz: ONNX Resize of H and W (NHWC): nearest or linear */
+    EV_OP_RESIZE,          /* p.rsz: ONNX Resize of H and W (NHWC): nearest, linear, cubic */
+    EV_OP_PAD_EX,          /* p.pad_ex: PAD with a constant value, reflect or edge; paddings
+                              input 1 as PAD's (negative entries crop)               */
+    EV_OP_CONV_TRANSPOSE,  /* p.convt: ONNX ConvTranspose of NHWC float32; weights [I, kh, kw,
+                              O / group], optional bias [O]; output size as the tensor's */
+    EV_OP_POOL_ND,         /* p.pool_nd: max / average pool over the trailing 1-4 dims of a
+                              channel-first float32 tensor [N, C, d1..dk]: dilations,
+                              explicit pads; output size as the tensor's            */
+    EV_OP_CONV_ND,         /* p.conv_nd: ONNX Conv / ConvTranspose over 1-4 trailing dims of a
+                              channel-first float32 tensor, weights in ONNX's layout  */
     EV_OP_COUNT_
 } ev_op_type;
 
@@ -180,6 +189,9 @@ typedef enum ev_resize_coord {
     EV_COORD_PYTORCH_HALF_PIXEL = 2, /* out > 1 ? (x + 0.5) / s - 0.5 : 0                */
     EV_COORD_ALIGN_CORNERS = 3,      /* out > 1 ? x * (in - 1) / (out - 1) : 0           */
     EV_COORD_TF_HALF_PIXEL_FOR_NN = 4, /* (x + 0.5) / s                                  */
+    EV_COORD_TF_CROP_AND_RESIZE = 5, /* out > 1 ? start * (in - 1) + x * (end - start) *
+                                        (in - 1) / (out - 1) : (start + end) / 2 * (in - 1);
+                                        outside [0, in - 1]: the extrapolation value       */
 } ev_resize_coord;
 typedef enum ev_resize_nearest {
     EV_NEAREST_ROUND_PREFER_FLOOR = 0,
@@ -188,11 +200,59 @@ typedef enum ev_resize_nearest {
     EV_NEAREST_CEIL = 3,
 } ev_resize_nearest;
 typedef struct ev_resize2_params {
-    int linear;               /* 0: nearest, 1: linear                                      */
+    int linear;               /* 0: nearest, 1: linear, 2: cubic                            */
     ev_resize_coord coord;
     ev_resize_nearest nearest;
     float scale_h, scale_w;   /* output / input, as given                                   */
+    float cubic_a;            /* cubic: the coefficient A (ONNX cubic_coeff_a, -0.75)        */
+    int exclude_outside;      /* cubic: taps outside the input get weight 0, the rest renormed */
+    /* EV_COORD_TF_CROP_AND_RESIZE: the region [start, end] of H and W (fractions of in - 1)
+     * and the value of output pixels whose source coordinate falls outside the input */
+    float roi_h0, roi_h1, roi_w0, roi_w1, extrapolation;
 } ev_resize2_params;
+
+/* PAD_EX: how the padded area is filled. */
+typedef enum ev_pad_mode {
+    EV_PADMODE_CONSTANT = 0, /* p.pad_ex.value (float32 tensors; 0 for others)              */
+    EV_PADMODE_REFLECT = 1,  /* mirror without repeating the edge (numpy 'reflect')          */
+    EV_PADMODE_EDGE = 2,     /* repeat the edge value                                        */
+} ev_pad_mode;
+typedef struct ev_pad_ex_params {
+    ev_pad_mode mode;
+    float value;
+} ev_pad_ex_params;
+
+/* CONV_TRANSPOSE (ONNX ConvTranspose): output pixel (oy, ox) receives input pixel (iy, ix)
+ * through kernel tap (ky, kx) when oy = iy * stride_h - pad_top + ky * dilation_h (likewise x);
+ * channels in `group` blocks. The output's H and W are the output tensor's (output_padding and
+ * output_shape are already in them). */
+/* POOL_ND: output index o along spatial dim i covers input indices o * stride[i] - pad_begin[i]
+ * + j * dilation[i], j in [0, kernel[i]). Max over the taps inside the input; average: their sum
+ * divided by their count, or (count_include_pad) by the count of taps inside the padded extent
+ * [-pad_begin, in + pad_end). */
+#define EV_POOL_ND_MAX 4
+typedef struct ev_pool_nd_params {
+    int is_max, count_include_pad;
+    int indices_col_major; /* the optional int64 Indices output: spatial dims column-major
+                              (ONNX storage_order 1); the N * C offset is row-major either way */
+    int kernel[EV_POOL_ND_MAX], stride[EV_POOL_ND_MAX], dilation[EV_POOL_ND_MAX];
+    int pad_begin[EV_POOL_ND_MAX], pad_end[EV_POOL_ND_MAX];
+} ev_pool_nd_params;
+
+/* CONV_ND: x [N, C, d1..dk], weights in ONNX's layout, optional bias [O], output [N, O, o1..ok]
+ * as the tensor gives it. Convolution (weights [O, C / group, k1..kk]): output o along dim i
+ * reads input o * stride - pad_begin + j * dilation for tap j. Transposed (weights
+ * [C, O / group, k1..kk]): input i reaches output i * stride - pad_begin + j * dilation. */
+typedef struct ev_conv_nd_params {
+    int transposed, group;
+    int stride[EV_POOL_ND_MAX], dilation[EV_POOL_ND_MAX], pad_begin[EV_POOL_ND_MAX];
+} ev_conv_nd_params;
+
+typedef struct ev_conv_transpose_params {
+    int stride_h, stride_w, dilation_h, dilation_w;
+    int pad_top, pad_left;
+    int group;
+} ev_conv_transpose_params;
 
 /* QUANTIZE from float32: how x / scale is rounded to an integer. 0 (the default, TFLite's
  * reference/quantize.h): halves away from zero; 1 (ONNX QuantizeLinear: numpy.rint): halves to
@@ -235,6 +295,10 @@ typedef struct ev_op {
         ev_bmm_params bmm;
         ev_resize2_params rsz;
         ev_quantize_params quantize;
+        ev_pad_ex_params pad_ex;
+        ev_conv_transpose_params convt;
+        ev_pool_nd_params pool_nd;
+        ev_conv_nd_params conv_nd;
     } p;
     char *custom_code;            /* custom ops only                                         */
     const uint8_t *custom_options; /* FlexBuffer bytes (inside the file), custom ops only    */

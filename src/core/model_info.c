@@ -38,6 +38,20 @@ static int64_t op_macs(const ev_graph *g, const ev_op *op) {
     case EV_OP_FULLY_CONNECTED: /* weights [out, in] */
         if (w->ndim < 1) return 0;
         return oe * w->dims[w->ndim - 1];
+    case EV_OP_CONV_TRANSPOSE: { /* filter [in_c, k_h, k_w, out_c / group]: each input value
+                                    meets k_h * k_w * out_c / group weights */
+        const ev_tensor *x = ev_op_input(g, op, 0);
+        if (w->ndim != 4 || !x) return 0;
+        return (int64_t)ev_tensor_elems(x) * w->dims[1] * w->dims[2] * w->dims[3];
+    }
+    case EV_OP_CONV_ND: { /* ONNX's filter [out_c, in_c / group, k...] or, transposed,
+                             [in_c, out_c / group, k...] */
+        const ev_tensor *x = ev_op_input(g, op, 0);
+        if (w->ndim < 3 || !x) return 0;
+        int64_t k = w->dims[1];
+        for (int i = 2; i < w->ndim; i++) k *= w->dims[i];
+        return (op->p.conv_nd.transposed ? (int64_t)ev_tensor_elems(x) : oe) * k;
+    }
     default: return 0;
     }
 }

@@ -673,6 +673,40 @@ static ev_status emit_clip(oc *c) {
         if (hi) fmax = (float)cget(hi, 0);
     }
     if (x->kind == OV_CONST) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
+    int is_int = (x->dtype == EV_DTYPE_I8 || x->dtype == EV_DTYPE_U8 ||
+                  x->dtype == EV_DTYPE_I32) && !irt(c, x->t)->quant.count;
+    if (is_int) { /* plain integers: MAXIMUM / MINIMUM with bounds of x's type (opset 11+) */
+        double tmin = x->dtype == EV_DTYPE_I8 ? -128 : x->dtype == EV_DTYPE_U8 ? 0 : INT32_MIN;
+        double tmax = x->dtype == EV_DTYPE_I8 ? 127 : x->dtype == EV_DTYPE_U8 ? 255 : INT32_MAX;
+        double b[2] = {lo ? cget(lo, 0) : tmin, hi ? cget(hi, 0) : tmax};
+        int cur = x->t, ird[EV_MAX_DIMS] = {0}, t = cur;
+        ir_dims(x->ndim, x->dims, x->nhwc, ird);
+        int steps = (b[0] > tmin) + (b[1] < tmax);
+        if (steps == 0) { /* bounds at or beyond the type's range: a copy */
+            EV_TRY(out_tensor(c, y, x->dtype, x->ndim, x->dims, x->nhwc, NULL, &t));
+            int op = add_op(c, EV_OP_RESHAPE, "RESHAPE", 22, 1, &cur, t);
+            if (op >= 0) c->b.g.ops[op].p.reshape.num_dims = -1;
+            return gb_check(c);
+        }
+        for (int k = 0; k < 2; k++) {
+            if (k == 0 ? !(b[0] > tmin) : !(b[1] < tmax)) continue;
+            double v = b[k] < tmin ? tmin : b[k] > tmax ? tmax : b[k];
+            uint8_t raw[4];
+            cset(x->dtype, raw, 0, v);
+            int kt = gb_tensor(&c->b, k ? "clip_max" : "clip_min", x->dtype, 0, NULL, raw,
+                               ev_dtype_size(x->dtype), 0, NULL, NULL, 0);
+            if (--steps == 0)
+                EV_TRY(out_tensor(c, y, x->dtype, x->ndim, x->dims, x->nhwc, NULL, &t));
+            else
+                t = new_act(c, "clip_lo", x->dtype, x->ndim, ird, NULL);
+            int ins[2] = {cur, kt};
+            add_op(c, k ? EV_OP_MINIMUM : EV_OP_MAXIMUM, k ? "MINIMUM" : "MAXIMUM", k ? 57 : 55,
+                   2, ins, t);
+            EV_TRY(gb_check(c));
+            cur = t;
+        }
+        return EV_OK;
+    }
     EV_TRY(need_float(c, x));
     if (fmin == 0.0f && (fmax == 6.0f || isinf(fmax)) &&
         try_fuse(c, x, y, fmax == 6.0f ? EV_ACT_RELU6 : EV_ACT_RELU))
@@ -1166,6 +1200,7 @@ done:
 
 
 static ev_status emit_reshape_to(oc *c, oval *x, oval *y, int nd, const int *dims);
+static ev_status conv_nd(oc *c, int transposed, oval *x, oval *w, oval *y);
 
 /* A rank-3 value [N, C, L] as rank 4 [N, C, 1, L] into *tmp (a RESHAPE of the activation, or
  * the constant's data viewed with the new dims): 1-D convolutions and pools run as 2-D ones. */
@@ -1192,6 +1227,7 @@ static ev_status emit_conv(oc *c, int qlinear) {
     EV_TRY(in_val(c, 0, 1, &x));
     EV_TRY(in_val(c, qlinear ? 3 : 1, 1, &w));
     EV_TRY(out_val(c, 0, &y));
+    if (!qlinear && x->ndim >= 5) return conv_nd(c, 0, x, w, y);
     if (qlinear || x->ndim != 3 || w->ndim != 3 || x->kind != OV_TENSOR)
         return conv_core(c, qlinear, x, w, y);
     oval x4, w4, y4 = {0};
@@ -1201,6 +1237,276 @@ static ev_status emit_conv(oc *c, int qlinear) {
     y4.t = y4.t_other = y4.cmat[0] = y4.cmat[1] = y4.producer = -1;
     c->one_d = 1;
     ev_status st = conv_core(c, qlinear, &x4, &w4, &y4);
+    c->one_d = 0;
+    EV_TRY(st);
+    int d3[3] = {y4.dims[0], y4.dims[1], y4.dims[3]};
+    return emit_reshape_to(c, &y4, y, 3, d3);
+}
+
+/* Conv / ConvTranspose over 3 or 4 spatial dims (rank 5-6 input), float32: CONV_ND in the
+ * declared (channel-first) layout, ONNX's weights as they are, the output size as ONNX defines
+ * it (pads or auto_pad; for ConvTranspose output_padding / output_shape as convt_core). */
+static ev_status conv_nd(oc *c, int transposed, oval *x, oval *w, oval *y) {
+    oval *bias = NULL;
+    EV_TRY(in_val(c, 2, 0, &bias));
+    int ns = x->ndim - 2;
+    if (x->kind != OV_TENSOR) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
+    if (ns < 1 || ns > EV_POOL_ND_MAX)
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a convolution over %d dims (1 to %d)", ns,
+                         EV_POOL_ND_MAX);
+    if (w->kind != OV_CONST || (bias && bias->kind != OV_CONST))
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "weights and bias computed at run time");
+    EV_TRY(need_float(c, x));
+    if (w->dtype != EV_DTYPE_F32 || (bias && bias->dtype != EV_DTYPE_F32))
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "float input with %s weights",
+                         ev_dtype_name(w->dtype));
+    if (w->ndim != x->ndim)
+        return NODE_FAIL(c, EV_ERR_SHAPE, "weights of rank %d for an input of rank %d", w->ndim,
+                         x->ndim);
+    int64_t group;
+    EV_TRY(attr_int(c, "group", 1, &group));
+    int cin = x->dims[1];
+    if (group < 1 || group > cin || cin % group || w->dims[1] < 1 || w->dims[0] < 1 ||
+        (transposed ? w->dims[0] != cin : (int64_t)w->dims[1] * group != cin ||
+                                             w->dims[0] % group) ||
+        (transposed && (int64_t)w->dims[1] * group > 65536))
+        return NODE_FAIL(c, EV_ERR_SHAPE, "group %lld with %d input channels and weights "
+                         "%dx%d...", (long long)group, cin, w->dims[0], w->dims[1]);
+    int cout = transposed ? w->dims[1] * (int)group : w->dims[0];
+    if (bias && (bias->ndim != 1 || bias->dims[0] != cout))
+        return NODE_FAIL(c, EV_ERR_SHAPE, "bias of %zu values for %d output channels",
+                         bias->elems, cout);
+    for (int i = 0; i < ns; i++)
+        if (w->dims[2 + i] < 1)
+            return NODE_FAIL(c, EV_ERR_SHAPE, "an empty kernel (weights dim %d is %d)", 2 + i,
+                             w->dims[2 + i]);
+    ev_conv_nd_params p = {0};
+    p.transposed = transposed;
+    p.group = (int)group;
+    int64_t v[2 * EV_MAX_DIMS + 2], st[EV_POOL_ND_MAX], dl[EV_POOL_ND_MAX];
+    int64_t opad[EV_POOL_ND_MAX] = {0}, oshape[EV_POOL_ND_MAX], pads[2 * EV_POOL_ND_MAX] = {0};
+    int n;
+    EV_TRY(attr_ints(c, "kernel_shape", 2 * EV_MAX_DIMS, v, &n));
+    for (int i = 0; i < ns && n >= 0; i++)
+        if (n != ns || v[i] != w->dims[2 + i])
+            return NODE_FAIL(c, EV_ERR_SHAPE, "kernel_shape differs from the weights");
+    static const char *const names[4] = {"strides", "dilations", "output_padding",
+                                         "output_shape"};
+    int64_t *dst[4] = {st, dl, opad, oshape};
+    for (int a = 0; a < 4; a++) {
+        for (int i = 0; i < ns; i++) dst[a][i] = a < 2 ? 1 : a == 2 ? 0 : -1;
+        if (a >= 2 && !transposed) continue;
+        EV_TRY(attr_ints(c, names[a], 2 * EV_MAX_DIMS, v, &n));
+        if (n < 0) continue;
+        int off = a == 3 && n == ns + 2 ? 2 : 0; /* output_shape may give N and C */
+        if (n != ns + off)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "%s has %d entries for %d spatial dims",
+                             names[a], n, ns);
+        for (int i = 0; i < ns; i++) {
+            if (v[off + i] < (a == 2 ? 0 : 1) || v[off + i] > 65536)
+                return NODE_FAIL(c, EV_ERR_FORMAT, "%s entry %lld", names[a],
+                                 (long long)v[off + i]);
+            dst[a][i] = v[off + i];
+        }
+    }
+    char ap[32];
+    EV_TRY(attr_str(c, "auto_pad", "NOTSET", ap, sizeof ap));
+    int same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
+    if (!same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
+        return NODE_FAIL(c, EV_ERR_FORMAT, "auto_pad '%s'", ap);
+    if (strcmp(ap, "NOTSET") == 0) {
+        EV_TRY(attr_ints(c, "pads", 2 * EV_MAX_DIMS, v, &n));
+        if (n >= 0 && n != 2 * ns)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "pads has %d entries for %d spatial dims", n, ns);
+        for (int i = 0; i < 2 * ns && n >= 0; i++) {
+            if (v[i] < 0 || v[i] > 65536)
+                return NODE_FAIL(c, EV_ERR_FORMAT, "pads entry %lld", (long long)v[i]);
+            pads[i] = v[i];
+        }
+    }
+    int od[EV_MAX_DIMS] = {x->dims[0], cout};
+    for (int i = 0; i < ns; i++) {
+        int64_t in = x->dims[2 + i], eff = (int64_t)(w->dims[2 + i] - 1) * dl[i] + 1, out;
+        int64_t pb;
+        if (transposed) {
+            int64_t full = st[i] * (in - 1) + opad[i] + eff;
+            if (opad[i] >= st[i] && opad[i] >= dl[i])
+                return NODE_FAIL(c, EV_ERR_FORMAT, "output_padding %lld not below the stride or "
+                                 "dilation", (long long)opad[i]);
+            if (oshape[i] > 0 || same) {
+                out = oshape[i] > 0 ? oshape[i] : in * st[i];
+                int64_t total = full - out, half = total >= 0 ? total / 2 : -((1 - total) / 2);
+                pb = strcmp(ap, "SAME_UPPER") == 0 ? half : total - half;
+            } else {
+                out = full - pads[i] - pads[ns + i];
+                pb = pads[i];
+            }
+        } else if (same) {
+            out = (in + st[i] - 1) / st[i];
+            int64_t total = (out - 1) * st[i] + eff - in;
+            if (total < 0) total = 0;
+            pb = ap[5] == 'L' ? (total + 1) / 2 : total / 2;
+        } else {
+            int64_t span = in + pads[i] + pads[ns + i] - eff;
+            if (span < 0)
+                return NODE_FAIL(c, EV_ERR_SHAPE, "window %lld larger than the padded input",
+                                 (long long)eff);
+            out = span / st[i] + 1;
+            pb = pads[i];
+        }
+        if (out < 1 || out > INT32_MAX / 2 || pb < -65536 || pb > 65536)
+            return NODE_FAIL(c, EV_ERR_SHAPE, "output size %lld", (long long)out);
+        od[2 + i] = (int)out;
+        p.stride[i] = (int)st[i], p.dilation[i] = (int)dl[i], p.pad_begin[i] = (int)pb;
+    }
+    int ins[3] = {0, -1, -1}, nin = bias ? 3 : 2, t;
+    EV_TRY(const_tensor(c, w, 0, &ins[1]));
+    if (bias) EV_TRY(const_tensor(c, bias, 0, &ins[2]));
+    EV_TRY(layout(c, x, 0, &ins[0]));
+    EV_TRY(out_tensor(c, y, EV_DTYPE_F32, x->ndim, od, 0, NULL, &t));
+    int op = gb_op(&c->b, EV_OP_CONV_ND, "CONV_ND", -1, nin, ins, 1, &t);
+    EV_TRY(gb_check(c));
+    c->b.g.ops[op].p.conv_nd = p;
+    return EV_OK;
+}
+
+/* ConvTranspose (float32, 2-D; 1-D lifted to 2-D) as CONV_TRANSPOSE: weights [I, O / group, kh,
+ * kw] -> [I, kh, kw, O / group]; the output size from output_shape, auto_pad SAME_* (in *
+ * stride) or the pads, with output_padding, as ONNX defines them. */
+static ev_status convt_core(oc *c, oval *x, oval *w, oval *y) {
+    oval *bias = NULL;
+    EV_TRY(in_val(c, 2, 0, &bias));
+    if (x->kind != OV_TENSOR) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
+    if (x->ndim != 4)
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a %d-D convolution (input rank %d); only 2-D "
+                         "convolutions are supported", x->ndim - 2, x->ndim);
+    if (w->kind != OV_CONST || (bias && bias->kind != OV_CONST))
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "weights and bias computed at run time");
+    EV_TRY(need_float(c, x));
+    if (w->dtype != EV_DTYPE_F32 || (bias && bias->dtype != EV_DTYPE_F32))
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "float input with %s weights",
+                         ev_dtype_name(w->dtype));
+    if (w->ndim != 4) return NODE_FAIL(c, EV_ERR_SHAPE, "weights of rank %d", w->ndim);
+    int64_t group;
+    EV_TRY(attr_int(c, "group", 1, &group));
+    int cin = x->dims[1], in[2] = {x->dims[2], x->dims[3]};
+    int ocg = w->dims[1], k[2] = {w->dims[2], w->dims[3]};
+    if (group < 1 || group > cin || cin % group || w->dims[0] != cin || ocg < 1 ||
+        (int64_t)ocg * group > 65536)
+        return NODE_FAIL(c, EV_ERR_SHAPE, "group %lld with %d input channels and weights "
+                         "%dx%dx%dx%d", (long long)group, cin, w->dims[0], ocg, k[0], k[1]);
+    int cout = ocg * (int)group;
+    if (k[0] < 1 || k[1] < 1)
+        return NODE_FAIL(c, EV_ERR_SHAPE, "an empty kernel (%dx%d)", k[0], k[1]);
+    if (bias && (bias->ndim != 1 || bias->dims[0] != cout))
+        return NODE_FAIL(c, EV_ERR_SHAPE, "bias of %zu values for %d output channels",
+                         bias->elems, cout);
+    int64_t v[8], st[2] = {1, 1}, dl[2] = {1, 1}, opad[2] = {0, 0}, pads[4] = {0, 0, 0, 0};
+    int64_t oshape[2] = {-1, -1};
+    int n;
+    EV_TRY(attr_ints(c, "kernel_shape", 8, v, &n));
+    if (c->one_d) lift_1d(v, &n, 0, 1);
+    if (n >= 0 && (n != 2 || v[0] != k[0] || v[1] != k[1]))
+        return NODE_FAIL(c, EV_ERR_SHAPE, "kernel_shape (%d entries) differs from the weights "
+                         "%dx%d", n, k[0], k[1]);
+    static const char *const names[4] = {"strides", "dilations", "output_padding",
+                                         "output_shape"};
+    int64_t *dst[4] = {st, dl, opad, oshape};
+    for (int a = 0; a < 4; a++) {
+        EV_TRY(attr_ints(c, names[a], 8, v, &n));
+        if (c->one_d) lift_1d(v, &n, 0, a == 2 ? 0 : 1);
+        if (a == 3 && n == 4) v[0] = v[2], v[1] = v[3], n = 2; /* N, C, H, W given */
+        if (n < 0) continue;
+        if (n != 2) return NODE_FAIL(c, EV_ERR_FORMAT, "%s has %d entries", names[a], n);
+        for (int d = 0; d < 2; d++) {
+            if (v[d] < (a == 2 ? 0 : 1) || v[d] > 65536)
+                return NODE_FAIL(c, EV_ERR_FORMAT, "%s entry %lld", names[a], (long long)v[d]);
+            dst[a][d] = v[d];
+        }
+    }
+    char ap[32];
+    EV_TRY(attr_str(c, "auto_pad", "NOTSET", ap, sizeof ap));
+    int same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
+    if (!same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
+        return NODE_FAIL(c, EV_ERR_FORMAT, "auto_pad '%s'", ap);
+    if (strcmp(ap, "NOTSET") == 0) {
+        EV_TRY(attr_ints(c, "pads", 8, v, &n));
+        if (c->one_d) lift_1d(v, &n, 1, 0);
+        if (n >= 0 && n != 4) return NODE_FAIL(c, EV_ERR_FORMAT, "pads has %d entries", n);
+        for (int i = 0; i < 4 && n == 4; i++) {
+            if (v[i] < 0 || v[i] > 65536)
+                return NODE_FAIL(c, EV_ERR_FORMAT, "pads entry %lld", (long long)v[i]);
+            pads[i] = v[i];
+        }
+    }
+    int od[2], pb[2];
+    for (int d = 0; d < 2; d++) {
+        int64_t full = st[d] * (in[d] - 1) + opad[d] + (k[d] - 1) * dl[d] + 1, out;
+        if (opad[d] >= st[d] && opad[d] >= dl[d])
+            return NODE_FAIL(c, EV_ERR_FORMAT, "output_padding %lld not below the stride or "
+                             "dilation", (long long)opad[d]);
+        if (oshape[d] > 0 || same) {
+            out = oshape[d] > 0 ? oshape[d] : (int64_t)in[d] * st[d];
+            /* ONNX's split (floor division: a negative total, output_shape beyond the full
+             * size, adds the extra rows at the end): SAME_UPPER puts the odd one last */
+            int64_t total = full - out, half = total >= 0 ? total / 2 : -((1 - total) / 2);
+            pb[d] = (int)(strcmp(ap, "SAME_UPPER") == 0 ? half : total - half);
+        } else {
+            out = full - pads[d] - pads[d + 2];
+            pb[d] = (int)pads[d];
+        }
+        if (out < 1 || out > INT32_MAX / 2)
+            return NODE_FAIL(c, EV_ERR_SHAPE, "output size %lld", (long long)out);
+        od[d] = (int)out;
+    }
+    /* weights [I, O/g, kh, kw] -> [I, kh, kw, O/g] */
+    int wd[4] = {cin, k[0], k[1], ocg};
+    size_t welems = (size_t)cin * (size_t)ocg * (size_t)k[0] * (size_t)k[1];
+    float *wbuf = malloc(sizeof(float) * (welems ? welems : 1));
+    if (!wbuf) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    const float *ws = w->data;
+    for (int i = 0; i < cin; i++)
+        for (int o = 0; o < ocg; o++)
+            for (int a = 0; a < k[0]; a++)
+                for (int b = 0; b < k[1]; b++)
+                    wbuf[(((size_t)i * k[0] + a) * k[1] + b) * ocg + o] =
+                        ws[(((size_t)i * ocg + o) * k[0] + a) * k[1] + b];
+    int wt = gb_tensor(&c->b, w->name, EV_DTYPE_F32, 4, wd, wbuf, sizeof(float) * welems, 0, NULL,
+                       NULL, 0);
+    free(wbuf);
+    EV_TRY(gb_check(c));
+    int ins[3] = {0, wt, -1}, nin = 2;
+    if (bias) {
+        EV_TRY(const_tensor(c, bias, 0, &ins[2]));
+        nin = 3;
+    }
+    EV_TRY(layout(c, x, 1, &ins[0]));
+    int yd[4] = {x->dims[0], cout, od[0], od[1]}, t;
+    EV_TRY(out_tensor(c, y, EV_DTYPE_F32, 4, yd, 1, NULL, &t));
+    int op = gb_op(&c->b, EV_OP_CONV_TRANSPOSE, "CONV_TRANSPOSE", 67, nin, ins, 1, &t);
+    EV_TRY(gb_check(c));
+    ev_conv_transpose_params *p = &c->b.g.ops[op].p.convt;
+    p->stride_h = (int)st[0], p->stride_w = (int)st[1];
+    p->dilation_h = (int)dl[0], p->dilation_w = (int)dl[1];
+    p->pad_top = pb[0], p->pad_left = pb[1];
+    p->group = (int)group;
+    return EV_OK;
+}
+
+static ev_status emit_conv_transpose(oc *c) {
+    oval *x, *w, *y;
+    EV_TRY(in_val(c, 0, 1, &x));
+    EV_TRY(in_val(c, 1, 1, &w));
+    EV_TRY(out_val(c, 0, &y));
+    if (x->ndim >= 5) return conv_nd(c, 1, x, w, y);
+    if (x->ndim != 3 || w->ndim != 3 || x->kind != OV_TENSOR) return convt_core(c, x, w, y);
+    oval x4, w4, y4 = {0};
+    EV_TRY(lift_val(c, x, &x4));
+    EV_TRY(lift_val(c, w, &w4));
+    y4.name = y->name;
+    y4.t = y4.t_other = y4.cmat[0] = y4.cmat[1] = y4.producer = -1;
+    c->one_d = 1;
+    ev_status st = convt_core(c, &x4, &w4, &y4);
     c->one_d = 0;
     EV_TRY(st);
     int d3[3] = {y4.dims[0], y4.dims[1], y4.dims[3]};
@@ -1270,7 +1576,7 @@ static ev_status pool_core(oc *c, int is_max, oval *x, oval *y) {
     EV_TRY(window(c, x->dims[2], x->dims[3], 0, 0, (int)ceil_mode, &g));
     if (g.dh != 1 || g.dw != 1)
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "dilated pooling (%dx%d)", g.dh, g.dw);
-    int xin;
+    int xin, avg_fix = 0;
     EV_TRY(layout(c, x, 1, &xin));
     if (!is_max && cip && (g.pt || g.pl || g.pb || g.pr)) {
         /* padding counted: pad with zeros and pool VALID */
@@ -1292,19 +1598,55 @@ static ev_status pool_core(oc *c, int is_max, oval *x, oval *y) {
         EV_TRY(emit_pad_nhwc(c, xin, &g, &xin));
         g.padding = EV_PAD_VALID;
         g.need_pad = 0;
+    } else if (g.need_pad && x->dtype == EV_DTYPE_F32) {
+        /* explicit padding TFLite's SAME does not reproduce, on float: padded taps are never
+         * counted (max, average without count_include_pad). Pad explicitly (bottom / right as
+         * far as the last window reaches, ceil_mode included) and pool VALID: a max pool pads
+         * with -inf (PAD_EX), an average pool with zeros, its sums then rescaled per output
+         * pixel by kh * kw / (the window's taps inside the input): a MUL by a constant
+         * [1, OH, OW, 1] */
+        int need_b = (g.oh - 1) * g.sh + g.kh - x->dims[2] - g.pt;
+        int need_r = (g.ow - 1) * g.sw + g.kw - x->dims[3] - g.pl;
+        if (need_b > g.pb) g.pb = need_b;
+        if (need_r > g.pr) g.pr = need_r;
+        if (is_max) {
+            const ev_tensor *it = irt(c, xin);
+            int d[4] = {it->dims[0], it->dims[1] + g.pt + g.pb, it->dims[2] + g.pl + g.pr,
+                        it->dims[3]};
+            int32_t pads[8] = {0, 0, g.pt, g.pb, g.pl, g.pr, 0, 0};
+            int pd[2] = {4, 2};
+            int pt = gb_tensor(&c->b, "pads", EV_DTYPE_I32, 2, pd, pads, sizeof pads, 0, NULL,
+                               NULL, 0);
+            int o = new_act(c, "padded", EV_DTYPE_F32, 4, d, NULL);
+            int ins[2] = {xin, pt};
+            int op = add_op(c, EV_OP_PAD_EX, "PAD_EX", -1, 2, ins, o);
+            EV_TRY(gb_check(c));
+            c->b.g.ops[op].p.pad_ex.mode = EV_PADMODE_CONSTANT;
+            c->b.g.ops[op].p.pad_ex.value = -INFINITY;
+            xin = o;
+        } else {
+            EV_TRY(emit_pad_nhwc(c, xin, &g, &xin));
+            avg_fix = 1;
+        }
+        g.padding = EV_PAD_VALID;
+        g.need_pad = 0;
     } else if (g.need_pad) {
-        /* explicit padding TFLite's SAME does not reproduce: padded taps are never counted
-         * (max, average without count_include_pad), so any padding whose windows SAME places
-         * identically is fine; others are refused */
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "pads (%d, %d, %d, %d)%s that TFLite's SAME "
-                         "padding does not reproduce", g.pt, g.pl, g.pb, g.pr,
-                         ceil_mode ? " with ceil_mode" : "");
+                         "padding does not reproduce on a quantized input", g.pt, g.pl, g.pb,
+                         g.pr, ceil_mode ? " with ceil_mode" : "");
     }
-    int od[4] = {x->dims[0], x->dims[1], g.oh, g.ow}, t;
+    int od[4] = {x->dims[0], x->dims[1], g.oh, g.ow}, t, tp;
     ev_quant q = irt(c, xin)->quant;
-    EV_TRY(out_tensor(c, y, x->dtype, 4, od, 1, &q, &t));
+    if (avg_fix) {
+        int pd[4] = {od[0], g.oh, g.ow, od[1]};
+        tp = new_act(c, "pool_sum", EV_DTYPE_F32, 4, pd, NULL);
+        EV_TRY(gb_check(c));
+    } else {
+        EV_TRY(out_tensor(c, y, x->dtype, 4, od, 1, &q, &t));
+        tp = t;
+    }
     int op = add_op(c, is_max ? EV_OP_MAX_POOL_2D : EV_OP_AVERAGE_POOL_2D,
-                    is_max ? "MAX_POOL_2D" : "AVERAGE_POOL_2D", is_max ? 17 : 1, 1, &xin, t);
+                    is_max ? "MAX_POOL_2D" : "AVERAGE_POOL_2D", is_max ? 17 : 1, 1, &xin, tp);
     EV_TRY(gb_check(c));
     ev_pool_params *pp = &c->b.g.ops[op].p.pool;
     pp->padding = g.padding;
@@ -1316,6 +1658,125 @@ static ev_status pool_core(oc *c, int is_max, oval *x, oval *y) {
     if (th != g.oh || tw != g.ow)
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "output %dx%d where TFLite's %s pooling gives "
                          "%dx%d", g.oh, g.ow, g.padding == EV_PAD_SAME ? "SAME" : "VALID", th, tw);
+    if (!avg_fix) return EV_OK;
+    /* the average over the taps inside the input: sum / (kh * kw) * (kh * kw / count) */
+    size_t nf = (size_t)g.oh * (size_t)g.ow;
+    if (nf > ONNX_MAX_FOLD)
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a padding correction of over %d values",
+                         ONNX_MAX_FOLD);
+    float *f = malloc(sizeof(float) * nf);
+    if (!f) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    for (int i = 0; i < g.oh; i++)
+        for (int j = 0; j < g.ow; j++) {
+            long y0 = (long)i * g.sh - g.pt, x0 = (long)j * g.sw - g.pl;
+            long y1 = y0 + g.kh, x1 = x0 + g.kw;
+            long ch = (y1 < x->dims[2] ? y1 : x->dims[2]) - (y0 > 0 ? y0 : 0);
+            long cw = (x1 < x->dims[3] ? x1 : x->dims[3]) - (x0 > 0 ? x0 : 0);
+            f[(size_t)i * g.ow + j] = ch > 0 && cw > 0 ? (float)((double)g.kh * g.kw /
+                                                                  ((double)ch * cw))
+                                                       : 0.0f;
+        }
+    int fd[4] = {1, g.oh, g.ow, 1};
+    int ft = gb_tensor(&c->b, "pool_count", EV_DTYPE_F32, 4, fd, f, sizeof(float) * nf, 0, NULL,
+                       NULL, 0);
+    free(f);
+    EV_TRY(gb_check(c));
+    EV_TRY(out_tensor(c, y, EV_DTYPE_F32, 4, od, 1, NULL, &t));
+    int mi[2] = {tp, ft};
+    add_op(c, EV_OP_MUL, "MUL", 18, 2, mi, t);
+    return gb_check(c);
+}
+
+/* MaxPool / AveragePool over 3-D windows (rank-5 input) or with dilations, on float32: POOL_ND
+ * in the declared (channel-first) layout, with ONNX's output size (pads or auto_pad, ceil_mode
+ * as pool_core's window() computes it). */
+static ev_status pool_nd(oc *c, int is_max, oval *x, oval *y) {
+    int want_idx = is_max && c->nd->n_output > 1 && c->nd->output[1][0];
+    if (x->kind != OV_TENSOR) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
+    int ns = x->ndim - 2;
+    if (ns < 1 || ns > EV_POOL_ND_MAX)
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a pool over %d dims (1 to %d)", ns,
+                         EV_POOL_ND_MAX);
+    int q8 = x->dtype == EV_DTYPE_U8 || x->dtype == EV_DTYPE_I8;
+    if (x->dtype != EV_DTYPE_F32 && !(is_max && q8))
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a %d-D, dilated or 8-bit pool of %s (float32; "
+                         "uint8 / int8 max)", ns, ev_dtype_name(x->dtype));
+    int64_t ceil_mode, cip, so, v[2 * EV_POOL_ND_MAX];
+    int n;
+    EV_TRY(attr_int(c, "ceil_mode", 0, &ceil_mode));
+    EV_TRY(attr_int(c, "count_include_pad", 0, &cip));
+    EV_TRY(attr_int(c, "storage_order", 0, &so));
+    if (so != 0 && so != 1) return NODE_FAIL(c, EV_ERR_FORMAT, "storage_order %lld",
+                                             (long long)so);
+    ev_pool_nd_params p = {0};
+    p.is_max = is_max;
+    p.indices_col_major = (int)so; /* only the Indices output depends on it */
+    p.count_include_pad = !is_max && cip;
+    static const char *const names[3] = {"kernel_shape", "strides", "dilations"};
+    int *dst[3] = {p.kernel, p.stride, p.dilation};
+    for (int a = 0; a < 3; a++) {
+        EV_TRY(attr_ints(c, names[a], 2 * EV_POOL_ND_MAX, v, &n));
+        if (n < 0 && a == 0) return NODE_FAIL(c, EV_ERR_FORMAT, "no kernel_shape");
+        if (n >= 0 && n != ns)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "%s has %d entries for %d spatial dims",
+                             names[a], n, ns);
+        for (int i = 0; i < ns; i++) {
+            if (n >= 0 && (v[i] < 1 || v[i] > 65536))
+                return NODE_FAIL(c, EV_ERR_FORMAT, "%s entry %lld", names[a], (long long)v[i]);
+            dst[a][i] = n >= 0 ? (int)v[i] : 1;
+        }
+    }
+    char ap[32];
+    EV_TRY(attr_str(c, "auto_pad", "NOTSET", ap, sizeof ap));
+    int same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
+    if (!same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
+        return NODE_FAIL(c, EV_ERR_FORMAT, "auto_pad '%s'", ap);
+    if (strcmp(ap, "NOTSET") == 0) {
+        EV_TRY(attr_ints(c, "pads", 2 * EV_POOL_ND_MAX, v, &n));
+        if (n >= 0 && n != 2 * ns)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "pads has %d entries for %d spatial dims", n, ns);
+        for (int i = 0; i < 2 * ns && n >= 0; i++)
+            if (v[i] < 0 || v[i] > 65536)
+                return NODE_FAIL(c, EV_ERR_FORMAT, "pads entry %lld", (long long)v[i]);
+        for (int i = 0; i < ns && n >= 0; i++) {
+            p.pad_begin[i] = (int)v[i];
+            p.pad_end[i] = (int)v[ns + i];
+        }
+    }
+    int od[EV_MAX_DIMS] = {x->dims[0], x->dims[1]};
+    for (int i = 0; i < ns; i++) {
+        int64_t in = x->dims[2 + i], eff = (int64_t)(p.kernel[i] - 1) * p.dilation[i] + 1, o;
+        if (same) {
+            o = (in + p.stride[i] - 1) / p.stride[i];
+            int64_t total = (o - 1) * p.stride[i] + eff - in;
+            if (total < 0) total = 0;
+            p.pad_begin[i] = (int)(ap[5] == 'L' ? (total + 1) / 2 : total / 2);
+            p.pad_end[i] = (int)(total - p.pad_begin[i]);
+        } else {
+            int64_t span = in + p.pad_begin[i] + p.pad_end[i] - eff;
+            if (span < 0)
+                return NODE_FAIL(c, EV_ERR_SHAPE, "window %lld larger than the padded input "
+                                 "%lld", (long long)eff, (long long)(span + eff));
+            o = (ceil_mode ? (span + p.stride[i] - 1) / p.stride[i] : span / p.stride[i]) + 1;
+            /* the last window must start inside the input or the leading padding */
+            if (ceil_mode && (o - 1) * p.stride[i] >= in + p.pad_begin[i]) o--;
+        }
+        if (o < 1 || o > INT32_MAX / 2)
+            return NODE_FAIL(c, EV_ERR_SHAPE, "output size %lld", (long long)o);
+        od[2 + i] = (int)o;
+    }
+    int xin, t[2];
+    EV_TRY(layout(c, x, 0, &xin));
+    ev_quant q = irt(c, xin)->quant; /* 8-bit max: the values, and their meaning, are kept */
+    EV_TRY(out_tensor(c, y, x->dtype, x->ndim, od, 0, &q, &t[0]));
+    if (want_idx) { /* Indices: int64 flat positions in the whole input (storage_order 0) */
+        oval *yi;
+        EV_TRY(out_val(c, 1, &yi));
+        EV_TRY(out_tensor(c, yi, EV_DTYPE_I64, x->ndim, od, 0, NULL, &t[1]));
+    }
+    int op = gb_op(&c->b, EV_OP_POOL_ND, "POOL_ND", -1, 1, &xin, want_idx ? 2 : 1, t);
+    EV_TRY(gb_check(c));
+    c->b.g.ops[op].p.pool_nd = p;
     return EV_OK;
 }
 
@@ -1323,6 +1784,14 @@ static ev_status emit_pool(oc *c, int is_max) {
     oval *x, *y;
     EV_TRY(in_val(c, 0, 1, &x));
     EV_TRY(out_val(c, 0, &y));
+    const AttributeProto *dil = attr(c, "dilations");
+    int dilated = 0;
+    for (size_t i = 0; dil && i < dil->n_ints; i++) dilated = dilated || dil->ints[i] != 1;
+    int indices = c->nd->n_output > 1 && c->nd->output[1][0];
+    /* an 8-bit MaxPool without QuantizeLinear / QLinear quantization compares raw values */
+    int raw8 = is_max && x->kind == OV_TENSOR && x->ndim >= 3 &&
+               (x->dtype == EV_DTYPE_U8 || x->dtype == EV_DTYPE_I8) && !irt(c, x->t)->quant.count;
+    if (x->ndim >= 5 || dilated || indices || raw8) return pool_nd(c, is_max, x, y);
     if (x->ndim != 3 || x->kind != OV_TENSOR) return pool_core(c, is_max, x, y);
     oval x4, y4 = {0};
     EV_TRY(lift_val(c, x, &x4));
@@ -1803,14 +2272,23 @@ static ev_status emit_softmax(oc *c) {
     return EV_OK;
 }
 
+/* Pad: constant zero with pads >= 0 is PAD (the cpu backend's kernel); a non-zero value, reflect,
+ * edge or negative pads (cropping) are PAD_EX. */
 static ev_status emit_pad(oc *c) {
     oval *x, *y;
     EV_TRY(in_val(c, 0, 1, &x));
     EV_TRY(out_val(c, 0, &y));
     char mode[32];
     EV_TRY(attr_str(c, "mode", "constant", mode, sizeof mode));
-    if (strcmp(mode, "constant") != 0)
-        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "mode '%s' (constant only)", mode);
+    ev_pad_mode pm;
+    if (strcmp(mode, "constant") == 0)
+        pm = EV_PADMODE_CONSTANT;
+    else if (strcmp(mode, "reflect") == 0)
+        pm = EV_PADMODE_REFLECT;
+    else if (strcmp(mode, "edge") == 0)
+        pm = EV_PADMODE_EDGE;
+    else
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "mode '%s' (constant, reflect, edge)", mode);
     int64_t pv[2 * EV_MAX_DIMS];
     int np;
     float value = 0.0f;
@@ -1829,19 +2307,24 @@ static ev_status emit_pad(oc *c) {
         if (v && v->elems) value = (float)cget(v, 0);
     }
     if (np != 2 * x->ndim) return NODE_FAIL(c, EV_ERR_FORMAT, "%d pads for rank %d", np, x->ndim);
-    if (value != 0.0f)
-        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "constant value %g (zero padding only)",
-                         (double)value);
+    if (pm != EV_PADMODE_CONSTANT) value = 0.0f;
     if (x->kind != OV_TENSOR) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "on a constant input");
-    EV_TRY(need_float(c, x));
-    int od[EV_MAX_DIMS];
+    /* integer tensors (int32, int64) are copied: reflect, edge or zero padding */
+    int is_int = x->dtype == EV_DTYPE_I32 || x->dtype == EV_DTYPE_I64;
+    if (!is_int || value != 0.0f) EV_TRY(need_float(c, x));
+    int od[EV_MAX_DIMS], crop = 0;
     for (int d = 0; d < x->ndim; d++) {
-        if (pv[d] < 0 || pv[d + x->ndim] < 0)
-            return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "negative pads (cropping)");
+        if (pv[d] < -(int64_t)x->dims[d] || pv[d + x->ndim] < -(int64_t)x->dims[d])
+            return NODE_FAIL(c, EV_ERR_FORMAT, "pads (%lld, %lld) on a dimension of %d",
+                             (long long)pv[d], (long long)pv[d + x->ndim], x->dims[d]);
         if (pv[d] > INT32_MAX / 4 || pv[d + x->ndim] > INT32_MAX / 4)
             return NODE_FAIL(c, EV_ERR_FORMAT, "pads too large");
         int64_t o = x->dims[d] + pv[d] + pv[d + x->ndim];
-        if (o > INT32_MAX) return NODE_FAIL(c, EV_ERR_FORMAT, "padded size too large");
+        if (o < 0 || o > INT32_MAX) return NODE_FAIL(c, EV_ERR_FORMAT, "padded size %lld",
+                                                     (long long)o);
+        if (pm != EV_PADMODE_CONSTANT && x->dims[d] == 0 && o > 0)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "mode '%s' on an empty dimension", mode);
+        crop = crop || pv[d] < 0 || pv[d + x->ndim] < 0;
         od[d] = (int)o;
     }
     int32_t pads[2 * EV_MAX_DIMS];
@@ -1856,8 +2339,15 @@ static ev_status emit_pad(oc *c) {
     int t;
     EV_TRY(out_tensor(c, y, x->dtype, x->ndim, od, x->nhwc, NULL, &t));
     int ins[2] = {x->t, p};
-    add_op(c, EV_OP_PAD, "PAD", 34, 2, ins, t);
-    return gb_check(c);
+    if (pm == EV_PADMODE_CONSTANT && value == 0.0f && !crop && !is_int) {
+        add_op(c, EV_OP_PAD, "PAD", 34, 2, ins, t);
+        return gb_check(c);
+    }
+    int op = add_op(c, EV_OP_PAD_EX, "PAD_EX", -1, 2, ins, t);
+    EV_TRY(gb_check(c));
+    c->b.g.ops[op].p.pad_ex.mode = pm;
+    c->b.g.ops[op].p.pad_ex.value = value;
+    return EV_OK;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -2193,14 +2683,23 @@ static ev_status emit_resize(oc *c) {
         p.linear = 0;
     else if (strcmp(mode, "linear") == 0)
         p.linear = 1;
+    else if (strcmp(mode, "cubic") == 0)
+        p.linear = 2;
     else
-        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "mode '%s' (nearest and linear only)", mode);
+        return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "mode '%s' (nearest, linear, cubic)", mode);
+    EV_TRY(attr_float(c, "cubic_coeff_a", -0.75f, &p.cubic_a));
+    EV_TRY(attr_float(c, "extrapolation_value", 0.0f, &p.extrapolation));
+    if (!isfinite(p.cubic_a)) return NODE_FAIL(c, EV_ERR_FORMAT, "cubic_coeff_a %g",
+                                               (double)p.cubic_a);
+    p.exclude_outside = exclude != 0;
+    if (p.linear == 2) EV_TRY(need_float(c, x));
     static const struct { const char *s; ev_resize_coord v; } k_coord[] = {
         {"half_pixel", EV_COORD_HALF_PIXEL},
         {"asymmetric", EV_COORD_ASYMMETRIC},
         {"pytorch_half_pixel", EV_COORD_PYTORCH_HALF_PIXEL},
         {"align_corners", EV_COORD_ALIGN_CORNERS},
         {"tf_half_pixel_for_nn", EV_COORD_TF_HALF_PIXEL_FOR_NN},
+        {"tf_crop_and_resize", EV_COORD_TF_CROP_AND_RESIZE},
     };
     static const struct { const char *s; ev_resize_nearest v; } k_near[] = {
         {"round_prefer_floor", EV_NEAREST_ROUND_PREFER_FLOOR},
@@ -2221,7 +2720,25 @@ static ev_status emit_resize(oc *c) {
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "keep_aspect_ratio_policy '%s'", aspect);
     if (p.linear && p.coord == EV_COORD_TF_HALF_PIXEL_FOR_NN)
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "tf_half_pixel_for_nn with linear mode");
-    (void)roi;
+    if (p.coord == EV_COORD_TF_CROP_AND_RESIZE) {
+        /* roi [starts..., ends...] per NCHW axis; N and C must keep every index */
+        EV_TRY(need_float(c, x));
+        if (!roi || roi->elems != 8)
+            return NODE_FAIL(c, EV_ERR_FORMAT, "tf_crop_and_resize needs a roi of 8 values "
+                             "(has %zu)", roi ? roi->elems : (size_t)0);
+        double r[8];
+        for (int i = 0; i < 8; i++) {
+            r[i] = cget(roi, (size_t)i);
+            if (!(fabs(r[i]) <= 65536.0))
+                return NODE_FAIL(c, EV_ERR_FORMAT, "roi value %g", r[i]);
+        }
+        for (int d = 0; d < 2; d++)
+            if (x->dims[d] > 1 && (r[d] != 0.0 || r[d + 4] != 1.0))
+                return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a roi (%g, %g) cropping dimension %d",
+                                 r[d], r[d + 4], d);
+        p.roi_h0 = (float)r[2], p.roi_w0 = (float)r[3];
+        p.roi_h1 = (float)r[6], p.roi_w1 = (float)r[7];
+    }
     int od[4];
     double s4[4] = {1, 1, 1, 1};
     if (sz) {
@@ -2467,6 +2984,7 @@ static ev_status emit_node(oc *c) {
 #define IS(s) (strcmp(t, s) == 0)
     if (IS("Conv")) return emit_conv(c, 0);
     if (IS("QLinearConv")) return emit_conv(c, 1);
+    if (IS("ConvTranspose")) return emit_conv_transpose(c);
     if (IS("Relu")) return emit_unary(c, EV_OP_RELU, "RELU", 19);
     if (IS("Sigmoid")) return emit_unary(c, EV_OP_LOGISTIC, "LOGISTIC", 14);
     if (IS("LeakyRelu")) return emit_unary(c, EV_OP_LEAKY_RELU, "LEAKY_RELU", 98);

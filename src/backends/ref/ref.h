@@ -101,5 +101,9 @@ extern const ev_kernel ev_ref_activation_kernel;   /* LEAKY_RELU, HARD_SIGMOID, 
 extern const ev_kernel ev_ref_minmax_kernel;       /* MINIMUM, MAXIMUM (broadcasting)       */
 extern const ev_kernel ev_ref_batch_matmul_kernel; /* BATCH_MATMUL                          */
 extern const ev_kernel ev_ref_resize2_kernel;      /* RESIZE (ONNX semantics)               */
+extern const ev_kernel ev_ref_pad_ex_kernel;       /* PAD_EX (constant value, reflect, edge) */
+extern const ev_kernel ev_ref_conv_transpose_kernel; /* CONV_TRANSPOSE (float32)            */
+extern const ev_kernel ev_ref_pool_nd_kernel;      /* POOL_ND (float32, channel-first)      */
+extern const ev_kernel ev_ref_conv_nd_kernel;      /* CONV_ND (float32, channel-first)      */
 
 #endif

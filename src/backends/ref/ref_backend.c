@@ -44,6 +44,10 @@ const ev_kernel *ev_ref_kernel_for(const ev_graph *graph, int op) {
     case EV_OP_MAXIMUM: return &ev_ref_minmax_kernel;
     case EV_OP_BATCH_MATMUL: return &ev_ref_batch_matmul_kernel;
     case EV_OP_RESIZE: return &ev_ref_resize2_kernel;
+    case EV_OP_PAD_EX: return &ev_ref_pad_ex_kernel;
+    case EV_OP_CONV_TRANSPOSE: return &ev_ref_conv_transpose_kernel;
+    case EV_OP_POOL_ND: return &ev_ref_pool_nd_kernel;
+    case EV_OP_CONV_ND: return &ev_ref_conv_nd_kernel;
     default: return 0;
     }
 }

@@ -29,6 +29,10 @@ typedef struct ref_rsz {
     size_t esize;
     int *y0, *y1, *x0, *x1; /* [oh], [ow]: source rows / columns */
     float *wy, *wx;
+    int *cy, *cx;           /* cubic: [oh * 4], [ow * 4] tap indices                     */
+    double *ky, *kx;        /* cubic: their weights                                       */
+    char *outy, *outx;      /* [oh], [ow]: 1 where tf_crop_and_resize extrapolates        */
+    float extrapolation;
 } ref_rsz;
 
 /* `out` is the resized length as ONNX's coordinate formulas see it: in * scale (not floored)
@@ -43,15 +47,48 @@ static double src_coord(const ev_resize2_params *p, int x, int in, double out, d
     }
 }
 
+/* tf_crop_and_resize: the coordinate of x in the region [r0, r1] (fractions of in - 1). */
+static double crop_coord(int x, int in, double out, double r0, double r1) {
+    double v = out > 1 ? x * (r1 - r0) * (in - 1) / (out - 1) : (r1 - r0) * (in - 1) / 2;
+    return v + r0 * (in - 1);
+}
+
 static int clampi(long v, int in) { return v < 0 ? 0 : v > in - 1 ? in - 1 : (int)v; }
 
 static void axis(const ev_resize2_params *p, int linear, int in, int out, double scale, int *i0,
-                 int *i1, float *w) {
+                 int *i1, float *w, int *ci, double *cw, char *outside, double r0, double r1) {
     double s = scale > 0.0 ? scale : (double)out / (double)in;
     double len = scale > 0.0 ? in * scale : (double)out;
     for (int x = 0; x < out; x++) {
-        double v = src_coord(p, x, in, len, s);
-        if (!linear) {
+        double v;
+        outside[x] = 0;
+        if (p->coord == EV_COORD_TF_CROP_AND_RESIZE) {
+            v = crop_coord(x, in, len, r0, r1);
+            if (!(v >= 0 && v <= in - 1)) outside[x] = 1, v = 0; /* NaN too */
+        } else {
+            v = src_coord(p, x, in, len, s);
+        }
+        if (linear == 2) {
+            /* beyond [-3, in + 2] every tap reads the same edge pixel: clamping v there changes
+             * nothing and keeps the index arithmetic in range */
+            v = v < -3 ? -3 : v > in + 2 ? in + 2 : v;
+            const double A = p->cubic_a, f = floor(v), r = v - f, t = 1 - r;
+            double k[4] = {((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A,
+                           ((A + 2) * r - (A + 3)) * r * r + 1,
+                           ((A + 2) * t - (A + 3)) * t * t + 1,
+                           ((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A};
+            double sum = 0;
+            for (int j = 0; j < 4; j++) {
+                long idx = (long)f - 1 + j;
+                if (p->exclude_outside && (idx < 0 || idx > in - 1)) k[j] = 0;
+                sum += k[j];
+                ci[4 * x + j] = clampi(idx, in);
+            }
+            for (int j = 0; j < 4; j++) /* a zero sum (no tap inside) keeps the weights */
+                cw[4 * x + j] = p->exclude_outside && sum != 0 ? k[j] / sum : k[j];
+            i0[x] = i1[x] = 0;
+            w[x] = 0.0f;
+        } else if (!linear) {
             double f = floor(v), r;
             switch (p->nearest) {
             case EV_NEAREST_FLOOR: r = f; break;
@@ -76,6 +113,7 @@ static void rsz_free(void *state) {
     ref_rsz *s = state;
     if (!s) return;
     free(s->y0), free(s->y1), free(s->x0), free(s->x1), free(s->wy), free(s->wx);
+    free(s->cy), free(s->cx), free(s->ky), free(s->kx), free(s->outy), free(s->outx);
     free(s);
 }
 
@@ -93,10 +131,18 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
         return EV_OP_FAIL(ctx, EV_ERR_SHAPE, "input %s %s, output %s %s (NHWC, H and W resized)",
                           ev_shape_str(in, s1, 64), ev_dtype_name(in->dtype),
                           ev_shape_str(out, s2, 64), ev_dtype_name(out->dtype));
+    if (p->linear < 0 || p->linear > 2 || (int)p->coord < 0 ||
+        p->coord > EV_COORD_TF_CROP_AND_RESIZE)
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "mode %d, coordinate transformation %d",
+                          p->linear, (int)p->coord);
+    if (p->coord == EV_COORD_TF_CROP_AND_RESIZE && in->dtype != EV_DTYPE_F32)
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "tf_crop_and_resize of %s (float32 only)",
+                          ev_dtype_name(in->dtype));
     if (p->linear ? in->dtype != EV_DTYPE_F32
                   : !(in->dtype == EV_DTYPE_F32 || ev_ref_is_q8(in->dtype)))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "%s resize of %s", p->linear ? "linear" :
-                          "nearest", ev_dtype_name(in->dtype));
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "%s resize of %s",
+                          p->linear == 2 ? "cubic" : p->linear ? "linear" : "nearest",
+                          ev_dtype_name(in->dtype));
     if (ev_ref_is_q8(in->dtype) &&
         (in->quant.count != out->quant.count ||
          (in->quant.count && (in->quant.scale[0] != out->quant.scale[0] ||
@@ -114,12 +160,19 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     s->y0 = malloc(sizeof(int) * nh), s->y1 = malloc(sizeof(int) * nh);
     s->x0 = malloc(sizeof(int) * nw), s->x1 = malloc(sizeof(int) * nw);
     s->wy = malloc(sizeof(float) * nh), s->wx = malloc(sizeof(float) * nw);
-    if (!s->y0 || !s->y1 || !s->x0 || !s->x1 || !s->wy || !s->wx) {
+    s->cy = malloc(sizeof(int) * 4 * nh), s->cx = malloc(sizeof(int) * 4 * nw);
+    s->ky = malloc(sizeof(double) * 4 * nh), s->kx = malloc(sizeof(double) * 4 * nw);
+    s->outy = malloc(nh), s->outx = malloc(nw);
+    if (!s->y0 || !s->y1 || !s->x0 || !s->x1 || !s->wy || !s->wx || !s->cy || !s->cx ||
+        !s->ky || !s->kx || !s->outy || !s->outx) {
         rsz_free(s);
         return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     }
-    axis(p, p->linear, s->ih, s->oh, p->scale_h, s->y0, s->y1, s->wy);
-    axis(p, p->linear, s->iw, s->ow, p->scale_w, s->x0, s->x1, s->wx);
+    s->extrapolation = p->extrapolation;
+    axis(p, p->linear, s->ih, s->oh, p->scale_h, s->y0, s->y1, s->wy, s->cy, s->ky, s->outy,
+         p->roi_h0, p->roi_h1);
+    axis(p, p->linear, s->iw, s->ow, p->scale_w, s->x0, s->x1, s->wx, s->cx, s->kx, s->outx,
+         p->roi_w0, p->roi_w1);
     *state = s;
     return EV_OK;
 }
@@ -133,6 +186,27 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
         for (int y = 0; y < s->oh; y++)
             for (int x = 0; x < s->ow; x++) {
                 size_t o = ob + ((size_t)y * s->ow + x) * c;
+                if (s->outy[y] || s->outx[x]) { /* float32 (tf_crop_and_resize) */
+                    float *out = data[s->out_t];
+                    for (size_t k = 0; k < c; k++) out[o + k] = s->extrapolation;
+                    continue;
+                }
+                if (s->linear == 2) {
+                    const float *in = data[s->in_t];
+                    float *out = data[s->out_t];
+                    for (size_t k = 0; k < c; k++) {
+                        double acc = 0;
+                        for (int i = 0; i < 4; i++) {
+                            const float *row = in + ib + (size_t)s->cy[4 * y + i] * s->iw * c + k;
+                            double r = 0;
+                            for (int j = 0; j < 4; j++)
+                                r += s->kx[4 * x + j] * row[(size_t)s->cx[4 * x + j] * c];
+                            acc += s->ky[4 * y + i] * r;
+                        }
+                        out[o + k] = (float)acc;
+                    }
+                    continue;
+                }
                 if (!s->linear) {
                     size_t i = ib + ((size_t)s->y0[y] * s->iw + s->x0[x]) * c;
                     memcpy((uint8_t *)data[s->out_t] + o * s->esize,

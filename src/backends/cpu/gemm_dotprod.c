@@ -80,6 +80,9 @@ static void tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8
                      "mov v31.16b, v19.16b\n\t"
                      "cbz %[n], 2f\n\t"
                      "movi v8.16b, #0x80\n\t"
+                     /* the loop inside one 2^9-byte line: never across a page */
+                     "b 1f\n\t"
+                     ".p2align 9\n\t"
                      "1:\n\t"
                      "ldr q0, [%[a0]], #16\n\t"
                      "ldr q1, [%[a1]], #16\n\t"

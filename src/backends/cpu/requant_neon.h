@@ -89,14 +89,37 @@ static inline void ev_rq16_load(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int c
     q->i8 = ep->out_i8;
 }
 
-/* v: ROWS x 4 accumulators (row r's channels 4j.. in v[4 r + j], bias included); writes the first
- * `count` (1..16) bytes of each of the first `store_rows` rows to out, ldc apart. ROWS should be a
- * constant at the call (the stages unroll), at most 8. */
+/* The same for 8 channels c .. c + 7 seen as a 16-channel block twice over (mult[2], mult[3]
+ * repeat mult[0], mult[1]): a "row" of ev_rq16_bytes is then two pixels' 8 channels. */
+static inline void ev_rq16_load8(ev_rq16 *q, const ev_gemm_epi *ep, int c, int count) {
+    q->lsh = 0;
+    q->pos = 1;
+    for (int j = 0; j < 8 && j < count; j++) {
+        if (ep->rshift[c + j] <= 0) q->pos = 0;
+        if (ep->any_lshift && ep->lshift[c + j]) q->lsh = 1;
+    }
+    if (q->lsh) q->pos = 0;
+    for (int j = 0; j < 4; j++) {
+        const int n = c + 4 * (j & 1);
+        q->mult[j] = vld1q_s32(ep->mult + n);
+        q->nshift[j] = vnegq_s32(vld1q_s32(ep->rshift + n));
+        q->lshift[j] = q->lsh ? vld1q_s32(ep->lshift + n) : vdupq_n_s32(0);
+    }
+    q->zp32 = vdupq_n_s32(ep->out_zp);
+    q->zp16 = vdupq_n_s16((int16_t)ep->out_zp);
+    q->lo = vdupq_n_u8((uint8_t)ep->act_min);
+    q->hi = vdupq_n_u8((uint8_t)ep->act_max);
+    q->half_up = ep->round_half_up;
+    q->i8 = ep->out_i8;
+}
+
+/* v: ROWS x 4 accumulators (row r's channels 4j.. in v[4 r + j], bias included) -> o[ROWS], the
+ * 16 requantized bytes of each row. ROWS should be a constant at the call (the stages unroll), at
+ * most 8. */
 #define EV_RQ_UNROLL _Pragma("GCC unroll 64")
-static inline __attribute__((always_inline)) void ev_rq16_rows(int32x4_t *v, int ROWS,
-                                                               const ev_rq16 *q, uint8_t *out,
-                                                               size_t ldc, int count,
-                                                               int store_rows) {
+static inline __attribute__((always_inline)) void ev_rq16_bytes(int32x4_t *v, int ROWS,
+                                                                const ev_rq16 *q,
+                                                                uint8x16_t *o) {
     const int nv = 4 * ROWS;
     if (q->lsh) {
         EV_RQ_UNROLL
@@ -133,7 +156,6 @@ static inline __attribute__((always_inline)) void ev_rq16_rows(int32x4_t *v, int
         EV_RQ_UNROLL
         for (int i = 0; i < 2 * ROWS; i++) h[i] = vqaddq_s16(h[i], q->zp16);
     }
-    uint8x16_t o[8];
     if (q->i8) {
         const int8x16_t lo = vreinterpretq_s8_u8(q->lo), hi = vreinterpretq_s8_u8(q->hi);
         EV_RQ_UNROLL
@@ -148,6 +170,16 @@ static inline __attribute__((always_inline)) void ev_rq16_rows(int32x4_t *v, int
             o[r] = vminq_u8(vmaxq_u8(b, q->lo), q->hi);
         }
     }
+}
+
+/* ev_rq16_bytes, then the first `count` (1..16) bytes of each of the first `store_rows` rows to
+ * out, ldc apart. */
+static inline __attribute__((always_inline)) void ev_rq16_rows(int32x4_t *v, int ROWS,
+                                                               const ev_rq16 *q, uint8_t *out,
+                                                               size_t ldc, int count,
+                                                               int store_rows) {
+    uint8x16_t o[8];
+    ev_rq16_bytes(v, ROWS, q, o);
     if (count >= 16 && store_rows == ROWS) {
         EV_RQ_UNROLL
         for (int r = 0; r < ROWS; r++) vst1q_u8(out + (size_t)r * ldc, o[r]);

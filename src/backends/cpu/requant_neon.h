@@ -61,6 +61,9 @@ typedef struct ev_rq16 {
     int32x4_t zp32;
     int16x8_t zp16;
     uint8x16_t lo, hi; /* act_min / act_max as bytes (the int8 bits for int8 outputs)      */
+    int32_t m0;        /* the multiplier when every real channel has the same one         */
+    int umult;         /* ... which is then applied by element (SQRDMULH by lane: half or  *
+                        * a quarter of the vector form's cost on the modelled cores)      */
     int lsh;           /* some lshift != 0 in the block                                   */
     int pos;           /* every right shift of the block's real channels is positive      */
     int half_up, i8;
@@ -75,6 +78,10 @@ static inline void ev_rq16_load(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int c
         if (ep->rshift[n0 + j] <= 0) q->pos = 0;
         if (ep->any_lshift && ep->lshift[n0 + j]) q->lsh = 1;
     }
+    q->m0 = ep->mult[n0];
+    q->umult = 1;
+    for (int j = 1; j < 16 && j < count; j++)
+        if (ep->mult[n0 + j] != q->m0) q->umult = 0;
     if (q->lsh) q->pos = 0;
     for (int j = 0; j < 4; j++) {
         q->mult[j] = vld1q_s32(ep->mult + n0 + 4 * j);
@@ -98,6 +105,10 @@ static inline void ev_rq16_load8(ev_rq16 *q, const ev_gemm_epi *ep, int c, int c
         if (ep->rshift[c + j] <= 0) q->pos = 0;
         if (ep->any_lshift && ep->lshift[c + j]) q->lsh = 1;
     }
+    q->m0 = ep->mult[c];
+    q->umult = 1;
+    for (int j = 1; j < 8 && j < count; j++)
+        if (ep->mult[c + j] != q->m0) q->umult = 0;
     if (q->lsh) q->pos = 0;
     for (int j = 0; j < 4; j++) {
         const int n = c + 4 * (j & 1);
@@ -125,8 +136,13 @@ static inline __attribute__((always_inline)) void ev_rq16_bytes(int32x4_t *v, in
         EV_RQ_UNROLL
         for (int i = 0; i < nv; i++) v[i] = vshlq_s32(v[i], q->lshift[i & 3]);
     }
-    EV_RQ_UNROLL
-    for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_s32(v[i], q->mult[i & 3]);
+    if (q->umult) {
+        EV_RQ_UNROLL
+        for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(v[i], q->m0);
+    } else {
+        EV_RQ_UNROLL
+        for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_s32(v[i], q->mult[i & 3]);
+    }
     if (q->pos) {
         if (!q->half_up) {
             EV_RQ_UNROLL

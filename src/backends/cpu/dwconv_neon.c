@@ -4,9 +4,11 @@
  *
  * Eight channels at a time: input bytes widened to int16 (vmovl) minus x_zp (|x - x_zp| <= 255),
  * weights (w - w_zp) stored as int16 at prepare time (ev_dw_pack_i16, named by its config
- * line), products accumulated exactly in two int32x4 by vmlal_s16 starting from the bias. Interior pixels of 3x3 kernels with stride 1
- * or 2 go four at a time, loading each input column once for the taps that share it (as
- * dwconv_row.inc does on AVX-512); borders and other shapes take the general path, which skips
+ * line), products accumulated exactly in two int32x4 by vmlal_s16 starting from the bias.
+ * Interior pixels of 3x3 kernels with stride 1 or 2 and 8 real channels go four at a time
+ * (fast4): each input column loaded once per kernel row and widened by one USUBL/SSUBL, the 8
+ * accumulators in registers, the four pixels requantized together (requant_neon.h,
+ * ev_rq16_bytes); borders, channel tails and other shapes take the general path, which skips
  * padded taps like the reference. A channel tail shorter than 8 goes through a small buffer, so
  * no byte outside the tensor is read. The epilogue is requant_neon.h.
  *

@@ -9,7 +9,10 @@
  * (|p| <= 128 * 128 = 2^14: two of them could overflow int16, so none are summed there); SADALP
  * adds adjacent pairs into int32 lanes, leaving per channel two partial sums (k0+k1, k2+k3) that
  * one pairwise add joins before the epilogue. Tile: MR rows x 16 channels (8 accumulators per
- * row: 2 rows on aarch64's 32 vector registers, 1 on armv7's 16).
+ * row: 2 rows on aarch64's 32 vector registers, 1 on armv7's 16). On aarch64 the k loop is inline
+ * assembly (kloop2: accumulators v16..v31, LD1R broadcasts, 16 SMULL + 16 SADALP per k group,
+ * which is the Cortex-A72's multiply-pipe limit: 8 products per cycle); armv7 keeps intrinsics.
+ * The epilogue requantizes the whole tile stage by stage (requant_neon.h, ev_rq16_rows).
  *
  * Extend: an int16 path (weights widened once, SMLAL by lane) would trade memory for fewer
  * instructions per product on in-order cores.

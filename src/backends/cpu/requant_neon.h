@@ -48,8 +48,10 @@ static inline int32x4_t ev_requant4_neon(int32x4_t acc, const ev_gemm_epi *ep, i
  * stage over all vectors of the tile, so each stage is one long run of independent instructions
  * instead of one dependent chain per 4 channels. Two exact shortcuts when every right shift of
  * the block is positive (the usual case):
- *  - the fixup is one SSRA, r + (r >> 31): vqrdmulhq_s32 never returns INT32_MIN (|2ab| <= 2^63
- *    with equality only at a = b = INT32_MIN, which saturates up), so r - 1 never wraps;
+ *  - the fixup is a plain r + (r < 0 ? -1 : 0) (CMLT #0 + ADD, which either vector pipe of a
+ *    Cortex-A76 issues, where SSRA would wait for the one shift pipe): vqrdmulhq_s32 never
+ *    returns INT32_MIN (|2ab| <= 2^63 with equality only at a = b = INT32_MIN, which saturates
+ *    up), so r - 1 never wraps;
  *  - |r| <= 2^30 after the shift, so narrowing to int16 with saturation first and adding the zero
  *    point there (saturating) gives the reference's clamp of r + zp exactly (the clamp bounds lie
  *    inside int16), one add per 8 lanes instead of per 4.
@@ -128,6 +130,14 @@ static inline void ev_rq16_load8(ev_rq16 *q, const ev_gemm_epi *ep, int c, int c
  * 16 requantized bytes of each row. ROWS should be a constant at the call (the stages unroll), at
  * most 8. */
 #define EV_RQ_UNROLL _Pragma("GCC unroll 64")
+/* All ones in the negative lanes (CMLT #0 on aarch64). */
+static inline uint32x4_t vcltzq_s32_compat(int32x4_t x) {
+#if defined(__aarch64__)
+    return vcltzq_s32(x);
+#else
+    return vcltq_s32(x, vdupq_n_s32(0));
+#endif
+}
 static inline __attribute__((always_inline)) void ev_rq16_bytes(int32x4_t *v, int ROWS,
                                                                 const ev_rq16 *q,
                                                                 uint8x16_t *o) {
@@ -146,7 +156,8 @@ static inline __attribute__((always_inline)) void ev_rq16_bytes(int32x4_t *v, in
     if (q->pos) {
         if (!q->half_up) {
             EV_RQ_UNROLL
-            for (int i = 0; i < nv; i++) v[i] = vsraq_n_s32(v[i], v[i], 31);
+            for (int i = 0; i < nv; i++)
+                v[i] = vaddq_s32(v[i], vreinterpretq_s32_u32(vcltzq_s32_compat(v[i])));
         }
         EV_RQ_UNROLL
         for (int i = 0; i < nv; i++) v[i] = vrshlq_s32(v[i], q->nshift[i & 3]);

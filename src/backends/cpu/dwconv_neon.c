@@ -4,9 +4,11 @@
  *
  * Eight channels at a time: input bytes widened to int16 (vmovl) minus x_zp (|x - x_zp| <= 255),
  * weights (w - w_zp) stored as int16 at prepare time (ev_dw_pack_i16, named by its config
- * line), products accumulated exactly in two int32x4 by vmlal_s16 starting from the bias. Interior pixels of 3x3 kernels with stride 1
- * or 2 go four at a time, loading each input column once for the taps that share it (as
- * dwconv_row.inc does on AVX-512); borders and other shapes take the general path, which skips
+ * line), products accumulated exactly in two int32x4 by vmlal_s16 starting from the bias.
+ * Interior pixels of 3x3 kernels with stride 1 or 2 and 8 real channels go four at a time
+ * (fast4): each input column loaded once per kernel row and widened by one USUBL/SSUBL, the 8
+ * accumulators in registers, the four pixels requantized together (requant_neon.h,
+ * ev_rq16_bytes); borders, channel tails and other shapes take the general path, which skips
  * padded taps like the reference. A channel tail shorter than 8 goes through a small buffer, so
  * no byte outside the tensor is read. The epilogue is requant_neon.h.
  *
@@ -55,11 +57,70 @@ static inline void store8(uint8_t *o, dw_acc a, const ev_gemm_epi *ep, int c, in
     }
 }
 
+/* Four interior output pixels ox .. ox + 3 of a 3x3 kernel (stride ST, 1 or 2) x the 8 channels
+ * c .. c + 7 (all real): every input column loaded once per kernel row and widened with one
+ * subtracting long (x - x_zp: USUBL, or SSUBL for int8), 8 accumulators in registers, the four
+ * pixels requantized together (ev_rq16_bytes: two pixels per 16-byte "row"). */
+static inline __attribute__((always_inline)) void fast4(const cpu_dw *s, const uint8_t *const *rows,
+                                                        int nrows, int ky0, int ox, int c,
+                                                        const ev_rq16 *q, uint8_t *out_row,
+                                                        const int I8, const int ST) {
+    const ev_conv_desc *d = &s->d;
+    const size_t C = (size_t)d->in_c;
+    const uint8x8_t xz = vdup_n_u8((uint8_t)d->in_zp);
+    const int32x4_t blo = vld1q_s32(s->bias + c), bhi = vld1q_s32(s->bias + c + 4);
+    int32x4_t a[8] = {blo, bhi, blo, bhi, blo, bhi, blo, bhi}; /* pixel p, half h: a[2p + h] */
+    const int16_t *wc = (const int16_t *)s->wp + c;             /* ev_dw_pack_i16 */
+    for (int r = 0; r < nrows; r++) {
+        const uint8_t *p = rows[r] + (size_t)(ox * ST - d->pad_left) * C + c;
+        const int16_t *w = wc + (size_t)((ky0 + r) * 3) * s->Cp;
+        const int16x8_t wt[3] = {vld1q_s16(w), vld1q_s16(w + s->Cp), vld1q_s16(w + 2 * (size_t)s->Cp)};
+        int16x8_t x[9];
+        EV_RQ_UNROLL
+        for (int i = 0; i < 3 * ST + 3; i++) {
+            const uint8x8_t b = vld1_u8(p + (size_t)i * C);
+            x[i] = I8 ? vsubl_s8(vreinterpret_s8_u8(b), vreinterpret_s8_u8(xz))
+                      : vreinterpretq_s16_u16(vsubl_u8(b, xz));
+        }
+        EV_RQ_UNROLL
+        for (int t = 0; t < 3; t++) {
+            EV_RQ_UNROLL
+            for (int px = 0; px < 4; px++) {
+                a[2 * px] = vmlal_s16(a[2 * px], vget_low_s16(x[px * ST + t]), vget_low_s16(wt[t]));
+                a[2 * px + 1] = vmlal_s16(a[2 * px + 1], vget_high_s16(x[px * ST + t]),
+                                          vget_high_s16(wt[t]));
+            }
+        }
+    }
+    uint8x16_t o[2];
+    ev_rq16_bytes(a, 2, q, o);
+    uint8_t *dst = out_row + (size_t)ox * C + c;
+    vst1_u8(dst, vget_low_u8(o[0]));
+    vst1_u8(dst + C, vget_high_u8(o[0]));
+    vst1_u8(dst + 2 * C, vget_low_u8(o[1]));
+    vst1_u8(dst + 3 * C, vget_high_u8(o[1]));
+}
+
+/* The interior run [ox, ox_end) four pixels at a time; returns the first pixel not done. */
+static int fast_run(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0, int ox,
+                    int ox_end, int c, const ev_rq16 *q, uint8_t *out_row) {
+    const int i8 = s->in_i8, st = s->d.stride_w;
+    for (; ox + 4 <= ox_end; ox += 4) {
+        if (i8)
+            st == 1 ? fast4(s, rows, nrows, ky0, ox, c, q, out_row, 1, 1)
+                    : fast4(s, rows, nrows, ky0, ox, c, q, out_row, 1, 2);
+        else
+            st == 1 ? fast4(s, rows, nrows, ky0, ox, c, q, out_row, 0, 1)
+                    : fast4(s, rows, nrows, ky0, ox, c, q, out_row, 0, 2);
+    }
+    return ox;
+}
+
 void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row) {
     EV_DW_ASSERT_ARGS(s, img, oy, out_row, EV_DW_SIMD_MAX_KH);
     const ev_conv_desc *d = &s->d;
     const int C = d->in_c, kw = d->k_w, i8 = s->in_i8, st = d->stride_w;
-    const size_t row = (size_t)d->in_w * C, col = (size_t)C;
+    const size_t row = (size_t)d->in_w * C;
     const int16x8_t xz = vdupq_n_s16((int16_t)d->in_zp);
     int ky0 = 0, ky1 = d->k_h;
     while (ky0 < d->k_h && oy * d->stride_h - d->pad_top + ky0 * d->dil_h < 0) ky0++;
@@ -77,41 +138,12 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
         const int n = C - c < 8 ? C - c : 8;
         const dw_acc bias = {vld1q_s32(s->bias + c), vld1q_s32(s->bias + c + 4)};
         const int16_t *wc = (const int16_t *)s->wp + c; /* ev_dw_pack_i16 */
+        ev_rq16 q;
+        ev_rq16_load8(&q, &s->epi, c, n);
         int ox = 0;
         while (ox < d->out_w) {
-            if (fast && ox >= ox_lo && ox + 4 <= ox_hi) {
-                dw_acc a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                for (int r = 0; r < nrows; r++) {
-                    const uint8_t *p = rows[r] + (size_t)(ox * st - d->pad_left) * C + c;
-                    const int16_t *w = wc + (size_t)((ky0 + r) * 3) * s->Cp;
-                    const int16x8_t w0 = vld1q_s16(w), w1 = vld1q_s16(w + s->Cp);
-                    const int16x8_t w2 = vld1q_s16(w + 2 * (size_t)s->Cp);
-                    const int16x8_t x0 = load_x(p, n, i8, xz), x1 = load_x(p + col, n, i8, xz);
-                    const int16x8_t x2 = load_x(p + 2 * col, n, i8, xz);
-                    const int16x8_t x3 = load_x(p + 3 * col, n, i8, xz);
-                    const int16x8_t x4 = load_x(p + 4 * col, n, i8, xz);
-                    const int16x8_t x5 = load_x(p + 5 * col, n, i8, xz);
-                    if (st == 1) {
-                        a0 = mac(a0, x0, w0), a0 = mac(a0, x1, w1), a0 = mac(a0, x2, w2);
-                        a1 = mac(a1, x1, w0), a1 = mac(a1, x2, w1), a1 = mac(a1, x3, w2);
-                        a2 = mac(a2, x2, w0), a2 = mac(a2, x3, w1), a2 = mac(a2, x4, w2);
-                        a3 = mac(a3, x3, w0), a3 = mac(a3, x4, w1), a3 = mac(a3, x5, w2);
-                    } else {
-                        const int16x8_t x6 = load_x(p + 6 * col, n, i8, xz);
-                        const int16x8_t x7 = load_x(p + 7 * col, n, i8, xz);
-                        const int16x8_t x8 = load_x(p + 8 * col, n, i8, xz);
-                        a0 = mac(a0, x0, w0), a0 = mac(a0, x1, w1), a0 = mac(a0, x2, w2);
-                        a1 = mac(a1, x2, w0), a1 = mac(a1, x3, w1), a1 = mac(a1, x4, w2);
-                        a2 = mac(a2, x4, w0), a2 = mac(a2, x5, w1), a2 = mac(a2, x6, w2);
-                        a3 = mac(a3, x6, w0), a3 = mac(a3, x7, w1), a3 = mac(a3, x8, w2);
-                    }
-                }
-                uint8_t *o = out_row + (size_t)ox * C + c;
-                store8(o, a0, &s->epi, c, n);
-                store8(o + col, a1, &s->epi, c, n);
-                store8(o + 2 * col, a2, &s->epi, c, n);
-                store8(o + 3 * col, a3, &s->epi, c, n);
-                ox += 4;
+            if (fast && n == 8 && ox >= ox_lo && ox + 4 <= ox_hi) {
+                ox = fast_run(s, rows, nrows, ky0, ox, ox_hi, c, &q, out_row);
                 continue;
             }
             int base_x = ox * st - d->pad_left;

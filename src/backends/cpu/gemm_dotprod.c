@@ -5,12 +5,14 @@
  *
  * Activations enter as x - 128 (x ^ 0x80), weights as packed (gemm.h "ARM variants": the caller
  * folds 128 * sum_k s_k into the bias). Register tile: 4 pixel rows x 16 output channels = 16
- * accumulators; per 16 bytes of k it loads 16 bytes of each row once and, for each of the 4
- * groups, the 4 weight vectors of the block, each used by 4 SDOT-by-lane (the lane picks the
- * row's 4-byte group). Remaining k groups broadcast the row's 4 bytes. The epilogue adds bias
- * and the row-sum correction and requantizes bit-exactly (requant_neon.h).
+ * accumulators, started at the bias; per 16 bytes of k the main loop (inline assembly, so the
+ * compiler neither spills accumulators nor hoists the 16 weight loads) loads 16 bytes of each row
+ * once and, for each of the 4 groups, the 4 weight vectors of the block, each used by 4
+ * SDOT-by-lane (the lane picks the row's 4-byte group): 64 SDOT, 4 EOR, 12 loads. Remaining k
+ * groups broadcast the row's 4 bytes. The epilogue adds the row-sum correction when there is one
+ * and requantizes the whole tile stage by stage (requant_neon.h, ev_rq16_rows), bit-exactly.
  *
- * Extend: a wider tile (8 rows, or 32 channels) is another tile function with the same epilogue.
+ * Extend: another tile is another tile function with the same epilogue and its config line.
  */
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/requant_neon.h"
@@ -20,82 +22,109 @@
 
 #define MR 4
 
-static inline int8x16_t load16_s(const uint8_t *p) {
-    return vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p), vdupq_n_u8(0x80)));
-}
-
 static inline int8x16_t load4_s(const uint8_t *p) {
     uint32_t v;
     memcpy(&v, p, 4);
     return vreinterpretq_s8_u32(vdupq_n_u32(v ^ 0x80808080u));
 }
 
-/* bias + delta * rowsum, requantize, narrow: the 16 channels n0.. of one row. */
-static inline void finish16(int32x4_t c0, int32x4_t c1, int32x4_t c2, int32x4_t c3, int32_t rs,
-                            const ev_gemm_epi *ep, int n0, int N, uint8_t *out) {
-    int32x4_t v[4] = {c0, c1, c2, c3};
-    for (int j = 0; j < 4; j++) {
-        int32x4_t a = vaddq_s32(v[j], vld1q_s32(ep->bias + n0 + 4 * j));
-        if (ep->delta) a = vmlaq_n_s32(a, vld1q_s32(ep->delta + n0 + 4 * j), rs);
-        v[j] = ev_requant4_neon(a, ep, n0 + 4 * j);
-    }
-    ev_store_partial_neon(out + n0, ev_narrow16_neon(v[0], v[1], v[2], v[3]), N - n0);
-}
-
-#define SDOT_LANE(g)                                                                             \
-    do {                                                                                         \
-        const int8x16_t b0 = vld1q_s8(b + 64 * (g)), b1 = vld1q_s8(b + 64 * (g) + 16);          \
-        const int8x16_t b2 = vld1q_s8(b + 64 * (g) + 32), b3 = vld1q_s8(b + 64 * (g) + 48);     \
-        c00 = vdotq_laneq_s32(c00, b0, x0, g), c01 = vdotq_laneq_s32(c01, b1, x0, g);            \
-        c02 = vdotq_laneq_s32(c02, b2, x0, g), c03 = vdotq_laneq_s32(c03, b3, x0, g);            \
-        c10 = vdotq_laneq_s32(c10, b0, x1, g), c11 = vdotq_laneq_s32(c11, b1, x1, g);            \
-        c12 = vdotq_laneq_s32(c12, b2, x1, g), c13 = vdotq_laneq_s32(c13, b3, x1, g);            \
-        c20 = vdotq_laneq_s32(c20, b0, x2, g), c21 = vdotq_laneq_s32(c21, b1, x2, g);            \
-        c22 = vdotq_laneq_s32(c22, b2, x2, g), c23 = vdotq_laneq_s32(c23, b3, x2, g);            \
-        c30 = vdotq_laneq_s32(c30, b0, x3, g), c31 = vdotq_laneq_s32(c31, b1, x3, g);            \
-        c32 = vdotq_laneq_s32(c32, b2, x3, g), c33 = vdotq_laneq_s32(c33, b3, x3, g);            \
-    } while (0)
+/* One group g (4 k) of the 16 bytes in v0..v3 (rows 0..3) against weights v4..v7; the tile's
+ * accumulators are v16..v31 (row r, channels 4j..: v(16 + 4r + j)). */
+#define DOT_GROUP(g)                                                                             \
+    "ldp q4, q5, [%[b]], #32\n\t"                                                                \
+    "ldp q6, q7, [%[b]], #32\n\t"                                                                \
+    "sdot v16.4s, v4.16b, v0.4b[" #g "]\n\t"                                                     \
+    "sdot v17.4s, v5.16b, v0.4b[" #g "]\n\t"                                                     \
+    "sdot v18.4s, v6.16b, v0.4b[" #g "]\n\t"                                                     \
+    "sdot v19.4s, v7.16b, v0.4b[" #g "]\n\t"                                                     \
+    "sdot v20.4s, v4.16b, v1.4b[" #g "]\n\t"                                                     \
+    "sdot v21.4s, v5.16b, v1.4b[" #g "]\n\t"                                                     \
+    "sdot v22.4s, v6.16b, v1.4b[" #g "]\n\t"                                                     \
+    "sdot v23.4s, v7.16b, v1.4b[" #g "]\n\t"                                                     \
+    "sdot v24.4s, v4.16b, v2.4b[" #g "]\n\t"                                                     \
+    "sdot v25.4s, v5.16b, v2.4b[" #g "]\n\t"                                                     \
+    "sdot v26.4s, v6.16b, v2.4b[" #g "]\n\t"                                                     \
+    "sdot v27.4s, v7.16b, v2.4b[" #g "]\n\t"                                                     \
+    "sdot v28.4s, v4.16b, v3.4b[" #g "]\n\t"                                                     \
+    "sdot v29.4s, v5.16b, v3.4b[" #g "]\n\t"                                                     \
+    "sdot v30.4s, v6.16b, v3.4b[" #g "]\n\t"                                                     \
+    "sdot v31.4s, v7.16b, v3.4b[" #g "]\n\t"
 
 /* Rows m .. m + mr - 1 (mr <= MR; missing rows alias the last real one, computed, never
  * stored) x the 16 channels of block n0 / 16. */
 static void tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
-                 const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc, int n0) {
+                 const int32_t *rowsum, const ev_gemm_epi *ep, const ev_rq16 *q, uint8_t *C,
+                 size_t ldc, int n0) {
     const uint8_t *a0 = A, *a1 = A + (size_t)(mr > 1 ? 1 : 0) * lda;
     const uint8_t *a2 = A + (size_t)(mr > 2 ? 2 : mr - 1) * lda;
     const uint8_t *a3 = A + (size_t)(mr > 3 ? 3 : mr - 1) * lda;
-    const int32x4_t z = vdupq_n_s32(0);
-    int32x4_t c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
-    int32x4_t c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
     const int8_t *b = Bp + (size_t)(n0 / 16) * 16 * (size_t)Kp;
-    int k = 0;
-    for (; k + 16 <= Kp; k += 16, b += 256) {
-        const int8x16_t x0 = load16_s(a0 + k), x1 = load16_s(a1 + k);
-        const int8x16_t x2 = load16_s(a2 + k), x3 = load16_s(a3 + k);
-        SDOT_LANE(0);
-        SDOT_LANE(1);
-        SDOT_LANE(2);
-        SDOT_LANE(3);
+    const int32_t *bias = ep->bias + n0;
+    int32_t acc[64]; /* row r, channel j at acc[16 r + j] */
+    /* The main loop in assembly: 25 vector registers in use, which the compiler's allocation of
+     * the same intrinsics spilled. Accumulators start at the bias and leave through acc. */
+    long steps = Kp / 16;
+    int32_t *accp = acc;
+    __asm__ volatile("ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[bias]]\n\t"
+                     "mov v20.16b, v16.16b\n\t"
+                     "mov v21.16b, v17.16b\n\t"
+                     "mov v22.16b, v18.16b\n\t"
+                     "mov v23.16b, v19.16b\n\t"
+                     "mov v24.16b, v16.16b\n\t"
+                     "mov v25.16b, v17.16b\n\t"
+                     "mov v26.16b, v18.16b\n\t"
+                     "mov v27.16b, v19.16b\n\t"
+                     "mov v28.16b, v16.16b\n\t"
+                     "mov v29.16b, v17.16b\n\t"
+                     "mov v30.16b, v18.16b\n\t"
+                     "mov v31.16b, v19.16b\n\t"
+                     "cbz %[n], 2f\n\t"
+                     "movi v8.16b, #0x80\n\t"
+                     /* the loop inside one 2^9-byte line: never across a page */
+                     "b 1f\n\t"
+                     ".p2align 9\n\t"
+                     "1:\n\t"
+                     "ldr q0, [%[a0]], #16\n\t"
+                     "ldr q1, [%[a1]], #16\n\t"
+                     "ldr q2, [%[a2]], #16\n\t"
+                     "ldr q3, [%[a3]], #16\n\t"
+                     "eor v0.16b, v0.16b, v8.16b\n\t"
+                     "eor v1.16b, v1.16b, v8.16b\n\t"
+                     "eor v2.16b, v2.16b, v8.16b\n\t"
+                     "eor v3.16b, v3.16b, v8.16b\n\t"
+                     DOT_GROUP(0) DOT_GROUP(1) DOT_GROUP(2) DOT_GROUP(3)
+                     "subs %[n], %[n], #1\n\t"
+                     "b.ne 1b\n\t"
+                     "2:\n\t"
+                     "st1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[acc]], #64\n\t"
+                     "st1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[acc]], #64\n\t"
+                     "st1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[acc]], #64\n\t"
+                     "st1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[acc]], #64\n\t"
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b] "+r"(b),
+                       [n] "+r"(steps), [acc] "+r"(accp)
+                     : [bias] "r"(bias)
+                     : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v16", "v17", "v18",
+                       "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",
+                       "v30", "v31", "memory", "cc");
+    int32x4_t v[16];
+    EV_RQ_UNROLL
+    for (int i = 0; i < 16; i++) v[i] = vld1q_s32(acc + 4 * i);
+    for (int k = Kp & ~15; k < Kp; k += 4, a0 += 4, a1 += 4, a2 += 4, a3 += 4, b += 64) {
+        const int8x16_t x[4] = {load4_s(a0), load4_s(a1), load4_s(a2), load4_s(a3)};
+        const int8x16_t w[4] = {vld1q_s8(b), vld1q_s8(b + 16), vld1q_s8(b + 32),
+                                vld1q_s8(b + 48)};
+        EV_RQ_UNROLL
+        for (int i = 0; i < 16; i++) v[i] = vdotq_s32(v[i], w[i & 3], x[i >> 2]);
     }
-    for (; k < Kp; k += 4, b += 64) {
-        const int8x16_t x0 = load4_s(a0 + k), x1 = load4_s(a1 + k);
-        const int8x16_t x2 = load4_s(a2 + k), x3 = load4_s(a3 + k);
-        const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
-        const int8x16_t b2 = vld1q_s8(b + 32), b3 = vld1q_s8(b + 48);
-        c00 = vdotq_s32(c00, b0, x0), c01 = vdotq_s32(c01, b1, x0);
-        c02 = vdotq_s32(c02, b2, x0), c03 = vdotq_s32(c03, b3, x0);
-        c10 = vdotq_s32(c10, b0, x1), c11 = vdotq_s32(c11, b1, x1);
-        c12 = vdotq_s32(c12, b2, x1), c13 = vdotq_s32(c13, b3, x1);
-        c20 = vdotq_s32(c20, b0, x2), c21 = vdotq_s32(c21, b1, x2);
-        c22 = vdotq_s32(c22, b2, x2), c23 = vdotq_s32(c23, b3, x2);
-        c30 = vdotq_s32(c30, b0, x3), c31 = vdotq_s32(c31, b1, x3);
-        c32 = vdotq_s32(c32, b2, x3), c33 = vdotq_s32(c33, b3, x3);
+    if (ep->delta && rowsum) {
+        const int32x4_t d[4] = {vld1q_s32(ep->delta + n0), vld1q_s32(ep->delta + n0 + 4),
+                                vld1q_s32(ep->delta + n0 + 8), vld1q_s32(ep->delta + n0 + 12)};
+        const int32_t rs[4] = {rowsum[0], rowsum[mr > 1 ? 1 : 0], rowsum[mr > 2 ? 2 : mr - 1],
+                               rowsum[mr > 3 ? 3 : mr - 1]};
+        EV_RQ_UNROLL
+        for (int i = 0; i < 16; i++) v[i] = vmlaq_n_s32(v[i], d[i & 3], rs[i >> 2]);
     }
-    const int32_t r0 = rowsum ? rowsum[0] : 0, r1 = rowsum && mr > 1 ? rowsum[1] : 0;
-    const int32_t r2 = rowsum && mr > 2 ? rowsum[2] : 0, r3 = rowsum && mr > 3 ? rowsum[3] : 0;
-    finish16(c00, c01, c02, c03, r0, ep, n0, N, C);
-    if (mr > 1) finish16(c10, c11, c12, c13, r1, ep, n0, N, C + ldc);
-    if (mr > 2) finish16(c20, c21, c22, c23, r2, ep, n0, N, C + 2 * ldc);
-    if (mr > 3) finish16(c30, c31, c32, c33, r3, ep, n0, N, C + 3 * ldc);
+    ev_rq16_rows(v, MR, q, C + n0, ldc, N - n0, mr);
 }
 
 void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bpv,
@@ -105,11 +134,14 @@ void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const v
     EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bpv, rowsum, ep, C, ldc, 0);
     const int8_t *Bp = Bpv;
     /* Channel blocks outside, pixel rows inside: the block's 16 x Kp weight bytes stay in L1
-     * while the caller's tile of rows is swept under it. */
-    for (int n = 0; n < N; n += 16)
+     * while the caller's tile of rows is swept under it; its requantization constants too. */
+    for (int n = 0; n < N; n += 16) {
+        ev_rq16 q;
+        ev_rq16_load(&q, ep, n, N - n);
         for (int m = 0; m < M; m += MR) {
             int mr = M - m < MR ? M - m : MR;
-            tile(mr, N, Kp, A + (size_t)m * lda, lda, Bp, rowsum ? rowsum + m : NULL, ep,
+            tile(mr, N, Kp, A + (size_t)m * lda, lda, Bp, rowsum ? rowsum + m : NULL, ep, &q,
                  C + (size_t)m * ldc, ldc, n);
         }
+    }
 }

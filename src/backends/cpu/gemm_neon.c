@@ -9,7 +9,10 @@
  * (|p| <= 128 * 128 = 2^14: two of them could overflow int16, so none are summed there); SADALP
  * adds adjacent pairs into int32 lanes, leaving per channel two partial sums (k0+k1, k2+k3) that
  * one pairwise add joins before the epilogue. Tile: MR rows x 16 channels (8 accumulators per
- * row: 2 rows on aarch64's 32 vector registers, 1 on armv7's 16).
+ * row: 2 rows on aarch64's 32 vector registers, 1 on armv7's 16). On aarch64 the k loop is inline
+ * assembly (kloop2: accumulators v16..v31, LD1R broadcasts, 16 SMULL + 16 SADALP per k group,
+ * near the Cortex-A72 model's multiply-pipe limit of 8 products a cycle); armv7 keeps intrinsics.
+ * The epilogue requantizes the whole tile stage by stage (requant_neon.h, ev_rq16_rows).
  *
  * Extend: an int16 path (weights widened once, SMLAL by lane) would trade memory for fewer
  * instructions per product on in-order cores.
@@ -38,17 +41,6 @@ static inline int32x4_t join(int32x4_t a, int32x4_t b) {
 #endif
 }
 
-static inline void finish16(const int32x4_t *p, int32_t rs, const ev_gemm_epi *ep, int n0, int N,
-                            uint8_t *out) {
-    int32x4_t v[4];
-    for (int j = 0; j < 4; j++) {
-        int32x4_t a = vaddq_s32(join(p[2 * j], p[2 * j + 1]), vld1q_s32(ep->bias + n0 + 4 * j));
-        if (ep->delta) a = vmlaq_n_s32(a, vld1q_s32(ep->delta + n0 + 4 * j), rs);
-        v[j] = ev_requant4_neon(a, ep, n0 + 4 * j);
-    }
-    ev_store_partial_neon(out + n0, ev_narrow16_neon(v[0], v[1], v[2], v[3]), N - n0);
-}
-
 #define MAC8(acc, x, b)                                                                          \
     do {                                                                                         \
         acc[0] = vpadalq_s16(acc[0], vmull_s8(x, vld1_s8(b)));                                   \
@@ -61,33 +53,105 @@ static inline void finish16(const int32x4_t *p, int32_t rs, const ev_gemm_epi *e
         acc[7] = vpadalq_s16(acc[7], vmull_s8(x, vld1_s8(b + 56)));                              \
     } while (0)
 
+#if defined(__aarch64__)
+/* One weight pair j (channels 2j, 2j + 1: d register v(2 + j)) times both rows (v0, v1) into
+ * accumulators v(16 + j) (row 0) and v(24 + j) (row 1), through two product registers. */
+#define PAIR(j, t0, t1, b, c0, c1)                                                               \
+    "smull " t0 ".8h, v0.8b, " b ".8b\n\t"                                                       \
+    "smull " t1 ".8h, v1.8b, " b ".8b\n\t"                                                       \
+    "sadalp " c0 ".4s, " t0 ".8h\n\t"                                                            \
+    "sadalp " c1 ".4s, " t1 ".8h\n\t"
+
+/* The k loop of a 2-row tile in assembly (the compiler's allocation of the same intrinsics kept
+ * one accumulator on the stack, a load-add-store chain through memory every k group): 16
+ * accumulators v16..v31, written to acc[64] (row r, pair j at acc[32 r + 4 j]). */
+static void kloop2(int Kp, const uint8_t *a0, const uint8_t *a1, const int8_t *b, int32_t *acc) {
+    long groups = Kp / 4;
+    __asm__ volatile("movi v16.4s, #0\n\t"
+                     "movi v17.4s, #0\n\t"
+                     "movi v18.4s, #0\n\t"
+                     "movi v19.4s, #0\n\t"
+                     "movi v20.4s, #0\n\t"
+                     "movi v21.4s, #0\n\t"
+                     "movi v22.4s, #0\n\t"
+                     "movi v23.4s, #0\n\t"
+                     "movi v24.4s, #0\n\t"
+                     "movi v25.4s, #0\n\t"
+                     "movi v26.4s, #0\n\t"
+                     "movi v27.4s, #0\n\t"
+                     "movi v28.4s, #0\n\t"
+                     "movi v29.4s, #0\n\t"
+                     "movi v30.4s, #0\n\t"
+                     "movi v31.4s, #0\n\t"
+                     "movi v10.8b, #0x80\n\t"
+                     /* the loop inside one 2^8-byte line: never across a page */
+                     "b 1f\n\t"
+                     ".p2align 8\n\t"
+                     "1:\n\t"
+                     "ld1r {v0.2s}, [%[a0]], #4\n\t"
+                     "ld1r {v1.2s}, [%[a1]], #4\n\t"
+                     "ldp d2, d3, [%[b]], #16\n\t"
+                     "ldp d4, d5, [%[b]], #16\n\t"
+                     "ldp d6, d7, [%[b]], #16\n\t"
+                     "ldp d8, d9, [%[b]], #16\n\t"
+                     "eor v0.8b, v0.8b, v10.8b\n\t"
+                     "eor v1.8b, v1.8b, v10.8b\n\t"
+                     PAIR(0, "v11", "v12", "v2", "v16", "v24")
+                     PAIR(1, "v13", "v14", "v3", "v17", "v25")
+                     PAIR(2, "v11", "v12", "v4", "v18", "v26")
+                     PAIR(3, "v13", "v14", "v5", "v19", "v27")
+                     PAIR(4, "v11", "v12", "v6", "v20", "v28")
+                     PAIR(5, "v13", "v14", "v7", "v21", "v29")
+                     PAIR(6, "v11", "v12", "v8", "v22", "v30")
+                     PAIR(7, "v13", "v14", "v9", "v23", "v31")
+                     "subs %[n], %[n], #1\n\t"
+                     "b.ne 1b\n\t"
+                     "st1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[acc]], #64\n\t"
+                     "st1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[acc]], #64\n\t"
+                     "st1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[acc]], #64\n\t"
+                     "st1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[acc]], #64\n\t"
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [n] "+r"(groups),
+                       [acc] "+r"(acc)
+                     :
+                     : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
+                       "v12", "v13", "v14", "v16", "v17", "v18", "v19", "v20", "v21", "v22",
+                       "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "memory",
+                       "cc");
+}
+#endif
+
+/* Rows m .. m + mr - 1 (missing rows alias the last real one, computed, never stored) x the 16
+ * channels of block n0 / 16, requantized as one tile (requant_neon.h, ev_rq16_rows). */
 static void tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
-                 const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc, int n0) {
+                 const int32_t *rowsum, const ev_gemm_epi *ep, const ev_rq16 *q, uint8_t *C,
+                 size_t ldc, int n0) {
     const int8_t *b = Bp + (size_t)(n0 / 16) * 16 * (size_t)Kp;
-    int32x4_t c0[8];
-    for (int j = 0; j < 8; j++) c0[j] = vdupq_n_s32(0);
+    int32x4_t v[4 * MR];
 #if MR > 1
-    int32x4_t c1[8];
-    for (int j = 0; j < 8; j++) c1[j] = vdupq_n_s32(0);
-    const uint8_t *a0 = A, *a1 = A + (size_t)(mr > 1 ? 1 : 0) * lda;
-    for (int k = 0; k < Kp; k += 4, b += 64) {
-        const int8x8_t x0 = load4_s(a0 + k), x1 = load4_s(a1 + k);
-        MAC8(c0, x0, b);
-        MAC8(c1, x1, b);
-    }
+    int32_t acc[64];
+    kloop2(Kp, A, A + (size_t)(mr > 1 ? 1 : 0) * lda, b, acc);
+    EV_RQ_UNROLL
+    for (int i = 0; i < 4 * MR; i++)
+        v[i] = join(vld1q_s32(acc + 8 * i), vld1q_s32(acc + 8 * i + 4));
 #else
     (void)lda;
+    int32x4_t c0[8];
+    for (int j = 0; j < 8; j++) c0[j] = vdupq_n_s32(0);
     for (int k = 0; k < Kp; k += 4, b += 64) {
         const int8x8_t x0 = load4_s(A + k);
         MAC8(c0, x0, b);
     }
+    for (int j = 0; j < 4; j++) v[j] = join(c0[2 * j], c0[2 * j + 1]);
 #endif
-    finish16(c0, rowsum ? rowsum[0] : 0, ep, n0, N, C);
-#if MR > 1
-    if (mr > 1) finish16(c1, rowsum ? rowsum[1] : 0, ep, n0, N, C + ldc);
-#else
-    (void)mr, (void)ldc;
-#endif
+    EV_RQ_UNROLL
+    for (int i = 0; i < 4 * MR; i++) v[i] = vaddq_s32(v[i], vld1q_s32(ep->bias + n0 + 4 * (i & 3)));
+    if (ep->delta && rowsum) {
+        EV_RQ_UNROLL
+        for (int i = 0; i < 4 * MR; i++)
+            v[i] = vmlaq_n_s32(v[i], vld1q_s32(ep->delta + n0 + 4 * (i & 3)),
+                               rowsum[(i >> 2) < mr ? (i >> 2) : mr - 1]);
+    }
+    ev_rq16_rows(v, MR, q, C + n0, ldc, N - n0, mr);
 }
 
 void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bpv,
@@ -96,10 +160,13 @@ void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
     (void)scratch;
     EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bpv, rowsum, ep, C, ldc, 0);
     const int8_t *Bp = Bpv;
-    for (int n = 0; n < N; n += 16)
+    for (int n = 0; n < N; n += 16) {
+        ev_rq16 q;
+        ev_rq16_load(&q, ep, n, N - n);
         for (int m = 0; m < M; m += MR) {
             int mr = M - m < MR ? M - m : MR;
-            tile(mr, N, Kp, A + (size_t)m * lda, lda, Bp, rowsum ? rowsum + m : NULL, ep,
+            tile(mr, N, Kp, A + (size_t)m * lda, lda, Bp, rowsum ? rowsum + m : NULL, ep, &q,
                  C + (size_t)m * ldc, ldc, n);
         }
+    }
 }

@@ -43,6 +43,186 @@ static inline int32x4_t ev_requant4_neon(int32x4_t acc, const ev_gemm_epi *ep, i
     return vminq_s32(r, vdupq_n_s32(ep->act_max));
 }
 
+/* The same requantization for a whole register tile: the constants of 16 channels loaded once
+ * (ev_rq16_load) and applied to ROWS x 16 accumulators stage by stage (ev_rq16_rows), every
+ * stage over all vectors of the tile, so each stage is one long run of independent instructions
+ * instead of one dependent chain per 4 channels. Two exact shortcuts when every right shift of
+ * the block is positive (the usual case):
+ *  - the fixup is a plain r + (r < 0 ? -1 : 0) (CMLT #0 + ADD, which either vector pipe of a
+ *    Cortex-A76 issues, where SSRA would wait for the one shift pipe): vqrdmulhq_s32 never
+ *    returns INT32_MIN (|2ab| <= 2^63 with equality only at a = b = INT32_MIN, which saturates
+ *    up), so r - 1 never wraps;
+ *  - |r| <= 2^30 after the shift, so narrowing to int16 with saturation first and adding the zero
+ *    point there (saturating) gives the reference's clamp of r + zp exactly (the clamp bounds lie
+ *    inside int16), one add per 8 lanes instead of per 4.
+ * Otherwise the fixup masks the sign with -rshift (zero for rshift 0) and the zero point is added
+ * in int32, wrapping as the reference's int32 sum does; the saturating narrows then keep clamp
+ * results unchanged. The clamp is one max/min per 16 bytes (uint8, or int8 for int8 outputs). */
+typedef struct ev_rq16 {
+    int32x4_t mult[4], nshift[4], lshift[4]; /* M0, -rshift, lshift of channels n0 .. n0 + 15 */
+    int32x4_t zp32;
+    int16x8_t zp16;
+    uint8x16_t lo, hi; /* act_min / act_max as bytes (the int8 bits for int8 outputs)      */
+    int32_t m0;        /* the multiplier when every real channel has the same one         */
+    int umult;         /* ... which is then applied by element (SQRDMULH by lane: half or  *
+                        * a quarter of the vector form's cost on the modelled cores)      */
+    int lsh;           /* some lshift != 0 in the block                                   */
+    int pos;           /* every right shift of the block's real channels is positive      */
+    int half_up, i8;
+} ev_rq16;
+
+/* Constants of channels n0 .. n0 + 15 (the epilogue arrays hold N rounded up to 16); `count`
+ * real channels (the rest are computed, never stored). */
+static inline void ev_rq16_load(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int count) {
+    q->lsh = 0;
+    q->pos = 1;
+    for (int j = 0; j < 16 && j < count; j++) {
+        if (ep->rshift[n0 + j] <= 0) q->pos = 0;
+        if (ep->any_lshift && ep->lshift[n0 + j]) q->lsh = 1;
+    }
+    q->m0 = ep->mult[n0];
+    q->umult = 1;
+    for (int j = 1; j < 16 && j < count; j++)
+        if (ep->mult[n0 + j] != q->m0) q->umult = 0;
+    if (q->lsh) q->pos = 0;
+    for (int j = 0; j < 4; j++) {
+        q->mult[j] = vld1q_s32(ep->mult + n0 + 4 * j);
+        q->nshift[j] = vnegq_s32(vld1q_s32(ep->rshift + n0 + 4 * j));
+        q->lshift[j] = q->lsh ? vld1q_s32(ep->lshift + n0 + 4 * j) : vdupq_n_s32(0);
+    }
+    q->zp32 = vdupq_n_s32(ep->out_zp);
+    q->zp16 = vdupq_n_s16((int16_t)ep->out_zp);
+    q->lo = vdupq_n_u8((uint8_t)ep->act_min);
+    q->hi = vdupq_n_u8((uint8_t)ep->act_max);
+    q->half_up = ep->round_half_up;
+    q->i8 = ep->out_i8;
+}
+
+/* The same for 8 channels c .. c + 7 seen as a 16-channel block twice over (mult[2], mult[3]
+ * repeat mult[0], mult[1]): a "row" of ev_rq16_bytes is then two pixels' 8 channels. */
+static inline void ev_rq16_load8(ev_rq16 *q, const ev_gemm_epi *ep, int c, int count) {
+    q->lsh = 0;
+    q->pos = 1;
+    for (int j = 0; j < 8 && j < count; j++) {
+        if (ep->rshift[c + j] <= 0) q->pos = 0;
+        if (ep->any_lshift && ep->lshift[c + j]) q->lsh = 1;
+    }
+    q->m0 = ep->mult[c];
+    q->umult = 1;
+    for (int j = 1; j < 8 && j < count; j++)
+        if (ep->mult[c + j] != q->m0) q->umult = 0;
+    if (q->lsh) q->pos = 0;
+    for (int j = 0; j < 4; j++) {
+        const int n = c + 4 * (j & 1);
+        q->mult[j] = vld1q_s32(ep->mult + n);
+        q->nshift[j] = vnegq_s32(vld1q_s32(ep->rshift + n));
+        q->lshift[j] = q->lsh ? vld1q_s32(ep->lshift + n) : vdupq_n_s32(0);
+    }
+    q->zp32 = vdupq_n_s32(ep->out_zp);
+    q->zp16 = vdupq_n_s16((int16_t)ep->out_zp);
+    q->lo = vdupq_n_u8((uint8_t)ep->act_min);
+    q->hi = vdupq_n_u8((uint8_t)ep->act_max);
+    q->half_up = ep->round_half_up;
+    q->i8 = ep->out_i8;
+}
+
+/* v: ROWS x 4 accumulators (row r's channels 4j.. in v[4 r + j], bias included) -> o[ROWS], the
+ * 16 requantized bytes of each row. ROWS should be a constant at the call (the stages unroll), at
+ * most 8. */
+#define EV_RQ_UNROLL _Pragma("GCC unroll 64")
+/* All ones in the negative lanes (CMLT #0 on aarch64). */
+static inline uint32x4_t vcltzq_s32_compat(int32x4_t x) {
+#if defined(__aarch64__)
+    return vcltzq_s32(x);
+#else
+    return vcltq_s32(x, vdupq_n_s32(0));
+#endif
+}
+static inline __attribute__((always_inline)) void ev_rq16_bytes(int32x4_t *v, int ROWS,
+                                                                const ev_rq16 *q,
+                                                                uint8x16_t *o) {
+    const int nv = 4 * ROWS;
+    if (q->lsh) {
+        EV_RQ_UNROLL
+        for (int i = 0; i < nv; i++) v[i] = vshlq_s32(v[i], q->lshift[i & 3]);
+    }
+    if (q->umult) {
+        EV_RQ_UNROLL
+        for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(v[i], q->m0);
+    } else {
+        EV_RQ_UNROLL
+        for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_s32(v[i], q->mult[i & 3]);
+    }
+    if (q->pos) {
+        if (!q->half_up) {
+            EV_RQ_UNROLL
+            for (int i = 0; i < nv; i++)
+                v[i] = vaddq_s32(v[i], vreinterpretq_s32_u32(vcltzq_s32_compat(v[i])));
+        }
+        EV_RQ_UNROLL
+        for (int i = 0; i < nv; i++) v[i] = vrshlq_s32(v[i], q->nshift[i & 3]);
+    } else {
+        if (!q->half_up) {
+            EV_RQ_UNROLL
+            for (int i = 0; i < nv; i++)
+                v[i] = vsraq_n_s32(v[i], vandq_s32(v[i], q->nshift[i & 3]), 31);
+        }
+        EV_RQ_UNROLL
+        for (int i = 0; i < nv; i++) {
+            v[i] = vrshlq_s32(v[i], q->nshift[i & 3]);
+            v[i] = vaddq_s32(v[i], q->zp32);
+        }
+    }
+    int16x8_t h[16]; /* ROWS <= 8 */
+    EV_RQ_UNROLL
+    for (int r = 0; r < ROWS; r++) {
+        h[2 * r] = vcombine_s16(vqmovn_s32(v[4 * r]), vqmovn_s32(v[4 * r + 1]));
+        h[2 * r + 1] = vcombine_s16(vqmovn_s32(v[4 * r + 2]), vqmovn_s32(v[4 * r + 3]));
+    }
+    if (q->pos) {
+        EV_RQ_UNROLL
+        for (int i = 0; i < 2 * ROWS; i++) h[i] = vqaddq_s16(h[i], q->zp16);
+    }
+    if (q->i8) {
+        const int8x16_t lo = vreinterpretq_s8_u8(q->lo), hi = vreinterpretq_s8_u8(q->hi);
+        EV_RQ_UNROLL
+        for (int r = 0; r < ROWS; r++) {
+            int8x16_t b = vcombine_s8(vqmovn_s16(h[2 * r]), vqmovn_s16(h[2 * r + 1]));
+            o[r] = vreinterpretq_u8_s8(vminq_s8(vmaxq_s8(b, lo), hi));
+        }
+    } else {
+        EV_RQ_UNROLL
+        for (int r = 0; r < ROWS; r++) {
+            uint8x16_t b = vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1]));
+            o[r] = vminq_u8(vmaxq_u8(b, q->lo), q->hi);
+        }
+    }
+}
+
+/* ev_rq16_bytes, then the first `count` (1..16) bytes of each of the first `store_rows` rows to
+ * out, ldc apart. */
+static inline __attribute__((always_inline)) void ev_rq16_rows(int32x4_t *v, int ROWS,
+                                                               const ev_rq16 *q, uint8_t *out,
+                                                               size_t ldc, int count,
+                                                               int store_rows) {
+    uint8x16_t o[8];
+    ev_rq16_bytes(v, ROWS, q, o);
+    if (count >= 16 && store_rows == ROWS) {
+        EV_RQ_UNROLL
+        for (int r = 0; r < ROWS; r++) vst1q_u8(out + (size_t)r * ldc, o[r]);
+    } else {
+        for (int r = 0; r < ROWS && r < store_rows; r++) {
+            if (count >= 16) {
+                vst1q_u8(out + (size_t)r * ldc, o[r]);
+            } else {
+                uint8_t tmp[16];
+                vst1q_u8(tmp, o[r]);
+                memcpy(out + (size_t)r * ldc, tmp, (size_t)count);
+            }
+        }
+    }
+}
+
 /* Low bytes of 16 requantized lanes. */
 static inline uint8x16_t ev_narrow16_neon(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t d) {
     int16x8_t ab = vcombine_s16(vmovn_s32(a), vmovn_s32(b));

@@ -70,6 +70,25 @@ static inline ev_status ev_ref_io(const ev_kernel_ctx *ctx, int n_in, const ev_t
     return EV_OK;
 }
 
+/* The operands of a float32 convolution-like op (input, weights, optional bias; one output):
+ * EV_OK with them in *x, *w, *b (NULL: no bias), *y, else EV_ERR_FORMAT / EV_ERR_UNSUPPORTED
+ * naming what is missing or not float32. */
+static inline ev_status ev_ref_f32_conv_operands(const ev_kernel_ctx *ctx, const ev_tensor **x,
+                                                 const ev_tensor **w, const ev_tensor **b,
+                                                 const ev_tensor **y) {
+    const ev_graph *g = ctx->graph;
+    const ev_op *op = &g->ops[ctx->op_index];
+    *x = ev_op_input(g, op, 0), *w = ev_op_input(g, op, 1);
+    *b = ev_op_input(g, op, 2), *y = ev_op_output(g, op, 0);
+    if (!*x || !*w || !*y || op->num_outputs != 1 || op->num_inputs < 2 || op->num_inputs > 3)
+        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "needs input, weights, optional bias, one output");
+    if ((*x)->dtype != EV_DTYPE_F32 || (*w)->dtype != EV_DTYPE_F32 ||
+        (*y)->dtype != EV_DTYPE_F32 || (*b && (*b)->dtype != EV_DTYPE_F32))
+        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "float32 only (input %s, weights %s)",
+                          ev_dtype_name((*x)->dtype), ev_dtype_name((*w)->dtype));
+    return EV_OK;
+}
+
 /* EV_OK when `t` has exactly one positive scale; otherwise EV_ERR_UNSUPPORTED naming `role`. */
 static inline ev_status ev_ref_per_tensor(const ev_kernel_ctx *ctx, const ev_tensor *t,
                                           const char *role) {

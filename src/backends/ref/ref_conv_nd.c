@@ -27,15 +27,10 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     const ev_graph *g = ctx->graph;
     const ev_op *op = &g->ops[ctx->op_index];
     const ev_conv_nd_params *p = &op->p.conv_nd;
-    const ev_tensor *x = ev_op_input(g, op, 0), *w = ev_op_input(g, op, 1);
-    const ev_tensor *b = ev_op_input(g, op, 2), *y = ev_op_output(g, op, 0);
+    const ev_tensor *x, *w, *b, *y;
     char s1[64], s2[64], s3[64];
-    if (!x || !w || !y || op->num_outputs != 1 || op->num_inputs < 2 || op->num_inputs > 3)
-        return EV_OP_FAIL(ctx, EV_ERR_FORMAT, "needs input, weights, optional bias, one output");
-    if (x->dtype != EV_DTYPE_F32 || w->dtype != EV_DTYPE_F32 || y->dtype != EV_DTYPE_F32 ||
-        (b && b->dtype != EV_DTYPE_F32))
-        return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "float32 only (input %s, weights %s)",
-                          ev_dtype_name(x->dtype), ev_dtype_name(w->dtype));
+    ev_status st = ev_ref_f32_conv_operands(ctx, &x, &w, &b, &y);
+    if (st != EV_OK) return st;
     int ns = x->ndim - 2, ok = ns >= 1 && ns <= EV_POOL_ND_MAX && w->ndim == x->ndim &&
                                y->ndim == x->ndim && p->group >= 1 && x->dims[0] == y->dims[0];
     int cin = ok ? x->dims[1] : 0, cout = ok ? y->dims[1] : 0;

@@ -821,6 +821,16 @@ static ev_status need_known(oc *c, const oval *x) {
 /* Convolution                                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The auto_pad attribute (default NOTSET) into ap[32], checked to be NOTSET, VALID, SAME_UPPER
+ * or SAME_LOWER; *same: one of the last two. */
+static ev_status auto_pad_attr(const oc *c, char *ap, int *same) {
+    EV_TRY(attr_str(c, "auto_pad", "NOTSET", ap, 32));
+    *same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
+    if (!*same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
+        return NODE_FAIL(c, EV_ERR_FORMAT, "auto_pad '%s'", ap);
+    return EV_OK;
+}
+
 typedef struct conv_geo {
     int kh, kw, sh, sw, dh, dw, group;
     int pt, pl, pb, pr;    /* explicit padding (after auto_pad)                              */
@@ -1310,10 +1320,8 @@ static ev_status conv_nd(oc *c, int transposed, oval *x, oval *w, oval *y) {
         }
     }
     char ap[32];
-    EV_TRY(attr_str(c, "auto_pad", "NOTSET", ap, sizeof ap));
-    int same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
-    if (!same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
-        return NODE_FAIL(c, EV_ERR_FORMAT, "auto_pad '%s'", ap);
+    int same;
+    EV_TRY(auto_pad_attr(c, ap, &same));
     if (strcmp(ap, "NOTSET") == 0) {
         EV_TRY(attr_ints(c, "pads", 2 * EV_MAX_DIMS, v, &n));
         if (n >= 0 && n != 2 * ns)
@@ -1425,10 +1433,8 @@ static ev_status convt_core(oc *c, oval *x, oval *w, oval *y) {
         }
     }
     char ap[32];
-    EV_TRY(attr_str(c, "auto_pad", "NOTSET", ap, sizeof ap));
-    int same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
-    if (!same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
-        return NODE_FAIL(c, EV_ERR_FORMAT, "auto_pad '%s'", ap);
+    int same;
+    EV_TRY(auto_pad_attr(c, ap, &same));
     if (strcmp(ap, "NOTSET") == 0) {
         EV_TRY(attr_ints(c, "pads", 8, v, &n));
         if (c->one_d) lift_1d(v, &n, 1, 0);
@@ -1727,10 +1733,8 @@ static ev_status pool_nd(oc *c, int is_max, oval *x, oval *y) {
         }
     }
     char ap[32];
-    EV_TRY(attr_str(c, "auto_pad", "NOTSET", ap, sizeof ap));
-    int same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
-    if (!same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
-        return NODE_FAIL(c, EV_ERR_FORMAT, "auto_pad '%s'", ap);
+    int same;
+    EV_TRY(auto_pad_attr(c, ap, &same));
     if (strcmp(ap, "NOTSET") == 0) {
         EV_TRY(attr_ints(c, "pads", 2 * EV_POOL_ND_MAX, v, &n));
         if (n >= 0 && n != 2 * ns)

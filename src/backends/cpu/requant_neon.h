@@ -71,49 +71,22 @@ typedef struct ev_rq16 {
     int half_up, i8;
 } ev_rq16;
 
-/* Constants of channels n0 .. n0 + 15 (the epilogue arrays hold N rounded up to 16); `count`
- * real channels (the rest are computed, never stored). */
-static inline void ev_rq16_load(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int count) {
+/* Constants of `width` (16 or 8) channels from n0, `count` of them real (the rest are computed,
+ * never stored); with 8, the block is those 8 channels twice over (vectors 2, 3 repeat 0, 1). */
+static inline void ev_rq16_fill(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int count, int width) {
     q->lsh = 0;
     q->pos = 1;
-    for (int j = 0; j < 16 && j < count; j++) {
+    for (int j = 0; j < width && j < count; j++) {
         if (ep->rshift[n0 + j] <= 0) q->pos = 0;
         if (ep->any_lshift && ep->lshift[n0 + j]) q->lsh = 1;
     }
     q->m0 = ep->mult[n0];
     q->umult = 1;
-    for (int j = 1; j < 16 && j < count; j++)
+    for (int j = 1; j < width && j < count; j++)
         if (ep->mult[n0 + j] != q->m0) q->umult = 0;
     if (q->lsh) q->pos = 0;
     for (int j = 0; j < 4; j++) {
-        q->mult[j] = vld1q_s32(ep->mult + n0 + 4 * j);
-        q->nshift[j] = vnegq_s32(vld1q_s32(ep->rshift + n0 + 4 * j));
-        q->lshift[j] = q->lsh ? vld1q_s32(ep->lshift + n0 + 4 * j) : vdupq_n_s32(0);
-    }
-    q->zp32 = vdupq_n_s32(ep->out_zp);
-    q->zp16 = vdupq_n_s16((int16_t)ep->out_zp);
-    q->lo = vdupq_n_u8((uint8_t)ep->act_min);
-    q->hi = vdupq_n_u8((uint8_t)ep->act_max);
-    q->half_up = ep->round_half_up;
-    q->i8 = ep->out_i8;
-}
-
-/* The same for 8 channels c .. c + 7 seen as a 16-channel block twice over (mult[2], mult[3]
- * repeat mult[0], mult[1]): a "row" of ev_rq16_bytes is then two pixels' 8 channels. */
-static inline void ev_rq16_load8(ev_rq16 *q, const ev_gemm_epi *ep, int c, int count) {
-    q->lsh = 0;
-    q->pos = 1;
-    for (int j = 0; j < 8 && j < count; j++) {
-        if (ep->rshift[c + j] <= 0) q->pos = 0;
-        if (ep->any_lshift && ep->lshift[c + j]) q->lsh = 1;
-    }
-    q->m0 = ep->mult[c];
-    q->umult = 1;
-    for (int j = 1; j < 8 && j < count; j++)
-        if (ep->mult[c + j] != q->m0) q->umult = 0;
-    if (q->lsh) q->pos = 0;
-    for (int j = 0; j < 4; j++) {
-        const int n = c + 4 * (j & 1);
+        const int n = n0 + 4 * (width == 16 ? j : (j & 1));
         q->mult[j] = vld1q_s32(ep->mult + n);
         q->nshift[j] = vnegq_s32(vld1q_s32(ep->rshift + n));
         q->lshift[j] = q->lsh ? vld1q_s32(ep->lshift + n) : vdupq_n_s32(0);
@@ -124,6 +97,17 @@ static inline void ev_rq16_load8(ev_rq16 *q, const ev_gemm_epi *ep, int c, int c
     q->hi = vdupq_n_u8((uint8_t)ep->act_max);
     q->half_up = ep->round_half_up;
     q->i8 = ep->out_i8;
+}
+
+/* Constants of channels n0 .. n0 + 15 (the epilogue arrays hold N rounded up to 16). */
+static inline void ev_rq16_load(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int count) {
+    ev_rq16_fill(q, ep, n0, count, 16);
+}
+
+/* The same for 8 channels c .. c + 7 seen as a 16-channel block twice over (mult[2], mult[3]
+ * repeat mult[0], mult[1]): a "row" of ev_rq16_bytes is then two pixels' 8 channels. */
+static inline void ev_rq16_load8(ev_rq16 *q, const ev_gemm_epi *ep, int c, int count) {
+    ev_rq16_fill(q, ep, c, count, 8);
 }
 
 /* v: ROWS x 4 accumulators (row r's channels 4j.. in v[4 r + j], bias included) -> o[ROWS], the

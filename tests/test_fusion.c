@@ -290,6 +290,37 @@ static int pw(dwnet *n, int in, shp *s, int cout, int k, ev_activation act, int 
     return op;
 }
 
+/* Finishes n's graph (input x, outputs outs) and checks on the cpu backend that each op listed
+ * in n->fusable (only those of type only_op, when given) names the op it absorbs, and no other
+ * does; without only_op, a 1x1 that runs the direct first-layer kernel fuses nothing. */
+static ev_model *finish_fused(dwnet *n, int x, int *outs, const char *only_op, const char *what,
+                              int v) {
+    gb_inputs(&n->b, 1, &x);
+    gb_outputs(&n->b, n->nout, outs);
+    ev_model *m = NULL;
+    if (gb_finish(&n->b, &m) != EV_OK) return NULL;
+    int nops = ev_model_num_ops(m);
+    ev_kernel_report *rep = calloc((size_t)nops, sizeof *rep);
+    ev_session_options o;
+    ev_session_options_init(&o);
+    o.backend = "cpu";
+    CHECK(ev_backend_kernels(m, &o, rep, nops) == EV_OK);
+    for (int i = 0; i < nops; i++) {
+        if (only_op && strcmp(ev_model_op_name(m, i), only_op) != 0) continue;
+        const char *pl = strstr(rep[i].kernel, " + op ");
+        int got = pl ? atoi(pl + 6) : -1, want = -1;
+        for (int k = 0; k < n->n_fusable; k++)
+            if (n->fusable[k][0] == i) want = n->fusable[k][1];
+        /* a 1x1 of 1-4 input channels may run the direct first-layer kernel (where the ISA
+         * path has one), which fuses nothing: its ADD then runs on its own */
+        if (!only_op && strstr(rep[i].kernel, "conv_first")) want = -1;
+        CHECK_MSG(got == want, "%s variant %d op %d: kernel '%s', want absorbed op %d\n", what,
+                  v, i, rep[i].kernel, want);
+    }
+    free(rep);
+    return m;
+}
+
 static ev_model *build_dw(dwnet *n, int v, int *in_elems) {
     memset(n, 0, sizeof *n);
     gb_init(&n->b);
@@ -333,30 +364,8 @@ static ev_model *build_dw(dwnet *n, int v, int *in_elems) {
     outs[n->nout] = t, n->out_elems[n->nout++] = (size_t)s.n * s.h * s.w * s.c;
     pw(n, t, &s, rint_(1, 40), 1, rand_act(), &u);
     outs[n->nout] = u, n->out_elems[n->nout++] = (size_t)s.n * s.h * s.w * s.c;
-    gb_inputs(&n->b, 1, &x);
-    gb_outputs(&n->b, n->nout, outs);
-    ev_model *m = NULL;
-    if (gb_finish(&n->b, &m) != EV_OK) return NULL;
     /* inspect: the fusable depthwise ops (and only they) name their 1x1 */
-    int nops = ev_model_num_ops(m);
-    ev_kernel_report *rep = calloc((size_t)nops, sizeof *rep);
-    ev_session_options o;
-    ev_session_options_init(&o);
-    o.backend = "cpu";
-    CHECK(ev_backend_kernels(m, &o, rep, nops) == EV_OK);
-    for (int i = 0; i < nops; i++) {
-        const char *pl = strstr(rep[i].kernel, " + op ");
-        int got = pl ? atoi(pl + 6) : -1, want = -1;
-        for (int k = 0; k < n->n_fusable; k++)
-            if (n->fusable[k][0] == i) want = n->fusable[k][1];
-        /* a 1x1 of 1-4 input channels may run the direct first-layer kernel (where the ISA
-         * path has one), which fuses nothing: its ADD then runs on its own */
-        if (strstr(rep[i].kernel, "conv_first")) want = -1;
-        CHECK_MSG(got == want, "dw variant %d op %d: kernel '%s', want absorbed op %d\n", v, i,
-                  rep[i].kernel, want);
-    }
-    free(rep);
-    return m;
+    return finish_fused(n, x, outs, NULL, "dw", v);
 }
 
 /* Every graph output of `got` against `ref`: 1e-5 of max|ref| and the element-wise bound. */
@@ -512,27 +521,7 @@ static ev_model *build_pad(dwnet *n, int v, int *in_elems) {
     c = dw(n, t, &s, 3, rint_(1, 2), EV_PAD_VALID, rand_act(), &w);
     n->fusable[n->n_fusable][0] = p, n->fusable[n->n_fusable][1] = c, n->n_fusable++;
     outs[n->nout] = w, n->out_elems[n->nout++] = (size_t)s.n * s.h * s.w * s.c;
-    gb_inputs(&n->b, 1, &x);
-    gb_outputs(&n->b, n->nout, outs);
-    ev_model *m = NULL;
-    if (gb_finish(&n->b, &m) != EV_OK) return NULL;
-    int nops = ev_model_num_ops(m);
-    ev_kernel_report *rep = calloc((size_t)nops, sizeof *rep);
-    ev_session_options o;
-    ev_session_options_init(&o);
-    o.backend = "cpu";
-    CHECK(ev_backend_kernels(m, &o, rep, nops) == EV_OK);
-    for (int i = 0; i < nops; i++) {
-        if (strcmp(ev_model_op_name(m, i), "PAD") != 0) continue;
-        const char *pl = strstr(rep[i].kernel, " + op ");
-        int got = pl ? atoi(pl + 6) : -1, want = -1;
-        for (int k = 0; k < n->n_fusable; k++)
-            if (n->fusable[k][0] == i) want = n->fusable[k][1];
-        CHECK_MSG(got == want, "pad variant %d op %d: kernel '%s', want absorbed op %d\n", v, i,
-                  rep[i].kernel, want);
-    }
-    free(rep);
-    return m;
+    return finish_fused(n, x, outs, "PAD", "pad", v);
 }
 
 static void test_pad_fold(void) {

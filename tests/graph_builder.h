@@ -1,7 +1,8 @@
 /*
  * graph_builder.h - tests use the library's in-memory graph builder (src/core/graph_builder.h),
  * and gb_test_run: finish a built one-op graph and run it on ref, the first step of every test
- * that checks an op against a double computation (test_ops_movenet.c, test_ops_onnx.c).
+ * that checks an op against a double computation (test_ops_movenet.c, test_ops_onnx.c), and
+ * gb_pad_op: the one-op PAD / PAD_EX graphs of those tests and of the op x backend matrix.
  */
 #ifndef EV_TESTS_GRAPH_BUILDER_H
 #define EV_TESTS_GRAPH_BUILDER_H
@@ -33,6 +34,21 @@ static inline int gb_test_run(gb *b, int n_in, const int *ins, int out, const vo
         return -2;
     }
     return 0;
+}
+
+/* x [d, nd dims] -> op -> y [od], the paddings ([nd][2] int32, begin / end) a constant second
+ * input, x and y quantized alike (s, zp; ignored for float). Returns the op index (or -1 with
+ * b->error set); *tx, *ty the tensors. */
+static inline int gb_pad_op(gb *b, ev_op_type type, const char *name, int builtin, ev_dtype dt,
+                            int nd, const int *d, const int *od, const int32_t *pads, float s,
+                            int32_t zp, int *tx, int *ty) {
+    int pd[2] = {nd, 2};
+    *tx = gb_tensor_q(b, "x", dt, nd, d, NULL, s, zp);
+    int tp = gb_tensor(b, "pads", EV_DTYPE_I32, 2, pd, pads, sizeof(int32_t) * 2 * (size_t)nd, 0,
+                       NULL, NULL, 0);
+    *ty = gb_tensor_q(b, "y", dt, nd, od, NULL, s, zp);
+    int ins[2] = {*tx, tp};
+    return gb_op(b, type, name, builtin, 2, ins, 1, ty);
 }
 
 #endif

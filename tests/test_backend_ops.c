@@ -608,7 +608,7 @@ static void gen_reshape(ev_dtype dt, int variant, mcase *c) {
 
 static void gen_pad(ev_dtype dt, int variant, mcase *c) {
     (void)variant;
-    int d[4], nd = rand_shape(1, 4, 7, d), od[4], pd[2] = {nd, 2};
+    int d[4], nd = rand_shape(1, 4, 7, d), od[4];
     int32_t pads[8];
     for (int i = 0; i < nd; i++) {
         pads[2 * i] = rint_(0, 3), pads[2 * i + 1] = rint_(0, 3);
@@ -619,12 +619,8 @@ static void gen_pad(ev_dtype dt, int variant, mcase *c) {
     rand_q(dt, 0.01f, 0.3f, &s, &zp);
     gb b;
     gb_init(&b);
-    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
-    int tp = gb_tensor(&b, "pads", EV_DTYPE_I32, 2, pd, pads, sizeof(int32_t) * 2 * (size_t)nd,
-                       0, NULL, NULL, 0);
-    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp);
-    int ins[2] = {tx, tp};
-    gb_op(&b, EV_OP_PAD, "PAD", 34, 2, ins, 1, &ty);
+    int tx, ty;
+    gb_pad_op(&b, EV_OP_PAD, "PAD", 34, dt, nd, d, od, pads, s, zp, &tx, &ty);
     int u = snprintf(c->desc, sizeof c->desc, "pad ");
     u += shape_str(c->desc + u, sizeof c->desc - (size_t)u, nd, d);
     u += snprintf(c->desc + u, sizeof c->desc - (size_t)u, " -> ");
@@ -1152,7 +1148,7 @@ static void gen_resize2(ev_dtype dt, int variant, mcase *c) {
 /* PAD_EX (ONNX Pad) mode = variant (constant with a random value on float32, reflect, edge);
  * pads in [-1, 3] per side (negative crops, the padded size kept >= 1). */
 static void gen_pad_ex(ev_dtype dt, int variant, mcase *c) {
-    int d[4], nd = rand_shape(1, 4, 6, d), od[4], pd[2] = {nd, 2};
+    int d[4], nd = rand_shape(1, 4, 6, d), od[4];
     int32_t pads[8];
     for (int i = 0; i < nd; i++) {
         do {
@@ -1165,12 +1161,8 @@ static void gen_pad_ex(ev_dtype dt, int variant, mcase *c) {
     rand_q(dt, 0.01f, 0.3f, &s, &zp);
     gb b;
     gb_init(&b);
-    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
-    int tp = gb_tensor(&b, "pads", EV_DTYPE_I32, 2, pd, pads, sizeof(int32_t) * 2 * (size_t)nd,
-                       0, NULL, NULL, 0);
-    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp);
-    int ins[2] = {tx, tp};
-    int op = gb_op(&b, EV_OP_PAD_EX, "PAD_EX", -1, 2, ins, 1, &ty);
+    int tx, ty;
+    int op = gb_pad_op(&b, EV_OP_PAD_EX, "PAD_EX", -1, dt, nd, d, od, pads, s, zp, &tx, &ty);
     if (op >= 0) {
         b.g.ops[op].p.pad_ex.mode = (ev_pad_mode)variant;
         b.g.ops[op].p.pad_ex.value = value;

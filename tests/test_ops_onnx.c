@@ -512,7 +512,7 @@ static int np_pad_index(int mode, int i, int n) {
 
 static void pad_ex_case(stats *st, ev_dtype dt, int mode, uint64_t seed) {
     ev_test_rng r = {seed};
-    int d[4], nd = rshape(&r, 1, 4, 6, d), od[4], pd[2] = {nd, 2};
+    int d[4], nd = rshape(&r, 1, 4, 6, d), od[4];
     int32_t pads[8];
     for (int i = 0; i < nd; i++)
         do {
@@ -537,12 +537,8 @@ static void pad_ex_case(stats *st, ev_dtype dt, int mode, uint64_t seed) {
     }
     gb b;
     gb_init(&b);
-    int tx = gb_tensor_q(&b, "x", dt, nd, d, NULL, s, zp);
-    int tp = gb_tensor(&b, "pads", EV_DTYPE_I32, 2, pd, pads, sizeof(int32_t) * 2 * (size_t)nd,
-                       0, NULL, NULL, 0);
-    int ty = gb_tensor_q(&b, "y", dt, nd, od, NULL, s, zp);
-    int ins[2] = {tx, tp};
-    int op = gb_op(&b, EV_OP_PAD_EX, "PAD_EX", -1, 2, ins, 1, &ty);
+    int tx, ty;
+    int op = gb_pad_op(&b, EV_OP_PAD_EX, "PAD_EX", -1, dt, nd, d, od, pads, s, zp, &tx, &ty);
     if (op >= 0) b.g.ops[op].p.pad_ex.mode = (ev_pad_mode)mode, b.g.ops[op].p.pad_ex.value = value;
     char desc[128];
     snprintf(desc, sizeof desc, "pad_ex %s mode %d value %g rank %d seed %llx",

@@ -318,6 +318,13 @@ static ev_status out_val(oc *c, int k, oval **out) {
     return EV_OK;
 }
 
+/* The two required inputs and the output of a node (in_val, out_val). */
+static ev_status in2_out1(oc *c, oval **a, oval **b, oval **y) {
+    EV_TRY(in_val(c, 0, 1, a));
+    EV_TRY(in_val(c, 1, 1, b));
+    return out_val(c, 0, y);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* IR tensors and layouts                                                                     */
 /* ------------------------------------------------------------------------------------------ */
@@ -623,9 +630,7 @@ static ev_status legacy_broadcast(oc *c, const oval *a, oval *b) {
 
 static ev_status emit_binary(oc *c, ev_op_type type, const char *name, int code) {
     oval *a, *b, *y;
-    EV_TRY(in_val(c, 0, 1, &a));
-    EV_TRY(in_val(c, 1, 1, &b));
-    EV_TRY(out_val(c, 0, &y));
+    EV_TRY(in2_out1(c, &a, &b, &y));
     if (c->opset < 7) EV_TRY(legacy_broadcast(c, a, b));
     if (a->kind == OV_CONST && b->kind == OV_CONST) return fold_binary(c, type, a, b, y);
     EV_TRY(need_float(c, a));
@@ -1501,9 +1506,7 @@ static ev_status convt_core(oc *c, oval *x, oval *w, oval *y) {
 
 static ev_status emit_conv_transpose(oc *c) {
     oval *x, *w, *y;
-    EV_TRY(in_val(c, 0, 1, &x));
-    EV_TRY(in_val(c, 1, 1, &w));
-    EV_TRY(out_val(c, 0, &y));
+    EV_TRY(in2_out1(c, &x, &w, &y));
     if (x->ndim >= 5) return conv_nd(c, 1, x, w, y);
     if (x->ndim != 3 || w->ndim != 3 || x->kind != OV_TENSOR) return convt_core(c, x, w, y);
     oval x4, w4, y4 = {0};
@@ -2375,9 +2378,7 @@ static ev_status emit_fc(oc *c, oval *x, int wt, int bt, oval *y, int nd, const 
 
 static ev_status emit_matmul(oc *c) {
     oval *a, *b, *y;
-    EV_TRY(in_val(c, 0, 1, &a));
-    EV_TRY(in_val(c, 1, 1, &b));
-    EV_TRY(out_val(c, 0, &y));
+    EV_TRY(in2_out1(c, &a, &b, &y));
     EV_TRY(need_float(c, a));
     EV_TRY(need_float(c, b));
     if (a->kind == OV_CONST) return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "a constant first input");
@@ -2911,9 +2912,7 @@ static ev_status emit_shape(oc *c) {
 
 static ev_status emit_gather(oc *c) {
     oval *x, *ix, *y;
-    EV_TRY(in_val(c, 0, 1, &x));
-    EV_TRY(in_val(c, 1, 1, &ix));
-    EV_TRY(out_val(c, 0, &y));
+    EV_TRY(in2_out1(c, &x, &ix, &y));
     if (x->kind != OV_CONST || ix->kind != OV_CONST)
         return NODE_FAIL(c, EV_ERR_UNSUPPORTED, "Gather on values computed at run time (only "
                          "constant folding of shapes is supported)");

@@ -78,25 +78,7 @@ static inline ev_rq_avx2 ev_rq_avx2_load(const ev_gemm_epi *ep, int n0) {
     return q;
 }
 
-/* MultiplyByQuantizedMultiplier + zero point + clamp of 8 int32 lanes (steps 1-4 above), ties of
- * the right shift away from zero or, with q->half_up, toward +infinity. */
-static inline __m256i ev_requant8_avx2(__m256i x, const ev_rq_avx2 *q) {
-    if (q->any_lshift) x = _mm256_sllv_epi32(x, q->lshift);
-    const __m256i nudge = _mm256_set1_epi64x(1ll << 30);
-    __m256i pe = _mm256_add_epi64(_mm256_mul_epi32(x, q->mult_e), nudge);
-    __m256i po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_shuffle_epi32(x, 0xF5), q->mult_o),
-                                  nudge);
-    __m256i r = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
-    __m256i rem = _mm256_and_si256(r, q->rmask);
-    __m256i thr = q->half_up ? q->thr : _mm256_add_epi32(q->thr, _mm256_srli_epi32(r, 31));
-    __m256i up = _mm256_cmpgt_epi32(rem, thr);
-    r = _mm256_sub_epi32(_mm256_srav_epi32(r, q->rshift), up);
-    r = _mm256_add_epi32(r, q->zp);
-    r = _mm256_max_epi32(r, q->lo);
-    return _mm256_min_epi32(r, q->hi);
-}
-
-/* Steps 1-3 and the zero point of ev_requant8_avx2, without the clamp: the int32 lanes go to
+/* Steps 1-3 and the zero point of ev_requant8_avx2 (below), without the clamp: the int32 lanes go to
  * ev_packc8/16/32_avx2, whose saturating packs and byte max/min clamp them (step 5'). The (r < 0)
  * term is -(0 > r) (vpcmpgtd) instead of the logical shift r >> 31: equal values, and a port
  * that shifts do not use. */
@@ -113,6 +95,12 @@ static inline __attribute__((always_inline)) __m256i ev_requant8_nc_avx2(__m256i
     __m256i up = _mm256_cmpgt_epi32(rem, thr);
     r = _mm256_sub_epi32(_mm256_srav_epi32(r, q->rshift), up);
     return _mm256_add_epi32(r, q->zp);
+}
+
+/* MultiplyByQuantizedMultiplier + zero point + clamp of 8 int32 lanes (steps 1-4 above), ties of
+ * the right shift away from zero or, with q->half_up, toward +infinity. */
+static inline __m256i ev_requant8_avx2(__m256i x, const ev_rq_avx2 *q) {
+    return _mm256_min_epi32(_mm256_max_epi32(ev_requant8_nc_avx2(x, q), q->lo), q->hi);
 }
 
 /* Step 5' (with ev_requant8_nc_avx2). [act_min, act_max] lies inside [0, 255] (uint8 output) or

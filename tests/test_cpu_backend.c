@@ -18,9 +18,8 @@
 
 #include <stdint.h>
 
-/* EV_ISA names, indexed by ev_isa */
-static const char *const k_isas[] = {"scalar", "avx2",    "avxvnni", "avx512",
-                                     "vnni",   "neon",    "dotprod"};
+/* The EV_ISA name of an ISA level (cpu.h's ev_isa_name; the levels are not a dense list) */
+static const char *isa_name(int isa) { return ev_isa_name((ev_isa)isa); }
 
 static ev_test_rng rg_rng; /* the depthwise generator's draws */
 
@@ -104,7 +103,7 @@ static void test_dw_edges(void) {
             size_t rb = 0, gb_ = 0, in_bytes = (size_t)h * w * c;
             const void *ins[1] = {in};
             ev_run_opts ro = {.backend = "ref", .threads = 1};
-            ev_run_opts co = {.backend = "cpu", .threads = 1 + it % 2, .isa = k_isas[isa]};
+            ev_run_opts co = {.backend = "cpu", .threads = 1 + it % 2, .isa = isa_name(isa)};
             void *rv = NULL, *gv = NULL;
             int ok = ev_test_run_copy(m, &ro, 1, ins, &in_bytes, 0, &rv, &rb) == EV_OK &&
                      ev_test_run_copy(m, &co, 1, ins, &in_bytes, 0, &gv, &gb_) == EV_OK &&
@@ -115,7 +114,7 @@ static void test_dw_edges(void) {
                 size_t first = 0, n = rb < gb_ ? rb : gb_;
                 while (first < n && ref[first] == got[first]) first++;
                 fprintf(stderr, "  MISMATCH isa=%s %s: first at %zu (ref %d, cpu %d) %s\n",
-                        k_isas[isa], desc, first, first < n ? ref[first] : -1,
+                        isa_name(isa), desc, first, first < n ? ref[first] : -1,
                         first < n ? got[first] : -1, ev_last_error());
             }
             free(in), free(rv), free(gv);
@@ -199,19 +198,21 @@ static void test_coral_models(void) {
         /* every ISA path on the smallest model, the best path (2 threads) on the others */
         for (int pi = s == 0 ? 0 : npaths - 1; pi < npaths; pi++) {
             int isa = (int)paths[pi];
-            setenv("EV_ISA", k_isas[isa], 1);
+            setenv("EV_ISA", isa_name(isa), 1);
             int threads = s == 0 ? 1 + isa % 2 : 2;
             CHECK(model_hashes(mp, "cpu", threads, ev_image_pixels(small), &got) == 0);
             int bad = 0;
             for (int op = 0; op < ref.n; op++)
                 if (ref.h[op] != got.h[op]) {
-                    if (!bad) fprintf(stderr, "  %s isa=%s: op %d differs\n", sizes[s], k_isas[isa], op);
+                    if (!bad)
+                        fprintf(stderr, "  %s isa=%s: op %d differs\n", sizes[s], isa_name(isa),
+                                op);
                     bad++;
                 }
             CHECK_MSG(bad == 0 && got.n == ref.n, "%s isa=%s threads=%d: %d layers differ",
-                      sizes[s], k_isas[isa], threads, bad);
+                      sizes[s], isa_name(isa), threads, bad);
             fprintf(stderr, "  %s isa=%s threads=%d: %d layers identical to ref\n", sizes[s],
-                    k_isas[isa], threads, ref.n - bad);
+                    isa_name(isa), threads, ref.n - bad);
         }
         unsetenv("EV_ISA");
         ev_image_free(small);
@@ -221,7 +222,7 @@ static void test_coral_models(void) {
 
 int main(void) {
     fprintf(stderr, "cpu features: %s; best path: %s\n", ev_cpu_features(),
-            k_isas[ev_cpu_isa_supported()]);
+            isa_name(ev_cpu_isa_supported()));
     EV_RUN(test_dw_edges);
     EV_RUN(test_coral_models);
     return ev_test_finish();

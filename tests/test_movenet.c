@@ -70,8 +70,8 @@ static void test_raw_outputs(void) {
     CHECK_OK(ev_test_run_copy(m, &ro, 1, ins, bytes, 0, &ref2, &n2));
     CHECK(n == 17 * 3 * sizeof(float) && n2 == n && ref && ref2 && memcmp(ref, ref2, n) == 0);
     /* every cpu ISA path (a name of the other architecture's family runs the best path) */
-    static const char *const isas[] = {NULL,     "scalar", "avx2", "avxvnni",
-                                       "avx512", "vnni",   "neon", "dotprod"};
+    static const char *const isas[] = {NULL,   "scalar", "avx2", "avxvnni", "avx512",
+                                       "vnni", "amx",    "neon", "dotprod"};
     for (int i = 0; i < (int)(sizeof isas / sizeof isas[0]); i++) {
         ev_run_opts co = {.backend = "cpu", .threads = 1 + i % 2, .isa = isas[i]};
         void *got = NULL;

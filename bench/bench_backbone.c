@@ -371,19 +371,13 @@ static void bench_peer(int peer, int si, const char *model, int threads, int min
     strncat(cmd, tail, sizeof cmd - strlen(cmd) - 1);
 
     fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) {
+    cJSON *j;
+    int rc = bench_run_json(cmd, &j);
+    if (rc == -1 && !j) {
         print_bad_line(si, threads, k_peer_names[peer], "peer", "error", "popen failed");
         add_result(si, threads, k_peer_names[peer], 1, 0, 0, 0, 0, 0);
         return;
     }
-    /* The script prints exactly one JSON line; keep the last line that starts with '{'. */
-    char line[16384], json[16384] = "";
-    while (fgets(line, sizeof line, p))
-        if (line[0] == '{') snprintf(json, sizeof json, "%s", line);
-    int rc = pclose(p);
-
-    cJSON *j = json[0] ? cJSON_Parse(json) : NULL;
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
     const cJSON *med = cJSON_GetObjectItemCaseSensitive(j, "median_ms");
     const cJSON *mn = cJSON_GetObjectItemCaseSensitive(j, "min_ms");

@@ -1,7 +1,7 @@
 /*
  * bench_common.h - what the benchmark programs that run peers share: the clock, the median, the
  * environment header ('#' lines: date, CPU, ISA flags, compiler, our backends), quoting for
- * popen, and locating bench/peers. Header-only (static functions); bench programs only.
+ * popen, running a peer script for its one JSON line, and locating bench/peers. Header-only (static functions); bench programs only.
  *
  * Extend: a new header line every benchmark should print goes in bench_print_environment.
  */
@@ -9,6 +9,8 @@
 #define EV_BENCH_COMMON_H
 
 #include "edgevision.h"
+
+#include <cjson/cJSON.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +139,22 @@ static inline void bench_sh_quote(char *dst, size_t cap, const char *s) {
     }
     if (n + 1 < cap) dst[n++] = '\'';
     dst[n] = '\0';
+}
+
+/* Runs a peer's command (popen) and parses the last line of its output that starts with '{'
+ * (the peer scripts print exactly one JSON line) into *out (NULL: no such line, or not JSON; the
+ * caller frees it with cJSON_Delete). Returns the command's status (pclose), or -1 when it could
+ * not be started. */
+static inline int bench_run_json(const char *cmd, cJSON **out) {
+    *out = NULL;
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    char line[16384], json[16384] = "";
+    while (fgets(line, sizeof line, p))
+        if (line[0] == '{') snprintf(json, sizeof json, "%s", line);
+    int rc = pclose(p);
+    *out = json[0] ? cJSON_Parse(json) : NULL;
+    return rc;
 }
 
 /* The peer scripts' folder: $EV_BENCH_PEERS, else bench/peers (run from the repository root),

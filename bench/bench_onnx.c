@@ -176,16 +176,12 @@ static void run_peer(const net_desc *nd, const char *path, int threads, int roun
     snprintf(tail, sizeof tail, " %d %d 3 %g 2>/dev/null", threads, c->min_runs, c->min_secs);
     strncat(cmd, tail, sizeof cmd - strlen(cmd) - 1);
     fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) {
+    cJSON *j;
+    int rc = bench_run_json(cmd, &j);
+    if (rc == -1 && !j) {
         print_err(nd->key, threads, round, "ort", "popen failed", sd);
         return;
     }
-    char line[16384], json[16384] = "";
-    while (fgets(line, sizeof line, p))
-        if (line[0] == '{') snprintf(json, sizeof json, "%s", line);
-    int rc = pclose(p);
-    cJSON *j = json[0] ? cJSON_Parse(json) : NULL;
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
     const cJSON *med = cJSON_GetObjectItemCaseSensitive(j, "median_ms");
     const cJSON *mn = cJSON_GetObjectItemCaseSensitive(j, "min_ms");

@@ -217,16 +217,12 @@ static double bench_peer(const char *model_name, const char *path, int threads, 
              (unsigned long long)seed);
     strncat(cmd, tail, sizeof cmd - strlen(cmd) - 1);
     fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) {
+    cJSON *j;
+    int rc = bench_run_json(cmd, &j);
+    if (rc == -1 && !j) {
         snprintf(err, errcap, "popen failed");
         return -1;
     }
-    char line[16384], json[16384] = "";
-    while (fgets(line, sizeof line, p))
-        if (line[0] == '{') snprintf(json, sizeof json, "%s", line);
-    int rc = pclose(p);
-    cJSON *j = json[0] ? cJSON_Parse(json) : NULL;
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
     const cJSON *med = cJSON_GetObjectItemCaseSensitive(j, "median_ms");
     const cJSON *mn = cJSON_GetObjectItemCaseSensitive(j, "min_ms");

@@ -51,7 +51,7 @@ static int gemm_case(const ev_cpu_f32_gemm_entry *e, uint64_t seed, double *wors
     size_t ldc = (size_t)N + (size_t)ev_test_rng_int(&r, 0, 3);
     int has_bias = ev_test_rng_int(&r, 0, 4) != 0, has_res = ev_test_rng_int(&r, 0, 1);
     size_t ldr = (size_t)N + (size_t)ev_test_rng_int(&r, 0, 3);
-    ev_f32_epi ep = {-INFINITY, INFINITY, NULL, 0};
+    ev_f32_epi ep = {-INFINITY, INFINITY, NULL, 0, NULL};
     switch (ev_test_rng_int(&r, 0, 3)) {
     case 1: ep.min = 0.0f; break;
     case 2: ep.min = 0.0f, ep.max = 6.0f; break;
@@ -76,7 +76,9 @@ static int gemm_case(const ev_cpu_f32_gemm_entry *e, uint64_t seed, double *wors
     ev_f32_gemm_scalar(M, N, K, A, lda, Ws, &ep, Cs, ldc);
     /* the line: in one call, or split at a later channel block like a driver would */
     int n0 = N > nr && ev_test_rng_int(&r, 0, 1) ? nr * ev_test_rng_int(&r, 1, (N - 1) / nr) : N;
-    e->gemm(M, n0, K, A, lda, Wl, &ep, Cl, ldc);
+    ev_f32_epi ep1 = ep; /* a driver's hint: the blocks it runs next (never read as data) */
+    if (n0 < N) ep1.next = ev_f32_gemm_block(Wl, n0, K, nr);
+    e->gemm(M, n0, K, A, lda, Wl, &ep1, Cl, ldc);
     if (n0 < N) {
         ev_f32_epi ep2 = ep;
         if (ep.residual) ep2.residual = ep.residual + n0;

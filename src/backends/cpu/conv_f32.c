@@ -361,6 +361,8 @@ static void task(void *arg, int t, int thread) {
         lda = (size_t)s->K;
     }
     ev_f32_epi ep = s->ep;
+    if (t + 1 < s->images * s->tiles * s->cblocks) /* the next task's first block */
+        ep.next = ev_cpu_f32_block(s->k, s->packed, ((t + 1) % s->cblocks) * s->nb, s->K);
     if (s->res) { /* fused ADD: its operand and its activation */
         ep.residual = s->res + first * (size_t)s->N + (size_t)n0;
         ep.ldr = (size_t)s->N;

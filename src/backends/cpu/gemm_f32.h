@@ -33,6 +33,10 @@ typedef struct ev_f32_epi {
     float min, max;        /* activation clamp (-INFINITY, INFINITY: none)                   */
     const float *residual; /* NULL, or M rows of N floats `ldr` apart, added before the clamp */
     size_t ldr;
+    /* NULL, or the packed weights this thread most likely reads after this call (the next
+     * task's first block): a kernel may prefetch them (a hint, never read as data) while its
+     * last block runs, so that a task's first block does not start cold from memory. */
+    const float *next;
 } ev_f32_epi;
 
 /* Bytes of packed weights for N channels of K inputs, blocks of nr. */

@@ -54,7 +54,7 @@ INLINE __m512 epi(__m512 v, const float *r, __mmask16 m, __m512 lo, __m512 hi) {
 /* mr (1..MR) rows from A, the nc (1..32) channels of one packed block; two = 0 (nc <= 16):
  * the second half-tile is neither computed nor stored. */
 INLINE void tile(const int mr, const int two, int nc, int K, const float *A, size_t lda,
-                 const float *blk, const char *pf2,
+                 const float *blk, const char *pf2, size_t pf_step,
                  const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
     __m512 c0[MR], c1[MR];
     const __m512 b0 = _mm512_loadu_ps(blk), b1 = _mm512_loadu_ps(blk + 16);
@@ -73,7 +73,9 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
     const float *w = blk + NR;
     for (int k = 0; k < K; k++, w += NR) {
         _mm_prefetch((const char *)(w + PF * NR), _MM_HINT_T0);
-        _mm_prefetch(pf2 + (size_t)k * 64, _MM_HINT_T1); /* the next block, into L2 */
+        _mm_prefetch(pf2, _MM_HINT_T1); /* this tile's share of the next block, into L2 */
+        if (pf_step > 64) _mm_prefetch(pf2 + 64, _MM_HINT_T1);
+        pf2 += pf_step;
         if (two) _mm_prefetch((const char *)(w + PF * NR + 16), _MM_HINT_T0);
         const __m512 w0 = _mm512_loadu_ps(w), w1 = two ? _mm512_loadu_ps(w + 16) : w0;
 #pragma GCC unroll 16
@@ -108,12 +110,12 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
 
 /* A tile of mr (1..MR) rows, both half-tiles or the first: each its own specialisation. */
 static void tail(int mr, int two, int nc, int K, const float *A, size_t lda, const float *blk,
-                 const char *pf2, const ev_f32_epi *ep, const float *R, size_t ldr, float *C,
-                 size_t ldc) {
+                 const char *pf2, size_t pf_step, const ev_f32_epi *ep, const float *R,
+                 size_t ldr, float *C, size_t ldc) {
     switch (mr * 2 + two) {
 #define ROWS(r)                                                                                  \
-    case 2 * r: tile(r, 0, nc, K, A, lda, blk, pf2, ep, R, ldr, C, ldc); break;                \
-    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, pf2, ep, R, ldr, C, ldc); break;
+    case 2 * r: tile(r, 0, nc, K, A, lda, blk, pf2, pf_step, ep, R, ldr, C, ldc); break;       \
+    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, pf2, pf_step, ep, R, ldr, C, ldc); break;
         ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7)
 #if MR > 8
         ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13)
@@ -131,29 +133,34 @@ void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const f
     /* whole tiles; a remainder r joins the last whole one as two tiles of (MR + r) / 2 rows (a
      * 1-row tile would run at a fraction of the FMA rate) */
     const int whole = M % MR && M > MR ? M / MR - 1 : M / MR;
+    const int rest = M - whole * MR, ntiles = whole + (rest == 0 ? 0 : rest > MR ? 2 : 1);
+    /* The next block (the call's last block: ep->next, the thread's next task) goes to L2 while
+     * this block runs, spread evenly over the block's tiles: each tile prefetches its share,
+     * `step` bytes further per k (two lines per k when a block has one tile). */
+    const size_t bytes = (size_t)(K + 1) * NR * sizeof(float);
+    const size_t span = (bytes + (size_t)ntiles - 1) / (size_t)ntiles;
+    const size_t step = (span + (size_t)K - 1) / (size_t)K;
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
         const int nc = N - n0 < NR ? N - n0 : NR, two = nc > NR / 2;
-        /* The next block's weights go to L2 while this block's first two tiles run, one line
-         * per k (each tile K lines: half a block); later tiles, and the call's last block,
-         * prefetch lines of their own block, in cache already. */
         const char *nxt = n0 + NR < N ? (const char *)ev_f32_gemm_block(Wp, n0 + NR, K, NR)
+                          : ep->next  ? (const char *)ep->next
                                       : (const char *)blk;
-        const size_t half = (size_t)K * 64;
         int m = 0, t = 0;
         for (; m < whole * MR; m += MR, t++) {
             const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
             float *Cm = C + (size_t)m * ldc + n0;
-            const char *pf2 = t < 2 ? nxt + (size_t)t * half : (const char *)blk;
+            const char *pf2 = nxt + (size_t)t * span;
             if (two)
-                tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, pf2, ep, R, ldr, Cm, ldc);
+                tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, pf2, step, ep, R, ldr, Cm,
+                     ldc);
             else
-                tile(MR, 0, nc, K, A + (size_t)m * lda, lda, blk, pf2, ep, R, ldr, Cm, ldc);
+                tile(MR, 0, nc, K, A + (size_t)m * lda, lda, blk, pf2, step, ep, R, ldr, Cm,
+                     ldc);
         }
         for (; m < M; t++) {
             const int left = M - m, mr = left > MR ? (left + 1) / 2 : left;
-            const char *pf2 = t < 2 ? nxt + (size_t)t * half : (const char *)blk;
-            tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, pf2, ep,
+            tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, nxt + (size_t)t * span, step, ep,
                  ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL, ldr,
                  C + (size_t)m * ldc + n0, ldc);
             m += mr;

@@ -14,8 +14,12 @@
  * peak: the measured vfmadd231ps limit of one core for the path's vector width (fma_peak.h:
  * ymm for avx2, zmm for avx512) times the thread count. Time: the best of `--reps` medians of
  * `--runs` runs each (wall clock; the machine may be shared, so repeat and take the best).
+ * `--cold MB` reads MB megabytes of another buffer before each timed run (not timed), so the
+ * layer's weights and input come from memory, as in a network whose weights exceed the caches
+ * (ResNet50's 100 MB), rather than from the L2/L3 where the previous run left them.
  *
  * Usage: conv_f32_perf [--reps N] [--runs N] [--threads 1,2] [--only SUBSTRING] [--isa LIST]
+ *                      [--cold MB]
  * Extend: a layer is one line of k_layers.
  */
 #include "core/graph_builder.h"
@@ -107,6 +111,18 @@ static int cmp_dbl(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+static unsigned char *g_flush; /* --cold: the buffer read before each timed run */
+static size_t g_flush_bytes;
+
+/* Reads the --cold buffer (one byte per cache line), evicting what the last run cached. */
+static void evict(void) {
+    volatile unsigned char sink = 0;
+    unsigned char acc = 0;
+    for (size_t i = 0; i < g_flush_bytes; i += 64) acc ^= g_flush[i];
+    sink = acc;
+    (void)sink;
+}
+
 /* The best of `reps` medians of `runs` runs (seconds); 0 on error. */
 static double time_session(ev_session *s, int reps, int runs) {
     double best = 1e30, t[64];
@@ -114,6 +130,7 @@ static double time_session(ev_session *s, int reps, int runs) {
     if (ev_session_run(s) != EV_OK) return 0; /* warm up */
     for (int r = 0; r < reps; r++) {
         for (int i = 0; i < runs; i++) {
+            if (g_flush) evict();
             double t0 = ev_clock_seconds();
             if (ev_session_run(s) != EV_OK) return 0;
             t[i] = ev_clock_seconds() - t0;
@@ -133,14 +150,24 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads_list = argv[++i];
         else if (strcmp(argv[i], "--isa") == 0 && i + 1 < argc) isa_list = argv[++i];
+        else if (strcmp(argv[i], "--cold") == 0 && i + 1 < argc)
+            g_flush_bytes = (size_t)atol(argv[++i]) << 20;
         else {
             fprintf(stderr, "usage: %s [--reps N] [--runs N] [--threads 1,2] [--only SUBSTRING] "
-                            "[--isa avx2,avx512]\n", argv[0]);
+                            "[--isa avx2,avx512] [--cold MB]\n", argv[0]);
             return 2;
         }
     }
     if (reps < 1) reps = 1;
     if (runs < 1) runs = 1;
+    if (g_flush_bytes) {
+        g_flush = malloc(g_flush_bytes);
+        if (!g_flush) {
+            fprintf(stderr, "conv_f32_perf: out of memory for --cold %zu MB\n", g_flush_bytes >> 20);
+            return 1;
+        }
+        memset(g_flush, 1, g_flush_bytes);
+    }
     fma_peak fp = fma_peak_measure();
     double peak_ymm = fp.ymm, peak_zmm = fp.zmm;
     printf("conv_f32_perf cpu=\"%s\" peak_ymm_gflop_s=%.1f peak_zmm_gflop_s=%.1f (one core)\n",
@@ -204,5 +231,6 @@ int main(int argc, char **argv) {
         free(in);
         ev_model_free(m);
     }
+    free(g_flush);
     return 0;
 }

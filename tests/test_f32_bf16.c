@@ -41,8 +41,8 @@ static void gemm_case(int M, int N, int K, int residual, int clamp) {
     float *C = malloc(sizeof(float) * (size_t)M * N);
     float *Wp = malloc(ev_f32_gemm_bf16_packed_size(N, K, 32));
     ev_f32_gemm_bf16_pack(W, bias, N, K, 32, Wp);
-    ev_f32_epi ep = {clamp ? -0.5f : -INFINITY, clamp ? 3.0f : INFINITY, residual ? Rm : NULL,
-                     (size_t)N, NULL};
+    ev_f32_epi ep = {.min = clamp ? -0.5f : -INFINITY, .max = clamp ? 3.0f : INFINITY,
+                     .residual = residual ? Rm : NULL, .ldr = (size_t)N};
     ev_f32_gemm_bf16_avx512(M, N, K, A, (size_t)K, Wp, &ep, C, (size_t)N);
     const double u = pow(2.0, -6.9), g = (K + 2) * pow(2.0, -24) * (1 + u);
     int bad = 0;

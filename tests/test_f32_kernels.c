@@ -51,7 +51,7 @@ static int gemm_case(const ev_cpu_f32_gemm_entry *e, uint64_t seed, double *wors
     size_t ldc = (size_t)N + (size_t)ev_test_rng_int(&r, 0, 3);
     int has_bias = ev_test_rng_int(&r, 0, 4) != 0, has_res = ev_test_rng_int(&r, 0, 1);
     size_t ldr = (size_t)N + (size_t)ev_test_rng_int(&r, 0, 3);
-    ev_f32_epi ep = {-INFINITY, INFINITY, NULL, 0, NULL};
+    ev_f32_epi ep = {.min = -INFINITY, .max = INFINITY};
     switch (ev_test_rng_int(&r, 0, 3)) {
     case 1: ep.min = 0.0f; break;
     case 2: ep.min = 0.0f, ep.max = 6.0f; break;

@@ -1084,7 +1084,8 @@ static void test_gemm_f32(void) {
                 want[(size_t)m * N + n] = v;
                 tol[(size_t)m * N + n] = 2.0 * (K + 2) * u * mag + u * fabs(v);
             }
-        ev_f32_epi ep = {cl[0], cl[1], use_r ? R : NULL, use_r ? ldr : 0, NULL};
+        ev_f32_epi ep = {.min = cl[0], .max = cl[1], .residual = use_r ? R : NULL,
+                         .ldr = use_r ? ldr : 0};
         char desc[160];
         snprintf(desc, sizeof desc, "case %d: M %d N %d K %d lda %zu ldc %zu residual %d (ldr %zu) "
                  "bias %d clamp [%g, %g] nan row %d", t, M, N, K, lda, ldc, use_r, ldr, use_b,

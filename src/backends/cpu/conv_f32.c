@@ -4,7 +4,8 @@
  *
  *   CONV_2D:          rows = output pixels, K = kh * kw * cin, N = cout. A is an im2col tile
  *                     built per task in per-thread scratch (padded taps are 0), or, for 1x1
- *                     stride-1 unpadded convolutions, the input itself (lda = cin).
+ *                     stride-1 unpadded convolutions, the input itself (lda = cin), or (the
+ *                     implicit path) a zero-padded copy of the input read tap by tap.
  *   FULLY_CONNECTED:  rows = batches (TFLite flattens every leading dimension), K = depth,
  *                     N = units. A is the input itself.
  *
@@ -18,6 +19,15 @@
  * TASKS_PER_THREAD tasks per thread, so small spatial stages (ResNet50's 7x7x2048: 49 rows) still
  * use every thread. Tasks of one row tile are consecutive; a thread that takes several of them
  * builds the tile's im2col once (it remembers which tile its scratch holds).
+ *
+ * Implicit path (kernels flagged EV_F32_GEMM_TAPS, undilated kernels larger than 1x1, output
+ * rows at least one register tile wide): no im2col. Each run copies the input into a buffer with
+ * a zero border (the border is zeroed once, at prepare), then one GEMM call per output row reads
+ * the kh x kw taps straight from it: the row's pixels are stride_w x cin floats apart, and tap
+ * (ky, kx) is a fixed offset (gemm_f32.h, ep.taps). Tasks are (channel chunk x output rows):
+ * a chunk's packed weights (at most CHUNK_BYTES) stay in L2 while a thread runs its rows, and
+ * the chunks go in order, so the weights stream from memory once per run. Same sums, same k
+ * order as im2col: the outputs are bit-identical.
  *
  * Fused residual ADD (core/backend.h "Fusion", found by fusion.c): a CONV_2D whose output only
  * feeds an ADD may be asked (ctx->fused) to compute the ADD too: the GEMM epilogue adds the ADD's
@@ -46,6 +56,8 @@
 #define TASKS_PER_THREAD 4      /* split channels until tasks >= this x threads (threads > 1) */
 #define HAVE_STRIDE 16          /* ints between threads' "tile in scratch" (a cache line)  */
 #define SLACK 32                /* floats after each thread's scratch: copy_run's overshoot */
+#define CHUNK_BYTES (1024 * 1024) /* implicit path: most packed weight bytes per channel chunk */
+#define MAX_TAPS 49             /* implicit path: kh x kw up to 7x7                        */
 
 typedef struct cpu_f32 {
     int fc;
@@ -66,6 +78,12 @@ typedef struct cpu_f32 {
     /* fused residual ADD (fuse_out_t >= 0): its output, other operand and clamp */
     int fuse_out_t, fuse_res_t;
     float fuse_min, fuse_max;
+    /* implicit path (implicit = 1): zero-bordered input copy, per image pad_h x pad_w x cin */
+    int implicit;
+    int pad_h, pad_w;
+    size_t pad_image;  /* floats per image in padbuf */
+    float *padbuf;
+    ptrdiff_t tap_off[MAX_TAPS];
     /* per run */
     const float *in;
     float *out;
@@ -79,6 +97,7 @@ static void release(void *state) {
     free(s->packed);
     free(s->scratch);
     free(s->have);
+    free(s->padbuf);
     free(s);
 }
 
@@ -204,6 +223,32 @@ static void plan_tasks(cpu_f32 *s) {
     s->cblocks = cblocks;
 }
 
+/* Implicit path: tasks are channel chunk (outer) x image x output row; chunks of whole nr
+ * blocks, at most CHUNK_BYTES of packed weights each, split further until every thread has
+ * TASKS_PER_THREAD tasks. */
+static void plan_implicit(cpu_f32 *s) {
+    const int nr = s->k->nr, nblocks = (s->N + nr - 1) / nr;
+    const size_t block_bytes = (size_t)(s->K + 1) * (size_t)nr * sizeof(float);
+    int per = (int)(CHUNK_BYTES / block_bytes);
+    if (per < 1) per = 1;
+    if (per > nblocks) per = nblocks;
+    while (per > 1 && (long)s->images * s->d.out_h * ((nblocks + per - 1) / per) <
+                          (long)TASKS_PER_THREAD * s->threads)
+        per = (per + 1) / 2;
+    s->nb = per * nr;
+    s->cblocks = (nblocks + per - 1) / per;
+    s->tile_m = s->d.out_w;
+    s->tiles = s->d.out_h;
+}
+
+/* Whether the implicit path takes this convolution (the opening comment). */
+static int implicit_ok(const cpu_f32 *s) {
+    const ev_conv_desc *d = &s->d;
+    return !s->fc && !s->direct && (s->k->flags & EV_F32_GEMM_TAPS) && d->dil_h == 1 &&
+           d->dil_w == 1 && d->k_h * d->k_w > 1 && d->k_h * d->k_w <= MAX_TAPS &&
+           d->out_w >= s->k->mr;
+}
+
 /* Packed weights and im2col scratch: large ones (1 MiB or more) on 2 MiB boundaries, and asked
  * to be backed by huge pages where the OS gives them on request (Linux's transparent huge pages
  * in "madvise" mode): ResNet50's later layers stream 1-9 MiB of weights per run, cold, one
@@ -260,14 +305,36 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
         s->fuse_res_t = r;
     }
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
-    plan_tasks(s);
+    s->implicit = implicit_ok(s);
+    if (s->implicit) {
+        const ev_conv_desc *d = &s->d;
+        s->pad_h = (d->out_h - 1) * d->stride_h + d->k_h;
+        s->pad_w = (d->out_w - 1) * d->stride_w + d->k_w;
+        s->pad_image = (size_t)s->pad_h * (size_t)s->pad_w * (size_t)d->in_c;
+        for (int ky = 0; ky < d->k_h; ky++)
+            for (int kx = 0; kx < d->k_w; kx++)
+                s->tap_off[ky * d->k_w + kx] =
+                    ((ptrdiff_t)ky * s->pad_w + kx) * (ptrdiff_t)d->in_c;
+        plan_implicit(s);
+        /* zeroed once: runs write only the input's rectangle, the border stays 0 */
+        s->padbuf = alloc_packed((size_t)s->images * s->pad_image * sizeof(float));
+        if (s->padbuf) memset(s->padbuf, 0, (size_t)s->images * s->pad_image * sizeof(float));
+    } else {
+        plan_tasks(s);
+    }
     s->packed = alloc_packed(ev_cpu_f32_packed_size(s->k, s->N, s->K));
     s->have = calloc((size_t)s->threads * HAVE_STRIDE, sizeof(int));
-    if (!s->direct) {
+    if (s->implicit && !s->padbuf) {
+        st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for the padded input (%d x %d x "
+                        "%d)", s->pad_h, s->pad_w, s->d.in_c);
+        release(s);
+        return st;
+    }
+    if (!s->direct && !s->implicit) {
         s->scratch_stride = (size_t)s->tile_m * (size_t)s->K + SLACK;
         s->scratch = alloc_packed((size_t)s->threads * s->scratch_stride * sizeof(float));
     }
-    if (!s->packed || !s->have || (!s->direct && !s->scratch)) {
+    if (!s->packed || !s->have || (!s->direct && !s->implicit && !s->scratch)) {
         st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for the packed weights (%d x %d) "
                         "and scratch", s->N, s->K);
         release(s);
@@ -373,6 +440,48 @@ static void task(void *arg, int t, int thread) {
                s->out + first * (size_t)s->N + (size_t)n0, (size_t)s->N);
 }
 
+/* Implicit path, phase 1: input row `t` (of all images' rows) into the padded buffer. */
+static void pad_task(void *arg, int t, int thread) {
+    (void)thread;
+    const cpu_f32 *s = arg;
+    const ev_conv_desc *d = &s->d;
+    const int b = t / d->in_h, iy = t % d->in_h, py = iy + d->pad_top;
+    if (py >= s->pad_h) return; /* a row no output reads (VALID, stride remainder) */
+    int w = d->in_w;
+    if (w + d->pad_left > s->pad_w) w = s->pad_w - d->pad_left;
+    memcpy(s->padbuf + (size_t)b * s->pad_image +
+               ((size_t)py * s->pad_w + (size_t)d->pad_left) * (size_t)d->in_c,
+           s->in + ((size_t)b * d->in_h + (size_t)iy) * d->in_w * (size_t)d->in_c,
+           (size_t)w * (size_t)d->in_c * sizeof(float));
+}
+
+/* Implicit path, phase 2: output row oy of image b for channel chunk cb (chunk-major order). */
+static void implicit_task(void *arg, int t, int thread) {
+    (void)thread;
+    const cpu_f32 *s = arg;
+    const ev_conv_desc *d = &s->d;
+    const int per_chunk = s->images * d->out_h, cb = t / per_chunk;
+    const int b = (t % per_chunk) / d->out_h, oy = t % d->out_h;
+    const int n0 = cb * s->nb, nc = s->N - n0 < s->nb ? s->N - n0 : s->nb;
+    const size_t first = (size_t)b * s->rows + (size_t)oy * d->out_w;
+    const float *A = s->padbuf + (size_t)b * s->pad_image +
+                     (size_t)oy * d->stride_h * s->pad_w * (size_t)d->in_c;
+    ev_f32_epi ep = s->ep;
+    ep.taps = d->k_h * d->k_w;
+    ep.tap_off = s->tap_off;
+    if (t + 1 < per_chunk * s->cblocks) /* the next task's first block */
+        ep.next = ev_cpu_f32_block(s->k, s->packed, ((t + 1) / per_chunk) * s->nb, s->K);
+    if (s->res) {
+        ep.residual = s->res + first * (size_t)s->N + (size_t)n0;
+        ep.ldr = (size_t)s->N;
+        ep.min = s->fuse_min;
+        ep.max = s->fuse_max;
+    }
+    s->k->gemm(d->out_w, nc, s->K, A, (size_t)d->stride_w * (size_t)d->in_c,
+               ev_cpu_f32_block(s->k, s->packed, n0, s->K), &ep,
+               s->out + first * (size_t)s->N + (size_t)n0, (size_t)s->N);
+}
+
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     cpu_f32 *s = state;
     s->in = data[s->in_t];
@@ -381,6 +490,11 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     if (ctx->fused && s->fuse_out_t >= 0) {
         s->out = data[s->fuse_out_t];
         s->res = data[s->fuse_res_t];
+    }
+    if (s->implicit) {
+        ev_threadpool_run(ctx->pool, pad_task, s, s->images * s->d.in_h);
+        ev_threadpool_run(ctx->pool, implicit_task, s, s->images * s->d.out_h * s->cblocks);
+        return EV_OK;
     }
     for (int i = 0; i < s->threads; i++) s->have[(size_t)i * HAVE_STRIDE] = 0;
     ev_threadpool_run(ctx->pool, task, s, s->images * s->tiles * s->cblocks);

@@ -135,13 +135,14 @@ typedef struct ev_cpu_f32_gemm_entry {
     const char *name;                   /* "f32_gemm_<mr>x<nr>__<isa>"                     */
     int mr, nr;                         /* register tile: rows x channels                  */
     ev_f32_gemm_fn gemm;
-    unsigned flags;                     /* EV_F32_GEMM_BF16: an opt-in bf16 line          */
+    unsigned flags;                     /* EV_F32_GEMM_BF16, EV_F32_GEMM_TAPS below        */
     void (*pack)(const float *w, const float *bias, int N, int K, int nr, float *out);
     size_t (*packed_size)(int N, int K, int nr);
     size_t (*block_floats)(int K, int nr); /* floats per nr-channel block                 */
 } ev_cpu_f32_gemm_entry;
 
 #define EV_F32_GEMM_BF16 1u /* chosen only for EV_FLOAT_BF16 sessions on CPUs with AVX512_BF16 */
+#define EV_F32_GEMM_TAPS 2u /* reads ev_f32_epi.taps (implicit GEMM: conv_f32.c's implicit path) */
 
 /* A line's weight packing, whatever its layout: bytes for N x K, pack, and the packed blocks
  * starting at channel n0 (a multiple of nr). */

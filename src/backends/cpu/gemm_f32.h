@@ -20,7 +20,8 @@
  * (portable), and the ISA files beside it. A new variant is a file and a line; conv_f32.c does not change.
  *
  * Preconditions (asserted in debug builds by EV_F32_GEMM_ASSERT_ARGS): M >= 1, N >= 1, K >= 1,
- * lda >= K (or M == 1), ldc >= N, ldr >= N when R is given, min <= max.
+ * lda >= K (or M == 1; with taps, any lda), ldc >= N, ldr >= N when R is given, min <= max,
+ * K a multiple of taps.
  */
 #ifndef EV_BACKENDS_CPU_GEMM_F32_H
 #define EV_BACKENDS_CPU_GEMM_F32_H
@@ -37,6 +38,13 @@ typedef struct ev_f32_epi {
      * task's first block): a kernel may prefetch them (a hint, never read as data) while its
      * last block runs, so that a task's first block does not start cold from memory. */
     const float *next;
+    /* Implicit GEMM (lines flagged EV_F32_GEMM_TAPS in config.c): taps > 1 splits each row's K
+     * values into `taps` runs of K / taps, run t of row m read at A + m * lda + tap_off[t]
+     * (floats): a convolution's taps read in place from a zero-padded input, no im2col. The
+     * sum is the same, in the same k order, as over an im2col row. taps <= 1: row m is K
+     * contiguous floats at A + m * lda. */
+    int taps;
+    const ptrdiff_t *tap_off;
 } ev_f32_epi;
 
 /* Bytes of packed weights for N channels of K inputs, blocks of nr. */
@@ -56,7 +64,8 @@ typedef void (*ev_f32_gemm_fn)(int M, int N, int K, const float *A, size_t lda, 
     do {                                                                                         \
         EV_CPU_ASSERT((M) >= 1 && (N) >= 1 && (K) >= 1);                                         \
         EV_CPU_ASSERT((A) && (Wp) && (ep) && (C));                                               \
-        EV_CPU_ASSERT((M) == 1 || (lda) >= (size_t)(K));                                         \
+        EV_CPU_ASSERT((M) == 1 || (ep)->taps > 1 || (lda) >= (size_t)(K));                       \
+        EV_CPU_ASSERT((ep)->taps <= 1 || ((ep)->tap_off && (K) % (ep)->taps == 0));              \
         EV_CPU_ASSERT((ldc) >= (size_t)(N));                                                     \
         EV_CPU_ASSERT(!(ep)->residual || (ep)->ldr >= (size_t)(N));                              \
         EV_CPU_ASSERT(!((ep)->min > (ep)->max));                                                 \

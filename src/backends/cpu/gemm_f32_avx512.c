@@ -32,6 +32,9 @@
  * and 4608 layers: no gain beyond the noise (the 14-row A panel and a 32-channel weight block
  * stay in the 2 MiB L2 without it).
  *
+ * Implicit GEMM (ep->taps > 1, gemm_f32.h): the k loop runs tap by tap, the four row bases
+ * reset to each tap's offset; the accumulators stay in registers across taps.
+ *
  * Extend: the tile height is MR below (the table line's name carries it; tail() lists the
  * heights below it); another width is another file and line.
  */
@@ -68,29 +71,35 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
      * weight pointer, rather than one pointer per row (which spills at 12+ rows). */
     const size_t l1 = lda * sizeof(float), l3 = 3 * l1;
     const char *g[4];
-#pragma GCC unroll 4
-    for (int q = 0; q < 4; q++) g[q] = (const char *)(A + (size_t)(4 * q < mr ? 4 * q : 0) * lda);
     const float *w = blk + NR;
-    for (int k = 0; k < K; k++, w += NR) {
-        _mm_prefetch((const char *)(w + PF * NR), _MM_HINT_T0);
-        _mm_prefetch(pf2, _MM_HINT_T1); /* this tile's share of the next block, into L2 */
-        if (pf_step > 64) _mm_prefetch(pf2 + 64, _MM_HINT_T1);
-        pf2 += pf_step;
-        if (two) _mm_prefetch((const char *)(w + PF * NR + 16), _MM_HINT_T0);
-        const __m512 w0 = _mm512_loadu_ps(w), w1 = two ? _mm512_loadu_ps(w + 16) : w0;
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            if (i >= mr) break;
-            const char *base = g[i / 4];
-            const int j = i % 4;
-            const float *p = (const float *)(j == 0 ? base : j == 1 ? base + l1
-                                             : j == 2 ? base + 2 * l1 : base + l3);
-            const __m512 x = _mm512_set1_ps(*p);
-            c0[i] = _mm512_fmadd_ps(x, w0, c0[i]);
-            if (two) c1[i] = _mm512_fmadd_ps(x, w1, c1[i]);
-        }
+    /* taps (ep->taps > 1): K / taps values per tap, each run read from its own offset */
+    const int taps = ep->taps > 1 ? ep->taps : 1, tk = K / taps;
+    for (int t = 0; t < taps; t++) {
+        const float *At = A + (taps > 1 ? ep->tap_off[t] : 0);
 #pragma GCC unroll 4
-        for (int q = 0; q < 4; q++) g[q] += sizeof(float);
+        for (int q = 0; q < 4; q++)
+            g[q] = (const char *)(At + (size_t)(4 * q < mr ? 4 * q : 0) * lda);
+        for (int k = 0; k < tk; k++, w += NR) {
+            _mm_prefetch((const char *)(w + PF * NR), _MM_HINT_T0);
+            _mm_prefetch(pf2, _MM_HINT_T1); /* this tile's share of the next block, into L2 */
+            if (pf_step > 64) _mm_prefetch(pf2 + 64, _MM_HINT_T1);
+            pf2 += pf_step;
+            if (two) _mm_prefetch((const char *)(w + PF * NR + 16), _MM_HINT_T0);
+            const __m512 w0 = _mm512_loadu_ps(w), w1 = two ? _mm512_loadu_ps(w + 16) : w0;
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; i++) {
+                if (i >= mr) break;
+                const char *base = g[i / 4];
+                const int j = i % 4;
+                const float *p = (const float *)(j == 0 ? base : j == 1 ? base + l1
+                                                 : j == 2 ? base + 2 * l1 : base + l3);
+                const __m512 x = _mm512_set1_ps(*p);
+                c0[i] = _mm512_fmadd_ps(x, w0, c0[i]);
+                if (two) c1[i] = _mm512_fmadd_ps(x, w1, c1[i]);
+            }
+#pragma GCC unroll 4
+            for (int q = 0; q < 4; q++) g[q] += sizeof(float);
+        }
     }
     const __m512 lo = _mm512_set1_ps(ep->min), hi = _mm512_set1_ps(ep->max);
     const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);

@@ -33,12 +33,15 @@ void ev_f32_gemm_scalar(int M, int N, int K, const float *A, size_t lda, const f
         const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
         int nc = N - n0 < NR ? N - n0 : NR;
         for (int m = 0; m < M; m++) {
-            const float *a = A + (size_t)m * lda;
             float acc[NR];
             for (int j = 0; j < NR; j++) acc[j] = blk[j];
             const float *wk = blk + NR;
-            for (int k = 0; k < K; k++, wk += NR)
-                for (int j = 0; j < NR; j++) acc[j] += a[k] * wk[j];
+            const int taps = ep->taps > 1 ? ep->taps : 1, tk = K / taps;
+            for (int t = 0; t < taps; t++) {
+                const float *a = A + (size_t)m * lda + (taps > 1 ? ep->tap_off[t] : 0);
+                for (int k = 0; k < tk; k++, wk += NR)
+                    for (int j = 0; j < NR; j++) acc[j] += a[k] * wk[j];
+            }
             float *c = C + (size_t)m * ldc + n0;
             const float *r = ep->residual ? ep->residual + (size_t)m * ep->ldr + n0 : NULL;
             for (int j = 0; j < nc; j++) {

@@ -248,7 +248,7 @@ static void task(void *arg, int task_i, int thread) {
         int tile = t0 + i;
         input_tile(s, img, tile / s->tiles_w, tile % s->tiles_w, V, i, tmp, s->zero);
     }
-    const ev_f32_epi epi = {-INFINITY, INFINITY, NULL, 0, NULL};
+    const ev_f32_epi epi = {.min = -INFINITY, .max = INFINITY};
     for (int xi = 0; xi < POINTS; xi++)
         s->k->gemm(n, d->out_c, d->in_c, V + (size_t)xi * s->T * d->in_c, (size_t)d->in_c,
                    s->U + (size_t)xi * s->u_stride, &epi, M + (size_t)xi * s->T * d->out_c,

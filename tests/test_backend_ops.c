@@ -293,7 +293,10 @@ static void gen_dwconv_ex(ev_dtype dt, int variant, mcase *c) { gen_qconv_ex(dt,
  * geometry (strides, dilation, SAME/VALID padding) with up to 24x24 pixels (several row tiles
  * and remainders); variant 2 = 1x1 stride-1 (the direct path: A is the input), up to 300 input
  * channels; variant 3 = large K (3x3 over 112-300 channels or 1x1 over 1024-2100: K > 1000) on
- * small images, activation none or ReLU. Weights in [-1, 1], bias in [-1, 1]. */
+ * small images, activation none or ReLU; variant 4 = the implicit path's shapes (conv_f32.c: no
+ * im2col for undilated kernels over 1x1 once an output row is a register tile wide): 2x2 to
+ * 7x7 kernels, strides 1-2, SAME or VALID, output rows 14-40 pixels wide. Weights in [-1, 1],
+ * bias in [-1, 1]. */
 static void gen_conv_f32_ex(ev_dtype dt, int variant, mcase *c) {
     (void)dt;
     rg_geom G = rg_conv_geom();
@@ -312,6 +315,10 @@ static void gen_conv_f32_ex(ev_dtype dt, int variant, mcase *c) {
             G.kh = G.kw = 1, G.cin = rint_(1024, 2100);
         }
         act = rint_(0, 1) ? EV_ACT_RELU : EV_ACT_NONE;
+    } else if (variant == 4) {
+        G.kh = rint_(2, 7), G.kw = rint_(0, 2) ? G.kh : rint_(2, 7);
+        G.sh = rint_(1, 2), G.sw = rint_(1, 2), G.dh = G.dwl = 1;
+        G.w = (rint_(14, 40) - 1) * G.sw + G.kw, G.h = rint_(1, 12), G.cin = rint_(1, 80);
     }
     G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
     G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
@@ -1344,6 +1351,7 @@ static const row k_rows[] = {
     {"CONV_2D", "float32/tile-edges", F32, gen_conv_f32_ex, 1, 32, 1},
     {"CONV_2D", "float32/1x1-direct", F32, gen_conv_f32_ex, 2, 24, 1},
     {"CONV_2D", "float32/large-K", F32, gen_conv_f32_ex, 3, 16, 1},
+    {"CONV_2D", "float32/implicit", F32, gen_conv_f32_ex, 4, 24, 1},
     {"CONV_2D", "float32/first-layer", F32, gen_conv_first, 0, 64, 1},
     {"CONV_2D", "float32/first-layer-nets", F32, gen_conv_first, 1, 16, 1},
     {"DEPTHWISE_CONV_2D", "uint8", U8, gen_dwconv, 0, 120, 1},

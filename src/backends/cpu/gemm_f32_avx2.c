@@ -20,7 +20,18 @@
  * prefetched into L2 while the current block runs, spread evenly over all of its tiles, and
  * across the call boundary through ep->next (the thread's next task's first block), as in
  * gemm_f32_avx512.c (measured, bench_float ResNet50, EV_ISA=avx2, 2 threads: conv3x3 and
- * conv1x1 71-72% -> 78-79% of the ymm FMA limit).
+ * conv1x1 71-72% -> 78-79% of the ymm FMA limit). Each tile also prefetches the output and
+ * residual rows of the tile after it into L2 (prefetch_out). The price in a warm benchmark
+ * (conv_f32_perf, stage-2 1x1 layers: 88-95% -> 84-90%) is the per-k L2 prefetch, mostly of a
+ * line already requested.
+ *
+ * Tried and not kept (ResNet50 in the network, EV_ISA=avx2, 2026-12-05, per-op profile): the
+ * k loop in inline assembly (24 instructions a k against 27: warm 3-5% faster, in the network
+ * 1-2% slower); the next block prefetched by fewer tiles at a line per 2-4 k (stage-5 3x3
+ * 77% -> 71%: a burst past the memory bandwidth); a prefetch only at each 64-byte line (a branch
+ * per k: slower); two k per iteration (gcc spilled accumulators); the next tile's rows of A
+ * prefetched during the first block (stage-2 1x1 +3-5 points, 3x3 layers -2 to -3); residual
+ * loads before any store in the epilogue (no change).
  *
  * Extend: another tile on AVX2 (4x24, 8x8) is another file and line; a K-blocked variant would
  * keep this tile and add an accumulate-into-C entry (the epilogue of the last K block only).

@@ -13,8 +13,9 @@
  * wide and nothing past them is read or written. A block of 8 channels or fewer runs a
  * one-vector tile (half the FMAs).
  *
- * Measured (bench/conv_f32_perf, one thread): 84-97% of the vfmadd231ps ymm peak on ResNet50's
- * 1x1 and 3x3 layers and PoseNet's 1x1 layers past the first two. Weights are prefetched PF
+ * Measured warm (bench/conv_f32_perf, one thread, before the L2 prefetches below): 84-97% of
+ * the vfmadd231ps ymm peak on ResNet50's 1x1 and 3x3 layers and PoseNet's 1x1 layers past the
+ * first two. Weights are prefetched PF
  * rows ahead (ResNet50's stage-5 layers, 4-8 MiB of weights: +4-5 points). In a network the
  * weights come cold (memory or L3, not the last run's L2), so the next 16-channel block is also
  * prefetched into L2 while the current block runs, spread evenly over all of its tiles, and
@@ -22,16 +23,16 @@
  * gemm_f32_avx512.c (measured, bench_float ResNet50, EV_ISA=avx2, 2 threads: conv3x3 and
  * conv1x1 71-72% -> 78-79% of the ymm FMA limit). Each tile also prefetches the output and
  * residual rows of the tile after it into L2 (prefetch_out). The price in a warm benchmark
- * (conv_f32_perf, stage-2 1x1 layers: 88-95% -> 84-90%) is the per-k L2 prefetch, mostly of a
+ * (conv_f32_perf, stage-2/3 layers: 88-99% -> 83-92%) is the per-k L2 prefetch, mostly of a
  * line already requested.
  *
  * Tried and not kept (ResNet50 in the network, EV_ISA=avx2, 2026-12-05, per-op profile): the
- * k loop in inline assembly (24 instructions a k against 27: warm 3-5% faster, in the network
- * 1-2% slower); the next block prefetched by fewer tiles at a line per 2-4 k (stage-5 3x3
+ * k loop in inline assembly (24 instructions a k against 27: warm 2-5% faster, in the network
+ * 1-3% slower); the next block prefetched by fewer tiles at a line per 2-4 k (stage-5 3x3
  * 77% -> 71%: a burst past the memory bandwidth); a prefetch only at each 64-byte line (a branch
- * per k: slower); two k per iteration (gcc spilled accumulators); the next tile's rows of A
- * prefetched during the first block (stage-2 1x1 +3-5 points, 3x3 layers -2 to -3); residual
- * loads before any store in the epilogue (no change).
+ * per k: slower); two or four k per iteration (gcc spilled accumulators); the next tile's rows
+ * of A prefetched during the first block (stage-2 1x1 +3-5 points, 3x3 layers -2 to -3);
+ * residual loads before any store in the epilogue (no change).
  *
  * Extend: another tile on AVX2 (4x24, 8x8) is another file and line; a K-blocked variant would
  * keep this tile and add an accumulate-into-C entry (the epilogue of the last K block only).

@@ -13,9 +13,26 @@
  * wide and nothing past them is read or written. A block of 8 channels or fewer runs a
  * one-vector tile (half the FMAs).
  *
- * Measured (bench/conv_f32_perf, one thread): 84-97% of the vfmadd231ps ymm peak on ResNet50's
- * 1x1 and 3x3 layers and PoseNet's 1x1 layers past the first two. Weights are prefetched PF
- * rows ahead (ResNet50's stage-5 layers, 4-8 MiB of weights: +4-5 points).
+ * Measured warm (bench/conv_f32_perf, one thread, before the L2 prefetches below): 84-97% of
+ * the vfmadd231ps ymm peak on ResNet50's 1x1 and 3x3 layers and PoseNet's 1x1 layers past the
+ * first two. Weights are prefetched PF
+ * rows ahead (ResNet50's stage-5 layers, 4-8 MiB of weights: +4-5 points). In a network the
+ * weights come cold (memory or L3, not the last run's L2), so the next 16-channel block is also
+ * prefetched into L2 while the current block runs, spread evenly over all of its tiles, and
+ * across the call boundary through ep->next (the thread's next task's first block), as in
+ * gemm_f32_avx512.c (measured, bench_float ResNet50, EV_ISA=avx2, 2 threads: conv3x3 and
+ * conv1x1 71-72% -> 78-79% of the ymm FMA limit). Each tile also prefetches the output and
+ * residual rows of the tile after it into L2 (prefetch_out). The price in a warm benchmark
+ * (conv_f32_perf, stage-2/3 layers: 88-99% -> 83-92%) is the per-k L2 prefetch, mostly of a
+ * line already requested.
+ *
+ * Tried and not kept (ResNet50 in the network, EV_ISA=avx2, 2026-12-05, per-op profile): the
+ * k loop in inline assembly (24 instructions a k against 27: warm 2-5% faster, in the network
+ * 1-3% slower); the next block prefetched by fewer tiles at a line per 2-4 k (stage-5 3x3
+ * 77% -> 71%: a burst past the memory bandwidth); a prefetch only at each 64-byte line (a branch
+ * per k: slower); two or four k per iteration (gcc spilled accumulators); the next tile's rows
+ * of A prefetched during the first block (stage-2 1x1 +3-5 points, 3x3 layers -2 to -3);
+ * residual loads before any store in the epilogue (no change).
  *
  * Extend: another tile on AVX2 (4x24, 8x8) is another file and line; a K-blocked variant would
  * keep this tile and add an accumulate-into-C entry (the epilogue of the last K block only).
@@ -44,7 +61,7 @@ INLINE __m256 epi(__m256 v, const float *r, __m256i m, int full, __m256 lo, __m2
 /* mr (1..6) rows from A, the nc (1..16) channels of one packed block; two = 0 (nc <= 8): the
  * second half-tile is neither computed nor stored. */
 INLINE void tile(const int mr, const int two, int nc, int K, const float *A, size_t lda,
-                 const float *blk,
+                 const float *blk, const char *pf2, size_t pf_step,
                  const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
     const float *a[MR];
     __m256 c0[MR], c1[MR];
@@ -58,6 +75,9 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
     const float *w = blk + NR;
     for (int k = 0; k < K; k++, w += NR) {
         _mm_prefetch((const char *)(w + PF * NR), _MM_HINT_T0);
+        _mm_prefetch(pf2, _MM_HINT_T1); /* this tile's share of the next block, into L2 */
+        if (pf_step > 64) _mm_prefetch(pf2 + 64, _MM_HINT_T1);
+        pf2 += pf_step;
         const __m256 w0 = _mm256_loadu_ps(w), w1 = two ? _mm256_loadu_ps(w + 8) : w0;
 #pragma GCC unroll 6
         for (int i = 0; i < MR; i++) {
@@ -87,13 +107,36 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
     }
 }
 
+/* The output rows (and residual rows) of the tile MR rows after row m of channel block n0 (the
+ * next block's first rows at the bottom), into L2 while this tile runs. A block's rows are ldc
+ * (ldr) floats apart, 4 KiB for ResNet50's 1024 channels: every row a new page, which the
+ * hardware prefetchers do not cross, so without this each tile's epilogue waited on 6-12 misses
+ * (measured, ResNet50 one thread: the residual-fused 1x1 layers 67-78% -> 70-83% of the limit).
+ * L2, not L1: rows 4 KiB apart share one L1 set. */
+INLINE void prefetch_out(int M, int N, const ev_f32_epi *ep, const float *C, size_t ldc, int m,
+                         int n0) {
+    int r = m + MR, n = n0;
+    if (r >= M) {
+        r -= M;
+        n += NR;
+        if (n >= N || r >= M) return;
+    }
+    const int end = r + MR < M ? r + MR : M;
+    for (; r < end; r++) {
+        if (ep->residual)
+            _mm_prefetch((const char *)(ep->residual + (size_t)r * ep->ldr + n), _MM_HINT_T1);
+        _mm_prefetch((const char *)(C + (size_t)r * ldc + n), _MM_HINT_T1);
+    }
+}
+
 /* A tile of mr (1..MR) rows, both half-tiles or the first: each its own specialisation. */
 static void tail(int mr, int two, int nc, int K, const float *A, size_t lda, const float *blk,
-                 const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
+                 const char *pf2, size_t pf_step, const ev_f32_epi *ep, const float *R,
+                 size_t ldr, float *C, size_t ldc) {
     switch (mr * 2 + two) {
 #define ROWS(r)                                                                                  \
-    case 2 * r: tile(r, 0, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;                     \
-    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, ep, R, ldr, C, ldc); break;
+    case 2 * r: tile(r, 0, nc, K, A, lda, blk, pf2, pf_step, ep, R, ldr, C, ldc); break;       \
+    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, pf2, pf_step, ep, R, ldr, C, ldc); break;
         ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6)
 #undef ROWS
     default: break;
@@ -107,21 +150,36 @@ void ev_f32_gemm_avx2(int M, int N, int K, const float *A, size_t lda, const flo
     /* whole tiles; a remainder r joins the last whole one as two tiles of (MR + r) / 2 rows (a
      * 1-row tile would run at a fraction of the FMA rate) */
     const int whole = M % MR && M > MR ? M / MR - 1 : M / MR;
+    const int rest = M - whole * MR, ntiles = whole + (rest == 0 ? 0 : rest > MR ? 2 : 1);
+    /* The next block (the call's last block: ep->next, the thread's next task) goes to L2 while
+     * this block runs, spread evenly over the block's tiles: each tile prefetches its share,
+     * `step` bytes further per k (two lines per k when a block has one tile). */
+    const size_t bytes = (size_t)(K + 1) * NR * sizeof(float);
+    const size_t span = (bytes + (size_t)ntiles - 1) / (size_t)ntiles;
+    const size_t step = (span + (size_t)K - 1) / (size_t)K;
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
         const int nc = N - n0 < NR ? N - n0 : NR, two = nc > NR / 2;
-        int m = 0;
-        for (; m < whole * MR; m += MR) {
+        const char *nxt = n0 + NR < N ? (const char *)ev_f32_gemm_block(Wp, n0 + NR, K, NR)
+                          : ep->next  ? (const char *)ep->next
+                                      : (const char *)blk;
+        int m = 0, t = 0;
+        for (; m < whole * MR; m += MR, t++) {
             const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
             float *Cm = C + (size_t)m * ldc + n0;
+            const char *pf2 = nxt + (size_t)t * span;
+            prefetch_out(M, N, ep, C, ldc, m, n0);
             if (two)
-                tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, ep, R, ldr, Cm, ldc);
+                tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, pf2, step, ep, R, ldr, Cm,
+                     ldc);
             else
-                tile(MR, 0, nc, K, A + (size_t)m * lda, lda, blk, ep, R, ldr, Cm, ldc);
+                tile(MR, 0, nc, K, A + (size_t)m * lda, lda, blk, pf2, step, ep, R, ldr, Cm,
+                     ldc);
         }
-        while (m < M) {
+        for (; m < M; t++) {
             const int left = M - m, mr = left > MR ? (left + 1) / 2 : left;
-            tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, ep,
+            prefetch_out(M, N, ep, C, ldc, m, n0);
+            tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, nxt + (size_t)t * span, step, ep,
                  ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL, ldr,
                  C + (size_t)m * ldc + n0, ldc);
             m += mr;

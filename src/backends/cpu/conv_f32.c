@@ -241,12 +241,20 @@ static void plan_implicit(cpu_f32 *s) {
     s->tiles = s->d.out_h;
 }
 
-/* Whether the implicit path takes this convolution (the opening comment). */
+/* Whether the implicit path takes this convolution (the opening comment): its GEMM calls are
+ * one output row each, so the row must split into register tiles at least 9/10 full on average
+ * (the kernels' split: whole tiles, a remainder shared evenly with the last one). Measured on
+ * ResNet50, 2 threads: AVX-512 (14-row tiles) gains on the 14-, 28- and 56-wide rows and loses
+ * on 7-wide rows (tiles of 7); AVX2 (6-row tiles) gains on 28 (tiles 6,6,6,5,5), loses on 14
+ * (6,4,4: stage 4's 3x3 convolutions 6.5-6.8 -> 7.1-7.2 ms). */
 static int implicit_ok(const cpu_f32 *s) {
     const ev_conv_desc *d = &s->d;
+    const int mr = s->k->mr, w = d->out_w;
+    const int whole = w % mr && w > mr ? w / mr - 1 : w / mr, rest = w - whole * mr;
+    const int tiles = whole + (rest == 0 ? 0 : rest > mr ? 2 : 1);
     return !s->fc && !s->direct && (s->k->flags & EV_F32_GEMM_TAPS) && d->dil_h == 1 &&
            d->dil_w == 1 && d->k_h * d->k_w > 1 && d->k_h * d->k_w <= MAX_TAPS &&
-           d->out_w >= s->k->mr;
+           10 * w >= 9 * mr * tiles;
 }
 
 /* Packed weights and im2col scratch: large ones (1 MiB or more) on 2 MiB boundaries, and asked

@@ -68,23 +68,29 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
     const __m256 b0 = _mm256_loadu_ps(blk), b1 = _mm256_loadu_ps(blk + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
-        a[i] = A + (size_t)(i < mr ? i : 0) * lda;
         c0[i] = b0;
         c1[i] = b1;
     }
     const float *w = blk + NR;
-    for (int k = 0; k < K; k++, w += NR) {
-        _mm_prefetch((const char *)(w + PF * NR), _MM_HINT_T0);
-        _mm_prefetch(pf2, _MM_HINT_T1); /* this tile's share of the next block, into L2 */
-        if (pf_step > 64) _mm_prefetch(pf2 + 64, _MM_HINT_T1);
-        pf2 += pf_step;
-        const __m256 w0 = _mm256_loadu_ps(w), w1 = two ? _mm256_loadu_ps(w + 8) : w0;
+    /* taps (ep->taps > 1, gemm_f32.h): K / taps values per tap, each run from its own offset */
+    const int taps = ep->taps > 1 ? ep->taps : 1, tk = K / taps;
+    for (int t = 0; t < taps; t++) {
+        const float *At = A + (taps > 1 ? ep->tap_off[t] : 0);
 #pragma GCC unroll 6
-        for (int i = 0; i < MR; i++) {
-            if (i >= mr) break;
-            const __m256 x = _mm256_broadcast_ss(a[i] + k);
-            c0[i] = _mm256_fmadd_ps(x, w0, c0[i]);
-            if (two) c1[i] = _mm256_fmadd_ps(x, w1, c1[i]);
+        for (int i = 0; i < MR; i++) a[i] = At + (size_t)(i < mr ? i : 0) * lda;
+        for (int k = 0; k < tk; k++, w += NR) {
+            _mm_prefetch((const char *)(w + PF * NR), _MM_HINT_T0);
+            _mm_prefetch(pf2, _MM_HINT_T1); /* this tile's share of the next block, into L2 */
+            if (pf_step > 64) _mm_prefetch(pf2 + 64, _MM_HINT_T1);
+            pf2 += pf_step;
+            const __m256 w0 = _mm256_loadu_ps(w), w1 = two ? _mm256_loadu_ps(w + 8) : w0;
+#pragma GCC unroll 6
+            for (int i = 0; i < MR; i++) {
+                if (i >= mr) break;
+                const __m256 x = _mm256_broadcast_ss(a[i] + k);
+                c0[i] = _mm256_fmadd_ps(x, w0, c0[i]);
+                if (two) c1[i] = _mm256_fmadd_ps(x, w1, c1[i]);
+            }
         }
     }
     const __m256 lo = _mm256_set1_ps(ep->min), hi = _mm256_set1_ps(ep->max);

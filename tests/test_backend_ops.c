@@ -294,8 +294,9 @@ static void gen_dwconv_ex(ev_dtype dt, int variant, mcase *c) { gen_qconv_ex(dt,
  * and remainders); variant 2 = 1x1 stride-1 (the direct path: A is the input), up to 300 input
  * channels; variant 3 = large K (3x3 over 112-300 channels or 1x1 over 1024-2100: K > 1000) on
  * small images, activation none or ReLU; variant 4 = the implicit path's shapes (conv_f32.c: no
- * im2col for undilated kernels over 1x1 once an output row is a register tile wide): 2x2 to
- * 7x7 kernels, strides 1-2, SAME or VALID, output rows 14-40 pixels wide. Weights in [-1, 1],
+ * im2col for undilated kernels over 1x1, and strided 1x1, once an output row fills its register
+ * tiles): 1x1/2 and 2x2 to 7x7 kernels, strides 1-2, SAME or VALID, output rows 14-40 pixels
+ * wide. Weights in [-1, 1],
  * bias in [-1, 1]. */
 static void gen_conv_f32_ex(ev_dtype dt, int variant, mcase *c) {
     (void)dt;
@@ -316,8 +317,8 @@ static void gen_conv_f32_ex(ev_dtype dt, int variant, mcase *c) {
         }
         act = rint_(0, 1) ? EV_ACT_RELU : EV_ACT_NONE;
     } else if (variant == 4) {
-        G.kh = rint_(2, 7), G.kw = rint_(0, 2) ? G.kh : rint_(2, 7);
-        G.sh = rint_(1, 2), G.sw = rint_(1, 2), G.dh = G.dwl = 1;
+        G.kh = rint_(1, 7), G.kw = G.kh == 1 ? 1 : rint_(0, 2) ? G.kh : rint_(2, 7);
+        G.sh = rint_(1, 2), G.sw = G.kh == 1 ? 2 : rint_(1, 2), G.dh = G.dwl = 1;
         G.w = (rint_(14, 40) - 1) * G.sw + G.kw, G.h = rint_(1, 12), G.cin = rint_(1, 80);
     }
     G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);

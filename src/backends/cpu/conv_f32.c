@@ -20,10 +20,11 @@
  * use every thread. Tasks of one row tile are consecutive; a thread that takes several of them
  * builds the tile's im2col once (it remembers which tile its scratch holds).
  *
- * Implicit path (kernels flagged EV_F32_GEMM_TAPS, undilated kernels larger than 1x1, output
- * rows at least one register tile wide): no im2col. Each run copies the input into a buffer with
- * a zero border (the border is zeroed once, at prepare), then one GEMM call per output row reads
- * the kh x kw taps straight from it: the row's pixels are stride_w x cin floats apart, and tap
+ * Implicit path (kernels flagged EV_F32_GEMM_TAPS, undilated kernels larger than 1x1 or strided
+ * unpadded 1x1, output rows that fill the register tiles): no im2col. Each run copies the input
+ * into a buffer with a zero border (the border is zeroed once, at prepare; an unpadded
+ * convolution reads the input itself), then one GEMM call per output row reads the kh x kw taps
+ * straight from it: the row's pixels are stride_w x cin floats apart, and tap
  * (ky, kx) is a fixed offset (gemm_f32.h, ep.taps). Tasks are (channel chunk x output rows):
  * a chunk's packed weights (at most CHUNK_BYTES) stay in L2 while a thread runs its rows, and
  * the chunks go in order, so the weights stream from memory once per run. Same sums, same k
@@ -78,10 +79,11 @@ typedef struct cpu_f32 {
     /* fused residual ADD (fuse_out_t >= 0): its output, other operand and clamp */
     int fuse_out_t, fuse_res_t;
     float fuse_min, fuse_max;
-    /* implicit path (implicit = 1): zero-bordered input copy, per image pad_h x pad_w x cin */
-    int implicit;
+    /* implicit path (implicit = 1): zero-bordered input copy, per image pad_h x pad_w x cin
+     * (in_place: no padding, the taps read the input itself, in_h x in_w per image) */
+    int implicit, in_place;
     int pad_h, pad_w;
-    size_t pad_image;  /* floats per image in padbuf */
+    size_t pad_image;  /* floats per image in padbuf (or the input) */
     float *padbuf;
     ptrdiff_t tap_off[MAX_TAPS];
     /* per run */
@@ -241,7 +243,11 @@ static void plan_implicit(cpu_f32 *s) {
     s->tiles = s->d.out_h;
 }
 
-/* Whether the implicit path takes this convolution (the opening comment): its GEMM calls are
+/* Whether the implicit path takes this convolution (the opening comment): a strided unpadded
+ * 1x1 (no im2col to save but a copy of 1/stride^2 of the input) only with rows of two tiles or
+ * more (ResNet50's stage-3 1x1/2 convolutions, 28 wide, 0.17 -> 0.14 ms; stage 4's, 14 wide,
+ * 0.16 -> 0.19 ms: the weights pass for each 14-pixel row costs more than the copy). Its GEMM
+ * calls are
  * one output row each, so the row must split into register tiles at least 9/10 full on average
  * (the kernels' split: whole tiles, a remainder shared evenly with the last one). Measured on
  * ResNet50, 2 threads: AVX-512 (14-row tiles) gains on the 14-, 28- and 56-wide rows and loses
@@ -252,8 +258,10 @@ static int implicit_ok(const cpu_f32 *s) {
     const int mr = s->k->mr, w = d->out_w;
     const int whole = w % mr && w > mr ? w / mr - 1 : w / mr, rest = w - whole * mr;
     const int tiles = whole + (rest == 0 ? 0 : rest > mr ? 2 : 1);
+    const int unpadded = d->pad_top == 0 && d->pad_left == 0;
     return !s->fc && !s->direct && (s->k->flags & EV_F32_GEMM_TAPS) && d->dil_h == 1 &&
-           d->dil_w == 1 && d->k_h * d->k_w > 1 && d->k_h * d->k_w <= MAX_TAPS &&
+           d->dil_w == 1 && (d->k_h * d->k_w > 1 || (unpadded && w >= 2 * mr)) &&
+           d->k_h * d->k_w <= MAX_TAPS &&
            10 * w >= 9 * mr * tiles;
 }
 
@@ -318,6 +326,10 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
         const ev_conv_desc *d = &s->d;
         s->pad_h = (d->out_h - 1) * d->stride_h + d->k_h;
         s->pad_w = (d->out_w - 1) * d->stride_w + d->k_w;
+        /* no padding (VALID; a strided 1x1): every tap lies inside the input, read in place */
+        s->in_place = d->pad_top == 0 && d->pad_left == 0 && s->pad_h <= d->in_h &&
+                      s->pad_w <= d->in_w;
+        if (s->in_place) s->pad_h = d->in_h, s->pad_w = d->in_w;
         s->pad_image = (size_t)s->pad_h * (size_t)s->pad_w * (size_t)d->in_c;
         for (int ky = 0; ky < d->k_h; ky++)
             for (int kx = 0; kx < d->k_w; kx++)
@@ -325,14 +337,17 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
                     ((ptrdiff_t)ky * s->pad_w + kx) * (ptrdiff_t)d->in_c;
         plan_implicit(s);
         /* zeroed once: runs write only the input's rectangle, the border stays 0 */
-        s->padbuf = alloc_packed((size_t)s->images * s->pad_image * sizeof(float));
-        if (s->padbuf) memset(s->padbuf, 0, (size_t)s->images * s->pad_image * sizeof(float));
+        if (!s->in_place) {
+            s->padbuf = alloc_packed((size_t)s->images * s->pad_image * sizeof(float));
+            if (s->padbuf)
+                memset(s->padbuf, 0, (size_t)s->images * s->pad_image * sizeof(float));
+        }
     } else {
         plan_tasks(s);
     }
     s->packed = alloc_packed(ev_cpu_f32_packed_size(s->k, s->N, s->K));
     s->have = calloc((size_t)s->threads * HAVE_STRIDE, sizeof(int));
-    if (s->implicit && !s->padbuf) {
+    if (s->implicit && !s->in_place && !s->padbuf) {
         st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for the padded input (%d x %d x "
                         "%d)", s->pad_h, s->pad_w, s->d.in_c);
         release(s);
@@ -472,7 +487,7 @@ static void implicit_task(void *arg, int t, int thread) {
     const int b = (t % per_chunk) / d->out_h, oy = t % d->out_h;
     const int n0 = cb * s->nb, nc = s->N - n0 < s->nb ? s->N - n0 : s->nb;
     const size_t first = (size_t)b * s->rows + (size_t)oy * d->out_w;
-    const float *A = s->padbuf + (size_t)b * s->pad_image +
+    const float *A = (s->in_place ? s->in : s->padbuf) + (size_t)b * s->pad_image +
                      (size_t)oy * d->stride_h * s->pad_w * (size_t)d->in_c;
     ev_f32_epi ep = s->ep;
     ep.taps = d->k_h * d->k_w;
@@ -500,7 +515,7 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
         s->res = data[s->fuse_res_t];
     }
     if (s->implicit) {
-        ev_threadpool_run(ctx->pool, pad_task, s, s->images * s->d.in_h);
+        if (!s->in_place) ev_threadpool_run(ctx->pool, pad_task, s, s->images * s->d.in_h);
         ev_threadpool_run(ctx->pool, implicit_task, s, s->images * s->d.out_h * s->cblocks);
         return EV_OK;
     }

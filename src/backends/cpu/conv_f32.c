@@ -73,7 +73,10 @@ typedef struct cpu_f32 {
     int tile_m, tiles; /* rows per tile, tiles per image */
     int nb, cblocks;   /* channels per block (a multiple of nr), blocks */
     int threads;
-    float *scratch;    /* [threads][tile_m * K + SLACK] im2col tiles (not for direct) */
+    float *scratch;    /* [threads][tile_m * K + SLACK] im2col tiles (not for direct): per run,
+                          the session's shared scratch (cpu.h), or own_scratch without one */
+    float *own_scratch;
+    ev_cpu_scratch *shared;
     size_t scratch_stride;
     int *have;         /* [threads * HAVE_STRIDE]: 1 + the tile in that thread's scratch */
     /* fused residual ADD (fuse_out_t >= 0): its output, other operand and clamp */
@@ -97,7 +100,7 @@ static void release(void *state) {
     if (!s) return;
     if (!s->fc) ev_conv_desc_release(&s->d);
     free(s->packed);
-    free(s->scratch);
+    free(s->own_scratch);
     free(s->have);
     free(s->padbuf);
     free(s);
@@ -282,6 +285,16 @@ static void *alloc_packed(size_t bytes) {
     return p;
 }
 
+ev_status ev_cpu_scratch_reserve(ev_cpu_scratch *s, size_t bytes) {
+    if (bytes <= s->bytes) return EV_OK;
+    float *p = alloc_packed(bytes);
+    if (!p) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory for %zu bytes of scratch", bytes);
+    free(s->p);
+    s->p = p;
+    s->bytes = bytes;
+    return EV_OK;
+}
+
 static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
     cpu_f32 *s = calloc(1, sizeof *s);
     if (!s) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
@@ -355,7 +368,13 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
     }
     if (!s->direct && !s->implicit) {
         s->scratch_stride = (size_t)s->tile_m * (size_t)s->K + SLACK;
-        s->scratch = alloc_packed((size_t)s->threads * s->scratch_stride * sizeof(float));
+        const size_t bytes = (size_t)s->threads * s->scratch_stride * sizeof(float);
+        ev_cpu_ctx *c = ctx->backend;
+        s->shared = c ? c->scratch : NULL;
+        if (s->shared)
+            s->scratch = ev_cpu_scratch_reserve(s->shared, bytes) == EV_OK ? s->shared->p : NULL;
+        else
+            s->scratch = s->own_scratch = alloc_packed(bytes);
     }
     if (!s->packed || !s->have || (!s->direct && !s->implicit && !s->scratch)) {
         st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for the packed weights (%d x %d) "
@@ -519,6 +538,7 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
         ev_threadpool_run(ctx->pool, implicit_task, s, s->images * s->d.out_h * s->cblocks);
         return EV_OK;
     }
+    if (s->shared) s->scratch = s->shared->p; /* a later op's prepare may have moved it */
     for (int i = 0; i < s->threads; i++) s->have[(size_t)i * HAVE_STRIDE] = 0;
     ev_threadpool_run(ctx->pool, task, s, s->images * s->tiles * s->cblocks);
     return EV_OK;

@@ -250,12 +250,24 @@ const ev_cpu_dw_entry *ev_cpu_config_dw(const ev_cpu_config *cfg, ev_dtype dtype
 const ev_cpu_f32_dw_entry *ev_cpu_config_f32_dw(const ev_cpu_config *cfg, int k_h);
 
 /* The cpu backend's per-session context (cpu_backend.c): what init chose for this session. */
+/* Scratch shared by a session's float convolutions (ops run one at a time): conv_f32.c's
+ * im2col tiles, grown at prepare to the largest need and looked up at every run (a later
+ * prepare may move it), so every layer writes its tiles into memory the last one warmed. One
+ * holder per session: pad_fold.c's context copies point to the same one. */
+typedef struct ev_cpu_scratch {
+    float *p;
+    size_t bytes;
+} ev_cpu_scratch;
+/* At least `bytes` in s->p (the contents are not kept when it grows). */
+ev_status ev_cpu_scratch_reserve(ev_cpu_scratch *s, size_t bytes);
+
 typedef struct ev_cpu_ctx {
     ev_cpu_config cfg;
     int *partner; /* per op: the later op it may absorb (fusion.c), 0: none */
     unsigned float_modes;  /* the session's opt-in float modes (EV_FLOAT_*)          */
     char wino_name[64];    /* "f32_conv3x3_winograd4x4__<isa>"                        */
     int fold_pad; /* -1; in the copy pad_fold.c prepares a conv with: the PAD op it reads through */
+    ev_cpu_scratch *scratch; /* the session's shared float scratch (above)                     */
 } ev_cpu_ctx;
 
 /* Ops the cpu backend may compute in a predecessor's epilogue (fusion.c): *partner gets, per op,

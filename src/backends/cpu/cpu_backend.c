@@ -58,8 +58,14 @@ static ev_status init(const ev_graph *graph, const ev_backend_options *opts, voi
     snprintf(c->wino_name, sizeof c->wino_name, "f32_conv3x3_winograd4x4__%s",
              ev_isa_name(c->cfg.isa));
     c->fold_pad = -1;
+    c->scratch = calloc(1, sizeof *c->scratch);
+    if (!c->scratch) {
+        free(c);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
+    }
     ev_status st = ev_cpu_fusion_find(graph, &c->partner);
     if (st != EV_OK) {
+        free(c->scratch);
         free(c);
         return st;
     }
@@ -69,7 +75,11 @@ static ev_status init(const ev_graph *graph, const ev_backend_options *opts, voi
 
 static void cpu_free(void *context) {
     ev_cpu_ctx *c = context;
-    if (c) free(c->partner);
+    if (c) {
+        free(c->partner);
+        if (c->scratch) free(c->scratch->p);
+        free(c->scratch);
+    }
     free(c);
 }
 

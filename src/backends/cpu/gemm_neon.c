@@ -122,9 +122,9 @@ static void kloop2(int Kp, const uint8_t *a0, const uint8_t *a1, const int8_t *b
 
 /* Rows m .. m + mr - 1 (missing rows alias the last real one, computed, never stored) x the 16
  * channels of block n0 / 16, requantized as one tile (requant_neon.h, ev_rq16_rows). */
-static void tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
-                 const int32_t *rowsum, const ev_gemm_epi *ep, const ev_rq16 *q, uint8_t *C,
-                 size_t ldc, int n0) {
+static inline __attribute__((always_inline)) void
+tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp, const int32_t *rowsum,
+     const ev_gemm_epi *ep, const ev_rq16 *q, uint8_t *C, size_t ldc, int n0) {
     const int8_t *b = Bp + (size_t)(n0 / 16) * 16 * (size_t)Kp;
     int32x4_t v[4 * MR];
 #if MR > 1

@@ -214,7 +214,7 @@ static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
  * 196 pixels: whole and partial 64-k chunks and row blocks of every AMX tile, N around the
  * 16-channel blocks. Variant 6 (depthwise) = the SDOT row kernel's shapes (dwconv_dotprod.c):
  * 3x3, strides 1 / 2, rows 1..40 wide, channels by 8 or not, uint8 weights within wz - 128 ..
- * wz + 127 (SDOT operands; a quarter of the cases up to wz + 128, which that kernel hands on).
+ * wz + 127 (SDOT operands), a quarter of the cases within wz - 127 .. wz + 128 (negated there).
  */
 static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     rg_geom G = rg_conv_geom();
@@ -267,10 +267,10 @@ static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     for (size_t i = 0; i < wn; i++) /* ties: sparse weights w - wz in [-1, 1] */
         w[i] = ties ? (uint8_t)(wzp + (rint_(0, 2) ? 0 : rint_(-1, 1)))
                     : (uint8_t)ev_test_rng_next(R);
-    if (variant == 6 && dw && dt == EV_DTYPE_U8) { /* w - wz in int8 (SDOT), or up to +128 */
+    if (variant == 6 && dw && dt == EV_DTYPE_U8) { /* w - wz in [-128, 127] or [-127, 128] */
         const int hi = rint_(0, 3) ? 127 : 128;
         for (size_t i = 0; i < wn; i++) {
-            int v = wzp + rint_(-128, hi);
+            int v = wzp + rint_(hi - 255, hi);
             w[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
     }

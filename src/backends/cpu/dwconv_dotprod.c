@@ -11,8 +11,9 @@
  * channel and kx; a pixel is then 3 SDOT per 4 channels (SMLAL needs 9), and a column serves the
  * 3 (stride 1) or 1.5 (stride 2) output pixels that read it.
  *
- * SDOT's operands are int8: weights (w - w_zp) must lie in [-128, 127] (checked once when
- * packing; a layer with others, such as w_zp 127 with w 255, runs ev_dw_row_neon), activations
+ * SDOT's operands are int8: weights s = w - w_zp must lie in [-128, 127], or in [-127, 128]
+ * (w_zp 127 with w 255: the table then holds -s, the sums start at -bias and are negated before
+ * the epilogue); checked once when packing, a layer with others runs ev_dw_row_neon. Activations
  * enter as u = x ^ 0x80 = x - 128 for uint8 (x itself for int8), so that
  *     sum_t (x_t - x_zp) s_t = sum_t u_t s_t + K sum_t s_t,   K = 128 - x_zp (uint8), -x_zp (int8)
  * and the second term joins the bias. A padded tap reads the byte x_zp, whose u s + K s is 0:
@@ -38,7 +39,8 @@
 /* After ev_dw_pack_i16's table: this header, sum_t s_t per channel ([Cp] int32), then the SDOT
  * weights, [kx][Cp] groups of 4 bytes {s(0, kx), s(1, kx), s(2, kx), 0}. */
 typedef struct dot_head {
-    int32_t fits; /* 9 taps and every (w - w_zp) in [-128, 127] */
+    int32_t fits; /* 9 taps and every s = w - w_zp in [-128, 127] (1), or in [-127, 128] (2: the
+                     table holds -s, the kernel negates the sums), else 0                     */
     int32_t unused[3];
 } dot_head;
 
@@ -50,9 +52,14 @@ size_t ev_dw_pack_dot_size(int taps, int Cp) {
 void ev_dw_pack_dot(const int32_t *w, int taps, int Cp, void *out) {
     ev_dw_pack_i16(w, taps, Cp, out);
     uint8_t *p = (uint8_t *)out + ev_dw_pack_i16_size(taps, Cp);
-    dot_head h = {taps == 9, {0, 0, 0}};
-    for (size_t i = 0; h.fits && i < (size_t)taps * Cp; i++)
-        if (w[i] < -128 || w[i] > 127) h.fits = 0;
+    int lo = 0, hi = 0;
+    for (size_t i = 0; i < (size_t)taps * Cp; i++) {
+        lo = w[i] < lo ? w[i] : lo;
+        hi = w[i] > hi ? w[i] : hi;
+    }
+    dot_head h = {taps != 9 ? 0 : lo >= -128 && hi <= 127 ? 1 : lo >= -127 && hi <= 128 ? 2 : 0,
+                  {0, 0, 0}};
+    const int sign = h.fits == 2 ? -1 : 1;
     int32_t *ssum = (int32_t *)(p + sizeof h);
     int8_t *wd = (int8_t *)(ssum + Cp);
     memset(ssum, 0, (size_t)Cp * sizeof(int32_t));
@@ -62,7 +69,8 @@ void ev_dw_pack_dot(const int32_t *w, int taps, int Cp, void *out) {
             for (int t = 0; t < 9; t++) ssum[c] += w[(size_t)t * Cp + c];
             for (int kx = 0; kx < 3; kx++)
                 for (int ky = 0; ky < 3; ky++)
-                    wd[((size_t)kx * Cp + c) * 4 + ky] = (int8_t)w[(size_t)(ky * 3 + kx) * Cp + c];
+                    wd[((size_t)kx * Cp + c) * 4 + ky] =
+                        (int8_t)(sign * w[(size_t)(ky * 3 + kx) * Cp + c]);
         }
     memcpy(p, &h, sizeof h);
 }
@@ -116,7 +124,8 @@ static inline __attribute__((always_inline)) col8 col_in(const rows3 *r, int ix,
  * loop, the others two at a time with columns outside the image as `padc`. */
 static inline __attribute__((always_inline)) void
 group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x4_t bhi,
-      const ev_rq16 *q, col8 padc, int c, uint8_t *out_row, const int I8, const int ST) {
+      const ev_rq16 *q, col8 padc, int c, uint8_t *out_row, const int I8, const int ST,
+      const int NEG) {
     const ev_conv_desc *d = &s->d;
     const size_t C = (size_t)d->in_c;
     const int pl = d->pad_left, in_w = d->in_w, out_w = d->out_w;
@@ -142,6 +151,8 @@ group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x
                 }
                 dot3(acc + 2 * px, w, k[0], k[1], k[2]);
             }
+            if (NEG)
+                for (int i = 0; i < 4; i++) acc[i] = vnegq_s32(acc[i]);
             uint8x16_t o8;
             ev_rq16_bytes(acc, 1, q, &o8);
             vst1_u8(out_row + (size_t)ox * C + c, vget_low_u8(o8));
@@ -163,6 +174,10 @@ group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x
                     dot3(acc + 2, w, k1, k2, k3);
                     dot3(acc + 4, w, k2, k3, k4);
                     dot3(acc + 6, w, k3, k4, k5);
+                    if (NEG) {
+                        EV_RQ_UNROLL
+                        for (int i = 0; i < 8; i++) acc[i] = vnegq_s32(acc[i]);
+                    }
                     uint8x16_t o8[2];
                     ev_rq16_bytes(acc, 2, q, o8);
                     vst1_u8(dst, vget_low_u8(o8[0]));
@@ -186,6 +201,10 @@ group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x
                     dot3(acc + 4, w, k4, k5, k6);
                     const col8 k7 = col_in(&rr, 7, I8), k8 = col_in(&rr, 8, I8);
                     dot3(acc + 6, w, k6, k7, k8);
+                    if (NEG) {
+                        EV_RQ_UNROLL
+                        for (int i = 0; i < 8; i++) acc[i] = vnegq_s32(acc[i]);
+                    }
                     uint8x16_t o8[2];
                     ev_rq16_bytes(acc, 2, q, o8);
                     vst1_u8(dst, vget_low_u8(o8[0]));
@@ -209,14 +228,14 @@ void ev_dw_row_dotprod(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out
     dot_head h;
     memcpy(&h, tail, sizeof h);
     const int C = d->in_c, st = d->stride_w;
-    if (!h.fits || d->k_h != 3 || d->k_w != 3 || d->dil_w != 1 || (st != 1 && st != 2) ||
+    if (h.fits == 0 || d->k_h != 3 || d->k_w != 3 || d->dil_w != 1 || (st != 1 && st != 2) ||
         C % 8 != 0) {
         ev_dw_row_neon(s, img, oy, out_row);
         return;
     }
     const int32_t *ssum = (const int32_t *)(tail + sizeof h);
     const int8_t *wd = (const int8_t *)(ssum + s->Cp);
-    const int i8 = s->in_i8;
+    const int i8 = s->in_i8, neg = h.fits == 2;
     const int32_t K = i8 ? -d->in_zp : 128 - d->in_zp;
     uint8_t zpb[16];
     memset(zpb, (uint8_t)d->in_zp, sizeof zpb);
@@ -242,15 +261,25 @@ void ev_dw_row_dotprod(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out
             w[2 * kx] = vld1q_s8(wd + ((size_t)kx * s->Cp + c) * 4);
             w[2 * kx + 1] = vld1q_s8(wd + ((size_t)kx * s->Cp + c + 4) * 4);
         }
-        const int32x4_t blo = vmlaq_n_s32(vld1q_s32(s->bias + c), vld1q_s32(ssum + c), K);
-        const int32x4_t bhi = vmlaq_n_s32(vld1q_s32(s->bias + c + 4), vld1q_s32(ssum + c + 4), K);
+        int32x4_t blo = vmlaq_n_s32(vld1q_s32(s->bias + c), vld1q_s32(ssum + c), K);
+        int32x4_t bhi = vmlaq_n_s32(vld1q_s32(s->bias + c + 4), vld1q_s32(ssum + c + 4), K);
+        if (neg) { /* the sums start at -bias and are negated back (exact in int32's wrap) */
+            blo = vnegq_s32(blo);
+            bhi = vnegq_s32(bhi);
+        }
         ev_rq16 q;
         ev_rq16_load8(&q, &s->epi, c, 8);
-        if (i8)
-            st == 1 ? group(s, &r, w, blo, bhi, &q, padc, c, out_row, 1, 1)
-                    : group(s, &r, w, blo, bhi, &q, padc, c, out_row, 1, 2);
-        else
-            st == 1 ? group(s, &r, w, blo, bhi, &q, padc, c, out_row, 0, 1)
-                    : group(s, &r, w, blo, bhi, &q, padc, c, out_row, 0, 2);
+#define GROUP(I8, ST, NEG) group(s, &r, w, blo, bhi, &q, padc, c, out_row, I8, ST, NEG)
+        switch (i8 * 4 + (st - 1) * 2 + neg) {
+        case 0: GROUP(0, 1, 0); break;
+        case 1: GROUP(0, 1, 1); break;
+        case 2: GROUP(0, 2, 0); break;
+        case 3: GROUP(0, 2, 1); break;
+        case 4: GROUP(1, 1, 0); break;
+        case 5: GROUP(1, 1, 1); break;
+        case 6: GROUP(1, 2, 0); break;
+        default: GROUP(1, 2, 1); break;
+        }
+#undef GROUP
     }
 }

@@ -39,9 +39,19 @@ static inline int16x8_t load_x(const uint8_t *p, int n, int i8, int16x8_t xz) {
     return vsubq_s16(x, xz);
 }
 
+/* a + the high halves' products: one SMLAL2 on aarch64 (gcc otherwise may extract both
+ * halves first, one MOV each). */
+static inline int32x4_t ev_mlal_hi(int32x4_t a, int16x8_t x, int16x8_t w) {
+#if defined(__aarch64__)
+    return vmlal_high_s16(a, x, w);
+#else
+    return vmlal_s16(a, vget_high_s16(x), vget_high_s16(w));
+#endif
+}
+
 static inline dw_acc mac(dw_acc a, int16x8_t x, int16x8_t w) {
     a.lo = vmlal_s16(a.lo, vget_low_s16(x), vget_low_s16(w));
-    a.hi = vmlal_s16(a.hi, vget_high_s16(x), vget_high_s16(w));
+    a.hi = ev_mlal_hi(a.hi, x, w);
     return a;
 }
 
@@ -87,8 +97,7 @@ static inline __attribute__((always_inline)) void fast4(const cpu_dw *s, const u
             EV_RQ_UNROLL
             for (int px = 0; px < 4; px++) {
                 a[2 * px] = vmlal_s16(a[2 * px], vget_low_s16(x[px * ST + t]), vget_low_s16(wt[t]));
-                a[2 * px + 1] = vmlal_s16(a[2 * px + 1], vget_high_s16(x[px * ST + t]),
-                                          vget_high_s16(wt[t]));
+                a[2 * px + 1] = ev_mlal_hi(a[2 * px + 1], x[px * ST + t], wt[t]);
             }
         }
     }

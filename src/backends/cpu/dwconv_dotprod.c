@@ -125,7 +125,7 @@ static inline __attribute__((always_inline)) col8 col_in(const rows3 *r, int ix,
 static inline __attribute__((always_inline)) void
 group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x4_t bhi,
       const ev_rq16 *q, col8 padc, int c, uint8_t *out_row, const int I8, const int ST,
-      const int NEG) {
+      const int NEG, const int STR) {
     const ev_conv_desc *d = &s->d;
     const size_t C = (size_t)d->in_c;
     const int pl = d->pad_left, in_w = d->in_w, out_w = d->out_w;
@@ -179,7 +179,10 @@ group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x
                         for (int i = 0; i < 8; i++) acc[i] = vnegq_s32(acc[i]);
                     }
                     uint8x16_t o8[2];
-                    ev_rq16_bytes(acc, 2, q, o8);
+                    if (STR)
+                        ev_rq16_straight(acc, 2, q, o8, I8);
+                    else
+                        ev_rq16_bytes(acc, 2, q, o8);
                     vst1_u8(dst, vget_low_u8(o8[0]));
                     vst1_u8(dst + C, vget_high_u8(o8[0]));
                     vst1_u8(dst + 2 * C, vget_low_u8(o8[1]));
@@ -206,7 +209,10 @@ group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x
                         for (int i = 0; i < 8; i++) acc[i] = vnegq_s32(acc[i]);
                     }
                     uint8x16_t o8[2];
-                    ev_rq16_bytes(acc, 2, q, o8);
+                    if (STR)
+                        ev_rq16_straight(acc, 2, q, o8, I8);
+                    else
+                        ev_rq16_bytes(acc, 2, q, o8);
                     vst1_u8(dst, vget_low_u8(o8[0]));
                     vst1_u8(dst + C, vget_high_u8(o8[0]));
                     vst1_u8(dst + 2 * C, vget_low_u8(o8[1]));
@@ -269,16 +275,25 @@ void ev_dw_row_dotprod(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out
         }
         ev_rq16 q;
         ev_rq16_load8(&q, &s->epi, c, 8);
-#define GROUP(I8, ST, NEG) group(s, &r, w, blo, bhi, &q, padc, c, out_row, I8, ST, NEG)
-        switch (i8 * 4 + (st - 1) * 2 + neg) {
-        case 0: GROUP(0, 1, 0); break;
-        case 1: GROUP(0, 1, 1); break;
-        case 2: GROUP(0, 2, 0); break;
-        case 3: GROUP(0, 2, 1); break;
-        case 4: GROUP(1, 1, 0); break;
-        case 5: GROUP(1, 1, 1); break;
-        case 6: GROUP(1, 2, 0); break;
-        default: GROUP(1, 2, 1); break;
+#define GROUP(I8, ST, NEG, STR)                                                                  \
+    group(s, &r, w, blo, bhi, &q, padc, c, out_row, I8, ST, NEG, STR)
+        switch (i8 * 8 + (st - 1) * 4 + neg * 2 + q.straight) {
+        case 0: GROUP(0, 1, 0, 0); break;
+        case 1: GROUP(0, 1, 0, 1); break;
+        case 2: GROUP(0, 1, 1, 0); break;
+        case 3: GROUP(0, 1, 1, 1); break;
+        case 4: GROUP(0, 2, 0, 0); break;
+        case 5: GROUP(0, 2, 0, 1); break;
+        case 6: GROUP(0, 2, 1, 0); break;
+        case 7: GROUP(0, 2, 1, 1); break;
+        case 8: GROUP(1, 1, 0, 0); break;
+        case 9: GROUP(1, 1, 0, 1); break;
+        case 10: GROUP(1, 1, 1, 0); break;
+        case 11: GROUP(1, 1, 1, 1); break;
+        case 12: GROUP(1, 2, 0, 0); break;
+        case 13: GROUP(1, 2, 0, 1); break;
+        case 14: GROUP(1, 2, 1, 0); break;
+        default: GROUP(1, 2, 1, 1); break;
         }
 #undef GROUP
     }

@@ -73,6 +73,8 @@ typedef struct ev_rq16 {
     int noclamp;       /* the clamp bounds are the output type's own (the narrowing's      *
                         * saturation is the clamp)                                         */
     int half_up, i8;
+    int32_t shm;       /* 2^(31 - e) when e: SQRDMULH by it is the rounding shift by e       */
+    int straight;      /* e, umult, ties away from zero: ev_rq16_straight applies            */
     int fast;          /* e, umult, noclamp, ties away from zero, uint8 out: ev_rq16_rows   *
                         * runs the whole tile as one straight sequence per e (no branch    *
                         * between stages: an out-of-order core, and llvm-mca, overlap them) */
@@ -111,6 +113,8 @@ static inline void ev_rq16_fill(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int c
     q->half_up = ep->round_half_up;
     q->i8 = ep->out_i8;
     q->fast = q->e && q->umult && q->noclamp && !q->half_up && !q->i8;
+    q->straight = q->e && q->umult && !q->half_up;
+    q->shm = q->e ? (int32_t)(1u << (31 - q->e)) : 0;
 }
 
 /* Constants of channels n0 .. n0 + 15 (the epilogue arrays hold N rounded up to 16). */
@@ -238,6 +242,36 @@ static inline __attribute__((always_inline)) void ev_rq16_bytes(int32x4_t *v, in
         if (!q->noclamp) {
             EV_RQ_UNROLL
             for (int r = 0; r < ROWS; r++) o[r] = vminq_u8(vmaxq_u8(o[r], q->lo), q->hi);
+        }
+    }
+}
+
+/* ev_rq16_bytes for a block with q->straight, with no branch: the rounding shift by e is
+ * SQRDMULH by 2^(31 - e), (2 r 2^(31 - e) + 2^31) >> 32 = (r + 2^(e - 1)) >> e exactly (ties
+ * up, as SRSHL; it never saturates), which either vector pipe of the Cortex-A76 issues: one
+ * straight sequence for kernels that requantize inside their loops (dwconv_dotprod.c). I8: the
+ * output type (constant at the call). */
+static inline __attribute__((always_inline)) void ev_rq16_straight(int32x4_t *v, int ROWS,
+                                                                   const ev_rq16 *q, uint8x16_t *o,
+                                                                   const int I8) {
+    const int nv = 4 * ROWS, nh = 2 * ROWS;
+    int16x8_t h[16];
+    EV_RQ_UNROLL
+    for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(v[i], q->m0);
+    EV_RQ_UNROLL
+    for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(ev_rq_fixup(v[i]), q->shm);
+    EV_RQ_UNROLL
+    for (int i = 0; i < nh; i++)
+        h[i] = vqaddq_s16(vcombine_s16(vqmovn_s32(v[2 * i]), vqmovn_s32(v[2 * i + 1])), q->zp16);
+    EV_RQ_UNROLL
+    for (int r = 0; r < ROWS; r++) {
+        if (I8) {
+            const int8x16_t b = vcombine_s8(vqmovn_s16(h[2 * r]), vqmovn_s16(h[2 * r + 1]));
+            o[r] = vreinterpretq_u8_s8(vminq_s8(vmaxq_s8(b, vreinterpretq_s8_u8(q->lo)),
+                                                vreinterpretq_s8_u8(q->hi)));
+        } else {
+            const uint8x16_t b = vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1]));
+            o[r] = vminq_u8(vmaxq_u8(b, q->lo), q->hi);
         }
     }
 }

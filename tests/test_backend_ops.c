@@ -213,9 +213,9 @@ static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
  * Variant 5 (convolutions) = wide K (60-260 input channels, 1x1 read in place or 3x3) over up to
  * 196 pixels: whole and partial 64-k chunks and row blocks of every AMX tile, N around the
  * 16-channel blocks. Variant 6 (depthwise) = the SDOT row kernel's shapes (dwconv_dotprod.c):
- * 3x3, strides 1 / 2, rows 1..40 wide, channels by 8 or not, uint8 weights within wz - 128 ..
- * wz + 127 (SDOT operands), a quarter of the cases within wz - 127 .. wz + 128 (negated there).
- */
+ * 3x3, strides 1 / 2, rows 1..40 wide, channels by 8 or not, weights w - wz within [-127, 127]
+ * (int8 products of dwconv_neon.c and SDOT), [-128, 127] (SDOT only) or, uint8, [-127, 128]
+ * (SDOT negated). */
 static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     rg_geom G = rg_conv_geom();
     if (variant == 4 && dw) { /* 3x3 stride 1 / 2 SAME, wide rows: the interior fast blocks */
@@ -267,11 +267,12 @@ static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     for (size_t i = 0; i < wn; i++) /* ties: sparse weights w - wz in [-1, 1] */
         w[i] = ties ? (uint8_t)(wzp + (rint_(0, 2) ? 0 : rint_(-1, 1)))
                     : (uint8_t)ev_test_rng_next(R);
-    if (variant == 6 && dw && dt == EV_DTYPE_U8) { /* w - wz in [-128, 127] or [-127, 128] */
-        const int hi = rint_(0, 3) ? 127 : 128;
+    if (variant == 6 && dw) { /* w - wz in [-127, 127], [-128, 127] or (uint8) [-127, 128] */
+        const int k = rint_(0, 3), u8 = dt == EV_DTYPE_U8;
+        const int lo = k == 2 ? -128 : -127, hi = k == 3 && u8 ? 128 : 127;
         for (size_t i = 0; i < wn; i++) {
-            int v = wzp + rint_(hi - 255, hi);
-            w[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            int v = wzp + rint_(lo, hi);
+            w[i] = u8 ? (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v) : (uint8_t)(int8_t)v;
         }
     }
     for (int i = 0; i < cout; i++) {

@@ -22,6 +22,7 @@
 #include "backends/cpu/cpu.h"
 #include "backends/cpu/dwconv.h"
 #include "backends/cpu/dwconv_dotprod.h"
+#include "backends/cpu/dwconv_neon.h"
 #include "backends/cpu/dwconv_f32.h"
 #include "backends/cpu/gemm.h"
 
@@ -87,9 +88,9 @@ static const ev_cpu_dw_entry k_dw[] = {
 #endif
 #ifdef EV_CPU_ARM
     {EV_ISA_NEON,     U8, "u8_dwconv_row_8c__neon",           8, EV_DW_SIMD_MAX_KH,
-         ev_dw_row_neon,   ev_dw_pack_i16_size,   ev_dw_pack_i16},
+         ev_dw_row_neon,   ev_dw_pack_neon_size,  ev_dw_pack_neon},
     {EV_ISA_NEON,     S8, "s8_dwconv_row_8c__neon",           8, EV_DW_SIMD_MAX_KH,
-         ev_dw_row_neon,   ev_dw_pack_i16_size,   ev_dw_pack_i16},
+         ev_dw_row_neon,   ev_dw_pack_neon_size,  ev_dw_pack_neon},
 #endif
 #ifdef EV_CPU_ARM64
     /* SDOT on 3x3 (other shapes and weights outside int8: the neon row, same buffer) */

@@ -24,20 +24,21 @@
  * requant_neon.h's (ev_rq16_bytes: two pixels' 8 channels per 16-byte row).
  *
  * Taken: 3x3, dilation 1 across (any down), stride across 1 or 2, channels a multiple of 8, with
- * the weight range above. Anything else runs ev_dw_row_neon on the same packed buffer (its int16
- * table comes first).
+ * the weight range above. Anything else runs ev_dw_row_neon on the same packed buffer (its
+ * layout, ev_dw_pack_neon, comes first).
  *
  * Extend: 16 channels per pass (12 weight vectors: aarch64's 32 registers get tight), a 5x5
  * layout (two SDOT per kernel column).
  */
 #include "backends/cpu/dwconv_dotprod.h"
+#include "backends/cpu/dwconv_neon.h"
 #include "backends/cpu/requant_neon.h"
 
 #include <arm_neon.h>
 #include <string.h>
 
-/* After ev_dw_pack_i16's table: this header, sum_t s_t per channel ([Cp] int32), then the SDOT
- * weights, [kx][Cp] groups of 4 bytes {s(0, kx), s(1, kx), s(2, kx), 0}. */
+/* After the neon layout (ev_dw_pack_neon): this header, sum_t s_t per channel ([Cp] int32), then
+ * the SDOT weights, [kx][Cp] groups of 4 bytes {s(0, kx), s(1, kx), s(2, kx), 0}. */
 typedef struct dot_head {
     int32_t fits; /* 9 taps and every s = w - w_zp in [-128, 127] (1), or in [-127, 128] (2: the
                      table holds -s, the kernel negates the sums), else 0                     */
@@ -45,13 +46,13 @@ typedef struct dot_head {
 } dot_head;
 
 size_t ev_dw_pack_dot_size(int taps, int Cp) {
-    return ev_dw_pack_i16_size(taps, Cp) + sizeof(dot_head) + (size_t)Cp * sizeof(int32_t) +
+    return ev_dw_pack_neon_size(taps, Cp) + sizeof(dot_head) + (size_t)Cp * sizeof(int32_t) +
            (size_t)3 * Cp * 4;
 }
 
 void ev_dw_pack_dot(const int32_t *w, int taps, int Cp, void *out) {
-    ev_dw_pack_i16(w, taps, Cp, out);
-    uint8_t *p = (uint8_t *)out + ev_dw_pack_i16_size(taps, Cp);
+    ev_dw_pack_neon(w, taps, Cp, out);
+    uint8_t *p = (uint8_t *)out + ev_dw_pack_neon_size(taps, Cp);
     int lo = 0, hi = 0;
     for (size_t i = 0; i < (size_t)taps * Cp; i++) {
         lo = w[i] < lo ? w[i] : lo;
@@ -176,7 +177,7 @@ group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x
                     dot3(acc + 6, w, k3, k4, k5);
                     if (NEG) {
                         EV_RQ_UNROLL
-                        for (int i = 0; i < 8; i++) acc[i] = vnegq_s32(acc[i]);
+                        for (int j = 0; j < 8; j++) acc[j] = vnegq_s32(acc[j]);
                     }
                     uint8x16_t o8[2];
                     if (STR)
@@ -206,7 +207,7 @@ group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x
                     dot3(acc + 6, w, k6, k7, k8);
                     if (NEG) {
                         EV_RQ_UNROLL
-                        for (int i = 0; i < 8; i++) acc[i] = vnegq_s32(acc[i]);
+                        for (int j = 0; j < 8; j++) acc[j] = vnegq_s32(acc[j]);
                     }
                     uint8x16_t o8[2];
                     if (STR)
@@ -230,7 +231,7 @@ void ev_dw_row_dotprod(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out
     EV_DW_ASSERT_ARGS(s, img, oy, out_row, EV_DW_SIMD_MAX_KH);
     const ev_conv_desc *d = &s->d;
     const int taps = d->k_h * d->k_w;
-    const uint8_t *tail = (const uint8_t *)s->wp + ev_dw_pack_i16_size(taps, s->Cp);
+    const uint8_t *tail = (const uint8_t *)s->wp + ev_dw_pack_neon_size(taps, s->Cp);
     dot_head h;
     memcpy(&h, tail, sizeof h);
     const int C = d->in_c, st = d->stride_w;

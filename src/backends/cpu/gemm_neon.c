@@ -10,8 +10,9 @@
  * adds adjacent pairs into int32 lanes, leaving per channel two partial sums (k0+k1, k2+k3) that
  * one pairwise add joins before the epilogue. Tile: MR rows x 16 channels (8 accumulators per
  * row: 2 rows on aarch64's 32 vector registers, 1 on armv7's 16). On aarch64 the k loop is inline
- * assembly (kloop2: accumulators v16..v31, LD1R broadcasts, 16 SMULL + 16 SADALP per k group,
- * near the Cortex-A72 model's multiply-pipe limit of 8 products a cycle); armv7 keeps intrinsics.
+ * assembly (kloop2: accumulators v16..v31, per 16 k one load per row and DUP broadcasts, weights
+ * as 16-byte loads for SMULL + SMULL2, 16 SMULL + 16 SADALP per k group, near the Cortex-A72
+ * model's multiply-pipe limit of 8 products a cycle); armv7 keeps intrinsics.
  * The epilogue requantizes the whole tile stage by stage (requant_neon.h, ev_rq16_rows).
  *
  * Extend: an int16 path (weights widened once, SMLAL by lane) would trade memory for fewer

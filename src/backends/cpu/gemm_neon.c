@@ -78,15 +78,23 @@ static inline int32x4_t join(int32x4_t a, int32x4_t b) {
 
 /* The k loop of a 2-row tile in assembly (the compiler's allocation of the same intrinsics kept
  * one accumulator on the stack, a load-add-store chain through memory every k group): 16
- * accumulators v16..v31, written to acc[64] (row r, pair j at acc[32 r + 4 j]). Per 16 k: each
+ * accumulators v16..v31, left in registers (register variables) as acc[16] (row r, pair j at
+ * acc[8 r + j]). Per 16 k: each
  * row's 16 bytes loaded once (LDR Q, one EOR) and each group's 4 bytes broadcast by DUP from
  * the register; each group's 64 weight bytes as four LDR Q with immediate offsets, each used by
  * SMULL (its low channel pair) and SMULL2 (its high pair): 18 instructions fewer per 16 k than
  * one LD1R per row and one LDP D per pair of pairs, for a core that issues 3 a cycle (the
  * Cortex-A72 model: 17.3 model cycles per k group against 18.4). Leftover groups (Kp % 16) go
  * one at a time with LD1R. */
-static void kloop2(int Kp, const uint8_t *a0, const uint8_t *a1, const int8_t *b, int32_t *acc) {
+static inline __attribute__((always_inline)) void kloop2(int Kp, const uint8_t *a0,
+                                                          const uint8_t *a1, const int8_t *b,
+                                                          int32x4_t *acc) {
     long blocks = Kp / 16, groups = (Kp % 16) / 4;
+    register int32x4_t c0 __asm__("v16"), c1 __asm__("v17"), c2 __asm__("v18"),
+        c3 __asm__("v19"), c4 __asm__("v20"), c5 __asm__("v21"), c6 __asm__("v22"),
+        c7 __asm__("v23"), c8 __asm__("v24"), c9 __asm__("v25"), c10 __asm__("v26"),
+        c11 __asm__("v27"), c12 __asm__("v28"), c13 __asm__("v29"), c14 __asm__("v30"),
+        c15 __asm__("v31");
     __asm__ volatile("movi v16.4s, #0\n\t"
                      "movi v17.4s, #0\n\t"
                      "movi v18.4s, #0\n\t"
@@ -178,17 +186,16 @@ static void kloop2(int Kp, const uint8_t *a0, const uint8_t *a1, const int8_t *b
                      "subs %[g], %[g], #1\n\t"
                      "b.ne 2b\n\t"
                      "4:\n\t"
-                     "st1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[acc]], #64\n\t"
-                     "st1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[acc]], #64\n\t"
-                     "st1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[acc]], #64\n\t"
-                     "st1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[acc]], #64\n\t"
                      : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [n] "+r"(blocks),
-                       [g] "+r"(groups), [acc] "+r"(acc)
+                       [g] "+r"(groups), "=&w"(c0), "=&w"(c1), "=&w"(c2), "=&w"(c3), "=&w"(c4),
+                       "=&w"(c5), "=&w"(c6), "=&w"(c7), "=&w"(c8), "=&w"(c9), "=&w"(c10),
+                       "=&w"(c11), "=&w"(c12), "=&w"(c13), "=&w"(c14), "=&w"(c15)
                      :
                      : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
-                       "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22",
-                       "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "memory",
-                       "cc");
+                       "v12", "v13", "v14", "v15", "memory", "cc");
+    acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5;
+    acc[6] = c6, acc[7] = c7, acc[8] = c8, acc[9] = c9, acc[10] = c10, acc[11] = c11;
+    acc[12] = c12, acc[13] = c13, acc[14] = c14, acc[15] = c15;
 }
 #endif
 
@@ -200,11 +207,10 @@ tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp, cons
     const int8_t *b = Bp + (size_t)(n0 / 16) * 16 * (size_t)Kp;
     int32x4_t v[4 * MR];
 #if MR > 1
-    int32_t acc[64];
+    int32x4_t acc[16]; /* row r, pair j: acc[8 r + j] */
     kloop2(Kp, A, A + (size_t)(mr > 1 ? 1 : 0) * lda, b, acc);
     EV_RQ_UNROLL
-    for (int i = 0; i < 4 * MR; i++)
-        v[i] = join(vld1q_s32(acc + 8 * i), vld1q_s32(acc + 8 * i + 4));
+    for (int i = 0; i < 4 * MR; i++) v[i] = join(acc[2 * i], acc[2 * i + 1]);
 #else
     (void)lda;
     int32x4_t c0[8];

@@ -246,7 +246,8 @@ void ev_dw_row_dotprod(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out
     const int32_t K = i8 ? -d->in_zp : 128 - d->in_zp;
     uint8_t zpb[16];
     memset(zpb, (uint8_t)d->in_zp, sizeof zpb);
-    const int8x16_t padv = vreinterpretq_s8_u8(vdupq_n_u8((uint8_t)(i8 ? d->in_zp : d->in_zp ^ 0x80)));
+    const uint8_t padb = (uint8_t)(i8 ? d->in_zp : d->in_zp ^ 0x80); /* x_zp as an operand */
+    const int8x16_t padv = vreinterpretq_s8_u8(vdupq_n_u8(padb));
     const col8 padc = {padv, padv};
     const uint8_t *base[3];
     size_t cs[3], cc[3];

@@ -212,13 +212,27 @@ static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
  * depthwise, PoseNet's 3x3 stride 1 / 2 SAME layers on rows 5..40 wide, 7..385 channels.
  * Variant 5 (convolutions) = wide K (60-260 input channels, 1x1 read in place or 3x3) over up to
  * 196 pixels: whole and partial 64-k chunks and row blocks of every AMX tile, N around the
- * 16-channel blocks. */
+ * 16-channel blocks. Variant 6 (depthwise) = the SDOT row kernel's shapes (dwconv_dotprod.c):
+ * 3x3, strides 1 / 2, rows 1..40 wide, channels by 8 or not, weights w - wz within [-127, 127]
+ * (int8 products of dwconv_neon.c and SDOT), [-128, 127] (SDOT only) or, uint8, [-127, 128]
+ * (SDOT negated). */
 static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     rg_geom G = rg_conv_geom();
     if (variant == 4 && dw) { /* 3x3 stride 1 / 2 SAME, wide rows: the interior fast blocks */
         static const int chs[] = {8, 16, 24, 48, 96, 384};
         G.n = 1, G.h = rint_(3, 12), G.w = rint_(5, 40), G.cin = chs[rint_(0, 5)] + rint_(-1, 1);
         G.kh = G.kw = 3, G.sh = G.sw = rint_(1, 2), G.dh = G.dwl = 1, G.pad = EV_PAD_SAME;
+        G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
+        G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
+    } else if (variant == 6 && dw) { /* dwconv_dotprod.c: 3x3, stride 1 / 2 across and down,
+                                       * dilation 1-2 down, SAME / VALID, rows 1..40 wide (runs of
+                                       * 4 interior pixels and borders), channels by 8 or not */
+        G.n = rint_(1, 2), G.h = rint_(1, 9), G.w = rint_(1, 40);
+        G.cin = rint_(0, 3) ? 8 * rint_(1, 26) : rint_(1, 70);
+        G.kh = G.kw = 3, G.sh = rint_(1, 2), G.sw = rint_(1, 2), G.dh = rint_(1, 2), G.dwl = 1;
+        G.pad = rint_(0, 2) ? EV_PAD_SAME : EV_PAD_VALID;
+        if (G.pad == EV_PAD_VALID && G.h < 2 * G.dh + 1) G.h = 2 * G.dh + 1;
+        if (G.pad == EV_PAD_VALID && G.w < 3) G.w = 3;
         G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
         G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
     } else if (variant == 4) {
@@ -253,6 +267,14 @@ static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     for (size_t i = 0; i < wn; i++) /* ties: sparse weights w - wz in [-1, 1] */
         w[i] = ties ? (uint8_t)(wzp + (rint_(0, 2) ? 0 : rint_(-1, 1)))
                     : (uint8_t)ev_test_rng_next(R);
+    if (variant == 6 && dw) { /* w - wz in [-127, 127], [-128, 127] or (uint8) [-127, 128] */
+        const int k = rint_(0, 3), u8 = dt == EV_DTYPE_U8;
+        const int lo = k == 2 ? -128 : -127, hi = k == 3 && u8 ? 128 : 127;
+        for (size_t i = 0; i < wn; i++) {
+            int v = wzp + rint_(lo, hi);
+            w[i] = u8 ? (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v) : (uint8_t)(int8_t)v;
+        }
+    }
     for (int i = 0; i < cout; i++) {
         bias[i] = ties ? rint_(-64, 64) : rint_(-20000, 20000);
         ws[i] = ties ? ldexpf(1.0f, -rint_(4, 7)) : ev_test_rng_float(R, 0.001f, 0.02f);
@@ -1360,6 +1382,8 @@ static const row k_rows[] = {
     {"DEPTHWISE_CONV_2D", "int8/per-tensor", I8, gen_dwconv_ex, 1, 32, 1},
     {"DEPTHWISE_CONV_2D", "uint8/posenet", U8, gen_dwconv_ex, 4, 24, 1},
     {"DEPTHWISE_CONV_2D", "int8/posenet", I8, gen_dwconv_ex, 4, 24, 1},
+    {"DEPTHWISE_CONV_2D", "uint8/3x3-sdot", U8, gen_dwconv_ex, 6, 48, 1},
+    {"DEPTHWISE_CONV_2D", "int8/3x3-sdot", I8, gen_dwconv_ex, 6, 48, 1},
     {"DEPTHWISE_CONV_2D", "uint8/mult>1", U8, gen_dwconv_ex, 2, 32, 0},
     {"DEPTHWISE_CONV_2D", "int8/mult>1", I8, gen_dwconv_ex, 2, 32, 0},
     {"DEPTHWISE_CONV_2D", "float32 mult 1-2", F32, gen_dwconv, 0, 32, 0},

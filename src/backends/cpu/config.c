@@ -21,6 +21,8 @@
  */
 #include "backends/cpu/cpu.h"
 #include "backends/cpu/dwconv.h"
+#include "backends/cpu/dwconv_dotprod.h"
+#include "backends/cpu/dwconv_neon.h"
 #include "backends/cpu/dwconv_f32.h"
 #include "backends/cpu/gemm.h"
 
@@ -86,9 +88,16 @@ static const ev_cpu_dw_entry k_dw[] = {
 #endif
 #ifdef EV_CPU_ARM
     {EV_ISA_NEON,     U8, "u8_dwconv_row_8c__neon",           8, EV_DW_SIMD_MAX_KH,
-         ev_dw_row_neon,   ev_dw_pack_i16_size,   ev_dw_pack_i16},
+         ev_dw_row_neon,   ev_dw_pack_neon_size,  ev_dw_pack_neon},
     {EV_ISA_NEON,     S8, "s8_dwconv_row_8c__neon",           8, EV_DW_SIMD_MAX_KH,
-         ev_dw_row_neon,   ev_dw_pack_i16_size,   ev_dw_pack_i16},
+         ev_dw_row_neon,   ev_dw_pack_neon_size,  ev_dw_pack_neon},
+#endif
+#ifdef EV_CPU_ARM64
+    /* SDOT on 3x3 (other shapes and weights outside int8: the neon row, same buffer) */
+    {EV_ISA_NEON_DOT, U8, "u8_dwconv_row_8c__neondot",        8, EV_DW_SIMD_MAX_KH,
+         ev_dw_row_dotprod, ev_dw_pack_dot_size,  ev_dw_pack_dot},
+    {EV_ISA_NEON_DOT, S8, "s8_dwconv_row_8c__neondot",        8, EV_DW_SIMD_MAX_KH,
+         ev_dw_row_dotprod, ev_dw_pack_dot_size,  ev_dw_pack_dot},
 #endif
 };
 

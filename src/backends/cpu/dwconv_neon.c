@@ -3,19 +3,23 @@
  * suffix), bit-exact with the reference.
  *
  * Eight channels at a time: input bytes widened to int16 (vmovl) minus x_zp (|x - x_zp| <= 255),
- * weights (w - w_zp) stored as int16 at prepare time (ev_dw_pack_i16, named by its config
- * line), products accumulated exactly in two int32x4 by vmlal_s16 starting from the bias.
- * Interior pixels of 3x3 kernels with stride 1 or 2 and 8 real channels go four at a time
- * (fast4): each input column loaded once per kernel row and widened by one USUBL/SSUBL, the 8
- * accumulators in registers, the four pixels requantized together (requant_neon.h,
- * ev_rq16_bytes); borders, channel tails and other shapes take the general path, which skips
- * padded taps like the reference. A channel tail shorter than 8 goes through a small buffer, so
- * no byte outside the tensor is read. The epilogue is requant_neon.h.
+ * weights (w - w_zp) stored as int16 at prepare time (ev_dw_pack_neon, named by its config line:
+ * ev_dw_pack_i16's table, then the same weights as int8), products accumulated exactly in two
+ * int32x4 by vmlal_s16 starting from the bias. Interior pixels of 3x3 kernels with stride 1 or 2
+ * and 8 real channels go four at a time (fast4): each input column loaded once per kernel row,
+ * the 8 accumulators in registers, the four pixels requantized together (requant_neon.h,
+ * ev_rq16_bytes); where every weight lies in [-127, 127] (the usual case) they multiply int8 by
+ * int8 (x ^ 0x80 against the int8 table, two taps summed in int16, half the multiplies of the
+ * int16 form; see fast4), and a run's last 1-3 pixels are a block of 4 ending at the run's end.
+ * Borders, channel tails and other shapes take the general path, which skips padded taps like
+ * the reference. A channel tail shorter than 8 goes through a small buffer, so no byte outside the
+ * tensor is read. The epilogue is requant_neon.h.
  *
  * Extend: 16 channels per step (4 accumulators per pixel) suits aarch64's 32 registers better
  * for the general path.
  */
 #include "backends/cpu/dwconv.h"
+#include "backends/cpu/dwconv_neon.h"
 #include "backends/cpu/requant_neon.h"
 
 #include <arm_neon.h>
@@ -39,9 +43,33 @@ static inline int16x8_t load_x(const uint8_t *p, int n, int i8, int16x8_t xz) {
     return vsubq_s16(x, xz);
 }
 
+/* a + the high halves' products: one SMLAL2 on aarch64 (gcc otherwise may extract both
+ * halves first, one MOV each). */
+static inline int32x4_t ev_mlal_hi(int32x4_t a, int16x8_t x, int16x8_t w) {
+#if defined(__aarch64__)
+    return vmlal_high_s16(a, x, w);
+#else
+    return vmlal_s16(a, vget_high_s16(x), vget_high_s16(w));
+#endif
+}
+
+/* a + the high half of p widened (SADDW2 on aarch64). */
+static inline int32x4_t ev_addw_hi(int32x4_t a, int16x8_t p) {
+#if defined(__aarch64__)
+    return vaddw_high_s16(a, p);
+#else
+    return vaddw_s16(a, vget_high_s16(p));
+#endif
+}
+
+/* The header of the neon layout (ev_dw_pack_neon, below), followed by the int8 weights. */
+static inline const uint8_t *ev_dw_neon_head(const cpu_dw *s) {
+    return (const uint8_t *)s->wp + ev_dw_pack_i16_size(s->d.k_h * s->d.k_w, s->Cp);
+}
+
 static inline dw_acc mac(dw_acc a, int16x8_t x, int16x8_t w) {
     a.lo = vmlal_s16(a.lo, vget_low_s16(x), vget_low_s16(w));
-    a.hi = vmlal_s16(a.hi, vget_high_s16(x), vget_high_s16(w));
+    a.hi = ev_mlal_hi(a.hi, x, w);
     return a;
 }
 
@@ -58,37 +86,63 @@ static inline void store8(uint8_t *o, dw_acc a, const ev_gemm_epi *ep, int c, in
 }
 
 /* Four interior output pixels ox .. ox + 3 of a 3x3 kernel (stride ST, 1 or 2) x the 8 channels
- * c .. c + 7 (all real): every input column loaded once per kernel row and widened with one
- * subtracting long (x - x_zp: USUBL, or SSUBL for int8), 8 accumulators in registers, the four
- * pixels requantized together (ev_rq16_bytes: two pixels per 16-byte "row"). */
-static inline __attribute__((always_inline)) void fast4(const cpu_dw *s, const uint8_t *const *rows,
-                                                        int nrows, int ky0, int ox, int c,
-                                                        const ev_rq16 *q, uint8_t *out_row,
-                                                        const int I8, const int ST) {
+ * c .. c + 7 (all real), from the accumulators' start b (the bias; with W8 the bias plus K times
+ * the sum of the rows' weights): every input column loaded once per kernel row, 8 accumulators
+ * in registers, the four pixels requantized together (ev_rq16_bytes: two pixels per 16-byte
+ * "row").
+ *  - W8 = 0: each column widened with one subtracting long (x - x_zp: USUBL, or SSUBL for int8)
+ *    and multiplied by the int16 weights, SMLAL + SMLAL2 per tap (4 products each);
+ *  - W8 = 1 (every weight s = w - w_zp in [-127, 127]): the column's bytes as int8 u = x ^ 0x80
+ *    (x for int8 input) times the int8 weights, SMULL (8 exact int16 products) and SMLAL of the
+ *    next tap into the same int16 lanes (|u s + u' s'| <= 2 * 128 * 127 < 2^15), then widened
+ *    into the accumulators (SADDW, SADDW2): 3 multiplies and 4 adds per kernel row and pixel
+ *    where W8 = 0 takes 6 multiplies; sum (x - x_zp) s = sum u s + K sum s with K = 128 - x_zp
+ *    (x_zp for int8: -x_zp), the second term in b. */
+static inline __attribute__((always_inline)) void
+fast4(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0, int ox, int c,
+      const ev_rq16 *q, uint8_t *out_row, int32x4_t blo, int32x4_t bhi, const int8_t *w8,
+      const int I8, const int ST, const int W8) {
     const ev_conv_desc *d = &s->d;
     const size_t C = (size_t)d->in_c;
     const uint8x8_t xz = vdup_n_u8((uint8_t)d->in_zp);
-    const int32x4_t blo = vld1q_s32(s->bias + c), bhi = vld1q_s32(s->bias + c + 4);
     int32x4_t a[8] = {blo, bhi, blo, bhi, blo, bhi, blo, bhi}; /* pixel p, half h: a[2p + h] */
-    const int16_t *wc = (const int16_t *)s->wp + c;             /* ev_dw_pack_i16 */
     for (int r = 0; r < nrows; r++) {
         const uint8_t *p = rows[r] + (size_t)(ox * ST - d->pad_left) * C + c;
-        const int16_t *w = wc + (size_t)((ky0 + r) * 3) * s->Cp;
-        const int16x8_t wt[3] = {vld1q_s16(w), vld1q_s16(w + s->Cp), vld1q_s16(w + 2 * (size_t)s->Cp)};
-        int16x8_t x[9];
-        EV_RQ_UNROLL
-        for (int i = 0; i < 3 * ST + 3; i++) {
-            const uint8x8_t b = vld1_u8(p + (size_t)i * C);
-            x[i] = I8 ? vsubl_s8(vreinterpret_s8_u8(b), vreinterpret_s8_u8(xz))
-                      : vreinterpretq_s16_u16(vsubl_u8(b, xz));
-        }
-        EV_RQ_UNROLL
-        for (int t = 0; t < 3; t++) {
+        if (W8) {
+            const int8_t *w = w8 + (size_t)((ky0 + r) * 3) * s->Cp + c;
+            const int8x8_t wt[3] = {vld1_s8(w), vld1_s8(w + s->Cp), vld1_s8(w + 2 * (size_t)s->Cp)};
+            int8x8_t x[9];
+            EV_RQ_UNROLL
+            for (int i = 0; i < 3 * ST + 3; i++) {
+                const uint8x8_t b = vld1_u8(p + (size_t)i * C);
+                x[i] = vreinterpret_s8_u8(I8 ? b : veor_u8(b, vdup_n_u8(0x80)));
+            }
             EV_RQ_UNROLL
             for (int px = 0; px < 4; px++) {
-                a[2 * px] = vmlal_s16(a[2 * px], vget_low_s16(x[px * ST + t]), vget_low_s16(wt[t]));
-                a[2 * px + 1] = vmlal_s16(a[2 * px + 1], vget_high_s16(x[px * ST + t]),
-                                          vget_high_s16(wt[t]));
+                const int16x8_t p01 = vmlal_s8(vmull_s8(x[px * ST], wt[0]), x[px * ST + 1], wt[1]);
+                const int16x8_t p2 = vmull_s8(x[px * ST + 2], wt[2]);
+                a[2 * px] = vaddw_s16(vaddw_s16(a[2 * px], vget_low_s16(p01)), vget_low_s16(p2));
+                a[2 * px + 1] = ev_addw_hi(ev_addw_hi(a[2 * px + 1], p01), p2);
+            }
+        } else {
+            const int16_t *w = (const int16_t *)s->wp + c + (size_t)((ky0 + r) * 3) * s->Cp;
+            const int16x8_t wt[3] = {vld1q_s16(w), vld1q_s16(w + s->Cp),
+                                     vld1q_s16(w + 2 * (size_t)s->Cp)};
+            int16x8_t x[9];
+            EV_RQ_UNROLL
+            for (int i = 0; i < 3 * ST + 3; i++) {
+                const uint8x8_t b = vld1_u8(p + (size_t)i * C);
+                x[i] = I8 ? vsubl_s8(vreinterpret_s8_u8(b), vreinterpret_s8_u8(xz))
+                          : vreinterpretq_s16_u16(vsubl_u8(b, xz));
+            }
+            EV_RQ_UNROLL
+            for (int t = 0; t < 3; t++) {
+                EV_RQ_UNROLL
+                for (int px = 0; px < 4; px++) {
+                    a[2 * px] = vmlal_s16(a[2 * px], vget_low_s16(x[px * ST + t]),
+                                          vget_low_s16(wt[t]));
+                    a[2 * px + 1] = ev_mlal_hi(a[2 * px + 1], x[px * ST + t], wt[t]);
+                }
             }
         }
     }
@@ -101,19 +155,52 @@ static inline __attribute__((always_inline)) void fast4(const cpu_dw *s, const u
     vst1_u8(dst + 3 * C, vget_high_u8(o[1]));
 }
 
-/* The interior run [ox, ox_end) four pixels at a time; returns the first pixel not done. */
+/* The interior run [ox, ox_end) four pixels at a time (at least 4 of them), the last 1-3 as a
+ * block of 4 ending at ox_end (recomputing up to 3 pixels, same values) rather than one pixel at
+ * a time on the general path; returns ox_end. */
 static int fast_run(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0, int ox,
-                    int ox_end, int c, const ev_rq16 *q, uint8_t *out_row) {
+                    int ox_end, int c, const ev_rq16 *q, uint8_t *out_row, int32x4_t blo,
+                    int32x4_t bhi, const int8_t *w8) {
     const int i8 = s->in_i8, st = s->d.stride_w;
-    for (; ox + 4 <= ox_end; ox += 4) {
-        if (i8)
-            st == 1 ? fast4(s, rows, nrows, ky0, ox, c, q, out_row, 1, 1)
-                    : fast4(s, rows, nrows, ky0, ox, c, q, out_row, 1, 2);
-        else
-            st == 1 ? fast4(s, rows, nrows, ky0, ox, c, q, out_row, 0, 1)
-                    : fast4(s, rows, nrows, ky0, ox, c, q, out_row, 0, 2);
+#define FAST4(I8, ST, W8) fast4(s, rows, nrows, ky0, ox, c, q, out_row, blo, bhi, w8, I8, ST, W8)
+#define RUN(I8, ST, W8)                                                                          \
+    for (; ox + 4 <= ox_end; ox += 4) FAST4(I8, ST, W8);                                         \
+    if (ox < ox_end) {                                                                           \
+        ox = ox_end - 4;                                                                         \
+        FAST4(I8, ST, W8);                                                                       \
+    }                                                                                            \
+    break;
+    switch (i8 * 4 + (st - 1) * 2 + (w8 != NULL)) {
+    case 0: RUN(0, 1, 0)
+    case 1: RUN(0, 1, 1)
+    case 2: RUN(0, 2, 0)
+    case 3: RUN(0, 2, 1)
+    case 4: RUN(1, 1, 0)
+    case 5: RUN(1, 1, 1)
+    case 6: RUN(1, 2, 0)
+    default: RUN(1, 2, 1)
     }
-    return ox;
+#undef RUN
+#undef FAST4
+    return ox_end;
+}
+
+/* The neon layout (ev_dw_pack_neon): ev_dw_pack_i16's table, a 16-byte header (its first int32:
+ * every s in [-127, 127]), then the weights as int8, [taps][Cp]. */
+size_t ev_dw_pack_neon_size(int taps, int Cp) {
+    return ev_dw_pack_i16_size(taps, Cp) + 16 + (size_t)taps * Cp;
+}
+
+void ev_dw_pack_neon(const int32_t *w, int taps, int Cp, void *out) {
+    ev_dw_pack_i16(w, taps, Cp, out);
+    uint8_t *p = (uint8_t *)out + ev_dw_pack_i16_size(taps, Cp);
+    int32_t head[4] = {1, 0, 0, 0};
+    int8_t *w8 = (int8_t *)(p + sizeof head);
+    for (size_t i = 0; i < (size_t)taps * Cp; i++) {
+        if (w[i] < -127 || w[i] > 127) head[0] = 0;
+        w8[i] = (int8_t)(w[i] < -127 ? -127 : w[i] > 127 ? 127 : w[i]);
+    }
+    memcpy(p, head, sizeof head);
 }
 
 void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row) {
@@ -134,16 +221,30 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
     while (ox_hi > ox_lo && (ox_hi - 1) * st - d->pad_left + (kw - 1) * d->dil_w >= d->in_w)
         ox_hi--;
     const int fast = kw == 3 && d->dil_w == 1 && (st == 1 || st == 2);
+    const uint8_t *head = ev_dw_neon_head(s);
+    int32_t fits8;
+    memcpy(&fits8, head, sizeof fits8);
+    const int8_t *w8 = fast && fits8 ? (const int8_t *)(head + 16) : NULL; /* W8 fast runs */
+    const int32_t K = i8 ? -d->in_zp : 128 - d->in_zp;
     for (int c = 0; c < C; c += 8) {
         const int n = C - c < 8 ? C - c : 8;
         const dw_acc bias = {vld1q_s32(s->bias + c), vld1q_s32(s->bias + c + 4)};
         const int16_t *wc = (const int16_t *)s->wp + c; /* ev_dw_pack_i16 */
         ev_rq16 q;
         ev_rq16_load8(&q, &s->epi, c, n);
+        int32x4_t blo = bias.lo, bhi = bias.hi; /* the fast runs' start (fast4) */
+        if (w8 && n == 8) {
+            int16x8_t t = vdupq_n_s16(0); /* sum of the computed rows' weights (|t| < 2^13) */
+            for (int r = 0; r < nrows; r++)
+                for (int kx = 0; kx < 3; kx++)
+                    t = vaddq_s16(t, vld1q_s16(wc + (size_t)((ky0 + r) * 3 + kx) * s->Cp));
+            blo = vmlaq_n_s32(blo, vmovl_s16(vget_low_s16(t)), K);
+            bhi = vmlaq_n_s32(bhi, vmovl_s16(vget_high_s16(t)), K);
+        }
         int ox = 0;
         while (ox < d->out_w) {
             if (fast && n == 8 && ox >= ox_lo && ox + 4 <= ox_hi) {
-                ox = fast_run(s, rows, nrows, ky0, ox, ox_hi, c, &q, out_row);
+                ox = fast_run(s, rows, nrows, ky0, ox, ox_hi, c, &q, out_row, blo, bhi, w8);
                 continue;
             }
             int base_x = ox * st - d->pad_left;

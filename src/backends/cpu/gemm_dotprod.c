@@ -52,19 +52,23 @@ static inline int8x16_t load4_s(const uint8_t *p) {
 
 /* Rows m .. m + mr - 1 (mr <= MR; missing rows alias the last real one, computed, never
  * stored) x the 16 channels of block n0 / 16. */
-static void tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp,
-                 const int32_t *rowsum, const ev_gemm_epi *ep, const ev_rq16 *q, uint8_t *C,
-                 size_t ldc, int n0) {
+static inline __attribute__((always_inline)) void
+tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp, const int32_t *rowsum,
+     const ev_gemm_epi *ep, const ev_rq16 *q, uint8_t *C, size_t ldc, int n0) {
     const uint8_t *a0 = A, *a1 = A + (size_t)(mr > 1 ? 1 : 0) * lda;
     const uint8_t *a2 = A + (size_t)(mr > 2 ? 2 : mr - 1) * lda;
     const uint8_t *a3 = A + (size_t)(mr > 3 ? 3 : mr - 1) * lda;
     const int8_t *b = Bp + (size_t)(n0 / 16) * 16 * (size_t)Kp;
     const int32_t *bias = ep->bias + n0;
-    int32_t acc[64]; /* row r, channel j at acc[16 r + j] */
     /* The main loop in assembly: 25 vector registers in use, which the compiler's allocation of
-     * the same intrinsics spilled. Accumulators start at the bias and leave through acc. */
+     * the same intrinsics spilled. Accumulators start at the bias and leave in v16..v31 (register
+     * variables: no round trip through memory before the epilogue). */
     long steps = Kp / 16;
-    int32_t *accp = acc;
+    register int32x4_t c0 __asm__("v16"), c1 __asm__("v17"), c2 __asm__("v18"),
+        c3 __asm__("v19"), c4 __asm__("v20"), c5 __asm__("v21"), c6 __asm__("v22"),
+        c7 __asm__("v23"), c8 __asm__("v24"), c9 __asm__("v25"), c10 __asm__("v26"),
+        c11 __asm__("v27"), c12 __asm__("v28"), c13 __asm__("v29"), c14 __asm__("v30"),
+        c15 __asm__("v31");
     __asm__ volatile("ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[bias]]\n\t"
                      "mov v20.16b, v16.16b\n\t"
                      "mov v21.16b, v17.16b\n\t"
@@ -96,19 +100,13 @@ static void tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8
                      "subs %[n], %[n], #1\n\t"
                      "b.ne 1b\n\t"
                      "2:\n\t"
-                     "st1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[acc]], #64\n\t"
-                     "st1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[acc]], #64\n\t"
-                     "st1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[acc]], #64\n\t"
-                     "st1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[acc]], #64\n\t"
                      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b] "+r"(b),
-                       [n] "+r"(steps), [acc] "+r"(accp)
+                       [n] "+r"(steps), "=&w"(c0), "=&w"(c1), "=&w"(c2), "=&w"(c3), "=&w"(c4),
+                       "=&w"(c5), "=&w"(c6), "=&w"(c7), "=&w"(c8), "=&w"(c9), "=&w"(c10),
+                       "=&w"(c11), "=&w"(c12), "=&w"(c13), "=&w"(c14), "=&w"(c15)
                      : [bias] "r"(bias)
-                     : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v16", "v17", "v18",
-                       "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",
-                       "v30", "v31", "memory", "cc");
-    int32x4_t v[16];
-    EV_RQ_UNROLL
-    for (int i = 0; i < 16; i++) v[i] = vld1q_s32(acc + 4 * i);
+                     : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "memory", "cc");
+    int32x4_t v[16] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15};
     for (int k = Kp & ~15; k < Kp; k += 4, a0 += 4, a1 += 4, a2 += 4, a3 += 4, b += 64) {
         const int8x16_t x[4] = {load4_s(a0), load4_s(a1), load4_s(a2), load4_s(a3)};
         const int8x16_t w[4] = {vld1q_s8(b), vld1q_s8(b + 16), vld1q_s8(b + 32),

@@ -68,7 +68,16 @@ typedef struct ev_rq16 {
                         * a quarter of the vector form's cost on the modelled cores)      */
     int lsh;           /* some lshift != 0 in the block                                   */
     int pos;           /* every right shift of the block's real channels is positive      */
+    int e;             /* pos and every real channel shifts right by this one e <= 16: the *
+                        * shift and the narrowing are one SQRSHRN #e (0: no such e)        */
+    int noclamp;       /* the clamp bounds are the output type's own (the narrowing's      *
+                        * saturation is the clamp)                                         */
     int half_up, i8;
+    int32_t shm;       /* 2^(31 - e) when e: SQRDMULH by it is the rounding shift by e       */
+    int straight;      /* e, umult, ties away from zero: ev_rq16_straight applies            */
+    int fast;          /* e, umult, noclamp, ties away from zero, uint8 out: ev_rq16_rows   *
+                        * runs the whole tile as one straight sequence per e (no branch    *
+                        * between stages: an out-of-order core, and llvm-mca, overlap them) */
 } ev_rq16;
 
 /* Constants of `width` (16 or 8) channels from n0, `count` of them real (the rest are computed,
@@ -85,6 +94,12 @@ static inline void ev_rq16_fill(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int c
     for (int j = 1; j < width && j < count; j++)
         if (ep->mult[n0 + j] != q->m0) q->umult = 0;
     if (q->lsh) q->pos = 0;
+    q->e = q->pos ? ep->rshift[n0] : 0;
+    for (int j = 1; j < width && j < count; j++)
+        if (ep->rshift[n0 + j] != q->e) q->e = 0;
+    if (q->e > 16) q->e = 0;
+    q->noclamp = ep->out_i8 ? ep->act_min <= -128 && ep->act_max >= 127
+                            : ep->act_min <= 0 && ep->act_max >= 255;
     for (int j = 0; j < 4; j++) {
         const int n = n0 + 4 * (width == 16 ? j : (j & 1));
         q->mult[j] = vld1q_s32(ep->mult + n);
@@ -97,6 +112,9 @@ static inline void ev_rq16_fill(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int c
     q->hi = vdupq_n_u8((uint8_t)ep->act_max);
     q->half_up = ep->round_half_up;
     q->i8 = ep->out_i8;
+    q->fast = q->e && q->umult && q->noclamp && !q->half_up && !q->i8;
+    q->straight = q->e && q->umult && !q->half_up;
+    q->shm = q->e ? (int32_t)(1u << (31 - q->e)) : 0;
 }
 
 /* Constants of channels n0 .. n0 + 15 (the epilogue arrays hold N rounded up to 16). */
@@ -122,10 +140,37 @@ static inline uint32x4_t vcltzq_s32_compat(int32x4_t x) {
     return vcltq_s32(x, vdupq_n_s32(0));
 #endif
 }
+/* The round-half-away fixup r + (r < 0 ? -1 : 0) of a positive shift (r != INT32_MIN: see
+ * above). The dot-product path (Cortex-A76/A55) takes CMLT #0 + ADD, which either vector pipe
+ * issues; the plain NEON path (Cortex-A72/A53, armv7) one SSRA #31, since its multiply pipe also
+ * takes CMLT while its other pipe, after the one-instruction shift-and-narrow below, has room. */
+static inline int32x4_t ev_rq_fixup(int32x4_t r) {
+#if defined(__ARM_FEATURE_DOTPROD)
+    return vaddq_s32(r, vreinterpretq_s32_u32(vcltzq_s32_compat(r)));
+#else
+    return vsraq_n_s32(r, r, 31);
+#endif
+}
+
+/* Two vectors shifted right by E with rounding (ties up) and narrowed to int16 with saturation:
+ * SQRSHRN + SQRSHRN2, the same bits as vrshlq_s32(x, -E) then vqmovn_s32 (the rounding add is
+ * done in wider precision by the instruction, so it never overflows). */
+#if defined(__aarch64__)
+#define EV_RQ_SHRN(a, b, E) vqrshrn_high_n_s32(vqrshrn_n_s32((a), (E)), (b), (E))
+#else
+#define EV_RQ_SHRN(a, b, E) vcombine_s16(vqrshrn_n_s32((a), (E)), vqrshrn_n_s32((b), (E)))
+#endif
+#define EV_RQ_SHRN_CASE(E)                                                                       \
+    case E:                                                                                      \
+        EV_RQ_UNROLL                                                                             \
+        for (int i = 0; i < nh; i++) h[i] = EV_RQ_SHRN(v[2 * i], v[2 * i + 1], E);               \
+        break;
+
 static inline __attribute__((always_inline)) void ev_rq16_bytes(int32x4_t *v, int ROWS,
                                                                 const ev_rq16 *q,
                                                                 uint8x16_t *o) {
-    const int nv = 4 * ROWS;
+    const int nv = 4 * ROWS, nh = 2 * ROWS;
+    int16x8_t h[16]; /* ROWS <= 8 */
     if (q->lsh) {
         EV_RQ_UNROLL
         for (int i = 0; i < nv; i++) v[i] = vshlq_s32(v[i], q->lshift[i & 3]);
@@ -137,51 +182,144 @@ static inline __attribute__((always_inline)) void ev_rq16_bytes(int32x4_t *v, in
         EV_RQ_UNROLL
         for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_s32(v[i], q->mult[i & 3]);
     }
-    if (q->pos) {
+    if (q->e) { /* one shift e for the block: shift and narrow in one instruction */
         if (!q->half_up) {
             EV_RQ_UNROLL
-            for (int i = 0; i < nv; i++)
-                v[i] = vaddq_s32(v[i], vreinterpretq_s32_u32(vcltzq_s32_compat(v[i])));
+            for (int i = 0; i < nv; i++) v[i] = ev_rq_fixup(v[i]);
         }
-        EV_RQ_UNROLL
-        for (int i = 0; i < nv; i++) v[i] = vrshlq_s32(v[i], q->nshift[i & 3]);
+        switch (q->e) {
+            EV_RQ_SHRN_CASE(1) EV_RQ_SHRN_CASE(2) EV_RQ_SHRN_CASE(3) EV_RQ_SHRN_CASE(4)
+            EV_RQ_SHRN_CASE(5) EV_RQ_SHRN_CASE(6) EV_RQ_SHRN_CASE(7) EV_RQ_SHRN_CASE(8)
+            EV_RQ_SHRN_CASE(9) EV_RQ_SHRN_CASE(10) EV_RQ_SHRN_CASE(11) EV_RQ_SHRN_CASE(12)
+            EV_RQ_SHRN_CASE(13) EV_RQ_SHRN_CASE(14) EV_RQ_SHRN_CASE(15)
+        default: /* 16 */
+            EV_RQ_UNROLL
+            for (int i = 0; i < nh; i++) h[i] = EV_RQ_SHRN(v[2 * i], v[2 * i + 1], 16);
+            break;
+        }
     } else {
-        if (!q->half_up) {
+        if (q->pos) {
+            if (!q->half_up) {
+                EV_RQ_UNROLL
+                for (int i = 0; i < nv; i++) v[i] = ev_rq_fixup(v[i]);
+            }
             EV_RQ_UNROLL
-            for (int i = 0; i < nv; i++)
-                v[i] = vsraq_n_s32(v[i], vandq_s32(v[i], q->nshift[i & 3]), 31);
+            for (int i = 0; i < nv; i++) v[i] = vrshlq_s32(v[i], q->nshift[i & 3]);
+        } else {
+            if (!q->half_up) {
+                EV_RQ_UNROLL
+                for (int i = 0; i < nv; i++)
+                    v[i] = vsraq_n_s32(v[i], vandq_s32(v[i], q->nshift[i & 3]), 31);
+            }
+            EV_RQ_UNROLL
+            for (int i = 0; i < nv; i++) {
+                v[i] = vrshlq_s32(v[i], q->nshift[i & 3]);
+                v[i] = vaddq_s32(v[i], q->zp32);
+            }
         }
         EV_RQ_UNROLL
-        for (int i = 0; i < nv; i++) {
-            v[i] = vrshlq_s32(v[i], q->nshift[i & 3]);
-            v[i] = vaddq_s32(v[i], q->zp32);
-        }
-    }
-    int16x8_t h[16]; /* ROWS <= 8 */
-    EV_RQ_UNROLL
-    for (int r = 0; r < ROWS; r++) {
-        h[2 * r] = vcombine_s16(vqmovn_s32(v[4 * r]), vqmovn_s32(v[4 * r + 1]));
-        h[2 * r + 1] = vcombine_s16(vqmovn_s32(v[4 * r + 2]), vqmovn_s32(v[4 * r + 3]));
+        for (int i = 0; i < nh; i++)
+            h[i] = vcombine_s16(vqmovn_s32(v[2 * i]), vqmovn_s32(v[2 * i + 1]));
     }
     if (q->pos) {
         EV_RQ_UNROLL
-        for (int i = 0; i < 2 * ROWS; i++) h[i] = vqaddq_s16(h[i], q->zp16);
+        for (int i = 0; i < nh; i++) h[i] = vqaddq_s16(h[i], q->zp16);
     }
     if (q->i8) {
         const int8x16_t lo = vreinterpretq_s8_u8(q->lo), hi = vreinterpretq_s8_u8(q->hi);
         EV_RQ_UNROLL
-        for (int r = 0; r < ROWS; r++) {
-            int8x16_t b = vcombine_s8(vqmovn_s16(h[2 * r]), vqmovn_s16(h[2 * r + 1]));
-            o[r] = vreinterpretq_u8_s8(vminq_s8(vmaxq_s8(b, lo), hi));
+        for (int r = 0; r < ROWS; r++)
+            o[r] = vreinterpretq_u8_s8(vcombine_s8(vqmovn_s16(h[2 * r]), vqmovn_s16(h[2 * r + 1])));
+        if (!q->noclamp) {
+            EV_RQ_UNROLL
+            for (int r = 0; r < ROWS; r++)
+                o[r] = vreinterpretq_u8_s8(vminq_s8(vmaxq_s8(vreinterpretq_s8_u8(o[r]), lo), hi));
         }
     } else {
         EV_RQ_UNROLL
-        for (int r = 0; r < ROWS; r++) {
-            uint8x16_t b = vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1]));
+        for (int r = 0; r < ROWS; r++)
+            o[r] = vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1]));
+        if (!q->noclamp) {
+            EV_RQ_UNROLL
+            for (int r = 0; r < ROWS; r++) o[r] = vminq_u8(vmaxq_u8(o[r], q->lo), q->hi);
+        }
+    }
+}
+
+/* ev_rq16_bytes for a block with q->straight, with no branch: the rounding shift by e is
+ * SQRDMULH by 2^(31 - e), (2 r 2^(31 - e) + 2^31) >> 32 = (r + 2^(e - 1)) >> e exactly (ties
+ * up, as SRSHL; it never saturates), which either vector pipe of the Cortex-A76 issues: one
+ * straight sequence for kernels that requantize inside their loops (dwconv_dotprod.c). I8: the
+ * output type (constant at the call). */
+static inline __attribute__((always_inline)) void ev_rq16_straight(int32x4_t *v, int ROWS,
+                                                                   const ev_rq16 *q, uint8x16_t *o,
+                                                                   const int I8) {
+    const int nv = 4 * ROWS, nh = 2 * ROWS;
+    int16x8_t h[16];
+    EV_RQ_UNROLL
+    for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(v[i], q->m0);
+    EV_RQ_UNROLL
+    for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(ev_rq_fixup(v[i]), q->shm);
+    EV_RQ_UNROLL
+    for (int i = 0; i < nh; i++)
+        h[i] = vqaddq_s16(vcombine_s16(vqmovn_s32(v[2 * i]), vqmovn_s32(v[2 * i + 1])), q->zp16);
+    EV_RQ_UNROLL
+    for (int r = 0; r < ROWS; r++) {
+        if (I8) {
+            const int8x16_t b = vcombine_s8(vqmovn_s16(h[2 * r]), vqmovn_s16(h[2 * r + 1]));
+            o[r] = vreinterpretq_u8_s8(vminq_s8(vmaxq_s8(b, vreinterpretq_s8_u8(q->lo)),
+                                                vreinterpretq_s8_u8(q->hi)));
+        } else {
+            const uint8x16_t b = vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1]));
             o[r] = vminq_u8(vmaxq_u8(b, q->lo), q->hi);
         }
     }
 }
+
+/* The first `count` bytes of rows 0 .. rows - 1 of o to out, ldc apart (a tile's edge: kept out
+ * of line, so the whole-tile path keeps o in registers). */
+static __attribute__((noinline, unused)) void ev_rq16_store_part(const uint8x16_t *o, int rows,
+                                                                 uint8_t *out, size_t ldc,
+                                                                 int count) {
+    for (int r = 0; r < rows; r++) {
+        uint8_t tmp[16];
+        vst1q_u8(tmp, o[r]);
+        memcpy(out + (size_t)r * ldc, tmp, (size_t)(count < 16 ? count : 16));
+    }
+}
+
+/* 16 bytes to p: ST1 on aarch64 (the Neoverse-N1 model, our Cortex-A76 proxy, charges a
+ * vector pipe twice for the STR Q that vst1q_u8 becomes), vst1q_u8 elsewhere. */
+static inline void ev_st16_neon(uint8_t *p, uint8x16_t v) {
+#if defined(__aarch64__)
+    __asm__("st1 {%1.16b}, %0" : "=Q"(*(uint8_t(*)[16])p) : "w"(v));
+#else
+    vst1q_u8(p, v);
+#endif
+}
+
+/* ev_rq16_bytes for a block with q->fast and its e as the constant E, stored whole: one
+ * multiply by element, the fixup, SQRSHRN #E, the zero point, SQXTUN and ST1 per vector. */
+static inline __attribute__((always_inline)) void ev_rq16_fast(int32x4_t *v, int ROWS,
+                                                               const ev_rq16 *q, uint8_t *out,
+                                                               size_t ldc, const int E) {
+    const int nv = 4 * ROWS, nh = 2 * ROWS;
+    int16x8_t h[16];
+    EV_RQ_UNROLL
+    for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(v[i], q->m0);
+    EV_RQ_UNROLL
+    for (int i = 0; i < nv; i++) v[i] = ev_rq_fixup(v[i]);
+    EV_RQ_UNROLL
+    for (int i = 0; i < nh; i++) h[i] = vqaddq_s16(EV_RQ_SHRN(v[2 * i], v[2 * i + 1], E), q->zp16);
+    EV_RQ_UNROLL
+    for (int r = 0; r < ROWS; r++)
+        ev_st16_neon(out + (size_t)r * ldc,
+                     vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1])));
+}
+#define EV_RQ_FAST_CASE(E)                                                                       \
+    case E:                                                                                      \
+        ev_rq16_fast(v, ROWS, q, out, ldc, E);                                                   \
+        return;
 
 /* ev_rq16_bytes, then the first `count` (1..16) bytes of each of the first `store_rows` rows to
  * out, ldc apart. */
@@ -189,21 +327,22 @@ static inline __attribute__((always_inline)) void ev_rq16_rows(int32x4_t *v, int
                                                                const ev_rq16 *q, uint8_t *out,
                                                                size_t ldc, int count,
                                                                int store_rows) {
+    if (q->fast && count >= 16 && store_rows == ROWS) {
+        switch (q->e) {
+            EV_RQ_FAST_CASE(1) EV_RQ_FAST_CASE(2) EV_RQ_FAST_CASE(3) EV_RQ_FAST_CASE(4)
+            EV_RQ_FAST_CASE(5) EV_RQ_FAST_CASE(6) EV_RQ_FAST_CASE(7) EV_RQ_FAST_CASE(8)
+            EV_RQ_FAST_CASE(9) EV_RQ_FAST_CASE(10) EV_RQ_FAST_CASE(11) EV_RQ_FAST_CASE(12)
+            EV_RQ_FAST_CASE(13) EV_RQ_FAST_CASE(14) EV_RQ_FAST_CASE(15) EV_RQ_FAST_CASE(16)
+            default: break;
+        }
+    }
     uint8x16_t o[8];
     ev_rq16_bytes(v, ROWS, q, o);
     if (count >= 16 && store_rows == ROWS) {
         EV_RQ_UNROLL
-        for (int r = 0; r < ROWS; r++) vst1q_u8(out + (size_t)r * ldc, o[r]);
+        for (int r = 0; r < ROWS; r++) ev_st16_neon(out + (size_t)r * ldc, o[r]);
     } else {
-        for (int r = 0; r < ROWS && r < store_rows; r++) {
-            if (count >= 16) {
-                vst1q_u8(out + (size_t)r * ldc, o[r]);
-            } else {
-                uint8_t tmp[16];
-                vst1q_u8(tmp, o[r]);
-                memcpy(out + (size_t)r * ldc, tmp, (size_t)count);
-            }
-        }
+        ev_rq16_store_part(o, store_rows < ROWS ? store_rows : ROWS, out, ldc, count);
     }
 }
 

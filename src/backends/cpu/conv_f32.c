@@ -22,8 +22,8 @@
  *
  * Implicit path (kernels flagged EV_F32_GEMM_TAPS, undilated kernels larger than 1x1 or strided
  * unpadded 1x1, output rows that fill the register tiles): no im2col. Each run copies the input
- * into a buffer with a zero border (the border is zeroed once, at prepare; an unpadded
- * convolution reads the input itself), then one GEMM call per output row reads the kh x kw taps
+ * into a buffer with a zero border (in the session's shared scratch; an unpadded convolution
+ * reads the input itself), then one GEMM call per output row reads the kh x kw taps
  * straight from it: the row's pixels are stride_w x cin floats apart, and tap
  * (ky, kx) is a fixed offset (gemm_f32.h, ep.taps). Tasks are (channel chunk x output rows):
  * a chunk's packed weights (at most CHUNK_BYTES) stay in L2 while a thread runs its rows, and
@@ -87,7 +87,8 @@ typedef struct cpu_f32 {
     int implicit, in_place;
     int pad_h, pad_w;
     size_t pad_image;  /* floats per image in padbuf (or the input) */
-    float *padbuf;
+    float *padbuf;     /* per run: the shared scratch, or own_padbuf without one */
+    float *own_padbuf;
     ptrdiff_t tap_off[MAX_TAPS];
     /* per run */
     const float *in;
@@ -102,7 +103,7 @@ static void release(void *state) {
     free(s->packed);
     free(s->own_scratch);
     free(s->have);
-    free(s->padbuf);
+    free(s->own_padbuf);
     free(s);
 }
 
@@ -349,11 +350,17 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
                 s->tap_off[ky * d->k_w + kx] =
                     ((ptrdiff_t)ky * s->pad_w + kx) * (ptrdiff_t)d->in_c;
         plan_implicit(s);
-        /* zeroed once: runs write only the input's rectangle, the border stays 0 */
+        /* in the session's shared scratch (cpu.h: warm from the last layer), border included:
+         * every run writes whole padded rows */
         if (!s->in_place) {
-            s->padbuf = alloc_packed((size_t)s->images * s->pad_image * sizeof(float));
-            if (s->padbuf)
-                memset(s->padbuf, 0, (size_t)s->images * s->pad_image * sizeof(float));
+            const size_t bytes = (size_t)s->images * s->pad_image * sizeof(float);
+            ev_cpu_ctx *c = ctx->backend;
+            s->shared = c ? c->scratch : NULL;
+            if (s->shared)
+                s->padbuf =
+                    ev_cpu_scratch_reserve(s->shared, bytes) == EV_OK ? s->shared->p : NULL;
+            else
+                s->padbuf = s->own_padbuf = alloc_packed(bytes);
         }
     } else {
         plan_tasks(s);
@@ -482,19 +489,27 @@ static void task(void *arg, int t, int thread) {
                s->out + first * (size_t)s->N + (size_t)n0, (size_t)s->N);
 }
 
-/* Implicit path, phase 1: input row `t` (of all images' rows) into the padded buffer. */
+/* Implicit path, phase 1: padded row `t` (of all images' pad_h rows): zeros outside the input,
+ * the input row between them. */
 static void pad_task(void *arg, int t, int thread) {
     (void)thread;
     const cpu_f32 *s = arg;
     const ev_conv_desc *d = &s->d;
-    const int b = t / d->in_h, iy = t % d->in_h, py = iy + d->pad_top;
-    if (py >= s->pad_h) return; /* a row no output reads (VALID, stride remainder) */
-    int w = d->in_w;
+    const int b = t / s->pad_h, py = t % s->pad_h, iy = py - d->pad_top;
+    const size_t cin = (size_t)d->in_c;
+    float *row = s->padbuf + (size_t)b * s->pad_image + (size_t)py * s->pad_w * cin;
+    if (iy < 0 || iy >= d->in_h) {
+        memset(row, 0, (size_t)s->pad_w * cin * sizeof(float));
+        return;
+    }
+    int w = d->in_w; /* the input columns some output reads */
     if (w + d->pad_left > s->pad_w) w = s->pad_w - d->pad_left;
-    memcpy(s->padbuf + (size_t)b * s->pad_image +
-               ((size_t)py * s->pad_w + (size_t)d->pad_left) * (size_t)d->in_c,
-           s->in + ((size_t)b * d->in_h + (size_t)iy) * d->in_w * (size_t)d->in_c,
-           (size_t)w * (size_t)d->in_c * sizeof(float));
+    memset(row, 0, (size_t)d->pad_left * cin * sizeof(float));
+    memcpy(row + (size_t)d->pad_left * cin,
+           s->in + ((size_t)b * d->in_h + (size_t)iy) * d->in_w * cin,
+           (size_t)w * cin * sizeof(float));
+    memset(row + (size_t)(d->pad_left + w) * cin, 0,
+           (size_t)(s->pad_w - d->pad_left - w) * cin * sizeof(float));
 }
 
 /* Implicit path, phase 2: output row oy of image b for channel chunk cb (chunk-major order). */
@@ -534,7 +549,10 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
         s->res = data[s->fuse_res_t];
     }
     if (s->implicit) {
-        if (!s->in_place) ev_threadpool_run(ctx->pool, pad_task, s, s->images * s->d.in_h);
+        if (!s->in_place) {
+            if (s->shared) s->padbuf = s->shared->p; /* a later prepare may have moved it */
+            ev_threadpool_run(ctx->pool, pad_task, s, s->images * s->pad_h);
+        }
         ev_threadpool_run(ctx->pool, implicit_task, s, s->images * s->d.out_h * s->cblocks);
         return EV_OK;
     }

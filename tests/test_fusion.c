@@ -29,6 +29,7 @@
 #include "ev_test.h"
 
 #include "backends/cpu/cpu.h"
+#include "core/plan.h"
 #include "edgevision.h"
 #include "graph_builder.h"
 #include "util.h"
@@ -536,8 +537,80 @@ static void test_pad_fold(void) {
     }
 }
 
+/* The memory plan's in-place ADD (core/plan.c): on in -> a, in -> b, z = ADD(b, a), the ADD's
+ * output takes the bytes of a (the older operand) when a is read there for the last time, has
+ * the ADD's shape, and no op between z's early writer and the ADD reads it; else z is apart. */
+enum { PLAN_MAX_T = 16 };
+typedef struct plan_case {
+    int read_a_later;  /* another op reads a after the ADD                          */
+    int broadcast;     /* a is [1,1,1,4] (the ADD broadcasts it)                    */
+    int fused_reader;  /* the ADD is written early by op 1, which reads a           */
+    int chain;         /* a second residual ADD on z: z2 = ADD(RELU(z), z)          */
+} plan_case;
+
+static void plan_check(plan_case pc, int want_alias) {
+    gb b;
+    gb_init(&b);
+    int full[4] = {1, 8, 8, 4}, small[4] = {1, 1, 1, 4};
+    int in = gb_tensor_q(&b, "in", EV_DTYPE_F32, 4, full, NULL, 0.0f, 0);
+    int a = gb_tensor_q(&b, "a", EV_DTYPE_F32, 4, pc.broadcast ? small : full, NULL, 0.0f, 0);
+    int t1 = gb_tensor_q(&b, "b", EV_DTYPE_F32, 4, full, NULL, 0.0f, 0);
+    int z = gb_tensor_q(&b, "z", EV_DTYPE_F32, 4, full, NULL, 0.0f, 0);
+    int out = gb_tensor_q(&b, "out", EV_DTYPE_F32, 4, full, NULL, 0.0f, 0);
+    int extra = gb_tensor_q(&b, "extra", EV_DTYPE_F32, 4, pc.broadcast ? small : full, NULL,
+                            0.0f, 0);
+    int c = gb_tensor_q(&b, "c", EV_DTYPE_F32, 4, full, NULL, 0.0f, 0);
+    int z2 = gb_tensor_q(&b, "z2", EV_DTYPE_F32, 4, full, NULL, 0.0f, 0);
+    /* any unary op will do: the plan reads only op types and tensors */
+    gb_op(&b, EV_OP_RELU, "a", 0, 1, &in, 1, &a);
+    gb_op(&b, EV_OP_RELU, "b", 0, 1, &in, 1, &t1);
+    if (pc.fused_reader) { /* op 1 reads a too: the fused writer of z would overwrite it */
+        b.g.ops[1].inputs[0] = a;
+    }
+    int add_in[2] = {t1, a};
+    int add = gb_op(&b, EV_OP_ADD, "add", 0, 2, add_in, 1, &z);
+    int last = z;
+    if (pc.chain) {
+        gb_op(&b, EV_OP_RELU, "c", 0, 1, &z, 1, &c);
+        int in2[2] = {c, z};
+        gb_op(&b, EV_OP_ADD, "add2", 0, 2, in2, 1, &z2);
+        last = z2;
+    }
+    gb_op(&b, EV_OP_RELU, "out", 0, 1, &last, 1, &out);
+    if (pc.read_a_later) gb_op(&b, EV_OP_RELU, "extra", 0, 1, &a, 1, &extra);
+    gb_inputs(&b, 1, &in);
+    gb_outputs(&b, 1, &out);
+    CHECK_MSG(!b.error, "graph: %s", b.msg);
+    if (b.error) {
+        gb_release(&b);
+        return;
+    }
+    int early[PLAN_MAX_T];
+    for (int i = 0; i < PLAN_MAX_T; i++) early[i] = -1;
+    if (pc.fused_reader) early[add] = 1;
+    size_t off[PLAN_MAX_T], arena = 0;
+    CHECK(b.g.num_tensors <= PLAN_MAX_T && b.g.num_ops <= PLAN_MAX_T);
+    CHECK(ev_plan_memory(&b.g, early, off, &arena, NULL) == EV_OK);
+    CHECK_MSG((off[z] == off[a]) == want_alias, "case later %d broadcast %d fused %d chain %d: "
+              "z at %zu, a at %zu (want %s)", pc.read_a_later, pc.broadcast, pc.fused_reader,
+              pc.chain, off[z], off[a], want_alias ? "shared" : "apart");
+    if (pc.chain) CHECK_MSG(off[z2] == off[z], "chained ADD: z2 at %zu, z at %zu", off[z2], off[z]);
+    /* the ADD's two operands are alive at once: never in the same bytes */
+    CHECK(off[t1] != off[a]);
+    gb_release(&b);
+}
+
+static void test_plan_in_place_add(void) {
+    plan_check((plan_case){0, 0, 0, 0}, 1);
+    plan_check((plan_case){0, 0, 0, 1}, 1);
+    plan_check((plan_case){1, 0, 0, 0}, 0);
+    plan_check((plan_case){0, 1, 0, 0}, 0);
+    plan_check((plan_case){0, 0, 1, 0}, 0);
+}
+
 int main(void) {
     EV_RUN(test_residual_blocks);
+    EV_RUN(test_plan_in_place_add);
     EV_RUN(test_dw_pointwise);
     EV_RUN(test_pad_fold);
     return ev_test_finish();

@@ -4,12 +4,18 @@
  * Each activation tensor lives from the op that produces it (graph inputs: from the start) to
  * the last op that reads it (graph outputs: to the end). Tensors are placed largest first, each
  * at the lowest aligned offset that overlaps no already placed tensor whose lifetime overlaps
- * its own. An op's inputs and outputs are alive together at that op, so never alias. An op
+ * its own. An op's inputs and outputs are alive together at that op, so never alias, with one
+ * exception: a same-shape ADD writes its output over an input it reads for the last time, the
+ * older one where both qualify (an elementwise op reads each element before it writes it:
+ * ResNet's residual ADDs, fused into the conv before them, then read the shortcut and write the
+ * sum in the same cache lines, instead of reading one tensor and allocating another). An op
  * whose outputs an earlier op may write (a fused epilogue) has them alive from that op.
  */
 #include "core/plan.h"
 
 #include "core/status.h"
+
+#include <string.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,10 +78,53 @@ ev_status ev_plan_memory(const ev_graph *g, const int *written_early, size_t *of
         }
     }
     for (int i = 0; i < g->num_outputs; i++) last[g->outputs[i]] = g->num_ops;
+    /* In-place ADD: output t takes the bytes of input r (the opening comment). r: not a
+     * constant or graph input, of t's type and dimensions (no broadcast, the other input too),
+     * its bytes (r's, or those r itself took over) read here for the last time and first
+     * written no later than t; when an earlier op writes t (a fused epilogue, from first[t]),
+     * no op from there to the ADD reads r (a fused depthwise reading r's neighbourhood while
+     * t's rows overwrite it would read clobbered rows). The pair becomes one item: root[]
+     * names the tensor whose item holds the bytes, alive from its first op to t's last. */
+    int *root = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    if (!root) {
+        free(first), free(last), free(items), free(placed);
+        return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory planning %d tensors", n);
+    }
+    for (int i = 0; i < n; i++) root[i] = i;
+    for (int o = 0; o < g->num_ops; o++) {
+        const ev_op *op = &g->ops[o];
+        if (op->type != EV_OP_ADD || op->num_inputs != 2 || op->num_outputs != 1) continue;
+        const int t = op->outputs[0];
+        if (t < 0 || g->tensors[t].data || root[t] != t || first[t] < 0) continue;
+        /* the older operand first: with a fused epilogue the newer one (the conv's own
+         * output) is never written, so taking its bytes would save nothing */
+        const int i0 = op->inputs[0], i1 = op->inputs[1];
+        const int older = i0 >= 0 && i1 >= 0 && first[root[i1]] < first[root[i0]] ? 1 : 0;
+        for (int kk = 0; kk < 2; kk++) {
+            const int k = kk ? 1 - older : older;
+            const int r = op->inputs[k], other = op->inputs[1 - k];
+            if (r < 0 || other < 0 || r == other || r == t || g->tensors[r].data) continue;
+            const int q = root[r];
+            if (first[q] < 0 || last[q] != o || first[q] > first[t]) continue;
+            const ev_tensor *a = &g->tensors[r], *b = &g->tensors[other], *c = &g->tensors[t];
+            if (a->dtype != c->dtype || a->bytes != c->bytes || a->ndim != c->ndim ||
+                b->ndim != c->ndim || memcmp(a->dims, c->dims, sizeof(int) * (size_t)c->ndim) ||
+                memcmp(b->dims, c->dims, sizeof(int) * (size_t)c->ndim))
+                continue;
+            int read_early = 0;
+            for (int e = first[t]; e < o && !read_early; e++)
+                for (int i = 0; i < g->ops[e].num_inputs; i++)
+                    if (g->ops[e].inputs[i] == r) read_early = 1;
+            if (read_early) continue;
+            root[t] = q;
+            last[q] = last[t];
+            break;
+        }
+    }
     int m = 0;
     uint64_t total = 0;
     for (int t = 0; t < n; t++) {
-        if (g->tensors[t].data || last[t] < -1) continue;
+        if (g->tensors[t].data || last[t] < -1 || root[t] != t) continue;
         items[m].t = t;
         items[m].first = first[t];
         items[m].last = last[t];
@@ -102,7 +151,9 @@ ev_status ev_plan_memory(const ev_graph *g, const int *written_early, size_t *of
         if (off + it->size > arena_size) arena_size = off + it->size;
         offsets[it->t] = (size_t)off; /* unused when the arena does not fit, below */
     }
-    free(first), free(last), free(items), free(placed);
+    for (int t = 0; t < n; t++)
+        if (root[t] != t) offsets[t] = offsets[root[t]];
+    free(first), free(last), free(items), free(placed), free(root);
     if (arena_size > (uint64_t)SIZE_MAX - EV_PLAN_ALIGN || total > (uint64_t)SIZE_MAX)
         return EV_FAIL(EV_ERR_NO_MEMORY, "%s: activations need %.1f MiB, more than this "
                        "platform can address", g->source ? g->source : "model",

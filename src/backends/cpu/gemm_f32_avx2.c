@@ -22,7 +22,7 @@
  * across the call boundary through ep->next (the thread's next task's first block), as in
  * gemm_f32_avx512.c (measured, bench_float ResNet50, EV_ISA=avx2, 2 threads: conv3x3 and
  * conv1x1 71-72% -> 78-79% of the ymm FMA limit). Each tile also prefetches the output and
- * residual rows of the tile after it into L2 (prefetch_out). The price in a warm benchmark
+ * residual rows of the tile after it into L2 (ev_f32_prefetch_out). The price in a warm benchmark
  * (conv_f32_perf, stage-2/3 layers: 88-99% -> 83-92%) is the per-k L2 prefetch, mostly of a
  * line already requested.
  *
@@ -113,28 +113,6 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
     }
 }
 
-/* The output rows (and residual rows) of the tile MR rows after row m of channel block n0 (the
- * next block's first rows at the bottom), into L2 while this tile runs. A block's rows are ldc
- * (ldr) floats apart, 4 KiB for ResNet50's 1024 channels: every row a new page, which the
- * hardware prefetchers do not cross, so without this each tile's epilogue waited on 6-12 misses
- * (measured, ResNet50 one thread: the residual-fused 1x1 layers 67-78% -> 70-83% of the limit).
- * L2, not L1: rows 4 KiB apart share one L1 set. */
-INLINE void prefetch_out(int M, int N, const ev_f32_epi *ep, const float *C, size_t ldc, int m,
-                         int n0) {
-    int r = m + MR, n = n0;
-    if (r >= M) {
-        r -= M;
-        n += NR;
-        if (n >= N || r >= M) return;
-    }
-    const int end = r + MR < M ? r + MR : M;
-    for (; r < end; r++) {
-        if (ep->residual)
-            _mm_prefetch((const char *)(ep->residual + (size_t)r * ep->ldr + n), _MM_HINT_T1);
-        _mm_prefetch((const char *)(C + (size_t)r * ldc + n), _MM_HINT_T1);
-    }
-}
-
 /* A tile of mr (1..MR) rows, both half-tiles or the first: each its own specialisation. */
 static void tail(int mr, int two, int nc, int K, const float *A, size_t lda, const float *blk,
                  const char *pf2, size_t pf_step, const ev_f32_epi *ep, const float *R,
@@ -174,7 +152,7 @@ void ev_f32_gemm_avx2(int M, int N, int K, const float *A, size_t lda, const flo
             const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
             float *Cm = C + (size_t)m * ldc + n0;
             const char *pf2 = nxt + (size_t)t * span;
-            prefetch_out(M, N, ep, C, ldc, m, n0);
+            ev_f32_prefetch_out(M, N, ep, C, ldc, m, n0, MR, NR);
             if (two)
                 tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, pf2, step, ep, R, ldr, Cm,
                      ldc);
@@ -184,7 +162,7 @@ void ev_f32_gemm_avx2(int M, int N, int K, const float *A, size_t lda, const flo
         }
         for (; m < M; t++) {
             const int left = M - m, mr = left > MR ? (left + 1) / 2 : left;
-            prefetch_out(M, N, ep, C, ldc, m, n0);
+            ev_f32_prefetch_out(M, N, ep, C, ldc, m, n0, MR, NR);
             tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, nxt + (size_t)t * span, step, ep,
                  ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL, ldr,
                  C + (size_t)m * ldc + n0, ldc);

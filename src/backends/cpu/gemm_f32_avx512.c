@@ -117,32 +117,6 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
     }
 }
 
-/* The output rows (and residual rows) of the tile MR rows after row m of channel block n0 (the
- * next block's first rows at the bottom), into L2 while this tile runs: a block's rows are ldc
- * (ldr) floats apart, 1-8 KiB in ResNet50, a new page every 1-4 rows, which the hardware
- * prefetchers do not cross (the AVX2 kernel measured this first, gemm_f32_avx2.c). Two lines
- * per row: the block's 32 channels. */
-INLINE void prefetch_out(int M, int N, const ev_f32_epi *ep, const float *C, size_t ldc, int m,
-                         int n0) {
-    int r = m + MR, n = n0;
-    if (r >= M) {
-        r -= M;
-        n += NR;
-        if (n >= N || r >= M) return;
-    }
-    const int end = r + MR < M ? r + MR : M, two = N - n > 16;
-    for (; r < end; r++) {
-        const float *c = C + (size_t)r * ldc + n;
-        _mm_prefetch((const char *)c, _MM_HINT_T1);
-        if (two) _mm_prefetch((const char *)(c + 16), _MM_HINT_T1);
-        if (ep->residual) {
-            const float *q = ep->residual + (size_t)r * ep->ldr + n;
-            _mm_prefetch((const char *)q, _MM_HINT_T1);
-            if (two) _mm_prefetch((const char *)(q + 16), _MM_HINT_T1);
-        }
-    }
-}
-
 /* A tile of mr (1..MR) rows, both half-tiles or the first: each its own specialisation. */
 static void tail(int mr, int two, int nc, int K, const float *A, size_t lda, const float *blk,
                  const char *pf2, size_t pf_step, const ev_f32_epi *ep, const float *R,
@@ -186,7 +160,7 @@ void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const f
             const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;
             float *Cm = C + (size_t)m * ldc + n0;
             const char *pf2 = nxt + (size_t)t * span;
-            prefetch_out(M, N, ep, C, ldc, m, n0);
+            ev_f32_prefetch_out(M, N, ep, C, ldc, m, n0, MR, NR);
             if (two)
                 tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, pf2, step, ep, R, ldr, Cm,
                      ldc);
@@ -196,7 +170,7 @@ void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const f
         }
         for (; m < M; t++) {
             const int left = M - m, mr = left > MR ? (left + 1) / 2 : left;
-            prefetch_out(M, N, ep, C, ldc, m, n0);
+            ev_f32_prefetch_out(M, N, ep, C, ldc, m, n0, MR, NR);
             tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, nxt + (size_t)t * span, step, ep,
                  ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL, ldr,
                  C + (size_t)m * ldc + n0, ldc);

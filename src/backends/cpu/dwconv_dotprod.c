@@ -109,6 +109,27 @@ static inline __attribute__((always_inline)) void dot3(int32x4_t *acc, const int
     acc[1] = vdotq_s32(acc[1], w[5], k2.hi);
 }
 
+/* Four output pixels' 8 channels (acc[0..8): pixel i in acc[2i], acc[2i + 1]), requantized and
+ * stored C bytes apart from dst: negated first for NEG weights, through the straight sequence
+ * for STR blocks (the fast loops of both strides). */
+static inline __attribute__((always_inline)) void store4(int32x4_t *acc, const ev_rq16 *q,
+                                                         uint8_t *dst, size_t C, const int I8,
+                                                         const int NEG, const int STR) {
+    if (NEG) {
+        EV_RQ_UNROLL
+        for (int j = 0; j < 8; j++) acc[j] = vnegq_s32(acc[j]);
+    }
+    uint8x16_t o8[2];
+    if (STR)
+        ev_rq16_straight(acc, 2, q, o8, I8);
+    else
+        ev_rq16_bytes(acc, 2, q, o8);
+    vst1_u8(dst, vget_low_u8(o8[0]));
+    vst1_u8(dst + C, vget_high_u8(o8[0]));
+    vst1_u8(dst + 2 * C, vget_low_u8(o8[1]));
+    vst1_u8(dst + 3 * C, vget_high_u8(o8[1]));
+}
+
 /* The three input rows of an output row for one channel group: row ky's column ix starts at
  * p[ky] + ix * cs[ky] (cs 0 for a row outside the image, whose p is the x_zp block). */
 typedef struct rows3 {
@@ -175,19 +196,7 @@ group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x
                     dot3(acc + 2, w, k1, k2, k3);
                     dot3(acc + 4, w, k2, k3, k4);
                     dot3(acc + 6, w, k3, k4, k5);
-                    if (NEG) {
-                        EV_RQ_UNROLL
-                        for (int j = 0; j < 8; j++) acc[j] = vnegq_s32(acc[j]);
-                    }
-                    uint8x16_t o8[2];
-                    if (STR)
-                        ev_rq16_straight(acc, 2, q, o8, I8);
-                    else
-                        ev_rq16_bytes(acc, 2, q, o8);
-                    vst1_u8(dst, vget_low_u8(o8[0]));
-                    vst1_u8(dst + C, vget_high_u8(o8[0]));
-                    vst1_u8(dst + 2 * C, vget_low_u8(o8[1]));
-                    vst1_u8(dst + 3 * C, vget_high_u8(o8[1]));
+                    store4(acc, q, dst, C, I8, NEG, STR);
                     dst += 4 * C;
                     k0 = k4;
                     k1 = k5;
@@ -205,19 +214,7 @@ group(const cpu_dw *s, const rows3 *r, const int8x16_t *w, int32x4_t blo, int32x
                     dot3(acc + 4, w, k4, k5, k6);
                     const col8 k7 = col_in(&rr, 7, I8), k8 = col_in(&rr, 8, I8);
                     dot3(acc + 6, w, k6, k7, k8);
-                    if (NEG) {
-                        EV_RQ_UNROLL
-                        for (int j = 0; j < 8; j++) acc[j] = vnegq_s32(acc[j]);
-                    }
-                    uint8x16_t o8[2];
-                    if (STR)
-                        ev_rq16_straight(acc, 2, q, o8, I8);
-                    else
-                        ev_rq16_bytes(acc, 2, q, o8);
-                    vst1_u8(dst, vget_low_u8(o8[0]));
-                    vst1_u8(dst + C, vget_high_u8(o8[0]));
-                    vst1_u8(dst + 2 * C, vget_low_u8(o8[1]));
-                    vst1_u8(dst + 3 * C, vget_high_u8(o8[1]));
+                    store4(acc, q, dst, C, I8, NEG, STR);
                     dst += 4 * C;
                     k0 = k8;
                     for (int ky = 0; ky < 3; ky++) rr.p[ky] += 8 * rr.cs[ky];

@@ -75,6 +75,19 @@ static inline int32x4_t join(int32x4_t a, int32x4_t b) {
     "sadalp v" #r1lo ".4s, " #t1 ".8h\n\t"                                                       \
     "sadalp v" #r0hi ".4s, " #t2 ".8h\n\t"                                                       \
     "sadalp v" #r1hi ".4s, " #t3 ".8h\n\t"
+/* One 4-k group of the 16-k step: the rows' byte pair `lane` (of v0, v1) broadcast, the four
+ * 16-byte weight vectors at byte offsets o0..o3 from %[b], four QUADs. */
+#define GROUP(lane, o0, o1, o2, o3)                                                               \
+    "dup v2.4s, v0.s[" lane "]\n\t"                                                             \
+    "dup v3.4s, v1.s[" lane "]\n\t"                                                             \
+    "ldr q4, [%[b], #" o0 "]\n\t"                                                               \
+    "ldr q5, [%[b], #" o1 "]\n\t"                                                               \
+    "ldr q6, [%[b], #" o2 "]\n\t"                                                               \
+    "ldr q7, [%[b], #" o3 "]\n\t"                                                               \
+    QUAD(v8, v9, v11, v12, v4, 16, 17, 24, 25)                                                   \
+    QUAD(v13, v14, v15, v12, v5, 18, 19, 26, 27)                                                 \
+    QUAD(v8, v9, v11, v12, v6, 20, 21, 28, 29)                                                   \
+    QUAD(v13, v14, v15, v12, v7, 22, 23, 30, 31)
 
 /* The k loop of a 2-row tile in assembly (the compiler's allocation of the same intrinsics kept
  * one accumulator on the stack, a load-add-store chain through memory every k group): 16
@@ -121,46 +134,10 @@ static inline __attribute__((always_inline)) void kloop2(int Kp, const uint8_t *
                      "ldr q1, [%[a1]], #16\n\t"
                      "eor v0.16b, v0.16b, v10.16b\n\t"
                      "eor v1.16b, v1.16b, v10.16b\n\t"
-                     "dup v2.4s, v0.s[0]\n\t"
-                     "dup v3.4s, v1.s[0]\n\t"
-                     "ldr q4, [%[b], #0]\n\t"
-                     "ldr q5, [%[b], #16]\n\t"
-                     "ldr q6, [%[b], #32]\n\t"
-                     "ldr q7, [%[b], #48]\n\t"
-                     QUAD(v8, v9, v11, v12, v4, 16, 17, 24, 25)
-                     QUAD(v13, v14, v15, v12, v5, 18, 19, 26, 27)
-                     QUAD(v8, v9, v11, v12, v6, 20, 21, 28, 29)
-                     QUAD(v13, v14, v15, v12, v7, 22, 23, 30, 31)
-                     "dup v2.4s, v0.s[1]\n\t"
-                     "dup v3.4s, v1.s[1]\n\t"
-                     "ldr q4, [%[b], #64]\n\t"
-                     "ldr q5, [%[b], #80]\n\t"
-                     "ldr q6, [%[b], #96]\n\t"
-                     "ldr q7, [%[b], #112]\n\t"
-                     QUAD(v8, v9, v11, v12, v4, 16, 17, 24, 25)
-                     QUAD(v13, v14, v15, v12, v5, 18, 19, 26, 27)
-                     QUAD(v8, v9, v11, v12, v6, 20, 21, 28, 29)
-                     QUAD(v13, v14, v15, v12, v7, 22, 23, 30, 31)
-                     "dup v2.4s, v0.s[2]\n\t"
-                     "dup v3.4s, v1.s[2]\n\t"
-                     "ldr q4, [%[b], #128]\n\t"
-                     "ldr q5, [%[b], #144]\n\t"
-                     "ldr q6, [%[b], #160]\n\t"
-                     "ldr q7, [%[b], #176]\n\t"
-                     QUAD(v8, v9, v11, v12, v4, 16, 17, 24, 25)
-                     QUAD(v13, v14, v15, v12, v5, 18, 19, 26, 27)
-                     QUAD(v8, v9, v11, v12, v6, 20, 21, 28, 29)
-                     QUAD(v13, v14, v15, v12, v7, 22, 23, 30, 31)
-                     "dup v2.4s, v0.s[3]\n\t"
-                     "dup v3.4s, v1.s[3]\n\t"
-                     "ldr q4, [%[b], #192]\n\t"
-                     "ldr q5, [%[b], #208]\n\t"
-                     "ldr q6, [%[b], #224]\n\t"
-                     "ldr q7, [%[b], #240]\n\t"
-                     QUAD(v8, v9, v11, v12, v4, 16, 17, 24, 25)
-                     QUAD(v13, v14, v15, v12, v5, 18, 19, 26, 27)
-                     QUAD(v8, v9, v11, v12, v6, 20, 21, 28, 29)
-                     QUAD(v13, v14, v15, v12, v7, 22, 23, 30, 31)
+                     GROUP("0", "0", "16", "32", "48")
+                     GROUP("1", "64", "80", "96", "112")
+                     GROUP("2", "128", "144", "160", "176")
+                     GROUP("3", "192", "208", "224", "240")
                      "add %[b], %[b], #256\n\t"
                      "subs %[n], %[n], #1\n\t"
                      "b.ne 1b\n\t"

@@ -73,22 +73,20 @@ typedef struct cpu_f32 {
     int tile_m, tiles; /* rows per tile, tiles per image */
     int nb, cblocks;   /* channels per block (a multiple of nr), blocks */
     int threads;
-    float *scratch;    /* [threads][tile_m * K + SLACK] im2col tiles (not for direct): per run,
-                          the session's shared scratch (cpu.h), or own_scratch without one */
-    float *own_scratch;
+    /* the session's shared scratch (cpu.h), looked up at each run: [threads][tile_m * K + SLACK]
+     * im2col tiles, or the implicit path's padded input (images x pad_image); NULL: not used */
     ev_cpu_scratch *shared;
+    float *scratch;
     size_t scratch_stride;
     int *have;         /* [threads * HAVE_STRIDE]: 1 + the tile in that thread's scratch */
     /* fused residual ADD (fuse_out_t >= 0): its output, other operand and clamp */
     int fuse_out_t, fuse_res_t;
     float fuse_min, fuse_max;
-    /* implicit path (implicit = 1): zero-bordered input copy, per image pad_h x pad_w x cin
-     * (in_place: no padding, the taps read the input itself, in_h x in_w per image) */
+    /* implicit path (implicit = 1): zero-bordered input copy in the scratch, per image pad_h x
+     * pad_w x cin (in_place: no padding, the taps read the input itself, in_h x in_w per image) */
     int implicit, in_place;
     int pad_h, pad_w;
-    size_t pad_image;  /* floats per image in padbuf (or the input) */
-    float *padbuf;     /* per run: the shared scratch, or own_padbuf without one */
-    float *own_padbuf;
+    size_t pad_image;  /* floats per image in the padded copy (or the input) */
     ptrdiff_t tap_off[MAX_TAPS];
     /* per run */
     const float *in;
@@ -101,9 +99,7 @@ static void release(void *state) {
     if (!s) return;
     if (!s->fc) ev_conv_desc_release(&s->d);
     free(s->packed);
-    free(s->own_scratch);
     free(s->have);
-    free(s->own_padbuf);
     free(s);
 }
 
@@ -243,20 +239,17 @@ static void plan_implicit(cpu_f32 *s) {
         per = (per + 1) / 2;
     s->nb = per * nr;
     s->cblocks = (nblocks + per - 1) / per;
-    s->tile_m = s->d.out_w;
-    s->tiles = s->d.out_h;
 }
 
 /* Whether the implicit path takes this convolution (the opening comment): a strided unpadded
  * 1x1 (no im2col to save but a copy of 1/stride^2 of the input) only with rows of two tiles or
  * more (ResNet50's stage-3 1x1/2 convolutions, 28 wide, 0.17 -> 0.14 ms; stage 4's, 14 wide,
  * 0.16 -> 0.19 ms: the weights pass for each 14-pixel row costs more than the copy). Its GEMM
- * calls are
- * one output row each, so the row must split into register tiles at least 9/10 full on average
- * (the kernels' split: whole tiles, a remainder shared evenly with the last one). Measured on
- * ResNet50, 2 threads: AVX-512 (14-row tiles) gains on the 14-, 28- and 56-wide rows and loses
- * on 7-wide rows (tiles of 7); AVX2 (6-row tiles) gains on 28 (tiles 6,6,6,5,5), loses on 14
- * (6,4,4: stage 4's 3x3 convolutions 6.5-6.8 -> 7.1-7.2 ms). */
+ * calls are one output row each, so the row must split into register tiles at least 9/10 full
+ * on average (the kernels' split: whole tiles, a remainder shared evenly with the last one).
+ * Measured on ResNet50, 2 threads: AVX-512 (14-row tiles) gains on the 14-, 28- and 56-wide
+ * rows and loses on 7-wide rows (tiles of 7); AVX2 (6-row tiles) gains on 28 (tiles 6,6,6,5,5),
+ * loses on 14 (6,4,4: stage 4's 3x3 convolutions 6.5-6.8 -> 7.1-7.2 ms). */
 static int implicit_ok(const cpu_f32 *s) {
     const ev_conv_desc *d = &s->d;
     const int mr = s->k->mr, w = d->out_w;
@@ -350,42 +343,30 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
                 s->tap_off[ky * d->k_w + kx] =
                     ((ptrdiff_t)ky * s->pad_w + kx) * (ptrdiff_t)d->in_c;
         plan_implicit(s);
-        /* in the session's shared scratch (cpu.h: warm from the last layer), border included:
-         * every run writes whole padded rows */
-        if (!s->in_place) {
-            const size_t bytes = (size_t)s->images * s->pad_image * sizeof(float);
-            ev_cpu_ctx *c = ctx->backend;
-            s->shared = c ? c->scratch : NULL;
-            if (s->shared)
-                s->padbuf =
-                    ev_cpu_scratch_reserve(s->shared, bytes) == EV_OK ? s->shared->p : NULL;
-            else
-                s->padbuf = s->own_padbuf = alloc_packed(bytes);
-        }
     } else {
         plan_tasks(s);
+        if (!s->direct) s->scratch_stride = (size_t)s->tile_m * (size_t)s->K + SLACK;
+    }
+    /* scratch in the session's shared buffer (warm from the last layer): im2col tiles, or the
+     * padded input with its border (every run writes whole padded rows) */
+    const size_t scratch_bytes =
+        s->implicit ? (s->in_place ? 0 : (size_t)s->images * s->pad_image * sizeof(float))
+        : s->direct ? 0
+                    : (size_t)s->threads * s->scratch_stride * sizeof(float);
+    if (scratch_bytes) {
+        s->shared = ((ev_cpu_ctx *)ctx->backend)->scratch;
+        if (ev_cpu_scratch_reserve(s->shared, scratch_bytes) != EV_OK) {
+            st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for %zu bytes of %s",
+                            scratch_bytes, s->implicit ? "padded input" : "im2col scratch");
+            release(s);
+            return st;
+        }
     }
     s->packed = alloc_packed(ev_cpu_f32_packed_size(s->k, s->N, s->K));
     s->have = calloc((size_t)s->threads * HAVE_STRIDE, sizeof(int));
-    if (s->implicit && !s->in_place && !s->padbuf) {
-        st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for the padded input (%d x %d x "
-                        "%d)", s->pad_h, s->pad_w, s->d.in_c);
-        release(s);
-        return st;
-    }
-    if (!s->direct && !s->implicit) {
-        s->scratch_stride = (size_t)s->tile_m * (size_t)s->K + SLACK;
-        const size_t bytes = (size_t)s->threads * s->scratch_stride * sizeof(float);
-        ev_cpu_ctx *c = ctx->backend;
-        s->shared = c ? c->scratch : NULL;
-        if (s->shared)
-            s->scratch = ev_cpu_scratch_reserve(s->shared, bytes) == EV_OK ? s->shared->p : NULL;
-        else
-            s->scratch = s->own_scratch = alloc_packed(bytes);
-    }
-    if (!s->packed || !s->have || (!s->direct && !s->implicit && !s->scratch)) {
-        st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for the packed weights (%d x %d) "
-                        "and scratch", s->N, s->K);
+    if (!s->packed || !s->have) {
+        st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for the packed weights (%d x %d)",
+                        s->N, s->K);
         release(s);
         return st;
     }
@@ -497,7 +478,7 @@ static void pad_task(void *arg, int t, int thread) {
     const ev_conv_desc *d = &s->d;
     const int b = t / s->pad_h, py = t % s->pad_h, iy = py - d->pad_top;
     const size_t cin = (size_t)d->in_c;
-    float *row = s->padbuf + (size_t)b * s->pad_image + (size_t)py * s->pad_w * cin;
+    float *row = s->scratch + (size_t)b * s->pad_image + (size_t)py * s->pad_w * cin;
     if (iy < 0 || iy >= d->in_h) {
         memset(row, 0, (size_t)s->pad_w * cin * sizeof(float));
         return;
@@ -521,7 +502,7 @@ static void implicit_task(void *arg, int t, int thread) {
     const int b = (t % per_chunk) / d->out_h, oy = t % d->out_h;
     const int n0 = cb * s->nb, nc = s->N - n0 < s->nb ? s->N - n0 : s->nb;
     const size_t first = (size_t)b * s->rows + (size_t)oy * d->out_w;
-    const float *A = (s->in_place ? s->in : s->padbuf) + (size_t)b * s->pad_image +
+    const float *A = (s->in_place ? s->in : s->scratch) + (size_t)b * s->pad_image +
                      (size_t)oy * d->stride_h * s->pad_w * (size_t)d->in_c;
     ev_f32_epi ep = s->ep;
     ep.taps = d->k_h * d->k_w;
@@ -548,15 +529,12 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
         s->out = data[s->fuse_out_t];
         s->res = data[s->fuse_res_t];
     }
+    if (s->shared) s->scratch = s->shared->p; /* a later op's prepare may have moved it */
     if (s->implicit) {
-        if (!s->in_place) {
-            if (s->shared) s->padbuf = s->shared->p; /* a later prepare may have moved it */
-            ev_threadpool_run(ctx->pool, pad_task, s, s->images * s->pad_h);
-        }
+        if (!s->in_place) ev_threadpool_run(ctx->pool, pad_task, s, s->images * s->pad_h);
         ev_threadpool_run(ctx->pool, implicit_task, s, s->images * s->d.out_h * s->cblocks);
         return EV_OK;
     }
-    if (s->shared) s->scratch = s->shared->p; /* a later op's prepare may have moved it */
     for (int i = 0; i < s->threads; i++) s->have[(size_t)i * HAVE_STRIDE] = 0;
     ev_threadpool_run(ctx->pool, task, s, s->images * s->tiles * s->cblocks);
     return EV_OK;

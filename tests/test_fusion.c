@@ -442,17 +442,20 @@ static void check_net(const dwnet *n_, ev_model *m, int in_elems, int v) {
     }
 }
 
-static void test_dw_pointwise(void) {
-    for (int v = 0; v < 8; v++) {
+/* Builds variants [0, count) with build() and checks each (seeds from seed0). */
+static void check_variants(ev_model *(*build)(dwnet *, int, int *), int count, int seed0) {
+    for (int v = 0; v < count; v++) {
         int in_elems = 0;
         dwnet n;
-        ev_model *m = build_dw(&n, v, &in_elems);
+        ev_model *m = build(&n, v, &in_elems);
         CHECK(m != NULL);
         if (!m) continue;
-        check_net(&n, m, in_elems, v);
+        check_net(&n, m, in_elems, seed0 + v);
         ev_model_free(m);
     }
 }
+
+static void test_dw_pointwise(void) { check_variants(build_dw, 8, 0); }
 
 /* ---- PAD -> conv (pad_fold.c) ----------------------------------------------------------- */
 
@@ -525,17 +528,7 @@ static ev_model *build_pad(dwnet *n, int v, int *in_elems) {
     return finish_fused(n, x, outs, "PAD", "pad", v);
 }
 
-static void test_pad_fold(void) {
-    for (int v = 0; v < 12; v++) {
-        int in_elems = 0;
-        dwnet n;
-        ev_model *m = build_pad(&n, v, &in_elems);
-        CHECK(m != NULL);
-        if (!m) continue;
-        check_net(&n, m, in_elems, 100 + v);
-        ev_model_free(m);
-    }
-}
+static void test_pad_fold(void) { check_variants(build_pad, 12, 100); }
 
 /* The memory plan's in-place ADD (core/plan.c): on in -> a, in -> b, z = ADD(b, a), the ADD's
  * output takes the bytes of a (the older operand) when a is read there for the last time, has

@@ -199,6 +199,18 @@ static const char *tmp_path(char *buf, size_t n, const char *name) {
     return buf;
 }
 
+/* The model around graph g written to the temporary file `name` and loaded from there. */
+static ev_status load_graph(pb *g, const char *name, ev_model **m) {
+    size_t size;
+    uint8_t *bytes = pb_model(g, &size);
+    char path[300];
+    tmp_path(path, sizeof path, name);
+    CHECK(write_file(path, bytes, size) == 0);
+    free(bytes);
+    *m = NULL;
+    return ev_model_load(path, m);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* PoseNet: ONNX s8w against the TFLite backbone                                               */
 /* ------------------------------------------------------------------------------------------ */
@@ -440,14 +452,8 @@ static void test_quantize_linear_ties(void) {
         pb_initializer(&g, "zp", s8 ? T_INT8 : T_UINT8, 0, NULL, &zp, 1, NULL);
         pb_value_info(&g, 11, "x", T_FLOAT, 1, d);
         pb_value_info(&g, 12, "y", s8 ? T_INT8 : T_UINT8, 1, d);
-        size_t size;
-        uint8_t *bytes = pb_model(&g, &size);
-        char path[300];
-        tmp_path(path, sizeof path, "quantize.onnx");
-        CHECK(write_file(path, bytes, size) == 0);
-        free(bytes);
         ev_model *m = NULL;
-        CHECK_OK(ev_model_load(path, &m));
+        CHECK_OK(load_graph(&g, "quantize.onnx", &m));
         if (!m) continue;
         /* x / 0.5 = -5.5 .. 5.5 in steps of 1: every one a tie */
         float x[12];
@@ -492,15 +498,9 @@ static void test_maxpool_pads(void) {
             pb_node(&g, "MaxPool", "pool", 1, in1, "y", &at);
             pb_value_info(&g, 11, "x", T_FLOAT, 4, d);
             pb_value_info(&g, 12, "y", T_FLOAT, 4, od);
-            size_t size;
-            uint8_t *bytes = pb_model(&g, &size);
-            char path[300];
-            tmp_path(path, sizeof path, "maxpool.onnx");
-            CHECK(write_file(path, bytes, size) == 0);
-            free(bytes);
             ev_model *m = NULL;
             /* after a Relu: a zero PAD; without: a -inf PAD_EX; VALID pool either way */
-            ev_status ls = ev_model_load(path, &m);
+            ev_status ls = load_graph(&g, "maxpool.onnx", &m);
             CHECK_OK(ls);
             if (!m) continue;
             ev_test_rng r = {(uint64_t)h};
@@ -546,17 +546,12 @@ static void test_external_data(void) {
     pb_initializer(&g, "w", T_FLOAT, 1, &four, NULL, 0, "weights.bin");
     pb_value_info(&g, 11, "x", T_FLOAT, 2, d);
     pb_value_info(&g, 12, "y", T_FLOAT, 2, d);
-    size_t size;
-    uint8_t *bytes = pb_model(&g, &size);
-    char path[300], bin[300];
-    tmp_path(path, sizeof path, "external.onnx");
+    char bin[300];
     tmp_path(bin, sizeof bin, "weights.bin");
-    CHECK(write_file(path, bytes, size) == 0);
     float w[4] = {1, 2, 3, 4};
     CHECK(write_file(bin, w, sizeof w) == 0); /* present, and still not read */
-    free(bytes);
     ev_model *m = NULL;
-    ev_status st = ev_model_load(path, &m);
+    ev_status st = load_graph(&g, "external.onnx", &m);
     CHECK(st == EV_ERR_UNSUPPORTED && m == NULL);
     const char *e = ev_last_error();
     CHECK_MSG(strstr(e, "weights.bin") && strstr(e, "external"), "message: %s", e);
@@ -614,14 +609,8 @@ static void test_bad_attrs(void) {
         }
         pb_value_info(&g, 11, "x", T_FLOAT, k[i].xnd, k[i].xd);
         pb_value_info(&g, 12, "y", T_FLOAT, 0, NULL);
-        size_t size;
-        uint8_t *bytes = pb_model(&g, &size);
-        char path[300];
-        tmp_path(path, sizeof path, "bad_attr.onnx");
-        CHECK(write_file(path, bytes, size) == 0);
-        free(bytes);
         ev_model *m = NULL;
-        ev_status st = ev_model_load(path, &m);
+        ev_status st = load_graph(&g, "bad_attr.onnx", &m);
         const char *e = ev_last_error();
         CHECK_MSG(st != EV_OK && st != EV_ERR_INTERNAL && m == NULL && strstr(e, k[i].op) &&
                       strstr(e, k[i].want),

@@ -253,8 +253,8 @@ static void plan_implicit(cpu_f32 *s) {
 static int implicit_ok(const cpu_f32 *s) {
     const ev_conv_desc *d = &s->d;
     const int mr = s->k->mr, w = d->out_w;
-    const int whole = w % mr && w > mr ? w / mr - 1 : w / mr, rest = w - whole * mr;
-    const int tiles = whole + (rest == 0 ? 0 : rest > mr ? 2 : 1);
+    int whole;
+    const int tiles = ev_f32_row_tiles(w, mr, &whole);
     const int unpadded = d->pad_top == 0 && d->pad_left == 0;
     return !s->fc && !s->direct && (s->k->flags & EV_F32_GEMM_TAPS) && d->dil_h == 1 &&
            d->dil_w == 1 && (d->k_h * d->k_w > 1 || (unpadded && w >= 2 * mr)) &&

@@ -56,6 +56,15 @@ static inline const float *ev_f32_gemm_block(const float *Wp, int n0, int K, int
     return Wp + (size_t)(n0 / nr) * (size_t)(K + 1) * (size_t)nr;
 }
 
+/* How the x86 kernels cut M rows into tiles of mr: *whole full tiles, then a remainder that
+ * joins the last full one as two tiles of about (mr + r) / 2 rows (a 1-row tile would run at a
+ * fraction of the FMA rate). Returns the number of tiles. */
+static inline int ev_f32_row_tiles(int M, int mr, int *whole) {
+    *whole = M % mr && M > mr ? M / mr - 1 : M / mr;
+    const int rest = M - *whole * mr;
+    return *whole + (rest == 0 ? 0 : rest > mr ? 2 : 1);
+}
+
 /* For a kernel with tiles of mr rows x nr channels: the output rows (and residual rows) of the
  * tile mr rows after row m of the block at channel n0 (the next block's first rows after the
  * last tile), into L2 while the current tile runs. A block's rows are ldc (ldr) floats apart,

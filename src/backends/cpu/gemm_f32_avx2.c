@@ -131,10 +131,9 @@ void ev_f32_gemm_avx2(int M, int N, int K, const float *A, size_t lda, const flo
                       const ev_f32_epi *ep, float *C, size_t ldc) {
     EV_F32_GEMM_ASSERT_ARGS(M, N, K, A, lda, Wp, ep, C, ldc);
     const size_t ldr = ep->ldr;
-    /* whole tiles; a remainder r joins the last whole one as two tiles of (MR + r) / 2 rows (a
-     * 1-row tile would run at a fraction of the FMA rate) */
-    const int whole = M % MR && M > MR ? M / MR - 1 : M / MR;
-    const int rest = M - whole * MR, ntiles = whole + (rest == 0 ? 0 : rest > MR ? 2 : 1);
+    /* whole tiles, then the remainder's one or two (ev_f32_row_tiles) */
+    int whole;
+    const int ntiles = ev_f32_row_tiles(M, MR, &whole);
     /* The next block (the call's last block: ep->next, the thread's next task) goes to L2 while
      * this block runs, spread evenly over the block's tiles: each tile prefetches its share,
      * `step` bytes further per k (two lines per k when a block has one tile). */

@@ -530,6 +530,43 @@ static ev_model *build_pad(dwnet *n, int v, int *in_elems) {
 
 static void test_pad_fold(void) { check_variants(build_pad, 12, 100); }
 
+/* A k x k max pool of `in` (shape *s, updated), stride and padding as given; returns the op. */
+static int maxpool(dwnet *n, int in, shp *s, int k, int stride, ev_padding padding, int *out) {
+    if (ev_conv_out_size(padding, s->h, k, stride, 1) < 1 ||
+        ev_conv_out_size(padding, s->w, k, stride, 1) < 1)
+        padding = EV_PAD_SAME;
+    s->h = ev_conv_out_size(padding, s->h, k, stride, 1);
+    s->w = ev_conv_out_size(padding, s->w, k, stride, 1);
+    *out = tensor(n, "pool", *s);
+    int op = gb_op(&n->b, EV_OP_MAX_POOL_2D, "MAX_POOL_2D", 17, 1, &in, 1, out);
+    if (op >= 0) n->b.g.ops[op].p.pool = (ev_pool_params){padding, stride, stride, k, k, rand_act()};
+    return op;
+}
+
+/* x -> PAD -> VALID max pool (folded: the pool reads x, the padded taps as zeros; x spans
+ * [-2, 2], so windows of negative values and padding give 0) -> PAD -> SAME max pool (not
+ * folded: SAME ignores padded taps where PAD's are zeros), both pools graph outputs. Max pools
+ * are exact: the bound with K = 0 asks for ref's values to the last bit but for 8 ulp. */
+static ev_model *build_pad_pool(dwnet *n, int v, int *in_elems) {
+    memset(n, 0, sizeof *n);
+    gb_init(&n->b);
+    shp s = {1 + (v % 4 == 3), rint_(3, 30), rint_(3, 40), rint_(1, 70)};
+    int x = tensor(n, "x", s);
+    *in_elems = s.n * s.h * s.w * s.c;
+    int outs[4], t, u;
+    int p = pad(n, x, &s, &t);
+    int c = maxpool(n, t, &s, rint_(2, 3), rint_(1, 2), EV_PAD_VALID, &u);
+    if (n->b.g.ops[c].p.pool.padding == EV_PAD_VALID)
+        n->fusable[n->n_fusable][0] = p, n->fusable[n->n_fusable][1] = c, n->n_fusable++;
+    outs[n->nout] = u, n->out_elems[n->nout++] = (size_t)s.n * s.h * s.w * s.c;
+    pad(n, u, &s, &t);
+    maxpool(n, t, &s, 3, rint_(1, 2), EV_PAD_SAME, &u);
+    outs[n->nout] = u, n->out_elems[n->nout++] = (size_t)s.n * s.h * s.w * s.c;
+    return finish_fused(n, x, outs, "PAD", "pad-pool", v);
+}
+
+static void test_pad_pool_fold(void) { check_variants(build_pad_pool, 12, 200); }
+
 /* The memory plan's in-place ADD (core/plan.c): on in -> a, in -> b, z = ADD(b, a), the ADD's
  * output takes the bytes of a (the older operand) when a is read there for the last time, has
  * the ADD's shape, and no op between z's early writer and the ADD reads it; else z is apart. */
@@ -606,5 +643,6 @@ int main(void) {
     EV_RUN(test_plan_in_place_add);
     EV_RUN(test_dw_pointwise);
     EV_RUN(test_pad_fold);
+    EV_RUN(test_pad_pool_fold);
     return ev_test_finish();
 }

@@ -298,9 +298,9 @@ extern const ev_kernel ev_cpu_dwconv_f32_kernel; /* DEPTHWISE_CONV_2D float32, m
 /* CONV_2D float32 over 1-4 input channels, direct (conv_f32_first.c); takes: op i is one. */
 extern const ev_kernel ev_cpu_conv_f32_first_kernel;
 int ev_cpu_f32_first_takes(const ev_graph *g, int i);
-/* PAD op -> the float conv it feeds (pad_fold.c): the PAD's choice when fusion.c paired them and
- * the conv's kernel reads through a PAD (the three above); run fused, it runs the conv on the
- * PAD's input with the pads as the conv's own zero padding. */
+/* PAD op -> the float conv or max pool it feeds (pad_fold.c): the PAD's choice when fusion.c
+ * paired them and the op's kernel reads through a PAD (the three above and ev_cpu_f32_pool_kernel);
+ * run fused, it runs that op on the PAD's input with the pads as the op's own zero padding. */
 extern const ev_kernel ev_cpu_pad_fold_kernel;
 int ev_cpu_pad_fold_reads_through(const ev_kernel *conv_kernel);
 /* In a float conv kernel's prepare, after ev_conv_desc_init: when ctx->backend is pad_fold.c's
@@ -308,6 +308,14 @@ int ev_cpu_pad_fold_reads_through(const ev_kernel *conv_kernel);
  * leading pads added to pad_top / pad_left (the trailing ones are the zeros past in_h / in_w). */
 struct ev_conv_desc;
 ev_status ev_cpu_conv_fold_pad(const ev_kernel_ctx *ctx, struct ev_conv_desc *d);
+/* The same for an op without a conv desc (pool_f32.c's max pool): its input tensor t of
+ * batch x h x w x c, its own leading pads; rewritten (folded = 1) when t is the folded PAD's
+ * output. */
+typedef struct ev_fold_input {
+    int t, batch, h, w, c, top, left;
+    int folded;
+} ev_fold_input;
+ev_status ev_cpu_fold_pad_input(const ev_kernel_ctx *ctx, ev_fold_input *in_out);
 /* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
 extern const ev_kernel ev_cpu_transpose_kernel;
 int ev_cpu_transpose_takes(const ev_graph *g, int i);

@@ -18,7 +18,9 @@
  *    DEPTHWISE_CONV_2D, once, as its input, and is not a graph output: the conv reads the PAD's
  *    input with the pads as its own. A conv that absorbs an ADD is not taken (that ADD may be
  *    named by a second conv too); a depthwise that absorbs its 1x1 is: the chain PAD ->
- *    depthwise -> 1x1 runs at the PAD (the session plans the 1x1's output from there).
+ *    depthwise -> 1x1 runs at the PAD (the session plans the 1x1's output from there). The same
+ *    PAD feeding one float32 MAX_POOL_2D of VALID padding (pool_f32.c takes the padded taps as
+ *    zeros: Keras ResNet50's ZeroPadding2D -> MaxPooling2D).
  * An op absorbs at most one op and is absorbed by at most one. Chains: a 1x1 conv taken by a
  * depthwise may take its residual ADD (MobileNetV2's dw -> project -> ADD: dwconv_f32.c runs the
  * residual epilogue; the residual must exist before the depthwise), and a PAD may take a
@@ -75,8 +77,8 @@ static int dw_pointwise(const ev_graph *g, int i, const int *readers, const int 
     return j;
 }
 
-/* The conv that PAD op i's output alone feeds, padded in height and width only (the third
- * pattern), or -1. */
+/* The conv (or VALID float max pool) that PAD op i's output alone feeds, padded in height and
+ * width only (the third pattern), or -1. */
 static int pad_conv(const ev_graph *g, int i, const int *readers, const int *reader) {
     const ev_op *op = &g->ops[i];
     if (op->type != EV_OP_PAD || op->num_inputs != 2 || op->num_outputs != 1) return -1;
@@ -96,6 +98,9 @@ static int pad_conv(const ev_graph *g, int i, const int *readers, const int *rea
     if (readers[t] != 1) return -1; /* read once, by one op, and not a graph output */
     int j = reader[t];
     const ev_op *c = &g->ops[j];
+    if (j > i && c->type == EV_OP_MAX_POOL_2D && c->num_inputs == 1 && c->inputs[0] == t &&
+        c->p.pool.padding == EV_PAD_VALID)
+        return j;
     if (j <= i || (c->type != EV_OP_CONV_2D && c->type != EV_OP_DEPTHWISE_CONV_2D) ||
         c->num_inputs < 2 || c->inputs[0] != t)
         return -1;

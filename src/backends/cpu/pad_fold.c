@@ -1,6 +1,6 @@
 /*
- * pad_fold.c - a float32 PAD whose output only feeds a float convolution, run as that
- * convolution's own zero padding (core/backend.h "Fusion"; the pair found by fusion.c).
+ * pad_fold.c - a float32 PAD whose output only feeds a float convolution or a VALID max pool, run
+ * as that op's own zero padding (core/backend.h "Fusion"; the pair found by fusion.c).
  *
  * ONNX files from PyTorch pad symmetrically (a 3x3 stride-2 conv on 112x112 pads 1 on every
  * side), which TFLite's SAME (0 before, 1 after there) does not express, so the ONNX reader
@@ -18,8 +18,13 @@
  * run runs the PAD, and the session runs op j's own kernel as usual. The conv's weights are
  * packed twice (here and in op j's own state): 12 MB more for ResNet50's three stride-2 3x3s.
  *
- * Extend: another conv kernel that takes any leading padding calls ev_cpu_conv_fold_pad in its
- * prepare and is listed in ev_cpu_pad_fold_reads_through.
+ * Keras ResNet50's ZeroPadding2D + MaxPooling2D (3x3/2 VALID on 114x114x64) is the pool case:
+ * pool_f32.c reads the 112x112 input and takes a window's padded taps as zeros (in the reference's
+ * order, bit-identical to PAD + pool), which saves the PAD's 3.3 MB write and read.
+ *
+ * Extend: another kernel that takes any leading padding calls ev_cpu_conv_fold_pad (or, without
+ * a conv desc, ev_cpu_fold_pad_input) in its prepare and is listed in
+ * ev_cpu_pad_fold_reads_through.
  */
 #include "backends/conv_desc.h"
 #include "backends/cpu/cpu.h"
@@ -31,32 +36,45 @@ extern const ev_backend ev_backend_cpu; /* cpu_backend.c: its supports() names o
 
 int ev_cpu_pad_fold_reads_through(const ev_kernel *k) {
     return k == &ev_cpu_conv_f32_kernel || k == &ev_cpu_dwconv_f32_kernel ||
-           k == &ev_cpu_conv_f32_first_kernel;
+           k == &ev_cpu_conv_f32_first_kernel || k == &ev_cpu_f32_pool_kernel;
 }
 
-ev_status ev_cpu_conv_fold_pad(const ev_kernel_ctx *ctx, ev_conv_desc *d) {
+ev_status ev_cpu_fold_pad_input(const ev_kernel_ctx *ctx, ev_fold_input *in_out) {
     const ev_cpu_ctx *c = ctx->backend;
     const ev_graph *g = ctx->graph;
     if (!c || c->fold_pad < 0 || c->fold_pad >= g->num_ops) return EV_OK;
     const ev_op *pad = &g->ops[c->fold_pad];
-    if (pad->type != EV_OP_PAD || pad->num_outputs < 1 || pad->outputs[0] != d->in_t)
-        return EV_OK; /* not this desc's input (a depthwise's absorbed 1x1) */
+    ev_fold_input *f = in_out;
+    if (pad->type != EV_OP_PAD || pad->num_outputs < 1 || pad->outputs[0] != f->t)
+        return EV_OK; /* not this op's input (a depthwise's absorbed 1x1) */
     const ev_tensor *in = ev_op_input(g, pad, 0), *p = ev_op_input(g, pad, 1);
     const int32_t *v = p && p->data && p->dtype == EV_DTYPE_I32 && p->ndim == 2 &&
                                p->dims[0] == 4 && p->dims[1] == 2
                            ? p->data
                            : NULL;
     if (!in || !v || in->ndim != 4 || v[0] || v[1] || v[6] || v[7] || v[2] < 0 || v[3] < 0 ||
-        v[4] < 0 || v[5] < 0 || in->dims[0] != d->batch || in->dims[3] != d->in_c ||
-        in->dims[1] + v[2] + v[3] != d->in_h || in->dims[2] + v[4] + v[5] != d->in_w)
+        v[4] < 0 || v[5] < 0 || in->dims[0] != f->batch || in->dims[3] != f->c ||
+        in->dims[1] + v[2] + v[3] != f->h || in->dims[2] + v[4] + v[5] != f->w)
         return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "cannot read through PAD op %d (not a zero "
-                          "spatial padding of this conv's %dx%dx%dx%d input)", c->fold_pad,
-                          d->batch, d->in_h, d->in_w, d->in_c);
-    d->in_t = pad->inputs[0];
-    d->in_h = in->dims[1];
-    d->in_w = in->dims[2];
-    d->pad_top += v[2];
-    d->pad_left += v[4];
+                          "spatial padding of this op's %dx%dx%dx%d input)", c->fold_pad,
+                          f->batch, f->h, f->w, f->c);
+    f->t = pad->inputs[0];
+    f->h = in->dims[1];
+    f->w = in->dims[2];
+    f->top += v[2];
+    f->left += v[4];
+    f->folded = 1;
+    return EV_OK;
+}
+
+ev_status ev_cpu_conv_fold_pad(const ev_kernel_ctx *ctx, ev_conv_desc *d) {
+    ev_fold_input f = {d->in_t, d->batch, d->in_h, d->in_w, d->in_c, d->pad_top, d->pad_left, 0};
+    EV_TRY(ev_cpu_fold_pad_input(ctx, &f));
+    d->in_t = f.t;
+    d->in_h = f.h;
+    d->in_w = f.w;
+    d->pad_top = f.top;
+    d->pad_left = f.left;
     return EV_OK;
 }
 

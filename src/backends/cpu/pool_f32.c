@@ -4,7 +4,9 @@
  *
  * Pooling: one call of the session's pool microkernel (cpu.h ev_f32_pool_fn, f32_ops.inc) per
  * output pixel, over the window clipped to the input (TFLite's rule: padded taps are not
- * counted), all channels at once; output rows are split across the session's threads. MEAN over
+ * counted), all channels at once; output rows are split across the session's threads. A VALID
+ * max pool fed by a zero PAD alone reads through it (pad_fold.c): the PAD's pads are its own,
+ * and a window that overlaps them counts those taps as zeros (max_zero_padded). MEAN over
  * {1, 2} is the average pool whose window is the whole image, split across threads by channel
  * blocks. Sums run in ref's order from 0 and divide by the count, max starts from -FLT_MAX: the
  * results are bit-identical to ref (ref_pool.c, ref_mean.c).
@@ -24,6 +26,7 @@
 #include "core/status.h"
 #include "core/threadpool.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,7 @@ typedef struct f32_pool {
     int in_t, out_t;
     int n, ih, iw, c, oh, ow, fh, fw, sh, sw, pt, pl;
     float lo, hi;
+    int zpad; /* read through a PAD (pad_fold.c): clipped windows count their padded taps as 0 */
 } f32_pool;
 
 /* The geometry of op i as ref_pool.c computes and checks it; 0 when ref would refuse it or the
@@ -103,6 +107,11 @@ static ev_status pool_prepare(const ev_kernel_ctx *ctx, void **state) {
         return EV_OP_FAIL(ctx, EV_ERR_UNSUPPORTED, "float32 %s: geometry the reference kernel "
                           "checks", op->name);
     s.fn = op->type == EV_OP_MAX_POOL_2D ? ops->maxpool : ops->avgpool;
+    if (op->type == EV_OP_MAX_POOL_2D) { /* pad_fold.c: the PAD's input, its pads as zeros */
+        ev_fold_input f = {s.in_t, s.n, s.ih, s.iw, s.c, s.pt, s.pl, 0};
+        EV_TRY(ev_cpu_fold_pad_input(ctx, &f));
+        s.in_t = f.t, s.ih = f.h, s.iw = f.w, s.pt = f.top, s.pl = f.left, s.zpad = f.folded;
+    }
     f32_pool *st = malloc(sizeof *st);
     if (!st) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     *st = s;
@@ -116,6 +125,25 @@ typedef struct pool_job {
     float *y;
     int tasks;
 } pool_job;
+
+/* A max pool window that overlaps the folded PAD's zeros: ref's scan (from -FLT_MAX, v > acc,
+ * row-major) over every tap, 0 for those outside the input, so signed zeros and NaN come out as
+ * PAD + pool give them. Border pixels only. */
+static void max_zero_padded(const f32_pool *s, const float *img, int y0, int x0, float *o) {
+    const size_t C = (size_t)s->c, rs = (size_t)s->iw * C;
+    for (size_t j = 0; j < C; j++) {
+        float acc = -FLT_MAX;
+        for (int fy = 0; fy < s->fh; fy++)
+            for (int fx = 0; fx < s->fw; fx++) {
+                int y = y0 + fy, x = x0 + fx;
+                float v = y >= 0 && y < s->ih && x >= 0 && x < s->iw
+                              ? img[(size_t)y * rs + (size_t)x * C + j]
+                              : 0.0f;
+                acc = v > acc ? v : acc;
+            }
+        o[j] = acc < s->lo ? s->lo : acc > s->hi ? s->hi : acc;
+    }
+}
 
 /* Output rows (batch, oy) of task `task`. */
 static void pool_task(void *vjob, int task, int thread) {
@@ -134,6 +162,10 @@ static void pool_task(void *vjob, int task, int thread) {
         for (int ox = 0; ox < s->ow; ox++, o += C) {
             int x0 = ox * s->sw - s->pl;
             int fx0 = x0 < 0 ? -x0 : 0, fx1 = s->iw - x0 < s->fw ? s->iw - x0 : s->fw;
+            if (s->zpad && (fy1 - fy0 < s->fh || fx1 - fx0 < s->fw)) {
+                max_zero_padded(s, img, y0, x0, o);
+                continue;
+            }
             const float *t = img + (size_t)(y0 + fy0) * rs + (size_t)(x0 + fx0) * C;
             s->fn(t, fy1 - fy0, fx1 - fx0, rs, C, C, o, (float)((fy1 - fy0) * (fx1 - fx0)),
                   s->lo, s->hi);

@@ -257,6 +257,7 @@ const ev_cpu_f32_dw_entry *ev_cpu_config_f32_dw(const ev_cpu_config *cfg, int k_
 typedef struct ev_cpu_scratch {
     float *p;
     size_t bytes;
+    void *last_f32; /* conv_f32.c: the float conv or FC that ran last (its successor chain) */
 } ev_cpu_scratch;
 /* At least `bytes` in s->p (the contents are not kept when it grows). */
 ev_status ev_cpu_scratch_reserve(ev_cpu_scratch *s, size_t bytes);

@@ -45,6 +45,10 @@ typedef struct ev_f32_epi {
      * contiguous floats at A + m * lda. */
     int taps;
     const ptrdiff_t *tap_off;
+    /* NULL, or bytes a later op reads (the next layer's weights, conv_f32.c): a kernel may
+     * prefetch them into L2 a little per k over the whole call (a hint, never read as data). */
+    const char *ahead;
+    size_t ahead_bytes;
 } ev_f32_epi;
 
 /* Bytes of packed weights for N channels of K inputs, blocks of nr. */

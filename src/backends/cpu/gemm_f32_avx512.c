@@ -28,6 +28,9 @@
  * stages 4-5: about 2-4% on a loaded machine, near the noise; the current block prefetched
  * 64 or 160 rows ahead into L2 instead gained nothing).
  *
+ * ep->ahead (the next layer's first weights, conv_f32.c) goes to L2 at one prefetch per k,
+ * spread evenly over the call's k steps.
+ *
  * Tried and not kept: K in chunks of 128-512 (partial sums through C) for ResNet50's K = 2304
  * and 4608 layers: no gain beyond the noise (the 14-row A panel and a 32-channel weight block
  * stay in the 2 MiB L2 without it).
@@ -57,8 +60,9 @@ INLINE __m512 epi(__m512 v, const float *r, __mmask16 m, __m512 lo, __m512 hi) {
 /* mr (1..MR) rows from A, the nc (1..32) channels of one packed block; two = 0 (nc <= 16):
  * the second half-tile is neither computed nor stored. */
 INLINE void tile(const int mr, const int two, int nc, int K, const float *A, size_t lda,
-                 const float *blk, const char *pf2, size_t pf_step,
-                 const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
+                 const float *blk, const char *pf2, size_t pf_step, const char *ah,
+                 size_t ah_step, const ev_f32_epi *ep, const float *R, size_t ldr, float *C,
+                 size_t ldc) {
     __m512 c0[MR], c1[MR];
     const __m512 b0 = _mm512_loadu_ps(blk), b1 = _mm512_loadu_ps(blk + 16);
 #pragma GCC unroll 16
@@ -84,6 +88,8 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
             _mm_prefetch(pf2, _MM_HINT_T1); /* this tile's share of the next block, into L2 */
             if (pf_step > 64) _mm_prefetch(pf2 + 64, _MM_HINT_T1);
             pf2 += pf_step;
+            _mm_prefetch(ah, _MM_HINT_T1); /* the next layer's weights (ep->ahead) */
+            ah += ah_step;
             if (two) _mm_prefetch((const char *)(w + PF * NR + 16), _MM_HINT_T0);
             const __m512 w0 = _mm512_loadu_ps(w), w1 = two ? _mm512_loadu_ps(w + 16) : w0;
 #pragma GCC unroll 16
@@ -119,12 +125,12 @@ INLINE void tile(const int mr, const int two, int nc, int K, const float *A, siz
 
 /* A tile of mr (1..MR) rows, both half-tiles or the first: each its own specialisation. */
 static void tail(int mr, int two, int nc, int K, const float *A, size_t lda, const float *blk,
-                 const char *pf2, size_t pf_step, const ev_f32_epi *ep, const float *R,
-                 size_t ldr, float *C, size_t ldc) {
+                 const char *pf2, size_t pf_step, const char *ah, size_t ah_step,
+                 const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
     switch (mr * 2 + two) {
 #define ROWS(r)                                                                                  \
-    case 2 * r: tile(r, 0, nc, K, A, lda, blk, pf2, pf_step, ep, R, ldr, C, ldc); break;       \
-    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, pf2, pf_step, ep, R, ldr, C, ldc); break;
+    case 2 * r: tile(r, 0, nc, K, A, lda, blk, pf2, pf_step, ah, ah_step, ep, R, ldr, C, ldc); break;       \
+    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, pf2, pf_step, ah, ah_step, ep, R, ldr, C, ldc); break;
         ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7)
 #if MR > 8
         ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13)
@@ -148,6 +154,10 @@ void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const f
     const size_t bytes = (size_t)(K + 1) * NR * sizeof(float);
     const size_t span = (bytes + (size_t)ntiles - 1) / (size_t)ntiles;
     const size_t step = (span + (size_t)K - 1) / (size_t)K;
+    /* ep->ahead: spread over every k of the call (ah_step 0: one line, over and over) */
+    const size_t ksteps = (size_t)ntiles * (size_t)((N + NR - 1) / NR) * (size_t)K;
+    const size_t ah_step = ep->ahead ? (ep->ahead_bytes + ksteps - 1) / ksteps : 0;
+    const char *ah = ep->ahead ? ep->ahead : (const char *)Wp;
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
         const int nc = N - n0 < NR ? N - n0 : NR, two = nc > NR / 2;
@@ -161,18 +171,21 @@ void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const f
             const char *pf2 = nxt + (size_t)t * span;
             ev_f32_prefetch_out(M, N, ep, C, ldc, m, n0, MR, NR);
             if (two)
-                tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, pf2, step, ep, R, ldr, Cm,
-                     ldc);
+                tile(MR, 1, nc, K, A + (size_t)m * lda, lda, blk, pf2, step, ah, ah_step, ep, R,
+                     ldr, Cm, ldc);
             else
-                tile(MR, 0, nc, K, A + (size_t)m * lda, lda, blk, pf2, step, ep, R, ldr, Cm,
-                     ldc);
+                tile(MR, 0, nc, K, A + (size_t)m * lda, lda, blk, pf2, step, ah, ah_step, ep, R,
+                     ldr, Cm, ldc);
+            ah += (size_t)K * ah_step;
         }
         for (; m < M; t++) {
             const int left = M - m, mr = left > MR ? (left + 1) / 2 : left;
             ev_f32_prefetch_out(M, N, ep, C, ldc, m, n0, MR, NR);
-            tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, nxt + (size_t)t * span, step, ep,
+            tail(mr, two, nc, K, A + (size_t)m * lda, lda, blk, nxt + (size_t)t * span, step, ah,
+                 ah_step, ep,
                  ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL, ldr,
                  C + (size_t)m * ldc + n0, ldc);
+            ah += (size_t)K * ah_step;
             m += mr;
         }
     }

@@ -88,7 +88,8 @@ typedef struct cpu_f32 {
     ev_cpu_scratch *shared;
     float *scratch;
     size_t scratch_stride;
-    int *have;         /* [threads * HAVE_STRIDE]: 1 + the tile in that thread's scratch */
+    int *have;         /* [threads * HAVE_STRIDE]: 1 + the tile in that thread's scratch, then
+                          1 + the channel chunk (block group) the thread ran last (warm) */
     /* fused residual ADD (fuse_out_t >= 0): its output, other operand and clamp */
     int fuse_out_t, fuse_res_t;
     float fuse_min, fuse_max;
@@ -461,6 +462,15 @@ static void set_ahead(const cpu_f32 *s, int t, ev_f32_epi *ep) {
     ep->ahead_bytes = b - a;
 }
 
+/* ep.warm: whether this thread's last task read the same channel chunk, whose packed weights
+ * (at most CHUNK_BYTES, or a whole small layer) are then still in its L2; remembers this one. */
+static int warm_chunk(const cpu_f32 *s, int thread, int cb, size_t chunk_bytes) {
+    int *last = &s->have[(size_t)thread * HAVE_STRIDE + 1];
+    const int warm = *last == cb + 1 && chunk_bytes <= CHUNK_BYTES;
+    *last = cb + 1;
+    return warm;
+}
+
 static void task(void *arg, int t, int thread) {
     cpu_f32 *s = arg;
     int tile = t / s->cblocks, cb = t % s->cblocks;
@@ -485,6 +495,7 @@ static void task(void *arg, int t, int thread) {
     }
     ev_f32_epi ep = s->ep;
     set_ahead(s, t, &ep);
+    ep.warm = warm_chunk(s, thread, cb, ev_cpu_f32_packed_size(s->k, nc, s->K));
     if (t + 1 < s->images * s->tiles * s->cblocks) /* the next task's first block */
         ep.next = ev_cpu_f32_block(s->k, s->packed, ((t + 1) % s->cblocks) * s->nb, s->K);
     if (s->res) { /* fused ADD: its operand and its activation */
@@ -522,7 +533,6 @@ static void pad_task(void *arg, int t, int thread) {
 
 /* Implicit path, phase 2: output row oy of image b for channel chunk cb (chunk-major order). */
 static void implicit_task(void *arg, int t, int thread) {
-    (void)thread;
     const cpu_f32 *s = arg;
     const ev_conv_desc *d = &s->d;
     const int per_chunk = s->images * d->out_h, cb = t / per_chunk;
@@ -535,6 +545,7 @@ static void implicit_task(void *arg, int t, int thread) {
     ep.taps = d->k_h * d->k_w;
     ep.tap_off = s->tap_off;
     set_ahead(s, t, &ep);
+    ep.warm = warm_chunk(s, thread, cb, ev_cpu_f32_packed_size(s->k, nc, s->K));
     if (t + 1 < per_chunk * s->cblocks) /* the next task's first block */
         ep.next = ev_cpu_f32_block(s->k, s->packed, ((t + 1) / per_chunk) * s->nb, s->K);
     if (s->res) {
@@ -558,6 +569,8 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
         s->res = data[s->fuse_res_t];
     }
     if (s->shared) s->scratch = s->shared->p; /* a later op's prepare may have moved it */
+    for (int i = 0; i < s->threads; i++) /* no tile in scratch, no chunk warm yet */
+        s->have[(size_t)i * HAVE_STRIDE] = s->have[(size_t)i * HAVE_STRIDE + 1] = 0;
     if (s->holder) { /* link the run order: the op before this one prefetches these weights */
         cpu_f32 *prev = s->holder->last_f32;
         if (prev && prev != s) {
@@ -575,7 +588,6 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
         ev_threadpool_run(ctx->pool, implicit_task, s, s->images * s->d.out_h * s->cblocks);
         return EV_OK;
     }
-    for (int i = 0; i < s->threads; i++) s->have[(size_t)i * HAVE_STRIDE] = 0;
     ev_threadpool_run(ctx->pool, task, s, s->images * s->tiles * s->cblocks);
     return EV_OK;
 }

@@ -49,6 +49,10 @@ typedef struct ev_f32_epi {
      * prefetch them into L2 a little per k over the whole call (a hint, never read as data). */
     const char *ahead;
     size_t ahead_bytes;
+    /* 1: this thread's last call read the same packed blocks (conv_f32.c: the same channel
+     * chunk, the next output row), still in its L2: a kernel need not prefetch the call's own
+     * next blocks (it still prefetches ep->next and ep->ahead). */
+    int warm;
 } ev_f32_epi;
 
 /* Bytes of packed weights for N channels of K inputs, blocks of nr. */

@@ -25,7 +25,8 @@
  * residual rows of the tile after it into L2 (ev_f32_prefetch_out). The price in a warm benchmark
  * (conv_f32_perf, stage-2/3 layers: 88-99% -> 83-92%) is the per-k L2 prefetch, mostly of a
  * line already requested. ep->ahead (the next layer's first weights, conv_f32.c) goes to L2 at
- * one prefetch per k, spread evenly over the call's k steps.
+ * one prefetch per k, spread evenly over the call's k steps; ep->warm (the thread's last call
+ * read these blocks) drops the prefetch of the call's own next blocks.
  *
  * Tried and not kept (ResNet50 in the network, EV_ISA=avx2, 2026-12-05, per-op profile): the
  * k loop in inline assembly (24 instructions a k against 27: warm 2-5% faster, in the network
@@ -143,7 +144,7 @@ void ev_f32_gemm_avx2(int M, int N, int K, const float *A, size_t lda, const flo
      * `step` bytes further per k (two lines per k when a block has one tile). */
     const size_t bytes = (size_t)(K + 1) * NR * sizeof(float);
     const size_t span = (bytes + (size_t)ntiles - 1) / (size_t)ntiles;
-    const size_t step = (span + (size_t)K - 1) / (size_t)K;
+    const size_t step_next = (span + (size_t)K - 1) / (size_t)K;
     /* ep->ahead: spread over every k of the call (ah_step 0: one line, over and over) */
     const size_t ksteps = (size_t)ntiles * (size_t)((N + NR - 1) / NR) * (size_t)K;
     const size_t ah_step = ep->ahead ? (ep->ahead_bytes + ksteps - 1) / ksteps : 0;
@@ -151,9 +152,13 @@ void ev_f32_gemm_avx2(int M, int N, int K, const float *A, size_t lda, const flo
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
         const int nc = N - n0 < NR ? N - n0 : NR, two = nc > NR / 2;
-        const char *nxt = n0 + NR < N ? (const char *)ev_f32_gemm_block(Wp, n0 + NR, K, NR)
-                          : ep->next  ? (const char *)ep->next
-                                      : (const char *)blk;
+        /* warm: the call's own next block is in L2 already: the tiles prefetch one line of
+         * this block over and over instead (step 0) */
+        const char *nxt = n0 + NR < N ? (ep->warm ? NULL : (const char *)ev_f32_gemm_block(
+                                                               Wp, n0 + NR, K, NR))
+                                      : (const char *)ep->next;
+        const size_t step = nxt ? step_next : 0;
+        if (!nxt) nxt = (const char *)blk;
         int m = 0, t = 0;
         for (; m < whole * MR; m += MR, t++) {
             const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;

@@ -316,6 +316,27 @@ static inline __attribute__((always_inline)) void ev_rq16_fast(int32x4_t *v, int
         ev_st16_neon(out + (size_t)r * ldc,
                      vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1])));
 }
+/* ev_rq16_fast's arithmetic for a block with q->straight and uint8 output, E its e, into bytes
+ * clamped to [lo, hi] (the activation bounds as uint8, computed by the caller: q->lo / q->hi
+ * wrap where a bound lies outside [0, 255]): one straight sequence, no branch (the depthwise
+ * runs of dwconv_neon.c, whose two pixels of a "row" are not adjacent in memory). */
+static inline __attribute__((always_inline)) void ev_rq16_e_bytes(int32x4_t *v, int ROWS,
+                                                                  const ev_rq16 *q, uint8x16_t lo,
+                                                                  uint8x16_t hi, uint8x16_t *o,
+                                                                  const int E) {
+    const int nv = 4 * ROWS, nh = 2 * ROWS;
+    int16x8_t h[16];
+    EV_RQ_UNROLL
+    for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(v[i], q->m0);
+    EV_RQ_UNROLL
+    for (int i = 0; i < nv; i++) v[i] = ev_rq_fixup(v[i]);
+    EV_RQ_UNROLL
+    for (int i = 0; i < nh; i++) h[i] = vqaddq_s16(EV_RQ_SHRN(v[2 * i], v[2 * i + 1], E), q->zp16);
+    EV_RQ_UNROLL
+    for (int r = 0; r < ROWS; r++)
+        o[r] = vminq_u8(vmaxq_u8(vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1])), lo),
+                        hi);
+}
 #define EV_RQ_FAST_CASE(E)                                                                       \
     case E:                                                                                      \
         ev_rq16_fast(v, ROWS, q, out, ldc, E);                                                   \

@@ -268,7 +268,10 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
         const dw_acc bias = {vld1q_s32(s->bias + c), vld1q_s32(s->bias + c + 4)};
         const int16_t *wc = (const int16_t *)s->wp + c; /* ev_dw_pack_i16 */
         ev_rq16 q;
-        ev_rq16_load8(&q, &s->epi, c, n);
+        if (n == 8)
+            ev_rq16_load8_full(&q, &s->epi, c);
+        else
+            ev_rq16_load8(&q, &s->epi, c, n);
         int32x4_t blo = bias.lo, bhi = bias.hi; /* the fast runs' start (fast4) */
         if (w8 && n == 8) {
             int16x8_t t = vdupq_n_s16(0); /* sum of the computed rows' weights (|t| < 2^13) */

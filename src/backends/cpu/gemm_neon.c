@@ -319,6 +319,32 @@ static inline __attribute__((always_inline)) void rows_fast(int M, int Kp, const
     }
 }
 
+/* rows_fast for the last block of a layer whose N is not a multiple of 16 (count = N - n0 < 16
+ * real channels, PoseNet's first layer: 24): the shift as SQRDMULH by 2^(31 - e)
+ * (ev_rq16_straight, no per-e copies: q->straight, uint8 out) and count bytes per row stored. */
+static void rows_part(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b,
+                      const int32_t *rowsum, const blk16 *k, const ev_rq16 *q, uint8_t *C,
+                      size_t ldc, int count) {
+    for (int m = 0; m + 2 <= M; m += 2) {
+        int32x4_t acc[16], v[8];
+        uint8x16_t o[2];
+        kloop2p(Kp, A + (size_t)m * lda, A + (size_t)(m + 1) * lda, b, k->init, acc);
+        EV_RQ_UNROLL
+        for (int i = 0; i < 8; i++) v[i] = vpaddq_s32(acc[2 * i], acc[2 * i + 1]);
+        if (k->d) {
+            const int32x4_t r0 = vdupq_n_s32((int32_t)((uint32_t)rowsum[m] * (uint32_t)k->d));
+            const int32x4_t r1 = vdupq_n_s32((int32_t)((uint32_t)rowsum[m + 1] * (uint32_t)k->d));
+            EV_RQ_UNROLL
+            for (int j = 0; j < 4; j++) {
+                v[j] = vaddq_s32(v[j], vandq_s32(r0, vreinterpretq_s32_u32(k->mask[j])));
+                v[4 + j] = vaddq_s32(v[4 + j], vandq_s32(r1, vreinterpretq_s32_u32(k->mask[j])));
+            }
+        }
+        ev_rq16_straight(v, 2, q, o, 0);
+        ev_rq16_store_part(o, 2, C + (size_t)m * ldc, ldc, count);
+    }
+}
+
 typedef void (*rows_fn)(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b,
                         const int32_t *rowsum, const blk16 *k, const ev_rq16 *q, uint8_t *C,
                         size_t ldc);
@@ -434,6 +460,11 @@ void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
         if (q.fast && N - n >= 16 && M >= 2 && flag[n / 16] && blk16_make(&k, ep, n)) {
             k_rows[q.e - 1][k.d != 0](M, Kp, A, lda, Bp + (size_t)n * (size_t)Kp, rowsum, &k, &q,
                                       C + n, ldc);
+            m0 = M & ~1;
+        } else if (q.straight && !q.i8 && ep->act_min >= 0 && ep->act_max <= 255 && N - n < 16 &&
+                   M >= 2 && flag[n / 16] && blk16_make(&k, ep, n)) {
+            rows_part(M, Kp, A, lda, Bp + (size_t)n * (size_t)Kp, rowsum, &k, &q, C + n, ldc,
+                      N - n);
             m0 = M & ~1;
         }
 #endif

@@ -11,6 +11,9 @@
  * ev_rq16_bytes); where every weight lies in [-127, 127] (the usual case) they multiply int8 by
  * int8 (x ^ 0x80 against the int8 table, two taps summed in int16, half the multiplies of the
  * int16 form; see fast4), and a run's last 1-3 pixels are a block of 4 ending at the run's end.
+ * uint8 runs of that kind whose block has one multiplier and one right shift e (per-tensor
+ * models) run in their own loop per (stride, e) (run_ST_E), requantized in one straight sequence
+ * (requant_neon.h ev_rq16_e_bytes).
  * Borders, channel tails and other shapes take the general path, which skips padded taps like
  * the reference. A channel tail shorter than 8 goes through a small buffer, so no byte outside the
  * tensor is read. The epilogue is requant_neon.h.

@@ -9,14 +9,24 @@
  * (|p| <= 128 * 128 = 2^14: two of them could overflow int16, so none are summed there); SADALP
  * adds adjacent pairs into int32 lanes, leaving per channel two partial sums (k0+k1, k2+k3) that
  * one pairwise add joins before the epilogue. Tile: MR rows x 16 channels (8 accumulators per
- * row: 2 rows on aarch64's 32 vector registers, 1 on armv7's 16). On aarch64 the k loop is inline
- * assembly (kloop2: accumulators v16..v31, per 16 k one load per row and DUP broadcasts, weights
- * as 16-byte loads for SMULL + SMULL2, 16 SMULL + 16 SADALP per k group, near the Cortex-A72
- * model's multiply-pipe limit of 8 products a cycle); armv7 keeps intrinsics.
- * The epilogue requantizes the whole tile stage by stage (requant_neon.h, ev_rq16_rows).
+ * row: 2 rows on aarch64's 32 vector registers, 1 on armv7's 16). On aarch64 the k loops are
+ * inline assembly with the accumulators in v16..v31:
+ *  - kloop2p (blocks of 16 channels without a -128 weight: ev_gemm_neon_pack's per-block flag):
+ *    SMULL of one k group and SMLAL of the next into the same int16 lanes (two products,
+ *    |sum| <= 2 * 128 * 127 < 2^15), one SADALP per two groups, from accumulators loaded with the
+ *    bias. The Cortex-A72 model issues SMULL / SMLAL on one vector pipe only and SADALP on the
+ *    other only: this loop sits at the multiply pipe's 8 products a cycle (16.05 model cycles
+ *    per 4-k group of 2 x 16, where kloop2 took 17.6);
+ *  - kloop2 (other blocks): SMULL + SADALP per group.
+ * Epilogues: per-tensor uint8 blocks with one right shift e (the `fast` ev_rq16, PoseNet's
+ * layers) run all their whole 2 x 16 tiles in rows_fast, one copy per e (SQRSHRN takes e as an
+ * immediate) and per row-sum kind, so a tile's requantization is one straight sequence (the
+ * row-sum term delta[n] * rowsum[m], where delta is 0 or one d per block, as (rowsum d) & mask:
+ * MLA by element would take the multiply pipe 2 cycles per 4 lanes); a layer's last partial
+ * block takes rows_part; everything else the general tile (ev_rq16_rows, stage by stage).
  *
  * Extend: an int16 path (weights widened once, SMLAL by lane) would trade memory for fewer
- * instructions per product on in-order cores.
+ * instructions per product on in-order cores; armv7 could take kloop2p's pairing in intrinsics.
  */
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/requant_neon.h"

@@ -11,6 +11,9 @@
  * ev_rq16_bytes); where every weight lies in [-127, 127] (the usual case) they multiply int8 by
  * int8 (x ^ 0x80 against the int8 table, two taps summed in int16, half the multiplies of the
  * int16 form; see fast4), and a run's last 1-3 pixels are a block of 4 ending at the run's end.
+ * uint8 runs of that kind whose block has one multiplier and one right shift e (per-tensor
+ * models) run in their own loop per (stride, e) (run_ST_E), requantized in one straight sequence
+ * (requant_neon.h ev_rq16_e_bytes).
  * Borders, channel tails and other shapes take the general path, which skips padded taps like
  * the reference. A channel tail shorter than 8 goes through a small buffer, so no byte outside the
  * tensor is read. The epilogue is requant_neon.h.
@@ -101,7 +104,7 @@ static inline void store8(uint8_t *o, dw_acc a, const ev_gemm_epi *ep, int c, in
 static inline __attribute__((always_inline)) void
 fast4(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0, int ox, int c,
       const ev_rq16 *q, uint8_t *out_row, int32x4_t blo, int32x4_t bhi, const int8_t *w8,
-      const int I8, const int ST, const int W8) {
+      const int I8, const int ST, const int W8, const int E, uint8x16_t lo, uint8x16_t hi) {
     const ev_conv_desc *d = &s->d;
     const size_t C = (size_t)d->in_c;
     const uint8x8_t xz = vdup_n_u8((uint8_t)d->in_zp);
@@ -147,7 +150,10 @@ fast4(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0, int ox, i
         }
     }
     uint8x16_t o[2];
-    ev_rq16_bytes(a, 2, q, o);
+    if (E) /* q->straight, uint8 out (run_e) */
+        ev_rq16_e_bytes(a, 2, q, lo, hi, o, E);
+    else
+        ev_rq16_bytes(a, 2, q, o);
     uint8_t *dst = out_row + (size_t)ox * C + c;
     vst1_u8(dst, vget_low_u8(o[0]));
     vst1_u8(dst + C, vget_high_u8(o[0]));
@@ -158,32 +164,63 @@ fast4(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0, int ox, i
 /* The interior run [ox, ox_end) four pixels at a time (at least 4 of them), the last 1-3 as a
  * block of 4 ending at ox_end (recomputing up to 3 pixels, same values) rather than one pixel at
  * a time on the general path; returns ox_end. */
-static int fast_run(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0, int ox,
-                    int ox_end, int c, const ev_rq16 *q, uint8_t *out_row, int32x4_t blo,
-                    int32x4_t bhi, const int8_t *w8) {
-    const int i8 = s->in_i8, st = s->d.stride_w;
-#define FAST4(I8, ST, W8) fast4(s, rows, nrows, ky0, ox, c, q, out_row, blo, bhi, w8, I8, ST, W8)
-#define RUN(I8, ST, W8)                                                                          \
-    for (; ox + 4 <= ox_end; ox += 4) FAST4(I8, ST, W8);                                         \
+#define FAST4(I8, ST, W8, E)                                                                     \
+    fast4(s, rows, nrows, ky0, ox, c, q, out_row, blo, bhi, w8, I8, ST, W8, E, lo, hi)
+#define RUN(I8, ST, W8, E)                                                                       \
+    for (; ox + 4 <= ox_end; ox += 4) FAST4(I8, ST, W8, E);                                      \
     if (ox < ox_end) {                                                                           \
         ox = ox_end - 4;                                                                         \
-        FAST4(I8, ST, W8);                                                                       \
-    }                                                                                            \
-    break;
-    switch (i8 * 4 + (st - 1) * 2 + (w8 != NULL)) {
-    case 0: RUN(0, 1, 0)
-    case 1: RUN(0, 1, 1)
-    case 2: RUN(0, 2, 0)
-    case 3: RUN(0, 2, 1)
-    case 4: RUN(1, 1, 0)
-    case 5: RUN(1, 1, 1)
-    case 6: RUN(1, 2, 0)
-    default: RUN(1, 2, 1)
+        FAST4(I8, ST, W8, E);                                                                    \
     }
-#undef RUN
-#undef FAST4
+
+/* The usual PoseNet case as its own loops: uint8, int8 products (W8), a block whose
+ * requantization is q->straight with shift E (ev_rq16_e_bytes: one straight sequence per four
+ * pixels, where ev_rq16_bytes branches between its stages). */
+typedef void (*run_e_fn)(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0, int ox,
+                         int ox_end, int c, const ev_rq16 *q, uint8_t *out_row, int32x4_t blo,
+                         int32x4_t bhi, const int8_t *w8, uint8x16_t lo, uint8x16_t hi);
+#define RUN_E(ST, E)                                                                             \
+    static void run_##ST##_##E(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0,  \
+                               int ox, int ox_end, int c, const ev_rq16 *q, uint8_t *out_row,    \
+                               int32x4_t blo, int32x4_t bhi, const int8_t *w8, uint8x16_t lo,    \
+                               uint8x16_t hi) {                                                  \
+        RUN(0, ST, 1, E)                                                                         \
+    }
+#define RUN_E16(ST)                                                                              \
+    RUN_E(ST, 1) RUN_E(ST, 2) RUN_E(ST, 3) RUN_E(ST, 4) RUN_E(ST, 5) RUN_E(ST, 6) RUN_E(ST, 7)   \
+    RUN_E(ST, 8) RUN_E(ST, 9) RUN_E(ST, 10) RUN_E(ST, 11) RUN_E(ST, 12) RUN_E(ST, 13)             \
+    RUN_E(ST, 14) RUN_E(ST, 15) RUN_E(ST, 16)
+RUN_E16(1)
+RUN_E16(2)
+#define RUN_ROW(ST)                                                                              \
+    {run_##ST##_1, run_##ST##_2, run_##ST##_3, run_##ST##_4, run_##ST##_5, run_##ST##_6,        \
+     run_##ST##_7, run_##ST##_8, run_##ST##_9, run_##ST##_10, run_##ST##_11, run_##ST##_12,      \
+     run_##ST##_13, run_##ST##_14, run_##ST##_15, run_##ST##_16}
+static const run_e_fn k_run_e[2][16] = {RUN_ROW(1), RUN_ROW(2)};
+
+static int fast_run(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0, int ox,
+                    int ox_end, int c, const ev_rq16 *q, uint8_t *out_row, int32x4_t blo,
+                    int32x4_t bhi, const int8_t *w8, uint8x16_t lo, uint8x16_t hi) {
+    const int i8 = s->in_i8, st = s->d.stride_w;
+    if (!i8 && w8 && q->straight) {
+        k_run_e[st - 1][q->e - 1](s, rows, nrows, ky0, ox, ox_end, c, q, out_row, blo, bhi, w8,
+                                  lo, hi);
+        return ox_end;
+    }
+    switch (i8 * 4 + (st - 1) * 2 + (w8 != NULL)) {
+    case 0: RUN(0, 1, 0, 0) break;
+    case 1: RUN(0, 1, 1, 0) break;
+    case 2: RUN(0, 2, 0, 0) break;
+    case 3: RUN(0, 2, 1, 0) break;
+    case 4: RUN(1, 1, 0, 0) break;
+    case 5: RUN(1, 1, 1, 0) break;
+    case 6: RUN(1, 2, 0, 0) break;
+    default: RUN(1, 2, 1, 0) break;
+    }
     return ox_end;
 }
+#undef RUN
+#undef FAST4
 
 /* The neon layout (ev_dw_pack_neon): ev_dw_pack_i16's table, a 16-byte header (its first int32:
  * every s in [-127, 127]), then the weights as int8, [taps][Cp]. */
@@ -226,12 +263,18 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
     memcpy(&fits8, head, sizeof fits8);
     const int8_t *w8 = fast && fits8 ? (const int8_t *)(head + 16) : NULL; /* W8 fast runs */
     const int32_t K = i8 ? -d->in_zp : 128 - d->in_zp;
+    /* the clamp bounds as uint8 (run_e's clamp; uint8 outputs) */
+    const uint8x16_t lo = vdupq_n_u8((uint8_t)(s->epi.act_min < 0 ? 0 : s->epi.act_min > 255 ? 255 : s->epi.act_min));
+    const uint8x16_t hi = vdupq_n_u8((uint8_t)(s->epi.act_max < 0 ? 0 : s->epi.act_max > 255 ? 255 : s->epi.act_max));
     for (int c = 0; c < C; c += 8) {
         const int n = C - c < 8 ? C - c : 8;
         const dw_acc bias = {vld1q_s32(s->bias + c), vld1q_s32(s->bias + c + 4)};
         const int16_t *wc = (const int16_t *)s->wp + c; /* ev_dw_pack_i16 */
         ev_rq16 q;
-        ev_rq16_load8(&q, &s->epi, c, n);
+        if (n == 8)
+            ev_rq16_load8_full(&q, &s->epi, c);
+        else
+            ev_rq16_load8(&q, &s->epi, c, n);
         int32x4_t blo = bias.lo, bhi = bias.hi; /* the fast runs' start (fast4) */
         if (w8 && n == 8) {
             int16x8_t t = vdupq_n_s16(0); /* sum of the computed rows' weights (|t| < 2^13) */
@@ -244,7 +287,8 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
         int ox = 0;
         while (ox < d->out_w) {
             if (fast && n == 8 && ox >= ox_lo && ox + 4 <= ox_hi) {
-                ox = fast_run(s, rows, nrows, ky0, ox, ox_hi, c, &q, out_row, blo, bhi, w8);
+                ox = fast_run(s, rows, nrows, ky0, ox, ox_hi, c, &q, out_row, blo, bhi, w8, lo,
+                              hi);
                 continue;
             }
             int base_x = ox * st - d->pad_left;

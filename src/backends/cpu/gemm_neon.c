@@ -9,14 +9,24 @@
  * (|p| <= 128 * 128 = 2^14: two of them could overflow int16, so none are summed there); SADALP
  * adds adjacent pairs into int32 lanes, leaving per channel two partial sums (k0+k1, k2+k3) that
  * one pairwise add joins before the epilogue. Tile: MR rows x 16 channels (8 accumulators per
- * row: 2 rows on aarch64's 32 vector registers, 1 on armv7's 16). On aarch64 the k loop is inline
- * assembly (kloop2: accumulators v16..v31, per 16 k one load per row and DUP broadcasts, weights
- * as 16-byte loads for SMULL + SMULL2, 16 SMULL + 16 SADALP per k group, near the Cortex-A72
- * model's multiply-pipe limit of 8 products a cycle); armv7 keeps intrinsics.
- * The epilogue requantizes the whole tile stage by stage (requant_neon.h, ev_rq16_rows).
+ * row: 2 rows on aarch64's 32 vector registers, 1 on armv7's 16). On aarch64 the k loops are
+ * inline assembly with the accumulators in v16..v31:
+ *  - kloop2p (blocks of 16 channels without a -128 weight: ev_gemm_neon_pack's per-block flag):
+ *    SMULL of one k group and SMLAL of the next into the same int16 lanes (two products,
+ *    |sum| <= 2 * 128 * 127 < 2^15), one SADALP per two groups, from accumulators loaded with the
+ *    bias. The Cortex-A72 model issues SMULL / SMLAL on one vector pipe only and SADALP on the
+ *    other only: this loop sits at the multiply pipe's 8 products a cycle (16.05 model cycles
+ *    per 4-k group of 2 x 16, where kloop2 took 17.6);
+ *  - kloop2 (other blocks): SMULL + SADALP per group.
+ * Epilogues: per-tensor uint8 blocks with one right shift e (the `fast` ev_rq16, PoseNet's
+ * layers) run all their whole 2 x 16 tiles in rows_fast, one copy per e (SQRSHRN takes e as an
+ * immediate) and per row-sum kind, so a tile's requantization is one straight sequence (the
+ * row-sum term delta[n] * rowsum[m], where delta is 0 or one d per block, as (rowsum d) & mask:
+ * MLA by element would take the multiply pipe 2 cycles per 4 lanes); a layer's last partial
+ * block takes rows_part; everything else the general tile (ev_rq16_rows, stage by stage).
  *
  * Extend: an int16 path (weights widened once, SMLAL by lane) would trade memory for fewer
- * instructions per product on in-order cores.
+ * instructions per product on in-order cores; armv7 could take kloop2p's pairing in intrinsics.
  */
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/requant_neon.h"
@@ -174,6 +184,219 @@ static inline __attribute__((always_inline)) void kloop2(int Kp, const uint8_t *
     acc[6] = c6, acc[7] = c7, acc[8] = c8, acc[9] = c9, acc[10] = c10, acc[11] = c11;
     acc[12] = c12, acc[13] = c13, acc[14] = c14, acc[15] = c15;
 }
+
+/* The paired k loop (blocks whose weights all lie in [-127, 127]: ev_gemm_neon_pack's flag):
+ * per two k groups g, g + 1 of a 4-channel quad, SMULL (group g) then SMLAL (group g + 1) into
+ * the same int16 lanes, |x s + x' s'| <= 2 * 128 * 127 < 2^15, then one SADALP: half the SADALP
+ * of kloop2. The Cortex-A72 model issues SMULL / SMLAL on its multiply pipe only (8 products a
+ * cycle) and SADALP on the other vector pipe only, so kloop2 needed both pipes for 16 + 16
+ * instructions per k group plus the DUPs and EORs (17.6 cycles); here 16 multiplies + 8 SADALP
+ * + the rest fit the multiply pipe's 16 (64.1 model cycles per 16 k). One weight quad (16 bytes:
+ * 4 channels x 4 k) is v6 (group g) and v7 (group g + 1); the rows' broadcast groups are v2, v3
+ * (g) and v4, v5 (g + 1); products alternate between v8..v11 and v12..v15. */
+#define QUAD2(oa, ob, t0, t1, t2, t3, r0lo, r0hi, r1lo, r1hi)                                      \
+    "ldr q6, [%[b], #" oa "]\n\t"                                                               \
+    "ldr q7, [%[b], #" ob "]\n\t"                                                               \
+    "smull " t0 ".8h, v2.8b, v6.8b\n\t"                                                         \
+    "smull " t1 ".8h, v3.8b, v6.8b\n\t"                                                         \
+    "smull2 " t2 ".8h, v2.16b, v6.16b\n\t"                                                      \
+    "smull2 " t3 ".8h, v3.16b, v6.16b\n\t"                                                      \
+    "smlal " t0 ".8h, v4.8b, v7.8b\n\t"                                                         \
+    "smlal " t1 ".8h, v5.8b, v7.8b\n\t"                                                         \
+    "smlal2 " t2 ".8h, v4.16b, v7.16b\n\t"                                                      \
+    "smlal2 " t3 ".8h, v5.16b, v7.16b\n\t"                                                      \
+    "sadalp v" r0lo ".4s, " t0 ".8h\n\t"                                                        \
+    "sadalp v" r1lo ".4s, " t1 ".8h\n\t"                                                        \
+    "sadalp v" r0hi ".4s, " t2 ".8h\n\t"                                                        \
+    "sadalp v" r1hi ".4s, " t3 ".8h\n\t"
+/* Groups in lanes l0, l1 of the rows v0, v1 (weights at byte offsets o0.., o1.. from %[b]). */
+#define PAIRG(l0, l1, o00, o01, o02, o03, o10, o11, o12, o13)                                      \
+    "dup v2.4s, v0.s[" l0 "]\n\t"                                                               \
+    "dup v3.4s, v1.s[" l0 "]\n\t"                                                               \
+    "dup v4.4s, v0.s[" l1 "]\n\t"                                                               \
+    "dup v5.4s, v1.s[" l1 "]\n\t"                                                               \
+    QUAD2(o00, o10, "v8", "v9", "v10", "v11", "16", "17", "24", "25")                              \
+    QUAD2(o01, o11, "v12", "v13", "v14", "v15", "18", "19", "26", "27")                            \
+    QUAD2(o02, o12, "v8", "v9", "v10", "v11", "20", "21", "28", "29")                              \
+    QUAD2(o03, o13, "v12", "v13", "v14", "v15", "22", "23", "30", "31")
+
+/* kloop2 with the paired products, the accumulators starting from `init` (8 vectors, pair j:
+ * [bias 2j, 0, bias 2j + 1, 0], the same for both rows: the join then adds the bias; row 0's
+ * loaded, row 1's copied: 8 cycles on the load pipe and 8 MOVs where 16 loads took 16). Per 8 k
+ * (a pair of groups) one 8-byte load and EOR per row, 4 DUPs, 8 weight loads, 32 SMULL /
+ * SMLAL, 16 SADALP: 68 instructions, which qemu translates as one block (a 16-k body was cut in
+ * two); a last single group as kloop2's (SMULL + SADALP). */
+static inline __attribute__((always_inline)) void kloop2p(int Kp, const uint8_t *a0,
+                                                           const uint8_t *a1, const int8_t *b,
+                                                           const int32_t *init, int32x4_t *acc) {
+    long blocks = Kp / 8, groups = (Kp % 8) / 4;
+    register int32x4_t c0 __asm__("v16"), c1 __asm__("v17"), c2 __asm__("v18"),
+        c3 __asm__("v19"), c4 __asm__("v20"), c5 __asm__("v21"), c6 __asm__("v22"),
+        c7 __asm__("v23"), c8 __asm__("v24"), c9 __asm__("v25"), c10 __asm__("v26"),
+        c11 __asm__("v27"), c12 __asm__("v28"), c13 __asm__("v29"), c14 __asm__("v30"),
+        c15 __asm__("v31");
+    __asm__ volatile("ldp q16, q17, [%[i]]\n\t"
+                     "ldp q18, q19, [%[i], #32]\n\t"
+                     "ldp q20, q21, [%[i], #64]\n\t"
+                     "ldp q22, q23, [%[i], #96]\n\t"
+                     "mov v24.16b, v16.16b\n\t"
+                     "mov v25.16b, v17.16b\n\t"
+                     "mov v26.16b, v18.16b\n\t"
+                     "mov v27.16b, v19.16b\n\t"
+                     "mov v28.16b, v20.16b\n\t"
+                     "mov v29.16b, v21.16b\n\t"
+                     "mov v30.16b, v22.16b\n\t"
+                     "mov v31.16b, v23.16b\n\t"
+                     "cbz %[n], 3f\n\t"
+                     /* the 272-byte loop inside one 512-byte line: never across a page */
+                     "b 1f\n\t"
+                     ".p2align 9\n\t"
+                     "1:\n\t"
+                     "ldr d0, [%[a0]], #8\n\t"
+                     "ldr d1, [%[a1]], #8\n\t"
+                     "movi v8.16b, #0x80\n\t"
+                     "eor v0.8b, v0.8b, v8.8b\n\t"
+                     "eor v1.8b, v1.8b, v8.8b\n\t"
+                     PAIRG("0", "1", "0", "16", "32", "48", "64", "80", "96", "112")
+                     "add %[b], %[b], #128\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "b.ne 1b\n\t"
+                     "3:\n\t"
+                     "cbz %[g], 4f\n\t"
+                     "ld1r {v2.4s}, [%[a0]]\n\t"
+                     "ld1r {v3.4s}, [%[a1]]\n\t"
+                     "movi v8.16b, #0x80\n\t"
+                     "eor v2.16b, v2.16b, v8.16b\n\t"
+                     "eor v3.16b, v3.16b, v8.16b\n\t"
+                     "ldr q4, [%[b]]\n\t"
+                     "ldr q5, [%[b], #16]\n\t"
+                     "ldr q6, [%[b], #32]\n\t"
+                     "ldr q7, [%[b], #48]\n\t"
+                     QUAD(v8, v9, v11, v12, v4, 16, 17, 24, 25)
+                     QUAD(v13, v14, v15, v12, v5, 18, 19, 26, 27)
+                     QUAD(v8, v9, v11, v12, v6, 20, 21, 28, 29)
+                     QUAD(v13, v14, v15, v12, v7, 22, 23, 30, 31)
+                     "4:\n\t"
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [n] "+r"(blocks),
+                       "=&w"(c0), "=&w"(c1), "=&w"(c2), "=&w"(c3), "=&w"(c4),
+                       "=&w"(c5), "=&w"(c6), "=&w"(c7), "=&w"(c8), "=&w"(c9), "=&w"(c10),
+                       "=&w"(c11), "=&w"(c12), "=&w"(c13), "=&w"(c14), "=&w"(c15)
+                     : [g] "r"(groups), [i] "r"(init)
+                     : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
+                       "v12", "v13", "v14", "v15", "memory", "cc");
+    acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5;
+    acc[6] = c6, acc[7] = c7, acc[8] = c8, acc[9] = c9, acc[10] = c10, acc[11] = c11;
+    acc[12] = c12, acc[13] = c13, acc[14] = c14, acc[15] = c15;
+}
+
+/* What the whole-tile path of one 16-channel block needs besides ev_rq16: the accumulators'
+ * start (the bias, see kloop2p) and the row-sum term delta[n] * rowsum[m] where every channel's
+ * delta is 0 or one value d (conv.c: per-tensor uint8 weights whose channel does not fit int8
+ * around w_zp), added as (rowsum[m] d) & mask: a scalar multiply per row and two vector-pipe
+ * operations per 4 channels, where MLA by element takes the Cortex-A72 model's multiply pipe
+ * for 2 cycles. */
+typedef struct blk16 {
+    int32_t init[32];
+    uint32x4_t mask[4];
+    int32_t d;
+} blk16;
+
+/* The rows of one 16-channel block in whole 2 x 16 tiles (M even) with a block whose ev_rq16 is
+ * `fast` with shift E and, with DL, a masked row-sum term: per tile kloop2p, four pairwise adds
+ * per row (bias included), the row-sum term, ev_rq16_fast: one straight sequence from the k
+ * loop's end to the next tile's. */
+static inline __attribute__((always_inline)) void rows_fast(int M, int Kp, const uint8_t *A,
+                                                            size_t lda, const int8_t *b,
+                                                            const int32_t *rowsum,
+                                                            const blk16 *k, const ev_rq16 *q,
+                                                            uint8_t *C, size_t ldc, const int E,
+                                                            const int DL) {
+    for (int m = 0; m + 2 <= M; m += 2) {
+        int32x4_t acc[16], v[8];
+        kloop2p(Kp, A + (size_t)m * lda, A + (size_t)(m + 1) * lda, b, k->init, acc);
+        EV_RQ_UNROLL
+        for (int i = 0; i < 8; i++) v[i] = vpaddq_s32(acc[2 * i], acc[2 * i + 1]);
+        if (DL) {
+            const int32x4_t r0 = vdupq_n_s32((int32_t)((uint32_t)rowsum[m] * (uint32_t)k->d));
+            const int32x4_t r1 = vdupq_n_s32((int32_t)((uint32_t)rowsum[m + 1] * (uint32_t)k->d));
+            EV_RQ_UNROLL
+            for (int j = 0; j < 4; j++) {
+                v[j] = vaddq_s32(v[j], vandq_s32(r0, vreinterpretq_s32_u32(k->mask[j])));
+                v[4 + j] = vaddq_s32(v[4 + j], vandq_s32(r1, vreinterpretq_s32_u32(k->mask[j])));
+            }
+        }
+        ev_rq16_fast(v, 2, q, C + (size_t)m * ldc, ldc, E);
+    }
+}
+
+/* rows_fast for the last block of a layer whose N is not a multiple of 16 (count = N - n0 < 16
+ * real channels, PoseNet's first layer: 24): the shift as SQRDMULH by 2^(31 - e)
+ * (ev_rq16_straight, no per-e copies: q->straight, uint8 out) and count bytes per row stored. */
+static void rows_part(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b,
+                      const int32_t *rowsum, const blk16 *k, const ev_rq16 *q, uint8_t *C,
+                      size_t ldc, int count) {
+    for (int m = 0; m + 2 <= M; m += 2) {
+        int32x4_t acc[16], v[8];
+        uint8x16_t o[2];
+        kloop2p(Kp, A + (size_t)m * lda, A + (size_t)(m + 1) * lda, b, k->init, acc);
+        EV_RQ_UNROLL
+        for (int i = 0; i < 8; i++) v[i] = vpaddq_s32(acc[2 * i], acc[2 * i + 1]);
+        if (k->d) {
+            const int32x4_t r0 = vdupq_n_s32((int32_t)((uint32_t)rowsum[m] * (uint32_t)k->d));
+            const int32x4_t r1 = vdupq_n_s32((int32_t)((uint32_t)rowsum[m + 1] * (uint32_t)k->d));
+            EV_RQ_UNROLL
+            for (int j = 0; j < 4; j++) {
+                v[j] = vaddq_s32(v[j], vandq_s32(r0, vreinterpretq_s32_u32(k->mask[j])));
+                v[4 + j] = vaddq_s32(v[4 + j], vandq_s32(r1, vreinterpretq_s32_u32(k->mask[j])));
+            }
+        }
+        ev_rq16_straight(v, 2, q, o, 0);
+        ev_rq16_store_part(o, 2, C + (size_t)m * ldc, ldc, count);
+    }
+}
+
+typedef void (*rows_fn)(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b,
+                        const int32_t *rowsum, const blk16 *k, const ev_rq16 *q, uint8_t *C,
+                        size_t ldc);
+#define ROWS_FN(E)                                                                               \
+    static void rows_##E##_0(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b,       \
+                             const int32_t *rowsum, const blk16 *k, const ev_rq16 *q,            \
+                             uint8_t *C, size_t ldc) {                                           \
+        rows_fast(M, Kp, A, lda, b, rowsum, k, q, C, ldc, E, 0);                                 \
+    }                                                                                            \
+    static void rows_##E##_1(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b,       \
+                             const int32_t *rowsum, const blk16 *k, const ev_rq16 *q,            \
+                             uint8_t *C, size_t ldc) {                                           \
+        rows_fast(M, Kp, A, lda, b, rowsum, k, q, C, ldc, E, 1);                                 \
+    }
+ROWS_FN(1) ROWS_FN(2) ROWS_FN(3) ROWS_FN(4) ROWS_FN(5) ROWS_FN(6) ROWS_FN(7) ROWS_FN(8)
+ROWS_FN(9) ROWS_FN(10) ROWS_FN(11) ROWS_FN(12) ROWS_FN(13) ROWS_FN(14) ROWS_FN(15) ROWS_FN(16)
+#define ROWS_PAIR(E) {rows_##E##_0, rows_##E##_1}
+static const rows_fn k_rows[16][2] = {
+    ROWS_PAIR(1), ROWS_PAIR(2), ROWS_PAIR(3), ROWS_PAIR(4), ROWS_PAIR(5), ROWS_PAIR(6),
+    ROWS_PAIR(7), ROWS_PAIR(8), ROWS_PAIR(9), ROWS_PAIR(10), ROWS_PAIR(11), ROWS_PAIR(12),
+    ROWS_PAIR(13), ROWS_PAIR(14), ROWS_PAIR(15), ROWS_PAIR(16)};
+
+/* The block's blk16, or 0 when some channel's delta is neither 0 nor the block's one d. */
+static int blk16_make(blk16 *k, const ev_gemm_epi *ep, int n0) {
+    k->d = 0;
+    for (int j = 0; j < 16; j++) {
+        k->init[2 * j] = ep->bias[n0 + j];
+        k->init[2 * j + 1] = 0;
+    }
+    uint32_t m[16] = {0};
+    if (ep->delta) {
+        for (int j = 0; j < 16; j++) {
+            const int32_t dj = ep->delta[n0 + j];
+            if (!dj) continue;
+            if (k->d && dj != k->d) return 0;
+            k->d = dj;
+            m[j] = ~0u;
+        }
+    }
+    for (int j = 0; j < 4; j++) k->mask[j] = vld1q_u32(m + 4 * j);
+    return 1;
+}
 #endif
 
 /* Rows m .. m + mr - 1 (missing rows alias the last real one, computed, never stored) x the 16
@@ -209,16 +432,53 @@ tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp, cons
     ev_rq16_rows(v, MR, q, C + n0, ldc, N - n0, mr);
 }
 
+size_t ev_gemm_neon_packed_size(int N, int Kp) {
+    return ev_gemm_packed_size(N, Kp) + (size_t)(N + 15) / 16;
+}
+
+void ev_gemm_neon_pack(const int8_t *w, int N, int K, int Kp, void *out) {
+    ev_gemm_pack(w, N, K, Kp, out);
+    const int nb = (N + 15) / 16;
+    uint8_t *flag = (uint8_t *)out + ev_gemm_packed_size(N, Kp);
+    for (int b = 0; b < nb; b++) {
+        int ok = 1;
+        for (int n = 16 * b; n < 16 * b + 16 && n < N && ok; n++)
+            for (int k = 0; k < K; k++)
+                if (w[(size_t)n * K + k] == -128) {
+                    ok = 0;
+                    break;
+                }
+        flag[b] = (uint8_t)ok;
+    }
+}
+
 void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bpv,
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                   void *scratch) {
     (void)scratch;
     EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bpv, rowsum, ep, C, ldc, 0);
     const int8_t *Bp = Bpv;
+#if MR > 1
+    const uint8_t *flag = (const uint8_t *)Bpv + ev_gemm_packed_size(N, Kp);
+#endif
     for (int n = 0; n < N; n += 16) {
         ev_rq16 q;
         ev_rq16_load(&q, ep, n, N - n);
-        for (int m = 0; m < M; m += MR) {
+        int m0 = 0;
+#if MR > 1
+        blk16 k;
+        if (q.fast && N - n >= 16 && M >= 2 && flag[n / 16] && blk16_make(&k, ep, n)) {
+            k_rows[q.e - 1][k.d != 0](M, Kp, A, lda, Bp + (size_t)n * (size_t)Kp, rowsum, &k, &q,
+                                      C + n, ldc);
+            m0 = M & ~1;
+        } else if (q.straight && !q.i8 && ep->act_min >= 0 && ep->act_max <= 255 && N - n < 16 &&
+                   M >= 2 && flag[n / 16] && blk16_make(&k, ep, n)) {
+            rows_part(M, Kp, A, lda, Bp + (size_t)n * (size_t)Kp, rowsum, &k, &q, C + n, ldc,
+                      N - n);
+            m0 = M & ~1;
+        }
+#endif
+        for (int m = m0; m < M; m += MR) {
             int mr = M - m < MR ? M - m : MR;
             tile(mr, N, Kp, A + (size_t)m * lda, lda, Bp, rowsum ? rowsum + m : NULL, ep, &q,
                  C + (size_t)m * ldc, ldc, n);

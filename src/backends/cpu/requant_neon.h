@@ -128,6 +128,42 @@ static inline void ev_rq16_load8(ev_rq16 *q, const ev_gemm_epi *ep, int c, int c
     ev_rq16_fill(q, ep, c, count, 8);
 }
 
+/* ev_rq16_load8 for 8 real channels (count >= 8) with the block's checks done on vectors (the
+ * same fields, the same values): the depthwise row kernels load one block per 8 channels per
+ * output row, where ev_rq16_fill's three scalar loops cost more than the block's own fields. */
+static inline void ev_rq16_load8_full(ev_rq16 *q, const ev_gemm_epi *ep, int c) {
+#if defined(__aarch64__)
+    const int32x4_t m0v = vld1q_s32(ep->mult + c), m1v = vld1q_s32(ep->mult + c + 4);
+    const int32x4_t r0 = vld1q_s32(ep->rshift + c), r1 = vld1q_s32(ep->rshift + c + 4);
+    int32x4_t l0 = vdupq_n_s32(0), l1 = l0;
+    if (ep->any_lshift) l0 = vld1q_s32(ep->lshift + c), l1 = vld1q_s32(ep->lshift + c + 4);
+    q->lsh = vmaxvq_u32(vreinterpretq_u32_s32(vorrq_s32(l0, l1))) != 0;
+    q->pos = !q->lsh && vminvq_s32(vminq_s32(r0, r1)) > 0;
+    q->m0 = ep->mult[c];
+    const int32x4_t mb = vdupq_n_s32(q->m0), rb = vdupq_n_s32(ep->rshift[c]);
+    q->umult = vminvq_u32(vandq_u32(vceqq_s32(m0v, mb), vceqq_s32(m1v, mb))) != 0;
+    const int same_e = vminvq_u32(vandq_u32(vceqq_s32(r0, rb), vceqq_s32(r1, rb))) != 0;
+    q->e = q->pos && same_e && ep->rshift[c] <= 16 ? ep->rshift[c] : 0;
+    q->noclamp = ep->out_i8 ? ep->act_min <= -128 && ep->act_max >= 127
+                            : ep->act_min <= 0 && ep->act_max >= 255;
+    q->mult[0] = q->mult[2] = m0v, q->mult[1] = q->mult[3] = m1v;
+    q->nshift[0] = q->nshift[2] = vnegq_s32(r0), q->nshift[1] = q->nshift[3] = vnegq_s32(r1);
+    q->lshift[0] = q->lshift[2] = q->lsh ? l0 : vdupq_n_s32(0);
+    q->lshift[1] = q->lshift[3] = q->lsh ? l1 : vdupq_n_s32(0);
+    q->zp32 = vdupq_n_s32(ep->out_zp);
+    q->zp16 = vdupq_n_s16((int16_t)ep->out_zp);
+    q->lo = vdupq_n_u8((uint8_t)ep->act_min);
+    q->hi = vdupq_n_u8((uint8_t)ep->act_max);
+    q->half_up = ep->round_half_up;
+    q->i8 = ep->out_i8;
+    q->fast = q->e && q->umult && q->noclamp && !q->half_up && !q->i8;
+    q->straight = q->e && q->umult && !q->half_up;
+    q->shm = q->e ? (int32_t)(1u << (31 - q->e)) : 0;
+#else
+    ev_rq16_fill(q, ep, c, 8, 8);
+#endif
+}
+
 /* v: ROWS x 4 accumulators (row r's channels 4j.. in v[4 r + j], bias included) -> o[ROWS], the
  * 16 requantized bytes of each row. ROWS should be a constant at the call (the stages unroll), at
  * most 8. */
@@ -315,6 +351,27 @@ static inline __attribute__((always_inline)) void ev_rq16_fast(int32x4_t *v, int
     for (int r = 0; r < ROWS; r++)
         ev_st16_neon(out + (size_t)r * ldc,
                      vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1])));
+}
+/* ev_rq16_fast's arithmetic for a block with q->straight and uint8 output, E its e, into bytes
+ * clamped to [lo, hi] (the activation bounds as uint8, computed by the caller: q->lo / q->hi
+ * wrap where a bound lies outside [0, 255]): one straight sequence, no branch (the depthwise
+ * runs of dwconv_neon.c, whose two pixels of a "row" are not adjacent in memory). */
+static inline __attribute__((always_inline)) void ev_rq16_e_bytes(int32x4_t *v, int ROWS,
+                                                                  const ev_rq16 *q, uint8x16_t lo,
+                                                                  uint8x16_t hi, uint8x16_t *o,
+                                                                  const int E) {
+    const int nv = 4 * ROWS, nh = 2 * ROWS;
+    int16x8_t h[16];
+    EV_RQ_UNROLL
+    for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(v[i], q->m0);
+    EV_RQ_UNROLL
+    for (int i = 0; i < nv; i++) v[i] = ev_rq_fixup(v[i]);
+    EV_RQ_UNROLL
+    for (int i = 0; i < nh; i++) h[i] = vqaddq_s16(EV_RQ_SHRN(v[2 * i], v[2 * i + 1], E), q->zp16);
+    EV_RQ_UNROLL
+    for (int r = 0; r < ROWS; r++)
+        o[r] = vminq_u8(vmaxq_u8(vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1])), lo),
+                        hi);
 }
 #define EV_RQ_FAST_CASE(E)                                                                       \
     case E:                                                                                      \

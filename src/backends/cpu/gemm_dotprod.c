@@ -309,11 +309,27 @@ static __attribute__((noinline)) void tile_generic(const int DL, int mr, int N, 
     ev_rq16_rows(v, MR, q, C + n0, ldc, N - n0, mr);
 }
 
+/* e of the 16 channels from n0 when the layer-wide conditions hold and their full tiles can take
+ * fast_store: one multiplier M0 >= 0, one right shift 1 <= e <= 16, no left shift (what
+ * ev_rq16_fill's q->fast and fast_store ask, checked 4 lanes at a time); else 0. */
+static int fast_e(const ev_gemm_epi *ep, int n0) {
+    const int32x4_t m = vdupq_n_s32(ep->mult[n0]), e = vdupq_n_s32(ep->rshift[n0]);
+    uint32x4_t ok = vdupq_n_u32(~0u);
+    for (int j = 0; j < 4; j++) {
+        ok = vandq_u32(ok, vceqq_s32(vld1q_s32(ep->mult + n0 + 4 * j), m));
+        ok = vandq_u32(ok, vceqq_s32(vld1q_s32(ep->rshift + n0 + 4 * j), e));
+        if (ep->any_lshift) ok = vandq_u32(ok, vceqzq_s32(vld1q_s32(ep->lshift + n0 + 4 * j)));
+    }
+    const int32_t e0 = ep->rshift[n0];
+    return vminvq_u32(ok) && ep->mult[n0] >= 0 && e0 >= 1 && e0 <= 16 ? e0 : 0;
+}
+
 /* Rows [0, mc) of a chunk for one block: full tiles with the fast epilogue of e = E (E 0: none),
  * the rest through tile_generic. */
 static inline __attribute__((always_inline)) void
 block_rows(const int E, const int DL, int mc, int N, int Kp, const uint8_t *A, size_t lda,
-           const blk *bk, const int32_t *rc, const ev_rq16 *q, uint8_t *C, size_t ldc, int n0) {
+           const blk *bk, const int32_t *rc, const ev_gemm_epi *ep, ev_rq16 *q, uint8_t *C,
+           size_t ldc, int n0) {
     int m = 0;
     if (E) {
         for (; m + MR <= mc; m += MR) {
@@ -322,6 +338,7 @@ block_rows(const int E, const int DL, int mc, int N, int Kp, const uint8_t *A, s
             fast_store(v, bk->m0, C + (size_t)m * ldc + n0, ldc, E);
         }
     }
+    if (E && m < mc) ev_rq16_load(q, ep, n0, N - n0);
     for (; m < mc; m += MR)
         tile_generic(DL, mc - m < MR ? mc - m : MR, N, Kp, A + (size_t)m * lda, lda, bk, rc + m,
                      q, C + (size_t)m * ldc, ldc, n0);
@@ -330,9 +347,9 @@ block_rows(const int E, const int DL, int mc, int N, int Kp, const uint8_t *A, s
 #define BLOCK_CASE(E)                                                                            \
     case E:                                                                                      \
         if (dl)                                                                                  \
-            block_rows(E, 1, mc, N, Kp, A, lda, &bk, rc, &q, C, ldc, n);                         \
+            block_rows(E, 1, mc, N, Kp, A, lda, &bk, rc, ep, &q, C, ldc, n);                         \
         else                                                                                     \
-            block_rows(E, 0, mc, N, Kp, A, lda, &bk, rc, &q, C, ldc, n);                         \
+            block_rows(E, 0, mc, N, Kp, A, lda, &bk, rc, ep, &q, C, ldc, n);                         \
         break;
 
 void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bpv,
@@ -347,6 +364,10 @@ void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const v
     const int32_t *ns = (const int32_t *)(Bp + sizeof h);
     const uint8_t *W = Bp + sizeof h + (size_t)nb * 16 * sizeof(int32_t);
     const int dl = ep->delta != NULL;
+    /* the layer-wide conditions of fast_store (a uint8 layer, zero point 0, no clamp inside
+     * 0..255, ties away from zero); fast_e checks each block's channels */
+    const int fast = !ep->round_half_up && !ep->out_i8 && ep->out_zp == 0 && ep->act_min <= 0 &&
+                     ep->act_max >= 255;
     for (int m0 = 0; m0 < M; m0 += CHUNK, A += (size_t)CHUNK * lda, C += (size_t)CHUNK * ldc) {
         const int mc = M - m0 < CHUNK ? M - m0 : CHUNK;
         /* R of the chunk's rows (the caller's where given), then what the tiles' init reads */
@@ -360,8 +381,9 @@ void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const v
         /* Channel blocks outside, pixel rows inside: the block's 16 x Kp weight bytes stay in L1
          * while the chunk's rows are swept under it; its requantization constants too. */
         for (int n = 0; n < N; n += 16) {
-            ev_rq16 q;
-            ev_rq16_load(&q, ep, n, N - n);
+            const int e = fast && N - n >= 16 ? fast_e(ep, n) : 0;
+            ev_rq16 q; /* for tile_generic: loaded here, or by block_rows for an edge tile */
+            if (!e) ev_rq16_load(&q, ep, n, N - n);
             blk bk;
             bk.b = W + (size_t)(n / 16) * 16 * (size_t)Kp;
             for (int j = 0; j < 4; j++) {
@@ -369,8 +391,7 @@ void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const v
                 bk.cf[j] = dl ? vsubq_s32(vld1q_s32(ep->delta + n + 4 * j), vdupq_n_s32(128))
                               : vdupq_n_s32(0);
             }
-            bk.m0 = vdupq_n_s32(q.m0);
-            const int e = q.fast && ep->out_zp == 0 && q.m0 >= 0 && N - n >= 16 ? q.e : 0;
+            bk.m0 = vdupq_n_s32(ep->mult[n]);
             switch (e) {
                 BLOCK_CASE(1) BLOCK_CASE(2) BLOCK_CASE(3) BLOCK_CASE(4) BLOCK_CASE(5)
                 BLOCK_CASE(6) BLOCK_CASE(7) BLOCK_CASE(8) BLOCK_CASE(9) BLOCK_CASE(10)

@@ -142,7 +142,8 @@ static int dq_fill(dq *d, const ev_gemm_epi *ep, int c) {
 
 /* acc: ROWS x 4 vectors (two pixels' 8 channels per row) -> o[ROWS]. */
 static inline __attribute__((always_inline)) void dq_bytes(int32x4_t *acc, int ROWS, const dq *d,
-                                                           uint8x16_t *o, const int I8) {
+                                                           uint8x16_t *o, const int I8,
+                                                           const int PLAIN) {
     const int nv = 4 * ROWS;
     int32x4_t t[8];
     EV_RQ_UNROLL
@@ -150,6 +151,13 @@ static inline __attribute__((always_inline)) void dq_bytes(int32x4_t *acc, int R
         t[i] = vreinterpretq_s32_u32(vcltzq_s32(acc[i]));
         t[i] = vqrdmlahq_s32(t[i], acc[i], d->m0);
         t[i] = vrshlq_s32(t[i], d->nsh);
+    }
+    if (PLAIN) { /* uint8, zero point 0, no clamp: the two saturating narrows are the clamp */
+        EV_RQ_UNROLL
+        for (int r = 0; r < ROWS; r++)
+            o[r] = vqmovun_high_s16(vqmovun_s16(vqmovn_high_s32(vqmovn_s32(t[4 * r]), t[4 * r + 1])),
+                                    vqmovn_high_s32(vqmovn_s32(t[4 * r + 2]), t[4 * r + 3]));
+        return;
     }
     EV_RQ_UNROLL
     for (int r = 0; r < ROWS; r++) {
@@ -167,8 +175,8 @@ static inline __attribute__((always_inline)) void dq_bytes(int32x4_t *acc, int R
     }
 }
 
-/* Requantizes ROWS x 4 accumulators (negated first for NEG weights) through dq (STR) or
- * ev_rq16_bytes. */
+/* Requantizes ROWS x 4 accumulators (negated first for NEG weights) through dq (STR 1; 2: uint8
+ * out, zero point 0 and no clamp inside 0..255) or ev_rq16_bytes (STR 0). */
 static inline __attribute__((always_inline)) void rq(int32x4_t *acc, int ROWS, const dq *d,
                                                      const ev_rq16 *q, uint8x16_t *o,
                                                      const int I8, const int NEG,
@@ -178,7 +186,7 @@ static inline __attribute__((always_inline)) void rq(int32x4_t *acc, int ROWS, c
         for (int j = 0; j < 4 * ROWS; j++) acc[j] = vnegq_s32(acc[j]);
     }
     if (STR)
-        dq_bytes(acc, ROWS, d, o, I8);
+        dq_bytes(acc, ROWS, d, o, I8, STR == 2);
     else
         ev_rq16_bytes(acc, ROWS, q, o);
 }
@@ -366,15 +374,26 @@ void ev_dw_row_dotprod(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out
         if (!str) ev_rq16_load8(&q, &s->epi, c, 8);
 #define GROUP(I8, ST, NEG, STR)                                                                  \
     group(s, &r, w, blo, bhi, &dqv, &q, padc, c, out_row, I8, ST, NEG, STR)
+        /* uint8 out, zero point 0, no clamp inside 0..255: dq without the zero point and clamp */
+        const int plain = str && !i8 && s->epi.out_zp == 0 && s->epi.act_min <= 0 &&
+                          s->epi.act_max >= 255;
         switch (i8 * 8 + (st - 1) * 4 + neg * 2 + str) {
         case 0: GROUP(0, 1, 0, 0); break;
-        case 1: GROUP(0, 1, 0, 1); break;
+        case 1:
+            if (plain) GROUP(0, 1, 0, 2); else GROUP(0, 1, 0, 1);
+            break;
         case 2: GROUP(0, 1, 1, 0); break;
-        case 3: GROUP(0, 1, 1, 1); break;
+        case 3:
+            if (plain) GROUP(0, 1, 1, 2); else GROUP(0, 1, 1, 1);
+            break;
         case 4: GROUP(0, 2, 0, 0); break;
-        case 5: GROUP(0, 2, 0, 1); break;
+        case 5:
+            if (plain) GROUP(0, 2, 0, 2); else GROUP(0, 2, 0, 1);
+            break;
         case 6: GROUP(0, 2, 1, 0); break;
-        case 7: GROUP(0, 2, 1, 1); break;
+        case 7:
+            if (plain) GROUP(0, 2, 1, 2); else GROUP(0, 2, 1, 1);
+            break;
         case 8: GROUP(1, 1, 0, 0); break;
         case 9: GROUP(1, 1, 0, 1); break;
         case 10: GROUP(1, 1, 1, 0); break;

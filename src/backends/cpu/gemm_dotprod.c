@@ -73,8 +73,10 @@ void ev_gemm_dot_pack(const int8_t *w, int N, int K, int Kp, void *outp) {
     }
 }
 
-/* R of rows 0 .. M - 1 (the first K bytes of each), 4 rows at a time with UDOT against ones. */
-static void row_sums(const uint8_t *A, size_t lda, int M, int K, uint32_t *rs) {
+/* What the tiles' init reads of rows 0 .. M - 1: R (the sum of a row's first K bytes) with DL,
+ * else -128 R (wrapping); 4 rows at a time with UDOT against ones, rc written in blocks of 4
+ * (it holds M rounded up to 4 entries). */
+static void row_sums(const uint8_t *A, size_t lda, int M, int K, int DL, int32_t *rc) {
     const uint8x16_t ones = vdupq_n_u8(1);
     for (int i = 0; i < M; i += 4) {
         const uint8_t *a0 = A + (size_t)i * lda;
@@ -105,7 +107,8 @@ static void row_sums(const uint8_t *A, size_t lda, int M, int K, uint32_t *rs) {
             t[2] += a2[k];
             t[3] += a3[k];
         }
-        for (int r = 0; r < 4 && i + r < M; r++) rs[i + r] = t[r];
+        const int32x4_t v = vreinterpretq_s32_u32(vld1q_u32(t));
+        vst1q_s32(rc + i, DL ? v : vnegq_s32(vshlq_n_s32(v, 7)));
     }
 }
 
@@ -371,13 +374,12 @@ void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const v
     for (int m0 = 0; m0 < M; m0 += CHUNK, A += (size_t)CHUNK * lda, C += (size_t)CHUNK * ldc) {
         const int mc = M - m0 < CHUNK ? M - m0 : CHUNK;
         /* R of the chunk's rows (the caller's where given), then what the tiles' init reads */
-        uint32_t rs[CHUNK];
         int32_t rc[CHUNK + MR] = {0};
         if (rowsum)
-            for (int i = 0; i < mc; i++) rs[i] = (uint32_t)rowsum[m0 + i];
+            for (int i = 0; i < mc; i++)
+                rc[i] = dl ? rowsum[m0 + i] : (int32_t)((uint32_t)rowsum[m0 + i] * (uint32_t)-128);
         else
-            row_sums(A, lda, mc, h.K, rs);
-        for (int i = 0; i < mc; i++) rc[i] = dl ? (int32_t)rs[i] : (int32_t)(rs[i] * (uint32_t)-128);
+            row_sums(A, lda, mc, h.K, dl, rc);
         /* Channel blocks outside, pixel rows inside: the block's 16 x Kp weight bytes stay in L1
          * while the chunk's rows are swept under it; its requantization constants too. */
         for (int n = 0; n < N; n += 16) {

@@ -148,11 +148,17 @@ static inline __attribute__((always_inline)) void dq_bytes(int32x4_t *acc, int R
     int32x4_t t[8];
     EV_RQ_UNROLL
     for (int i = 0; i < nv; i++) {
-        t[i] = vreinterpretq_s32_u32(vcltzq_s32(acc[i]));
-        t[i] = vqrdmlahq_s32(t[i], acc[i], d->m0);
+        if (PLAIN) { /* no fixup: see gemm_dotprod.c's fast_store */
+            t[i] = vqrdmulhq_s32(acc[i], d->m0);
+        } else {
+            t[i] = vreinterpretq_s32_u32(vcltzq_s32(acc[i]));
+            t[i] = vqrdmlahq_s32(t[i], acc[i], d->m0);
+        }
         t[i] = vrshlq_s32(t[i], d->nsh);
     }
-    if (PLAIN) { /* uint8, zero point 0, no clamp: the two saturating narrows are the clamp */
+    if (PLAIN) { /* uint8, zero point 0, no clamp: the two saturating narrows are the clamp
+                  * (and a negative product gives 0 whichever way its shift rounds, so the
+                  * round-half-away fixup was left out above) */
         EV_RQ_UNROLL
         for (int r = 0; r < ROWS; r++)
             o[r] = vqmovun_high_s16(vqmovun_s16(vqmovn_high_s32(vqmovn_s32(t[4 * r]), t[4 * r + 1])),

@@ -20,11 +20,10 @@
  * vectors of the block, each used by 4 UDOT-by-lane: 64 UDOT and 12 loads. Remaining k groups
  * broadcast the row's 4 bytes.
  *
- * Epilogue: for blocks of a per-tensor uint8 layer (one multiplier M0 >= 0, one right shift
+ * Epilogue: for blocks of a per-tensor uint8 layer (one multiplier M0, one right shift
  * 1 <= e <= 16, zero point 0, no clamp inside 0..255, ties away from zero) full tiles take a
- * straight sequence with e as a constant (one copy of the tile per e): t = (acc < 0 ? -1 : 0),
- * SQRDMLAH t += acc * M0 (the doubling high multiply plus the round-half-away fixup in one
- * instruction: see fast_store), SQRSHRN #e, SQXTUN, ST1. Other blocks and edge tiles go through
+ * straight sequence with e as a constant (one copy of the tile per e): SQRDMULH by M0, SQRSHRN #e,
+ * SQXTUN, ST1 (no round-half-away fixup: see fast_store). Other blocks and edge tiles go through
  * requant_neon.h's ev_rq16_rows, bit-exactly.
  *
  * Extend: another tile is another tile function with the same init and epilogues and its config
@@ -250,21 +249,16 @@ tile_acc(const int DL, int32x4_t *v, int mr, int Kp, const uint8_t *A, size_t ld
     }
 }
 
-/* The fast epilogue of a full tile, e = E: t = acc < 0 ? -1 : 0, then SQRDMLAH t += acc * M0 is
- * sat(t + (2 acc M0 + 2^31) >> 32) = SQRDMULH(acc, M0) + t (no saturation: M0 >= 0 keeps the
- * product off INT32_MIN's square and t is -1 only for a product <= 0). That is TFLite's fixup of
- * the rounding divide by 2^e taken on the sign of acc instead of the product r: they differ only
- * where r = 0 > acc, and there (-1 + 2^(e-1)) >> e = 0 = 2^(e-1) >> e. SQRSHRN #E is the rounding
- * (ties up) shift and the narrowing to int16, SQXTUN with the zero point 0 the clamp to 0..255. */
+/* The fast epilogue of a full tile, e = E: SQRDMULH by M0 (TFLite's doubling high multiply
+ * exactly), SQRSHRN #E (the rounding shift, ties up, and the narrowing to int16), SQXTUN (the
+ * clamp to 0..255), ST1. TFLite rounds the shift half away from zero, which differs from half up
+ * only at negative ties; with the zero point 0 every negative r gives a result <= 0 under either
+ * rule, which the clamp at 0 makes 0: so no fixup is needed, for any M0. */
 #define FAST_ROW(A0, A1, A2, A3, T0, T1, T2, T3)                                                 \
-    "cmlt " T0 ".4s, " A0 ".4s, #0\n\t"                                                           \
-    "cmlt " T1 ".4s, " A1 ".4s, #0\n\t"                                                           \
-    "cmlt " T2 ".4s, " A2 ".4s, #0\n\t"                                                           \
-    "cmlt " T3 ".4s, " A3 ".4s, #0\n\t"                                                           \
-    "sqrdmlah " T0 ".4s, " A0 ".4s, %[m].s[0]\n\t"                                                \
-    "sqrdmlah " T1 ".4s, " A1 ".4s, %[m].s[0]\n\t"                                                \
-    "sqrdmlah " T2 ".4s, " A2 ".4s, %[m].s[0]\n\t"                                                \
-    "sqrdmlah " T3 ".4s, " A3 ".4s, %[m].s[0]\n\t"                                                \
+    "sqrdmulh " T0 ".4s, " A0 ".4s, %[m].s[0]\n\t"                                                \
+    "sqrdmulh " T1 ".4s, " A1 ".4s, %[m].s[0]\n\t"                                                \
+    "sqrdmulh " T2 ".4s, " A2 ".4s, %[m].s[0]\n\t"                                                \
+    "sqrdmulh " T3 ".4s, " A3 ".4s, %[m].s[0]\n\t"                                                \
     "sqrshrn " T0 ".4h, " T0 ".4s, %[e]\n\t"                                                      \
     "sqrshrn " T2 ".4h, " T2 ".4s, %[e]\n\t"                                                      \
     "sqrshrn2 " T0 ".8h, " T1 ".4s, %[e]\n\t"                                                     \
@@ -313,7 +307,7 @@ static __attribute__((noinline)) void tile_generic(const int DL, int mr, int N, 
 }
 
 /* e of the 16 channels from n0 when the layer-wide conditions hold and their full tiles can take
- * fast_store: one multiplier M0 >= 0, one right shift 1 <= e <= 16, no left shift (what
+ * fast_store: one multiplier M0, one right shift 1 <= e <= 16, no left shift (what
  * ev_rq16_fill's q->fast and fast_store ask, checked 4 lanes at a time); else 0. */
 static int fast_e(const ev_gemm_epi *ep, int n0) {
     const int32x4_t m = vdupq_n_s32(ep->mult[n0]), e = vdupq_n_s32(ep->rshift[n0]);
@@ -324,7 +318,7 @@ static int fast_e(const ev_gemm_epi *ep, int n0) {
         if (ep->any_lshift) ok = vandq_u32(ok, vceqzq_s32(vld1q_s32(ep->lshift + n0 + 4 * j)));
     }
     const int32_t e0 = ep->rshift[n0];
-    return vminvq_u32(ok) && ep->mult[n0] >= 0 && e0 >= 1 && e0 <= 16 ? e0 : 0;
+    return vminvq_u32(ok) && e0 >= 1 && e0 <= 16 ? e0 : 0;
 }
 
 /* Rows [0, mc) of a chunk for one block: full tiles with the fast epilogue of e = E (E 0: none),

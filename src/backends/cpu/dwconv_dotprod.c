@@ -20,8 +20,13 @@
  * the reference skips those taps, and here they cost no case of their own. Rows above or below
  * the image read a 16-byte block of x_zp with a column step of 0; columns left or right of it are
  * a register of those bytes. Interior runs of 4 output pixels take the fast loop, which carries
- * the columns a run shares with the next; border pixels go two at a time. The epilogue is
- * requant_neon.h's (ev_rq16_bytes: two pixels' 8 channels per 16-byte row).
+ * the columns a run shares with the next (with a left padding of 1 the first run starts at the
+ * padded column; a last stride-1 pixel whose third column is the first right of the image comes
+ * from the carried columns); other border pixels go two at a time. The epilogue: for a group of
+ * 8 channels with one multiplier and one right shift (per-tensor models) dq_bytes, SQRDMULH and a
+ * rounding shift by register (with the round-half-away fixup folded into SQRDMLAH unless the
+ * output is uint8 with zero point 0, where it cannot change a result); otherwise requant_neon.h's
+ * ev_rq16_bytes (two pixels' 8 channels per 16-byte row).
  *
  * Taken: 3x3, dilation 1 across (any down), stride across 1 or 2, channels a multiple of 8, with
  * the weight range above. Anything else runs ev_dw_row_neon on the same packed buffer (its

@@ -23,8 +23,9 @@
  * Epilogue: for blocks of a per-tensor uint8 layer (one multiplier M0, one right shift
  * 1 <= e <= 16, zero point 0, no clamp inside 0..255, ties away from zero) full tiles take a
  * straight sequence with e as a constant (one copy of the tile per e): SQRDMULH by M0, SQRSHRN #e,
- * SQXTUN, ST1 (no round-half-away fixup: see fast_store). Other blocks and edge tiles go through
- * requant_neon.h's ev_rq16_rows, bit-exactly.
+ * SQXTUN, ST1 (no round-half-away fixup: see fast_store); a last block of exactly 8 channels
+ * (N % 16 == 8) the same with the shift by register (half_rows). Other blocks and edge tiles go
+ * through requant_neon.h's ev_rq16_rows, bit-exactly.
  *
  * Extend: another tile is another tile function with the same init and epilogues and its config
  * line.
@@ -341,6 +342,47 @@ block_rows(const int E, const int DL, int mc, int N, int Kp, const uint8_t *A, s
                      q, C + (size_t)m * ldc, ldc, n0);
 }
 
+/* A last block of exactly 8 real channels (N % 16 == 8, as PoseNet's conv0 with 24) under the
+ * same layer-wide conditions: e (1..31) when those 8 share one multiplier and one right shift
+ * and have no left shift, else 0. */
+static int half_e(const ev_gemm_epi *ep, int n0) {
+    const int32x4_t m = vdupq_n_s32(ep->mult[n0]), e = vdupq_n_s32(ep->rshift[n0]);
+    uint32x4_t ok = vdupq_n_u32(~0u);
+    for (int j = 0; j < 2; j++) {
+        ok = vandq_u32(ok, vceqq_s32(vld1q_s32(ep->mult + n0 + 4 * j), m));
+        ok = vandq_u32(ok, vceqq_s32(vld1q_s32(ep->rshift + n0 + 4 * j), e));
+        if (ep->any_lshift) ok = vandq_u32(ok, vceqzq_s32(vld1q_s32(ep->lshift + n0 + 4 * j)));
+    }
+    const int32_t e0 = ep->rshift[n0];
+    return vminvq_u32(ok) && e0 >= 1 && e0 <= 31 ? e0 : 0;
+}
+
+/* Rows [0, mc) of such a block: full tiles store their 8 real channels as fast_store would
+ * (SQRDMULH, the rounding shift by register, saturating narrows; no fixup, zero point 0), the
+ * rest through tile_generic. */
+static inline __attribute__((always_inline)) void
+half_rows(const int DL, int mc, int N, int Kp, const uint8_t *A, size_t lda, const blk *bk,
+          const int32_t *rc, const ev_gemm_epi *ep, ev_rq16 *q, uint8_t *C, size_t ldc, int n0,
+          int e) {
+    const int32x4_t nsh = vdupq_n_s32(-e);
+    int m = 0;
+    for (; m + MR <= mc; m += MR) {
+        int32x4_t v[16];
+        tile_acc(DL, v, MR, Kp, A + (size_t)m * lda, lda, bk, rc + m);
+        uint8_t *out = C + (size_t)m * ldc + n0;
+        EV_RQ_UNROLL
+        for (int r = 0; r < MR; r++) {
+            const int32x4_t a = vrshlq_s32(vqrdmulhq_laneq_s32(v[4 * r], bk->m0, 0), nsh);
+            const int32x4_t b = vrshlq_s32(vqrdmulhq_laneq_s32(v[4 * r + 1], bk->m0, 0), nsh);
+            vst1_u8(out + (size_t)r * ldc, vqmovun_s16(vqmovn_high_s32(vqmovn_s32(a), b)));
+        }
+    }
+    if (m < mc) ev_rq16_load(q, ep, n0, N - n0);
+    for (; m < mc; m += MR)
+        tile_generic(DL, mc - m < MR ? mc - m : MR, N, Kp, A + (size_t)m * lda, lda, bk, rc + m,
+                     q, C + (size_t)m * ldc, ldc, n0);
+}
+
 #define BLOCK_CASE(E)                                                                            \
     case E:                                                                                      \
         if (dl)                                                                                  \
@@ -378,8 +420,9 @@ void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const v
          * while the chunk's rows are swept under it; its requantization constants too. */
         for (int n = 0; n < N; n += 16) {
             const int e = fast && N - n >= 16 ? fast_e(ep, n) : 0;
+            const int h8 = fast && N - n == 8 ? half_e(ep, n) : 0;
             ev_rq16 q; /* for tile_generic: loaded here, or by block_rows for an edge tile */
-            if (!e) ev_rq16_load(&q, ep, n, N - n);
+            if (!e && !h8) ev_rq16_load(&q, ep, n, N - n);
             blk bk;
             bk.b = W + (size_t)(n / 16) * 16 * (size_t)Kp;
             for (int j = 0; j < 4; j++) {
@@ -388,6 +431,13 @@ void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const v
                               : vdupq_n_s32(0);
             }
             bk.m0 = vdupq_n_s32(ep->mult[n]);
+            if (h8) {
+                if (dl)
+                    half_rows(1, mc, N, Kp, A, lda, &bk, rc, ep, &q, C, ldc, n, h8);
+                else
+                    half_rows(0, mc, N, Kp, A, lda, &bk, rc, ep, &q, C, ldc, n, h8);
+                continue;
+            }
             switch (e) {
                 BLOCK_CASE(1) BLOCK_CASE(2) BLOCK_CASE(3) BLOCK_CASE(4) BLOCK_CASE(5)
                 BLOCK_CASE(6) BLOCK_CASE(7) BLOCK_CASE(8) BLOCK_CASE(9) BLOCK_CASE(10)

@@ -1299,6 +1299,87 @@ static void test_requant_avx512(void) {
 #endif
 }
 
+/* Every quantized GEMM line on per-tensor uint8 layers (one multiplier, one right shift 1..16,
+ * zero point 0, no clamp: the dot-product GEMM's straight epilogue) with the row-sum term
+ * (delta) and without, on rows with zero bytes past K (own row sums where the line takes them)
+ * and on direct rows K bytes apart with K % 4 != 0 (conv.c's 1x1 case: the caller's row sums
+ * when delta is set, none otherwise), against core/quant.h. M and N leave edge tiles. */
+static void test_gemm_q8_per_tensor(void) {
+    const ev_cpu_gemm_entry *lines[8];
+    int nl = q8_gemm_lines(lines, 8);
+    enum { M = 41, N = 40, K = 27, KP = 28, NP = 48, LDC = N + 5 };
+    ev_test_rng r = {base_seed ^ 0x9E7A};
+    static uint8_t A[M * KP + 64], C[M * LDC];
+    static int8_t W[N * K];
+    int32_t bias[NP] = {0}, gbias[NP] = {0}, delta[NP] = {0}, sum_s[N], mult[N], rs[M];
+    int shift[N];
+    for (int trial = 0; trial < 8; trial++) {
+        const int direct = trial & 1, with_delta = (trial >> 1) & 1;
+        const size_t lda = direct ? K : KP;
+        const int32_t m0 = ev_test_rng_int(&r, 1 << 30, INT32_MAX);
+        const int e = 1 + (trial * 5) % 16; /* 1, 6, 11, 16, 5, 10, 15, 4 */
+        for (size_t i = 0; i < sizeof A; i++) A[i] = (uint8_t)ev_test_rng_int(&r, 0, 255);
+        if (!direct)
+            for (int i = 0; i < M; i++) memset(A + (size_t)i * KP + K, 0, KP - K);
+        for (int n = 0; n < N; n++) {
+            sum_s[n] = 0;
+            for (int k = 0; k < K; k++)
+                sum_s[n] += W[n * K + k] = (int8_t)ev_test_rng_int(&r, -128, 127);
+            bias[n] = ev_test_rng_int(&r, -20000, 20000);
+            delta[n] = with_delta ? ev_test_rng_int(&r, -1, 1) : 0;
+            mult[n] = m0;
+            shift[n] = -e;
+        }
+        for (int i = 0; i < M; i++) {
+            rs[i] = 0;
+            for (int k = 0; k < K; k++) rs[i] += A[(size_t)i * lda + k];
+        }
+        for (int li = 0; li < nl; li++) {
+            const ev_cpu_gemm_entry *ln = lines[li];
+            void *Bp = malloc(ln->packed_size(N, KP));
+            size_t ks = ln->scratch ? ln->scratch(M, KP) : 0;
+            void *scratch = ks ? aligned_alloc(64, (ks + 63) & ~(size_t)63) : NULL;
+            ev_gemm_epi ep;
+            memset(&ep, 0, sizeof ep);
+            int32_t *table = NULL;
+            CHECK(Bp && (!ks || scratch) && ev_gemm_epi_requant(&ep, &table, mult, shift, N, NP) == 0);
+            if (!Bp || (ks && !scratch) || !table) {
+                free(Bp), free(scratch), free(table);
+                continue;
+            }
+            ln->pack(W, N, K, KP, Bp);
+            for (int n = 0; n < N; n++)
+                gbias[n] = bias[n] + (ln->flags & EV_GEMM_A_MINUS_128 ? 128 * sum_s[n] : 0);
+            ep.bias = gbias;
+            ep.delta = with_delta ? delta : NULL;
+            ep.act_min = 0;
+            ep.act_max = 255;
+            /* conv.c's rule: row sums given unless the line sums rows and the bytes past K are 0 */
+            const int32_t *rowsum =
+                with_delta && (!(ln->flags & EV_GEMM_OWN_ROWSUMS) || direct) ? rs : NULL;
+            memset(C, 0xA5, sizeof C);
+            ln->gemm(M, N, KP, A, lda, Bp, rowsum, &ep, C, LDC, scratch);
+            int bad = 0;
+            for (int i = 0; i < M; i++)
+                for (int n = 0; n < LDC; n++) {
+                    int32_t want = 0xA5;
+                    if (n < N) {
+                        int32_t acc = bias[n] + delta[n] * rs[i];
+                        for (int k = 0; k < K; k++)
+                            acc += (int32_t)A[(size_t)i * lda + k] * W[n * K + k];
+                        want = ev_mul_by_quantized_multiplier(acc, m0, -e);
+                        want = want < 0 ? 0 : want > 255 ? 255 : want;
+                    }
+                    if (C[i * LDC + n] != want && bad++ < 5)
+                        CHECK_MSG(0, "%s direct %d delta %d e %d row %d ch %d: %d, want %d",
+                                  ln->name, direct, with_delta, e, i, n, C[i * LDC + n], want);
+                }
+            CHECK_EQ_INT(bad, 0);
+            free(Bp), free(scratch), free(table);
+        }
+    }
+}
+
 int main(void) {
     const char *env = getenv("EV_TEST_SEED");
     if (env && *env) base_seed = strtoull(env, NULL, 0);
@@ -1318,6 +1399,7 @@ int main(void) {
     EV_RUN(test_gemm_f32);
     EV_RUN(test_gemm_q8_ties);
     EV_RUN(test_requant_avx512);
+    EV_RUN(test_gemm_q8_per_tensor);
     fprintf(stderr, "total %.2f s\n", ev_test_now() - t0);
     return ev_test_finish();
 }

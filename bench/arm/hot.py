@@ -3,7 +3,7 @@
 cycles go, per function, from the same two bbcount dumps estimate.py reads (run it after
 bench/arm/run.sh, which fills the llvm-mca cache this reads).
 
-    hot.py --mcpu neoverse-n1 --mattr +dotprod --binary build-aarch64/posenet_latency \
+    hot.py --mcpu neoverse-n1 --mattr +dotprod,+rdm --binary build-aarch64/posenet_latency \
         bench/arm/work/out/353_481/a76_ours_r1.txt bench/arm/work/out/353_481/a76_ours_r2.txt
     -> per function: M instructions, M est. cycles, share of the cycles, blocks; --blocks N also
        lists the N hottest blocks (disassembled) with their function.

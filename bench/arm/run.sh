@@ -11,7 +11,7 @@
 #   bash bench/arm/run.sh --armv7                  # also ours as 32-bit armv7 (qemu-arm -cpu cortex-a7)
 #
 # Core models (qemu -cpu; llvm-mca -mcpu; our path; the /proc/cpuinfo shown to the runtimes):
-#   a76  cortex-a76  neoverse-n1 (+dotprod)  dotprod  RPi 5
+#   a76  cortex-a76  neoverse-n1 (+dotprod,+rdm) dotprod RPi 5
 #   a72  cortex-a72  cortex-a72              neon     RPi 4
 #   a55  cortex-a76  (instructions only)     dotprod  (qemu 7.2 has no cortex-a55; the A76 has the
 #                                                     same ISA features, the cpuinfo names the A55)
@@ -54,7 +54,7 @@ export EV_LLVM_BIN="$LLVM_BIN"
 # core_info CORE -> "QEMU_CPU MCA_CPU MCA_ATTR EV_ISA PART VARIANT REVISION FEATURES..."
 core_info() {
   case "$1" in
-    a76) echo "cortex-a76 neoverse-n1 +dotprod dotprod 0xd0b 0x4 1 fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp" ;;
+    a76) echo "cortex-a76 neoverse-n1 +dotprod,+rdm dotprod 0xd0b 0x4 1 fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp" ;;
     a72) echo "cortex-a72 cortex-a72 - neon 0xd08 0x0 3 fp asimd evtstrm crc32 cpuid" ;;
     a55) echo "cortex-a76 - - dotprod 0xd05 0x2 0 fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp" ;;
     a53) echo "cortex-a53 - - neon 0xd03 0x0 4 fp asimd evtstrm crc32 cpuid" ;;

@@ -60,8 +60,9 @@ static const ev_cpu_gemm_entry k_gemm[] = {
          ev_gemm_neon,    ev_gemm_neon_packed_size, ev_gemm_neon_pack, NULL, 0},
 #endif
 #ifdef EV_CPU_ARM64
-    {EV_ISA_NEON_DOT, Q8, "u8s8_gemm_4x16__neondot",               4, 16, 4, EV_GEMM_A_MINUS_128,
-         ev_gemm_dotprod, ev_gemm_packed_size,   ev_gemm_pack,    NULL, 0},
+    {EV_ISA_NEON_DOT, Q8, "u8s8_gemm_4x16__neondot",               4, 16, 4,
+         EV_GEMM_A_MINUS_128 | EV_GEMM_OWN_ROWSUMS,
+         ev_gemm_dotprod, ev_gemm_dot_packed_size, ev_gemm_dot_pack, NULL, 0},
 #endif
 };
 

@@ -187,47 +187,62 @@ static ev_status prepare(const ev_kernel_ctx *ctx, void **state) {
     return EV_OK;
 }
 
-/* Builds im2col rows for output pixels [p0, p0 + n) of image `b` into `dst` (n x Kp). */
+/* Builds im2col rows for output pixels [p0, p0 + n) of image `b` into `dst` (n x Kp). The shape
+ * is read into locals once (the byte stores below may alias anything, so fields of s would be
+ * reloaded after each); the pixel's position advances without a division. */
 static void im2col(const cpu_conv *s, int b, int p0, int n, uint8_t *dst) {
     const ev_conv_desc *d = &s->d;
     const uint8_t flip = s->in_i8 ? 0x80 : 0;
-    const size_t row = (size_t)d->in_w * d->in_c;
-    const uint8_t *img = s->in + (size_t)b * d->in_h * row;
+    const int in_h = d->in_h, in_w = d->in_w, in_c = d->in_c, k_h = d->k_h, k_w = d->k_w;
+    const int out_w = d->out_w, st_w = d->stride_w, st_h = d->stride_h;
+    const int pad_l = d->pad_left, pad_t = d->pad_top, dil_w = d->dil_w, dil_h = d->dil_h;
+    const int K = s->K, Kp = s->Kp;
+    const uint8_t pad_byte = s->pad_byte;
+    const size_t row = (size_t)in_w * in_c, len = (size_t)k_w * in_c;
+    const uint8_t *img = s->in + (size_t)b * in_h * row, *in_end = s->in_end;
+    int oy = p0 / out_w, ox = p0 % out_w;
     for (int i = 0; i < n; i++) {
-        int p = p0 + i, oy = p / d->out_w, ox = p % d->out_w;
-        uint8_t *o = dst + (size_t)i * s->Kp;
-        int ix0 = ox * d->stride_w - d->pad_left;
-        int run = d->dil_w == 1 && ix0 >= 0 && ix0 + d->k_w <= d->in_w && !flip;
-        for (int ky = 0; ky < d->k_h; ky++) {
-            int iy = oy * d->stride_h - d->pad_top + ky * d->dil_h;
-            if (run && iy >= 0 && iy < d->in_h) { /* the whole kx range is one contiguous run */
-                const uint8_t *src = img + (size_t)iy * row + (size_t)ix0 * d->in_c;
-                size_t len = (size_t)d->k_w * d->in_c;
-                if (len <= 16 && src + 16 <= s->in_end)
-                    memcpy(o, src, 16); /* one 16-byte move; the excess is overwritten next or
-                                           lands in the scratch slack */
-                else if (len < 32)
-                    for (size_t j = 0; j < len; j++) o[j] = src[j];
-                else
-                    memcpy(o, src, len);
-                o += len;
-                continue;
-            }
-            for (int kx = 0; kx < d->k_w; kx++) {
-                int ix = ox * d->stride_w - d->pad_left + kx * d->dil_w;
-                if (iy < 0 || iy >= d->in_h || ix < 0 || ix >= d->in_w) {
-                    memset(o, s->pad_byte, (size_t)d->in_c);
-                } else {
-                    const uint8_t *src = img + (size_t)iy * row + (size_t)ix * d->in_c;
-                    if (flip || d->in_c < 16) /* short copies: a loop beats a memcpy call */
-                        for (int c = 0; c < d->in_c; c++) o[c] = src[c] ^ flip;
+        uint8_t *o = dst + (size_t)i * Kp;
+        const int ix0 = ox * st_w - pad_l, iy0 = oy * st_h - pad_t;
+        const int run = dil_w == 1 && ix0 >= 0 && ix0 + k_w <= in_w && !flip;
+        if (run && len <= 16 && iy0 >= 0 && iy0 + (k_h - 1) * dil_h < in_h &&
+            img + (size_t)(iy0 + (k_h - 1) * dil_h) * row + (size_t)ix0 * in_c + 16 <= in_end) {
+            /* every kernel row inside the image: one 16-byte move each (the excess is
+             * overwritten next or lands in the scratch slack) */
+            const uint8_t *src = img + (size_t)iy0 * row + (size_t)ix0 * in_c;
+            for (int ky = 0; ky < k_h; ky++, src += (size_t)dil_h * row, o += len)
+                memcpy(o, src, 16);
+        } else {
+            for (int ky = 0; ky < k_h; ky++) {
+                const int iy = iy0 + ky * dil_h;
+                if (run && iy >= 0 && iy < in_h) { /* the whole kx range is one contiguous run */
+                    const uint8_t *src = img + (size_t)iy * row + (size_t)ix0 * in_c;
+                    if (len <= 16 && src + 16 <= in_end)
+                        memcpy(o, src, 16);
+                    else if (len < 32)
+                        for (size_t j = 0; j < len; j++) o[j] = src[j];
                     else
-                        memcpy(o, src, (size_t)d->in_c);
+                        memcpy(o, src, len);
+                    o += len;
+                    continue;
                 }
-                o += d->in_c;
+                for (int kx = 0; kx < k_w; kx++) {
+                    const int ix = ix0 + kx * dil_w;
+                    if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+                        memset(o, pad_byte, (size_t)in_c);
+                    } else {
+                        const uint8_t *src = img + (size_t)iy * row + (size_t)ix * in_c;
+                        if (flip || in_c < 16) /* short copies: a loop beats a memcpy call */
+                            for (int c = 0; c < in_c; c++) o[c] = src[c] ^ flip;
+                        else
+                            memcpy(o, src, (size_t)in_c);
+                    }
+                    o += in_c;
+                }
             }
         }
-        memset(o, 0, (size_t)(s->Kp - s->K));
+        for (int k = K; k < Kp; k++) *o++ = 0; /* at most 3 */
+        if (++ox == out_w) ox = 0, oy++;
     }
 }
 

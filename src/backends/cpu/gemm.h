@@ -169,5 +169,9 @@ void ev_gemm_neon_pack(const int8_t *w, int N, int K, int Kp, void *out);
 void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bp,
                      const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                      void *scratch);
+/* gemm_dotprod.c's own packing (UDOT on raw activations: u8 weights s + 128, 0 past K, after
+ * K and -128 * sum_k s_k per channel). */
+size_t ev_gemm_dot_packed_size(int N, int Kp);
+void ev_gemm_dot_pack(const int8_t *w, int N, int K, int Kp, void *out);
 
 #endif

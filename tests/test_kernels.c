@@ -1156,6 +1156,30 @@ static int q8_gemm_lines(const ev_cpu_gemm_entry **out, int max) {
     return n;
 }
 
+/* One quantized GEMM line set up for a test: W packed, its scratch, a requantization table from
+ * (mult, shift) in ep, and ep.bias = gbias, the bias plus 128 * sum_k s_k for lines that read
+ * x - 128 (conv.c). Returns 0 (everything freed, failure checked) when an allocation fails. */
+static int q8_line_setup(const ev_cpu_gemm_entry *e, const int8_t *W, int N, int K, int KP, int M,
+                         const int32_t *mult, const int *shift, int NP, const int32_t *bias,
+                         const int32_t *sum_s, int32_t *gbias, void **Bp, void **scratch,
+                         ev_gemm_epi *ep, int32_t **table) {
+    *Bp = malloc(e->packed_size(N, KP));
+    size_t ks = e->scratch ? e->scratch(M, KP) : 0;
+    *scratch = ks ? aligned_alloc(64, (ks + 63) & ~(size_t)63) : NULL;
+    memset(ep, 0, sizeof *ep);
+    *table = NULL;
+    CHECK(*Bp && (!ks || *scratch) && ev_gemm_epi_requant(ep, table, mult, shift, N, NP) == 0);
+    if (!*Bp || (ks && !*scratch) || !*table) {
+        free(*Bp), free(*scratch), free(*table);
+        return 0;
+    }
+    e->pack(W, N, K, KP, *Bp);
+    for (int n = 0; n < N; n++)
+        gbias[n] = bias[n] + (e->flags & EV_GEMM_A_MINUS_128 ? 128 * sum_s[n] : 0);
+    ep->bias = gbias;
+    return 1;
+}
+
 /* Every line's epilogue against core/quant.h on accumulators built to land on exact ties of the
  * right shift: M0 = 2^30 makes the doubling high multiply v / 2 (rounded up when v is odd), and
  * the right shifts 1..4 then meet k + 1/2 for 1 in 2^e values, of both signs. With
@@ -1195,22 +1219,12 @@ static void test_gemm_q8_ties(void) {
         }
     for (int li = 0; li < nl; li++) {
         const ev_cpu_gemm_entry *e = lines[li];
-        void *Bp = malloc(e->packed_size(N, KP));
-        size_t ks = e->scratch ? e->scratch(M, KP) : 0;
-        void *scratch = ks ? aligned_alloc(64, (ks + 63) & ~(size_t)63) : NULL;
+        void *Bp, *scratch;
         ev_gemm_epi ep;
-        memset(&ep, 0, sizeof ep);
-        int32_t *table = NULL;
-        CHECK(Bp && (!ks || scratch) && ev_gemm_epi_requant(&ep, &table, mult, shift, N, NP) == 0);
-        if (!Bp || (ks && !scratch) || !table) {
-            free(Bp), free(scratch), free(table);
+        int32_t *table;
+        if (!q8_line_setup(e, W, N, K, KP, M, mult, shift, NP, bias, sum_s, gbias, &Bp, &scratch,
+                           &ep, &table))
             continue;
-        }
-        e->pack(W, N, K, KP, Bp);
-        /* lines reading x - 128 get + 128 * sum_k s_k in the bias (conv.c) */
-        for (int n = 0; n < N; n++)
-            gbias[n] = bias[n] + (e->flags & EV_GEMM_A_MINUS_128 ? 128 * sum_s[n] : 0);
-        ep.bias = gbias;
         for (int cfg = 0; cfg < 4; cfg++) {
             ep.out_i8 = cfg & 1;
             ep.round_half_up = cfg >> 1;
@@ -1336,21 +1350,12 @@ static void test_gemm_q8_per_tensor(void) {
         }
         for (int li = 0; li < nl; li++) {
             const ev_cpu_gemm_entry *ln = lines[li];
-            void *Bp = malloc(ln->packed_size(N, KP));
-            size_t ks = ln->scratch ? ln->scratch(M, KP) : 0;
-            void *scratch = ks ? aligned_alloc(64, (ks + 63) & ~(size_t)63) : NULL;
+            void *Bp, *scratch;
             ev_gemm_epi ep;
-            memset(&ep, 0, sizeof ep);
-            int32_t *table = NULL;
-            CHECK(Bp && (!ks || scratch) && ev_gemm_epi_requant(&ep, &table, mult, shift, N, NP) == 0);
-            if (!Bp || (ks && !scratch) || !table) {
-                free(Bp), free(scratch), free(table);
+            int32_t *table;
+            if (!q8_line_setup(ln, W, N, K, KP, M, mult, shift, NP, bias, sum_s, gbias, &Bp,
+                               &scratch, &ep, &table))
                 continue;
-            }
-            ln->pack(W, N, K, KP, Bp);
-            for (int n = 0; n < N; n++)
-                gbias[n] = bias[n] + (ln->flags & EV_GEMM_A_MINUS_128 ? 128 * sum_s[n] : 0);
-            ep.bias = gbias;
             ep.delta = with_delta ? delta : NULL;
             ep.act_min = 0;
             ep.act_max = 255;

@@ -334,19 +334,27 @@ static inline void ev_st16_neon(uint8_t *p, uint8x16_t v) {
 #endif
 }
 
-/* ev_rq16_bytes for a block with q->fast and its e as the constant E, stored whole: one
- * multiply by element, the fixup, SQRSHRN #E, the zero point, SQXTUN and ST1 per vector. */
-static inline __attribute__((always_inline)) void ev_rq16_fast(int32x4_t *v, int ROWS,
-                                                               const ev_rq16 *q, uint8_t *out,
-                                                               size_t ldc, const int E) {
+/* The per-tensor arithmetic of ev_rq16_fast and ev_rq16_e_bytes, E the block's e: h[0..2 ROWS)
+ * = v multiplied by element, fixed up, SQRSHRN #E, plus the zero point (int16). */
+static inline __attribute__((always_inline)) void ev_rq16_e_h(int32x4_t *v, int ROWS,
+                                                              const ev_rq16 *q, int16x8_t *h,
+                                                              const int E) {
     const int nv = 4 * ROWS, nh = 2 * ROWS;
-    int16x8_t h[16];
     EV_RQ_UNROLL
     for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(v[i], q->m0);
     EV_RQ_UNROLL
     for (int i = 0; i < nv; i++) v[i] = ev_rq_fixup(v[i]);
     EV_RQ_UNROLL
     for (int i = 0; i < nh; i++) h[i] = vqaddq_s16(EV_RQ_SHRN(v[2 * i], v[2 * i + 1], E), q->zp16);
+}
+
+/* ev_rq16_bytes for a block with q->fast and its e as the constant E, stored whole: one
+ * multiply by element, the fixup, SQRSHRN #E, the zero point, SQXTUN and ST1 per vector. */
+static inline __attribute__((always_inline)) void ev_rq16_fast(int32x4_t *v, int ROWS,
+                                                               const ev_rq16 *q, uint8_t *out,
+                                                               size_t ldc, const int E) {
+    int16x8_t h[16];
+    ev_rq16_e_h(v, ROWS, q, h, E);
     EV_RQ_UNROLL
     for (int r = 0; r < ROWS; r++)
         ev_st16_neon(out + (size_t)r * ldc,
@@ -360,14 +368,8 @@ static inline __attribute__((always_inline)) void ev_rq16_e_bytes(int32x4_t *v, 
                                                                   const ev_rq16 *q, uint8x16_t lo,
                                                                   uint8x16_t hi, uint8x16_t *o,
                                                                   const int E) {
-    const int nv = 4 * ROWS, nh = 2 * ROWS;
     int16x8_t h[16];
-    EV_RQ_UNROLL
-    for (int i = 0; i < nv; i++) v[i] = vqrdmulhq_n_s32(v[i], q->m0);
-    EV_RQ_UNROLL
-    for (int i = 0; i < nv; i++) v[i] = ev_rq_fixup(v[i]);
-    EV_RQ_UNROLL
-    for (int i = 0; i < nh; i++) h[i] = vqaddq_s16(EV_RQ_SHRN(v[2 * i], v[2 * i + 1], E), q->zp16);
+    ev_rq16_e_h(v, ROWS, q, h, E);
     EV_RQ_UNROLL
     for (int r = 0; r < ROWS; r++)
         o[r] = vminq_u8(vmaxq_u8(vcombine_u8(vqmovun_s16(h[2 * r]), vqmovun_s16(h[2 * r + 1])), lo),

@@ -80,6 +80,22 @@ typedef struct ev_rq16 {
                         * between stages: an out-of-order core, and llvm-mca, overlap them) */
 } ev_rq16;
 
+/* The block fields that follow from ep and the checks already in q (e, umult): the output zero
+ * point and bounds, noclamp, and which straight epilogues the block may take. */
+static inline void ev_rq16_finish(ev_rq16 *q, const ev_gemm_epi *ep) {
+    q->noclamp = ep->out_i8 ? ep->act_min <= -128 && ep->act_max >= 127
+                            : ep->act_min <= 0 && ep->act_max >= 255;
+    q->zp32 = vdupq_n_s32(ep->out_zp);
+    q->zp16 = vdupq_n_s16((int16_t)ep->out_zp);
+    q->lo = vdupq_n_u8((uint8_t)ep->act_min);
+    q->hi = vdupq_n_u8((uint8_t)ep->act_max);
+    q->half_up = ep->round_half_up;
+    q->i8 = ep->out_i8;
+    q->fast = q->e && q->umult && q->noclamp && !q->half_up && !q->i8;
+    q->straight = q->e && q->umult && !q->half_up;
+    q->shm = q->e ? (int32_t)(1u << (31 - q->e)) : 0;
+}
+
 /* Constants of `width` (16 or 8) channels from n0, `count` of them real (the rest are computed,
  * never stored); with 8, the block is those 8 channels twice over (vectors 2, 3 repeat 0, 1). */
 static inline void ev_rq16_fill(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int count, int width) {
@@ -98,23 +114,13 @@ static inline void ev_rq16_fill(ev_rq16 *q, const ev_gemm_epi *ep, int n0, int c
     for (int j = 1; j < width && j < count; j++)
         if (ep->rshift[n0 + j] != q->e) q->e = 0;
     if (q->e > 16) q->e = 0;
-    q->noclamp = ep->out_i8 ? ep->act_min <= -128 && ep->act_max >= 127
-                            : ep->act_min <= 0 && ep->act_max >= 255;
     for (int j = 0; j < 4; j++) {
         const int n = n0 + 4 * (width == 16 ? j : (j & 1));
         q->mult[j] = vld1q_s32(ep->mult + n);
         q->nshift[j] = vnegq_s32(vld1q_s32(ep->rshift + n));
         q->lshift[j] = q->lsh ? vld1q_s32(ep->lshift + n) : vdupq_n_s32(0);
     }
-    q->zp32 = vdupq_n_s32(ep->out_zp);
-    q->zp16 = vdupq_n_s16((int16_t)ep->out_zp);
-    q->lo = vdupq_n_u8((uint8_t)ep->act_min);
-    q->hi = vdupq_n_u8((uint8_t)ep->act_max);
-    q->half_up = ep->round_half_up;
-    q->i8 = ep->out_i8;
-    q->fast = q->e && q->umult && q->noclamp && !q->half_up && !q->i8;
-    q->straight = q->e && q->umult && !q->half_up;
-    q->shm = q->e ? (int32_t)(1u << (31 - q->e)) : 0;
+    ev_rq16_finish(q, ep);
 }
 
 /* Constants of channels n0 .. n0 + 15 (the epilogue arrays hold N rounded up to 16). */
@@ -144,21 +150,11 @@ static inline void ev_rq16_load8_full(ev_rq16 *q, const ev_gemm_epi *ep, int c) 
     q->umult = vminvq_u32(vandq_u32(vceqq_s32(m0v, mb), vceqq_s32(m1v, mb))) != 0;
     const int same_e = vminvq_u32(vandq_u32(vceqq_s32(r0, rb), vceqq_s32(r1, rb))) != 0;
     q->e = q->pos && same_e && ep->rshift[c] <= 16 ? ep->rshift[c] : 0;
-    q->noclamp = ep->out_i8 ? ep->act_min <= -128 && ep->act_max >= 127
-                            : ep->act_min <= 0 && ep->act_max >= 255;
     q->mult[0] = q->mult[2] = m0v, q->mult[1] = q->mult[3] = m1v;
     q->nshift[0] = q->nshift[2] = vnegq_s32(r0), q->nshift[1] = q->nshift[3] = vnegq_s32(r1);
     q->lshift[0] = q->lshift[2] = q->lsh ? l0 : vdupq_n_s32(0);
     q->lshift[1] = q->lshift[3] = q->lsh ? l1 : vdupq_n_s32(0);
-    q->zp32 = vdupq_n_s32(ep->out_zp);
-    q->zp16 = vdupq_n_s16((int16_t)ep->out_zp);
-    q->lo = vdupq_n_u8((uint8_t)ep->act_min);
-    q->hi = vdupq_n_u8((uint8_t)ep->act_max);
-    q->half_up = ep->round_half_up;
-    q->i8 = ep->out_i8;
-    q->fast = q->e && q->umult && q->noclamp && !q->half_up && !q->i8;
-    q->straight = q->e && q->umult && !q->half_up;
-    q->shm = q->e ? (int32_t)(1u << (31 - q->e)) : 0;
+    ev_rq16_finish(q, ep);
 #else
     ev_rq16_fill(q, ep, c, 8, 8);
 #endif

@@ -99,11 +99,10 @@ typedef struct cpu_f32 {
     int pad_h, pad_w;
     size_t pad_image;  /* floats per image in the padded copy (or the input) */
     ptrdiff_t tap_off[MAX_TAPS];
-    ev_cpu_scratch *holder; /* the session's shared holder: last_f32 links the run order */
+    int ntasks;             /* tasks of a run: (chunk x image x row) or (tile x channel block) */
     const char *succ;       /* the packed weights of the float conv or FC that ran after this
                                one last time (NULL: none yet), and how many bytes to prefetch */
     size_t succ_bytes;
-    int ahead_tasks;        /* tasks of this run (the ahead slices)                          */
     /* per run */
     const float *in;
     float *out;
@@ -387,7 +386,7 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
         return st;
     }
     ev_cpu_f32_pack(s->k, w, bias, s->N, s->K, s->packed);
-    s->holder = ((ev_cpu_ctx *)ctx->backend)->scratch;
+    s->ntasks = s->images * (s->implicit ? s->d.out_h : s->tiles) * s->cblocks;
     *state = s;
     return EV_OK;
 }
@@ -452,12 +451,12 @@ static void im2col(const cpu_f32 *s, int b, int p0, int n, float *dst) {
     }
 }
 
-/* Task t's share of the successor's weights (ep.ahead): slice t of `ahead_tasks`, so with the
+/* Task t's share of the successor's weights (ep.ahead): slice t of `ntasks`, so with the
  * pool's contiguous ranges thread i prefetches the i-th part. */
 static void set_ahead(const cpu_f32 *s, int t, ev_f32_epi *ep) {
-    if (!s->succ || !s->ahead_tasks) return;
-    const size_t a = s->succ_bytes * (size_t)t / (size_t)s->ahead_tasks;
-    const size_t b = s->succ_bytes * (size_t)(t + 1) / (size_t)s->ahead_tasks;
+    if (!s->succ) return;
+    const size_t a = s->succ_bytes * (size_t)t / (size_t)s->ntasks;
+    const size_t b = s->succ_bytes * (size_t)(t + 1) / (size_t)s->ntasks;
     ep->ahead = s->succ + a;
     ep->ahead_bytes = b - a;
 }
@@ -496,7 +495,7 @@ static void task(void *arg, int t, int thread) {
     ev_f32_epi ep = s->ep;
     set_ahead(s, t, &ep);
     ep.warm = warm_chunk(s, thread, cb, ev_cpu_f32_packed_size(s->k, nc, s->K));
-    if (t + 1 < s->images * s->tiles * s->cblocks) /* the next task's first block */
+    if (t + 1 < s->ntasks) /* the next task's first block */
         ep.next = ev_cpu_f32_block(s->k, s->packed, ((t + 1) % s->cblocks) * s->nb, s->K);
     if (s->res) { /* fused ADD: its operand and its activation */
         ep.residual = s->res + first * (size_t)s->N + (size_t)n0;
@@ -546,7 +545,7 @@ static void implicit_task(void *arg, int t, int thread) {
     ep.tap_off = s->tap_off;
     set_ahead(s, t, &ep);
     ep.warm = warm_chunk(s, thread, cb, ev_cpu_f32_packed_size(s->k, nc, s->K));
-    if (t + 1 < per_chunk * s->cblocks) /* the next task's first block */
+    if (t + 1 < s->ntasks) /* the next task's first block */
         ep.next = ev_cpu_f32_block(s->k, s->packed, ((t + 1) / per_chunk) * s->nb, s->K);
     if (s->res) {
         ep.residual = s->res + first * (size_t)s->N + (size_t)n0;
@@ -571,24 +570,23 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     if (s->shared) s->scratch = s->shared->p; /* a later op's prepare may have moved it */
     for (int i = 0; i < s->threads; i++) /* no tile in scratch, no chunk warm yet */
         s->have[(size_t)i * HAVE_STRIDE] = s->have[(size_t)i * HAVE_STRIDE + 1] = 0;
-    if (s->holder) { /* link the run order: the op before this one prefetches these weights */
-        cpu_f32 *prev = s->holder->last_f32;
-        if (prev && prev != s) {
-            const size_t bytes = ev_cpu_f32_packed_size(s->k, s->N, s->K);
-            const size_t lim = AHEAD_BYTES * (size_t)s->threads;
-            prev->succ = (const char *)s->packed;
-            prev->succ_bytes = bytes < lim ? bytes : lim;
-        }
-        s->holder->last_f32 = s;
+    /* link the run order (the session's holder, pad_fold.c's copies included): the float layer
+     * that ran before this one prefetches these weights from the next run on */
+    ev_cpu_scratch *holder = ((const ev_cpu_ctx *)ctx->backend)->scratch;
+    cpu_f32 *prev = holder->last_f32;
+    if (prev && prev != s) {
+        const size_t bytes = ev_cpu_f32_packed_size(s->k, s->N, s->K);
+        const size_t lim = AHEAD_BYTES * (size_t)s->threads;
+        prev->succ = (const char *)s->packed;
+        prev->succ_bytes = bytes < lim ? bytes : lim;
     }
-    s->ahead_tasks = s->implicit ? s->images * s->d.out_h * s->cblocks
-                                 : s->images * s->tiles * s->cblocks;
+    holder->last_f32 = s;
     if (s->implicit) {
         if (!s->in_place) ev_threadpool_run(ctx->pool, pad_task, s, s->images * s->pad_h);
-        ev_threadpool_run(ctx->pool, implicit_task, s, s->images * s->d.out_h * s->cblocks);
+        ev_threadpool_run(ctx->pool, implicit_task, s, s->ntasks);
         return EV_OK;
     }
-    ev_threadpool_run(ctx->pool, task, s, s->images * s->tiles * s->cblocks);
+    ev_threadpool_run(ctx->pool, task, s, s->ntasks);
     return EV_OK;
 }
 

@@ -539,7 +539,8 @@ static int maxpool(dwnet *n, int in, shp *s, int k, int stride, ev_padding paddi
     s->w = ev_conv_out_size(padding, s->w, k, stride, 1);
     *out = tensor(n, "pool", *s);
     int op = gb_op(&n->b, EV_OP_MAX_POOL_2D, "MAX_POOL_2D", 17, 1, &in, 1, out);
-    if (op >= 0) n->b.g.ops[op].p.pool = (ev_pool_params){padding, stride, stride, k, k, rand_act()};
+    if (op >= 0)
+        n->b.g.ops[op].p.pool = (ev_pool_params){padding, stride, stride, k, k, rand_act()};
     return op;
 }
 

@@ -34,7 +34,8 @@
  * one reached the worker after 34 / 72 us, 2 us while it spun), paid by the first op of every
  * inference when the caller spends more than the spin between runs (preprocessing, timing):
  * 20000 polls (~10 us) -> 0.5 ms: Keras ResNet50 2 threads 23.6-24.5 -> 23.3-23.9 ms, PoseNet
- * 0.50 float 353x481 4.0 -> 3.8-4.1 ms (`edgevision bench`, p50, four alternating pairs, 2026-12-05).
+ * 0.50 float 353x481 4.0 -> 3.8-4.1 ms (`edgevision bench`, p50, four alternating pairs,
+ * 2026-12-05).
  * A worker whose core someone else needs spins at most this long after each job, with PAUSE. */
 #define SPIN_NS 500000
 #define SPIN_CHECK 64 /* polls between clock reads */

@@ -96,6 +96,28 @@ static inline void ev_f32_prefetch_out(int M, int N, const ev_f32_epi *ep, const
         }
 }
 
+/* The x86 kernels' weight prefetches for a call (gemm_f32_avx2.c, gemm_f32_avx512.c).
+ * ev_f32_ahead_step: the bytes per k that spread ep->ahead over the call's `ksteps` k steps, and
+ * its first line in *ah (no ahead: Wp, step 0, one line over and over).
+ * ev_f32_next_blocks: what the tiles of the block at n0 prefetch, `step_next` bytes further per
+ * k (*step): the call's own next block, unless ep->warm says it is in L2 already; after the last
+ * block, ep->next; with neither, a line of this block (step 0). */
+static inline size_t ev_f32_ahead_step(const ev_f32_epi *ep, size_t ksteps, const float *Wp,
+                                       const char **ah) {
+    *ah = ep->ahead ? ep->ahead : (const char *)Wp;
+    return ep->ahead ? (ep->ahead_bytes + ksteps - 1) / ksteps : 0;
+}
+
+static inline const char *ev_f32_next_blocks(const ev_f32_epi *ep, const float *Wp,
+                                             const float *blk, int n0, int N, int K, int nr,
+                                             size_t step_next, size_t *step) {
+    const char *nxt = n0 + nr < N ? (ep->warm ? NULL
+                                              : (const char *)ev_f32_gemm_block(Wp, n0 + nr, K, nr))
+                                  : (const char *)ep->next;
+    *step = nxt ? step_next : 0;
+    return nxt ? nxt : (const char *)blk;
+}
+
 /* The one float GEMM signature: M rows of A, N channels from the packed blocks at Wp. */
 typedef void (*ev_f32_gemm_fn)(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                                const ev_f32_epi *ep, float *C, size_t ldc);

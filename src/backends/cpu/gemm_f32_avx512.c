@@ -131,8 +131,10 @@ static void tail(int mr, int two, int nc, int K, const float *A, size_t lda, con
                  const ev_f32_epi *ep, const float *R, size_t ldr, float *C, size_t ldc) {
     switch (mr * 2 + two) {
 #define ROWS(r)                                                                                  \
-    case 2 * r: tile(r, 0, nc, K, A, lda, blk, pf2, pf_step, ah, ah_step, ep, R, ldr, C, ldc); break;       \
-    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, pf2, pf_step, ah, ah_step, ep, R, ldr, C, ldc); break;
+    case 2 * r: tile(r, 0, nc, K, A, lda, blk, pf2, pf_step, ah, ah_step, ep, R, ldr, C, ldc);  \
+        break;                                                                                   \
+    case 2 * r + 1: tile(r, 1, nc, K, A, lda, blk, pf2, pf_step, ah, ah_step, ep, R, ldr, C, ldc); \
+        break;
         ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7)
 #if MR > 8
         ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13)
@@ -156,20 +158,14 @@ void ev_f32_gemm_avx512(int M, int N, int K, const float *A, size_t lda, const f
     const size_t bytes = (size_t)(K + 1) * NR * sizeof(float);
     const size_t span = (bytes + (size_t)ntiles - 1) / (size_t)ntiles;
     const size_t step_next = (span + (size_t)K - 1) / (size_t)K;
-    /* ep->ahead: spread over every k of the call (ah_step 0: one line, over and over) */
-    const size_t ksteps = (size_t)ntiles * (size_t)((N + NR - 1) / NR) * (size_t)K;
-    const size_t ah_step = ep->ahead ? (ep->ahead_bytes + ksteps - 1) / ksteps : 0;
-    const char *ah = ep->ahead ? ep->ahead : (const char *)Wp;
+    const char *ah; /* ep->ahead, spread over every k of the call */
+    const size_t ah_step =
+        ev_f32_ahead_step(ep, (size_t)ntiles * (size_t)((N + NR - 1) / NR) * (size_t)K, Wp, &ah);
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = ev_f32_gemm_block(Wp, n0, K, NR);
         const int nc = N - n0 < NR ? N - n0 : NR, two = nc > NR / 2;
-        /* warm: the call's own next block is in L2 already: the tiles prefetch one line of
-         * this block over and over instead (step 0) */
-        const char *nxt = n0 + NR < N ? (ep->warm ? NULL : (const char *)ev_f32_gemm_block(
-                                                               Wp, n0 + NR, K, NR))
-                                      : (const char *)ep->next;
-        const size_t step = nxt ? step_next : 0;
-        if (!nxt) nxt = (const char *)blk;
+        size_t step;
+        const char *nxt = ev_f32_next_blocks(ep, Wp, blk, n0, N, K, NR, step_next, &step);
         int m = 0, t = 0;
         for (; m < whole * MR; m += MR, t++) {
             const float *R = ep->residual ? ep->residual + (size_t)m * ldr + n0 : NULL;

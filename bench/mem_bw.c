@@ -103,10 +103,17 @@ int main(int argc, char **argv) {
                 }
                 list[n++] = v;
                 if (*p == ',') p++;
-                else if (*p) break;
+                else if (*p) {
+                    fprintf(stderr, "mem_bw: --threads takes a comma list, such as 1,2\n");
+                    return 2;
+                }
             }
         } else if (strcmp(argv[i], "--max-mib") == 0 && i + 1 < argc) {
             max_mib = atoi(argv[++i]);
+            if (max_mib < 1) {
+                fprintf(stderr, "mem_bw: --max-mib takes a size of 1 or more\n");
+                return 2;
+            }
         } else {
             fprintf(stderr, "usage: %s [--threads 1,2] [--max-mib 512]\n", argv[0]);
             return 2;

@@ -21,7 +21,8 @@
  * vfmadd231 limit of one core per width), x threads; the path's width decides which: ymm for avx2
  * and avxvnni, zmm for avx512, vnni and ORT (which uses AVX-512 where the CPU has it).
  * Per group: a separate profiled pass after the timed runs (ours: ev_session_op_time; ORT: its
- * profiler's kernel times), the mean per run; "other" holds every op not in the first three
+ * profiler's kernel times), each group's median over the profiled runs (one run stalled by the
+ * machine does not move it); "other" holds every op not in the first three
  * (ResNet's 7x7 stem and dense layer, pooling, adds, the sigmoid).
  *
  * Output: '#' header lines, one parsable line per case and one per case and group:
@@ -32,7 +33,7 @@
  * ORT = ORT median ms / our median ms (> 1: ours is faster) and % of the FMA limit.
  *
  * Usage: bench_float [--nets resnet50,posenet050] [--threads 1,2] [--isa best,avx2]
- *                    [--min-runs 10] [--min-secs 1] [--max-secs 60] [--profile-runs 3]
+ *                    [--min-runs 10] [--min-secs 1] [--max-secs 60] [--profile-runs 7]
  *                    [--peers none|ort] [--models-dir bench/peers/models] [--resnet50 FILE]
  *                    [--posenet FILE] [--node PATH]
  * Extend: another network is a k_nets line (its ONNX file from export_float.py's MODELS); another
@@ -261,15 +262,26 @@ static void bench_ours(int net, const ev_model *m, const char *isa_cap, int thre
         }
         free(kr);
         free(owner);
-        int ok = 1;
-        for (int k = 0; ok && k < cfg->profile_runs; k++) {
+        /* each run's group sums, then each group's median run (one stalled run, e.g. a
+         * real-time throttling pause, does not move it) */
+        const int pr = cfg->profile_runs;
+        double *per = calloc((size_t)pr * NUM_GROUPS, sizeof *per);
+        double *col = malloc(sizeof *col * (size_t)pr);
+        int ok = per && col;
+        for (int k = 0; ok && k < pr; k++) {
             ok = ev_session_run(s) == EV_OK;
             for (int i = 0; ok && i < r->nops; i++) {
                 double start, sec;
                 if (ev_session_op_time(s, i, &start, &sec) == EV_OK)
-                    r->group_ms[op_group(m, i)] += sec * 1000.0 / cfg->profile_runs;
+                    per[(size_t)k * NUM_GROUPS + (size_t)op_group(m, i)] += sec * 1000.0;
             }
         }
+        for (int g = 0; ok && g < NUM_GROUPS; g++) {
+            for (int k = 0; k < pr; k++) col[k] = per[(size_t)k * NUM_GROUPS + (size_t)g];
+            r->group_ms[g] = bench_median(col, (size_t)pr);
+        }
+        free(per);
+        free(col);
         r->have_groups = ok;
     }
     r->ok = 1;
@@ -380,9 +392,10 @@ static void print_tables(void) {
            "its own network (GMAC column). %% limit = GFLOP/s / (threads x one core's measured "
            "FMA limit of the path's width).\n");
 
-    printf("\nper op group, mean ms per run of a profiled pass (GFLOP/s, %% of the limit); ours: an\n"
-           "op fused into another (conv + residual ADD, depthwise + its 1x1) counts in the absorbing\n"
-           "op's group, MACs and time (PoseNet's depthwise group is then depthwise + 1x1 pairs):\n");
+    printf("\nper op group, median ms per run of the profiled runs (GFLOP/s, %% of the limit);\n"
+           "ours: an op fused into another (conv + residual ADD, depthwise + its 1x1) counts in\n"
+           "the absorbing op's group, MACs and time (PoseNet's depthwise group is then depthwise\n"
+           "+ 1x1 pairs):\n");
     printf("%-10s %3s  %-4s %-8s", "net", "thr", "side", "isa");
     for (int g = 0; g < NUM_GROUPS; g++) printf("  %-24s", k_groups[g]);
     printf("\n");
@@ -429,7 +442,7 @@ static void print_tables(void) {
 static void usage(FILE *f) {
     fprintf(f,
             "usage: bench_float [--nets resnet50,posenet050] [--threads 1,2] [--isa best,avx2]\n"
-            "                   [--min-runs 10] [--min-secs 1] [--max-secs 60] [--profile-runs 3]\n"
+            "                   [--min-runs 10] [--min-secs 1] [--max-secs 60] [--profile-runs 7]\n"
             "                   [--peers none|ort] [--models-dir bench/peers/models]\n"
             "                   [--resnet50 FILE.h5] [--posenet FILE.pb] [--node PATH]\n"
             "Times our cpu backend (each ISA path) and ONNX Runtime on float ResNet50 and PoseNet\n"

@@ -7,9 +7,10 @@
  *
  * Usage: node peer_ort_float.js MODEL.onnx [threads=1] [runs=30] [warmup=3] [min_secs=0] [profile_runs=0]
  * Prints one JSON line (common.js's fields, plus "macs" and "group_macs" from MODEL.onnx.json when
- * present, and with profile_runs > 0 "groups_ms": the mean per-run kernel time of each op group
+ * present, and with profile_runs > 0 "groups_ms": the per-run kernel time of each op group
  * (conv3x3, conv1x1, depthwise, other) over that many runs of a second, profiling session, read
- * from ONNX Runtime's profile; the timed runs are never profiled).
+ * from ONNX Runtime's profile: each group's median over the runs; the timed runs are never
+ * profiled).
  *
  * Input: the benchmark's bytes (common.js inputBytes on the NHWC shape [1, H, W, 3]: the golden
  * image at 353x481, xorshift32 elsewhere) mapped to float x / 127.5 - 1 and transposed to NCHW, so
@@ -60,13 +61,22 @@ async function profile(ort, model, threads, feeds, runs) {
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
   const ev = file ? JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) : [];
   fs.rmSync(dir, { recursive: true, force: true });
-  /* kernel-time events of the last `runs` runs: each run's model_run event bounds them */
-  const runsEv = ev.filter((e) => e.cat === 'Session' && e.name === 'model_run');
-  const from = runsEv.length > runs ? runsEv[runsEv.length - runs].ts : 0;
-  const g = { conv3x3: 0, conv1x1: 0, depthwise: 0, other: 0 };
-  for (const e of ev)
-    if (e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= from) g[group(e)] += e.dur / 1000;
-  for (const k of Object.keys(g)) g[k] = Math.round((g[k] / runs) * 1000) / 1000;
+  /* kernel-time events of the last `runs` runs, summed per run (each run's model_run event
+   * bounds its kernels), then the median run per group: one stalled run does not move it */
+  const runsEv = ev.filter((e) => e.cat === 'Session' && e.name === 'model_run').slice(-runs);
+  const keys = ['conv3x3', 'conv1x1', 'depthwise', 'other'];
+  const per = runsEv.map(() => ({ conv3x3: 0, conv1x1: 0, depthwise: 0, other: 0 }));
+  for (const e of ev) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const r = runsEv.findIndex((m) => e.ts >= m.ts && e.ts <= m.ts + m.dur);
+    if (r >= 0) per[r][group(e)] += e.dur / 1000;
+  }
+  const median = (v) => {
+    const a = [...v].sort((x, y) => x - y), n = a.length;
+    return n === 0 ? 0 : n % 2 ? a[(n - 1) / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
+  };
+  const g = {};
+  for (const k of keys) g[k] = Math.round(median(per.map((p) => p[k])) * 1000) / 1000;
   return { groups_ms: g, profile_runs: runs, profile_wall_ms: (Date.now() - t0) / runs };
 }
 

@@ -435,7 +435,7 @@ int main(int argc, char **argv) {
                            (unsigned long long)seed);
                     fflush(stdout);
                 } else {
-                    snprintf(r->ours[ti].err, sizeof r->ours[ti].err, "%s", err);
+                    snprintf(r->ours[ti].err, sizeof r->ours[ti].err, "%.255s", err); /* cut to fit */
                     print_error(r->name, threads[ti], rep, "cpu", "ours", err);
                 }
                 if (!peers) continue;
@@ -445,7 +445,7 @@ int main(int argc, char **argv) {
                 if (med >= 0) {
                     r->peer[ti].med[r->peer[ti].n++] = med;
                 } else {
-                    snprintf(r->peer[ti].err, sizeof r->peer[ti].err, "%s", err);
+                    snprintf(r->peer[ti].err, sizeof r->peer[ti].err, "%.255s", err); /* cut to fit */
                     print_error(r->name, threads[ti], rep, "tflite", "peer", err);
                 }
             }

@@ -271,6 +271,15 @@ tile_acc(const int DL, int32x4_t *v, int mr, int Kp, const uint8_t *A, size_t ld
 static inline __attribute__((always_inline)) void fast_store(const int32x4_t *v,
                                                              const int32x4_t m0, uint8_t *out,
                                                              size_t ldc, const int E) {
+#if !defined(__OPTIMIZE__)
+    /* unoptimized builds (-O0): E is no immediate there; the same steps in intrinsics */
+    for (int r = 0; r < 4; r++, out += ldc) {
+        int32x4_t t[4];
+        for (int j = 0; j < 4; j++) t[j] = vqrdmulhq_laneq_s32(v[4 * r + j], m0, 0);
+        vst1q_u8(out, vcombine_u8(vqmovun_s16(EV_RQ_SHRN(t[0], t[1], E)),
+                                  vqmovun_s16(EV_RQ_SHRN(t[2], t[3], E))));
+    }
+#else
     /* one straight sequence (no branch, no spill) on the accumulators where tile_acc left them */
     register int32x4_t c0 __asm__("v16") = v[0], c1 __asm__("v17") = v[1],
                        c2 __asm__("v18") = v[2], c3 __asm__("v19") = v[3],
@@ -290,6 +299,7 @@ static inline __attribute__((always_inline)) void fast_store(const int32x4_t *v,
                        "w"(c11), "w"(c12), "w"(c13), "w"(c14), "w"(c15)
                      : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
                        "memory");
+#endif
 }
 #undef FAST_ROW
 

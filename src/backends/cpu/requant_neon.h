@@ -187,7 +187,13 @@ static inline int32x4_t ev_rq_fixup(int32x4_t r) {
 /* Two vectors shifted right by E with rounding (ties up) and narrowed to int16 with saturation:
  * SQRSHRN + SQRSHRN2, the same bits as vrshlq_s32(x, -E) then vqmovn_s32 (the rounding add is
  * done in wider precision by the instruction, so it never overflows). */
-#if defined(__aarch64__)
+#if !defined(__OPTIMIZE__)
+/* Unoptimized builds (-O0) do not fold E through the always_inline callers into the immediate
+ * the _n_ forms need: the register form, same bits. */
+#define EV_RQ_SHRN(a, b, E)                                                                      \
+    vcombine_s16(vqmovn_s32(vrshlq_s32((a), vdupq_n_s32(-(E)))),                                 \
+                 vqmovn_s32(vrshlq_s32((b), vdupq_n_s32(-(E)))))
+#elif defined(__aarch64__)
 #define EV_RQ_SHRN(a, b, E) vqrshrn_high_n_s32(vqrshrn_n_s32((a), (E)), (b), (E))
 #else
 #define EV_RQ_SHRN(a, b, E) vcombine_s16(vqrshrn_n_s32((a), (E)), vqrshrn_n_s32((b), (E)))

@@ -222,10 +222,276 @@ static int fast_run(const cpu_dw *s, const uint8_t *const *rows, int nrows, int 
 #undef RUN
 #undef FAST4
 
+#if defined(__aarch64__)
+#include "backends/cpu/dwconv_neon_asm.h"
+
+/* The aarch64 runs of 3x3 blocks in assembly: n >= 1 blocks of 4 output pixels x 8 channels
+ * (uint8 in and out, int8 products, one multiplier m and right shift E for the 8 channels, zero
+ * point 0 and no clamp below the type's own), stride ST across. Kernel row r's input for the
+ * block's first pixel starts at r[r]; input columns are cin bytes apart, output pixels cout;
+ * w: the 9 taps' 8 int8 weights, ws bytes apart (tap 3 r + t); bias: the 8 accumulators' start.
+ * The bodies (dwconv_neon_asm.h, written by bench/arm/dw_asm.py) are one block per iteration in
+ * an order chosen for the Cortex-A72 model, where the compiler's order of the same intrinsics
+ * took ~91 model cycles per block against 62 (stride 1) and 66 (stride 2) here; P3 (each kernel
+ * row summed in int16, EV_DW_GROW) 54 and 58. The requantization is SQRDMULH, SQRSHRN #E
+ * (rounding ties up) and SQXTUN: with zero point 0 this is the reference's exactly, because the
+ * two roundings differ only on negative ties, where both results are <= 0 and clamp to 0. */
+typedef void (*dw3_fn)(const uint8_t *const *r, ptrdiff_t cin, uint8_t *o, ptrdiff_t cout, long n,
+                       const int8_t *w, ptrdiff_t ws, const int32_t *bias, int32_t m);
+#define DW3_PRE                                                                                  \
+    "ld1 {v0.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v1.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v2.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v3.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v4.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v5.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v6.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v7.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v8.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "movi v10.8b, #0x80\n\t"                                                                     \
+    "ldp q11, q12, [%[b]]\n\t"                                                                   \
+    "dup v9.4s, %w[m]\n\t"                                                                       \
+    /* the loop inside one 2^10-byte line: never across a page (qemu's blocks end at one) */     \
+    "b 1f\n\t"                                                                                   \
+    ".p2align 10\n\t"                                                                            \
+    "1:\n\t"
+#define DW3_CLOBBERS                                                                             \
+    "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",     \
+        "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25",     \
+        "v26", "v27", "v28", "v29", "v30", "v31", "memory", "cc"
+#define DW3_FN(ST, SCH, E)                                                                       \
+    static void dw3_s##ST##_##SCH##_##E(const uint8_t *const *r, ptrdiff_t cin, uint8_t *o,      \
+                                       ptrdiff_t cout, long n, const int8_t *w, ptrdiff_t ws,    \
+                                       const int32_t *bias, int32_t m) {                         \
+        const uint8_t *r0 = r[0], *r1 = r[1], *r2 = r[2];                                        \
+        const ptrdiff_t so = 4 * cout, si = 4 * ST * cin, o1 = cout, o2 = 2 * cout,              \
+                        o3 = 3 * cout;                                                           \
+        DW3_ASM_S##ST(EV_DW3_S##ST##_##SCH, E)                                                   \
+    }
+#define DW3_OUT [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [o] "+r"(o), [n] "+r"(n), [w] "+r"(w)
+#define DW3_IN(E)                                                                                \
+    [ws] "r"(ws), [b] "r"(bias), [m] "r"(m), [so] "r"(so), [si] "r"(si), [o1] "r"(o1),          \
+        [o2] "r"(o2), [o3] "r"(o3), [e] "i"(E)
+#define DW3_ASM_S1(BODY, E)                                                                      \
+    const ptrdiff_t c1 = cin, c2 = 2 * cin, c3 = 3 * cin, c4 = 4 * cin, c5 = 5 * cin;            \
+    __asm__ volatile(DW3_PRE BODY "subs %[n], %[n], #1\n\t"                                      \
+                                  "b.ne 1b\n\t"                                                  \
+                     : DW3_OUT                                                                   \
+                     : DW3_IN(E), [c1] "r"(c1), [c2] "r"(c2), [c3] "r"(c3), [c4] "r"(c4),        \
+                       [c5] "r"(c5)                                                              \
+                     : DW3_CLOBBERS);
+#define DW3_ASM_S2(BODY, E)                                                                      \
+    const ptrdiff_t c1 = cin, c2 = 2 * cin, c3 = 3 * cin, c4 = 4 * cin, c5 = 5 * cin,            \
+                    c6 = 6 * cin, c7 = 7 * cin, c8 = 8 * cin;                                    \
+    __asm__ volatile(DW3_PRE BODY "subs %[n], %[n], #1\n\t"                                      \
+                                  "b.ne 1b\n\t"                                                  \
+                     : DW3_OUT                                                                   \
+                     : DW3_IN(E), [c1] "r"(c1), [c2] "r"(c2), [c3] "r"(c3), [c4] "r"(c4),        \
+                       [c5] "r"(c5), [c6] "r"(c6), [c7] "r"(c7), [c8] "r"(c8)                    \
+                     : DW3_CLOBBERS);
+#define DW3_E16(ST, SCH)                                                                         \
+    DW3_FN(ST, SCH, 1) DW3_FN(ST, SCH, 2) DW3_FN(ST, SCH, 3) DW3_FN(ST, SCH, 4)                   \
+    DW3_FN(ST, SCH, 5) DW3_FN(ST, SCH, 6) DW3_FN(ST, SCH, 7) DW3_FN(ST, SCH, 8)                   \
+    DW3_FN(ST, SCH, 9) DW3_FN(ST, SCH, 10) DW3_FN(ST, SCH, 11) DW3_FN(ST, SCH, 12)                \
+    DW3_FN(ST, SCH, 13) DW3_FN(ST, SCH, 14) DW3_FN(ST, SCH, 15) DW3_FN(ST, SCH, 16)
+DW3_E16(1, P5)
+DW3_E16(1, P3)
+DW3_E16(2, P5)
+DW3_E16(2, P3)
+#define DW3_ROW(ST, SCH)                                                                         \
+    {dw3_s##ST##_##SCH##_1,  dw3_s##ST##_##SCH##_2,  dw3_s##ST##_##SCH##_3,                     \
+     dw3_s##ST##_##SCH##_4,  dw3_s##ST##_##SCH##_5,  dw3_s##ST##_##SCH##_6,                     \
+     dw3_s##ST##_##SCH##_7,  dw3_s##ST##_##SCH##_8,  dw3_s##ST##_##SCH##_9,                     \
+     dw3_s##ST##_##SCH##_10, dw3_s##ST##_##SCH##_11, dw3_s##ST##_##SCH##_12,                    \
+     dw3_s##ST##_##SCH##_13, dw3_s##ST##_##SCH##_14, dw3_s##ST##_##SCH##_15,                    \
+     dw3_s##ST##_##SCH##_16}
+/* [stride - 1][P3][e - 1] */
+static const dw3_fn k_dw3[2][2][16] = {{DW3_ROW(1, P5), DW3_ROW(1, P3)},
+                                       {DW3_ROW(2, P5), DW3_ROW(2, P3)}};
+
+/* The border blocks: one block whose input column 0 (L) or 3 ST + 2 (R) lies outside the row
+ * (a padding of 1 on that side), that column being the register v27 of x_zp ^ 0x80 (u s + K s
+ * = 0: the padded tap's term, which the reference skips); r[] points at the block's column 1
+ * (L) or 0 (R). One function per stride and side for every e (SRSHL by -e then SQXTN: the bits
+ * of SQRSHRN #e). */
+typedef void (*dw3b_fn)(const uint8_t *const *r, ptrdiff_t cin, uint8_t *o, ptrdiff_t cout,
+                        const int8_t *w, ptrdiff_t ws, const int32_t *bias, int32_t m, int e,
+                        int zpf);
+#define DW3B_FN(ST, SIDE)                                                                        \
+    static void dw3b_s##ST##_##SIDE(const uint8_t *const *r, ptrdiff_t cin, uint8_t *o,          \
+                                    ptrdiff_t cout, const int8_t *w, ptrdiff_t ws,               \
+                                    const int32_t *bias, int32_t m, int e, int zpf) {            \
+        const uint8_t *r0 = r[0], *r1 = r[1], *r2 = r[2];                                        \
+        const ptrdiff_t o1 = cout, o2 = 2 * cout, o3 = 3 * cout;                                 \
+        long n = 1;                                                                              \
+        const int ne = -e;                                                                       \
+        DW3B_ASM_S##ST(EV_DW3_S##ST##_##SIDE)                                                    \
+    }
+#define DW3B_PRE                                                                                 \
+    "ld1 {v0.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v1.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v2.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v3.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v4.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v5.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v6.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v7.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "ld1 {v8.8b}, [%[w]], %[ws]\n\t"                                                             \
+    "movi v10.8b, #0x80\n\t"                                                                     \
+    "ldp q11, q12, [%[b]]\n\t"                                                                   \
+    "dup v9.4s, %w[m]\n\t"                                                                       \
+    "dup v27.8b, %w[zpf]\n\t"
+#define DW3B_IN                                                                                  \
+    [ws] "r"(ws), [b] "r"(bias), [m] "r"(m), [ne] "r"(ne), [zpf] "r"(zpf), [o1] "r"(o1),        \
+        [o2] "r"(o2), [o3] "r"(o3)
+#define DW3B_ASM_S1(BODY)                                                                        \
+    const ptrdiff_t c1 = cin, c2 = 2 * cin, c3 = 3 * cin, c4 = 4 * cin, c5 = 5 * cin;            \
+    __asm__ volatile(DW3B_PRE BODY                                                               \
+                     : DW3_OUT                                                                   \
+                     : DW3B_IN, [c1] "r"(c1), [c2] "r"(c2), [c3] "r"(c3), [c4] "r"(c4),          \
+                       [c5] "r"(c5)                                                              \
+                     : DW3_CLOBBERS);
+#define DW3B_ASM_S2(BODY)                                                                        \
+    const ptrdiff_t c1 = cin, c2 = 2 * cin, c3 = 3 * cin, c4 = 4 * cin, c5 = 5 * cin,            \
+                    c6 = 6 * cin, c7 = 7 * cin, c8 = 8 * cin;                                    \
+    __asm__ volatile(DW3B_PRE BODY                                                               \
+                     : DW3_OUT                                                                   \
+                     : DW3B_IN, [c1] "r"(c1), [c2] "r"(c2), [c3] "r"(c3), [c4] "r"(c4),          \
+                       [c5] "r"(c5), [c6] "r"(c6), [c7] "r"(c7), [c8] "r"(c8)                    \
+                     : DW3_CLOBBERS);
+DW3B_FN(1, L)
+DW3B_FN(1, R)
+DW3B_FN(2, L)
+DW3B_FN(2, R)
+static const dw3b_fn k_dw3b[2][2] = {{dw3b_s1_L, dw3b_s1_R}, {dw3b_s2_L, dw3b_s2_R}};
+
+/* An output row's blocks, the same for every group of 8 channels (dw3_plan_row): the three
+ * kernel rows' pointers (rows above or below the image: any row, their taps weigh 0) and up to
+ * 4 segments in order: a run of nb blocks from pixel ox, a border block (L / R), or a block read
+ * from a copy of its columns (BUF: other paddings, rows narrower than a block's columns). */
+enum { DW3_RUN, DW3_L, DW3_R, DW3_BUF };
+typedef struct dw3_plan {
+    const uint8_t *r[3];
+    int nseg;
+    struct {
+        int kind, ox, nb;
+    } seg[4];
+} dw3_plan;
+
+static void dw3_plan_row(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0,
+                         dw3_plan *pl) {
+    const ev_conv_desc *d = &s->d;
+    const int st = d->stride_w, ncol = 3 * st + 3, out_w = d->out_w;
+    for (int ky = 0; ky < 3; ky++) {
+        const int i = ky - ky0;
+        pl->r[ky] = i >= 0 && i < nrows ? rows[i] : rows[0];
+    }
+    int ox_lo = 0, ox_hi = out_w; /* blocks starting in [ox_lo, ox_hi - 4] read inside the row */
+    while (ox_lo < out_w && ox_lo * st - d->pad_left < 0) ox_lo++;
+    while (ox_hi > ox_lo && (ox_hi - 1) * st - d->pad_left + 2 >= d->in_w) ox_hi--;
+    pl->nseg = 0;
+    for (int ox = 0; ox < out_w;) {
+        if (ox + 4 > out_w) ox = out_w - 4;
+        const int ix = ox * st - d->pad_left;
+        int kind, nb = 1;
+        if (ox >= ox_lo && ox + 4 <= ox_hi)
+            kind = DW3_RUN, nb = (ox_hi - ox) / 4;
+        else if (ix == -1 && ix + ncol <= d->in_w)
+            kind = DW3_L;
+        else if (ix >= 0 && ix + ncol == d->in_w + 1)
+            kind = DW3_R;
+        else
+            kind = DW3_BUF;
+        if (pl->nseg == 4) { /* more pieces than a SAME / VALID row has: copies from here on */
+            pl->seg[3].kind = DW3_BUF, pl->seg[3].ox = ox, pl->seg[3].nb = (out_w - ox + 3) / 4;
+            break;
+        }
+        pl->seg[pl->nseg].kind = kind, pl->seg[pl->nseg].ox = ox, pl->seg[pl->nseg].nb = nb;
+        pl->nseg++;
+        ox += 4 * nb;
+    }
+}
+
+/* One output row's 8 channels c .. c + 7 (all real) of a 3x3 kernel through the runs above,
+ * along pl: nrows kernel rows from ky0 (the others take zero weights), blo / bhi the start
+ * (bias + K sum of those rows' weights), P3 the group's EV_DW_GROW. A BUF block reads a copy of
+ * its 3 x (3 ST + 3) columns of 8 bytes in which the outside ones hold x_zp; the last block of a
+ * row ends at its last pixel (recomputing up to 3 pixels). out_w >= 4. */
+static void dw3_row(const cpu_dw *s, const dw3_plan *pl, int nrows, int ky0, int c,
+                    const int8_t *w8, int P3, int32_t m, int e, int32x4_t blo, int32x4_t bhi,
+                    uint8_t *out_row) {
+    const ev_conv_desc *d = &s->d;
+    const int C = d->in_c, st = d->stride_w, ncol = 3 * st + 3;
+    const dw3_fn fn = k_dw3[st - 1][P3][e - 1];
+    int8_t wk[9 * 8];
+    const int8_t *w = w8 + c;
+    ptrdiff_t ws = s->Cp;
+    if (nrows < 3) { /* the missing rows' taps weigh 0 */
+        memset(wk, 0, sizeof wk);
+        for (int i = 0; i < nrows; i++)
+            for (int t = 0; t < 3; t++)
+                memcpy(wk + 8 * (3 * (ky0 + i) + t), w + (size_t)(3 * (ky0 + i) + t) * s->Cp, 8);
+        w = wk, ws = 8;
+    }
+    int32_t bias[8];
+    vst1q_s32(bias, blo), vst1q_s32(bias + 4, bhi);
+    const int zpf = (d->in_zp ^ 0x80) & 0xff;
+    for (int i = 0; i < pl->nseg; i++) {
+        const int kind = pl->seg[i].kind, ox = pl->seg[i].ox;
+        uint8_t *o = out_row + (size_t)ox * C + c;
+        const ptrdiff_t ix = (ptrdiff_t)ox * st - d->pad_left;
+        if (kind == DW3_RUN || kind == DW3_L || kind == DW3_R) {
+            const ptrdiff_t at = (ix + (kind == DW3_L)) * C + c; /* L: from its column 1 */
+            const uint8_t *p[3] = {pl->r[0] + at, pl->r[1] + at, pl->r[2] + at};
+            if (kind == DW3_RUN)
+                fn(p, C, o, C, pl->seg[i].nb, w, ws, bias, m);
+            else
+                k_dw3b[st - 1][kind == DW3_R](p, C, o, C, w, ws, bias, m, e, zpf);
+            continue;
+        }
+        for (int b = 0; b < pl->seg[i].nb; b++) {
+            const int bx = ox + 4 * b > d->out_w - 4 ? d->out_w - 4 : ox + 4 * b;
+            const ptrdiff_t bix = (ptrdiff_t)bx * st - d->pad_left;
+            uint8_t buf[3][9][8];
+            for (int ky = 0; ky < 3; ky++)
+                for (int j = 0; j < ncol; j++) {
+                    if (bix + j >= 0 && bix + j < d->in_w)
+                        memcpy(buf[ky][j], pl->r[ky] + (bix + j) * C + c, 8);
+                    else
+                        memset(buf[ky][j], d->in_zp, 8);
+                }
+            const uint8_t *p[3] = {&buf[0][0][0], &buf[1][0][0], &buf[2][0][0]};
+            fn(p, 8, out_row + (size_t)bx * C + c, C, 1, w, ws, bias, m);
+        }
+    }
+}
+#endif
+
+
 /* The neon layout (ev_dw_pack_neon): ev_dw_pack_i16's table, a 16-byte header (its first int32:
- * every s in [-127, 127]), then the weights as int8, [taps][Cp]. */
+ * every s in [-127, 127]), the weights as int8, [taps][Cp], then one flag byte per 8 channels
+ * (ev_dw_group_flags). */
+enum {
+    EV_DW_G8 = 1, /* every s of the group's channels in [-127, 127]: int8 products (P5 pairs) */
+    EV_DW_GROW = 2 /* 9 taps, and each kernel row's 3 products of every channel sum inside
+                      int16 for any u in [-128, 127] (P3: one int16 sum per kernel row)      */
+};
+
 size_t ev_dw_pack_neon_size(int taps, int Cp) {
-    return ev_dw_pack_i16_size(taps, Cp) + 16 + (size_t)taps * Cp;
+    return ev_dw_pack_i16_size(taps, Cp) + 16 + (size_t)taps * Cp + (size_t)Cp / 8;
+}
+
+/* Whether sum_t u_t s_t over the taps t0 .. t0 + n - 1 (Cp apart) stays inside int16 for every
+ * u in [-128, 127]: its largest value is 127 P + 128 N, its smallest -(128 P + 127 N) (P, N: the
+ * sums of the positive weights and of the negatives' magnitudes). */
+static int ev_dw_sum_fits16(const int32_t *w, int n, int Cp) {
+    int32_t P = 0, N = 0;
+    for (int t = 0; t < n; t++) {
+        const int32_t v = w[(size_t)t * Cp];
+        if (v > 0) P += v;
+        else N -= v;
+    }
+    return 127 * P + 128 * N <= 32767 && 128 * P + 127 * N <= 32768;
 }
 
 void ev_dw_pack_neon(const int32_t *w, int taps, int Cp, void *out) {
@@ -233,10 +499,19 @@ void ev_dw_pack_neon(const int32_t *w, int taps, int Cp, void *out) {
     uint8_t *p = (uint8_t *)out + ev_dw_pack_i16_size(taps, Cp);
     int32_t head[4] = {1, 0, 0, 0};
     int8_t *w8 = (int8_t *)(p + sizeof head);
+    uint8_t *flags = p + sizeof head + (size_t)taps * Cp;
+    for (int g = 0; g < Cp / 8; g++) flags[g] = EV_DW_G8 | (taps == 9 ? EV_DW_GROW : 0);
     for (size_t i = 0; i < (size_t)taps * Cp; i++) {
-        if (w[i] < -127 || w[i] > 127) head[0] = 0;
+        if (w[i] < -127 || w[i] > 127) head[0] = 0, flags[(i % (size_t)Cp) / 8] &= (uint8_t)~EV_DW_G8;
         w8[i] = (int8_t)(w[i] < -127 ? -127 : w[i] > 127 ? 127 : w[i]);
     }
+    if (taps == 9)
+        for (int c = 0; c < Cp; c++)
+            for (int r = 0; r < 3; r++)
+                if (!ev_dw_sum_fits16(w + (size_t)(3 * r) * Cp + c, 3, Cp))
+                    flags[c / 8] &= (uint8_t)~EV_DW_GROW;
+    for (int g = 0; g < Cp / 8; g++)
+        if (!(flags[g] & EV_DW_G8)) flags[g] = 0;
     memcpy(p, head, sizeof head);
 }
 
@@ -259,15 +534,24 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
         ox_hi--;
     const int fast = kw == 3 && d->dil_w == 1 && (st == 1 || st == 2);
     const uint8_t *head = ev_dw_neon_head(s);
-    int32_t fits8;
-    memcpy(&fits8, head, sizeof fits8);
-    const int8_t *w8 = fast && fits8 ? (const int8_t *)(head + 16) : NULL; /* W8 fast runs */
+    const int8_t *w8all = (const int8_t *)(head + 16);
+    const uint8_t *gflags = head + 16 + (size_t)d->k_h * kw * s->Cp; /* per 8 channels */
+#if defined(__aarch64__)
+    /* the assembly runs (dw3_row): 3x3, uint8 in and out, zero point 0 out, no clamp inside
+     * [0, 255], rows of 4 pixels or more; per group: int8 weights, one multiplier and e */
+    const int asm_ok = fast && d->k_h == 3 && !i8 && !s->epi.out_i8 && s->epi.out_zp == 0 &&
+                       s->epi.act_min <= 0 && s->epi.act_max >= 255 && d->out_w >= 4 && nrows > 0;
+    dw3_plan plan = {.nseg = 0};
+    int planned = 0;
+#endif
     const int32_t K = i8 ? -d->in_zp : 128 - d->in_zp;
     /* the clamp bounds as uint8 (run_e's clamp; uint8 outputs) */
     const uint8x16_t lo = vdupq_n_u8((uint8_t)(s->epi.act_min < 0 ? 0 : s->epi.act_min > 255 ? 255 : s->epi.act_min));
     const uint8x16_t hi = vdupq_n_u8((uint8_t)(s->epi.act_max < 0 ? 0 : s->epi.act_max > 255 ? 255 : s->epi.act_max));
     for (int c = 0; c < C; c += 8) {
         const int n = C - c < 8 ? C - c : 8;
+        const uint8_t gf = fast ? gflags[c / 8] : 0;
+        const int8_t *w8 = gf & EV_DW_G8 ? w8all : NULL; /* W8 fast runs */
         const dw_acc bias = {vld1q_s32(s->bias + c), vld1q_s32(s->bias + c + 4)};
         const int16_t *wc = (const int16_t *)s->wp + c; /* ev_dw_pack_i16 */
         ev_rq16 q;
@@ -284,6 +568,14 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
             blo = vmlaq_n_s32(blo, vmovl_s16(vget_low_s16(t)), K);
             bhi = vmlaq_n_s32(bhi, vmovl_s16(vget_high_s16(t)), K);
         }
+#if defined(__aarch64__)
+        if (asm_ok && w8 && n == 8 && q.e && q.umult && !q.lsh) {
+            if (!planned) dw3_plan_row(s, rows, nrows, ky0, &plan), planned = 1;
+            dw3_row(s, &plan, nrows, ky0, c, w8, (gf & EV_DW_GROW) != 0, q.m0, q.e, blo, bhi,
+                    out_row);
+            continue;
+        }
+#endif
         int ox = 0;
         while (ox < d->out_w) {
             if (fast && n == 8 && ox >= ox_lo && ox + 4 <= ox_hi) {

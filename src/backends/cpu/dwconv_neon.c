@@ -365,6 +365,26 @@ DW3B_FN(2, L)
 DW3B_FN(2, R)
 static const dw3b_fn k_dw3b[2][2] = {{dw3b_s1_L, dw3b_s1_R}, {dw3b_s2_L, dw3b_s2_R}};
 
+/* Whether channels c .. c + 7 share one multiplier *m and one right shift *e in 1..16 with no
+ * left shift (the assembly's requantization): ev_rq16_load8_full's umult and e, on vectors
+ * without the rest of its block. */
+static inline int dw3_group_q(const ev_gemm_epi *ep, int c, int32_t *m, int *e) {
+    const int32_t m0 = ep->mult[c], r0 = ep->rshift[c];
+    const int32x4_t mb = vdupq_n_s32(m0), rb = vdupq_n_s32(r0);
+    const uint32x4_t eq =
+        vandq_u32(vandq_u32(vceqq_s32(vld1q_s32(ep->mult + c), mb),
+                            vceqq_s32(vld1q_s32(ep->mult + c + 4), mb)),
+                  vandq_u32(vceqq_s32(vld1q_s32(ep->rshift + c), rb),
+                            vceqq_s32(vld1q_s32(ep->rshift + c + 4), rb)));
+    if (r0 < 1 || r0 > 16 || vminvq_u32(eq) == 0) return 0;
+    if (ep->any_lshift &&
+        vmaxvq_u32(vreinterpretq_u32_s32(vorrq_s32(vld1q_s32(ep->lshift + c),
+                                                   vld1q_s32(ep->lshift + c + 4)))) != 0)
+        return 0;
+    *m = m0, *e = r0;
+    return 1;
+}
+
 /* An output row's blocks, the same for every group of 8 channels (dw3_plan_row): the three
  * kernel rows' pointers (rows above or below the image: any row, their taps weigh 0) and up to
  * 4 segments in order: a run of nb blocks from pixel ox, a border block (L / R), or a block read
@@ -469,8 +489,9 @@ static void dw3_row(const cpu_dw *s, const dw3_plan *pl, int nrows, int ky0, int
 
 
 /* The neon layout (ev_dw_pack_neon): ev_dw_pack_i16's table, a 16-byte header (its first int32:
- * every s in [-127, 127]), the weights as int8, [taps][Cp], then one flag byte per 8 channels
- * (ev_dw_group_flags). */
+ * every s in [-127, 127]), the weights as int8, [taps][Cp], one flag byte per 8 channels (the
+ * enum below), then per channel the sum of its int8 weights over the taps, [Cp] int16 (the
+ * assembly runs' start for rows with all taps inside the image: bias + K sum). */
 enum {
     EV_DW_G8 = 1, /* every s of the group's channels in [-127, 127]: int8 products (P5 pairs) */
     EV_DW_GROW = 2 /* 9 taps, and each kernel row's 3 products of every channel sum inside
@@ -478,7 +499,8 @@ enum {
 };
 
 size_t ev_dw_pack_neon_size(int taps, int Cp) {
-    return ev_dw_pack_i16_size(taps, Cp) + 16 + (size_t)taps * Cp + (size_t)Cp / 8;
+    return ev_dw_pack_i16_size(taps, Cp) + 16 + (size_t)taps * Cp + (size_t)Cp / 8 +
+           (size_t)Cp * sizeof(int16_t);
 }
 
 /* Whether sum_t u_t s_t over the taps t0 .. t0 + n - 1 (Cp apart) stays inside int16 for every
@@ -513,6 +535,12 @@ void ev_dw_pack_neon(const int32_t *w, int taps, int Cp, void *out) {
     for (int g = 0; g < Cp / 8; g++)
         if (!(flags[g] & EV_DW_G8)) flags[g] = 0;
     memcpy(p, head, sizeof head);
+    int16_t *ssum = (int16_t *)(flags + Cp / 8); /* sum over the taps of the int8 weights */
+    for (int c = 0; c < Cp; c++) {
+        int32_t t = 0;
+        for (int i = 0; i < taps; i++) t += w8[(size_t)i * Cp + c];
+        ssum[c] = (int16_t)(t < -32768 ? -32768 : t > 32767 ? 32767 : t);
+    }
 }
 
 void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row) {
@@ -543,6 +571,7 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
                        s->epi.act_min <= 0 && s->epi.act_max >= 255 && d->out_w >= 4 && nrows > 0;
     dw3_plan plan = {.nseg = 0};
     int planned = 0;
+    const int16_t *ssum = (const int16_t *)(gflags + s->Cp / 8);
 #endif
     const int32_t K = i8 ? -d->in_zp : 128 - d->in_zp;
     /* the clamp bounds as uint8 (run_e's clamp; uint8 outputs) */
@@ -554,6 +583,27 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
         const int8_t *w8 = gf & EV_DW_G8 ? w8all : NULL; /* W8 fast runs */
         const dw_acc bias = {vld1q_s32(s->bias + c), vld1q_s32(s->bias + c + 4)};
         const int16_t *wc = (const int16_t *)s->wp + c; /* ev_dw_pack_i16 */
+#if defined(__aarch64__)
+        int32_t m0;
+        int e0;
+        if (asm_ok && w8 && n == 8 && dw3_group_q(&s->epi, c, &m0, &e0)) {
+            int16x8_t t; /* the sum of the computed rows' weights */
+            if (nrows == 3) {
+                t = vld1q_s16(ssum + c);
+            } else {
+                t = vdupq_n_s16(0);
+                for (int r = 0; r < nrows; r++)
+                    for (int kx = 0; kx < 3; kx++)
+                        t = vaddq_s16(t, vld1q_s16(wc + (size_t)((ky0 + r) * 3 + kx) * s->Cp));
+            }
+            const int32x4_t blo = vmlaq_n_s32(bias.lo, vmovl_s16(vget_low_s16(t)), K);
+            const int32x4_t bhi = vmlaq_n_s32(bias.hi, vmovl_high_s16(t), K);
+            if (!planned) dw3_plan_row(s, rows, nrows, ky0, &plan), planned = 1;
+            dw3_row(s, &plan, nrows, ky0, c, w8, (gf & EV_DW_GROW) != 0, m0, e0, blo, bhi,
+                    out_row);
+            continue;
+        }
+#endif
         ev_rq16 q;
         if (n == 8)
             ev_rq16_load8_full(&q, &s->epi, c);
@@ -568,14 +618,6 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
             blo = vmlaq_n_s32(blo, vmovl_s16(vget_low_s16(t)), K);
             bhi = vmlaq_n_s32(bhi, vmovl_s16(vget_high_s16(t)), K);
         }
-#if defined(__aarch64__)
-        if (asm_ok && w8 && n == 8 && q.e && q.umult && !q.lsh) {
-            if (!planned) dw3_plan_row(s, rows, nrows, ky0, &plan), planned = 1;
-            dw3_row(s, &plan, nrows, ky0, c, w8, (gf & EV_DW_GROW) != 0, q.m0, q.e, blo, bhi,
-                    out_row);
-            continue;
-        }
-#endif
         int ox = 0;
         while (ox < d->out_w) {
             if (fast && n == 8 && ox >= ox_lo && ox + 4 <= ox_hi) {

@@ -20,10 +20,14 @@ What a body computes (registers fixed; operands are dwconv_neon.c's asm operands
   kernel row (exact where the row's weights keep every sum in int16: dwconv_neon.c's pack flag).
   Then SQRDMULH by M (by element), SQRSHRN #E + SQRSHRN2 (the rounding shift, narrowed to int16
   with saturation), SQXTUN (uint8) and one 8-byte store per pixel (%[o] + p * cout).
-Order: a chunk's multiplies are issued 4 chunks before its two widening adds (the model picks a
-vector pipe for an either-pipe instruction when it issues, so the adds must not come ready ahead
-of the multiplies, which only the W pipe takes), each column loaded and flipped just before its
-first use (registers: 6 for columns, 5 for products), the requantization of the 4 pixels last.
+Order: two halves (pixels 0-1, then 2-3), split by a branch so that qemu's translation blocks
+end there (it cuts a block of ~120 of these instructions at a point of its own); in each, a
+chunk's multiplies are issued 3-4 chunks before its two widening adds (the model picks a vector
+pipe for an either-pipe instruction when it issues, so the adds must not come ready ahead of the
+multiplies, which only the W pipe takes), each column loaded and flipped just before its first
+use (registers: 6-7 for columns, 4-5 for products), a pixel's SQRDMULH right after its last add,
+the narrowing and stores of the half last. ORDER holds the lag and chunk order per body (the
+best of a search over both with llvm-mca).
 
 Extend: another tap grouping is an entry in SCHEMES; another order, the emit loop in body().
 """
@@ -41,6 +45,10 @@ PLAN = {
     'P5': (4, (31, 30, 29, 28, 27), (13, 14, 15, 24, 25, 26)),
     'P3': (3, (31, 30, 29, 28), (13, 14, 15, 24, 25, 26, 27)),
 }
+# per (stride, scheme): the lag and the chunk order ('pix': a pixel's chunks in a row; 'chunk':
+# chunk 0 of both pixels of the half, then chunk 1, ...), the best llvm-mca figures found
+ORDER = {(1, 'P5'): (3, 'chunk'), (1, 'P3'): (3, 'pix'), (2, 'P5'): (4, 'chunk'),
+         (2, 'P3'): (3, 'chunk')}
 
 
 def body(ST, scheme, LAG=None, outside=None):
@@ -49,12 +57,18 @@ def body(ST, scheme, LAG=None, outside=None):
     arbitrary point by qemu's own limit on generated code); returns (half0, half1)."""
     chunks = SCHEMES[scheme]
     lag, TEMPS, COLS = PLAN[scheme]
+    lag, order = ORDER[(ST, scheme)]
     if outside is not None:  # border block: one column is v27 (x_zp ^ 0x80), shift by register
-        lag, TEMPS = 3, (31, 30, 29, 28)
+        lag, order, TEMPS = 3, 'chunk', (31, 30, 29, 28)
     if LAG is not None:
         lag = LAG
     lastuse = {}
-    seqs = [[(p, ci) for p in (2 * h, 2 * h + 1) for ci in range(len(chunks))] for h in (0, 1)]
+    if order == 'pix':
+        seqs = [[(p, ci) for p in (2 * h, 2 * h + 1) for ci in range(len(chunks))]
+                for h in (0, 1)]
+    else:
+        seqs = [[(p, ci) for ci in range(len(chunks)) for p in (2 * h, 2 * h + 1)]
+                for h in (0, 1)]
     allseq = seqs[0] + seqs[1]
     for k, (p, ci) in enumerate(allseq):
         for (r, t) in chunks[ci]:
@@ -100,16 +114,15 @@ def body(ST, scheme, LAG=None, outside=None):
             slo, shi = (11, 12) if ci == 0 else (lo, hi)
             out.append(f"saddw v{lo}.4s, v{slo}.4s, v{T}.4h")
             out.append(f"saddw2 v{hi}.4s, v{shi}.4s, v{T}.8h")
+            if ci == len(chunks) - 1:  # the pixel's multiplies by M right after its last add
+                out.append(f"sqrdmulh v{lo}.4s, v{lo}.4s, v9.s[0]")
+                out.append(f"sqrdmulh v{hi}.4s, v{hi}.4s, v9.s[0]")
 
         for k in range(len(seq) + lag):
             if k < len(seq):
                 mul(k)
             if k >= lag:
                 add(k - lag)
-        for p in (2 * h, 2 * h + 1):
-            a, b = 16 + 2 * p, 17 + 2 * p
-            out.append(f"sqrdmulh v{a}.4s, v{a}.4s, v9.s[0]")
-            out.append(f"sqrdmulh v{b}.4s, v{b}.4s, v9.s[0]")
         if outside is not None:  # SRSHL by -e (v31, free after the adds), SQXTN: as SQRSHRN
             out.append("dup v31.4s, %w[ne]")
         for p in (2 * h, 2 * h + 1):

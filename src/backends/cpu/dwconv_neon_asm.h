@@ -16,62 +16,62 @@
     "smlal v31.8h, v14.8b, v1.8b\n\t" \
     "ldr d15, [%[r0], %[c2]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
+    "smull v30.8h, v14.8b, v0.8b\n\t" \
+    "smlal v30.8h, v15.8b, v1.8b\n\t" \
     "ldr d24, [%[r1]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v30.8h, v15.8b, v2.8b\n\t" \
-    "smlal v30.8h, v24.8b, v3.8b\n\t" \
-    "ldr d25, [%[r1], %[c1]]\n\t" \
+    "smull v29.8h, v15.8b, v2.8b\n\t" \
+    "smlal v29.8h, v24.8b, v3.8b\n\t" \
+    "ldr d25, [%[r0], %[c3]]\n\t" \
     "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "ldr d26, [%[r1], %[c2]]\n\t" \
+    "ldr d26, [%[r1], %[c1]]\n\t" \
     "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v29.8h, v25.8b, v4.8b\n\t" \
-    "smlal v29.8h, v26.8b, v5.8b\n\t" \
-    "ldr d13, [%[r2]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "ldr d24, [%[r2], %[c1]]\n\t" \
-    "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v28.8h, v13.8b, v6.8b\n\t" \
-    "smlal v28.8h, v24.8b, v7.8b\n\t" \
-    "ldr d13, [%[r2], %[c2]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v27.8h, v13.8b, v8.8b\n\t" \
+    "smull v28.8h, v25.8b, v2.8b\n\t" \
+    "smlal v28.8h, v26.8b, v3.8b\n\t" \
     "saddw v16.4s, v11.4s, v31.4h\n\t" \
     "saddw2 v17.4s, v12.4s, v31.8h\n\t" \
-    "smull v31.8h, v14.8b, v0.8b\n\t" \
-    "smlal v31.8h, v15.8b, v1.8b\n\t" \
-    "saddw v16.4s, v16.4s, v30.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v30.8h\n\t" \
-    "ldr d14, [%[r0], %[c3]]\n\t" \
+    "ldr d13, [%[r1], %[c2]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v27.8h, v26.8b, v4.8b\n\t" \
+    "smlal v27.8h, v13.8b, v5.8b\n\t" \
+    "saddw v18.4s, v11.4s, v30.4h\n\t" \
+    "saddw2 v19.4s, v12.4s, v30.8h\n\t" \
+    "ldr d14, [%[r1], %[c3]]\n\t" \
     "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v30.8h, v14.8b, v2.8b\n\t" \
-    "smlal v30.8h, v25.8b, v3.8b\n\t" \
+    "smull v31.8h, v13.8b, v4.8b\n\t" \
+    "smlal v31.8h, v14.8b, v5.8b\n\t" \
     "saddw v16.4s, v16.4s, v29.4h\n\t" \
     "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
-    "ldr d25, [%[r1], %[c3]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v29.8h, v26.8b, v4.8b\n\t" \
-    "smlal v29.8h, v25.8b, v5.8b\n\t" \
-    "saddw v16.4s, v16.4s, v28.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v28.8h\n\t" \
-    "smull v28.8h, v24.8b, v6.8b\n\t" \
-    "smlal v28.8h, v13.8b, v7.8b\n\t" \
-    "saddw v16.4s, v16.4s, v27.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v27.8h\n\t" \
-    "ldr d24, [%[r2], %[c3]]\n\t" \
+    "ldr d24, [%[r2]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v27.8h, v24.8b, v8.8b\n\t" \
-    "saddw v18.4s, v11.4s, v31.4h\n\t" \
-    "saddw2 v19.4s, v12.4s, v31.8h\n\t" \
-    "saddw v18.4s, v18.4s, v30.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
-    "saddw v18.4s, v18.4s, v29.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v29.8h\n\t" \
+    "ldr d26, [%[r2], %[c1]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v30.8h, v24.8b, v6.8b\n\t" \
+    "smlal v30.8h, v26.8b, v7.8b\n\t" \
     "saddw v18.4s, v18.4s, v28.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
-    "saddw v18.4s, v18.4s, v27.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v27.8h\n\t" \
+    "ldr d24, [%[r2], %[c2]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "smull v29.8h, v26.8b, v6.8b\n\t" \
+    "smlal v29.8h, v24.8b, v7.8b\n\t" \
+    "saddw v16.4s, v16.4s, v27.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v27.8h\n\t" \
+    "smull v28.8h, v24.8b, v8.8b\n\t" \
+    "saddw v18.4s, v18.4s, v31.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v31.8h\n\t" \
+    "ldr d26, [%[r2], %[c3]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v27.8h, v26.8b, v8.8b\n\t" \
+    "saddw v16.4s, v16.4s, v30.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v30.8h\n\t" \
+    "saddw v18.4s, v18.4s, v29.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v29.8h\n\t" \
+    "saddw v16.4s, v16.4s, v28.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v28.8h\n\t" \
     "sqrdmulh v16.4s, v16.4s, v9.s[0]\n\t" \
     "sqrdmulh v17.4s, v17.4s, v9.s[0]\n\t" \
+    "saddw v18.4s, v18.4s, v27.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v27.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
     "sqrshrn v16.4h, v16.4s, #%[e]\n\t" \
@@ -85,57 +85,57 @@
     "b 2f\n\t" \
     "2:\n\t" \
     "smull v31.8h, v15.8b, v0.8b\n\t" \
-    "smlal v31.8h, v14.8b, v1.8b\n\t" \
+    "smlal v31.8h, v25.8b, v1.8b\n\t" \
     "ldr d15, [%[r0], %[c4]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v30.8h, v15.8b, v2.8b\n\t" \
-    "smlal v30.8h, v26.8b, v3.8b\n\t" \
-    "ldr d26, [%[r1], %[c4]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v29.8h, v25.8b, v4.8b\n\t" \
-    "smlal v29.8h, v26.8b, v5.8b\n\t" \
-    "smull v28.8h, v13.8b, v6.8b\n\t" \
-    "smlal v28.8h, v24.8b, v7.8b\n\t" \
-    "ldr d13, [%[r2], %[c4]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v27.8h, v13.8b, v8.8b\n\t" \
+    "smull v30.8h, v25.8b, v0.8b\n\t" \
+    "smlal v30.8h, v15.8b, v1.8b\n\t" \
+    "smull v29.8h, v15.8b, v2.8b\n\t" \
+    "smlal v29.8h, v13.8b, v3.8b\n\t" \
+    "ldr d25, [%[r0], %[c5]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "smull v28.8h, v25.8b, v2.8b\n\t" \
+    "smlal v28.8h, v14.8b, v3.8b\n\t" \
     "saddw v20.4s, v11.4s, v31.4h\n\t" \
     "saddw2 v21.4s, v12.4s, v31.8h\n\t" \
-    "smull v31.8h, v14.8b, v0.8b\n\t" \
-    "smlal v31.8h, v15.8b, v1.8b\n\t" \
-    "saddw v20.4s, v20.4s, v30.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v30.8h\n\t" \
-    "ldr d14, [%[r0], %[c5]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v30.8h, v14.8b, v2.8b\n\t" \
-    "smlal v30.8h, v25.8b, v3.8b\n\t" \
-    "saddw v20.4s, v20.4s, v29.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "ldr d13, [%[r1], %[c4]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v27.8h, v14.8b, v4.8b\n\t" \
+    "smlal v27.8h, v13.8b, v5.8b\n\t" \
+    "saddw v22.4s, v11.4s, v30.4h\n\t" \
+    "saddw2 v23.4s, v12.4s, v30.8h\n\t" \
     "ldr d15, [%[r1], %[c5]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v29.8h, v26.8b, v4.8b\n\t" \
-    "smlal v29.8h, v15.8b, v5.8b\n\t" \
-    "saddw v20.4s, v20.4s, v28.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v28.8h\n\t" \
-    "smull v28.8h, v24.8b, v6.8b\n\t" \
-    "smlal v28.8h, v13.8b, v7.8b\n\t" \
-    "saddw v20.4s, v20.4s, v27.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v27.8h\n\t" \
-    "ldr d25, [%[r2], %[c5]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v27.8h, v25.8b, v8.8b\n\t" \
-    "saddw v22.4s, v11.4s, v31.4h\n\t" \
-    "saddw2 v23.4s, v12.4s, v31.8h\n\t" \
-    "saddw v22.4s, v22.4s, v30.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
-    "saddw v22.4s, v22.4s, v29.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v29.8h\n\t" \
+    "smull v31.8h, v13.8b, v4.8b\n\t" \
+    "smlal v31.8h, v15.8b, v5.8b\n\t" \
+    "saddw v20.4s, v20.4s, v29.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "smull v30.8h, v24.8b, v6.8b\n\t" \
+    "smlal v30.8h, v26.8b, v7.8b\n\t" \
     "saddw v22.4s, v22.4s, v28.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
-    "saddw v22.4s, v22.4s, v27.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v27.8h\n\t" \
+    "ldr d25, [%[r2], %[c4]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "smull v29.8h, v26.8b, v6.8b\n\t" \
+    "smlal v29.8h, v25.8b, v7.8b\n\t" \
+    "saddw v20.4s, v20.4s, v27.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v27.8h\n\t" \
+    "smull v28.8h, v25.8b, v8.8b\n\t" \
+    "saddw v22.4s, v22.4s, v31.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v31.8h\n\t" \
+    "ldr d14, [%[r2], %[c5]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "smull v27.8h, v14.8b, v8.8b\n\t" \
+    "saddw v20.4s, v20.4s, v30.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v30.8h\n\t" \
+    "saddw v22.4s, v22.4s, v29.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v29.8h\n\t" \
+    "saddw v20.4s, v20.4s, v28.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v28.8h\n\t" \
     "sqrdmulh v20.4s, v20.4s, v9.s[0]\n\t" \
     "sqrdmulh v21.4s, v21.4s, v9.s[0]\n\t" \
+    "saddw v22.4s, v22.4s, v27.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v27.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
     "sqrshrn v20.4h, v20.4s, #%[e]\n\t" \
@@ -200,14 +200,14 @@
     "smlal v30.8h, v25.8b, v8.8b\n\t" \
     "saddw v16.4s, v16.4s, v29.4h\n\t" \
     "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
+    "sqrdmulh v16.4s, v16.4s, v9.s[0]\n\t" \
+    "sqrdmulh v17.4s, v17.4s, v9.s[0]\n\t" \
     "saddw v18.4s, v11.4s, v28.4h\n\t" \
     "saddw2 v19.4s, v12.4s, v28.8h\n\t" \
     "saddw v18.4s, v18.4s, v31.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v31.8h\n\t" \
     "saddw v18.4s, v18.4s, v30.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
-    "sqrdmulh v16.4s, v16.4s, v9.s[0]\n\t" \
-    "sqrdmulh v17.4s, v17.4s, v9.s[0]\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
     "sqrshrn v16.4h, v16.4s, #%[e]\n\t" \
@@ -256,14 +256,14 @@
     "smlal v30.8h, v13.8b, v8.8b\n\t" \
     "saddw v20.4s, v20.4s, v29.4h\n\t" \
     "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "sqrdmulh v20.4s, v20.4s, v9.s[0]\n\t" \
+    "sqrdmulh v21.4s, v21.4s, v9.s[0]\n\t" \
     "saddw v22.4s, v11.4s, v28.4h\n\t" \
     "saddw2 v23.4s, v12.4s, v28.8h\n\t" \
     "saddw v22.4s, v22.4s, v31.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v31.8h\n\t" \
     "saddw v22.4s, v22.4s, v30.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
-    "sqrdmulh v20.4s, v20.4s, v9.s[0]\n\t" \
-    "sqrdmulh v21.4s, v21.4s, v9.s[0]\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
     "sqrshrn v20.4h, v20.4s, #%[e]\n\t" \
@@ -286,58 +286,58 @@
     "smlal v31.8h, v13.8b, v1.8b\n\t" \
     "ldr d14, [%[r0], %[c1]]\n\t" \
     "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v30.8h, v14.8b, v2.8b\n\t" \
-    "smlal v30.8h, v27.8b, v3.8b\n\t" \
-    "ldr d15, [%[r1]]\n\t" \
-    "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "ldr d24, [%[r1], %[c1]]\n\t" \
-    "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v29.8h, v15.8b, v4.8b\n\t" \
-    "smlal v29.8h, v24.8b, v5.8b\n\t" \
-    "ldr d25, [%[r2]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v28.8h, v27.8b, v6.8b\n\t" \
-    "smlal v28.8h, v25.8b, v7.8b\n\t" \
-    "saddw v16.4s, v11.4s, v31.4h\n\t" \
-    "saddw2 v17.4s, v12.4s, v31.8h\n\t" \
-    "ldr d26, [%[r2], %[c1]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v31.8h, v26.8b, v8.8b\n\t" \
-    "saddw v16.4s, v16.4s, v30.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v30.8h\n\t" \
     "smull v30.8h, v13.8b, v0.8b\n\t" \
     "smlal v30.8h, v14.8b, v1.8b\n\t" \
-    "saddw v16.4s, v16.4s, v29.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
-    "ldr d13, [%[r0], %[c2]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v29.8h, v13.8b, v2.8b\n\t" \
-    "smlal v29.8h, v15.8b, v3.8b\n\t" \
-    "saddw v16.4s, v16.4s, v28.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v28.8h\n\t" \
-    "ldr d15, [%[r1], %[c2]]\n\t" \
+    "smull v29.8h, v14.8b, v2.8b\n\t" \
+    "smlal v29.8h, v27.8b, v3.8b\n\t" \
+    "ldr d15, [%[r0], %[c2]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v28.8h, v24.8b, v4.8b\n\t" \
-    "smlal v28.8h, v15.8b, v5.8b\n\t" \
-    "saddw v16.4s, v16.4s, v31.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
-    "smull v31.8h, v25.8b, v6.8b\n\t" \
-    "smlal v31.8h, v26.8b, v7.8b\n\t" \
+    "ldr d24, [%[r1]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "smull v28.8h, v15.8b, v2.8b\n\t" \
+    "smlal v28.8h, v24.8b, v3.8b\n\t" \
+    "saddw v16.4s, v11.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v12.4s, v31.8h\n\t" \
+    "ldr d25, [%[r1], %[c1]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "smull v31.8h, v24.8b, v4.8b\n\t" \
+    "smlal v31.8h, v25.8b, v5.8b\n\t" \
     "saddw v18.4s, v11.4s, v30.4h\n\t" \
     "saddw2 v19.4s, v12.4s, v30.8h\n\t" \
-    "ldr d25, [%[r2], %[c2]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v30.8h, v25.8b, v8.8b\n\t" \
-    "saddw v18.4s, v18.4s, v29.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v29.8h\n\t" \
+    "ldr d26, [%[r1], %[c2]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v30.8h, v25.8b, v4.8b\n\t" \
+    "smlal v30.8h, v26.8b, v5.8b\n\t" \
+    "saddw v16.4s, v16.4s, v29.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
+    "ldr d13, [%[r2]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v29.8h, v27.8b, v6.8b\n\t" \
+    "smlal v29.8h, v13.8b, v7.8b\n\t" \
     "saddw v18.4s, v18.4s, v28.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
-    "saddw v18.4s, v18.4s, v31.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v31.8h\n\t" \
+    "ldr d24, [%[r2], %[c1]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "smull v28.8h, v13.8b, v6.8b\n\t" \
+    "smlal v28.8h, v24.8b, v7.8b\n\t" \
+    "saddw v16.4s, v16.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
+    "smull v31.8h, v24.8b, v8.8b\n\t" \
     "saddw v18.4s, v18.4s, v30.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
+    "ldr d13, [%[r2], %[c2]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v30.8h, v13.8b, v8.8b\n\t" \
+    "saddw v16.4s, v16.4s, v29.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
+    "saddw v18.4s, v18.4s, v28.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
+    "saddw v16.4s, v16.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
     "sqrdmulh v16.4s, v16.4s, v9.s[0]\n\t" \
     "sqrdmulh v17.4s, v17.4s, v9.s[0]\n\t" \
+    "saddw v18.4s, v18.4s, v30.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
     "dup v31.4s, %w[ne]\n\t" \
@@ -356,57 +356,57 @@
     "b 2f\n\t" \
     "2:\n\t" \
     "smull v31.8h, v14.8b, v0.8b\n\t" \
-    "smlal v31.8h, v13.8b, v1.8b\n\t" \
+    "smlal v31.8h, v15.8b, v1.8b\n\t" \
     "ldr d14, [%[r0], %[c3]]\n\t" \
     "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v30.8h, v14.8b, v2.8b\n\t" \
-    "smlal v30.8h, v24.8b, v3.8b\n\t" \
-    "ldr d24, [%[r1], %[c3]]\n\t" \
-    "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v29.8h, v15.8b, v4.8b\n\t" \
-    "smlal v29.8h, v24.8b, v5.8b\n\t" \
-    "smull v28.8h, v26.8b, v6.8b\n\t" \
-    "smlal v28.8h, v25.8b, v7.8b\n\t" \
+    "smull v30.8h, v15.8b, v0.8b\n\t" \
+    "smlal v30.8h, v14.8b, v1.8b\n\t" \
+    "smull v29.8h, v14.8b, v2.8b\n\t" \
+    "smlal v29.8h, v25.8b, v3.8b\n\t" \
+    "ldr d15, [%[r0], %[c4]]\n\t" \
+    "eor v15.8b, v15.8b, v10.8b\n\t" \
+    "smull v28.8h, v15.8b, v2.8b\n\t" \
+    "smlal v28.8h, v26.8b, v3.8b\n\t" \
     "saddw v20.4s, v11.4s, v31.4h\n\t" \
     "saddw2 v21.4s, v12.4s, v31.8h\n\t" \
-    "ldr d26, [%[r2], %[c3]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v31.8h, v26.8b, v8.8b\n\t" \
-    "saddw v20.4s, v20.4s, v30.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v30.8h\n\t" \
-    "smull v30.8h, v13.8b, v0.8b\n\t" \
-    "smlal v30.8h, v14.8b, v1.8b\n\t" \
-    "saddw v20.4s, v20.4s, v29.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
-    "ldr d13, [%[r0], %[c4]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v29.8h, v13.8b, v2.8b\n\t" \
-    "smlal v29.8h, v15.8b, v3.8b\n\t" \
-    "saddw v20.4s, v20.4s, v28.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v28.8h\n\t" \
-    "ldr d14, [%[r1], %[c4]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v28.8h, v24.8b, v4.8b\n\t" \
-    "smlal v28.8h, v14.8b, v5.8b\n\t" \
-    "saddw v20.4s, v20.4s, v31.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
-    "smull v31.8h, v25.8b, v6.8b\n\t" \
-    "smlal v31.8h, v26.8b, v7.8b\n\t" \
+    "ldr d25, [%[r1], %[c3]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "smull v31.8h, v26.8b, v4.8b\n\t" \
+    "smlal v31.8h, v25.8b, v5.8b\n\t" \
     "saddw v22.4s, v11.4s, v30.4h\n\t" \
     "saddw2 v23.4s, v12.4s, v30.8h\n\t" \
-    "ldr d15, [%[r2], %[c4]]\n\t" \
-    "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v30.8h, v15.8b, v8.8b\n\t" \
-    "saddw v22.4s, v22.4s, v29.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v29.8h\n\t" \
+    "ldr d14, [%[r1], %[c4]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "smull v30.8h, v25.8b, v4.8b\n\t" \
+    "smlal v30.8h, v14.8b, v5.8b\n\t" \
+    "saddw v20.4s, v20.4s, v29.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "smull v29.8h, v24.8b, v6.8b\n\t" \
+    "smlal v29.8h, v13.8b, v7.8b\n\t" \
     "saddw v22.4s, v22.4s, v28.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
-    "saddw v22.4s, v22.4s, v31.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v31.8h\n\t" \
+    "ldr d15, [%[r2], %[c3]]\n\t" \
+    "eor v15.8b, v15.8b, v10.8b\n\t" \
+    "smull v28.8h, v13.8b, v6.8b\n\t" \
+    "smlal v28.8h, v15.8b, v7.8b\n\t" \
+    "saddw v20.4s, v20.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
+    "smull v31.8h, v15.8b, v8.8b\n\t" \
     "saddw v22.4s, v22.4s, v30.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
+    "ldr d26, [%[r2], %[c4]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v30.8h, v26.8b, v8.8b\n\t" \
+    "saddw v20.4s, v20.4s, v29.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "saddw v22.4s, v22.4s, v28.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
+    "saddw v20.4s, v20.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
     "sqrdmulh v20.4s, v20.4s, v9.s[0]\n\t" \
     "sqrdmulh v21.4s, v21.4s, v9.s[0]\n\t" \
+    "saddw v22.4s, v22.4s, v30.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
     "dup v31.4s, %w[ne]\n\t" \
@@ -432,62 +432,62 @@
     "smlal v31.8h, v14.8b, v1.8b\n\t" \
     "ldr d15, [%[r0], %[c2]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "ldr d24, [%[r1]]\n\t" \
-    "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v30.8h, v15.8b, v2.8b\n\t" \
-    "smlal v30.8h, v24.8b, v3.8b\n\t" \
-    "ldr d25, [%[r1], %[c1]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "ldr d26, [%[r1], %[c2]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v29.8h, v25.8b, v4.8b\n\t" \
-    "smlal v29.8h, v26.8b, v5.8b\n\t" \
-    "ldr d13, [%[r2]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "ldr d24, [%[r2], %[c1]]\n\t" \
-    "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v28.8h, v13.8b, v6.8b\n\t" \
-    "smlal v28.8h, v24.8b, v7.8b\n\t" \
-    "saddw v16.4s, v11.4s, v31.4h\n\t" \
-    "saddw2 v17.4s, v12.4s, v31.8h\n\t" \
-    "ldr d13, [%[r2], %[c2]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v31.8h, v13.8b, v8.8b\n\t" \
-    "saddw v16.4s, v16.4s, v30.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v30.8h\n\t" \
     "smull v30.8h, v14.8b, v0.8b\n\t" \
     "smlal v30.8h, v15.8b, v1.8b\n\t" \
-    "saddw v16.4s, v16.4s, v29.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
-    "ldr d14, [%[r0], %[c3]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v29.8h, v14.8b, v2.8b\n\t" \
-    "smlal v29.8h, v25.8b, v3.8b\n\t" \
-    "saddw v16.4s, v16.4s, v28.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v28.8h\n\t" \
-    "ldr d25, [%[r1], %[c3]]\n\t" \
+    "ldr d24, [%[r1]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "smull v29.8h, v15.8b, v2.8b\n\t" \
+    "smlal v29.8h, v24.8b, v3.8b\n\t" \
+    "ldr d25, [%[r0], %[c3]]\n\t" \
     "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v28.8h, v26.8b, v4.8b\n\t" \
-    "smlal v28.8h, v25.8b, v5.8b\n\t" \
-    "saddw v16.4s, v16.4s, v31.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
-    "smull v31.8h, v24.8b, v6.8b\n\t" \
-    "smlal v31.8h, v13.8b, v7.8b\n\t" \
+    "ldr d26, [%[r1], %[c1]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v28.8h, v25.8b, v2.8b\n\t" \
+    "smlal v28.8h, v26.8b, v3.8b\n\t" \
+    "saddw v16.4s, v11.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v12.4s, v31.8h\n\t" \
+    "ldr d13, [%[r1], %[c2]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v31.8h, v26.8b, v4.8b\n\t" \
+    "smlal v31.8h, v13.8b, v5.8b\n\t" \
     "saddw v18.4s, v11.4s, v30.4h\n\t" \
     "saddw2 v19.4s, v12.4s, v30.8h\n\t" \
-    "ldr d24, [%[r2], %[c3]]\n\t" \
+    "ldr d14, [%[r1], %[c3]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "smull v30.8h, v13.8b, v4.8b\n\t" \
+    "smlal v30.8h, v14.8b, v5.8b\n\t" \
+    "saddw v16.4s, v16.4s, v29.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
+    "ldr d24, [%[r2]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v30.8h, v24.8b, v8.8b\n\t" \
-    "saddw v18.4s, v18.4s, v29.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v29.8h\n\t" \
+    "ldr d26, [%[r2], %[c1]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v29.8h, v24.8b, v6.8b\n\t" \
+    "smlal v29.8h, v26.8b, v7.8b\n\t" \
     "saddw v18.4s, v18.4s, v28.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
-    "saddw v18.4s, v18.4s, v31.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v31.8h\n\t" \
+    "ldr d24, [%[r2], %[c2]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "smull v28.8h, v26.8b, v6.8b\n\t" \
+    "smlal v28.8h, v24.8b, v7.8b\n\t" \
+    "saddw v16.4s, v16.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
+    "smull v31.8h, v24.8b, v8.8b\n\t" \
     "saddw v18.4s, v18.4s, v30.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
+    "ldr d26, [%[r2], %[c3]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v30.8h, v26.8b, v8.8b\n\t" \
+    "saddw v16.4s, v16.4s, v29.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
+    "saddw v18.4s, v18.4s, v28.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
+    "saddw v16.4s, v16.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
     "sqrdmulh v16.4s, v16.4s, v9.s[0]\n\t" \
     "sqrdmulh v17.4s, v17.4s, v9.s[0]\n\t" \
+    "saddw v18.4s, v18.4s, v30.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
     "dup v31.4s, %w[ne]\n\t" \
@@ -506,51 +506,51 @@
     "b 2f\n\t" \
     "2:\n\t" \
     "smull v31.8h, v15.8b, v0.8b\n\t" \
-    "smlal v31.8h, v14.8b, v1.8b\n\t" \
+    "smlal v31.8h, v25.8b, v1.8b\n\t" \
     "ldr d15, [%[r0], %[c4]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v30.8h, v15.8b, v2.8b\n\t" \
-    "smlal v30.8h, v26.8b, v3.8b\n\t" \
-    "ldr d26, [%[r1], %[c4]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v29.8h, v25.8b, v4.8b\n\t" \
-    "smlal v29.8h, v26.8b, v5.8b\n\t" \
-    "smull v28.8h, v13.8b, v6.8b\n\t" \
-    "smlal v28.8h, v24.8b, v7.8b\n\t" \
+    "smull v30.8h, v25.8b, v0.8b\n\t" \
+    "smlal v30.8h, v15.8b, v1.8b\n\t" \
+    "smull v29.8h, v15.8b, v2.8b\n\t" \
+    "smlal v29.8h, v13.8b, v3.8b\n\t" \
+    "smull v28.8h, v27.8b, v2.8b\n\t" \
+    "smlal v28.8h, v14.8b, v3.8b\n\t" \
     "saddw v20.4s, v11.4s, v31.4h\n\t" \
     "saddw2 v21.4s, v12.4s, v31.8h\n\t" \
-    "ldr d13, [%[r2], %[c4]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v31.8h, v13.8b, v8.8b\n\t" \
-    "saddw v20.4s, v20.4s, v30.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v30.8h\n\t" \
-    "smull v30.8h, v14.8b, v0.8b\n\t" \
-    "smlal v30.8h, v15.8b, v1.8b\n\t" \
-    "saddw v20.4s, v20.4s, v29.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
-    "smull v29.8h, v27.8b, v2.8b\n\t" \
-    "smlal v29.8h, v25.8b, v3.8b\n\t" \
-    "saddw v20.4s, v20.4s, v28.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v28.8h\n\t" \
-    "smull v28.8h, v26.8b, v4.8b\n\t" \
-    "smlal v28.8h, v27.8b, v5.8b\n\t" \
-    "saddw v20.4s, v20.4s, v31.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
-    "smull v31.8h, v24.8b, v6.8b\n\t" \
-    "smlal v31.8h, v13.8b, v7.8b\n\t" \
+    "ldr d25, [%[r1], %[c4]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "smull v31.8h, v14.8b, v4.8b\n\t" \
+    "smlal v31.8h, v25.8b, v5.8b\n\t" \
     "saddw v22.4s, v11.4s, v30.4h\n\t" \
     "saddw2 v23.4s, v12.4s, v30.8h\n\t" \
-    "smull v30.8h, v27.8b, v8.8b\n\t" \
-    "saddw v22.4s, v22.4s, v29.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v29.8h\n\t" \
+    "smull v30.8h, v25.8b, v4.8b\n\t" \
+    "smlal v30.8h, v27.8b, v5.8b\n\t" \
+    "saddw v20.4s, v20.4s, v29.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "smull v29.8h, v24.8b, v6.8b\n\t" \
+    "smlal v29.8h, v26.8b, v7.8b\n\t" \
     "saddw v22.4s, v22.4s, v28.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
-    "saddw v22.4s, v22.4s, v31.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v31.8h\n\t" \
+    "ldr d13, [%[r2], %[c4]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v28.8h, v26.8b, v6.8b\n\t" \
+    "smlal v28.8h, v13.8b, v7.8b\n\t" \
+    "saddw v20.4s, v20.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
+    "smull v31.8h, v13.8b, v8.8b\n\t" \
     "saddw v22.4s, v22.4s, v30.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
+    "smull v30.8h, v27.8b, v8.8b\n\t" \
+    "saddw v20.4s, v20.4s, v29.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "saddw v22.4s, v22.4s, v28.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
+    "saddw v20.4s, v20.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
     "sqrdmulh v20.4s, v20.4s, v9.s[0]\n\t" \
     "sqrdmulh v21.4s, v21.4s, v9.s[0]\n\t" \
+    "saddw v22.4s, v22.4s, v30.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
     "dup v31.4s, %w[ne]\n\t" \
@@ -576,68 +576,68 @@
     "smlal v31.8h, v14.8b, v1.8b\n\t" \
     "ldr d15, [%[r0], %[c2]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "ldr d24, [%[r1]]\n\t" \
+    "ldr d24, [%[r0], %[c3]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v30.8h, v15.8b, v2.8b\n\t" \
-    "smlal v30.8h, v24.8b, v3.8b\n\t" \
-    "ldr d25, [%[r1], %[c1]]\n\t" \
+    "smull v30.8h, v15.8b, v0.8b\n\t" \
+    "smlal v30.8h, v24.8b, v1.8b\n\t" \
+    "ldr d25, [%[r1]]\n\t" \
     "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "ldr d26, [%[r1], %[c2]]\n\t" \
+    "smull v29.8h, v15.8b, v2.8b\n\t" \
+    "smlal v29.8h, v25.8b, v3.8b\n\t" \
+    "ldr d26, [%[r0], %[c4]]\n\t" \
     "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v29.8h, v25.8b, v4.8b\n\t" \
-    "smlal v29.8h, v26.8b, v5.8b\n\t" \
-    "ldr d13, [%[r2]]\n\t" \
+    "ldr d13, [%[r1], %[c2]]\n\t" \
     "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "ldr d14, [%[r2], %[c1]]\n\t" \
+    "smull v28.8h, v26.8b, v2.8b\n\t" \
+    "smlal v28.8h, v13.8b, v3.8b\n\t" \
+    "ldr d14, [%[r1], %[c1]]\n\t" \
     "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v28.8h, v13.8b, v6.8b\n\t" \
-    "smlal v28.8h, v14.8b, v7.8b\n\t" \
-    "ldr d24, [%[r2], %[c2]]\n\t" \
-    "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v27.8h, v24.8b, v8.8b\n\t" \
+    "smull v27.8h, v14.8b, v4.8b\n\t" \
+    "smlal v27.8h, v13.8b, v5.8b\n\t" \
     "saddw v16.4s, v11.4s, v31.4h\n\t" \
     "saddw2 v17.4s, v12.4s, v31.8h\n\t" \
-    "ldr d25, [%[r0], %[c3]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v31.8h, v15.8b, v0.8b\n\t" \
-    "smlal v31.8h, v25.8b, v1.8b\n\t" \
-    "saddw v16.4s, v16.4s, v30.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v30.8h\n\t" \
-    "ldr d13, [%[r0], %[c4]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v30.8h, v13.8b, v2.8b\n\t" \
-    "smlal v30.8h, v26.8b, v3.8b\n\t" \
-    "saddw v16.4s, v16.4s, v29.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
-    "ldr d14, [%[r1], %[c3]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "ldr d24, [%[r1], %[c3]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
     "ldr d15, [%[r1], %[c4]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v29.8h, v14.8b, v4.8b\n\t" \
-    "smlal v29.8h, v15.8b, v5.8b\n\t" \
-    "saddw v16.4s, v16.4s, v28.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v28.8h\n\t" \
-    "ldr d25, [%[r2], %[c3]]\n\t" \
+    "smull v31.8h, v24.8b, v4.8b\n\t" \
+    "smlal v31.8h, v15.8b, v5.8b\n\t" \
+    "saddw v18.4s, v11.4s, v30.4h\n\t" \
+    "saddw2 v19.4s, v12.4s, v30.8h\n\t" \
+    "ldr d25, [%[r2]]\n\t" \
     "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v28.8h, v24.8b, v6.8b\n\t" \
-    "smlal v28.8h, v25.8b, v7.8b\n\t" \
-    "saddw v16.4s, v16.4s, v27.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v27.8h\n\t" \
-    "ldr d26, [%[r2], %[c4]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v27.8h, v26.8b, v8.8b\n\t" \
-    "saddw v18.4s, v11.4s, v31.4h\n\t" \
-    "saddw2 v19.4s, v12.4s, v31.8h\n\t" \
-    "saddw v18.4s, v18.4s, v30.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
-    "saddw v18.4s, v18.4s, v29.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v29.8h\n\t" \
+    "ldr d13, [%[r2], %[c1]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v30.8h, v25.8b, v6.8b\n\t" \
+    "smlal v30.8h, v13.8b, v7.8b\n\t" \
+    "saddw v16.4s, v16.4s, v29.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
+    "ldr d14, [%[r2], %[c2]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "ldr d24, [%[r2], %[c3]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "smull v29.8h, v14.8b, v6.8b\n\t" \
+    "smlal v29.8h, v24.8b, v7.8b\n\t" \
     "saddw v18.4s, v18.4s, v28.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
-    "saddw v18.4s, v18.4s, v27.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v27.8h\n\t" \
+    "smull v28.8h, v14.8b, v8.8b\n\t" \
+    "saddw v16.4s, v16.4s, v27.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v27.8h\n\t" \
+    "ldr d25, [%[r2], %[c4]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "smull v27.8h, v25.8b, v8.8b\n\t" \
+    "saddw v18.4s, v18.4s, v31.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v31.8h\n\t" \
+    "saddw v16.4s, v16.4s, v30.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v30.8h\n\t" \
+    "saddw v18.4s, v18.4s, v29.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v29.8h\n\t" \
+    "saddw v16.4s, v16.4s, v28.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v28.8h\n\t" \
     "sqrdmulh v16.4s, v16.4s, v9.s[0]\n\t" \
     "sqrdmulh v17.4s, v17.4s, v9.s[0]\n\t" \
+    "saddw v18.4s, v18.4s, v27.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v27.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
     "sqrshrn v16.4h, v16.4s, #%[e]\n\t" \
@@ -650,70 +650,70 @@
     "str d18, [%[o], %[o1]]\n\t" \
     "b 2f\n\t" \
     "2:\n\t" \
-    "ldr d14, [%[r0], %[c5]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v31.8h, v13.8b, v0.8b\n\t" \
-    "smlal v31.8h, v14.8b, v1.8b\n\t" \
+    "ldr d13, [%[r0], %[c5]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v31.8h, v26.8b, v0.8b\n\t" \
+    "smlal v31.8h, v13.8b, v1.8b\n\t" \
     "ldr d24, [%[r0], %[c6]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v30.8h, v24.8b, v2.8b\n\t" \
-    "smlal v30.8h, v15.8b, v3.8b\n\t" \
-    "ldr d25, [%[r1], %[c5]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "ldr d13, [%[r1], %[c6]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v29.8h, v25.8b, v4.8b\n\t" \
-    "smlal v29.8h, v13.8b, v5.8b\n\t" \
-    "ldr d14, [%[r2], %[c5]]\n\t" \
+    "ldr d14, [%[r0], %[c7]]\n\t" \
     "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v28.8h, v26.8b, v6.8b\n\t" \
-    "smlal v28.8h, v14.8b, v7.8b\n\t" \
-    "ldr d15, [%[r2], %[c6]]\n\t" \
-    "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v27.8h, v15.8b, v8.8b\n\t" \
-    "saddw v20.4s, v11.4s, v31.4h\n\t" \
-    "saddw2 v21.4s, v12.4s, v31.8h\n\t" \
-    "ldr d25, [%[r0], %[c7]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v31.8h, v24.8b, v0.8b\n\t" \
-    "smlal v31.8h, v25.8b, v1.8b\n\t" \
-    "saddw v20.4s, v20.4s, v30.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v30.8h\n\t" \
+    "smull v30.8h, v24.8b, v0.8b\n\t" \
+    "smlal v30.8h, v14.8b, v1.8b\n\t" \
+    "smull v29.8h, v24.8b, v2.8b\n\t" \
+    "smlal v29.8h, v15.8b, v3.8b\n\t" \
     "ldr d26, [%[r0], %[c8]]\n\t" \
     "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v30.8h, v26.8b, v2.8b\n\t" \
-    "smlal v30.8h, v13.8b, v3.8b\n\t" \
-    "saddw v20.4s, v20.4s, v29.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
-    "ldr d14, [%[r1], %[c7]]\n\t" \
+    "ldr d13, [%[r1], %[c6]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v28.8h, v26.8b, v2.8b\n\t" \
+    "smlal v28.8h, v13.8b, v3.8b\n\t" \
+    "ldr d14, [%[r1], %[c5]]\n\t" \
     "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "smull v27.8h, v14.8b, v4.8b\n\t" \
+    "smlal v27.8h, v13.8b, v5.8b\n\t" \
+    "saddw v20.4s, v11.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v12.4s, v31.8h\n\t" \
+    "ldr d15, [%[r1], %[c7]]\n\t" \
+    "eor v15.8b, v15.8b, v10.8b\n\t" \
     "ldr d24, [%[r1], %[c8]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v29.8h, v14.8b, v4.8b\n\t" \
-    "smlal v29.8h, v24.8b, v5.8b\n\t" \
-    "saddw v20.4s, v20.4s, v28.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v28.8h\n\t" \
-    "ldr d25, [%[r2], %[c7]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v28.8h, v15.8b, v6.8b\n\t" \
-    "smlal v28.8h, v25.8b, v7.8b\n\t" \
-    "saddw v20.4s, v20.4s, v27.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v27.8h\n\t" \
-    "ldr d13, [%[r2], %[c8]]\n\t" \
+    "smull v31.8h, v15.8b, v4.8b\n\t" \
+    "smlal v31.8h, v24.8b, v5.8b\n\t" \
+    "saddw v22.4s, v11.4s, v30.4h\n\t" \
+    "saddw2 v23.4s, v12.4s, v30.8h\n\t" \
+    "ldr d26, [%[r2], %[c5]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v30.8h, v25.8b, v6.8b\n\t" \
+    "smlal v30.8h, v26.8b, v7.8b\n\t" \
+    "saddw v20.4s, v20.4s, v29.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "ldr d13, [%[r2], %[c6]]\n\t" \
     "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v27.8h, v13.8b, v8.8b\n\t" \
-    "saddw v22.4s, v11.4s, v31.4h\n\t" \
-    "saddw2 v23.4s, v12.4s, v31.8h\n\t" \
-    "saddw v22.4s, v22.4s, v30.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
-    "saddw v22.4s, v22.4s, v29.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v29.8h\n\t" \
+    "ldr d14, [%[r2], %[c7]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "smull v29.8h, v13.8b, v6.8b\n\t" \
+    "smlal v29.8h, v14.8b, v7.8b\n\t" \
     "saddw v22.4s, v22.4s, v28.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
-    "saddw v22.4s, v22.4s, v27.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v27.8h\n\t" \
+    "smull v28.8h, v13.8b, v8.8b\n\t" \
+    "saddw v20.4s, v20.4s, v27.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v27.8h\n\t" \
+    "ldr d15, [%[r2], %[c8]]\n\t" \
+    "eor v15.8b, v15.8b, v10.8b\n\t" \
+    "smull v27.8h, v15.8b, v8.8b\n\t" \
+    "saddw v22.4s, v22.4s, v31.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v31.8h\n\t" \
+    "saddw v20.4s, v20.4s, v30.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v30.8h\n\t" \
+    "saddw v22.4s, v22.4s, v29.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v29.8h\n\t" \
+    "saddw v20.4s, v20.4s, v28.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v28.8h\n\t" \
     "sqrdmulh v20.4s, v20.4s, v9.s[0]\n\t" \
     "sqrdmulh v21.4s, v21.4s, v9.s[0]\n\t" \
+    "saddw v22.4s, v22.4s, v27.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v27.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
     "sqrshrn v20.4h, v20.4s, #%[e]\n\t" \
@@ -739,59 +739,59 @@
     "smull v31.8h, v13.8b, v0.8b\n\t" \
     "smlal v31.8h, v14.8b, v1.8b\n\t" \
     "smlal v31.8h, v15.8b, v2.8b\n\t" \
-    "ldr d24, [%[r1]]\n\t" \
-    "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "ldr d25, [%[r1], %[c1]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "ldr d26, [%[r1], %[c2]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v30.8h, v24.8b, v3.8b\n\t" \
-    "smlal v30.8h, v25.8b, v4.8b\n\t" \
-    "smlal v30.8h, v26.8b, v5.8b\n\t" \
-    "ldr d27, [%[r2]]\n\t" \
-    "eor v27.8b, v27.8b, v10.8b\n\t" \
-    "ldr d13, [%[r2], %[c1]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "ldr d14, [%[r2], %[c2]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v29.8h, v27.8b, v6.8b\n\t" \
-    "smlal v29.8h, v13.8b, v7.8b\n\t" \
-    "smlal v29.8h, v14.8b, v8.8b\n\t" \
     "ldr d24, [%[r0], %[c3]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
     "ldr d25, [%[r0], %[c4]]\n\t" \
     "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v28.8h, v15.8b, v0.8b\n\t" \
-    "smlal v28.8h, v24.8b, v1.8b\n\t" \
-    "smlal v28.8h, v25.8b, v2.8b\n\t" \
+    "smull v30.8h, v15.8b, v0.8b\n\t" \
+    "smlal v30.8h, v24.8b, v1.8b\n\t" \
+    "smlal v30.8h, v25.8b, v2.8b\n\t" \
+    "ldr d26, [%[r1]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "ldr d27, [%[r1], %[c1]]\n\t" \
+    "eor v27.8b, v27.8b, v10.8b\n\t" \
+    "ldr d13, [%[r1], %[c2]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v29.8h, v26.8b, v3.8b\n\t" \
+    "smlal v29.8h, v27.8b, v4.8b\n\t" \
+    "smlal v29.8h, v13.8b, v5.8b\n\t" \
+    "ldr d14, [%[r1], %[c3]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "ldr d15, [%[r1], %[c4]]\n\t" \
+    "eor v15.8b, v15.8b, v10.8b\n\t" \
+    "smull v28.8h, v13.8b, v3.8b\n\t" \
+    "smlal v28.8h, v14.8b, v4.8b\n\t" \
+    "smlal v28.8h, v15.8b, v5.8b\n\t" \
     "saddw v16.4s, v11.4s, v31.4h\n\t" \
     "saddw2 v17.4s, v12.4s, v31.8h\n\t" \
-    "ldr d27, [%[r1], %[c3]]\n\t" \
-    "eor v27.8b, v27.8b, v10.8b\n\t" \
-    "ldr d13, [%[r1], %[c4]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v31.8h, v26.8b, v3.8b\n\t" \
-    "smlal v31.8h, v27.8b, v4.8b\n\t" \
-    "smlal v31.8h, v13.8b, v5.8b\n\t" \
-    "saddw v16.4s, v16.4s, v30.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v30.8h\n\t" \
-    "ldr d15, [%[r2], %[c3]]\n\t" \
-    "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "ldr d24, [%[r2], %[c4]]\n\t" \
+    "ldr d24, [%[r2]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v30.8h, v14.8b, v6.8b\n\t" \
-    "smlal v30.8h, v15.8b, v7.8b\n\t" \
-    "smlal v30.8h, v24.8b, v8.8b\n\t" \
+    "ldr d26, [%[r2], %[c1]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "ldr d27, [%[r2], %[c2]]\n\t" \
+    "eor v27.8b, v27.8b, v10.8b\n\t" \
+    "smull v31.8h, v24.8b, v6.8b\n\t" \
+    "smlal v31.8h, v26.8b, v7.8b\n\t" \
+    "smlal v31.8h, v27.8b, v8.8b\n\t" \
+    "saddw v18.4s, v11.4s, v30.4h\n\t" \
+    "saddw2 v19.4s, v12.4s, v30.8h\n\t" \
+    "ldr d13, [%[r2], %[c3]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "ldr d14, [%[r2], %[c4]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "smull v30.8h, v27.8b, v6.8b\n\t" \
+    "smlal v30.8h, v13.8b, v7.8b\n\t" \
+    "smlal v30.8h, v14.8b, v8.8b\n\t" \
     "saddw v16.4s, v16.4s, v29.4h\n\t" \
     "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
-    "saddw v18.4s, v11.4s, v28.4h\n\t" \
-    "saddw2 v19.4s, v12.4s, v28.8h\n\t" \
-    "saddw v18.4s, v18.4s, v31.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v31.8h\n\t" \
-    "saddw v18.4s, v18.4s, v30.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
+    "saddw v18.4s, v18.4s, v28.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
+    "saddw v16.4s, v16.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
     "sqrdmulh v16.4s, v16.4s, v9.s[0]\n\t" \
     "sqrdmulh v17.4s, v17.4s, v9.s[0]\n\t" \
+    "saddw v18.4s, v18.4s, v30.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
     "sqrshrn v16.4h, v16.4s, #%[e]\n\t" \
@@ -804,62 +804,62 @@
     "str d18, [%[o], %[o1]]\n\t" \
     "b 2f\n\t" \
     "2:\n\t" \
-    "ldr d26, [%[r0], %[c5]]\n\t" \
+    "ldr d24, [%[r0], %[c5]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "ldr d26, [%[r0], %[c6]]\n\t" \
     "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "ldr d27, [%[r0], %[c6]]\n\t" \
-    "eor v27.8b, v27.8b, v10.8b\n\t" \
     "smull v31.8h, v25.8b, v0.8b\n\t" \
-    "smlal v31.8h, v26.8b, v1.8b\n\t" \
-    "smlal v31.8h, v27.8b, v2.8b\n\t" \
-    "ldr d14, [%[r1], %[c5]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "ldr d15, [%[r1], %[c6]]\n\t" \
-    "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v30.8h, v13.8b, v3.8b\n\t" \
-    "smlal v30.8h, v14.8b, v4.8b\n\t" \
-    "smlal v30.8h, v15.8b, v5.8b\n\t" \
-    "ldr d25, [%[r2], %[c5]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "ldr d26, [%[r2], %[c6]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v29.8h, v24.8b, v6.8b\n\t" \
-    "smlal v29.8h, v25.8b, v7.8b\n\t" \
-    "smlal v29.8h, v26.8b, v8.8b\n\t" \
-    "ldr d13, [%[r0], %[c7]]\n\t" \
+    "smlal v31.8h, v24.8b, v1.8b\n\t" \
+    "smlal v31.8h, v26.8b, v2.8b\n\t" \
+    "ldr d27, [%[r0], %[c7]]\n\t" \
+    "eor v27.8b, v27.8b, v10.8b\n\t" \
+    "ldr d13, [%[r0], %[c8]]\n\t" \
     "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "ldr d14, [%[r0], %[c8]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v28.8h, v27.8b, v0.8b\n\t" \
-    "smlal v28.8h, v13.8b, v1.8b\n\t" \
-    "smlal v28.8h, v14.8b, v2.8b\n\t" \
+    "smull v30.8h, v26.8b, v0.8b\n\t" \
+    "smlal v30.8h, v27.8b, v1.8b\n\t" \
+    "smlal v30.8h, v13.8b, v2.8b\n\t" \
+    "ldr d25, [%[r1], %[c5]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "ldr d24, [%[r1], %[c6]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "smull v29.8h, v15.8b, v3.8b\n\t" \
+    "smlal v29.8h, v25.8b, v4.8b\n\t" \
+    "smlal v29.8h, v24.8b, v5.8b\n\t" \
+    "ldr d26, [%[r1], %[c7]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "ldr d27, [%[r1], %[c8]]\n\t" \
+    "eor v27.8b, v27.8b, v10.8b\n\t" \
+    "smull v28.8h, v24.8b, v3.8b\n\t" \
+    "smlal v28.8h, v26.8b, v4.8b\n\t" \
+    "smlal v28.8h, v27.8b, v5.8b\n\t" \
     "saddw v20.4s, v11.4s, v31.4h\n\t" \
     "saddw2 v21.4s, v12.4s, v31.8h\n\t" \
-    "ldr d24, [%[r1], %[c7]]\n\t" \
-    "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "ldr d25, [%[r1], %[c8]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v31.8h, v15.8b, v3.8b\n\t" \
-    "smlal v31.8h, v24.8b, v4.8b\n\t" \
-    "smlal v31.8h, v25.8b, v5.8b\n\t" \
-    "saddw v20.4s, v20.4s, v30.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v30.8h\n\t" \
-    "ldr d27, [%[r2], %[c7]]\n\t" \
-    "eor v27.8b, v27.8b, v10.8b\n\t" \
-    "ldr d13, [%[r2], %[c8]]\n\t" \
+    "ldr d13, [%[r2], %[c5]]\n\t" \
     "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v30.8h, v26.8b, v6.8b\n\t" \
-    "smlal v30.8h, v27.8b, v7.8b\n\t" \
-    "smlal v30.8h, v13.8b, v8.8b\n\t" \
+    "ldr d15, [%[r2], %[c6]]\n\t" \
+    "eor v15.8b, v15.8b, v10.8b\n\t" \
+    "smull v31.8h, v14.8b, v6.8b\n\t" \
+    "smlal v31.8h, v13.8b, v7.8b\n\t" \
+    "smlal v31.8h, v15.8b, v8.8b\n\t" \
+    "saddw v22.4s, v11.4s, v30.4h\n\t" \
+    "saddw2 v23.4s, v12.4s, v30.8h\n\t" \
+    "ldr d25, [%[r2], %[c7]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "ldr d24, [%[r2], %[c8]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "smull v30.8h, v15.8b, v6.8b\n\t" \
+    "smlal v30.8h, v25.8b, v7.8b\n\t" \
+    "smlal v30.8h, v24.8b, v8.8b\n\t" \
     "saddw v20.4s, v20.4s, v29.4h\n\t" \
     "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
-    "saddw v22.4s, v11.4s, v28.4h\n\t" \
-    "saddw2 v23.4s, v12.4s, v28.8h\n\t" \
-    "saddw v22.4s, v22.4s, v31.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v31.8h\n\t" \
-    "saddw v22.4s, v22.4s, v30.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
+    "saddw v22.4s, v22.4s, v28.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
+    "saddw v20.4s, v20.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
     "sqrdmulh v20.4s, v20.4s, v9.s[0]\n\t" \
     "sqrdmulh v21.4s, v21.4s, v9.s[0]\n\t" \
+    "saddw v22.4s, v22.4s, v30.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
     "sqrshrn v20.4h, v20.4s, #%[e]\n\t" \
@@ -882,64 +882,64 @@
     "smlal v31.8h, v13.8b, v1.8b\n\t" \
     "ldr d14, [%[r0], %[c1]]\n\t" \
     "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v30.8h, v14.8b, v2.8b\n\t" \
-    "smlal v30.8h, v27.8b, v3.8b\n\t" \
-    "ldr d15, [%[r1]]\n\t" \
+    "ldr d15, [%[r0], %[c2]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "ldr d24, [%[r1], %[c1]]\n\t" \
+    "smull v30.8h, v14.8b, v0.8b\n\t" \
+    "smlal v30.8h, v15.8b, v1.8b\n\t" \
+    "smull v29.8h, v14.8b, v2.8b\n\t" \
+    "smlal v29.8h, v27.8b, v3.8b\n\t" \
+    "ldr d24, [%[r0], %[c3]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v29.8h, v15.8b, v4.8b\n\t" \
-    "smlal v29.8h, v24.8b, v5.8b\n\t" \
-    "ldr d25, [%[r2]]\n\t" \
+    "ldr d25, [%[r1], %[c1]]\n\t" \
     "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v28.8h, v27.8b, v6.8b\n\t" \
-    "smlal v28.8h, v25.8b, v7.8b\n\t" \
+    "smull v28.8h, v24.8b, v2.8b\n\t" \
+    "smlal v28.8h, v25.8b, v3.8b\n\t" \
     "saddw v16.4s, v11.4s, v31.4h\n\t" \
     "saddw2 v17.4s, v12.4s, v31.8h\n\t" \
-    "ldr d26, [%[r2], %[c1]]\n\t" \
+    "ldr d26, [%[r1]]\n\t" \
     "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v31.8h, v26.8b, v8.8b\n\t" \
-    "saddw v16.4s, v16.4s, v30.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v30.8h\n\t" \
-    "ldr d13, [%[r0], %[c2]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v30.8h, v14.8b, v0.8b\n\t" \
-    "smlal v30.8h, v13.8b, v1.8b\n\t" \
-    "saddw v16.4s, v16.4s, v29.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
-    "ldr d15, [%[r0], %[c3]]\n\t" \
-    "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v29.8h, v15.8b, v2.8b\n\t" \
-    "smlal v29.8h, v24.8b, v3.8b\n\t" \
-    "saddw v16.4s, v16.4s, v28.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v28.8h\n\t" \
-    "ldr d25, [%[r1], %[c2]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "ldr d14, [%[r1], %[c3]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v28.8h, v25.8b, v4.8b\n\t" \
-    "smlal v28.8h, v14.8b, v5.8b\n\t" \
-    "saddw v16.4s, v16.4s, v31.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
-    "ldr d13, [%[r2], %[c2]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v31.8h, v26.8b, v6.8b\n\t" \
-    "smlal v31.8h, v13.8b, v7.8b\n\t" \
+    "smull v31.8h, v26.8b, v4.8b\n\t" \
+    "smlal v31.8h, v25.8b, v5.8b\n\t" \
     "saddw v18.4s, v11.4s, v30.4h\n\t" \
     "saddw2 v19.4s, v12.4s, v30.8h\n\t" \
-    "ldr d24, [%[r2], %[c3]]\n\t" \
-    "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v30.8h, v24.8b, v8.8b\n\t" \
-    "saddw v18.4s, v18.4s, v29.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v29.8h\n\t" \
+    "ldr d13, [%[r1], %[c2]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "ldr d15, [%[r1], %[c3]]\n\t" \
+    "eor v15.8b, v15.8b, v10.8b\n\t" \
+    "smull v30.8h, v13.8b, v4.8b\n\t" \
+    "smlal v30.8h, v15.8b, v5.8b\n\t" \
+    "saddw v16.4s, v16.4s, v29.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
+    "ldr d14, [%[r2]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "smull v29.8h, v27.8b, v6.8b\n\t" \
+    "smlal v29.8h, v14.8b, v7.8b\n\t" \
     "saddw v18.4s, v18.4s, v28.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
-    "saddw v18.4s, v18.4s, v31.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v31.8h\n\t" \
+    "ldr d25, [%[r2], %[c1]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "ldr d26, [%[r2], %[c2]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v28.8h, v25.8b, v6.8b\n\t" \
+    "smlal v28.8h, v26.8b, v7.8b\n\t" \
+    "saddw v16.4s, v16.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
+    "smull v31.8h, v25.8b, v8.8b\n\t" \
     "saddw v18.4s, v18.4s, v30.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
+    "ldr d13, [%[r2], %[c3]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v30.8h, v13.8b, v8.8b\n\t" \
+    "saddw v16.4s, v16.4s, v29.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
+    "saddw v18.4s, v18.4s, v28.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
+    "saddw v16.4s, v16.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
     "sqrdmulh v16.4s, v16.4s, v9.s[0]\n\t" \
     "sqrdmulh v17.4s, v17.4s, v9.s[0]\n\t" \
+    "saddw v18.4s, v18.4s, v30.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
     "dup v31.4s, %w[ne]\n\t" \
@@ -957,70 +957,70 @@
     "str d18, [%[o], %[o1]]\n\t" \
     "b 2f\n\t" \
     "2:\n\t" \
-    "ldr d25, [%[r0], %[c4]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v31.8h, v15.8b, v0.8b\n\t" \
-    "smlal v31.8h, v25.8b, v1.8b\n\t" \
+    "ldr d14, [%[r0], %[c4]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "smull v31.8h, v24.8b, v0.8b\n\t" \
+    "smlal v31.8h, v14.8b, v1.8b\n\t" \
     "ldr d26, [%[r0], %[c5]]\n\t" \
     "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v30.8h, v26.8b, v2.8b\n\t" \
-    "smlal v30.8h, v14.8b, v3.8b\n\t" \
-    "ldr d13, [%[r1], %[c4]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "ldr d15, [%[r1], %[c5]]\n\t" \
-    "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v29.8h, v13.8b, v4.8b\n\t" \
-    "smlal v29.8h, v15.8b, v5.8b\n\t" \
-    "ldr d25, [%[r2], %[c4]]\n\t" \
+    "ldr d25, [%[r0], %[c6]]\n\t" \
     "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v28.8h, v24.8b, v6.8b\n\t" \
-    "smlal v28.8h, v25.8b, v7.8b\n\t" \
-    "saddw v20.4s, v11.4s, v31.4h\n\t" \
-    "saddw2 v21.4s, v12.4s, v31.8h\n\t" \
-    "ldr d14, [%[r2], %[c5]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v31.8h, v14.8b, v8.8b\n\t" \
-    "saddw v20.4s, v20.4s, v30.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v30.8h\n\t" \
-    "ldr d13, [%[r0], %[c6]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
     "smull v30.8h, v26.8b, v0.8b\n\t" \
-    "smlal v30.8h, v13.8b, v1.8b\n\t" \
-    "saddw v20.4s, v20.4s, v29.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "smlal v30.8h, v25.8b, v1.8b\n\t" \
+    "smull v29.8h, v26.8b, v2.8b\n\t" \
+    "smlal v29.8h, v15.8b, v3.8b\n\t" \
     "ldr d24, [%[r0], %[c7]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v29.8h, v24.8b, v2.8b\n\t" \
-    "smlal v29.8h, v15.8b, v3.8b\n\t" \
-    "saddw v20.4s, v20.4s, v28.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v28.8h\n\t" \
-    "ldr d25, [%[r1], %[c6]]\n\t" \
+    "ldr d14, [%[r1], %[c5]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "smull v28.8h, v24.8b, v2.8b\n\t" \
+    "smlal v28.8h, v14.8b, v3.8b\n\t" \
+    "saddw v20.4s, v11.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v12.4s, v31.8h\n\t" \
+    "ldr d25, [%[r1], %[c4]]\n\t" \
     "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "ldr d26, [%[r1], %[c7]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v28.8h, v25.8b, v4.8b\n\t" \
-    "smlal v28.8h, v26.8b, v5.8b\n\t" \
-    "saddw v20.4s, v20.4s, v31.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
-    "ldr d13, [%[r2], %[c6]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v31.8h, v14.8b, v6.8b\n\t" \
-    "smlal v31.8h, v13.8b, v7.8b\n\t" \
+    "smull v31.8h, v25.8b, v4.8b\n\t" \
+    "smlal v31.8h, v14.8b, v5.8b\n\t" \
     "saddw v22.4s, v11.4s, v30.4h\n\t" \
     "saddw2 v23.4s, v12.4s, v30.8h\n\t" \
+    "ldr d15, [%[r1], %[c6]]\n\t" \
+    "eor v15.8b, v15.8b, v10.8b\n\t" \
+    "ldr d26, [%[r1], %[c7]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v30.8h, v15.8b, v4.8b\n\t" \
+    "smlal v30.8h, v26.8b, v5.8b\n\t" \
+    "saddw v20.4s, v20.4s, v29.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "ldr d24, [%[r2], %[c4]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "smull v29.8h, v13.8b, v6.8b\n\t" \
+    "smlal v29.8h, v24.8b, v7.8b\n\t" \
+    "saddw v22.4s, v22.4s, v28.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
+    "ldr d14, [%[r2], %[c5]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "ldr d25, [%[r2], %[c6]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "smull v28.8h, v14.8b, v6.8b\n\t" \
+    "smlal v28.8h, v25.8b, v7.8b\n\t" \
+    "saddw v20.4s, v20.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
+    "smull v31.8h, v14.8b, v8.8b\n\t" \
+    "saddw v22.4s, v22.4s, v30.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
     "ldr d15, [%[r2], %[c7]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
     "smull v30.8h, v15.8b, v8.8b\n\t" \
-    "saddw v22.4s, v22.4s, v29.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v29.8h\n\t" \
+    "saddw v20.4s, v20.4s, v29.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
     "saddw v22.4s, v22.4s, v28.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
-    "saddw v22.4s, v22.4s, v31.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v31.8h\n\t" \
-    "saddw v22.4s, v22.4s, v30.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
+    "saddw v20.4s, v20.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
     "sqrdmulh v20.4s, v20.4s, v9.s[0]\n\t" \
     "sqrdmulh v21.4s, v21.4s, v9.s[0]\n\t" \
+    "saddw v22.4s, v22.4s, v30.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
     "dup v31.4s, %w[ne]\n\t" \
@@ -1046,68 +1046,68 @@
     "smlal v31.8h, v14.8b, v1.8b\n\t" \
     "ldr d15, [%[r0], %[c2]]\n\t" \
     "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "ldr d24, [%[r1]]\n\t" \
+    "ldr d24, [%[r0], %[c3]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v30.8h, v15.8b, v2.8b\n\t" \
-    "smlal v30.8h, v24.8b, v3.8b\n\t" \
-    "ldr d25, [%[r1], %[c1]]\n\t" \
+    "smull v30.8h, v15.8b, v0.8b\n\t" \
+    "smlal v30.8h, v24.8b, v1.8b\n\t" \
+    "ldr d25, [%[r1]]\n\t" \
     "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "ldr d26, [%[r1], %[c2]]\n\t" \
+    "smull v29.8h, v15.8b, v2.8b\n\t" \
+    "smlal v29.8h, v25.8b, v3.8b\n\t" \
+    "ldr d26, [%[r0], %[c4]]\n\t" \
     "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v29.8h, v25.8b, v4.8b\n\t" \
-    "smlal v29.8h, v26.8b, v5.8b\n\t" \
-    "ldr d13, [%[r2]]\n\t" \
+    "ldr d13, [%[r1], %[c2]]\n\t" \
     "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "ldr d14, [%[r2], %[c1]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v28.8h, v13.8b, v6.8b\n\t" \
-    "smlal v28.8h, v14.8b, v7.8b\n\t" \
+    "smull v28.8h, v26.8b, v2.8b\n\t" \
+    "smlal v28.8h, v13.8b, v3.8b\n\t" \
     "saddw v16.4s, v11.4s, v31.4h\n\t" \
     "saddw2 v17.4s, v12.4s, v31.8h\n\t" \
-    "ldr d24, [%[r2], %[c2]]\n\t" \
-    "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v31.8h, v24.8b, v8.8b\n\t" \
-    "saddw v16.4s, v16.4s, v30.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v30.8h\n\t" \
-    "ldr d25, [%[r0], %[c3]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v30.8h, v15.8b, v0.8b\n\t" \
-    "smlal v30.8h, v25.8b, v1.8b\n\t" \
-    "saddw v16.4s, v16.4s, v29.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
-    "ldr d13, [%[r0], %[c4]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v29.8h, v13.8b, v2.8b\n\t" \
-    "smlal v29.8h, v26.8b, v3.8b\n\t" \
-    "saddw v16.4s, v16.4s, v28.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v28.8h\n\t" \
-    "ldr d14, [%[r1], %[c3]]\n\t" \
+    "ldr d14, [%[r1], %[c1]]\n\t" \
     "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "ldr d15, [%[r1], %[c4]]\n\t" \
-    "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v28.8h, v14.8b, v4.8b\n\t" \
-    "smlal v28.8h, v15.8b, v5.8b\n\t" \
-    "saddw v16.4s, v16.4s, v31.4h\n\t" \
-    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
-    "ldr d25, [%[r2], %[c3]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v31.8h, v24.8b, v6.8b\n\t" \
-    "smlal v31.8h, v25.8b, v7.8b\n\t" \
+    "smull v31.8h, v14.8b, v4.8b\n\t" \
+    "smlal v31.8h, v13.8b, v5.8b\n\t" \
     "saddw v18.4s, v11.4s, v30.4h\n\t" \
     "saddw2 v19.4s, v12.4s, v30.8h\n\t" \
-    "ldr d26, [%[r2], %[c4]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v30.8h, v26.8b, v8.8b\n\t" \
-    "saddw v18.4s, v18.4s, v29.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v29.8h\n\t" \
+    "ldr d24, [%[r1], %[c3]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "ldr d15, [%[r1], %[c4]]\n\t" \
+    "eor v15.8b, v15.8b, v10.8b\n\t" \
+    "smull v30.8h, v24.8b, v4.8b\n\t" \
+    "smlal v30.8h, v15.8b, v5.8b\n\t" \
+    "saddw v16.4s, v16.4s, v29.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
+    "ldr d25, [%[r2]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "ldr d13, [%[r2], %[c1]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v29.8h, v25.8b, v6.8b\n\t" \
+    "smlal v29.8h, v13.8b, v7.8b\n\t" \
     "saddw v18.4s, v18.4s, v28.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
-    "saddw v18.4s, v18.4s, v31.4h\n\t" \
-    "saddw2 v19.4s, v19.4s, v31.8h\n\t" \
+    "ldr d14, [%[r2], %[c2]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "ldr d24, [%[r2], %[c3]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "smull v28.8h, v14.8b, v6.8b\n\t" \
+    "smlal v28.8h, v24.8b, v7.8b\n\t" \
+    "saddw v16.4s, v16.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
+    "smull v31.8h, v14.8b, v8.8b\n\t" \
     "saddw v18.4s, v18.4s, v30.4h\n\t" \
     "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
+    "ldr d25, [%[r2], %[c4]]\n\t" \
+    "eor v25.8b, v25.8b, v10.8b\n\t" \
+    "smull v30.8h, v25.8b, v8.8b\n\t" \
+    "saddw v16.4s, v16.4s, v29.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v29.8h\n\t" \
+    "saddw v18.4s, v18.4s, v28.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v28.8h\n\t" \
+    "saddw v16.4s, v16.4s, v31.4h\n\t" \
+    "saddw2 v17.4s, v17.4s, v31.8h\n\t" \
     "sqrdmulh v16.4s, v16.4s, v9.s[0]\n\t" \
     "sqrdmulh v17.4s, v17.4s, v9.s[0]\n\t" \
+    "saddw v18.4s, v18.4s, v30.4h\n\t" \
+    "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
     "dup v31.4s, %w[ne]\n\t" \
@@ -1125,64 +1125,64 @@
     "str d18, [%[o], %[o1]]\n\t" \
     "b 2f\n\t" \
     "2:\n\t" \
-    "ldr d14, [%[r0], %[c5]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v31.8h, v13.8b, v0.8b\n\t" \
-    "smlal v31.8h, v14.8b, v1.8b\n\t" \
+    "ldr d13, [%[r0], %[c5]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v31.8h, v26.8b, v0.8b\n\t" \
+    "smlal v31.8h, v13.8b, v1.8b\n\t" \
     "ldr d24, [%[r0], %[c6]]\n\t" \
     "eor v24.8b, v24.8b, v10.8b\n\t" \
-    "smull v30.8h, v24.8b, v2.8b\n\t" \
-    "smlal v30.8h, v15.8b, v3.8b\n\t" \
-    "ldr d25, [%[r1], %[c5]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "ldr d13, [%[r1], %[c6]]\n\t" \
-    "eor v13.8b, v13.8b, v10.8b\n\t" \
-    "smull v29.8h, v25.8b, v4.8b\n\t" \
-    "smlal v29.8h, v13.8b, v5.8b\n\t" \
-    "ldr d14, [%[r2], %[c5]]\n\t" \
+    "ldr d14, [%[r0], %[c7]]\n\t" \
     "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v28.8h, v26.8b, v6.8b\n\t" \
-    "smlal v28.8h, v14.8b, v7.8b\n\t" \
+    "smull v30.8h, v24.8b, v0.8b\n\t" \
+    "smlal v30.8h, v14.8b, v1.8b\n\t" \
+    "smull v29.8h, v24.8b, v2.8b\n\t" \
+    "smlal v29.8h, v15.8b, v3.8b\n\t" \
+    "ldr d26, [%[r1], %[c6]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v28.8h, v27.8b, v2.8b\n\t" \
+    "smlal v28.8h, v26.8b, v3.8b\n\t" \
     "saddw v20.4s, v11.4s, v31.4h\n\t" \
     "saddw2 v21.4s, v12.4s, v31.8h\n\t" \
-    "ldr d15, [%[r2], %[c6]]\n\t" \
-    "eor v15.8b, v15.8b, v10.8b\n\t" \
-    "smull v31.8h, v15.8b, v8.8b\n\t" \
-    "saddw v20.4s, v20.4s, v30.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v30.8h\n\t" \
-    "ldr d25, [%[r0], %[c7]]\n\t" \
-    "eor v25.8b, v25.8b, v10.8b\n\t" \
-    "smull v30.8h, v24.8b, v0.8b\n\t" \
-    "smlal v30.8h, v25.8b, v1.8b\n\t" \
-    "saddw v20.4s, v20.4s, v29.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
-    "smull v29.8h, v27.8b, v2.8b\n\t" \
-    "smlal v29.8h, v13.8b, v3.8b\n\t" \
-    "saddw v20.4s, v20.4s, v28.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v28.8h\n\t" \
-    "ldr d26, [%[r1], %[c7]]\n\t" \
-    "eor v26.8b, v26.8b, v10.8b\n\t" \
-    "smull v28.8h, v26.8b, v4.8b\n\t" \
-    "smlal v28.8h, v27.8b, v5.8b\n\t" \
-    "saddw v20.4s, v20.4s, v31.4h\n\t" \
-    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
-    "ldr d14, [%[r2], %[c7]]\n\t" \
-    "eor v14.8b, v14.8b, v10.8b\n\t" \
-    "smull v31.8h, v15.8b, v6.8b\n\t" \
-    "smlal v31.8h, v14.8b, v7.8b\n\t" \
+    "ldr d13, [%[r1], %[c5]]\n\t" \
+    "eor v13.8b, v13.8b, v10.8b\n\t" \
+    "smull v31.8h, v13.8b, v4.8b\n\t" \
+    "smlal v31.8h, v26.8b, v5.8b\n\t" \
     "saddw v22.4s, v11.4s, v30.4h\n\t" \
     "saddw2 v23.4s, v12.4s, v30.8h\n\t" \
-    "smull v30.8h, v27.8b, v8.8b\n\t" \
-    "saddw v22.4s, v22.4s, v29.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v29.8h\n\t" \
+    "ldr d14, [%[r1], %[c7]]\n\t" \
+    "eor v14.8b, v14.8b, v10.8b\n\t" \
+    "smull v30.8h, v14.8b, v4.8b\n\t" \
+    "smlal v30.8h, v27.8b, v5.8b\n\t" \
+    "saddw v20.4s, v20.4s, v29.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "ldr d15, [%[r2], %[c5]]\n\t" \
+    "eor v15.8b, v15.8b, v10.8b\n\t" \
+    "smull v29.8h, v25.8b, v6.8b\n\t" \
+    "smlal v29.8h, v15.8b, v7.8b\n\t" \
     "saddw v22.4s, v22.4s, v28.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
-    "saddw v22.4s, v22.4s, v31.4h\n\t" \
-    "saddw2 v23.4s, v23.4s, v31.8h\n\t" \
+    "ldr d24, [%[r2], %[c6]]\n\t" \
+    "eor v24.8b, v24.8b, v10.8b\n\t" \
+    "ldr d26, [%[r2], %[c7]]\n\t" \
+    "eor v26.8b, v26.8b, v10.8b\n\t" \
+    "smull v28.8h, v24.8b, v6.8b\n\t" \
+    "smlal v28.8h, v26.8b, v7.8b\n\t" \
+    "saddw v20.4s, v20.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
+    "smull v31.8h, v24.8b, v8.8b\n\t" \
     "saddw v22.4s, v22.4s, v30.4h\n\t" \
     "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
+    "smull v30.8h, v27.8b, v8.8b\n\t" \
+    "saddw v20.4s, v20.4s, v29.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v29.8h\n\t" \
+    "saddw v22.4s, v22.4s, v28.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v28.8h\n\t" \
+    "saddw v20.4s, v20.4s, v31.4h\n\t" \
+    "saddw2 v21.4s, v21.4s, v31.8h\n\t" \
     "sqrdmulh v20.4s, v20.4s, v9.s[0]\n\t" \
     "sqrdmulh v21.4s, v21.4s, v9.s[0]\n\t" \
+    "saddw v22.4s, v22.4s, v30.4h\n\t" \
+    "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
     "dup v31.4s, %w[ne]\n\t" \

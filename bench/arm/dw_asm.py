@@ -58,7 +58,7 @@ def body(ST, scheme, LAG=None, outside=None):
     chunks = SCHEMES[scheme]
     lag, TEMPS, COLS = PLAN[scheme]
     lag, order = ORDER[(ST, scheme)]
-    if outside is not None:  # border block: one column is v27 (x_zp ^ 0x80), shift by register
+    if outside is not None:  # border block: one column is v27 (x_zp ^ 0x80)
         lag, order, TEMPS = 3, 'chunk', (31, 30, 29, 28)
     if LAG is not None:
         lag = LAG
@@ -123,18 +123,10 @@ def body(ST, scheme, LAG=None, outside=None):
                 mul(k)
             if k >= lag:
                 add(k - lag)
-        if outside is not None:  # SRSHL by -e (v31, free after the adds), SQXTN: as SQRSHRN
-            out.append("dup v31.4s, %w[ne]")
         for p in (2 * h, 2 * h + 1):
             a, b = 16 + 2 * p, 17 + 2 * p
-            if outside is None:
-                out.append(f"sqrshrn v{a}.4h, v{a}.4s, #%[e]")
-                out.append(f"sqrshrn2 v{a}.8h, v{b}.4s, #%[e]")
-            else:
-                out.append(f"srshl v{a}.4s, v{a}.4s, v31.4s")
-                out.append(f"srshl v{b}.4s, v{b}.4s, v31.4s")
-                out.append(f"sqxtn v{a}.4h, v{a}.4s")
-                out.append(f"sqxtn2 v{a}.8h, v{b}.4s")
+            out.append(f"sqrshrn v{a}.4h, v{a}.4s, #%[e]")
+            out.append(f"sqrshrn2 v{a}.8h, v{b}.4s, #%[e]")
             out.append(f"sqxtun v{a}.8b, v{a}.8h")
             out.append(f"str d{a}, [%[o]" + (f", %[o{p}]]" if p else "]"))
         if h == 0:
@@ -151,12 +143,12 @@ def body(ST, scheme, LAG=None, outside=None):
 def for_mca(lines, E=6, last=True):
     """One half with the operands as fixed registers (llvm-mca input)."""
     m = {'o': 'x3', 'so': 'x13', 'si': 'x14', 'n': 'x15', 'r0': 'x0', 'r1': 'x1', 'r2': 'x2',
-         'ne': 'x16'}
+         }
     m.update({f'c{j}': f'x{20 + j}' for j in range(1, 9)})
     m.update({f'o{p}': f'x{9 + p}' for p in range(1, 4)})
     res = []
     for l in lines:
-        l = l.replace('%[e]', str(E)).replace('%w[ne]', 'w16')
+        l = l.replace('%[e]', str(E))
         if l not in ("b 2f", "2:"):
             res.append(re.sub(r'%\[(\w+)\]', lambda mm: m[mm.group(1)], l))
     return ["loop:"] + res + (["subs x15, x15, #1", "b.ne loop"] if last else ["b loop"])

@@ -340,17 +340,12 @@
     "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
-    "dup v31.4s, %w[ne]\n\t" \
-    "srshl v16.4s, v16.4s, v31.4s\n\t" \
-    "srshl v17.4s, v17.4s, v31.4s\n\t" \
-    "sqxtn v16.4h, v16.4s\n\t" \
-    "sqxtn2 v16.8h, v17.4s\n\t" \
+    "sqrshrn v16.4h, v16.4s, #%[e]\n\t" \
+    "sqrshrn2 v16.8h, v17.4s, #%[e]\n\t" \
     "sqxtun v16.8b, v16.8h\n\t" \
     "str d16, [%[o]]\n\t" \
-    "srshl v18.4s, v18.4s, v31.4s\n\t" \
-    "srshl v19.4s, v19.4s, v31.4s\n\t" \
-    "sqxtn v18.4h, v18.4s\n\t" \
-    "sqxtn2 v18.8h, v19.4s\n\t" \
+    "sqrshrn v18.4h, v18.4s, #%[e]\n\t" \
+    "sqrshrn2 v18.8h, v19.4s, #%[e]\n\t" \
     "sqxtun v18.8b, v18.8h\n\t" \
     "str d18, [%[o], %[o1]]\n\t" \
     "b 2f\n\t" \
@@ -409,17 +404,12 @@
     "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
-    "dup v31.4s, %w[ne]\n\t" \
-    "srshl v20.4s, v20.4s, v31.4s\n\t" \
-    "srshl v21.4s, v21.4s, v31.4s\n\t" \
-    "sqxtn v20.4h, v20.4s\n\t" \
-    "sqxtn2 v20.8h, v21.4s\n\t" \
+    "sqrshrn v20.4h, v20.4s, #%[e]\n\t" \
+    "sqrshrn2 v20.8h, v21.4s, #%[e]\n\t" \
     "sqxtun v20.8b, v20.8h\n\t" \
     "str d20, [%[o], %[o2]]\n\t" \
-    "srshl v22.4s, v22.4s, v31.4s\n\t" \
-    "srshl v23.4s, v23.4s, v31.4s\n\t" \
-    "sqxtn v22.4h, v22.4s\n\t" \
-    "sqxtn2 v22.8h, v23.4s\n\t" \
+    "sqrshrn v22.4h, v22.4s, #%[e]\n\t" \
+    "sqrshrn2 v22.8h, v23.4s, #%[e]\n\t" \
     "sqxtun v22.8b, v22.8h\n\t" \
     "str d22, [%[o], %[o3]]\n\t" \
 
@@ -490,17 +480,12 @@
     "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
-    "dup v31.4s, %w[ne]\n\t" \
-    "srshl v16.4s, v16.4s, v31.4s\n\t" \
-    "srshl v17.4s, v17.4s, v31.4s\n\t" \
-    "sqxtn v16.4h, v16.4s\n\t" \
-    "sqxtn2 v16.8h, v17.4s\n\t" \
+    "sqrshrn v16.4h, v16.4s, #%[e]\n\t" \
+    "sqrshrn2 v16.8h, v17.4s, #%[e]\n\t" \
     "sqxtun v16.8b, v16.8h\n\t" \
     "str d16, [%[o]]\n\t" \
-    "srshl v18.4s, v18.4s, v31.4s\n\t" \
-    "srshl v19.4s, v19.4s, v31.4s\n\t" \
-    "sqxtn v18.4h, v18.4s\n\t" \
-    "sqxtn2 v18.8h, v19.4s\n\t" \
+    "sqrshrn v18.4h, v18.4s, #%[e]\n\t" \
+    "sqrshrn2 v18.8h, v19.4s, #%[e]\n\t" \
     "sqxtun v18.8b, v18.8h\n\t" \
     "str d18, [%[o], %[o1]]\n\t" \
     "b 2f\n\t" \
@@ -553,17 +538,12 @@
     "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
-    "dup v31.4s, %w[ne]\n\t" \
-    "srshl v20.4s, v20.4s, v31.4s\n\t" \
-    "srshl v21.4s, v21.4s, v31.4s\n\t" \
-    "sqxtn v20.4h, v20.4s\n\t" \
-    "sqxtn2 v20.8h, v21.4s\n\t" \
+    "sqrshrn v20.4h, v20.4s, #%[e]\n\t" \
+    "sqrshrn2 v20.8h, v21.4s, #%[e]\n\t" \
     "sqxtun v20.8b, v20.8h\n\t" \
     "str d20, [%[o], %[o2]]\n\t" \
-    "srshl v22.4s, v22.4s, v31.4s\n\t" \
-    "srshl v23.4s, v23.4s, v31.4s\n\t" \
-    "sqxtn v22.4h, v22.4s\n\t" \
-    "sqxtn2 v22.8h, v23.4s\n\t" \
+    "sqrshrn v22.4h, v22.4s, #%[e]\n\t" \
+    "sqrshrn2 v22.8h, v23.4s, #%[e]\n\t" \
     "sqxtun v22.8b, v22.8h\n\t" \
     "str d22, [%[o], %[o3]]\n\t" \
 
@@ -942,17 +922,12 @@
     "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
-    "dup v31.4s, %w[ne]\n\t" \
-    "srshl v16.4s, v16.4s, v31.4s\n\t" \
-    "srshl v17.4s, v17.4s, v31.4s\n\t" \
-    "sqxtn v16.4h, v16.4s\n\t" \
-    "sqxtn2 v16.8h, v17.4s\n\t" \
+    "sqrshrn v16.4h, v16.4s, #%[e]\n\t" \
+    "sqrshrn2 v16.8h, v17.4s, #%[e]\n\t" \
     "sqxtun v16.8b, v16.8h\n\t" \
     "str d16, [%[o]]\n\t" \
-    "srshl v18.4s, v18.4s, v31.4s\n\t" \
-    "srshl v19.4s, v19.4s, v31.4s\n\t" \
-    "sqxtn v18.4h, v18.4s\n\t" \
-    "sqxtn2 v18.8h, v19.4s\n\t" \
+    "sqrshrn v18.4h, v18.4s, #%[e]\n\t" \
+    "sqrshrn2 v18.8h, v19.4s, #%[e]\n\t" \
     "sqxtun v18.8b, v18.8h\n\t" \
     "str d18, [%[o], %[o1]]\n\t" \
     "b 2f\n\t" \
@@ -1023,17 +998,12 @@
     "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
-    "dup v31.4s, %w[ne]\n\t" \
-    "srshl v20.4s, v20.4s, v31.4s\n\t" \
-    "srshl v21.4s, v21.4s, v31.4s\n\t" \
-    "sqxtn v20.4h, v20.4s\n\t" \
-    "sqxtn2 v20.8h, v21.4s\n\t" \
+    "sqrshrn v20.4h, v20.4s, #%[e]\n\t" \
+    "sqrshrn2 v20.8h, v21.4s, #%[e]\n\t" \
     "sqxtun v20.8b, v20.8h\n\t" \
     "str d20, [%[o], %[o2]]\n\t" \
-    "srshl v22.4s, v22.4s, v31.4s\n\t" \
-    "srshl v23.4s, v23.4s, v31.4s\n\t" \
-    "sqxtn v22.4h, v22.4s\n\t" \
-    "sqxtn2 v22.8h, v23.4s\n\t" \
+    "sqrshrn v22.4h, v22.4s, #%[e]\n\t" \
+    "sqrshrn2 v22.8h, v23.4s, #%[e]\n\t" \
     "sqxtun v22.8b, v22.8h\n\t" \
     "str d22, [%[o], %[o3]]\n\t" \
 
@@ -1110,17 +1080,12 @@
     "saddw2 v19.4s, v19.4s, v30.8h\n\t" \
     "sqrdmulh v18.4s, v18.4s, v9.s[0]\n\t" \
     "sqrdmulh v19.4s, v19.4s, v9.s[0]\n\t" \
-    "dup v31.4s, %w[ne]\n\t" \
-    "srshl v16.4s, v16.4s, v31.4s\n\t" \
-    "srshl v17.4s, v17.4s, v31.4s\n\t" \
-    "sqxtn v16.4h, v16.4s\n\t" \
-    "sqxtn2 v16.8h, v17.4s\n\t" \
+    "sqrshrn v16.4h, v16.4s, #%[e]\n\t" \
+    "sqrshrn2 v16.8h, v17.4s, #%[e]\n\t" \
     "sqxtun v16.8b, v16.8h\n\t" \
     "str d16, [%[o]]\n\t" \
-    "srshl v18.4s, v18.4s, v31.4s\n\t" \
-    "srshl v19.4s, v19.4s, v31.4s\n\t" \
-    "sqxtn v18.4h, v18.4s\n\t" \
-    "sqxtn2 v18.8h, v19.4s\n\t" \
+    "sqrshrn v18.4h, v18.4s, #%[e]\n\t" \
+    "sqrshrn2 v18.8h, v19.4s, #%[e]\n\t" \
     "sqxtun v18.8b, v18.8h\n\t" \
     "str d18, [%[o], %[o1]]\n\t" \
     "b 2f\n\t" \
@@ -1185,17 +1150,12 @@
     "saddw2 v23.4s, v23.4s, v30.8h\n\t" \
     "sqrdmulh v22.4s, v22.4s, v9.s[0]\n\t" \
     "sqrdmulh v23.4s, v23.4s, v9.s[0]\n\t" \
-    "dup v31.4s, %w[ne]\n\t" \
-    "srshl v20.4s, v20.4s, v31.4s\n\t" \
-    "srshl v21.4s, v21.4s, v31.4s\n\t" \
-    "sqxtn v20.4h, v20.4s\n\t" \
-    "sqxtn2 v20.8h, v21.4s\n\t" \
+    "sqrshrn v20.4h, v20.4s, #%[e]\n\t" \
+    "sqrshrn2 v20.8h, v21.4s, #%[e]\n\t" \
     "sqxtun v20.8b, v20.8h\n\t" \
     "str d20, [%[o], %[o2]]\n\t" \
-    "srshl v22.4s, v22.4s, v31.4s\n\t" \
-    "srshl v23.4s, v23.4s, v31.4s\n\t" \
-    "sqxtn v22.4h, v22.4s\n\t" \
-    "sqxtn2 v22.8h, v23.4s\n\t" \
+    "sqrshrn v22.4h, v22.4s, #%[e]\n\t" \
+    "sqrshrn2 v22.8h, v23.4s, #%[e]\n\t" \
     "sqxtun v22.8b, v22.8h\n\t" \
     "str d22, [%[o], %[o3]]\n\t" \
 

@@ -235,6 +235,17 @@ static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
         if (G.pad == EV_PAD_VALID && G.w < 3) G.w = 3;
         G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
         G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
+    } else if (variant == 7 && dw) { /* dwconv_neon.c's aarch64 assembly runs: 3x3, strides
+                                       * 1 / 2, rows 1..48 wide (runs, border blocks, rows under
+                                       * 4 pixels), 1..3 kernel rows inside the image */
+        G.n = rint_(1, 2), G.h = rint_(1, 9), G.w = rint_(0, 2) ? rint_(1, 48) : rint_(3, 10);
+        G.cin = rint_(0, 3) ? 8 * rint_(1, 20) : rint_(1, 70);
+        G.kh = G.kw = 3, G.sh = rint_(1, 2), G.sw = rint_(1, 2), G.dh = rint_(1, 2), G.dwl = 1;
+        G.pad = rint_(0, 3) ? EV_PAD_SAME : EV_PAD_VALID;
+        if (G.pad == EV_PAD_VALID && G.h < 2 * G.dh + 1) G.h = 2 * G.dh + 1;
+        if (G.pad == EV_PAD_VALID && G.w < 3) G.w = 3;
+        G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
+        G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
     } else if (variant == 4) {
         static const int ks[] = {24, 27, 48, 96, 384};
         int first = rint_(0, 3) == 0;
@@ -262,7 +273,7 @@ static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     uint8_t *w = malloc(wn);
     int32_t *bias = malloc(sizeof(int32_t) * (size_t)cout), *wz = calloc((size_t)cout, 4);
     float *ws = malloc(sizeof(float) * (size_t)cout);
-    int32_t wzp = dt == EV_DTYPE_U8 ? rint_(100, 160) : 0;
+    int32_t wzp = dt == EV_DTYPE_U8 ? (variant == 7 ? rint_(128, 150) : rint_(100, 160)) : 0;
     const int ties = variant == 3;
     for (size_t i = 0; i < wn; i++) /* ties: sparse weights w - wz in [-1, 1] */
         w[i] = ties ? (uint8_t)(wzp + (rint_(0, 2) ? 0 : rint_(-1, 1)))
@@ -275,6 +286,18 @@ static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
             w[i] = u8 ? (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v) : (uint8_t)(int8_t)v;
         }
     }
+    if (variant == 7 && dw) { /* per 8 channels: w - wz in [-127, 127] (int8 products, taps
+                               * paired), small (each kernel row summed in int16), or with a
+                               * -128 (the int16 path); index i is tap i / cout, channel i % cout */
+        int kind[32];
+        for (int g = 0; g < 32; g++) kind[g] = rint_(0, 5) == 0 ? 2 : rint_(0, 1);
+        for (size_t i = 0; i < wn; i++) {
+            const int k = kind[(i % (size_t)cout) / 8 % 32];
+            int v = wzp + (k == 1 ? rint_(-40, 40) : rint_(-127, 255 - wzp < 127 ? 255 - wzp : 127));
+            if (k == 2 && rint_(0, 7) == 0) v = wzp - 128;
+            w[i] = dt == EV_DTYPE_U8 ? (uint8_t)v : (uint8_t)(int8_t)(v - wzp);
+        }
+    }
     for (int i = 0; i < cout; i++) {
         bias[i] = ties ? rint_(-64, 64) : rint_(-20000, 20000);
         ws[i] = ties ? ldexpf(1.0f, -rint_(4, 7)) : ev_test_rng_float(R, 0.001f, 0.02f);
@@ -284,11 +307,17 @@ static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     int32_t in_zp, out_zp;
     rand_q(dt, 0.005f, 0.05f, &in_s, &in_zp);
     rand_q(dt, 0.02f, 0.6f, &out_s, &out_zp);
+    if (variant == 7 && dw) { /* output zero point 0 and no clamp (the assembly's case) in 3 of
+                               * 4, the multiplier in (2^-(E + 1), 2^-E], E in 0..17 */
+        if (rint_(0, 3)) out_zp = 0;
+        out_s = in_s * ws[0] * ldexpf(1.0f, rint_(0, 17)) * ev_test_rng_float(R, 1.0f, 2.0f);
+    }
     if (ties) { /* multiplier in_s ws / out_s = 2^-e, e = E + (log2(1 / ws) - 4) in 2..7 */
         in_s = 1.0f / 64.0f;
         out_s = in_s * ldexpf(1.0f, rint_(2, 4) - 4);
     }
     ev_activation act = rand_act();
+    if (variant == 7 && dw && rint_(0, 3)) act = rint_(0, 1) ? EV_ACT_RELU : EV_ACT_NONE;
     gb b;
     gb_init(&b);
     int ti = gb_tensor_q(&b, "in", dt, 4, in_dims, NULL, in_s, in_zp);
@@ -1384,6 +1413,7 @@ static const row k_rows[] = {
     {"DEPTHWISE_CONV_2D", "int8/posenet", I8, gen_dwconv_ex, 4, 24, 1},
     {"DEPTHWISE_CONV_2D", "uint8/3x3-sdot", U8, gen_dwconv_ex, 6, 48, 1},
     {"DEPTHWISE_CONV_2D", "int8/3x3-sdot", I8, gen_dwconv_ex, 6, 48, 1},
+    {"DEPTHWISE_CONV_2D", "uint8/3x3-asm", U8, gen_dwconv_ex, 7, 96, 1},
     {"DEPTHWISE_CONV_2D", "uint8/mult>1", U8, gen_dwconv_ex, 2, 32, 0},
     {"DEPTHWISE_CONV_2D", "int8/mult>1", I8, gen_dwconv_ex, 2, 32, 0},
     {"DEPTHWISE_CONV_2D", "float32 mult 1-2", F32, gen_dwconv, 0, 32, 0},

@@ -28,6 +28,13 @@
 #include <arm_neon.h>
 #include <string.h>
 
+/* Per-group flags of the neon layout (ev_dw_pack_neon), one byte per 8 channels. */
+enum {
+    EV_DW_G8 = 1, /* every s of the group's channels in [-127, 127]: int8 products (P5 pairs) */
+    EV_DW_GROW = 2 /* 9 taps, and each kernel row's 3 products of every channel sum inside
+                      int16 for any u in [-128, 127] (P3: one int16 sum per kernel row)      */
+};
+
 typedef struct dw_acc {
     int32x4_t lo, hi;
 } dw_acc;
@@ -222,10 +229,312 @@ static int fast_run(const cpu_dw *s, const uint8_t *const *rows, int nrows, int 
 #undef RUN
 #undef FAST4
 
+#if defined(__aarch64__)
+#include "backends/cpu/dwconv_neon_asm.h"
+
+/* The aarch64 3x3 depthwise in assembly, for uint8 in and out with int8 products (EV_DW_G8),
+ * one multiplier m and right shift e in 1..16 per group of 8 channels, output zero point 0 and
+ * no clamp inside [0, 255] (PoseNet's layers).
+ *
+ * One call per output row and group (dw3_fn, one function per stride, tap grouping P5 / P3 and
+ * e): an optional left border block (pixels 0-3 with a padding of 1: its input column 0 is the
+ * register v27 of x_zp ^ 0x80, whose u s + K s = 0 is the padded tap's term, which the
+ * reference skips), a run of nb blocks of 4 pixels whose columns all lie inside the row, then
+ * an optional right border block (the row's last 4 pixels, its last column the padding). The
+ * bodies (dwconv_neon_asm.h, written by bench/arm/dw_asm.py) take a block of 4 pixels x 8
+ * channels per loop iteration in an order chosen for the Cortex-A72 model (62.6 model cycles
+ * per block at stride 1, 66.1 at stride 2, P3 55.6 / 58.1; the compiler's order of the
+ * intrinsics in fast4 took ~91). The requantization is SQRDMULH, SQRSHRN #e (ties rounded up)
+ * and SQXTUN: with zero point 0 these are the reference's bits, because the two roundings differ
+ * only on negative ties, where both results are <= 0 and clamp to 0.
+ *
+ * Rows that are not [L] run [R] (narrow rows, other paddings) go block by block through the
+ * runs (dw3_row_general), a block with a column outside the row reading a copy of its columns. */
+typedef struct dw3_k { /* per group; offsets fixed: the assembly reads them               */
+    const int8_t *w;   /*  0: tap 3 r + t's 8 weights at w + (3 r + t) ws                   */
+    int64_t ws;        /*  8                                                                */
+    int32_t bias[8];   /* 16: the accumulators' start (bias + K sum of the computed taps)  */
+    int32_t m;         /* 48: the multiplier                                                */
+    int32_t zpf;       /* 52: x_zp ^ 0x80, the padded columns' byte                         */
+} dw3_k;
+typedef struct dw3_seg { /* per row; offsets fixed                                          */
+    int64_t has_l;       /*  0: a left border block first (at the row pointers)            */
+    int64_t run, orun;   /*  8, 16: bytes to the run's first block, input and output       */
+    int64_t nb;          /* 24: blocks in the run (0: none)                                */
+    int64_t has_r;       /* 32: a right border block last                                  */
+    int64_t dr, dro;     /* 40, 48: bytes from the run's end to it, input and output       */
+} dw3_seg;
+_Static_assert(offsetof(dw3_k, bias) == 16 && offsetof(dw3_k, m) == 48 &&
+                   offsetof(dw3_k, zpf) == 52 && offsetof(dw3_seg, dro) == 48,
+               "dw3 layouts");
+typedef void (*dw3_fn)(const uint8_t *const *r, ptrdiff_t cin, uint8_t *o, ptrdiff_t cout,
+                       const dw3_k *k, const dw3_seg *sg);
+#define DW3_CLOBBERS                                                                             \
+    "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",     \
+        "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25",     \
+        "v26", "v27", "v28", "v29", "v30", "v31", "memory", "cc"
+#define DW3_TEXT(BODY, LB, RB)                                                                   \
+    "ldp %[t0], %[t1], [%[k]]\n\t"                                                               \
+    "ld1 {v0.8b}, [%[t0]], %[t1]\n\t"                                                            \
+    "ld1 {v1.8b}, [%[t0]], %[t1]\n\t"                                                            \
+    "ld1 {v2.8b}, [%[t0]], %[t1]\n\t"                                                            \
+    "ld1 {v3.8b}, [%[t0]], %[t1]\n\t"                                                            \
+    "ld1 {v4.8b}, [%[t0]], %[t1]\n\t"                                                            \
+    "ld1 {v5.8b}, [%[t0]], %[t1]\n\t"                                                            \
+    "ld1 {v6.8b}, [%[t0]], %[t1]\n\t"                                                            \
+    "ld1 {v7.8b}, [%[t0]], %[t1]\n\t"                                                            \
+    "ld1 {v8.8b}, [%[t0]], %[t1]\n\t"                                                            \
+    "movi v10.8b, #0x80\n\t"                                                                     \
+    "ldp q11, q12, [%[k], #16]\n\t"                                                              \
+    "ldr s9, [%[k], #48]\n\t"                                                                    \
+    "ldr %w[t0], [%[k], #52]\n\t"                                                                \
+    "dup v27.8b, %w[t0]\n\t"                                                                     \
+    "ldr %[t0], [%[sg]]\n\t"                                                                     \
+    "cbz %[t0], 3f\n\t" LB "3:\n\t"                                                              \
+    "ldp %[t0], %[t1], [%[sg], #8]\n\t"                                                          \
+    "add %[r0], %[r0], %[t0]\n\t"                                                                \
+    "add %[r1], %[r1], %[t0]\n\t"                                                                \
+    "add %[r2], %[r2], %[t0]\n\t"                                                                \
+    "add %[o], %[o], %[t1]\n\t"                                                                  \
+    "ldr %[t1], [%[sg], #32]\n\t"                                                                \
+    "ldr %[n], [%[sg], #24]\n\t"                                                                 \
+    "cbz %[n], 5f\n\t"                                                                           \
+    /* the loop inside one 2^10-byte line: never across a page (qemu's blocks end at one) */     \
+    "b 1f\n\t"                                                                                   \
+    ".p2align 10\n\t"                                                                            \
+    "1:\n\t" BODY "subs %[n], %[n], #1\n\t"                                                      \
+    "b.ne 1b\n\t"                                                                                \
+    /* after the run: t1 = has_r (0 done; 1 the R block; 2 one more plain block, through the \
+     * loop once more with t1 = 0) */                                                          \
+    "5:\n\t"                                                                                     \
+    "cbz %[t1], 4f\n\t"                                                                          \
+    "ldr %[t0], [%[sg], #40]\n\t"                                                                \
+    "add %[r0], %[r0], %[t0]\n\t"                                                                \
+    "add %[r1], %[r1], %[t0]\n\t"                                                                \
+    "add %[r2], %[r2], %[t0]\n\t"                                                                \
+    "ldr %[t0], [%[sg], #48]\n\t"                                                                \
+    "add %[o], %[o], %[t0]\n\t"                                                                  \
+    "cmp %[t1], #1\n\t"                                                                          \
+    "mov %[t1], #0\n\t"                                                                          \
+    "b.ne 6f\n\t"                                                                                \
+    "ldr %w[t0], [%[k], #52]\n\t"                                                                \
+    "dup v27.8b, %w[t0]\n\t" RB "b 4f\n\t"                                                     \
+    "6:\n\t"                                                                                     \
+    "mov %[n], #1\n\t"                                                                           \
+    "b 1b\n\t"                                                                                   \
+    "4:\n\t"
+#define DW3_OUT                                                                                  \
+    [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [o] "+r"(o), [n] "=&r"(n), [t0] "=&r"(t0),     \
+        [t1] "=&r"(t1)
+#define DW3_IN(E)                                                                                \
+    [k] "r"(k), [sg] "r"(sg), [so] "r"(so), [si] "r"(si), [o1] "r"(o1), [o2] "r"(o2),           \
+        [o3] "r"(o3), [e] "i"(E)
+#define DW3_FN(ST, SCH, E)                                                                       \
+    static void dw3_s##ST##_##SCH##_##E(const uint8_t *const *r, ptrdiff_t cin, uint8_t *o,      \
+                                       ptrdiff_t cout, const dw3_k *k, const dw3_seg *sg) {      \
+        const uint8_t *r0 = r[0], *r1 = r[1], *r2 = r[2];                                        \
+        const ptrdiff_t so = 4 * cout, si = 4 * ST * cin, o1 = cout, o2 = 2 * cout,              \
+                        o3 = 3 * cout;                                                           \
+        long n, t0, t1;                                                                          \
+        DW3_ASM_S##ST(DW3_TEXT(EV_DW3_S##ST##_##SCH, EV_DW3_S##ST##_L, EV_DW3_S##ST##_R), E)      \
+    }
+#define DW3_ASM_S1(TEXT, E)                                                                      \
+    const ptrdiff_t c1 = cin, c2 = 2 * cin, c3 = 3 * cin, c4 = 4 * cin, c5 = 5 * cin;            \
+    __asm__ volatile(TEXT                                                                        \
+                     : DW3_OUT                                                                   \
+                     : DW3_IN(E), [c1] "r"(c1), [c2] "r"(c2), [c3] "r"(c3), [c4] "r"(c4),        \
+                       [c5] "r"(c5)                                                              \
+                     : DW3_CLOBBERS);
+#define DW3_ASM_S2(TEXT, E)                                                                      \
+    const ptrdiff_t c1 = cin, c2 = 2 * cin, c3 = 3 * cin, c4 = 4 * cin, c5 = 5 * cin,            \
+                    c6 = 6 * cin, c7 = 7 * cin, c8 = 8 * cin;                                    \
+    __asm__ volatile(TEXT                                                                        \
+                     : DW3_OUT                                                                   \
+                     : DW3_IN(E), [c1] "r"(c1), [c2] "r"(c2), [c3] "r"(c3), [c4] "r"(c4),        \
+                       [c5] "r"(c5), [c6] "r"(c6), [c7] "r"(c7), [c8] "r"(c8)                    \
+                     : DW3_CLOBBERS);
+#define DW3_E16(ST, SCH)                                                                         \
+    DW3_FN(ST, SCH, 1) DW3_FN(ST, SCH, 2) DW3_FN(ST, SCH, 3) DW3_FN(ST, SCH, 4)                   \
+    DW3_FN(ST, SCH, 5) DW3_FN(ST, SCH, 6) DW3_FN(ST, SCH, 7) DW3_FN(ST, SCH, 8)                   \
+    DW3_FN(ST, SCH, 9) DW3_FN(ST, SCH, 10) DW3_FN(ST, SCH, 11) DW3_FN(ST, SCH, 12)                \
+    DW3_FN(ST, SCH, 13) DW3_FN(ST, SCH, 14) DW3_FN(ST, SCH, 15) DW3_FN(ST, SCH, 16)
+DW3_E16(1, P5)
+DW3_E16(1, P3)
+DW3_E16(2, P5)
+DW3_E16(2, P3)
+#define DW3_ROW(ST, SCH)                                                                         \
+    {dw3_s##ST##_##SCH##_1,  dw3_s##ST##_##SCH##_2,  dw3_s##ST##_##SCH##_3,                     \
+     dw3_s##ST##_##SCH##_4,  dw3_s##ST##_##SCH##_5,  dw3_s##ST##_##SCH##_6,                     \
+     dw3_s##ST##_##SCH##_7,  dw3_s##ST##_##SCH##_8,  dw3_s##ST##_##SCH##_9,                     \
+     dw3_s##ST##_##SCH##_10, dw3_s##ST##_##SCH##_11, dw3_s##ST##_##SCH##_12,                    \
+     dw3_s##ST##_##SCH##_13, dw3_s##ST##_##SCH##_14, dw3_s##ST##_##SCH##_15,                    \
+     dw3_s##ST##_##SCH##_16}
+/* [stride - 1][P3][e - 1] */
+static const dw3_fn k_dw3[2][2][16] = {{DW3_ROW(1, P5), DW3_ROW(1, P3)},
+                                       {DW3_ROW(2, P5), DW3_ROW(2, P3)}};
+
+/* Whether channels c .. c + 7 share one multiplier *m and one right shift *e in 1..16 with no
+ * left shift (the assembly's requantization): ev_rq16_load8_full's umult and e, on vectors
+ * without the rest of its block. */
+static inline int dw3_group_q(const ev_gemm_epi *ep, int c, int32_t *m, int *e) {
+    const int32_t m0 = ep->mult[c], r0 = ep->rshift[c];
+    const int32x4_t mb = vdupq_n_s32(m0), rb = vdupq_n_s32(r0);
+    const uint32x4_t eq =
+        vandq_u32(vandq_u32(vceqq_s32(vld1q_s32(ep->mult + c), mb),
+                            vceqq_s32(vld1q_s32(ep->mult + c + 4), mb)),
+                  vandq_u32(vceqq_s32(vld1q_s32(ep->rshift + c), rb),
+                            vceqq_s32(vld1q_s32(ep->rshift + c + 4), rb)));
+    if (r0 < 1 || r0 > 16 || vminvq_u32(eq) == 0) return 0;
+    if (ep->any_lshift &&
+        vmaxvq_u32(vreinterpretq_u32_s32(vorrq_s32(vld1q_s32(ep->lshift + c),
+                                                   vld1q_s32(ep->lshift + c + 4)))) != 0)
+        return 0;
+    *m = m0, *e = r0;
+    return 1;
+}
+
+/* The other rows: the blocks 0, 4, 8, .. (the last one ending at the row's last pixel), runs of
+ * blocks inside the row through fn without border blocks, each other block through fn on a copy
+ * of its 3 x (3 ST + 3) columns of 8 bytes in which the outside ones hold x_zp. */
+static void dw3_row_general(const cpu_dw *s, const uint8_t *const *r, int c, dw3_fn fn,
+                            const dw3_k *k, uint8_t *out_row) {
+    const ev_conv_desc *d = &s->d;
+    const int C = d->in_c, st = d->stride_w, ncol = 3 * st + 3, out_w = d->out_w;
+    int ox_lo = 0, ox_hi = out_w; /* blocks starting in [ox_lo, ox_hi - 4] read inside the row */
+    while (ox_lo < out_w && ox_lo * st - d->pad_left < 0) ox_lo++;
+    while (ox_hi > ox_lo && (ox_hi - 1) * st - d->pad_left + 2 >= d->in_w) ox_hi--;
+    for (int ox = 0; ox < out_w;) {
+        if (ox + 4 > out_w) ox = out_w - 4;
+        const ptrdiff_t ix = (ptrdiff_t)ox * st - d->pad_left;
+        dw3_seg sg = {0};
+        if (ox >= ox_lo && ox + 4 <= ox_hi) {
+            sg.nb = (ox_hi - ox) / 4;
+            const uint8_t *p[3] = {r[0] + ix * C + c, r[1] + ix * C + c, r[2] + ix * C + c};
+            fn(p, C, out_row + (size_t)ox * C + c, C, k, &sg);
+            ox += 4 * (int)sg.nb;
+            continue;
+        }
+        uint8_t buf[3][9][8];
+        for (int ky = 0; ky < 3; ky++)
+            for (int j = 0; j < ncol; j++) {
+                if (ix + j >= 0 && ix + j < d->in_w)
+                    memcpy(buf[ky][j], r[ky] + (ix + j) * C + c, 8);
+                else
+                    memset(buf[ky][j], d->in_zp, 8);
+            }
+        const uint8_t *p[3] = {&buf[0][0][0], &buf[1][0][0], &buf[2][0][0]};
+        sg.nb = 1;
+        fn(p, 8, out_row + (size_t)ox * C + c, C, k, &sg);
+        ox += 4;
+    }
+}
+
+/* The row's groups of 8 channels that the assembly takes; returns how many it left (a channel
+ * tail included) to ev_dw_row_neon's loop, which skips the groups dw3_group_ok accepts. nrows
+ * kernel rows from ky0 at rows[] (1..3: the others, above or below the image, take zero weights
+ * and any row's pointer). */
+static int dw3_group_ok(const cpu_dw *s, const uint8_t *gflags, int c, int32_t *m, int *e) {
+    return c + 8 <= s->d.in_c && (gflags[c / 8] & EV_DW_G8) && dw3_group_q(&s->epi, c, m, e);
+}
+
+static int dw3_groups(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0,
+                      const uint8_t *head, uint8_t *out_row) {
+    const ev_conv_desc *d = &s->d;
+    const int C = d->in_c, st = d->stride_w, ncol = 3 * st + 3, out_w = d->out_w, Cp = s->Cp;
+    const int8_t *w8 = (const int8_t *)(head + 16);
+    const uint8_t *gflags = head + 16 + (size_t)9 * Cp;
+    const int16_t *ssum = (const int16_t *)(gflags + Cp / 8);
+    const int32_t K = 128 - d->in_zp;
+    const uint8_t *r[3];
+    for (int ky = 0; ky < 3; ky++) {
+        const int i = ky - ky0;
+        r[ky] = i >= 0 && i < nrows ? rows[i] : rows[0];
+    }
+    /* [L] run [R]: a padding of 0 or 1 on the left (1: an L block), every run block inside,
+     * and the last block's last column at most the first right of the row (then an R block;
+     * else, when the run leaves 1-3 pixels, one more plain block ending at the last pixel) */
+    dw3_seg sg = {0};
+    const ptrdiff_t ixr = (ptrdiff_t)(out_w - 4) * st - d->pad_left; /* the last block */
+    const ptrdiff_t last = ixr + ncol - 1;
+    int simple = d->pad_left <= 1 && ixr >= 0 && last <= d->in_w &&
+                 (d->pad_left == 0 || ncol - 2 < d->in_w);
+    if (simple) {
+        sg.has_l = d->pad_left == 1;
+        const int xl = sg.has_l ? 4 : 0; /* the run's first pixel */
+        if (last == d->in_w) {
+            sg.has_r = 1, sg.nb = out_w - 5 >= xl ? (out_w - 5 - xl) / 4 + 1 : 0;
+        } else {
+            sg.nb = (out_w - xl) / 4;
+            sg.has_r = (out_w - xl) % 4 ? 2 : 0;
+        }
+        sg.run = ((ptrdiff_t)xl * st - d->pad_left) * C;
+        sg.orun = (ptrdiff_t)xl * C;
+        sg.dr = ixr * C - (sg.run + sg.nb * 4 * st * C);
+        sg.dro = (ptrdiff_t)(out_w - 4) * C - (sg.orun + sg.nb * 4 * C);
+    }
+    dw3_k k;
+    int8_t wk[9 * 8];
+    k.zpf = (d->in_zp ^ 0x80) & 0xff;
+    int left = C % 8 != 0;
+    for (int c = 0; c + 8 <= C; c += 8) {
+        int32_t m;
+        int e;
+        if (!dw3_group_ok(s, gflags, c, &m, &e)) {
+            left++;
+            continue;
+        }
+        int16x8_t t; /* the sum of the computed rows' weights */
+        k.w = w8 + c, k.ws = Cp;
+        if (nrows == 3) {
+            t = vld1q_s16(ssum + c);
+        } else { /* the missing rows' taps weigh 0 */
+            memset(wk, 0, sizeof wk);
+            t = vdupq_n_s16(0);
+            for (int i = 0; i < nrows; i++)
+                for (int j = 0; j < 3; j++) {
+                    const int tap = 3 * (ky0 + i) + j;
+                    memcpy(wk + 8 * tap, w8 + c + (size_t)tap * Cp, 8);
+                    t = vaddw_s8(t, vld1_s8(wk + 8 * tap));
+                }
+            k.w = wk, k.ws = 8;
+        }
+        vst1q_s32(k.bias, vmlaq_n_s32(vld1q_s32(s->bias + c), vmovl_s16(vget_low_s16(t)), K));
+        vst1q_s32(k.bias + 4, vmlaq_n_s32(vld1q_s32(s->bias + c + 4), vmovl_high_s16(t), K));
+        k.m = m;
+        const dw3_fn fn = k_dw3[st - 1][(gflags[c / 8] & EV_DW_GROW) != 0][e - 1];
+        if (simple) {
+            const uint8_t *p[3] = {r[0] + c, r[1] + c, r[2] + c};
+            fn(p, C, out_row + c, C, &k, &sg);
+        } else {
+            dw3_row_general(s, r, c, fn, &k, out_row);
+        }
+    }
+    return left;
+}
+#endif
+
+
 /* The neon layout (ev_dw_pack_neon): ev_dw_pack_i16's table, a 16-byte header (its first int32:
- * every s in [-127, 127]), then the weights as int8, [taps][Cp]. */
+ * every s in [-127, 127]), the weights as int8, [taps][Cp], one flag byte per 8 channels (the
+ * enum below), then per channel the sum of its int8 weights over the taps, [Cp] int16 (the
+ * assembly runs' start for rows with all taps inside the image: bias + K sum). */
+
 size_t ev_dw_pack_neon_size(int taps, int Cp) {
-    return ev_dw_pack_i16_size(taps, Cp) + 16 + (size_t)taps * Cp;
+    return ev_dw_pack_i16_size(taps, Cp) + 16 + (size_t)taps * Cp + (size_t)Cp / 8 +
+           (size_t)Cp * sizeof(int16_t);
+}
+
+/* Whether sum_t u_t s_t over the taps t0 .. t0 + n - 1 (Cp apart) stays inside int16 for every
+ * u in [-128, 127]: its largest value is 127 P + 128 N, its smallest -(128 P + 127 N) (P, N: the
+ * sums of the positive weights and of the negatives' magnitudes). */
+static int ev_dw_sum_fits16(const int32_t *w, int n, int Cp) {
+    int32_t P = 0, N = 0;
+    for (int t = 0; t < n; t++) {
+        const int32_t v = w[(size_t)t * Cp];
+        if (v > 0) P += v;
+        else N -= v;
+    }
+    return 127 * P + 128 * N <= 32767 && 128 * P + 127 * N <= 32768;
 }
 
 void ev_dw_pack_neon(const int32_t *w, int taps, int Cp, void *out) {
@@ -233,11 +542,26 @@ void ev_dw_pack_neon(const int32_t *w, int taps, int Cp, void *out) {
     uint8_t *p = (uint8_t *)out + ev_dw_pack_i16_size(taps, Cp);
     int32_t head[4] = {1, 0, 0, 0};
     int8_t *w8 = (int8_t *)(p + sizeof head);
+    uint8_t *flags = p + sizeof head + (size_t)taps * Cp;
+    for (int g = 0; g < Cp / 8; g++) flags[g] = EV_DW_G8 | (taps == 9 ? EV_DW_GROW : 0);
     for (size_t i = 0; i < (size_t)taps * Cp; i++) {
-        if (w[i] < -127 || w[i] > 127) head[0] = 0;
+        if (w[i] < -127 || w[i] > 127) head[0] = 0, flags[(i % (size_t)Cp) / 8] &= (uint8_t)~EV_DW_G8;
         w8[i] = (int8_t)(w[i] < -127 ? -127 : w[i] > 127 ? 127 : w[i]);
     }
+    if (taps == 9)
+        for (int c = 0; c < Cp; c++)
+            for (int r = 0; r < 3; r++)
+                if (!ev_dw_sum_fits16(w + (size_t)(3 * r) * Cp + c, 3, Cp))
+                    flags[c / 8] &= (uint8_t)~EV_DW_GROW;
+    for (int g = 0; g < Cp / 8; g++)
+        if (!(flags[g] & EV_DW_G8)) flags[g] = 0;
     memcpy(p, head, sizeof head);
+    int16_t *ssum = (int16_t *)(flags + Cp / 8); /* sum over the taps of the int8 weights */
+    for (int c = 0; c < Cp; c++) {
+        int32_t t = 0;
+        for (int i = 0; i < taps; i++) t += w8[(size_t)i * Cp + c];
+        ssum[c] = (int16_t)(t < -32768 ? -32768 : t > 32767 ? 32767 : t);
+    }
 }
 
 void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_row) {
@@ -259,17 +583,30 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
         ox_hi--;
     const int fast = kw == 3 && d->dil_w == 1 && (st == 1 || st == 2);
     const uint8_t *head = ev_dw_neon_head(s);
-    int32_t fits8;
-    memcpy(&fits8, head, sizeof fits8);
-    const int8_t *w8 = fast && fits8 ? (const int8_t *)(head + 16) : NULL; /* W8 fast runs */
+    const int8_t *w8all = (const int8_t *)(head + 16);
+    const uint8_t *gflags = head + 16 + (size_t)d->k_h * kw * s->Cp; /* per 8 channels */
+#if defined(__aarch64__)
+    /* the assembly runs (dw3_groups): 3x3, uint8 in and out, zero point 0 out, no clamp inside
+     * [0, 255], rows of 4 pixels or more; per group: int8 weights, one multiplier and e */
+    const int asm_ok = fast && d->k_h == 3 && !i8 && !s->epi.out_i8 && s->epi.out_zp == 0 &&
+                       s->epi.act_min <= 0 && s->epi.act_max >= 255 && d->out_w >= 4 && nrows > 0;
+    if (asm_ok && dw3_groups(s, rows, nrows, ky0, head, out_row) == 0) return;
+#endif
     const int32_t K = i8 ? -d->in_zp : 128 - d->in_zp;
     /* the clamp bounds as uint8 (run_e's clamp; uint8 outputs) */
     const uint8x16_t lo = vdupq_n_u8((uint8_t)(s->epi.act_min < 0 ? 0 : s->epi.act_min > 255 ? 255 : s->epi.act_min));
     const uint8x16_t hi = vdupq_n_u8((uint8_t)(s->epi.act_max < 0 ? 0 : s->epi.act_max > 255 ? 255 : s->epi.act_max));
     for (int c = 0; c < C; c += 8) {
         const int n = C - c < 8 ? C - c : 8;
+        const uint8_t gf = fast ? gflags[c / 8] : 0;
+        const int8_t *w8 = gf & EV_DW_G8 ? w8all : NULL; /* W8 fast runs */
         const dw_acc bias = {vld1q_s32(s->bias + c), vld1q_s32(s->bias + c + 4)};
         const int16_t *wc = (const int16_t *)s->wp + c; /* ev_dw_pack_i16 */
+#if defined(__aarch64__)
+        int32_t m0;
+        int e0;
+        if (asm_ok && dw3_group_ok(s, gflags, c, &m0, &e0)) continue; /* done by dw3_groups */
+#endif
         ev_rq16 q;
         if (n == 8)
             ev_rq16_load8_full(&q, &s->epi, c);

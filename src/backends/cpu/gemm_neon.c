@@ -35,6 +35,7 @@
 #include <string.h>
 
 #define MR EV_GEMM_NEON_MR /* gemm.h: 2 on aarch64, 1 on armv7 */
+#define ROWSUM_CHUNK 64   /* rows per pass when summing rows itself (a stack array) */
 
 static inline int8x8_t load4_s(const uint8_t *p) {
     uint32_t v;
@@ -49,6 +50,16 @@ static inline int32x4_t join(int32x4_t a, int32x4_t b) {
 #else
     return vcombine_s32(vpadd_s32(vget_low_s32(a), vget_high_s32(a)),
                         vpadd_s32(vget_low_s32(b), vget_high_s32(b)));
+#endif
+}
+
+/* Pairwise sums of a then b: [a0 + a1, a2 + a3, b0 + b1, b2 + b3]. */
+static inline uint32x4_t join_u32(uint32x4_t a, uint32x4_t b) {
+#if defined(__aarch64__)
+    return vpaddq_u32(a, b);
+#else
+    return vcombine_u32(vpadd_u32(vget_low_u32(a), vget_high_u32(a)),
+                        vpadd_u32(vget_low_u32(b), vget_high_u32(b)));
 #endif
 }
 
@@ -432,6 +443,55 @@ tile(int mr, int N, int Kp, const uint8_t *A, size_t lda, const int8_t *Bp, cons
     ev_rq16_rows(v, MR, q, C + n0, ldc, N - n0, mr);
 }
 
+/* Sums of rows 0 .. M - 1 over their Kp bytes (EV_GEMM_OWN_ROWSUMS: the bytes past K are zero),
+ * for the row-sum term when the caller gives none; 4 rows at a time (the missing ones alias row
+ * M - 1; out holds M rounded up to 4): one UADALP per 16 bytes into 8 uint16 lanes (at most
+ * 2 x 255 each per step; widened into uint32 lanes every 1024 bytes), the 8- and 4-byte tails
+ * into 4 uint16 lanes. Exact while a row's sum fits int32 (Kp < 2^23). */
+static void row_sums(const uint8_t *A, size_t lda, int M, int Kp, int32_t *out) {
+    for (int m = 0; m < M; m += 4) {
+        const uint8_t *r[4];
+        uint32x4_t s[4];
+        uint16x4_t t[4];
+        EV_RQ_UNROLL
+        for (int j = 0; j < 4; j++) {
+            r[j] = A + (size_t)(m + j < M ? m + j : M - 1) * lda;
+            s[j] = vdupq_n_u32(0);
+            t[j] = vdup_n_u16(0);
+        }
+        int k = 0;
+        while (k + 16 <= Kp) {
+            const int end = Kp - k > 1024 ? k + 1024 : Kp;
+            uint16x8_t h[4];
+            EV_RQ_UNROLL
+            for (int j = 0; j < 4; j++) h[j] = vdupq_n_u16(0);
+            for (; k + 16 <= end; k += 16) {
+                EV_RQ_UNROLL
+                for (int j = 0; j < 4; j++) h[j] = vpadalq_u8(h[j], vld1q_u8(r[j] + k));
+            }
+            EV_RQ_UNROLL
+            for (int j = 0; j < 4; j++) s[j] = vpadalq_u16(s[j], h[j]);
+        }
+        if (k + 8 <= Kp) {
+            EV_RQ_UNROLL
+            for (int j = 0; j < 4; j++) t[j] = vpadal_u8(t[j], vld1_u8(r[j] + k));
+            k += 8;
+        }
+        if (k + 4 <= Kp) {
+            EV_RQ_UNROLL
+            for (int j = 0; j < 4; j++) {
+                uint32_t w;
+                memcpy(&w, r[j] + k, 4);
+                t[j] = vpadal_u8(t[j], vcreate_u8((uint64_t)w));
+            }
+        }
+        EV_RQ_UNROLL
+        for (int j = 0; j < 4; j++) s[j] = vaddw_u16(s[j], t[j]);
+        const uint32x4_t v = join_u32(join_u32(s[0], s[1]), join_u32(s[2], s[3]));
+        vst1q_s32(out + m, vreinterpretq_s32_u32(v));
+    }
+}
+
 size_t ev_gemm_neon_packed_size(int N, int Kp) {
     return ev_gemm_packed_size(N, Kp) + (size_t)(N + 15) / 16;
 }
@@ -456,7 +516,18 @@ void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                   void *scratch) {
     (void)scratch;
-    EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bpv, rowsum, ep, C, ldc, 0);
+    EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bpv, rowsum, ep, C, ldc, 1);
+    if (ep->delta && !rowsum && M > ROWSUM_CHUNK) { /* own row sums: ROWSUM_CHUNK rows a call */
+        for (int m = 0; m < M; m += ROWSUM_CHUNK)
+            ev_gemm_neon(M - m < ROWSUM_CHUNK ? M - m : ROWSUM_CHUNK, N, Kp, A + (size_t)m * lda,
+                         lda, Bpv, NULL, ep, C + (size_t)m * ldc, ldc, scratch);
+        return;
+    }
+    int32_t rs[ROWSUM_CHUNK + 3];
+    if (ep->delta && !rowsum) {
+        row_sums(A, lda, M, Kp, rs);
+        rowsum = rs;
+    }
     const int8_t *Bp = Bpv;
 #if MR > 1
     const uint8_t *flag = (const uint8_t *)Bpv + ev_gemm_packed_size(N, Kp);

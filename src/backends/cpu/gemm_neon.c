@@ -35,7 +35,7 @@
 #include <string.h>
 
 #define MR EV_GEMM_NEON_MR /* gemm.h: 2 on aarch64, 1 on armv7 */
-#define ROWSUM_CHUNK 64   /* rows per pass when summing rows itself (a stack array) */
+#define ROWSUM_CHUNK 64   /* rows per pass when given no row sums (a stack array) */
 
 static inline int8x8_t load4_s(const uint8_t *p) {
     uint32_t v;
@@ -300,6 +300,88 @@ static inline __attribute__((always_inline)) void kloop2p(int Kp, const uint8_t 
     acc[12] = c12, acc[13] = c13, acc[14] = c14, acc[15] = c15;
 }
 
+/* kloop2p for the whole-tile runs (rows_fast): the accumulators' start, then the paired loop
+ * over nb >= 1 steps of 8 k with no branch before it, and with G the one leftover 4-k group of
+ * Kp % 8 == 4 (SMULL + SADALP) after it. qemu translates the start and the first step as one
+ * block (the proxy's llvm-mca then overlaps the start's loads with the step's multiplies),
+ * where the start's old test and branch around the alignment padding made two more; no
+ * alignment inside: the rows_* functions are aligned so that none crosses a page. */
+#define KACC_OUT                                                                                  \
+    "=&w"(c0), "=&w"(c1), "=&w"(c2), "=&w"(c3), "=&w"(c4), "=&w"(c5), "=&w"(c6), "=&w"(c7),       \
+        "=&w"(c8), "=&w"(c9), "=&w"(c10), "=&w"(c11), "=&w"(c12), "=&w"(c13), "=&w"(c14),       \
+        "=&w"(c15)
+#define KACC_DECL                                                                                 \
+    register int32x4_t c0 __asm__("v16"), c1 __asm__("v17"), c2 __asm__("v18"),                \
+        c3 __asm__("v19"), c4 __asm__("v20"), c5 __asm__("v21"), c6 __asm__("v22"),            \
+        c7 __asm__("v23"), c8 __asm__("v24"), c9 __asm__("v25"), c10 __asm__("v26"),           \
+        c11 __asm__("v27"), c12 __asm__("v28"), c13 __asm__("v29"), c14 __asm__("v30"),        \
+        c15 __asm__("v31")
+#define KACC_STORE(acc)                                                                           \
+    do {                                                                                          \
+        acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5;             \
+        acc[6] = c6, acc[7] = c7, acc[8] = c8, acc[9] = c9, acc[10] = c10, acc[11] = c11;         \
+        acc[12] = c12, acc[13] = c13, acc[14] = c14, acc[15] = c15;                               \
+    } while (0)
+#define KACC_CLOBBER                                                                              \
+    "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",       \
+        "v14", "v15", "memory", "cc"
+
+#define KSTART_LOOP                                                                               \
+    "ldp q16, q17, [%[i]]\n\t"                                                                   \
+    "ldp q18, q19, [%[i], #32]\n\t"                                                              \
+    "ldp q20, q21, [%[i], #64]\n\t"                                                              \
+    "ldp q22, q23, [%[i], #96]\n\t"                                                              \
+    "mov v24.16b, v16.16b\n\t"                                                                   \
+    "mov v25.16b, v17.16b\n\t"                                                                   \
+    "mov v26.16b, v18.16b\n\t"                                                                   \
+    "mov v27.16b, v19.16b\n\t"                                                                   \
+    "mov v28.16b, v20.16b\n\t"                                                                   \
+    "mov v29.16b, v21.16b\n\t"                                                                   \
+    "mov v30.16b, v22.16b\n\t"                                                                   \
+    "mov v31.16b, v23.16b\n\t"                                                                   \
+    "1:\n\t"                                                                                     \
+    "ldr d0, [%[a0]], #8\n\t"                                                                    \
+    "ldr d1, [%[a1]], #8\n\t"                                                                    \
+    "movi v8.16b, #0x80\n\t"                                                                     \
+    "eor v0.8b, v0.8b, v8.8b\n\t"                                                                \
+    "eor v1.8b, v1.8b, v8.8b\n\t"                                                                \
+    PAIRG("0", "1", "0", "16", "32", "48", "64", "80", "96", "112")                                \
+    "add %[b], %[b], #128\n\t"                                                                   \
+    "subs %[n], %[n], #1\n\t"                                                                    \
+    "b.ne 1b\n\t"
+#define KSTART_TAIL                                                                               \
+    "ld1r {v2.4s}, [%[a0]]\n\t"                                                                  \
+    "ld1r {v3.4s}, [%[a1]]\n\t"                                                                  \
+    "movi v8.16b, #0x80\n\t"                                                                     \
+    "eor v2.16b, v2.16b, v8.16b\n\t"                                                             \
+    "eor v3.16b, v3.16b, v8.16b\n\t"                                                             \
+    "ldr q4, [%[b]]\n\t"                                                                         \
+    "ldr q5, [%[b], #16]\n\t"                                                                    \
+    "ldr q6, [%[b], #32]\n\t"                                                                    \
+    "ldr q7, [%[b], #48]\n\t"                                                                    \
+    QUAD(v8, v9, v11, v12, v4, 16, 17, 24, 25)                                                   \
+    QUAD(v13, v14, v15, v12, v5, 18, 19, 26, 27)                                                 \
+    QUAD(v8, v9, v11, v12, v6, 20, 21, 28, 29)                                                   \
+    QUAD(v13, v14, v15, v12, v7, 22, 23, 30, 31)
+
+static inline __attribute__((always_inline)) void kstart(long nb, const uint8_t *a0,
+                                                          const uint8_t *a1, const int8_t *b,
+                                                          const int32_t *init, int32x4_t *acc,
+                                                          const int G) {
+    KACC_DECL;
+    if (G)
+        __asm__ volatile(KSTART_LOOP KSTART_TAIL
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [n] "+r"(nb), KACC_OUT
+                         : [i] "r"(init)
+                         : KACC_CLOBBER);
+    else
+        __asm__ volatile(KSTART_LOOP
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [n] "+r"(nb), KACC_OUT
+                         : [i] "r"(init)
+                         : KACC_CLOBBER);
+    KACC_STORE(acc);
+}
+
 /* What the whole-tile path of one 16-channel block needs besides ev_rq16: the accumulators'
  * start (the bias, see kloop2p) and the row-sum term delta[n] * rowsum[m] where every channel's
  * delta is 0 or one value d (conv.c: per-tensor uint8 weights whose channel does not fit int8
@@ -312,31 +394,58 @@ typedef struct blk16 {
     int32_t d;
 } blk16;
 
-/* The rows of one 16-channel block in whole 2 x 16 tiles (M even) with a block whose ev_rq16 is
- * `fast` with shift E and, with DL, a masked row-sum term: per tile kloop2p, four pairwise adds
- * per row (bias included), the row-sum term, ev_rq16_fast: one straight sequence from the k
- * loop's end to the next tile's. */
+/* The tile's epilogue: four pairwise adds per row (bias included), the row-sum term (DL), then
+ * ev_rq16_fast into rows m, m + 1, or with Z (output zero point 0) the same without the
+ * round-half-away fixup and the zero-point add: TFLite's rounding differs from SQRSHRN's (ties
+ * up) only at negative ties, and a negative value gives an output <= 0 under either rule, which
+ * the uint8 narrowing makes 0. */
+static inline __attribute__((always_inline)) void fast_epi(const int32x4_t *acc, int m,
+                                                           const int32_t *rowsum,
+                                                           const blk16 *k, const ev_rq16 *q,
+                                                           uint8_t *C, size_t ldc, const int E,
+                                                           const int DL, const int Z) {
+    int32x4_t v[8];
+    EV_RQ_UNROLL
+    for (int i = 0; i < 8; i++) v[i] = vpaddq_s32(acc[2 * i], acc[2 * i + 1]);
+    if (DL) {
+        const int32x4_t r0 = vdupq_n_s32((int32_t)((uint32_t)rowsum[m] * (uint32_t)k->d));
+        const int32x4_t r1 = vdupq_n_s32((int32_t)((uint32_t)rowsum[m + 1] * (uint32_t)k->d));
+        EV_RQ_UNROLL
+        for (int j = 0; j < 4; j++) {
+            v[j] = vaddq_s32(v[j], vandq_s32(r0, vreinterpretq_s32_u32(k->mask[j])));
+            v[4 + j] = vaddq_s32(v[4 + j], vandq_s32(r1, vreinterpretq_s32_u32(k->mask[j])));
+        }
+    }
+    if (!Z) {
+        ev_rq16_fast(v, 2, q, C + (size_t)m * ldc, ldc, E);
+        return;
+    }
+    EV_RQ_UNROLL
+    for (int i = 0; i < 8; i++) v[i] = vqrdmulhq_n_s32(v[i], q->m0);
+    EV_RQ_UNROLL
+    for (int r = 0; r < 2; r++) {
+        const int16x8_t h0 = EV_RQ_SHRN(v[4 * r], v[4 * r + 1], E);
+        const int16x8_t h1 = EV_RQ_SHRN(v[4 * r + 2], v[4 * r + 3], E);
+        ev_st16_neon(C + (size_t)(m + r) * ldc, vcombine_u8(vqmovun_s16(h0), vqmovun_s16(h1)));
+    }
+}
+
+/* The rows of one 16-channel block in whole 2 x 16 tiles (M >= 2, Kp >= 8; G: Kp % 8 == 4)
+ * with a block whose ev_rq16 is `fast` with shift E; DL: a masked row-sum term; Z: output zero
+ * point 0. Per tile three blocks: the start with the first 8-k step, the loop, and the tail
+ * group with the epilogue and the loop test. */
 static inline __attribute__((always_inline)) void rows_fast(int M, int Kp, const uint8_t *A,
                                                             size_t lda, const int8_t *b,
                                                             const int32_t *rowsum,
                                                             const blk16 *k, const ev_rq16 *q,
                                                             uint8_t *C, size_t ldc, const int E,
-                                                            const int DL) {
+                                                            const int DL, const int G,
+                                                            const int Z) {
+    const long nb = Kp / 8;
     for (int m = 0; m + 2 <= M; m += 2) {
-        int32x4_t acc[16], v[8];
-        kloop2p(Kp, A + (size_t)m * lda, A + (size_t)(m + 1) * lda, b, k->init, acc);
-        EV_RQ_UNROLL
-        for (int i = 0; i < 8; i++) v[i] = vpaddq_s32(acc[2 * i], acc[2 * i + 1]);
-        if (DL) {
-            const int32x4_t r0 = vdupq_n_s32((int32_t)((uint32_t)rowsum[m] * (uint32_t)k->d));
-            const int32x4_t r1 = vdupq_n_s32((int32_t)((uint32_t)rowsum[m + 1] * (uint32_t)k->d));
-            EV_RQ_UNROLL
-            for (int j = 0; j < 4; j++) {
-                v[j] = vaddq_s32(v[j], vandq_s32(r0, vreinterpretq_s32_u32(k->mask[j])));
-                v[4 + j] = vaddq_s32(v[4 + j], vandq_s32(r1, vreinterpretq_s32_u32(k->mask[j])));
-            }
-        }
-        ev_rq16_fast(v, 2, q, C + (size_t)m * ldc, ldc, E);
+        int32x4_t acc[16];
+        kstart(nb, A + (size_t)m * lda, A + (size_t)(m + 1) * lda, b, k->init, acc, G);
+        fast_epi(acc, m, rowsum, k, q, C, ldc, E, DL, Z);
     }
 }
 
@@ -366,27 +475,39 @@ static void rows_part(int M, int Kp, const uint8_t *A, size_t lda, const int8_t 
     }
 }
 
+/* The row sums rows_E_g reads in a layer without a row-sum term (its d is then 0). */
+static const int32_t k_zero_rows[ROWSUM_CHUNK];
+
 typedef void (*rows_fn)(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b,
                         const int32_t *rowsum, const blk16 *k, const ev_rq16 *q, uint8_t *C,
                         size_t ldc);
-#define ROWS_FN(E)                                                                               \
-    static void rows_##E##_0(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b,       \
-                             const int32_t *rowsum, const blk16 *k, const ev_rq16 *q,            \
-                             uint8_t *C, size_t ldc) {                                           \
-        rows_fast(M, Kp, A, lda, b, rowsum, k, q, C, ldc, E, 0);                                 \
-    }                                                                                            \
-    static void rows_##E##_1(int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b,       \
-                             const int32_t *rowsum, const blk16 *k, const ev_rq16 *q,            \
-                             uint8_t *C, size_t ldc) {                                           \
-        rows_fast(M, Kp, A, lda, b, rowsum, k, q, C, ldc, E, 1);                                 \
+/* One copy per (E, DL, G, Z) in use, each aligned to 1 KB and shorter, so none crosses a page
+ * (qemu ends a block there, and the proxy models each block apart): rows_E_0 (no row-sum term,
+ * any zero point), rows_E_z (zero point 0), rows_E_1z (row-sum term, zero point 0), rows_E_gz
+ * (Kp % 8 == 4, zero point 0, a row-sum term or zero row sums: PoseNet's first layer, K 27).
+ * PoseNet's layers are all `z` but the heads'. Other blocks take the general tile. */
+#define ROWS_ONE(E, SUF, DL, G, Z)                                                               \
+    __attribute__((aligned(1024))) static void rows_##E##_##SUF(                                 \
+        int M, int Kp, const uint8_t *A, size_t lda, const int8_t *b, const int32_t *rowsum,     \
+        const blk16 *k, const ev_rq16 *q, uint8_t *C, size_t ldc) {                              \
+        rows_fast(M, Kp, A, lda, b, rowsum, k, q, C, ldc, E, DL, G, Z);                          \
     }
+#define ROWS_FN(E)                                                                               \
+    ROWS_ONE(E, 0, 0, 0, 0) ROWS_ONE(E, z, 0, 0, 1) ROWS_ONE(E, 1z, 1, 0, 1) ROWS_ONE(E, gz, 1, 1, 1)
 ROWS_FN(1) ROWS_FN(2) ROWS_FN(3) ROWS_FN(4) ROWS_FN(5) ROWS_FN(6) ROWS_FN(7) ROWS_FN(8)
 ROWS_FN(9) ROWS_FN(10) ROWS_FN(11) ROWS_FN(12) ROWS_FN(13) ROWS_FN(14) ROWS_FN(15) ROWS_FN(16)
-#define ROWS_PAIR(E) {rows_##E##_0, rows_##E##_1}
-static const rows_fn k_rows[16][2] = {
-    ROWS_PAIR(1), ROWS_PAIR(2), ROWS_PAIR(3), ROWS_PAIR(4), ROWS_PAIR(5), ROWS_PAIR(6),
-    ROWS_PAIR(7), ROWS_PAIR(8), ROWS_PAIR(9), ROWS_PAIR(10), ROWS_PAIR(11), ROWS_PAIR(12),
-    ROWS_PAIR(13), ROWS_PAIR(14), ROWS_PAIR(15), ROWS_PAIR(16)};
+#define ROWS_SET(E) {rows_##E##_0, rows_##E##_z, rows_##E##_1z, rows_##E##_gz}
+static const rows_fn k_rows[16][4] = {
+    ROWS_SET(1), ROWS_SET(2), ROWS_SET(3), ROWS_SET(4), ROWS_SET(5), ROWS_SET(6),
+    ROWS_SET(7), ROWS_SET(8), ROWS_SET(9), ROWS_SET(10), ROWS_SET(11), ROWS_SET(12),
+    ROWS_SET(13), ROWS_SET(14), ROWS_SET(15), ROWS_SET(16)};
+
+/* Which rows_* runs a block (k_rows' second index), or -1: none. */
+static int rows_kind(int Kp, const blk16 *k, int zp) {
+    if (Kp % 8) return zp ? -1 : 3;
+    if (!k->d) return zp ? 0 : 1;
+    return zp ? -1 : 2;
+}
 
 /* The block's blk16, or 0 when some channel's delta is neither 0 nor the block's one d. */
 static int blk16_make(blk16 *k, const ev_gemm_epi *ep, int n0) {
@@ -517,7 +638,7 @@ void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
                   void *scratch) {
     (void)scratch;
     EV_GEMM_ASSERT_ARGS(M, N, Kp, A, lda, Bpv, rowsum, ep, C, ldc, 1);
-    if (ep->delta && !rowsum && M > ROWSUM_CHUNK) { /* own row sums: ROWSUM_CHUNK rows a call */
+    if (!rowsum && M > ROWSUM_CHUNK) { /* own row sums: ROWSUM_CHUNK rows a call */
         for (int m = 0; m < M; m += ROWSUM_CHUNK)
             ev_gemm_neon(M - m < ROWSUM_CHUNK ? M - m : ROWSUM_CHUNK, N, Kp, A + (size_t)m * lda,
                          lda, Bpv, NULL, ep, C + (size_t)m * ldc, ldc, scratch);
@@ -538,9 +659,11 @@ void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
         int m0 = 0;
 #if MR > 1
         blk16 k;
-        if (q.fast && N - n >= 16 && M >= 2 && flag[n / 16] && blk16_make(&k, ep, n)) {
-            k_rows[q.e - 1][k.d != 0](M, Kp, A, lda, Bp + (size_t)n * (size_t)Kp, rowsum, &k, &q,
-                                      C + n, ldc);
+        int kind;
+        if (q.fast && N - n >= 16 && M >= 2 && Kp >= 8 && flag[n / 16] &&
+            blk16_make(&k, ep, n) && (kind = rows_kind(Kp, &k, ep->out_zp)) >= 0) {
+            k_rows[q.e - 1][kind](M, Kp, A, lda, Bp + (size_t)n * (size_t)Kp,
+                                  rowsum ? rowsum : k_zero_rows, &k, &q, C + n, ldc);
             m0 = M & ~1;
         } else if (q.straight && !q.i8 && ep->act_min >= 0 && ep->act_max <= 255 && N - n < 16 &&
                    M >= 2 && flag[n / 16] && blk16_make(&k, ep, n)) {

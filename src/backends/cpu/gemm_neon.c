@@ -382,6 +382,66 @@ static inline __attribute__((always_inline)) void kstart(long nb, const uint8_t 
     KACC_STORE(acc);
 }
 
+/* The epilogue of a per-tensor uint8 block with output zero point 0 and shift %[e] (fast_epi's
+ * Z form) on the accumulators v16..v31 that KSTART_LOOP leaves, in the same asm: pairwise adds
+ * (bias included), SQRDMULH by the multiplier at %[mp], SQRSHRN #e, SQXTUN, one ST1 per row
+ * (%[c0], %[c1]). Results in v0..v15 only: gcc's allocation of the same intrinsics wrote them
+ * back into the accumulator registers, which the proxy's llvm-mca (repeating the block) reads as
+ * a dependency of the next tile's pairwise adds (25.1 model cycles per tile, here 18.3). */
+#define EPI_Z                                                                                     \
+    "ldr s15, [%[mp]]\n\t"                                                                       \
+    "addp v0.4s, v16.4s, v17.4s\n\t"                                                             \
+    "addp v1.4s, v18.4s, v19.4s\n\t"                                                             \
+    "addp v2.4s, v20.4s, v21.4s\n\t"                                                             \
+    "addp v3.4s, v22.4s, v23.4s\n\t"                                                             \
+    "addp v4.4s, v24.4s, v25.4s\n\t"                                                             \
+    "addp v5.4s, v26.4s, v27.4s\n\t"                                                             \
+    "addp v6.4s, v28.4s, v29.4s\n\t"                                                             \
+    "addp v7.4s, v30.4s, v31.4s\n\t"                                                             \
+    "sqrdmulh v0.4s, v0.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v1.4s, v1.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v2.4s, v2.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v3.4s, v3.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v4.4s, v4.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v5.4s, v5.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v6.4s, v6.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v7.4s, v7.4s, v15.s[0]\n\t"                                                        \
+    "sqrshrn v8.4h, v0.4s, #%[e]\n\t"                                                            \
+    "sqrshrn2 v8.8h, v1.4s, #%[e]\n\t"                                                           \
+    "sqrshrn v9.4h, v2.4s, #%[e]\n\t"                                                            \
+    "sqrshrn2 v9.8h, v3.4s, #%[e]\n\t"                                                           \
+    "sqrshrn v10.4h, v4.4s, #%[e]\n\t"                                                           \
+    "sqrshrn2 v10.8h, v5.4s, #%[e]\n\t"                                                          \
+    "sqrshrn v11.4h, v6.4s, #%[e]\n\t"                                                           \
+    "sqrshrn2 v11.8h, v7.4s, #%[e]\n\t"                                                          \
+    "sqxtun v12.8b, v8.8h\n\t"                                                                   \
+    "sqxtun2 v12.16b, v9.8h\n\t"                                                                 \
+    "sqxtun v13.8b, v10.8h\n\t"                                                                  \
+    "sqxtun2 v13.16b, v11.8h\n\t"                                                                \
+    "st1 {v12.16b}, [%[c0]]\n\t"                                                                 \
+    "st1 {v13.16b}, [%[c1]]\n\t"
+
+/* A whole 2 x 16 tile of a zero-point-0 block without a row-sum term, start to store, in one asm
+ * (KSTART_LOOP, with G KSTART_TAIL, EPI_Z). */
+static inline __attribute__((always_inline)) void tile_z(long nb, const uint8_t *a0,
+                                                          const uint8_t *a1, const int8_t *b,
+                                                          const int32_t *init, const int32_t *mp,
+                                                          uint8_t *c0, uint8_t *c1, const int E,
+                                                          const int G) {
+    if (G)
+        __asm__ volatile(KSTART_LOOP KSTART_TAIL EPI_Z
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [n] "+r"(nb)
+                         : [i] "r"(init), [mp] "r"(mp), [c0] "r"(c0), [c1] "r"(c1), [e] "i"(E)
+                         : KACC_CLOBBER, "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
+                           "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
+    else
+        __asm__ volatile(KSTART_LOOP EPI_Z
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [n] "+r"(nb)
+                         : [i] "r"(init), [mp] "r"(mp), [c0] "r"(c0), [c1] "r"(c1), [e] "i"(E)
+                         : KACC_CLOBBER, "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
+                           "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
+}
+
 /* What the whole-tile path of one 16-channel block needs besides ev_rq16: the accumulators'
  * start (the bias, see kloop2p) and the row-sum term delta[n] * rowsum[m] where every channel's
  * delta is 0 or one value d (conv.c: per-tensor uint8 weights whose channel does not fit int8
@@ -442,11 +502,131 @@ static inline __attribute__((always_inline)) void rows_fast(int M, int Kp, const
                                                             const int DL, const int G,
                                                             const int Z) {
     const long nb = Kp / 8;
+    if (Z && !DL) {
+        for (int m = 0; m + 2 <= M; m += 2)
+            tile_z(nb, A + (size_t)m * lda, A + (size_t)(m + 1) * lda, b, k->init, &q->m0,
+                   C + (size_t)m * ldc, C + (size_t)(m + 1) * ldc, E, G);
+        return;
+    }
     for (int m = 0; m + 2 <= M; m += 2) {
         int32x4_t acc[16];
         kstart(nb, A + (size_t)m * lda, A + (size_t)(m + 1) * lda, b, k->init, acc, G);
         fast_epi(acc, m, rowsum, k, q, C, ldc, E, DL, Z);
     }
+}
+
+/* A layer's last block of exactly 8 channels (PoseNet's first layer: 24 = 16 + 8), per tensor,
+ * uint8 out, zero point 0 (as EPI_Z), no clamp inside 0..255: 2 x 8 tiles, each one asm from
+ * the accumulators' start to the stores. The k loop is kstart's on the block's first two weight
+ * quads only (channels 0..7: 16 multiplies per 8 k, where the 16-channel tile took 32 for the
+ * same 8 outputs), accumulators v16..v19 (row 0) and v20..v23 (row 1); with G the leftover
+ * 4-k group. Epilogue: pairwise adds, the row-sum term (rowsum[m] d) & mask (zero row sums and
+ * d 0 when the layer has none), SQRDMULH by the multiplier, the shift e as SQRDMULH by
+ * 2^(31 - e) (exact: see ev_rq16_straight; one copy for every e), SQXTN, SQXTUN, 8 bytes per
+ * row. */
+#define K8_LOOP                                                                                   \
+    "ldp q16, q17, [%[i]]\n\t"                                                                   \
+    "ldp q18, q19, [%[i], #32]\n\t"                                                              \
+    "mov v20.16b, v16.16b\n\t"                                                                   \
+    "mov v21.16b, v17.16b\n\t"                                                                   \
+    "mov v22.16b, v18.16b\n\t"                                                                   \
+    "mov v23.16b, v19.16b\n\t"                                                                   \
+    "1:\n\t"                                                                                     \
+    "ldr d0, [%[a0]], #8\n\t"                                                                    \
+    "ldr d1, [%[a1]], #8\n\t"                                                                    \
+    "movi v8.16b, #0x80\n\t"                                                                     \
+    "eor v0.8b, v0.8b, v8.8b\n\t"                                                                \
+    "eor v1.8b, v1.8b, v8.8b\n\t"                                                                \
+    "dup v2.4s, v0.s[0]\n\t"                                                                     \
+    "dup v3.4s, v1.s[0]\n\t"                                                                     \
+    "dup v4.4s, v0.s[1]\n\t"                                                                     \
+    "dup v5.4s, v1.s[1]\n\t"                                                                     \
+    QUAD2("0", "64", "v8", "v9", "v10", "v11", "16", "17", "20", "21")                             \
+    QUAD2("16", "80", "v12", "v13", "v14", "v15", "18", "19", "22", "23")                          \
+    "add %[b], %[b], #128\n\t"                                                                   \
+    "subs %[n], %[n], #1\n\t"                                                                    \
+    "b.ne 1b\n\t"
+#define K8_TAIL                                                                                   \
+    "ld1r {v2.4s}, [%[a0]]\n\t"                                                                  \
+    "ld1r {v3.4s}, [%[a1]]\n\t"                                                                  \
+    "movi v8.16b, #0x80\n\t"                                                                     \
+    "eor v2.16b, v2.16b, v8.16b\n\t"                                                             \
+    "eor v3.16b, v3.16b, v8.16b\n\t"                                                             \
+    "ldr q4, [%[b]]\n\t"                                                                         \
+    "ldr q5, [%[b], #16]\n\t"                                                                    \
+    QUAD(v8, v9, v11, v12, v4, 16, 17, 20, 21)                                                   \
+    QUAD(v13, v14, v15, v12, v5, 18, 19, 22, 23)
+#define EPI8                                                                                      \
+    "ldr s15, [%[mp]]\n\t"                                                                       \
+    "ldr s14, [%[sh]]\n\t"                                                                       \
+    "ldp %w[t0], %w[t1], [%[rs]]\n\t"                                                            \
+    "ldp q10, q11, [%[mk]]\n\t"                                                                  \
+    "mul %w[t0], %w[t0], %w[d]\n\t"                                                              \
+    "mul %w[t1], %w[t1], %w[d]\n\t"                                                              \
+    "addp v0.4s, v16.4s, v17.4s\n\t"                                                             \
+    "addp v1.4s, v18.4s, v19.4s\n\t"                                                             \
+    "addp v2.4s, v20.4s, v21.4s\n\t"                                                             \
+    "addp v3.4s, v22.4s, v23.4s\n\t"                                                             \
+    "dup v12.4s, %w[t0]\n\t"                                                                     \
+    "dup v13.4s, %w[t1]\n\t"                                                                     \
+    "and v4.16b, v12.16b, v10.16b\n\t"                                                           \
+    "and v5.16b, v12.16b, v11.16b\n\t"                                                           \
+    "and v6.16b, v13.16b, v10.16b\n\t"                                                           \
+    "and v7.16b, v13.16b, v11.16b\n\t"                                                           \
+    "add v0.4s, v0.4s, v4.4s\n\t"                                                                \
+    "add v1.4s, v1.4s, v5.4s\n\t"                                                                \
+    "add v2.4s, v2.4s, v6.4s\n\t"                                                                \
+    "add v3.4s, v3.4s, v7.4s\n\t"                                                                \
+    "sqrdmulh v0.4s, v0.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v1.4s, v1.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v2.4s, v2.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v3.4s, v3.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v0.4s, v0.4s, v14.s[0]\n\t"                                                        \
+    "sqrdmulh v1.4s, v1.4s, v14.s[0]\n\t"                                                        \
+    "sqrdmulh v2.4s, v2.4s, v14.s[0]\n\t"                                                        \
+    "sqrdmulh v3.4s, v3.4s, v14.s[0]\n\t"                                                        \
+    "sqxtn v8.4h, v0.4s\n\t"                                                                     \
+    "sqxtn2 v8.8h, v1.4s\n\t"                                                                    \
+    "sqxtn v9.4h, v2.4s\n\t"                                                                     \
+    "sqxtn2 v9.8h, v3.4s\n\t"                                                                    \
+    "sqxtun v12.8b, v8.8h\n\t"                                                                   \
+    "sqxtun v13.8b, v9.8h\n\t"                                                                   \
+    "str d12, [%[c0]]\n\t"                                                                       \
+    "str d13, [%[c1]]\n\t"
+#define K8_OPS                                                                                    \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(bb), [n] "+r"(nb), [t0] "=&r"(t0), [t1] "=&r"(t1)  \
+    : [i] "r"(k->init), [mp] "r"(&q->m0), [sh] "r"(&q->shm), [rs] "r"(rowsum + m),           \
+      [d] "r"(k->d), [mk] "r"(&k->mask[0]), [c0] "r"(C + (size_t)m * ldc),                      \
+      [c1] "r"(C + (size_t)(m + 1) * ldc)                                                        \
+    : KACC_CLOBBER, "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23"
+
+static inline __attribute__((always_inline)) void rows8(int M, int Kp, const uint8_t *A,
+                                                        size_t lda, const int8_t *b,
+                                                        const int32_t *rowsum, const blk16 *k,
+                                                        const ev_rq16 *q, uint8_t *C,
+                                                        size_t ldc, const int G) {
+    for (int m = 0; m + 2 <= M; m += 2) {
+        const uint8_t *a0 = A + (size_t)m * lda, *a1 = a0 + lda;
+        const int8_t *bb = b;
+        long nb = Kp / 8;
+        uint32_t t0, t1;
+        if (G)
+            __asm__ volatile(K8_LOOP K8_TAIL EPI8 K8_OPS);
+        else
+            __asm__ volatile(K8_LOOP EPI8 K8_OPS);
+    }
+}
+__attribute__((aligned(1024))) static void rows8_0(int M, int Kp, const uint8_t *A, size_t lda,
+                                                   const int8_t *b, const int32_t *rowsum,
+                                                   const blk16 *k, const ev_rq16 *q, uint8_t *C,
+                                                   size_t ldc) {
+    rows8(M, Kp, A, lda, b, rowsum, k, q, C, ldc, 0);
+}
+__attribute__((aligned(1024))) static void rows8_g(int M, int Kp, const uint8_t *A, size_t lda,
+                                                   const int8_t *b, const int32_t *rowsum,
+                                                   const blk16 *k, const ev_rq16 *q, uint8_t *C,
+                                                   size_t ldc) {
+    rows8(M, Kp, A, lda, b, rowsum, k, q, C, ldc, 1);
 }
 
 /* rows_fast for the last block of a layer whose N is not a multiple of 16 (count = N - n0 < 16
@@ -664,6 +844,12 @@ void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
             blk16_make(&k, ep, n) && (kind = rows_kind(Kp, &k, ep->out_zp)) >= 0) {
             k_rows[q.e - 1][kind](M, Kp, A, lda, Bp + (size_t)n * (size_t)Kp,
                                   rowsum ? rowsum : k_zero_rows, &k, &q, C + n, ldc);
+            m0 = M & ~1;
+        } else if (N - n == 8 && q.straight && !q.i8 && ep->out_zp == 0 && ep->act_min <= 0 &&
+                   ep->act_max >= 255 && M >= 2 && Kp >= 8 && flag[n / 16] &&
+                   blk16_make(&k, ep, n)) {
+            (Kp % 8 ? rows8_g : rows8_0)(M, Kp, A, lda, Bp + (size_t)n * (size_t)Kp,
+                                         rowsum ? rowsum : k_zero_rows, &k, &q, C + n, ldc);
             m0 = M & ~1;
         } else if (q.straight && !q.i8 && ep->act_min >= 0 && ep->act_max <= 255 && N - n < 16 &&
                    M >= 2 && flag[n / 16] && blk16_make(&k, ep, n)) {

@@ -1400,20 +1400,32 @@ static void test_gemm_q8_whole_tiles(void) {
     static int8_t W[NMAX * KMAX];
     int32_t bias[NP] = {0}, gbias[NP] = {0}, delta[NP] = {0}, sum_s[NMAX], mult[NMAX], rs[MMAX];
     int shift[NMAX];
-    for (int trial = 0; trial < 24; trial++) {
+    for (int trial = 0; trial < 36; trial++) {
+        /* trials 24..35: extreme bytes (x 0 or 255) and weights (-128, -127, 127) with -128 at k
+         * or k + 4 of a pair but not both, except for one channel in trials 30..35 */
+        const int ext = trial >= 24, both = trial >= 30;
         const int K = Ks[trial % 3], KP = (K + 3) & ~3, N = Ns[(trial / 3) % 3];
         const int M = trial & 1 ? 41 : 48, direct = (trial / 9) & 1 && K % 4 == 0;
         const int dmode = trial % 4, zp = (trial / 4) % 2 ? 0 : 9;
         const size_t lda = direct ? (size_t)K : (size_t)KP;
         const int32_t m0 = ev_test_rng_int(&r, 1 << 30, INT32_MAX);
         const int e = 1 + trial % 3;
-        for (size_t i = 0; i < sizeof A; i++) A[i] = (uint8_t)ev_test_rng_int(&r, 0, 255);
+        for (size_t i = 0; i < sizeof A; i++)
+            A[i] = (uint8_t)(ext ? 255 * ev_test_rng_int(&r, 0, 1) : ev_test_rng_int(&r, 0, 255));
         if (!direct)
             for (int i = 0; i < M; i++) memset(A + (size_t)i * KP + K, 0, (size_t)(KP - K));
         for (int n = 0; n < N; n++) {
             sum_s[n] = 0;
-            for (int k = 0; k < K; k++)
-                sum_s[n] += W[n * K + k] = (int8_t)ev_test_rng_int(&r, -127, 127);
+            for (int k = 0; k < K; k++) {
+                int8_t v = (int8_t)ev_test_rng_int(&r, -127, 127);
+                if (ext) {
+                    static const int8_t ends[3] = {-128, -127, 127};
+                    v = ends[ev_test_rng_int(&r, 0, 2)];
+                    if (v == -128 && k % 8 >= 4 && W[n * K + k - 4] == -128 && !(both && n == 5))
+                        v = 127;
+                }
+                sum_s[n] += W[n * K + k] = v;
+            }
             bias[n] = ev_test_rng_int(&r, -30000, 10000);
             /* dmode 0: none; 1: d = 1 on some channels; 2: d = -3 on some; 3: d = 2 on all */
             delta[n] = dmode == 1   ? (ev_test_rng_int(&r, 0, 2) == 0)

@@ -11,7 +11,8 @@
  * one pairwise add joins before the epilogue. Tile: MR rows x 16 channels (8 accumulators per
  * row: 2 rows on aarch64's 32 vector registers, 1 on armv7's 16). On aarch64 the k loops are
  * inline assembly with the accumulators in v16..v31:
- *  - kloop2p (blocks of 16 channels without a -128 weight: ev_gemm_neon_pack's per-block flag):
+ *  - kloop2p (blocks of 16 channels with no channel whose weights at k and k + 4 are both -128:
+ *    ev_gemm_neon_pack's per-block flag):
  *    SMULL of one k group and SMLAL of the next into the same int16 lanes (two products,
  *    |sum| <= 2 * 128 * 127 < 2^15), one SADALP per two groups, from accumulators loaded with the
  *    bias. The Cortex-A72 model issues SMULL / SMLAL on one vector pipe only and SADALP on the
@@ -691,23 +692,59 @@ static int rows_kind(int Kp, const blk16 *k, int zp) {
 
 /* The block's blk16, or 0 when some channel's delta is neither 0 nor the block's one d. */
 static int blk16_make(blk16 *k, const ev_gemm_epi *ep, int n0) {
+    const int32x4_t z = vdupq_n_s32(0);
+    for (int j = 0; j < 4; j++) { /* [b 4j, 0, b 4j+1, 0], [b 4j+2, 0, b 4j+3, 0] */
+        const int32x4_t b = vld1q_s32(ep->bias + n0 + 4 * j);
+        vst1q_s32(k->init + 8 * j, vzip1q_s32(b, z));
+        vst1q_s32(k->init + 8 * j + 4, vzip2q_s32(b, z));
+    }
     k->d = 0;
-    for (int j = 0; j < 16; j++) {
-        k->init[2 * j] = ep->bias[n0 + j];
-        k->init[2 * j + 1] = 0;
+    for (int j = 0; j < 4; j++) k->mask[j] = vdupq_n_u32(0);
+    if (!ep->delta) return 1;
+    int32x4_t dv[4];
+    uint32x4_t any = vdupq_n_u32(0);
+    for (int j = 0; j < 4; j++) {
+        dv[j] = vld1q_s32(ep->delta + n0 + 4 * j);
+        k->mask[j] = vtstq_s32(dv[j], dv[j]);
+        any = vorrq_u32(any, k->mask[j]);
     }
-    uint32_t m[16] = {0};
-    if (ep->delta) {
-        for (int j = 0; j < 16; j++) {
-            const int32_t dj = ep->delta[n0 + j];
-            if (!dj) continue;
-            if (k->d && dj != k->d) return 0;
-            k->d = dj;
-            m[j] = ~0u;
-        }
+    if (!vmaxvq_u32(any)) return 1;
+    for (int j = 0; j < 16 && !k->d; j++) k->d = ep->delta[n0 + j];
+    /* every non-zero delta equals d */
+    const int32x4_t db = vdupq_n_s32(k->d);
+    uint32x4_t ok = vdupq_n_u32(~0u);
+    for (int j = 0; j < 4; j++)
+        ok = vandq_u32(ok, vorrq_u32(vceqq_s32(dv[j], db), vmvnq_u32(k->mask[j])));
+    return vminvq_u32(ok) != 0;
+}
+
+/* ev_rq16_load for 16 real channels with the block's checks on vectors (the same fields and
+ * values as ev_rq16_fill's three scalar loops, which ran for every block of every call). */
+static inline void rq16_load16(ev_rq16 *q, const ev_gemm_epi *ep, int c) {
+    int32x4_t mv[4], rv[4], lv[4];
+    uint32x4_t lor = vdupq_n_u32(0), ms = vdupq_n_u32(~0u), rs = ms;
+    int32x4_t rmin = vdupq_n_s32(INT32_MAX);
+    const int32x4_t mb = vdupq_n_s32(ep->mult[c]), rb = vdupq_n_s32(ep->rshift[c]);
+    for (int j = 0; j < 4; j++) {
+        mv[j] = vld1q_s32(ep->mult + c + 4 * j);
+        rv[j] = vld1q_s32(ep->rshift + c + 4 * j);
+        lv[j] = ep->any_lshift ? vld1q_s32(ep->lshift + c + 4 * j) : vdupq_n_s32(0);
+        lor = vorrq_u32(lor, vreinterpretq_u32_s32(lv[j]));
+        rmin = vminq_s32(rmin, rv[j]);
+        ms = vandq_u32(ms, vceqq_s32(mv[j], mb));
+        rs = vandq_u32(rs, vceqq_s32(rv[j], rb));
     }
-    for (int j = 0; j < 4; j++) k->mask[j] = vld1q_u32(m + 4 * j);
-    return 1;
+    q->lsh = vmaxvq_u32(lor) != 0;
+    q->pos = !q->lsh && vminvq_s32(rmin) > 0;
+    q->m0 = ep->mult[c];
+    q->umult = vminvq_u32(ms) != 0;
+    q->e = q->pos && vminvq_u32(rs) && ep->rshift[c] <= 16 ? ep->rshift[c] : 0;
+    for (int j = 0; j < 4; j++) {
+        q->mult[j] = mv[j];
+        q->nshift[j] = vnegq_s32(rv[j]);
+        q->lshift[j] = q->lsh ? lv[j] : vdupq_n_s32(0);
+    }
+    ev_rq16_finish(q, ep);
 }
 #endif
 
@@ -797,18 +834,23 @@ size_t ev_gemm_neon_packed_size(int N, int Kp) {
     return ev_gemm_packed_size(N, Kp) + (size_t)(N + 15) / 16;
 }
 
+/* The paired k loop sums x s + x' s' in int16 for the same channel at k and k + 4 (k % 8 < 4:
+ * the same lane of k groups 2i and 2i + 1). With x, x' in [-128, 127] and s, s' in [-127, 127]
+ * each product lies in [-16256, 16256]; a weight -128 widens its product to [-16256, 16384].
+ * The sum fits int16 unless both weights of a pair are -128 (16384 + 16384 = 2^15): a block is
+ * flagged pairable when no channel has such a pair (the heatmap layer of PoseNet has -128
+ * weights, never two in one pair). */
 void ev_gemm_neon_pack(const int8_t *w, int N, int K, int Kp, void *out) {
     ev_gemm_pack(w, N, K, Kp, out);
     const int nb = (N + 15) / 16;
     uint8_t *flag = (uint8_t *)out + ev_gemm_packed_size(N, Kp);
     for (int b = 0; b < nb; b++) {
         int ok = 1;
-        for (int n = 16 * b; n < 16 * b + 16 && n < N && ok; n++)
-            for (int k = 0; k < K; k++)
-                if (w[(size_t)n * K + k] == -128) {
-                    ok = 0;
-                    break;
-                }
+        for (int n = 16 * b; n < 16 * b + 16 && n < N && ok; n++) {
+            const int8_t *row = w + (size_t)n * K;
+            for (int k = 0; k + 4 < K && ok; k++)
+                if (k % 8 < 4 && row[k] == -128 && row[k + 4] == -128) ok = 0;
+        }
         flag[b] = (uint8_t)ok;
     }
 }
@@ -835,7 +877,12 @@ void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
 #endif
     for (int n = 0; n < N; n += 16) {
         ev_rq16 q;
-        ev_rq16_load(&q, ep, n, N - n);
+#if MR > 1
+        if (N - n >= 16)
+            rq16_load16(&q, ep, n);
+        else
+#endif
+            ev_rq16_load(&q, ep, n, N - n);
         int m0 = 0;
 #if MR > 1
         blk16 k;

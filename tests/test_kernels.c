@@ -1467,9 +1467,9 @@ static void test_gemm_q8_whole_tiles(void) {
                         want = want < 0 ? 0 : want > 255 ? 255 : want;
                     }
                     if (C[i * LDC + n] != want && bad++ < 5)
-                        CHECK_MSG(0, "%s K %d N %d M %d direct %d dmode %d zp %d e %d row %d ch %d: "
-                                  "%d, want %d", ln->name, K, N, M, direct, dmode, zp, e, i, n,
-                                  C[i * LDC + n], want);
+                        CHECK_MSG(0, "%s K %d N %d M %d direct %d dmode %d zp %d e %d row %d "
+                                  "ch %d: %d, want %d", ln->name, K, N, M, direct, dmode, zp, e,
+                                  i, n, C[i * LDC + n], want);
                 }
             CHECK_EQ_INT(bad, 0);
             free(Bp), free(scratch), free(table);

@@ -14,17 +14,23 @@
  *  - kloop2p (blocks of 16 channels with no channel whose weights at k and k + 4 are both -128:
  *    ev_gemm_neon_pack's per-block flag):
  *    SMULL of one k group and SMLAL of the next into the same int16 lanes (two products,
- *    |sum| <= 2 * 128 * 127 < 2^15), one SADALP per two groups, from accumulators loaded with the
- *    bias. The Cortex-A72 model issues SMULL / SMLAL on one vector pipe only and SADALP on the
- *    other only: this loop sits at the multiply pipe's 8 products a cycle (16.05 model cycles
- *    per 4-k group of 2 x 16, where kloop2 took 17.6);
+ *    |sum| < 2^15 unless both weights are -128), one SADALP per two groups, from accumulators
+ *    loaded with the bias. The Cortex-A72 model issues SMULL / SMLAL on one vector pipe only
+ *    and SADALP on the other only: this loop sits at the multiply pipe's 8 products a cycle
+ *    (16.05 model cycles per 4-k group of 2 x 16, where kloop2 took 17.6);
  *  - kloop2 (other blocks): SMULL + SADALP per group.
  * Epilogues: per-tensor uint8 blocks with one right shift e (the `fast` ev_rq16, PoseNet's
  * layers) run all their whole 2 x 16 tiles in rows_fast, one copy per e (SQRSHRN takes e as an
- * immediate) and per row-sum kind, so a tile's requantization is one straight sequence (the
- * row-sum term delta[n] * rowsum[m], where delta is 0 or one d per block, as (rowsum d) & mask:
- * MLA by element would take the multiply pipe 2 cycles per 4 lanes); a layer's last partial
- * block takes rows_part; everything else the general tile (ev_rq16_rows, stage by stage).
+ * immediate) and per (row-sum term, leftover 4-k group, zero point 0) combination in use
+ * (k_rows), each aligned so that no block crosses a page: a tile is its start with the first
+ * 8-k step (one block), the loop, and its epilogue with the loop test (one block). Zero-point-0
+ * blocks drop the rounding fixup (exact: see fast_epi) and, without a row-sum term, run the
+ * whole tile in one asm (tile_z). The row-sum term delta[n] * rowsum[m], where delta is 0 or one
+ * d per block, is (rowsum d) & mask: MLA by element would take the multiply pipe 2 cycles per
+ * 4 lanes. A layer's last block of exactly 8 channels (PoseNet's first layer, 24) takes 2 x 8
+ * tiles (rows8); other partial blocks rows_part; everything else the general tile
+ * (ev_rq16_rows, stage by stage). Row sums, when the caller gives none (EV_GEMM_OWN_ROWSUMS),
+ * are summed here with UADALP, 4 rows at a time.
  *
  * Extend: an int16 path (weights widened once, SMLAL by lane) would trade memory for fewer
  * instructions per product on in-order cores; armv7 could take kloop2p's pairing in intrinsics.
@@ -197,11 +203,11 @@ static inline __attribute__((always_inline)) void kloop2(int Kp, const uint8_t *
     acc[12] = c12, acc[13] = c13, acc[14] = c14, acc[15] = c15;
 }
 
-/* The paired k loop (blocks whose weights all lie in [-127, 127]: ev_gemm_neon_pack's flag):
+/* The paired k loop (blocks flagged by ev_gemm_neon_pack: no pair of -128 weights, see there):
  * per two k groups g, g + 1 of a 4-channel quad, SMULL (group g) then SMLAL (group g + 1) into
- * the same int16 lanes, |x s + x' s'| <= 2 * 128 * 127 < 2^15, then one SADALP: half the SADALP
- * of kloop2. The Cortex-A72 model issues SMULL / SMLAL on its multiply pipe only (8 products a
- * cycle) and SADALP on the other vector pipe only, so kloop2 needed both pipes for 16 + 16
+ * the same int16 lanes, |x s + x' s'| < 2^15, then one SADALP: half the SADALP of kloop2.
+ * The Cortex-A72 model issues SMULL / SMLAL on its multiply pipe only (8 products a cycle)
+ * and SADALP on the other vector pipe only, so kloop2 needed both pipes for 16 + 16
  * instructions per k group plus the DUPs and EORs (17.6 cycles); here 16 multiplies + 8 SADALP
  * + the rest fit the multiply pipe's 16 (64.1 model cycles per 16 k). One weight quad (16 bytes:
  * 4 channels x 4 k) is v6 (group g) and v7 (group g + 1); the rows' broadcast groups are v2, v3
@@ -601,6 +607,99 @@ static inline __attribute__((always_inline)) void rows_fast(int M, int Kp, const
       [c1] "r"(C + (size_t)(m + 1) * ldc)                                                        \
     : KACC_CLOBBER, "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23"
 
+/* EPI8 for any zero point and clamp inside 0..255 (the straight ev_rq16: ev_rq16_straight's
+ * steps: the round-half-away fixup SSRA #31 before the shift, the zero point added in int16,
+ * UMAX / UMIN by the bounds), the rows' first 8 bytes to %[tmp] (the caller stores `count`
+ * of them: PoseNet's heads, 17 and 34 channels, end in blocks of 1 and 2). */
+#define EPI8P                                                                                     \
+    "ldr s15, [%[mp]]\n\t"                                                                       \
+    "ldr s14, [%[sh]]\n\t"                                                                       \
+    "ldp %w[t0], %w[t1], [%[rs]]\n\t"                                                            \
+    "ldp q10, q11, [%[mk]]\n\t"                                                                  \
+    "mul %w[t0], %w[t0], %w[d]\n\t"                                                              \
+    "mul %w[t1], %w[t1], %w[d]\n\t"                                                              \
+    "addp v0.4s, v16.4s, v17.4s\n\t"                                                             \
+    "addp v1.4s, v18.4s, v19.4s\n\t"                                                             \
+    "addp v2.4s, v20.4s, v21.4s\n\t"                                                             \
+    "addp v3.4s, v22.4s, v23.4s\n\t"                                                             \
+    "dup v12.4s, %w[t0]\n\t"                                                                     \
+    "dup v13.4s, %w[t1]\n\t"                                                                     \
+    "and v4.16b, v12.16b, v10.16b\n\t"                                                           \
+    "and v5.16b, v12.16b, v11.16b\n\t"                                                           \
+    "and v6.16b, v13.16b, v10.16b\n\t"                                                           \
+    "and v7.16b, v13.16b, v11.16b\n\t"                                                           \
+    "add v0.4s, v0.4s, v4.4s\n\t"                                                                \
+    "add v1.4s, v1.4s, v5.4s\n\t"                                                                \
+    "add v2.4s, v2.4s, v6.4s\n\t"                                                                \
+    "add v3.4s, v3.4s, v7.4s\n\t"                                                                \
+    "sqrdmulh v0.4s, v0.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v1.4s, v1.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v2.4s, v2.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v3.4s, v3.4s, v15.s[0]\n\t"                                                        \
+    "ssra v0.4s, v0.4s, #31\n\t"                                                                 \
+    "ssra v1.4s, v1.4s, #31\n\t"                                                                 \
+    "ssra v2.4s, v2.4s, #31\n\t"                                                                 \
+    "ssra v3.4s, v3.4s, #31\n\t"                                                                 \
+    "sqrdmulh v0.4s, v0.4s, v14.s[0]\n\t"                                                        \
+    "sqrdmulh v1.4s, v1.4s, v14.s[0]\n\t"                                                        \
+    "sqrdmulh v2.4s, v2.4s, v14.s[0]\n\t"                                                        \
+    "sqrdmulh v3.4s, v3.4s, v14.s[0]\n\t"                                                        \
+    "ldr q10, [%[zp]]\n\t"                                                                       \
+    "ldr d6, [%[lo]]\n\t"                                                                        \
+    "ldr d7, [%[hi]]\n\t"                                                                        \
+    "sqxtn v8.4h, v0.4s\n\t"                                                                     \
+    "sqxtn2 v8.8h, v1.4s\n\t"                                                                    \
+    "sqxtn v9.4h, v2.4s\n\t"                                                                     \
+    "sqxtn2 v9.8h, v3.4s\n\t"                                                                    \
+    "sqadd v8.8h, v8.8h, v10.8h\n\t"                                                             \
+    "sqadd v9.8h, v9.8h, v10.8h\n\t"                                                             \
+    "sqxtun v12.8b, v8.8h\n\t"                                                                   \
+    "sqxtun v13.8b, v9.8h\n\t"                                                                   \
+    "umax v12.8b, v12.8b, v6.8b\n\t"                                                             \
+    "umax v13.8b, v13.8b, v6.8b\n\t"                                                             \
+    "umin v12.8b, v12.8b, v7.8b\n\t"                                                             \
+    "umin v13.8b, v13.8b, v7.8b\n\t"                                                             \
+    "stp d12, d13, [%[tmp]]\n\t"
+#define K8P_OPS                                                                                   \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(bb), [n] "+r"(nb), [t0] "=&r"(t0), [t1] "=&r"(t1)  \
+    : [i] "r"(k->init), [mp] "r"(&q->m0), [sh] "r"(&q->shm), [rs] "r"(rowsum + m),           \
+      [d] "r"(k->d), [mk] "r"(&k->mask[0]), [zp] "r"(&q->zp16), [lo] "r"(&q->lo),             \
+      [hi] "r"(&q->hi), [tmp] "r"(tmp)                                                          \
+    : KACC_CLOBBER, "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23"
+
+/* 2 x 8 tiles with EPI8P: `count` (1..8) bytes per row stored. */
+static inline __attribute__((always_inline)) void rows8p(int M, int Kp, const uint8_t *A,
+                                                         size_t lda, const int8_t *b,
+                                                         const int32_t *rowsum, const blk16 *k,
+                                                         const ev_rq16 *q, uint8_t *C,
+                                                         size_t ldc, int count, const int G) {
+    for (int m = 0; m + 2 <= M; m += 2) {
+        const uint8_t *a0 = A + (size_t)m * lda, *a1 = a0 + lda;
+        const int8_t *bb = b;
+        long nb = Kp / 8;
+        uint32_t t0, t1;
+        uint8_t tmp[16];
+        if (G)
+            __asm__ volatile(K8_LOOP K8_TAIL EPI8P K8P_OPS);
+        else
+            __asm__ volatile(K8_LOOP EPI8P K8P_OPS);
+        memcpy(C + (size_t)m * ldc, tmp, (size_t)count);
+        memcpy(C + (size_t)(m + 1) * ldc, tmp + 8, (size_t)count);
+    }
+}
+__attribute__((aligned(1024))) static void rows8p_0(int M, int Kp, const uint8_t *A, size_t lda,
+                                                    const int8_t *b, const int32_t *rowsum,
+                                                    const blk16 *k, const ev_rq16 *q,
+                                                    uint8_t *C, size_t ldc, int count) {
+    rows8p(M, Kp, A, lda, b, rowsum, k, q, C, ldc, count, 0);
+}
+__attribute__((aligned(1024))) static void rows8p_g(int M, int Kp, const uint8_t *A, size_t lda,
+                                                    const int8_t *b, const int32_t *rowsum,
+                                                    const blk16 *k, const ev_rq16 *q,
+                                                    uint8_t *C, size_t ldc, int count) {
+    rows8p(M, Kp, A, lda, b, rowsum, k, q, C, ldc, count, 1);
+}
+
 static inline __attribute__((always_inline)) void rows8(int M, int Kp, const uint8_t *A,
                                                         size_t lda, const int8_t *b,
                                                         const int32_t *rowsum, const blk16 *k,
@@ -674,7 +773,8 @@ typedef void (*rows_fn)(int M, int Kp, const uint8_t *A, size_t lda, const int8_
         rows_fast(M, Kp, A, lda, b, rowsum, k, q, C, ldc, E, DL, G, Z);                          \
     }
 #define ROWS_FN(E)                                                                               \
-    ROWS_ONE(E, 0, 0, 0, 0) ROWS_ONE(E, z, 0, 0, 1) ROWS_ONE(E, 1z, 1, 0, 1) ROWS_ONE(E, gz, 1, 1, 1)
+    ROWS_ONE(E, 0, 0, 0, 0)                                                                      \
+    ROWS_ONE(E, z, 0, 0, 1) ROWS_ONE(E, 1z, 1, 0, 1) ROWS_ONE(E, gz, 1, 1, 1)
 ROWS_FN(1) ROWS_FN(2) ROWS_FN(3) ROWS_FN(4) ROWS_FN(5) ROWS_FN(6) ROWS_FN(7) ROWS_FN(8)
 ROWS_FN(9) ROWS_FN(10) ROWS_FN(11) ROWS_FN(12) ROWS_FN(13) ROWS_FN(14) ROWS_FN(15) ROWS_FN(16)
 #define ROWS_SET(E) {rows_##E##_0, rows_##E##_z, rows_##E##_1z, rows_##E##_gz}
@@ -897,6 +997,12 @@ void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
                    blk16_make(&k, ep, n)) {
             (Kp % 8 ? rows8_g : rows8_0)(M, Kp, A, lda, Bp + (size_t)n * (size_t)Kp,
                                          rowsum ? rowsum : k_zero_rows, &k, &q, C + n, ldc);
+            m0 = M & ~1;
+        } else if (N - n <= 8 && q.straight && !q.i8 && ep->act_min >= 0 && ep->act_max <= 255 &&
+                   M >= 2 && Kp >= 8 && flag[n / 16] && blk16_make(&k, ep, n)) {
+            (Kp % 8 ? rows8p_g : rows8p_0)(M, Kp, A, lda, Bp + (size_t)n * (size_t)Kp,
+                                           rowsum ? rowsum : k_zero_rows, &k, &q, C + n, ldc,
+                                           N - n);
             m0 = M & ~1;
         } else if (q.straight && !q.i8 && ep->act_min >= 0 && ep->act_max <= 255 && N - n < 16 &&
                    M >= 2 && flag[n / 16] && blk16_make(&k, ep, n)) {

@@ -1385,6 +1385,98 @@ static void test_gemm_q8_per_tensor(void) {
     }
 }
 
+/* Per-tensor uint8 layers as the whole-tile paths of the ARM lines take them (weights in
+ * [-127, 127], one row-sum coefficient d per 16-channel block or none, output zero point 0 or
+ * not, K 27 / 24 / 40 so that Kp % 8 is 4 or 0, N 24 / 40 / 17 leaving a last block of 8 or
+ * 1 channels, small right shifts for many ties): every line against core/quant.h, with its own
+ * row sums where it claims them, and columns past N untouched. */
+static void test_gemm_q8_whole_tiles(void) {
+    const ev_cpu_gemm_entry *lines[8];
+    int nl = q8_gemm_lines(lines, 8);
+    enum { MMAX = 48, KMAX = 40, NMAX = 40, NP = 48, LDC = NMAX + 3 };
+    static const int Ks[3] = {27, 24, 40}, Ns[3] = {24, 40, 17};
+    ev_test_rng r = {base_seed ^ 0x3C8A};
+    static uint8_t A[MMAX * KMAX + 64], C[MMAX * LDC];
+    static int8_t W[NMAX * KMAX];
+    int32_t bias[NP] = {0}, gbias[NP] = {0}, delta[NP] = {0}, sum_s[NMAX], mult[NMAX], rs[MMAX];
+    int shift[NMAX];
+    for (int trial = 0; trial < 36; trial++) {
+        /* trials 24..35: extreme bytes (x 0 or 255) and weights (-128, -127, 127) with -128 at k
+         * or k + 4 of a pair but not both, except for one channel in trials 30..35 */
+        const int ext = trial >= 24, both = trial >= 30;
+        const int K = Ks[trial % 3], KP = (K + 3) & ~3, N = Ns[(trial / 3) % 3];
+        const int M = trial & 1 ? 41 : 48, direct = (trial / 9) & 1 && K % 4 == 0;
+        const int dmode = trial % 4, zp = (trial / 4) % 2 ? 0 : 9;
+        const size_t lda = direct ? (size_t)K : (size_t)KP;
+        const int32_t m0 = ev_test_rng_int(&r, 1 << 30, INT32_MAX);
+        const int e = 1 + trial % 3;
+        for (size_t i = 0; i < sizeof A; i++)
+            A[i] = (uint8_t)(ext ? 255 * ev_test_rng_int(&r, 0, 1) : ev_test_rng_int(&r, 0, 255));
+        if (!direct)
+            for (int i = 0; i < M; i++) memset(A + (size_t)i * KP + K, 0, (size_t)(KP - K));
+        for (int n = 0; n < N; n++) {
+            sum_s[n] = 0;
+            for (int k = 0; k < K; k++) {
+                int8_t v = (int8_t)ev_test_rng_int(&r, -127, 127);
+                if (ext) {
+                    static const int8_t ends[3] = {-128, -127, 127};
+                    v = ends[ev_test_rng_int(&r, 0, 2)];
+                    if (v == -128 && k % 8 >= 4 && W[n * K + k - 4] == -128 && !(both && n == 5))
+                        v = 127;
+                }
+                sum_s[n] += W[n * K + k] = v;
+            }
+            bias[n] = ev_test_rng_int(&r, -30000, 10000);
+            /* dmode 0: none; 1: d = 1 on some channels; 2: d = -3 on some; 3: d = 2 on all */
+            delta[n] = dmode == 1   ? (ev_test_rng_int(&r, 0, 2) == 0)
+                       : dmode == 2 ? -3 * (ev_test_rng_int(&r, 0, 1))
+                       : dmode == 3 ? 2
+                                    : 0;
+            mult[n] = m0;
+            shift[n] = -e;
+        }
+        for (int i = 0; i < M; i++) {
+            rs[i] = 0;
+            for (int k = 0; k < K; k++) rs[i] += A[(size_t)i * lda + k];
+        }
+        for (int li = 0; li < nl; li++) {
+            const ev_cpu_gemm_entry *ln = lines[li];
+            void *Bp, *scratch;
+            ev_gemm_epi ep;
+            int32_t *table;
+            if (!q8_line_setup(ln, W, N, K, KP, M, mult, shift, NP, bias, sum_s, gbias, &Bp,
+                               &scratch, &ep, &table))
+                continue;
+            ep.delta = dmode ? delta : NULL;
+            ep.out_zp = zp;
+            ep.act_min = 0;
+            ep.act_max = 255;
+            const int32_t *rowsum =
+                dmode && (!(ln->flags & EV_GEMM_OWN_ROWSUMS) || direct) ? rs : NULL;
+            memset(C, 0xA5, sizeof C);
+            ln->gemm(M, N, KP, A, lda, Bp, rowsum, &ep, C, LDC, scratch);
+            int bad = 0;
+            for (int i = 0; i < M; i++)
+                for (int n = 0; n < LDC; n++) {
+                    int32_t want = 0xA5;
+                    if (n < N) {
+                        int32_t acc = bias[n] + (dmode ? delta[n] * rs[i] : 0);
+                        for (int k = 0; k < K; k++)
+                            acc += (int32_t)A[(size_t)i * lda + k] * W[n * K + k];
+                        want = ev_mul_by_quantized_multiplier(acc, m0, -e) + zp;
+                        want = want < 0 ? 0 : want > 255 ? 255 : want;
+                    }
+                    if (C[i * LDC + n] != want && bad++ < 5)
+                        CHECK_MSG(0, "%s K %d N %d M %d direct %d dmode %d zp %d e %d row %d "
+                                  "ch %d: %d, want %d", ln->name, K, N, M, direct, dmode, zp, e,
+                                  i, n, C[i * LDC + n], want);
+                }
+            CHECK_EQ_INT(bad, 0);
+            free(Bp), free(scratch), free(table);
+        }
+    }
+}
+
 int main(void) {
     const char *env = getenv("EV_TEST_SEED");
     if (env && *env) base_seed = strtoull(env, NULL, 0);
@@ -1405,6 +1497,7 @@ int main(void) {
     EV_RUN(test_gemm_q8_ties);
     EV_RUN(test_requant_avx512);
     EV_RUN(test_gemm_q8_per_tensor);
+    EV_RUN(test_gemm_q8_whole_tiles);
     fprintf(stderr, "total %.2f s\n", ev_test_now() - t0);
     return ev_test_finish();
 }

@@ -56,7 +56,8 @@ static const ev_cpu_gemm_entry k_gemm[] = {
 #endif
 #ifdef EV_CPU_ARM
     {EV_ISA_NEON,     Q8, "u8s8_gemm_" STR(EV_GEMM_NEON_MR) "x16__neon",
-                                                   EV_GEMM_NEON_MR, 16, 4, EV_GEMM_A_MINUS_128,
+                                                   EV_GEMM_NEON_MR, 16, 4,
+         EV_GEMM_A_MINUS_128 | EV_GEMM_OWN_ROWSUMS,
          ev_gemm_neon,    ev_gemm_neon_packed_size, ev_gemm_neon_pack, NULL, 0},
 #endif
 #ifdef EV_CPU_ARM64

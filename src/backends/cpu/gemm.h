@@ -163,7 +163,8 @@ void ev_gemm_neon(int M, int N, int Kp, const uint8_t *A, size_t lda, const void
                   const int32_t *rowsum, const ev_gemm_epi *ep, uint8_t *C, size_t ldc,
                   void *scratch);
 /* gemm_neon.c's packing: ev_gemm_pack's layout, then one byte per 16-channel block, 1 when no
- * weight of the block is -128 (its k loop may then sum two products in int16). */
+ * channel of the block has weight -128 at both k and k + 4 (k % 8 < 4): its k loop may then sum
+ * those two products in int16. */
 size_t ev_gemm_neon_packed_size(int N, int Kp);
 void ev_gemm_neon_pack(const int8_t *w, int N, int K, int Kp, void *out);
 void ev_gemm_dotprod(int M, int N, int Kp, const uint8_t *A, size_t lda, const void *Bp,

@@ -435,6 +435,18 @@ static inline __attribute__((always_inline)) void tile_z(long nb, const uint8_t 
                                                           const int32_t *init, const int32_t *mp,
                                                           uint8_t *c0, uint8_t *c1, const int E,
                                                           const int G) {
+#if !defined(__OPTIMIZE__)
+    /* unoptimized builds (-O0): E is no immediate there; EPI_Z's steps in intrinsics */
+    int32x4_t acc[16];
+    kstart(nb, a0, a1, b, init, acc, G);
+    for (int r = 0; r < 2; r++) {
+        int32x4_t t[4];
+        for (int j = 0; j < 4; j++)
+            t[j] = vqrdmulhq_n_s32(vpaddq_s32(acc[8 * r + 2 * j], acc[8 * r + 2 * j + 1]), *mp);
+        vst1q_u8(r ? c1 : c0, vcombine_u8(vqmovun_s16(EV_RQ_SHRN(t[0], t[1], E)),
+                                          vqmovun_s16(EV_RQ_SHRN(t[2], t[3], E))));
+    }
+#else
     if (G)
         __asm__ volatile(KSTART_LOOP KSTART_TAIL EPI_Z
                          : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [n] "+r"(nb)
@@ -447,6 +459,7 @@ static inline __attribute__((always_inline)) void tile_z(long nb, const uint8_t 
                          : [i] "r"(init), [mp] "r"(mp), [c0] "r"(c0), [c1] "r"(c1), [e] "i"(E)
                          : KACC_CLOBBER, "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
                            "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
+#endif
 }
 
 /* What the whole-tile path of one 16-channel block needs besides ev_rq16: the accumulators'

@@ -14,12 +14,18 @@
  * uint8 runs of that kind whose block has one multiplier and one right shift e (per-tensor
  * models) run in their own loop per (stride, e) (run_ST_E), requantized in one straight sequence
  * (requant_neon.h ev_rq16_e_bytes).
+ * On aarch64, 3x3 layers with uint8 in and out, output zero point 0 and no clamp inside [0, 255]
+ * (PoseNet's) take assembly instead for every group of 8 channels with int8 weights and one
+ * multiplier and shift (dw3_groups; bodies in dwconv_neon_asm.h, written by bench/arm/dw_asm.py):
+ * one call per output row and group covers the whole row, its border pixels included.
  * Borders, channel tails and other shapes take the general path, which skips padded taps like
  * the reference. A channel tail shorter than 8 goes through a small buffer, so no byte outside the
- * tensor is read. The epilogue is requant_neon.h.
+ * tensor is read. The epilogue is requant_neon.h. Which groups take int8 products, and which may
+ * sum a kernel row in int16, is decided per 8 channels when packing (ev_dw_pack_neon's flags).
  *
  * Extend: 16 channels per step (4 accumulators per pixel) suits aarch64's 32 registers better
- * for the general path.
+ * for the general path; in the assembly, 16 channels per block would halve the EORs and the
+ * per-group calls (registers: 9 weight vectors, 8 accumulators for 2 pixels, 4 for the start).
  */
 #include "backends/cpu/dwconv.h"
 #include "backends/cpu/dwconv_neon.h"
@@ -545,7 +551,10 @@ void ev_dw_pack_neon(const int32_t *w, int taps, int Cp, void *out) {
     uint8_t *flags = p + sizeof head + (size_t)taps * Cp;
     for (int g = 0; g < Cp / 8; g++) flags[g] = EV_DW_G8 | (taps == 9 ? EV_DW_GROW : 0);
     for (size_t i = 0; i < (size_t)taps * Cp; i++) {
-        if (w[i] < -127 || w[i] > 127) head[0] = 0, flags[(i % (size_t)Cp) / 8] &= (uint8_t)~EV_DW_G8;
+        if (w[i] < -127 || w[i] > 127) {
+            head[0] = 0;
+            flags[(i % (size_t)Cp) / 8] &= (uint8_t)~EV_DW_G8;
+        }
         w8[i] = (int8_t)(w[i] < -127 ? -127 : w[i] > 127 ? 127 : w[i]);
     }
     if (taps == 9)

@@ -482,10 +482,26 @@ static int dw3_groups(const cpu_dw *s, const uint8_t *const *rows, int nrows, in
     int8_t wk[9 * 8];
     k.zpf = (d->in_zp ^ 0x80) & 0xff;
     int left = C % 8 != 0;
+    /* one multiplier and shift for every group (per-tensor layers): checked once for the row */
+    const int32_t um = s->epi.mult[0], ue = s->epi.rshift[0];
+    int uniform = ue >= 1 && ue <= 16 && !s->epi.any_lshift;
+    if (uniform) {
+        uint32x4_t eq = vdupq_n_u32(~0u);
+        for (int c = 0; c + 8 <= C; c += 8)
+            eq = vandq_u32(eq, vandq_u32(vandq_u32(vceqq_s32(vld1q_s32(s->epi.mult + c),
+                                                             vdupq_n_s32(um)),
+                                                   vceqq_s32(vld1q_s32(s->epi.mult + c + 4),
+                                                             vdupq_n_s32(um))),
+                                         vandq_u32(vceqq_s32(vld1q_s32(s->epi.rshift + c),
+                                                             vdupq_n_s32(ue)),
+                                                   vceqq_s32(vld1q_s32(s->epi.rshift + c + 4),
+                                                             vdupq_n_s32(ue)))));
+        uniform = vminvq_u32(eq) != 0;
+    }
     for (int c = 0; c + 8 <= C; c += 8) {
-        int32_t m;
-        int e;
-        if (!dw3_group_ok(s, gflags, c, &m, &e)) {
+        int32_t m = um;
+        int e = ue;
+        if (uniform ? !(gflags[c / 8] & EV_DW_G8) : !dw3_group_ok(s, gflags, c, &m, &e)) {
             left++;
             continue;
         }

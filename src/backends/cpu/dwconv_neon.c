@@ -379,24 +379,19 @@ DW3_E16(2, P3)
 static const dw3_fn k_dw3[2][2][16] = {{DW3_ROW(1, P5), DW3_ROW(1, P3)},
                                        {DW3_ROW(2, P5), DW3_ROW(2, P3)}};
 
-/* Whether channels c .. c + 7 share one multiplier *m and one right shift *e in 1..16 with no
- * left shift (the assembly's requantization): ev_rq16_load8_full's umult and e, on vectors
- * without the rest of its block. */
-static inline int dw3_group_q(const ev_gemm_epi *ep, int c, int32_t *m, int *e) {
-    const int32_t m0 = ep->mult[c], r0 = ep->rshift[c];
-    const int32x4_t mb = vdupq_n_s32(m0), rb = vdupq_n_s32(r0);
-    const uint32x4_t eq =
-        vandq_u32(vandq_u32(vceqq_s32(vld1q_s32(ep->mult + c), mb),
-                            vceqq_s32(vld1q_s32(ep->mult + c + 4), mb)),
-                  vandq_u32(vceqq_s32(vld1q_s32(ep->rshift + c), rb),
-                            vceqq_s32(vld1q_s32(ep->rshift + c + 4), rb)));
-    if (r0 < 1 || r0 > 16 || vminvq_u32(eq) == 0) return 0;
-    if (ep->any_lshift &&
-        vmaxvq_u32(vreinterpretq_u32_s32(vorrq_s32(vld1q_s32(ep->lshift + c),
-                                                   vld1q_s32(ep->lshift + c + 4)))) != 0)
-        return 0;
-    *m = m0, *e = r0;
-    return 1;
+/* Whether every group of 8 real channels has the multiplier and right shift of channel 0, that
+ * shift in 1..16, and no left shift (per-tensor layers): the assembly's requantization. */
+static int dw3_uniform(const ev_gemm_epi *ep, int C) {
+    const int32_t m = ep->mult[0], e = ep->rshift[0];
+    if (e < 1 || e > 16 || ep->any_lshift) return 0;
+    const int32x4_t mb = vdupq_n_s32(m), eb = vdupq_n_s32(e);
+    uint32x4_t eq = vdupq_n_u32(~0u);
+    for (int c = 0; c + 8 <= C; c += 8)
+        eq = vandq_u32(eq, vandq_u32(vandq_u32(vceqq_s32(vld1q_s32(ep->mult + c), mb),
+                                               vceqq_s32(vld1q_s32(ep->mult + c + 4), mb)),
+                                     vandq_u32(vceqq_s32(vld1q_s32(ep->rshift + c), eb),
+                                               vceqq_s32(vld1q_s32(ep->rshift + c + 4), eb))));
+    return vminvq_u32(eq) != 0;
 }
 
 /* The other rows: the blocks 0, 4, 8, .. (the last one ending at the row's last pixel), runs of
@@ -435,14 +430,10 @@ static void dw3_row_general(const cpu_dw *s, const uint8_t *const *r, int c, dw3
     }
 }
 
-/* The row's groups of 8 channels that the assembly takes; returns how many it left (a channel
- * tail included) to ev_dw_row_neon's loop, which skips the groups dw3_group_ok accepts. nrows
+/* The row's groups of 8 channels that the assembly takes (with dw3_uniform: those with
+ * EV_DW_G8); returns how many it left (a channel tail included) to ev_dw_row_neon's loop. nrows
  * kernel rows from ky0 at rows[] (1..3: the others, above or below the image, take zero weights
  * and any row's pointer). */
-static int dw3_group_ok(const cpu_dw *s, const uint8_t *gflags, int c, int32_t *m, int *e) {
-    return c + 8 <= s->d.in_c && (gflags[c / 8] & EV_DW_G8) && dw3_group_q(&s->epi, c, m, e);
-}
-
 static int dw3_groups(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0,
                       const uint8_t *head, uint8_t *out_row) {
     const ev_conv_desc *d = &s->d;
@@ -482,26 +473,10 @@ static int dw3_groups(const cpu_dw *s, const uint8_t *const *rows, int nrows, in
     int8_t wk[9 * 8];
     k.zpf = (d->in_zp ^ 0x80) & 0xff;
     int left = C % 8 != 0;
-    /* one multiplier and shift for every group (per-tensor layers): checked once for the row */
-    const int32_t um = s->epi.mult[0], ue = s->epi.rshift[0];
-    int uniform = ue >= 1 && ue <= 16 && !s->epi.any_lshift;
-    if (uniform) {
-        uint32x4_t eq = vdupq_n_u32(~0u);
-        for (int c = 0; c + 8 <= C; c += 8)
-            eq = vandq_u32(eq, vandq_u32(vandq_u32(vceqq_s32(vld1q_s32(s->epi.mult + c),
-                                                             vdupq_n_s32(um)),
-                                                   vceqq_s32(vld1q_s32(s->epi.mult + c + 4),
-                                                             vdupq_n_s32(um))),
-                                         vandq_u32(vceqq_s32(vld1q_s32(s->epi.rshift + c),
-                                                             vdupq_n_s32(ue)),
-                                                   vceqq_s32(vld1q_s32(s->epi.rshift + c + 4),
-                                                             vdupq_n_s32(ue)))));
-        uniform = vminvq_u32(eq) != 0;
-    }
+    const int32_t m = s->epi.mult[0];
+    const int e = s->epi.rshift[0];
     for (int c = 0; c + 8 <= C; c += 8) {
-        int32_t m = um;
-        int e = ue;
-        if (uniform ? !(gflags[c / 8] & EV_DW_G8) : !dw3_group_ok(s, gflags, c, &m, &e)) {
+        if (!(gflags[c / 8] & EV_DW_G8)) {
             left++;
             continue;
         }
@@ -612,9 +587,10 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
     const uint8_t *gflags = head + 16 + (size_t)d->k_h * kw * s->Cp; /* per 8 channels */
 #if defined(__aarch64__)
     /* the assembly runs (dw3_groups): 3x3, uint8 in and out, zero point 0 out, no clamp inside
-     * [0, 255], rows of 4 pixels or more; per group: int8 weights, one multiplier and e */
+     * [0, 255], rows of 4 pixels or more, one multiplier and e; per group: int8 weights */
     const int asm_ok = fast && d->k_h == 3 && !i8 && !s->epi.out_i8 && s->epi.out_zp == 0 &&
-                       s->epi.act_min <= 0 && s->epi.act_max >= 255 && d->out_w >= 4 && nrows > 0;
+                       s->epi.act_min <= 0 && s->epi.act_max >= 255 && d->out_w >= 4 && nrows > 0 &&
+                       dw3_uniform(&s->epi, C);
     if (asm_ok && dw3_groups(s, rows, nrows, ky0, head, out_row) == 0) return;
 #endif
     const int32_t K = i8 ? -d->in_zp : 128 - d->in_zp;
@@ -628,9 +604,7 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
         const dw_acc bias = {vld1q_s32(s->bias + c), vld1q_s32(s->bias + c + 4)};
         const int16_t *wc = (const int16_t *)s->wp + c; /* ev_dw_pack_i16 */
 #if defined(__aarch64__)
-        int32_t m0;
-        int e0;
-        if (asm_ok && dw3_group_ok(s, gflags, c, &m0, &e0)) continue; /* done by dw3_groups */
+        if (asm_ok && n == 8 && (gf & EV_DW_G8)) continue; /* done by dw3_groups */
 #endif
         ev_rq16 q;
         if (n == 8)

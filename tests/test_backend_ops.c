@@ -215,7 +215,10 @@ static void gen_dwconv_f32(ev_dtype dt, int variant, mcase *c) {
  * 16-channel blocks. Variant 6 (depthwise) = the SDOT row kernel's shapes (dwconv_dotprod.c):
  * 3x3, strides 1 / 2, rows 1..40 wide, channels by 8 or not, weights w - wz within [-127, 127]
  * (int8 products of dwconv_neon.c and SDOT), [-128, 127] (SDOT only) or, uint8, [-127, 128]
- * (SDOT negated). */
+ * (SDOT negated). Variant 7 (depthwise, uint8) = dwconv_neon.c's aarch64 assembly: 3x3, strides
+ * 1 / 2, rows 1..48 wide (narrow ones often: border blocks, rows that take the copies), output
+ * zero point 0 and no clamp in 3 of 4 cases, multipliers 2^-e for e in 0..17, weights per 8
+ * channels in [-127, 127], small (each kernel row summed in int16) or with a -128. */
 static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
     rg_geom G = rg_conv_geom();
     if (variant == 4 && dw) { /* 3x3 stride 1 / 2 SAME, wide rows: the interior fast blocks */
@@ -293,7 +296,8 @@ static void gen_qconv_ex(ev_dtype dt, int dw, int variant, mcase *c) {
         for (int g = 0; g < 32; g++) kind[g] = rint_(0, 5) == 0 ? 2 : rint_(0, 1);
         for (size_t i = 0; i < wn; i++) {
             const int k = kind[(i % (size_t)cout) / 8 % 32];
-            int v = wzp + (k == 1 ? rint_(-40, 40) : rint_(-127, 255 - wzp < 127 ? 255 - wzp : 127));
+            const int top = 255 - wzp < 127 ? 255 - wzp : 127;
+            int v = wzp + (k == 1 ? rint_(-40, 40) : rint_(-127, top));
             if (k == 2 && rint_(0, 7) == 0) v = wzp - 128;
             w[i] = dt == EV_DTYPE_U8 ? (uint8_t)v : (uint8_t)(int8_t)(v - wzp);
         }

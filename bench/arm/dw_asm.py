@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """dw_asm.py - writes src/backends/cpu/dwconv_neon_asm.h: the loop bodies of the aarch64
-depthwise runs (dwconv_neon.c, dw3_run_asm), one 4-pixel x 8-channel block of a 3x3 kernel with
-stride 1 or 2 per iteration, in an instruction order chosen for the Cortex-A72 model of the ARM
-proxy (llvm-mca -mcpu=cortex-a72).
+depthwise runs (dwconv_neon.c, dw3_sST_SCHEME_E), one 4-pixel x 8-channel block of a 3x3 kernel
+with stride 1 or 2 per iteration, and the left / right border blocks (EV_DW3_S*_L / _R: input
+column 0 / 3 ST + 2 is the register v27, the padding), in an instruction order chosen for the
+Cortex-A72 model of the ARM proxy (llvm-mca -mcpu=cortex-a72).
 
     python3 bench/arm/dw_asm.py            # rewrite the header
     python3 bench/arm/dw_asm.py --check    # also print each body's llvm-mca cycles per block
 
 What a body computes (registers fixed; operands are dwconv_neon.c's asm operands):
   v0..v8   the 9 taps' int8 weights of the 8 channels (tap 3 r + t: kernel row r, column t)
-  v9       the multiplier M (every lane), v10 0x80 in every byte, v11 / v12 the start (bias + K
+  v9       the multiplier M in lane 0, v10 0x80 in every byte, v11 / v12 the start (bias + K
            sum s) of channels 0-3 / 4-7
   v16..v23 the accumulators, pixel p's channels 0-3 in v(16 + 2p), 4-7 in v(17 + 2p)
   input column j of kernel row r: 8 bytes at %[rR] + j * cin (%[cJ] = j * cin), flipped to int8

@@ -14,12 +14,18 @@
  * uint8 runs of that kind whose block has one multiplier and one right shift e (per-tensor
  * models) run in their own loop per (stride, e) (run_ST_E), requantized in one straight sequence
  * (requant_neon.h ev_rq16_e_bytes).
+ * On aarch64, 3x3 layers with uint8 in and out, output zero point 0 and no clamp inside [0, 255]
+ * (PoseNet's) take assembly instead for every group of 8 channels with int8 weights and one
+ * multiplier and shift (dw3_groups; bodies in dwconv_neon_asm.h, written by bench/arm/dw_asm.py):
+ * one call per output row and group covers the whole row, its border pixels included.
  * Borders, channel tails and other shapes take the general path, which skips padded taps like
  * the reference. A channel tail shorter than 8 goes through a small buffer, so no byte outside the
- * tensor is read. The epilogue is requant_neon.h.
+ * tensor is read. The epilogue is requant_neon.h. Which groups take int8 products, and which may
+ * sum a kernel row in int16, is decided per 8 channels when packing (ev_dw_pack_neon's flags).
  *
  * Extend: 16 channels per step (4 accumulators per pixel) suits aarch64's 32 registers better
- * for the general path.
+ * for the general path; in the assembly, 16 channels per block would halve the EORs and the
+ * per-group calls (registers: 9 weight vectors, 8 accumulators for 2 pixels, 4 for the start).
  */
 #include "backends/cpu/dwconv.h"
 #include "backends/cpu/dwconv_neon.h"
@@ -373,24 +379,19 @@ DW3_E16(2, P3)
 static const dw3_fn k_dw3[2][2][16] = {{DW3_ROW(1, P5), DW3_ROW(1, P3)},
                                        {DW3_ROW(2, P5), DW3_ROW(2, P3)}};
 
-/* Whether channels c .. c + 7 share one multiplier *m and one right shift *e in 1..16 with no
- * left shift (the assembly's requantization): ev_rq16_load8_full's umult and e, on vectors
- * without the rest of its block. */
-static inline int dw3_group_q(const ev_gemm_epi *ep, int c, int32_t *m, int *e) {
-    const int32_t m0 = ep->mult[c], r0 = ep->rshift[c];
-    const int32x4_t mb = vdupq_n_s32(m0), rb = vdupq_n_s32(r0);
-    const uint32x4_t eq =
-        vandq_u32(vandq_u32(vceqq_s32(vld1q_s32(ep->mult + c), mb),
-                            vceqq_s32(vld1q_s32(ep->mult + c + 4), mb)),
-                  vandq_u32(vceqq_s32(vld1q_s32(ep->rshift + c), rb),
-                            vceqq_s32(vld1q_s32(ep->rshift + c + 4), rb)));
-    if (r0 < 1 || r0 > 16 || vminvq_u32(eq) == 0) return 0;
-    if (ep->any_lshift &&
-        vmaxvq_u32(vreinterpretq_u32_s32(vorrq_s32(vld1q_s32(ep->lshift + c),
-                                                   vld1q_s32(ep->lshift + c + 4)))) != 0)
-        return 0;
-    *m = m0, *e = r0;
-    return 1;
+/* Whether every group of 8 real channels has the multiplier and right shift of channel 0, that
+ * shift in 1..16, and no left shift (per-tensor layers): the assembly's requantization. */
+static int dw3_uniform(const ev_gemm_epi *ep, int C) {
+    const int32_t m = ep->mult[0], e = ep->rshift[0];
+    if (e < 1 || e > 16 || ep->any_lshift) return 0;
+    const int32x4_t mb = vdupq_n_s32(m), eb = vdupq_n_s32(e);
+    uint32x4_t eq = vdupq_n_u32(~0u);
+    for (int c = 0; c + 8 <= C; c += 8)
+        eq = vandq_u32(eq, vandq_u32(vandq_u32(vceqq_s32(vld1q_s32(ep->mult + c), mb),
+                                               vceqq_s32(vld1q_s32(ep->mult + c + 4), mb)),
+                                     vandq_u32(vceqq_s32(vld1q_s32(ep->rshift + c), eb),
+                                               vceqq_s32(vld1q_s32(ep->rshift + c + 4), eb))));
+    return vminvq_u32(eq) != 0;
 }
 
 /* The other rows: the blocks 0, 4, 8, .. (the last one ending at the row's last pixel), runs of
@@ -429,14 +430,10 @@ static void dw3_row_general(const cpu_dw *s, const uint8_t *const *r, int c, dw3
     }
 }
 
-/* The row's groups of 8 channels that the assembly takes; returns how many it left (a channel
- * tail included) to ev_dw_row_neon's loop, which skips the groups dw3_group_ok accepts. nrows
+/* The row's groups of 8 channels that the assembly takes (with dw3_uniform: those with
+ * EV_DW_G8); returns how many it left (a channel tail included) to ev_dw_row_neon's loop. nrows
  * kernel rows from ky0 at rows[] (1..3: the others, above or below the image, take zero weights
  * and any row's pointer). */
-static int dw3_group_ok(const cpu_dw *s, const uint8_t *gflags, int c, int32_t *m, int *e) {
-    return c + 8 <= s->d.in_c && (gflags[c / 8] & EV_DW_G8) && dw3_group_q(&s->epi, c, m, e);
-}
-
 static int dw3_groups(const cpu_dw *s, const uint8_t *const *rows, int nrows, int ky0,
                       const uint8_t *head, uint8_t *out_row) {
     const ev_conv_desc *d = &s->d;
@@ -476,10 +473,10 @@ static int dw3_groups(const cpu_dw *s, const uint8_t *const *rows, int nrows, in
     int8_t wk[9 * 8];
     k.zpf = (d->in_zp ^ 0x80) & 0xff;
     int left = C % 8 != 0;
+    const int32_t m = s->epi.mult[0];
+    const int e = s->epi.rshift[0];
     for (int c = 0; c + 8 <= C; c += 8) {
-        int32_t m;
-        int e;
-        if (!dw3_group_ok(s, gflags, c, &m, &e)) {
+        if (!(gflags[c / 8] & EV_DW_G8)) {
             left++;
             continue;
         }
@@ -545,7 +542,10 @@ void ev_dw_pack_neon(const int32_t *w, int taps, int Cp, void *out) {
     uint8_t *flags = p + sizeof head + (size_t)taps * Cp;
     for (int g = 0; g < Cp / 8; g++) flags[g] = EV_DW_G8 | (taps == 9 ? EV_DW_GROW : 0);
     for (size_t i = 0; i < (size_t)taps * Cp; i++) {
-        if (w[i] < -127 || w[i] > 127) head[0] = 0, flags[(i % (size_t)Cp) / 8] &= (uint8_t)~EV_DW_G8;
+        if (w[i] < -127 || w[i] > 127) {
+            head[0] = 0;
+            flags[(i % (size_t)Cp) / 8] &= (uint8_t)~EV_DW_G8;
+        }
         w8[i] = (int8_t)(w[i] < -127 ? -127 : w[i] > 127 ? 127 : w[i]);
     }
     if (taps == 9)
@@ -587,9 +587,10 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
     const uint8_t *gflags = head + 16 + (size_t)d->k_h * kw * s->Cp; /* per 8 channels */
 #if defined(__aarch64__)
     /* the assembly runs (dw3_groups): 3x3, uint8 in and out, zero point 0 out, no clamp inside
-     * [0, 255], rows of 4 pixels or more; per group: int8 weights, one multiplier and e */
+     * [0, 255], rows of 4 pixels or more, one multiplier and e; per group: int8 weights */
     const int asm_ok = fast && d->k_h == 3 && !i8 && !s->epi.out_i8 && s->epi.out_zp == 0 &&
-                       s->epi.act_min <= 0 && s->epi.act_max >= 255 && d->out_w >= 4 && nrows > 0;
+                       s->epi.act_min <= 0 && s->epi.act_max >= 255 && d->out_w >= 4 && nrows > 0 &&
+                       dw3_uniform(&s->epi, C);
     if (asm_ok && dw3_groups(s, rows, nrows, ky0, head, out_row) == 0) return;
 #endif
     const int32_t K = i8 ? -d->in_zp : 128 - d->in_zp;
@@ -603,9 +604,7 @@ void ev_dw_row_neon(const cpu_dw *s, const uint8_t *img, int oy, uint8_t *out_ro
         const dw_acc bias = {vld1q_s32(s->bias + c), vld1q_s32(s->bias + c + 4)};
         const int16_t *wc = (const int16_t *)s->wp + c; /* ev_dw_pack_i16 */
 #if defined(__aarch64__)
-        int32_t m0;
-        int e0;
-        if (asm_ok && dw3_group_ok(s, gflags, c, &m0, &e0)) continue; /* done by dw3_groups */
+        if (asm_ok && n == 8 && (gf & EV_DW_G8)) continue; /* done by dw3_groups */
 #endif
         ev_rq16 q;
         if (n == 8)

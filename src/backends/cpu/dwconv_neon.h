@@ -7,8 +7,9 @@
 
 #include "backends/cpu/dwconv.h"
 
-/* ev_dw_pack_i16's table first, then a 16-byte header and the weights as int8 (used when every
- * w - w_zp lies in [-127, 127]). */
+/* ev_dw_pack_i16's table first, then a 16-byte header, the weights as int8 (used for the groups
+ * of 8 channels whose w - w_zp all lie in [-127, 127]), a flag byte per 8 channels and the int8
+ * weights' sum per channel (dwconv_neon.c). */
 size_t ev_dw_pack_neon_size(int taps, int Cp);
 void ev_dw_pack_neon(const int32_t *w, int taps, int Cp, void *out);
 

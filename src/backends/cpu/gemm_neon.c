@@ -576,7 +576,9 @@ static inline __attribute__((always_inline)) void rows_fast(int M, int Kp, const
     "ldr q5, [%[b], #16]\n\t"                                                                    \
     QUAD(v8, v9, v11, v12, v4, 16, 17, 20, 21)                                                   \
     QUAD(v13, v14, v15, v12, v5, 18, 19, 22, 23)
-#define EPI8                                                                                      \
+/* The 2 x 8 epilogues' common start: pairwise adds (bias included), the row-sum term
+ * (rowsum[m] d) & mask, SQRDMULH by the multiplier. */
+#define EPI8_HEAD                                                                                 \
     "ldr s15, [%[mp]]\n\t"                                                                       \
     "ldr s14, [%[sh]]\n\t"                                                                       \
     "ldp %w[t0], %w[t1], [%[rs]]\n\t"                                                            \
@@ -600,7 +602,9 @@ static inline __attribute__((always_inline)) void rows_fast(int M, int Kp, const
     "sqrdmulh v0.4s, v0.4s, v15.s[0]\n\t"                                                        \
     "sqrdmulh v1.4s, v1.4s, v15.s[0]\n\t"                                                        \
     "sqrdmulh v2.4s, v2.4s, v15.s[0]\n\t"                                                        \
-    "sqrdmulh v3.4s, v3.4s, v15.s[0]\n\t"                                                        \
+    "sqrdmulh v3.4s, v3.4s, v15.s[0]\n\t"
+#define EPI8                                                                                      \
+    EPI8_HEAD                                                                                     \
     "sqrdmulh v0.4s, v0.4s, v14.s[0]\n\t"                                                        \
     "sqrdmulh v1.4s, v1.4s, v14.s[0]\n\t"                                                        \
     "sqrdmulh v2.4s, v2.4s, v14.s[0]\n\t"                                                        \
@@ -625,30 +629,7 @@ static inline __attribute__((always_inline)) void rows_fast(int M, int Kp, const
  * UMAX / UMIN by the bounds), the rows' first 8 bytes to %[tmp] (the caller stores `count`
  * of them: PoseNet's heads, 17 and 34 channels, end in blocks of 1 and 2). */
 #define EPI8P                                                                                     \
-    "ldr s15, [%[mp]]\n\t"                                                                       \
-    "ldr s14, [%[sh]]\n\t"                                                                       \
-    "ldp %w[t0], %w[t1], [%[rs]]\n\t"                                                            \
-    "ldp q10, q11, [%[mk]]\n\t"                                                                  \
-    "mul %w[t0], %w[t0], %w[d]\n\t"                                                              \
-    "mul %w[t1], %w[t1], %w[d]\n\t"                                                              \
-    "addp v0.4s, v16.4s, v17.4s\n\t"                                                             \
-    "addp v1.4s, v18.4s, v19.4s\n\t"                                                             \
-    "addp v2.4s, v20.4s, v21.4s\n\t"                                                             \
-    "addp v3.4s, v22.4s, v23.4s\n\t"                                                             \
-    "dup v12.4s, %w[t0]\n\t"                                                                     \
-    "dup v13.4s, %w[t1]\n\t"                                                                     \
-    "and v4.16b, v12.16b, v10.16b\n\t"                                                           \
-    "and v5.16b, v12.16b, v11.16b\n\t"                                                           \
-    "and v6.16b, v13.16b, v10.16b\n\t"                                                           \
-    "and v7.16b, v13.16b, v11.16b\n\t"                                                           \
-    "add v0.4s, v0.4s, v4.4s\n\t"                                                                \
-    "add v1.4s, v1.4s, v5.4s\n\t"                                                                \
-    "add v2.4s, v2.4s, v6.4s\n\t"                                                                \
-    "add v3.4s, v3.4s, v7.4s\n\t"                                                                \
-    "sqrdmulh v0.4s, v0.4s, v15.s[0]\n\t"                                                        \
-    "sqrdmulh v1.4s, v1.4s, v15.s[0]\n\t"                                                        \
-    "sqrdmulh v2.4s, v2.4s, v15.s[0]\n\t"                                                        \
-    "sqrdmulh v3.4s, v3.4s, v15.s[0]\n\t"                                                        \
+    EPI8_HEAD                                                                                     \
     "ssra v0.4s, v0.4s, #31\n\t"                                                                 \
     "ssra v1.4s, v1.4s, #31\n\t"                                                                 \
     "ssra v2.4s, v2.4s, #31\n\t"                                                                 \

@@ -60,11 +60,14 @@ for k in avx2 scalar tflite; do
   echo "predicted $k: ${EST[$k]}"
 done
 # Measured: bench_backbone's medians, 1 thread, same machine (ours avx2 and scalar, TFLite).
-meas() { sed -n 's/.*runtime=\([a-z]*\) .*median_ms=\([0-9.]*\).*/\1 \2/p'; }
-ms_avx2="$(EV_ISA=avx2 build/bench_backbone --sizes "$SIZE" --backends cpu --threads 1 --peers tflite \
+# bench_backbone names our rows runtime=cpu/PATH (one per --isa path): "cpu" below.
+meas() { sed -n 's/.*runtime=\([a-z]*\)[^ ]* .*median_ms=\([0-9.]*\).*/\1 \2/p'; }
+ms_avx2="$(build/bench_backbone --sizes "$SIZE" --backends cpu --isa avx2 --threads 1 --peers tflite \
            --min-runs 20 --min-secs 2 | tee "$d/measured_avx2.txt" | meas)"
-ms_scalar="$(EV_ISA=scalar build/bench_backbone --sizes "$SIZE" --backends cpu --threads 1 --peers none \
+ms_scalar="$(build/bench_backbone --sizes "$SIZE" --backends cpu --isa scalar --threads 1 --peers none \
              --min-runs 5 --min-secs 2 | tee "$d/measured_scalar.txt" | meas)"
+[ -n "$ms_avx2" ] && [ -n "$ms_scalar" ] ||
+  die "no median in bench_backbone's output ($d/measured_avx2.txt, measured_scalar.txt)"
 f() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 m() { awk -v k="$1" '$1 == k { print $2 }' <<<"$2"; }
 python3 - "$(f est_cycles "${EST[avx2]}")" "$(f est_cycles "${EST[scalar]}")" "$(f est_cycles "${EST[tflite]}")" \

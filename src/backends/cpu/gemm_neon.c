@@ -117,6 +117,29 @@ static inline uint32x4_t join_u32(uint32x4_t a, uint32x4_t b) {
     QUAD(v8, v9, v11, v12, v6, 20, 21, 28, 29)                                                   \
     QUAD(v13, v14, v15, v12, v7, 22, 23, 30, 31)
 
+/* The 2-row tiles' 16 accumulators v16..v31 as register variables (KACC_DECL), the asm outputs
+ * that bind them (KACC_OUT), their copy out to acc[16] (KACC_STORE) and what the k loops clobber
+ * (KACC_CLOBBER). */
+#define KACC_OUT                                                                                  \
+    "=&w"(c0), "=&w"(c1), "=&w"(c2), "=&w"(c3), "=&w"(c4), "=&w"(c5), "=&w"(c6), "=&w"(c7),       \
+        "=&w"(c8), "=&w"(c9), "=&w"(c10), "=&w"(c11), "=&w"(c12), "=&w"(c13), "=&w"(c14),       \
+        "=&w"(c15)
+#define KACC_DECL                                                                                 \
+    register int32x4_t c0 __asm__("v16"), c1 __asm__("v17"), c2 __asm__("v18"),                \
+        c3 __asm__("v19"), c4 __asm__("v20"), c5 __asm__("v21"), c6 __asm__("v22"),            \
+        c7 __asm__("v23"), c8 __asm__("v24"), c9 __asm__("v25"), c10 __asm__("v26"),           \
+        c11 __asm__("v27"), c12 __asm__("v28"), c13 __asm__("v29"), c14 __asm__("v30"),        \
+        c15 __asm__("v31")
+#define KACC_STORE(acc)                                                                           \
+    do {                                                                                          \
+        acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5;             \
+        acc[6] = c6, acc[7] = c7, acc[8] = c8, acc[9] = c9, acc[10] = c10, acc[11] = c11;         \
+        acc[12] = c12, acc[13] = c13, acc[14] = c14, acc[15] = c15;                               \
+    } while (0)
+#define KACC_CLOBBER                                                                              \
+    "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",       \
+        "v14", "v15", "memory", "cc"
+
 /* The k loop of a 2-row tile in assembly (the compiler's allocation of the same intrinsics kept
  * one accumulator on the stack, a load-add-store chain through memory every k group): 16
  * accumulators v16..v31, left in registers (register variables) as acc[16] (row r, pair j at
@@ -131,11 +154,7 @@ static inline __attribute__((always_inline)) void kloop2(int Kp, const uint8_t *
                                                           const uint8_t *a1, const int8_t *b,
                                                           int32x4_t *acc) {
     long blocks = Kp / 16, groups = (Kp % 16) / 4;
-    register int32x4_t c0 __asm__("v16"), c1 __asm__("v17"), c2 __asm__("v18"),
-        c3 __asm__("v19"), c4 __asm__("v20"), c5 __asm__("v21"), c6 __asm__("v22"),
-        c7 __asm__("v23"), c8 __asm__("v24"), c9 __asm__("v25"), c10 __asm__("v26"),
-        c11 __asm__("v27"), c12 __asm__("v28"), c13 __asm__("v29"), c14 __asm__("v30"),
-        c15 __asm__("v31");
+    KACC_DECL;
     __asm__ volatile("movi v16.4s, #0\n\t"
                      "movi v17.4s, #0\n\t"
                      "movi v18.4s, #0\n\t"
@@ -192,15 +211,10 @@ static inline __attribute__((always_inline)) void kloop2(int Kp, const uint8_t *
                      "b.ne 2b\n\t"
                      "4:\n\t"
                      : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [n] "+r"(blocks),
-                       [g] "+r"(groups), "=&w"(c0), "=&w"(c1), "=&w"(c2), "=&w"(c3), "=&w"(c4),
-                       "=&w"(c5), "=&w"(c6), "=&w"(c7), "=&w"(c8), "=&w"(c9), "=&w"(c10),
-                       "=&w"(c11), "=&w"(c12), "=&w"(c13), "=&w"(c14), "=&w"(c15)
+                       [g] "+r"(groups), KACC_OUT
                      :
-                     : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
-                       "v12", "v13", "v14", "v15", "memory", "cc");
-    acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5;
-    acc[6] = c6, acc[7] = c7, acc[8] = c8, acc[9] = c9, acc[10] = c10, acc[11] = c11;
-    acc[12] = c12, acc[13] = c13, acc[14] = c14, acc[15] = c15;
+                     : KACC_CLOBBER);
+    KACC_STORE(acc);
 }
 
 /* The paired k loop (blocks flagged by ev_gemm_neon_pack: no pair of -128 weights, see there):
@@ -248,11 +262,7 @@ static inline __attribute__((always_inline)) void kloop2p(int Kp, const uint8_t 
                                                            const uint8_t *a1, const int8_t *b,
                                                            const int32_t *init, int32x4_t *acc) {
     long blocks = Kp / 8, groups = (Kp % 8) / 4;
-    register int32x4_t c0 __asm__("v16"), c1 __asm__("v17"), c2 __asm__("v18"),
-        c3 __asm__("v19"), c4 __asm__("v20"), c5 __asm__("v21"), c6 __asm__("v22"),
-        c7 __asm__("v23"), c8 __asm__("v24"), c9 __asm__("v25"), c10 __asm__("v26"),
-        c11 __asm__("v27"), c12 __asm__("v28"), c13 __asm__("v29"), c14 __asm__("v30"),
-        c15 __asm__("v31");
+    KACC_DECL;
     __asm__ volatile("ldp q16, q17, [%[i]]\n\t"
                      "ldp q18, q19, [%[i], #32]\n\t"
                      "ldp q20, q21, [%[i], #64]\n\t"
@@ -296,15 +306,10 @@ static inline __attribute__((always_inline)) void kloop2p(int Kp, const uint8_t 
                      QUAD(v13, v14, v15, v12, v7, 22, 23, 30, 31)
                      "4:\n\t"
                      : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [n] "+r"(blocks),
-                       "=&w"(c0), "=&w"(c1), "=&w"(c2), "=&w"(c3), "=&w"(c4),
-                       "=&w"(c5), "=&w"(c6), "=&w"(c7), "=&w"(c8), "=&w"(c9), "=&w"(c10),
-                       "=&w"(c11), "=&w"(c12), "=&w"(c13), "=&w"(c14), "=&w"(c15)
+                       KACC_OUT
                      : [g] "r"(groups), [i] "r"(init)
-                     : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
-                       "v12", "v13", "v14", "v15", "memory", "cc");
-    acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5;
-    acc[6] = c6, acc[7] = c7, acc[8] = c8, acc[9] = c9, acc[10] = c10, acc[11] = c11;
-    acc[12] = c12, acc[13] = c13, acc[14] = c14, acc[15] = c15;
+                     : KACC_CLOBBER);
+    KACC_STORE(acc);
 }
 
 /* kloop2p for the whole-tile runs (rows_fast): the accumulators' start, then the paired loop
@@ -313,26 +318,6 @@ static inline __attribute__((always_inline)) void kloop2p(int Kp, const uint8_t 
  * block (the proxy's llvm-mca then overlaps the start's loads with the step's multiplies),
  * where the start's old test and branch around the alignment padding made two more; no
  * alignment inside: the rows_* functions are aligned so that none crosses a page. */
-#define KACC_OUT                                                                                  \
-    "=&w"(c0), "=&w"(c1), "=&w"(c2), "=&w"(c3), "=&w"(c4), "=&w"(c5), "=&w"(c6), "=&w"(c7),       \
-        "=&w"(c8), "=&w"(c9), "=&w"(c10), "=&w"(c11), "=&w"(c12), "=&w"(c13), "=&w"(c14),       \
-        "=&w"(c15)
-#define KACC_DECL                                                                                 \
-    register int32x4_t c0 __asm__("v16"), c1 __asm__("v17"), c2 __asm__("v18"),                \
-        c3 __asm__("v19"), c4 __asm__("v20"), c5 __asm__("v21"), c6 __asm__("v22"),            \
-        c7 __asm__("v23"), c8 __asm__("v24"), c9 __asm__("v25"), c10 __asm__("v26"),           \
-        c11 __asm__("v27"), c12 __asm__("v28"), c13 __asm__("v29"), c14 __asm__("v30"),        \
-        c15 __asm__("v31")
-#define KACC_STORE(acc)                                                                           \
-    do {                                                                                          \
-        acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5;             \
-        acc[6] = c6, acc[7] = c7, acc[8] = c8, acc[9] = c9, acc[10] = c10, acc[11] = c11;         \
-        acc[12] = c12, acc[13] = c13, acc[14] = c14, acc[15] = c15;                               \
-    } while (0)
-#define KACC_CLOBBER                                                                              \
-    "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",       \
-        "v14", "v15", "memory", "cc"
-
 #define KSTART_LOOP                                                                               \
     "ldp q16, q17, [%[i]]\n\t"                                                                   \
     "ldp q18, q19, [%[i], #32]\n\t"                                                              \

@@ -1313,6 +1313,36 @@ static void test_requant_avx512(void) {
 #endif
 }
 
+/* The per-tensor uint8 GEMM tests' reference: row sums of A's K bytes per row, and C (rows
+ * ldc apart) checked against bias + delta rowsum + sum_k a s, requantized by (m0, -e) with core/
+ * quant.h, + zp, clamped to 0..255; columns N..ldc must hold 0xA5. Reports the first mismatches
+ * with `what` (the line and case) and returns their count. */
+static void q8_row_sums(const uint8_t *A, size_t lda, int M, int K, int32_t *rs) {
+    for (int i = 0; i < M; i++) {
+        rs[i] = 0;
+        for (int k = 0; k < K; k++) rs[i] += A[(size_t)i * lda + k];
+    }
+}
+static int q8_per_tensor_bad(const char *what, const uint8_t *A, size_t lda, const int8_t *W,
+                             int M, int N, int K, const int32_t *bias, const int32_t *delta,
+                             const int32_t *rs, int32_t m0, int e, int zp, const uint8_t *C,
+                             int ldc) {
+    int bad = 0;
+    for (int i = 0; i < M; i++)
+        for (int n = 0; n < ldc; n++) {
+            int32_t want = 0xA5;
+            if (n < N) {
+                int32_t acc = bias[n] + delta[n] * rs[i];
+                for (int k = 0; k < K; k++) acc += (int32_t)A[(size_t)i * lda + k] * W[n * K + k];
+                want = ev_mul_by_quantized_multiplier(acc, m0, -e) + zp;
+                want = want < 0 ? 0 : want > 255 ? 255 : want;
+            }
+            if (C[i * ldc + n] != want && bad++ < 5)
+                CHECK_MSG(0, "%s row %d ch %d: %d, want %d", what, i, n, C[i * ldc + n], want);
+        }
+    return bad;
+}
+
 /* Every quantized GEMM line on per-tensor uint8 layers (one multiplier, one right shift 1..16,
  * zero point 0, no clamp: the dot-product GEMM's straight epilogue) with the row-sum term
  * (delta) and without, on rows with zero bytes past K (own row sums where the line takes them)
@@ -1344,10 +1374,7 @@ static void test_gemm_q8_per_tensor(void) {
             mult[n] = m0;
             shift[n] = -e;
         }
-        for (int i = 0; i < M; i++) {
-            rs[i] = 0;
-            for (int k = 0; k < K; k++) rs[i] += A[(size_t)i * lda + k];
-        }
+        q8_row_sums(A, lda, M, K, rs);
         for (int li = 0; li < nl; li++) {
             const ev_cpu_gemm_entry *ln = lines[li];
             void *Bp, *scratch;
@@ -1364,22 +1391,11 @@ static void test_gemm_q8_per_tensor(void) {
                 with_delta && (!(ln->flags & EV_GEMM_OWN_ROWSUMS) || direct) ? rs : NULL;
             memset(C, 0xA5, sizeof C);
             ln->gemm(M, N, KP, A, lda, Bp, rowsum, &ep, C, LDC, scratch);
-            int bad = 0;
-            for (int i = 0; i < M; i++)
-                for (int n = 0; n < LDC; n++) {
-                    int32_t want = 0xA5;
-                    if (n < N) {
-                        int32_t acc = bias[n] + delta[n] * rs[i];
-                        for (int k = 0; k < K; k++)
-                            acc += (int32_t)A[(size_t)i * lda + k] * W[n * K + k];
-                        want = ev_mul_by_quantized_multiplier(acc, m0, -e);
-                        want = want < 0 ? 0 : want > 255 ? 255 : want;
-                    }
-                    if (C[i * LDC + n] != want && bad++ < 5)
-                        CHECK_MSG(0, "%s direct %d delta %d e %d row %d ch %d: %d, want %d",
-                                  ln->name, direct, with_delta, e, i, n, C[i * LDC + n], want);
-                }
-            CHECK_EQ_INT(bad, 0);
+            char what[160];
+            snprintf(what, sizeof what, "%s direct %d delta %d e %d", ln->name, direct,
+                     with_delta, e);
+            CHECK_EQ_INT(q8_per_tensor_bad(what, A, lda, W, M, N, K, bias, delta, rs, m0, e, 0,
+                                           C, LDC), 0);
             free(Bp), free(scratch), free(table);
         }
     }
@@ -1435,10 +1451,7 @@ static void test_gemm_q8_whole_tiles(void) {
             mult[n] = m0;
             shift[n] = -e;
         }
-        for (int i = 0; i < M; i++) {
-            rs[i] = 0;
-            for (int k = 0; k < K; k++) rs[i] += A[(size_t)i * lda + k];
-        }
+        q8_row_sums(A, lda, M, K, rs);
         for (int li = 0; li < nl; li++) {
             const ev_cpu_gemm_entry *ln = lines[li];
             void *Bp, *scratch;
@@ -1455,23 +1468,11 @@ static void test_gemm_q8_whole_tiles(void) {
                 dmode && (!(ln->flags & EV_GEMM_OWN_ROWSUMS) || direct) ? rs : NULL;
             memset(C, 0xA5, sizeof C);
             ln->gemm(M, N, KP, A, lda, Bp, rowsum, &ep, C, LDC, scratch);
-            int bad = 0;
-            for (int i = 0; i < M; i++)
-                for (int n = 0; n < LDC; n++) {
-                    int32_t want = 0xA5;
-                    if (n < N) {
-                        int32_t acc = bias[n] + (dmode ? delta[n] * rs[i] : 0);
-                        for (int k = 0; k < K; k++)
-                            acc += (int32_t)A[(size_t)i * lda + k] * W[n * K + k];
-                        want = ev_mul_by_quantized_multiplier(acc, m0, -e) + zp;
-                        want = want < 0 ? 0 : want > 255 ? 255 : want;
-                    }
-                    if (C[i * LDC + n] != want && bad++ < 5)
-                        CHECK_MSG(0, "%s K %d N %d M %d direct %d dmode %d zp %d e %d row %d "
-                                  "ch %d: %d, want %d", ln->name, K, N, M, direct, dmode, zp, e,
-                                  i, n, C[i * LDC + n], want);
-                }
-            CHECK_EQ_INT(bad, 0);
+            char what[160];
+            snprintf(what, sizeof what, "%s K %d N %d M %d direct %d dmode %d zp %d e %d",
+                     ln->name, K, N, M, direct, dmode, zp, e);
+            CHECK_EQ_INT(q8_per_tensor_bad(what, A, lda, W, M, N, K, bias, delta, rs, m0, e, zp,
+                                           C, LDC), 0);
             free(Bp), free(scratch), free(table);
         }
     }

@@ -16,12 +16,23 @@
  * A buffer read again right after itself stays in whatever cache holds it: the figure for a
  * size is the bandwidth of the level that size fits in (L2, the L3 share, memory).
  *
- * Usage: mem_bw [--threads 1,2] [--max-mib 512]. Extend: a write or copy stream is another loop
- * body and a mode=... field.
+ * `--latency` measures instead the load-to-use latency of one thread chasing pointers through a
+ * buffer of SIZE bytes in random cache-line order (2 MiB pages asked for, as the cpu backend's
+ * packed weights are), sizes 1 MiB up: where the latency climbs from the L3's to memory's is the
+ * L3 share this process really keeps, which bounds what a float network can leave cached between
+ * runs (docs/performance.md, "Float32 ResNet50: memory latency"):
+ *
+ *   mem_bw mode=latency mib=32 ns=163.4
+ *
+ * Usage: mem_bw [--threads 1,2] [--max-mib 512] [--latency]. Extend: a write or copy stream is
+ * another loop body and a mode=... field.
  */
 #include "util/clock.h"
 
 #include <pthread.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,8 +101,42 @@ done:
     return gbs;
 }
 
+/* Nanoseconds per dependent load chasing a random cyclic order of the cache lines of `bytes`;
+ * < 0 on failure. */
+static double latency_ns(size_t bytes) {
+    const size_t line = 64, lines = bytes / line;
+    char *buf = NULL;
+    size_t *order = malloc(lines * sizeof *order);
+    if (!order || posix_memalign((void **)&buf, (size_t)2 << 20, bytes) != 0) {
+        free(order);
+        return -1;
+    }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    (void)madvise(buf, bytes, MADV_HUGEPAGE);
+#endif
+    uint64_t x = 0x9e3779b97f4a7c15ull; /* xorshift: a fixed order, run to run */
+    for (size_t i = 0; i < lines; i++) order[i] = i;
+    for (size_t i = lines - 1; i > 0; i--) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const size_t j = (size_t)(x % (i + 1)), t = order[i];
+        order[i] = order[j], order[j] = t;
+    }
+    for (size_t i = 0; i < lines; i++)
+        *(void **)(buf + order[i] * line) = buf + order[(i + 1) % lines] * line;
+    free(order);
+    void *p = buf;
+    const size_t warm = lines, steps = 4000000;
+    for (size_t i = 0; i < warm; i++) p = *(void **)p; /* one lap untimed: pages exist, caches warm */
+    const double t0 = ev_clock_s();
+    for (size_t i = 0; i < steps; i++) p = *(void **)p;
+    const double ns = (ev_clock_s() - t0) / (double)steps * 1e9;
+    const int keep = p == NULL; /* never: keeps the chase */
+    free(buf);
+    return ns + keep;
+}
+
 int main(int argc, char **argv) {
-    int list[8] = {1, 2}, n = 2, max_mib = 512;
+    int list[8] = {1, 2}, n = 2, max_mib = 512, latency = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             n = 0;
@@ -114,10 +159,24 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "mem_bw: --max-mib takes a size of 1 or more\n");
                 return 2;
             }
+        } else if (strcmp(argv[i], "--latency") == 0) {
+            latency = 1;
         } else {
-            fprintf(stderr, "usage: %s [--threads 1,2] [--max-mib 512]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--threads 1,2] [--max-mib 512] [--latency]\n", argv[0]);
             return 2;
         }
+    }
+    if (latency) {
+        for (int mib = 1; mib <= max_mib; mib *= 2) {
+            const double ns = latency_ns((size_t)mib << 20);
+            if (ns < 0) {
+                printf("mem_bw mode=latency mib=%d skipped: out of memory\n", mib);
+                break;
+            }
+            printf("mem_bw mode=latency mib=%d ns=%.1f\n", mib, ns);
+            fflush(stdout);
+        }
+        return 0;
     }
     for (int k = 0; k < n; k++)
         for (int mib = 1; mib <= max_mib; mib *= 2) {

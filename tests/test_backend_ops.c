@@ -351,7 +351,10 @@ static void gen_dwconv_ex(ev_dtype dt, int variant, mcase *c) { gen_qconv_ex(dt,
  * small images, activation none or ReLU; variant 4 = the implicit path's shapes (conv_f32.c: no
  * im2col for undilated kernels over 1x1, and strided 1x1, once an output row fills its register
  * tiles): 1x1/2 and 2x2 to 7x7 kernels, strides 1-2, SAME or VALID, output rows 14-40 pixels
- * wide. Weights in [-1, 1],
+ * wide; variant 5 = the split path's shapes (conv_f32.c, ev_cpu_conv_f32_split_takes: input
+ * channels in whole 32s, 128 or more output pixels per image): 3x3 / 5x5 / 2x2 kernels over 32-96
+ * channels, strides 1-2, SAME or VALID, and 1x1 over 256-320 channels, stride 1-2, output
+ * channels around the 32-channel blocks, one or two images. Weights in [-1, 1],
  * bias in [-1, 1]. */
 static void gen_conv_f32_ex(ev_dtype dt, int variant, mcase *c) {
     (void)dt;
@@ -375,6 +378,15 @@ static void gen_conv_f32_ex(ev_dtype dt, int variant, mcase *c) {
         G.kh = rint_(1, 7), G.kw = G.kh == 1 ? 1 : rint_(0, 2) ? G.kh : rint_(2, 7);
         G.sh = rint_(1, 2), G.sw = G.kh == 1 ? 2 : rint_(1, 2), G.dh = G.dwl = 1;
         G.w = (rint_(14, 40) - 1) * G.sw + G.kw, G.h = rint_(1, 12), G.cin = rint_(1, 80);
+    } else if (variant == 5) {
+        static const int ks[] = {3, 3, 3, 5, 2, 1, 1};
+        G.kh = G.kw = ks[rint_(0, 6)], G.dh = G.dwl = 1;
+        G.sh = G.sw = rint_(1, 3) == 1 ? 2 : 1;
+        G.cin = G.kh == 1 ? 32 * rint_(8, 10) : 32 * rint_(1, 3);
+        if (G.kh == 1) G.pad = EV_PAD_VALID;
+        const int o = rint_(12, 20); /* output rows and columns: 144-400 pixels */
+        G.h = (o - 1) * G.sh + (G.pad == EV_PAD_VALID ? G.kh : 1);
+        G.w = (rint_(12, 20) - 1) * G.sw + (G.pad == EV_PAD_VALID ? G.kw : 1);
     }
     G.oh = ev_conv_out_size(G.pad, G.h, G.kh, G.sh, G.dh);
     G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
@@ -384,6 +396,7 @@ static void gen_conv_f32_ex(ev_dtype dt, int variant, mcase *c) {
         G.ow = ev_conv_out_size(G.pad, G.w, G.kw, G.sw, G.dwl);
     }
     int cout = rint_(0, 2) ? edges[rint_(0, 11)] : rint_(1, 100);
+    if (variant == 5 && cout < 32) cout += 32;
     int in_dims[4] = {G.n, G.h, G.w, G.cin}, out_dims[4] = {G.n, G.oh, G.ow, cout};
     int w_dims[4] = {cout, G.kh, G.kw, G.cin};
     size_t wn = (size_t)cout * G.kh * G.kw * G.cin;
@@ -1408,6 +1421,7 @@ static const row k_rows[] = {
     {"CONV_2D", "float32/1x1-direct", F32, gen_conv_f32_ex, 2, 24, 1},
     {"CONV_2D", "float32/large-K", F32, gen_conv_f32_ex, 3, 16, 1},
     {"CONV_2D", "float32/implicit", F32, gen_conv_f32_ex, 4, 24, 1},
+    {"CONV_2D", "float32/split", F32, gen_conv_f32_ex, 5, 24, 1},
     {"CONV_2D", "float32/first-layer", F32, gen_conv_first, 0, 64, 1},
     {"CONV_2D", "float32/first-layer-nets", F32, gen_conv_first, 1, 16, 1},
     {"DEPTHWISE_CONV_2D", "uint8", U8, gen_dwconv, 0, 120, 1},
@@ -1868,6 +1882,14 @@ static void run_case(int ri, int k) {
             ev_cpu_config cfg;
             ev_cpu_config_init(ev_cpu_isa(tg->isa), &cfg);
             const char *want = cfg.f32_first ? cfg.f32_first->name : cfg.f32_gemm->name;
+            CHECK_MSG(kname && strcmp(kname, want) == 0, "%s %s on %s: kernel %s, expected %s (%s)",
+                      rw->op, rw->label, tg->label, kname ? kname : "?", want, c.desc);
+        }
+        if (rw->gen == gen_conv_f32_ex && rw->variant == 5 && strcmp(tg->backend, "cpu") == 0) {
+            /* the split line wherever the path has one (AMX-BF16 machines, amx path) */
+            ev_cpu_config cfg;
+            ev_cpu_config_init(ev_cpu_isa(tg->isa), &cfg);
+            const char *want = cfg.f32_gemm_split ? cfg.f32_gemm_split->name : cfg.f32_gemm->name;
             CHECK_MSG(kname && strcmp(kname, want) == 0, "%s %s on %s: kernel %s, expected %s (%s)",
                       rw->op, rw->label, tg->label, kname ? kname : "?", want, c.desc);
         }

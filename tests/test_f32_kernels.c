@@ -16,7 +16,16 @@
  * the two differ by at most 2 gamma_{K+2} S (S computed in double); the clamp is 1-Lipschitz
  * and keeps the bound. The same derivation as tests/test_backend_ops.c's header, per element.
  * Lines without FMA that keep the scalar order (armv7's vmlaq) are bit-exact and hold it
- * trivially. EV_TEST_SEED=<n> changes the base seed.
+ * trivially.
+ *
+ * The split line (gemm_f32_amx.c, where the CPU has AMX-BF16) is run too, half the cases on A it
+ * splits itself (ep.panel), half on A split beforehand (ep.a3, ev_f32_gemm_amx_split, as the
+ * convolution driver does). Its tolerance: a = a_h + a_m + a_l exactly (truncation), |a_m| <
+ * 2^-7 |a|, |a_l| < 2^-15 |a|, so the three dropped products are below 2^-21 |a w| together;
+ * its sum adds 6 K bfloat16 products (each exact in float32) in one float32 accumulator,
+ * within gamma_{6K} of their exact sum, then the bias and residual; against the scalar line's
+ * gamma_{K+2} S: |d| <= (gamma_{6K+2} + gamma_{K+2} + 2^-20) S.
+ * EV_TEST_SEED=<n> changes the base seed.
  */
 #include "ev_test.h"
 #include "util.h"
@@ -66,9 +75,24 @@ static int gemm_case(const ev_cpu_f32_gemm_entry *e, uint64_t seed, double *wors
     float *R = ev_test_rng_data(&r, EV_DTYPE_F32, (size_t)M * ldr, -4.0, 4.0);
     if (has_res) ep.residual = R, ep.ldr = ldr;
     float *Ws = malloc(ev_f32_gemm_packed_size(N, K, 8));
-    float *Wl = malloc(ev_f32_gemm_packed_size(N, K, nr));
+    float *Wl = malloc(ev_cpu_f32_packed_size(e, N, K));
     ev_f32_gemm_pack(W, has_bias ? bias : NULL, N, K, 8, Ws);
-    ev_f32_gemm_pack(W, has_bias ? bias : NULL, N, K, nr, Wl);
+    ev_cpu_f32_pack(e, W, has_bias ? bias : NULL, N, K, Wl);
+    const int split = (e->flags & EV_F32_GEMM_SPLIT) != 0;
+    void *panel = NULL, *a3 = NULL;
+#ifdef EV_CPU_X86
+    if (split) { /* the line's own copy of A, or A split beforehand (rows up to a multiple of 16) */
+        const size_t pb = ev_f32_gemm_amx_panel_bytes(M, K), rb = ev_f32_gemm_amx_row_bytes(K);
+        panel = aligned_alloc(64, (pb + 63) / 64 * 64);
+        if (ev_test_rng_int(&r, 0, 1)) {
+            a3 = aligned_alloc(64, (pb + 63) / 64 * 64);
+            memset(a3, 0, pb);
+            ev_f32_gemm_amx_split(M, K, A, lda, a3, rb);
+            ep.a3 = a3, ep.a3_ld = rb, ep.a3_groups = (K + 31) / 32;
+        }
+        ep.panel = panel;
+    }
+#endif
     /* outputs with guard cells: ldc padding inside, a row of guards after */
     size_t cn = (size_t)M * ldc + ldc;
     float *Cs = malloc(sizeof(float) * cn), *Cl = malloc(sizeof(float) * cn);
@@ -77,12 +101,12 @@ static int gemm_case(const ev_cpu_f32_gemm_entry *e, uint64_t seed, double *wors
     /* the line: in one call, or split at a later channel block like a driver would */
     int n0 = N > nr && ev_test_rng_int(&r, 0, 1) ? nr * ev_test_rng_int(&r, 1, (N - 1) / nr) : N;
     ev_f32_epi ep1 = ep; /* a driver's hint: the blocks it runs next (never read as data) */
-    if (n0 < N) ep1.next = ev_f32_gemm_block(Wl, n0, K, nr);
+    if (n0 < N) ep1.next = ev_cpu_f32_block(e, Wl, n0, K);
     e->gemm(M, n0, K, A, lda, Wl, &ep1, Cl, ldc);
     if (n0 < N) {
         ev_f32_epi ep2 = ep;
         if (ep.residual) ep2.residual = ep.residual + n0;
-        e->gemm(M, N - n0, K, A, lda, ev_f32_gemm_block(Wl, n0, K, nr), &ep2, Cl + n0, ldc);
+        e->gemm(M, N - n0, K, A, lda, ev_cpu_f32_block(e, Wl, n0, K), &ep2, Cl + n0, ldc);
     }
     int ok = 1, differs = 0;
     for (int m = 0; m < M && ok; m++) {
@@ -101,7 +125,9 @@ static int gemm_case(const ev_cpu_f32_gemm_entry *e, uint64_t seed, double *wors
                 S += fabs((double)A[(size_t)m * lda + k] * W[(size_t)j * K + k]);
             if (has_res) S += fabs(R[(size_t)m * ldr + j]);
             const double n = K + 2.0, gamma = n * U_F32 / (1.0 - n * U_F32);
-            const double tol = 2.0 * gamma * S, d = fabs((double)Cl[i] - Cs[i]);
+            const double n6 = 6.0 * K + 2.0, gamma6 = n6 * U_F32 / (1.0 - n6 * U_F32);
+            const double tol = (split ? gamma6 + gamma + 0x1p-20 : 2.0 * gamma) * S;
+            const double d = fabs((double)Cl[i] - Cs[i]);
             if (Cl[i] != Cs[i]) differs = 1;
             if (tol > 0 && d / tol > *worst_ratio) *worst_ratio = d / tol;
             if (!(d <= tol) && !(isnan(Cl[i]) && isnan(Cs[i]))) {
@@ -122,6 +148,7 @@ static int gemm_case(const ev_cpu_f32_gemm_entry *e, uint64_t seed, double *wors
         }
     g_worst_ulps_case += differs;
     free(A), free(W), free(bias), free(R), free(Ws), free(Wl), free(Cs), free(Cl);
+    free(panel), free(a3);
     return ok;
 }
 
@@ -131,9 +158,12 @@ static void test_f32_gemm_lines(void) {
     for (int p = 0; p < np; p++) {
         ev_cpu_config cfg;
         ev_cpu_config_init(paths[p], &cfg);
-        const ev_cpu_f32_gemm_entry *e = cfg.f32_gemm;
-        CHECK_MSG(e && e->gemm && e->mr >= 1 && e->nr >= 1, "path %s has no float GEMM line",
-                  ev_isa_name(paths[p]));
+        CHECK_MSG(cfg.f32_gemm && cfg.f32_gemm->gemm && cfg.f32_gemm->mr >= 1 &&
+                      cfg.f32_gemm->nr >= 1,
+                  "path %s has no float GEMM line", ev_isa_name(paths[p]));
+        /* the path's line, then its split line where the CPU has one */
+        for (int which = 0; which < 2; which++) {
+        const ev_cpu_f32_gemm_entry *e = which ? cfg.f32_gemm_split : cfg.f32_gemm;
         if (!e || !e->gemm) continue;
         char tile[32];
         snprintf(tile, sizeof tile, "_%dx%d__", e->mr, e->nr);
@@ -147,7 +177,8 @@ static void test_f32_gemm_lines(void) {
         fprintf(stderr, "  path %-8s %-24s %d cases, %d failed, %d differ from scalar, worst "
                 "|d| / tol %.3g\n", ev_isa_name(paths[p]), e->name, cases, failed,
                 g_worst_ulps_case, worst);
-        lines++;
+        lines += !which;
+        }
     }
     CHECK(lines == np);
 }

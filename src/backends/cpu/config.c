@@ -117,6 +117,8 @@ static const ev_cpu_f32_gemm_entry k_gemm_f32[] = {
     {EV_ISA_AVX512,   "f32_gemm_14x32__avx512bf16", 14, 32, ev_f32_gemm_bf16_avx512,
          EV_F32_GEMM_BF16, ev_f32_gemm_bf16_pack, ev_f32_gemm_bf16_packed_size,
          ev_f32_gemm_bf16_block_floats},
+    {EV_ISA_AMX,      "f32_gemm_32x32__amxbf16x3", 32, 32, ev_f32_gemm_amx, EV_F32_GEMM_SPLIT,
+         ev_f32_gemm_amx_pack, ev_f32_gemm_amx_packed_size, ev_f32_gemm_amx_block_floats},
 #endif
 #ifdef EV_CPU_ARM
     {EV_ISA_NEON,     "f32_gemm_" STR(EV_F32_GEMM_NEON_MR) "x8__neon",
@@ -195,9 +197,22 @@ static const ev_cpu_f32_gemm_entry *pick_f32_gemm(ev_isa isa, int bf16) {
     const ev_cpu_f32_gemm_entry *best = NULL;
     for (size_t i = 0; i < COUNT(k_gemm_f32); i++) {
         const ev_cpu_f32_gemm_entry *e = &k_gemm_f32[i];
-        if (!(e->flags & EV_F32_GEMM_BF16) != !bf16) continue;
+        if (!(e->flags & EV_F32_GEMM_BF16) != !bf16 || (e->flags & EV_F32_GEMM_SPLIT)) continue;
         if (bf16 && !ev_cpu_has_bf16()) continue;
         if (!e->gemm || !ev_cpu_isa_allows(isa, e->isa)) continue;
+        if (!best || more_capable(e->isa, best->isa)) best = e;
+    }
+    return best;
+}
+
+/* The split line (float32 accuracy on AMX-BF16) a session allows, where the CPU has it. */
+static const ev_cpu_f32_gemm_entry *pick_f32_gemm_split(ev_isa isa) {
+    const ev_cpu_f32_gemm_entry *best = NULL;
+    for (size_t i = 0; i < COUNT(k_gemm_f32); i++) {
+        const ev_cpu_f32_gemm_entry *e = &k_gemm_f32[i];
+        if (!(e->flags & EV_F32_GEMM_SPLIT) || !e->gemm || !ev_cpu_has_amx_bf16() ||
+            !ev_cpu_isa_allows(isa, e->isa))
+            continue;
         if (!best || more_capable(e->isa, best->isa)) best = e;
     }
     return best;
@@ -280,6 +295,7 @@ void ev_cpu_config_init(ev_isa isa, ev_cpu_config *cfg) {
     }
     cfg->f32_gemm = pick_f32_gemm(isa, 0);
     cfg->f32_gemm_bf16 = pick_f32_gemm(isa, 1);
+    cfg->f32_gemm_split = pick_f32_gemm_split(isa);
     cfg->f32_dw = pick_f32_dw(isa, 0);
     cfg->f32_first = pick_f32_first(isa);
     cfg->f32_ops = pick_f32_ops(isa);

@@ -69,6 +69,10 @@
 #define CHUNK_BYTES (1024 * 1024) /* implicit path: most packed weight bytes per channel chunk */
 #define MAX_TAPS 49             /* implicit path: kh x kw up to 7x7                        */
 #define AHEAD_BYTES (1024 * 1024) /* the successor's weights each thread prefetches (ep.ahead) */
+#define SPLIT_SLAB 32           /* split path: about this many rows per GEMM call           */
+#define SPLIT_MIN_ROWS 128      /* split path: fewest output pixels per image               */
+#define SPLIT_MAX_BYTES (3u << 20) /* split path: most bytes of split input per image       */
+#define SPLIT_MIN_K1 256        /* split path: fewest input channels of a 1x1               */
 
 typedef struct cpu_f32 {
     int fc;
@@ -99,6 +103,16 @@ typedef struct cpu_f32 {
     int pad_h, pad_w;
     size_t pad_image;  /* floats per image in the padded copy (or the input) */
     ptrdiff_t tap_off[MAX_TAPS];
+    /* split path (a line flagged EV_F32_GEMM_SPLIT, ev_cpu_conv_f32_split_takes): each run splits
+     * the input once into bfloat16 terms (a zero-bordered pad_h x pad_w image, or for an
+     * unpadded 1x1 the out_h x out_w pixels it reads), then GEMM calls read it in place: one per
+     * output row (taps at tap_off3 bytes), or per slab of SPLIT_SLAB pixels (a 1x1) */
+    int split, gather;
+    int vrows;              /* stride 1, k x k: output rows per GEMM call (virtual rows pad_w wide) */
+    size_t pix3;            /* bytes per split pixel (in_c x 6) */
+    size_t src3_image;      /* bytes per image of the split input */
+    ptrdiff_t tap_off3[MAX_TAPS];
+    int units;              /* GEMM calls per image and channel chunk */
     int ntasks;             /* tasks of a run: (chunk x image x row) or (tile x channel block) */
     const char *succ;       /* the packed weights of the float conv or FC that ran after this
                                one last time (NULL: none yet), and how many bytes to prefetch */
@@ -277,6 +291,68 @@ static int implicit_ok(const cpu_f32 *s) {
            10 * w >= 9 * mr * tiles;
 }
 
+/* Whether a float CONV_2D runs on the session's split line (cfg->f32_gemm_split: AMX-BF16 with
+ * float32 accuracy, gemm_f32_amx.c), from shapes that a folded PAD does not change: input
+ * channels in whole 32-channel chunks (a tap's chunks then line up with the split pixels), no
+ * dilation, at least SPLIT_MIN_ROWS output pixels per image (ResNet50's 7x7 stage 5 stays on the
+ * FMA line: its layers are bound by streaming their weights, which the split packing makes 1.5x
+ * larger) and at most SPLIT_MAX_BYTES of split input per image (larger ones, such as ResNet50's
+ * stage-2 1x1 over 256 channels, would stream it through the L3 and back). */
+int ev_cpu_conv_f32_split_takes(const ev_cpu_config *cfg, const ev_graph *g, const ev_op *op) {
+    if (!cfg->f32_gemm_split || op->type != EV_OP_CONV_2D) return 0;
+    const ev_tensor *in = ev_op_input(g, op, 0), *w = ev_op_input(g, op, 1);
+    const ev_tensor *out = ev_op_output(g, op, 0);
+    if (!in || !w || !out || in->ndim != 4 || w->ndim != 4 || out->ndim != 4 ||
+        in->dtype != EV_DTYPE_F32 || w->dims[3] != in->dims[3] || in->dims[3] % 32 != 0 ||
+        op->p.conv.dilation_h > 1 || op->p.conv.dilation_w > 1)
+        return 0;
+    const long oh = out->dims[1], ow = out->dims[2], kh = w->dims[1], kw = w->dims[2];
+    const long sh = op->p.conv.stride_h, sw = op->p.conv.stride_w;
+    const int one = kh == 1 && kw == 1;
+    /* a 1x1 splits the pixels it reads; a larger kernel its padded input */
+    const double bytes = (one ? (double)oh * (double)ow
+                              : (double)((oh - 1) * sh + kh) * (double)((ow - 1) * sw + kw)) *
+                         (double)in->dims[3] * 6.0;
+    return oh * ow >= SPLIT_MIN_ROWS && bytes <= SPLIT_MAX_BYTES && w->dims[0] >= 32 &&
+           (!one || in->dims[3] >= SPLIT_MIN_K1);
+}
+
+/* Split path: the input's form, the GEMM calls (units) and the channel chunks, as the implicit
+ * path's (chunk-major tasks: a chunk's packed weights stay in L2 while a thread runs its rows). */
+static void plan_split(cpu_f32 *s) {
+    const ev_conv_desc *d = &s->d;
+    s->gather = d->k_h == 1 && d->k_w == 1 && d->pad_top == 0 && d->pad_left == 0;
+    s->pix3 = (size_t)d->in_c * 6;
+    if (s->gather) { /* the pixels a 1x1 reads, in output order */
+        s->pad_h = d->out_h;
+        s->pad_w = d->out_w;
+        s->units = (s->rows + SPLIT_SLAB - 1) / SPLIT_SLAB;
+    } else {
+        s->pad_h = (d->out_h - 1) * d->stride_h + d->k_h;
+        s->pad_w = (d->out_w - 1) * d->stride_w + d->k_w;
+        /* stride 1: calls of whole output rows, about SPLIT_SLAB virtual rows (the padded
+         * width: a few columns of waste buy rows that are evenly spaced across output rows) */
+        s->vrows = d->stride_h == 1 && d->stride_w == 1 ? (SPLIT_SLAB + s->pad_w / 2) / s->pad_w : 1;
+        if (s->vrows < 1) s->vrows = 1;
+        if (s->vrows > d->out_h) s->vrows = d->out_h;
+        s->units = (d->out_h + s->vrows - 1) / s->vrows;
+        for (int ky = 0; ky < d->k_h; ky++)
+            for (int kx = 0; kx < d->k_w; kx++)
+                s->tap_off3[ky * d->k_w + kx] = ((ptrdiff_t)ky * s->pad_w + kx) * (ptrdiff_t)s->pix3;
+    }
+    s->src3_image = (size_t)s->pad_h * (size_t)s->pad_w * s->pix3;
+    const int nr = s->k->nr, nblocks = (s->N + nr - 1) / nr;
+    const size_t block_bytes = s->k->block_floats(s->K, nr) * sizeof(float);
+    int per = (int)(CHUNK_BYTES / block_bytes);
+    if (per < 1) per = 1;
+    if (per > nblocks) per = nblocks;
+    while (per > 1 && (long)s->images * s->units * ((nblocks + per - 1) / per) <
+                          (long)TASKS_PER_THREAD * s->threads)
+        per = (per + 1) / 2;
+    s->nb = per * nr;
+    s->cblocks = (nblocks + per - 1) / per;
+}
+
 /* Packed weights and im2col scratch: large ones (1 MiB or more) on 2 MiB boundaries, and asked
  * to be backed by huge pages where the OS gives them on request (Linux's transparent huge pages
  * in "madvise" mode): ResNet50's later layers stream 1-9 MiB of weights per run, cold, one
@@ -320,7 +396,9 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
         release(s);
         return st;
     }
-    s->k = ((const ev_cpu_ctx *)ctx->backend)->cfg.f32_gemm;
+    const ev_cpu_config *cfg = &((const ev_cpu_ctx *)ctx->backend)->cfg;
+    s->split = !fc && ev_cpu_conv_f32_split_takes(cfg, ctx->graph, &ctx->graph->ops[ctx->op_index]);
+    s->k = s->split ? cfg->f32_gemm_split : cfg->f32_gemm;
     if (!s->k) {
         release(s);
         return EV_OP_FAIL(ctx, EV_ERR_INTERNAL, "no float GEMM in the cpu config");
@@ -343,8 +421,10 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
         s->fuse_res_t = r;
     }
     s->threads = ctx->pool ? ev_threadpool_threads(ctx->pool) : 1;
-    s->implicit = implicit_ok(s);
-    if (s->implicit) {
+    s->implicit = !s->split && implicit_ok(s);
+    if (s->split) {
+        plan_split(s);
+    } else if (s->implicit) {
         const ev_conv_desc *d = &s->d;
         s->pad_h = (d->out_h - 1) * d->stride_h + d->k_h;
         s->pad_w = (d->out_w - 1) * d->stride_w + d->k_w;
@@ -365,14 +445,18 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
     /* scratch in the session's shared buffer (warm from the last layer): im2col tiles, or the
      * padded input with its border (every run writes whole padded rows) */
     const size_t scratch_bytes =
-        s->implicit ? (s->in_place ? 0 : (size_t)s->images * s->pad_image * sizeof(float))
+        s->split ? (size_t)s->images * s->src3_image +
+                       (size_t)(16 * s->d.stride_w + s->d.k_w + 1) * s->pix3
+        : s->implicit ? (s->in_place ? 0 : (size_t)s->images * s->pad_image * sizeof(float))
         : s->direct ? 0
                     : (size_t)s->threads * s->scratch_stride * sizeof(float);
     if (scratch_bytes) {
         s->shared = ((ev_cpu_ctx *)ctx->backend)->scratch;
         if (ev_cpu_scratch_reserve(s->shared, scratch_bytes) != EV_OK) {
             st = EV_OP_FAIL(ctx, EV_ERR_NO_MEMORY, "out of memory for %zu bytes of %s",
-                            scratch_bytes, s->implicit ? "padded input" : "im2col scratch");
+                            scratch_bytes, s->split      ? "split input"
+                                           : s->implicit ? "padded input"
+                                                         : "im2col scratch");
             release(s);
             return st;
         }
@@ -386,7 +470,8 @@ static ev_status prepare_any(const ev_kernel_ctx *ctx, void **state, int fc) {
         return st;
     }
     ev_cpu_f32_pack(s->k, w, bias, s->N, s->K, s->packed);
-    s->ntasks = s->images * (s->implicit ? s->d.out_h : s->tiles) * s->cblocks;
+    s->ntasks = s->images * (s->split ? s->units : s->implicit ? s->d.out_h : s->tiles) *
+                s->cblocks;
     *state = s;
     return EV_OK;
 }
@@ -558,6 +643,84 @@ static void implicit_task(void *arg, int t, int thread) {
                s->out + first * (size_t)s->N + (size_t)n0, (size_t)s->N);
 }
 
+/* Split path, phase 1: row `t` (of all images' pad_h rows) of the split input: zeros outside
+ * the input, the input's pixels split between them (a 1x1's: every stride-th pixel of every
+ * stride-th row). */
+static void split_task(void *arg, int t, int thread) {
+    (void)thread;
+    const cpu_f32 *s = arg;
+    const ev_conv_desc *d = &s->d;
+    const int b = t / s->pad_h, py = t % s->pad_h;
+    char *row = (char *)s->scratch + (size_t)b * s->src3_image + (size_t)py * s->pad_w * s->pix3;
+    const size_t cin = (size_t)d->in_c;
+    const float *img = s->in + (size_t)b * d->in_h * d->in_w * cin;
+    if (s->gather) {
+        ev_f32_gemm_amx_split(d->out_w, d->in_c,
+                              img + (size_t)py * d->stride_h * d->in_w * cin,
+                              (size_t)d->stride_w * cin, row, s->pix3);
+        return;
+    }
+    const int iy = py - d->pad_top;
+    if (iy < 0 || iy >= d->in_h) {
+        memset(row, 0, (size_t)s->pad_w * s->pix3);
+        return;
+    }
+    int w = d->in_w; /* the input columns some output reads */
+    if (w + d->pad_left > s->pad_w) w = s->pad_w - d->pad_left;
+    memset(row, 0, (size_t)d->pad_left * s->pix3);
+    ev_f32_gemm_amx_split(w, d->in_c, img + (size_t)iy * d->in_w * cin, cin,
+                          row + (size_t)d->pad_left * s->pix3, s->pix3);
+    memset(row + (size_t)(d->pad_left + w) * s->pix3, 0,
+           (size_t)(s->pad_w - d->pad_left - w) * s->pix3);
+}
+
+/* Split path, phase 2: GEMM call `unit` of image b for channel chunk cb (chunk-major order): an
+ * output row (taps into the split padded input), or a 1x1's slab of SPLIT_SLAB pixels. */
+static void split_gemm_task(void *arg, int t, int thread) {
+    (void)thread;
+    const cpu_f32 *s = arg;
+    const ev_conv_desc *d = &s->d;
+    const int per_chunk = s->images * s->units, cb = t / per_chunk;
+    const int b = (t % per_chunk) / s->units, u = t % s->units;
+    const int n0 = cb * s->nb, nc = s->N - n0 < s->nb ? s->N - n0 : s->nb;
+    int p0, m;
+    ev_f32_epi ep = s->ep;
+    const char *img = (const char *)s->scratch + (size_t)b * s->src3_image;
+    if (s->gather) {
+        p0 = u * SPLIT_SLAB;
+        m = s->rows - p0 < SPLIT_SLAB ? s->rows - p0 : SPLIT_SLAB;
+        ep.a3 = img + (size_t)p0 * s->pix3;
+        ep.a3_ld = s->pix3;
+        ep.a3_tap = NULL;
+    } else if (d->stride_w == 1) { /* output rows [oy, oy + n) as virtual rows */
+        const int oy = u * s->vrows, n = d->out_h - oy < s->vrows ? d->out_h - oy : s->vrows;
+        p0 = oy * d->out_w;
+        m = (n - 1) * s->pad_w + d->out_w; /* the last row's padding columns: none */
+        ep.a3 = img + (size_t)oy * d->stride_h * s->pad_w * s->pix3;
+        ep.a3_ld = s->pix3;
+        ep.a3_tap = s->tap_off3;
+        ep.a3_vw = s->pad_w;
+        ep.a3_ow = d->out_w;
+    } else {
+        p0 = u * d->out_w;
+        m = d->out_w;
+        ep.a3 = img + (size_t)u * d->stride_h * s->pad_w * s->pix3;
+        ep.a3_ld = (size_t)d->stride_w * s->pix3;
+        ep.a3_tap = s->tap_off3;
+    }
+    ep.a3_groups = d->in_c / 32;
+    const size_t first = (size_t)b * s->rows + (size_t)p0;
+    if (s->res) {
+        ep.residual = s->res + first * (size_t)s->N + (size_t)n0;
+        ep.ldr = (size_t)s->N;
+        ep.min = s->fuse_min;
+        ep.max = s->fuse_max;
+    }
+    /* A is not read (ep.a3): the input, to satisfy the GEMM's argument checks */
+    s->k->gemm(m, nc, s->K, s->in, (size_t)s->K, ev_cpu_f32_block(s->k, s->packed, n0, s->K),
+               &ep, s->out + first * (size_t)s->N + (size_t)n0, (size_t)s->N);
+}
+
 static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
     cpu_f32 *s = state;
     s->in = data[s->in_t];
@@ -581,6 +744,11 @@ static ev_status run(const ev_kernel_ctx *ctx, void *state, void *const *data) {
         prev->succ_bytes = bytes < lim ? bytes : lim;
     }
     holder->last_f32 = s;
+    if (s->split) {
+        ev_threadpool_run(ctx->pool, split_task, s, s->images * s->pad_h);
+        ev_threadpool_run(ctx->pool, split_gemm_task, s, s->ntasks);
+        return EV_OK;
+    }
     if (s->implicit) {
         if (!s->in_place) ev_threadpool_run(ctx->pool, pad_task, s, s->images * s->pad_h);
         ev_threadpool_run(ctx->pool, implicit_task, s, s->ntasks);

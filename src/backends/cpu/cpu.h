@@ -80,6 +80,9 @@ const char *ev_isa_name(ev_isa isa);
 /* The CPU has AVX512_BF16 (vdpbf16ps) with AVX-512 usable: the opt-in bf16 GEMM's feature,
  * not an ISA level (only EV_FLOAT_BF16 sessions on an AVX-512 path use it). */
 int ev_cpu_has_bf16(void);
+/* The AMX level is usable and the CPU also has AMX-BF16 (tdpbf16ps) and AVX512_BF16: the split
+ * float line's features (gemm_f32_amx.c). */
+int ev_cpu_has_amx_bf16(void);
 /* The paths this machine supports, least capable first (scalar, then avx2... on x86, neon,
  * dotprod on ARM): writes at most `max` into out, returns how many. Tests iterate over these. */
 int ev_cpu_isa_paths(ev_isa *out, int max);
@@ -143,6 +146,8 @@ typedef struct ev_cpu_f32_gemm_entry {
 
 #define EV_F32_GEMM_BF16 1u /* chosen only for EV_FLOAT_BF16 sessions on CPUs with AVX512_BF16 */
 #define EV_F32_GEMM_TAPS 2u /* reads ev_f32_epi.taps (implicit GEMM: conv_f32.c's implicit path) */
+#define EV_F32_GEMM_SPLIT 4u /* reads A split (ev_f32_epi.a3, gemm_f32_amx.c); needs the CPU's
+                                AMX-BF16 and AVX512_BF16 (ev_cpu_has_amx_bf16) */
 
 /* A line's weight packing, whatever its layout: bytes for N x K, pack, and the packed blocks
  * starting at channel n0 (a multiple of nr). */
@@ -221,6 +226,9 @@ typedef struct ev_cpu_config {
     const ev_cpu_dw_entry *dw[EV_CPU_DTYPES];
     const ev_cpu_f32_gemm_entry *f32_gemm; /* float32 ops */
     const ev_cpu_f32_gemm_entry *f32_gemm_bf16; /* the opt-in bf16 line (NULL: none here) */
+    /* the float32-accurate AMX-BF16 line (NULL: none here), for the convolutions
+     * ev_cpu_conv_f32_split_takes gives it */
+    const ev_cpu_f32_gemm_entry *f32_gemm_split;
     const ev_cpu_f32_dw_entry *f32_dw;
     const ev_cpu_f32_first_entry *f32_first; /* first-layer convs (NULL: the GEMM path)  */
     const ev_cpu_f32_ops *f32_ops;         /* float elementwise / pooling (never NULL)    */
@@ -248,6 +256,8 @@ const ev_cpu_gemm_entry *ev_cpu_config_gemm(const ev_cpu_config *cfg, ev_dtype d
 const ev_cpu_dw_entry *ev_cpu_config_dw(const ev_cpu_config *cfg, ev_dtype dtype, int k_h);
 /* The float depthwise row for kernel height k_h (the next best line when the session's cannot). */
 const ev_cpu_f32_dw_entry *ev_cpu_config_f32_dw(const ev_cpu_config *cfg, int k_h);
+/* Whether float CONV_2D `op` runs on cfg->f32_gemm_split (conv_f32.c says which shapes). */
+int ev_cpu_conv_f32_split_takes(const ev_cpu_config *cfg, const ev_graph *g, const ev_op *op);
 
 /* The cpu backend's per-session context (cpu_backend.c): what init chose for this session. */
 /* Scratch shared by a session's float convolutions (ops run one at a time): conv_f32.c's

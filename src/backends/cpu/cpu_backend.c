@@ -53,8 +53,10 @@ static ev_status init(const ev_graph *graph, const ev_backend_options *opts, voi
     if (!c) return EV_FAIL(EV_ERR_NO_MEMORY, "out of memory");
     ev_cpu_config_init(ev_cpu_isa(opts ? opts->isa : NULL), &c->cfg);
     c->float_modes = opts ? opts->float_modes : 0;
-    if ((c->float_modes & EV_FLOAT_BF16) && c->cfg.f32_gemm_bf16)
+    if ((c->float_modes & EV_FLOAT_BF16) && c->cfg.f32_gemm_bf16) {
         c->cfg.f32_gemm = c->cfg.f32_gemm_bf16; /* every float GEMM of the session */
+        c->cfg.f32_gemm_split = NULL;
+    }
     snprintf(c->wino_name, sizeof c->wino_name, "f32_conv3x3_winograd4x4__%s",
              ev_isa_name(c->cfg.isa));
     c->fold_pad = -1;
@@ -157,7 +159,8 @@ static void supports(void *context, const ev_graph *g, int i, ev_kernel_choice *
         float_gemm_op(g, op)) {
         choice->kernel = op->type == EV_OP_CONV_2D ? &ev_cpu_conv_f32_kernel
                                                    : &ev_cpu_fc_f32_kernel;
-        choice->name = cfg->f32_gemm->name;
+        choice->name = ev_cpu_conv_f32_split_takes(cfg, g, op) ? cfg->f32_gemm_split->name
+                                                               : cfg->f32_gemm->name;
         if (op->type == EV_OP_CONV_2D && ctx->partner) choice->absorbs = ctx->partner[i];
         return;
     }

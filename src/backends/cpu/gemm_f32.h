@@ -53,6 +53,21 @@ typedef struct ev_f32_epi {
      * chunk, the next output row), still in its L2: a kernel need not prefetch the call's own
      * next blocks (it still prefetches ep->next and ep->ahead). */
     int warm;
+    /* Lines flagged EV_F32_GEMM_SPLIT (gemm_f32_amx.c): A already split into bfloat16 terms
+     * (rows a3_ld bytes apart, each ev_f32_gemm_amx_split's layout: 192 bytes per 32 k; chunk c
+     * of a row at a3_tap[c / a3_groups] + (c % a3_groups) x 192 bytes, or c x 192 without
+     * a3_tap), A itself then unread; a3 NULL: the call splits A into `panel`
+     * (ev_f32_gemm_amx_panel_bytes(M, K) bytes). */
+    const void *a3;
+    size_t a3_ld;
+    int a3_groups;
+    const ptrdiff_t *a3_tap;
+    /* a3_vw > 0: the rows are a virtual image a3_vw wide of which the first a3_ow columns are
+     * outputs (a stride-1 convolution over a padded input, computed over its whole padded width
+     * so that one call spans several output rows): row m is output (m / a3_vw) * a3_ow + m %
+     * a3_vw of C (and of the residual), and rows with m % a3_vw >= a3_ow are not stored. */
+    int a3_vw, a3_ow;
+    void *panel;
 } ev_f32_epi;
 
 /* Bytes of packed weights for N channels of K inputs, blocks of nr. */
@@ -149,5 +164,18 @@ size_t ev_f32_gemm_bf16_packed_size(int N, int K, int nr);
 void ev_f32_gemm_bf16_pack(const float *w, const float *bias, int N, int K, int nr, float *out);
 void ev_f32_gemm_bf16_avx512(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                              const ev_f32_epi *ep, float *C, size_t ldc);
+
+/* The AMX-BF16 GEMM with float32 accuracy (gemm_f32_amx.c): its own layout (32-channel blocks:
+ * 32 float biases, then per 32 k three bfloat16 terms x two 16-channel B tiles). */
+size_t ev_f32_gemm_amx_block_floats(int K, int nr);
+size_t ev_f32_gemm_amx_packed_size(int N, int K, int nr);
+void ev_f32_gemm_amx_pack(const float *w, const float *bias, int N, int K, int nr, float *out);
+/* Bytes of one split row of K (192 per 32 k), and of a panel of M rows (rounded up to 16). */
+size_t ev_f32_gemm_amx_row_bytes(int K);
+size_t ev_f32_gemm_amx_panel_bytes(int M, int K);
+/* M rows of K floats (lda apart) into split rows `ld` bytes apart at dst. */
+void ev_f32_gemm_amx_split(int M, int K, const float *A, size_t lda, void *dst, size_t ld);
+void ev_f32_gemm_amx(int M, int N, int K, const float *A, size_t lda, const float *Wp,
+                     const ev_f32_epi *ep, float *C, size_t ldc);
 
 #endif

@@ -50,6 +50,7 @@
 static ev_isa g_supported;
 static unsigned g_has; /* bit i: the CPU has level i (ev_cpu_isa_has) */
 static int g_bf16; /* AVX512_BF16 with AVX-512 usable */
+static int g_amx_bf16; /* AMX-BF16 and AVX512_BF16 with the AMX level usable */
 static char g_features[160];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
@@ -94,7 +95,7 @@ static void detect(void) {
         __get_cpuid_count(7, 0, &a7, &b7, &c7, &d7);
         int avx2 = (b7 >> 5) & 1, f = (b7 >> 16) & 1, dq = (b7 >> 17) & 1, bw = (b7 >> 30) & 1,
             vl = (b7 >> 31) & 1, vnni = (c7 >> 11) & 1, amx_tile = (d7 >> 24) & 1,
-            amx_int8 = (d7 >> 25) & 1;
+            amx_int8 = (d7 >> 25) & 1, amx_bf16 = (d7 >> 22) & 1;
         unsigned a71 = 0, b71 = 0, c71 = 0, d71 = 0;
         if (a7 >= 1) __get_cpuid_count(7, 1, &a71, &b71, &c71, &d71);
         int avx_vnni = (a71 >> 4) & 1, avx512_bf16 = (a71 >> 5) & 1;
@@ -127,6 +128,10 @@ static void detect(void) {
             if ((has & 1u << EV_ISA_VNNI) && amx_permission()) {
                 best = EV_ISA_AMX;
                 has |= 1u << EV_ISA_AMX;
+                if (amx_bf16 && g_bf16) {
+                    add_feature("amx_bf16");
+                    g_amx_bf16 = 1;
+                }
             } else {
                 add_feature("no_tile_permission");
             }
@@ -171,6 +176,11 @@ int ev_cpu_isa_has(ev_isa isa) {
 int ev_cpu_has_bf16(void) {
     pthread_once(&g_once, detect);
     return g_bf16;
+}
+
+int ev_cpu_has_amx_bf16(void) {
+    pthread_once(&g_once, detect);
+    return g_amx_bf16;
 }
 
 static int is_arm(ev_isa v) { return v == EV_ISA_NEON || v == EV_ISA_NEON_DOT; }

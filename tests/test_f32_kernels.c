@@ -80,19 +80,17 @@ static int gemm_case(const ev_cpu_f32_gemm_entry *e, uint64_t seed, double *wors
     ev_cpu_f32_pack(e, W, has_bias ? bias : NULL, N, K, Wl);
     const int split = (e->flags & EV_F32_GEMM_SPLIT) != 0;
     void *panel = NULL, *a3 = NULL;
-#ifdef EV_CPU_X86
     if (split) { /* the line's own copy of A, or A split beforehand (rows up to a multiple of 16) */
-        const size_t pb = ev_f32_gemm_amx_panel_bytes(M, K), rb = ev_f32_gemm_amx_row_bytes(K);
+        const size_t rb = e->split_row_bytes(K), pb = (size_t)(M + 15) / 16 * 16 * rb;
         panel = aligned_alloc(64, (pb + 63) / 64 * 64);
         if (ev_test_rng_int(&r, 0, 1)) {
             a3 = aligned_alloc(64, (pb + 63) / 64 * 64);
             memset(a3, 0, pb);
-            ev_f32_gemm_amx_split(M, K, A, lda, a3, rb);
+            e->split(M, K, A, lda, a3, rb);
             ep.a3 = a3, ep.a3_ld = rb, ep.a3_groups = (K + 31) / 32;
         }
         ep.panel = panel;
     }
-#endif
     /* outputs with guard cells: ldc padding inside, a row of guards after */
     size_t cn = (size_t)M * ldc + ldc;
     float *Cs = malloc(sizeof(float) * cn), *Cl = malloc(sizeof(float) * cn);

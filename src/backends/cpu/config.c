@@ -106,23 +106,26 @@ static const ev_cpu_dw_entry k_dw[] = {
 /* Float32 lines (gemm_f32.h, dwconv_f32.h). */
 static const ev_cpu_f32_gemm_entry k_gemm_f32[] = {
     /* isa            name                        mr  nr  gemm  flags  own packing (NULL: the
-                                                  float layout: pack, packed_size, block_floats) */
+                                                  float layout: pack, packed_size, block_floats),
+                                                  split and split_row_bytes (split lines) */
     {EV_ISA_SCALAR,   "f32_gemm_1x8__scalar",      1,  8, ev_f32_gemm_scalar, EV_F32_GEMM_TAPS,
-         NULL, NULL, NULL},
+         NULL, NULL, NULL, NULL, NULL},
 #ifdef EV_CPU_X86
     {EV_ISA_AVX2,     "f32_gemm_6x16__avx2",       6, 16, ev_f32_gemm_avx2, EV_F32_GEMM_TAPS,
-         NULL, NULL, NULL},
+         NULL, NULL, NULL, NULL, NULL},
     {EV_ISA_AVX512,   "f32_gemm_14x32__avx512skx", 14, 32, ev_f32_gemm_avx512, EV_F32_GEMM_TAPS,
-         NULL, NULL, NULL},
+         NULL, NULL, NULL, NULL, NULL},
     {EV_ISA_AVX512,   "f32_gemm_14x32__avx512bf16", 14, 32, ev_f32_gemm_bf16_avx512,
          EV_F32_GEMM_BF16, ev_f32_gemm_bf16_pack, ev_f32_gemm_bf16_packed_size,
-         ev_f32_gemm_bf16_block_floats},
+         ev_f32_gemm_bf16_block_floats, NULL, NULL},
     {EV_ISA_AMX,      "f32_gemm_32x32__amxbf16x3", 32, 32, ev_f32_gemm_amx, EV_F32_GEMM_SPLIT,
-         ev_f32_gemm_amx_pack, ev_f32_gemm_amx_packed_size, ev_f32_gemm_amx_block_floats},
+         ev_f32_gemm_amx_pack, ev_f32_gemm_amx_packed_size, ev_f32_gemm_amx_block_floats,
+         ev_f32_gemm_amx_split, ev_f32_gemm_amx_row_bytes},
 #endif
 #ifdef EV_CPU_ARM
     {EV_ISA_NEON,     "f32_gemm_" STR(EV_F32_GEMM_NEON_MR) "x8__neon",
-                                   EV_F32_GEMM_NEON_MR,  8, ev_f32_gemm_neon, 0, NULL, NULL, NULL},
+                                   EV_F32_GEMM_NEON_MR,  8, ev_f32_gemm_neon, 0, NULL, NULL, NULL,
+                                   NULL, NULL},
 #endif
 };
 

@@ -322,7 +322,7 @@ int ev_cpu_conv_f32_split_takes(const ev_cpu_config *cfg, const ev_graph *g, con
 static void plan_split(cpu_f32 *s) {
     const ev_conv_desc *d = &s->d;
     s->gather = d->k_h == 1 && d->k_w == 1 && d->pad_top == 0 && d->pad_left == 0;
-    s->pix3 = (size_t)d->in_c * 6;
+    s->pix3 = s->k->split_row_bytes(d->in_c); /* in_c / 32 chunks of 3 x 32 bfloat16 */
     if (s->gather) { /* the pixels a 1x1 reads, in output order */
         s->pad_h = d->out_h;
         s->pad_w = d->out_w;
@@ -655,9 +655,8 @@ static void split_task(void *arg, int t, int thread) {
     const size_t cin = (size_t)d->in_c;
     const float *img = s->in + (size_t)b * d->in_h * d->in_w * cin;
     if (s->gather) {
-        ev_f32_gemm_amx_split(d->out_w, d->in_c,
-                              img + (size_t)py * d->stride_h * d->in_w * cin,
-                              (size_t)d->stride_w * cin, row, s->pix3);
+        s->k->split(d->out_w, d->in_c, img + (size_t)py * d->stride_h * d->in_w * cin,
+                    (size_t)d->stride_w * cin, row, s->pix3);
         return;
     }
     const int iy = py - d->pad_top;
@@ -668,8 +667,8 @@ static void split_task(void *arg, int t, int thread) {
     int w = d->in_w; /* the input columns some output reads */
     if (w + d->pad_left > s->pad_w) w = s->pad_w - d->pad_left;
     memset(row, 0, (size_t)d->pad_left * s->pix3);
-    ev_f32_gemm_amx_split(w, d->in_c, img + (size_t)iy * d->in_w * cin, cin,
-                          row + (size_t)d->pad_left * s->pix3, s->pix3);
+    s->k->split(w, d->in_c, img + (size_t)iy * d->in_w * cin, cin,
+                row + (size_t)d->pad_left * s->pix3, s->pix3);
     memset(row + (size_t)(d->pad_left + w) * s->pix3, 0,
            (size_t)(s->pad_w - d->pad_left - w) * s->pix3);
 }

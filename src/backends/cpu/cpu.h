@@ -142,6 +142,10 @@ typedef struct ev_cpu_f32_gemm_entry {
     void (*pack)(const float *w, const float *bias, int N, int K, int nr, float *out);
     size_t (*packed_size)(int N, int K, int nr);
     size_t (*block_floats)(int K, int nr); /* floats per nr-channel block                 */
+    /* EV_F32_GEMM_SPLIT lines: M rows of K floats (lda apart) into the split rows the line reads
+     * (ld bytes apart, at least split_row_bytes(K)); NULL elsewhere */
+    void (*split)(int M, int K, const float *A, size_t lda, void *dst, size_t ld);
+    size_t (*split_row_bytes)(int K);
 } ev_cpu_f32_gemm_entry;
 
 #define EV_F32_GEMM_BF16 1u /* chosen only for EV_FLOAT_BF16 sessions on CPUs with AVX512_BF16 */

@@ -238,37 +238,70 @@ static inline const uint16_t *a_at(const a_src *a, int m, int c) {
     return (const uint16_t *)(a->base + (size_t)m * a->ld + off);
 }
 
-/* Chunks [c0, c1) of row tiles starting at row m (RB of them) against one block; acc: their float
- * partial sums (16 rows of 32 per tile), loaded unless first. */
-#define GROUP_FN(RB)                                                                             \
-    static void group_##RB(const a_src *a, int m, const uint16_t *bw, int c0, int c1,           \
-                           float *acc, int first) {                                              \
-        if (first) {                                                                             \
-            _tile_zero(0);                                                                       \
-            _tile_zero(1);                                                                       \
-            if (RB > 1) {                                                                        \
-                _tile_zero(2);                                                                   \
-                _tile_zero(3);                                                                   \
-            }                                                                                    \
-        } else {                                                                                 \
-            _tile_loadd(0, acc, NR * 4);                                                         \
-            _tile_loadd(1, acc + 16, NR * 4);                                                    \
-            if (RB > 1) {                                                                        \
-                _tile_loadd(2, acc + TR * NR, NR * 4);                                           \
-                _tile_loadd(3, acc + TR * NR + 16, NR * 4);                                      \
-            }                                                                                    \
-        }                                                                                        \
-        for (int c = c0; c < c1; c++)                                                            \
-            chunk_##RB(a_at(a, m, c), a_at(a, m + TR, c), a->ld, bw + (size_t)c * CHUNK_U16);    \
-        _tile_stored(0, acc, NR * 4);                                                            \
-        _tile_stored(1, acc + 16, NR * 4);                                                       \
+/* All chunks of row tiles starting at row m (RB of them) against one block, into tmm0-3 (not
+ * stored: the caller finishes the previous pair while these run). */
+#define COMPUTE_FN(RB)                                                                           \
+    static void compute_##RB(const a_src *a, int m, const uint16_t *bw, int nc) {               \
+        _tile_zero(0);                                                                           \
+        _tile_zero(1);                                                                           \
         if (RB > 1) {                                                                            \
-            _tile_stored(2, acc + TR * NR, NR * 4);                                              \
-            _tile_stored(3, acc + TR * NR + 16, NR * 4);                                         \
+            _tile_zero(2);                                                                       \
+            _tile_zero(3);                                                                       \
         }                                                                                        \
+        for (int c = 0; c < nc; c++)                                                             \
+            chunk_##RB(a_at(a, m, c), a_at(a, m + TR, c), a->ld, bw + (size_t)c * CHUNK_U16);    \
     }
-GROUP_FN(1)
-GROUP_FN(2)
+COMPUTE_FN(1)
+COMPUTE_FN(2)
+
+/* tmm0-3 (rb row tiles) to acc: 16 rows of 32 floats per tile. */
+static void store_acc(int rb, float *acc) {
+    _tile_stored(0, acc, NR * 4);
+    _tile_stored(1, acc + 16, NR * 4);
+    if (rb > 1) {
+        _tile_stored(2, acc + TR * NR, NR * 4);
+        _tile_stored(3, acc + TR * NR + 16, NR * 4);
+    }
+}
+
+/* A finished pair of row tiles, waiting in acc for its epilogue. */
+typedef struct pending {
+    const float *acc;
+    int m0, rows, n0;
+    const float *blk; /* its block: the biases */
+} pending;
+
+/* Bias, residual, clamp; the rows of C it names (a3_vw: virtual rows, padding columns
+ * skipped), channels < N. */
+static void finish(const pending *p, int N, const ev_f32_epi *ep, float *C, size_t ldc) {
+    const int ncol = N - p->n0 < NR ? N - p->n0 : NR;
+    const __mmask16 m0 = ncol >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << ncol) - 1u);
+    const __mmask16 m1 = ncol >= 32 ? (__mmask16)0xFFFF
+                         : ncol > 16 ? (__mmask16)((1u << (ncol - 16)) - 1u) : (__mmask16)0;
+    const __m512 b0 = _mm512_loadu_ps(p->blk), b1 = _mm512_loadu_ps(p->blk + 16);
+    const __m512 lo = _mm512_set1_ps(ep->min), hi = _mm512_set1_ps(ep->max);
+    for (int i = 0; i < p->rows; i++) {
+        int m = p->m0 + i;
+        if (ep->a3_vw > 0) { /* a virtual row: an output, or a padding column */
+            const int x = m % ep->a3_vw;
+            if (x >= ep->a3_ow) continue;
+            m = m / ep->a3_vw * ep->a3_ow + x;
+        }
+        const float *q = p->acc + (size_t)i * NR;
+        float *c = C + (size_t)m * ldc + p->n0;
+        __m512 v0 = _mm512_add_ps(_mm512_load_ps(q), b0);
+        __m512 v1 = _mm512_add_ps(_mm512_load_ps(q + 16), b1);
+        if (ep->residual) {
+            const float *r = ep->residual + (size_t)m * ep->ldr + p->n0;
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
+        }
+        v0 = _mm512_min_ps(hi, _mm512_max_ps(lo, v0)); /* max(lo, NaN) = NaN, as in the FMA lines */
+        v1 = _mm512_min_ps(hi, _mm512_max_ps(lo, v1));
+        _mm512_mask_storeu_ps(c, m0, v0);
+        if (m1) _mm512_mask_storeu_ps(c + 16, m1, v1);
+    }
+}
 
 void ev_f32_gemm_amx(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                      const ev_f32_epi *ep, float *C, size_t ldc) {
@@ -286,47 +319,28 @@ void ev_f32_gemm_amx(int M, int N, int K, const float *A, size_t lda, const floa
             memset((char *)ep->panel + (size_t)M * ld, 0, (size_t)(TR - M % TR) * ld);
         a = (a_src){ep->panel, ld, nc, NULL};
     }
-    float acc[2 * TR * NR] __attribute__((aligned(64)));
+    /* two accumulator buffers: a pair's epilogue runs after the next pair's tile products are
+     * issued (the AMX unit works through them meanwhile), before that pair's tiles are stored */
+    float acc[2][2 * TR * NR] __attribute__((aligned(64)));
     const size_t bf = ev_f32_gemm_amx_block_floats(K, NR);
-    const __m512 lo = _mm512_set1_ps(ep->min), hi = _mm512_set1_ps(ep->max);
+    pending prev = {NULL, 0, 0, 0, NULL};
+    int slot = 0;
     tile_config_load();
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = Wp + (size_t)(n0 / NR) * bf;
         const uint16_t *bw = (const uint16_t *)(blk + NR);
-        const int ncol = N - n0 < NR ? N - n0 : NR;
-        const __mmask16 m0 = ncol >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << ncol) - 1u);
-        const __mmask16 m1 = ncol >= 32 ? (__mmask16)0xFFFF
-                             : ncol > 16 ? (__mmask16)((1u << (ncol - 16)) - 1u) : (__mmask16)0;
-        const __m512 b0 = _mm512_loadu_ps(blk), b1 = _mm512_loadu_ps(blk + 16);
-        for (int s0 = 0; s0 < M; s0 += 2 * TR) {
-            const int rows = M - s0 < 2 * TR ? M - s0 : 2 * TR;
-            if (rows > TR)
-                group_2(&a, s0, bw, 0, nc, acc, 1);
+        for (int m0 = 0; m0 < M; m0 += 2 * TR) {
+            const int rows = M - m0 < 2 * TR ? M - m0 : 2 * TR, rb = rows > TR ? 2 : 1;
+            if (rb > 1)
+                compute_2(&a, m0, bw, nc);
             else
-                group_1(&a, s0, bw, 0, nc, acc, 1);
-            /* epilogue: bias, residual, clamp; rows < M, channels < N */
-            for (int i = 0; i < rows; i++) {
-                int m = s0 + i;
-                if (ep->a3_vw > 0) { /* a virtual row: an output, or a padding column */
-                    const int x = m % ep->a3_vw;
-                    if (x >= ep->a3_ow) continue;
-                    m = m / ep->a3_vw * ep->a3_ow + x;
-                }
-                const float *p = acc + (size_t)i * NR;
-                float *c = C + (size_t)m * ldc + n0;
-                __m512 v0 = _mm512_add_ps(_mm512_load_ps(p), b0);
-                __m512 v1 = _mm512_add_ps(_mm512_load_ps(p + 16), b1);
-                if (ep->residual) {
-                    const float *r = ep->residual + (size_t)m * ep->ldr + n0;
-                    v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
-                    v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
-                }
-                v0 = _mm512_min_ps(hi, _mm512_max_ps(lo, v0));
-                v1 = _mm512_min_ps(hi, _mm512_max_ps(lo, v1));
-                _mm512_mask_storeu_ps(c, m0, v0);
-                if (m1) _mm512_mask_storeu_ps(c + 16, m1, v1);
-            }
+                compute_1(&a, m0, bw, nc);
+            if (prev.acc) finish(&prev, N, ep, C, ldc);
+            store_acc(rb, acc[slot]);
+            prev = (pending){acc[slot], m0, rows, n0, blk};
+            slot ^= 1;
         }
     }
+    if (prev.acc) finish(&prev, N, ep, C, ldc);
     _tile_release();
 }

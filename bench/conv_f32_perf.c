@@ -12,7 +12,9 @@
  *       ms=2.01 gflop_s=115.0 peak_gflop_s=129.6 pct_peak=88.7
  *
  * peak: the measured vfmadd231ps limit of one core for the path's vector width (fma_peak.h:
- * ymm for avx2, zmm for avx512) times the thread count. Time: the best of `--reps` medians of
+ * ymm for avx2, zmm for avx512 and for amx) times the thread count. On the amx path (machines
+ * with AMX-BF16) the layers the split line takes (f32_gemm_32x32__amxbf16x3, gemm_f32_amx.c)
+ * run on the tile unit: their pct_peak is against the same FMA limit, and may pass 100. Time: the best of `--reps` medians of
  * `--runs` runs each (wall clock; the machine may be shared, so repeat and take the best).
  * `--cold MB` reads MB megabytes of another buffer before each timed run (not timed), so the
  * layer's weights and input come from memory, as in a network whose weights exceed the caches
@@ -154,7 +156,7 @@ int main(int argc, char **argv) {
             g_flush_bytes = (size_t)atol(argv[++i]) << 20;
         else {
             fprintf(stderr, "usage: %s [--reps N] [--runs N] [--threads 1,2] [--only SUBSTRING] "
-                            "[--isa avx2,avx512] [--cold MB]\n", argv[0]);
+                            "[--isa avx2,avx512,amx] [--cold MB]\n", argv[0]);
             return 2;
         }
     }
@@ -183,6 +185,7 @@ int main(int argc, char **argv) {
     } else {
         if (peak_ymm > 0) isas[n_isa++] = "avx2";
         if (peak_zmm > 0) isas[n_isa++] = "avx512";
+        if (strstr(ev_cpu_features(), "amx_bf16")) isas[n_isa++] = "amx";
     }
     int threads[4], n_thr = 0;
     static char thr_buf[64];
@@ -218,8 +221,9 @@ int main(int argc, char **argv) {
                 int ref = 0;
                 const char *kname = ev_session_kernel_name(s, 0, &ref);
                 double t = time_session(s, reps, runs);
-                double peak = (strstr(kname ? kname : "", "avx512") ? peak_zmm : peak_ymm) *
-                              threads[ti];
+                const char *kn = kname ? kname : "";
+                const int zmm = strstr(kn, "avx512") || strstr(kn, "amx");
+                double peak = (zmm ? peak_zmm : peak_ymm) * threads[ti];
                 double gf = t > 0 ? mflop / 1e3 / t : 0;
                 printf("conv_f32_perf layer=%s isa=%s kernel=%s%s threads=%d mflop=%.1f ms=%.3f "
                        "gflop_s=%.1f peak_gflop_s=%.1f pct_peak=%.1f\n",

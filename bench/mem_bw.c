@@ -126,7 +126,7 @@ static double latency_ns(size_t bytes) {
     free(order);
     void *p = buf;
     const size_t warm = lines, steps = 4000000;
-    for (size_t i = 0; i < warm; i++) p = *(void **)p; /* one lap untimed: pages exist, caches warm */
+    for (size_t i = 0; i < warm; i++) p = *(void **)p; /* one lap untimed: caches warm */
     const double t0 = ev_clock_s();
     for (size_t i = 0; i < steps; i++) p = *(void **)p;
     const double ns = (ev_clock_s() - t0) / (double)steps * 1e9;

@@ -30,6 +30,16 @@
  * the chunks go in order, so the weights stream from memory once per run. Same sums, same k
  * order as im2col: the outputs are bit-identical.
  *
+ * Split path (the session's split line, cfg->f32_gemm_split: AMX-BF16 at float32 accuracy,
+ * gemm_f32_amx.c; the layers ev_cpu_conv_f32_split_takes gives it): each run first splits the
+ * input into the line's bfloat16 terms once (split_task: a zero-bordered copy for a kernel
+ * larger than 1x1, the pixels it reads for a 1x1), then GEMM calls read it in place, chunk-major
+ * like the implicit path: a stride-1 kernel's call covers whole output rows as "virtual rows"
+ * over the padded width (a few padding columns computed and dropped, so a call spans rows), a
+ * strided one an output row, a 1x1 a slab of pixels. Keras ResNet50, 2 threads (2026-12-05):
+ * the stage 2-4 3x3 convolutions 0.66-0.68 -> 0.32-0.53 ms each, the 1x1s over 256+ channels a
+ * few percent; the rest stays on the FMA line (docs/performance.md, "Float32 on AMX").
+ *
  * Fused residual ADD (core/backend.h "Fusion", found by fusion.c): a CONV_2D whose output only
  * feeds an ADD may be asked (ctx->fused) to compute the ADD too: the GEMM epilogue adds the ADD's
  * other operand (ep.residual, per task) and applies the ADD's activation, writing the ADD's
@@ -108,7 +118,7 @@ typedef struct cpu_f32 {
      * unpadded 1x1 the out_h x out_w pixels it reads), then GEMM calls read it in place: one per
      * output row (taps at tap_off3 bytes), or per slab of SPLIT_SLAB pixels (a 1x1) */
     int split, gather;
-    int vrows;              /* stride 1, k x k: output rows per GEMM call (virtual rows pad_w wide) */
+    int vrows;              /* stride 1: output rows per GEMM call (virtual rows pad_w wide) */
     size_t pix3;            /* bytes per split pixel (in_c x 6) */
     size_t src3_image;      /* bytes per image of the split input */
     ptrdiff_t tap_off3[MAX_TAPS];
@@ -332,13 +342,15 @@ static void plan_split(cpu_f32 *s) {
         s->pad_w = (d->out_w - 1) * d->stride_w + d->k_w;
         /* stride 1: calls of whole output rows, about SPLIT_SLAB virtual rows (the padded
          * width: a few columns of waste buy rows that are evenly spaced across output rows) */
-        s->vrows = d->stride_h == 1 && d->stride_w == 1 ? (SPLIT_SLAB + s->pad_w / 2) / s->pad_w : 1;
+        s->vrows = d->stride_h == 1 && d->stride_w == 1 ? (SPLIT_SLAB + s->pad_w / 2) / s->pad_w
+                                                        : 1;
         if (s->vrows < 1) s->vrows = 1;
         if (s->vrows > d->out_h) s->vrows = d->out_h;
         s->units = (d->out_h + s->vrows - 1) / s->vrows;
         for (int ky = 0; ky < d->k_h; ky++)
             for (int kx = 0; kx < d->k_w; kx++)
-                s->tap_off3[ky * d->k_w + kx] = ((ptrdiff_t)ky * s->pad_w + kx) * (ptrdiff_t)s->pix3;
+                s->tap_off3[ky * d->k_w + kx] =
+                    ((ptrdiff_t)ky * s->pad_w + kx) * (ptrdiff_t)s->pix3;
     }
     s->src3_image = (size_t)s->pad_h * (size_t)s->pad_w * s->pix3;
     const int nr = s->k->nr, nblocks = (s->N + nr - 1) / nr;

@@ -1,23 +1,27 @@
 /*
- * gemm_f32_amx.c - the float GEMM of gemm_f32.h on AMX-BF16 tiles with float32 accuracy
- * (f32_gemm_32x32__amxbf16x3): every float is split into three bfloat16 terms, x = x_h + x_m +
- * x_l (each the round-to-nearest bfloat16 of what the terms before it leave: 3 x 8 significant
- * bits, so the sum holds all 24 bits of a normal float), and a product a * w is summed as the six
- * products of terms whose weight is 2^-16 of the leading one or more:
+ * gemm_f32_amx.c - the float GEMM of gemm_f32.h on AMX-BF16 tiles, to float32 accuracy
+ * (f32_gemm_32x32__amxbf16x3, the split line of config.c): every float is split exactly into
+ * three bfloat16 terms, x = x_h + x_m + x_l (each the top 16 bits of what the terms before it
+ * leave: 8 significant bits each, so the three hold all 24 bits of a normal float; |x_m| <
+ * 2^-7 |x|, |x_l| < 2^-15 |x|), and a product a * w is summed as the six products of terms
  *
- *   a w ~= a_h w_h + a_h w_m + a_m w_h + a_h w_l + a_m w_m + a_l w_h
+ *   a w ~= a_l w_h + a_m w_m + a_m w_h + a_h w_l + a_h w_m + a_h w_h   (smallest first)
  *
- * (dropped: a_m w_l, a_l w_m, a_l w_l, at most ~2^-24 |a w| together, the size of one float32
- * rounding). tdpbf16ps multiplies bfloat16 pairs exactly and accumulates in float32, so the
- * result differs from the FMA kernels' by float32 rounding noise, like any other summation order;
- * the op x backend matrix holds it to the same 1e-5 bound as the FMA lines (tests/
- * test_backend_ops.c), and the measured worst case is in docs/performance.md. Inputs that are
- * not finite keep only their leading term (inf stays inf, NaN stays NaN); the AMX unit treats
- * bfloat16 subnormals as zero, so terms below 2^-126 are lost (a relative loss only for inputs
- * within 2^16 of the float32 subnormal range).
+ * dropping a_m w_l, a_l w_m, a_l w_l: below 2^-21 |a w| together (8 float32 unit roundoffs).
+ * tdpbf16ps multiplies bfloat16 pairs exactly and accumulates in float32, so the result differs
+ * from the FMA lines' by float32 rounding noise, like another summation order: the op x backend
+ * matrix holds it to the same 1e-5 of max |ref| as the FMA lines (tests/test_backend_ops.c,
+ * row float32/split; its worst there is the FMA line's, ~1e-6), and test_f32_kernels to a bound
+ * derived from the above. Inputs that are not finite keep only their leading term (a NaN stays
+ * NaN), but an infinity also meets the other side's lower terms, often zero: an output the FMA
+ * lines give as +-inf may be NaN here. The AMX unit treats bfloat16 subnormals as zero, so a
+ * term below 2^-126 is lost (only inputs within 2^16 of the float32 subnormal range lose
+ * relative accuracy).
  *
- * Why: six tdpbf16ps (16 x 16 x 32 bf16 products each, ~16 cycles) still do ~85 float products
- * per cycle per core against 32 for two 512-bit FMA ports.
+ * Why: six tdpbf16ps (16 x 16 x 32 products, ~16 cycles each) still make ~85 float products per
+ * cycle per core, against 32 for two 512-bit FMA ports. Measured (one core, hot caches, A split
+ * beforehand): 300-400 GFLOP/s on ResNet50's 3x3 shapes against ~200 for the 14x32 FMA line;
+ * the tile loads from L2 (18 KiB per 24 tile products) hold it near 60% of that ceiling.
  *
  * Weights, packed at prepare (ev_f32_gemm_amx_pack): blocks of 32 channels: 32 float biases, then
  * per chunk of 32 k (K padded with zeros to a multiple of 32), for each term t (h, m, l) and each
@@ -26,20 +30,21 @@
  * A with one shift and one OR): 3 x 2 x 1 KiB per chunk, 1.5x the float bytes.
  *
  * A, split: per row, per 32 k, the three terms' 32 bfloat16 (192 bytes; ev_f32_gemm_amx_split
- * writes rows of floats this way). A tile is 16 rows of one term of one chunk, read with the row
- * stride. The caller may hand A split already (ep->a3: conv_f32.c splits each layer's input once,
- * zero-padded, and the taps of a 3x3 are byte offsets into it, as in the implicit float path);
- * otherwise the call splits its rows (floats, lda, taps) into ep->panel first. A partial last row
- * tile reads up to 15 rows past M (their sums are never stored): the memory must exist (the panel
- * has them as zeros; conv_f32.c leaves slack).
+ * writes rows of floats this way). An A tile is 16 rows of one term of one chunk, read with the
+ * row stride. The caller may hand A split already (ep->a3: conv_f32.c splits each layer's input
+ * once, zero-padded, and a kernel's taps are byte offsets into it, as in the implicit float
+ * path); otherwise the call splits its rows into ep->panel first. A partial last row tile reads
+ * up to 15 rows past M (their sums are never stored): that memory must exist (the panel has them
+ * as zeros; conv_f32.c leaves slack).
  *
- * Loop: per 32-channel block, per group of KG chunks (whose B tiles, 24 KiB, stay in L1 while
- * every row pair passes), per pair of row tiles: 2 x 2 accumulator tiles (tmm0-3), loaded from /
- * stored to float partial sums between groups; A terms in tmm4-5, B terms in tmm6-7. The
- * epilogue adds the bias, the residual and the clamp (AVX-512) and stores the valid rows and
- * channels.
+ * Loop: per 32-channel block, per pair of row tiles: 2 x 2 accumulator tiles (tmm0-3) over all
+ * chunks, A terms in tmm4-5, B terms in tmm6-7; the pair's sums are stored to one of two buffers
+ * and its epilogue (bias, residual, clamp, the valid rows and channels) runs after the next
+ * pair's products are issued. Tried and not kept: groups of chunks whose B tiles stay in L1
+ * while several pairs pass (partial sums through memory between groups): 20-40% slower, the
+ * tile store and reload stall the accumulation.
  *
- * Extend: another split (two terms for a lossy mode) is another pairs list in pass(); another
+ * Extend: another split (two terms for a lossy mode) is another term list in chunk_*; another
  * block width changes NR and the packing together.
  */
 #include "backends/cpu/gemm_f32.h"
@@ -55,7 +60,6 @@
 #define TERMS 3
 #define TILE_U16 512          /* one tile: 16 rows x 64 bytes                    */
 #define CHUNK_U16 (TERMS * 2 * TILE_U16) /* a block's B tiles per chunk          */
-#define KG 2                  /* chunks per group */
 
 static int chunks(int K) { return (K + KC - 1) / KC; }
 
@@ -121,9 +125,10 @@ void ev_f32_gemm_amx_pack(const float *w, const float *bias, int N, int K, int n
     }
 }
 
-/* 32 floats (lo, hi) into three terms: 64 bytes each, at t0, t0 + 32, t0 + 64. Each term is its float truncated to bfloat16 (the top 16 bits), taken from what the
- * terms before it leave, which is exact: the three hold all 24 bits of a normal float. Not
- * finite: the first term only (NaN kept NaN by its quiet bit). */
+/* 32 floats (lo, hi) into three terms: 64 bytes each, at t0, t0 + 32, t0 + 64. Each term is
+ * its float truncated to bfloat16 (the top 16 bits), taken from what the terms before it leave,
+ * which is exact: the three hold all 24 bits of a normal float. Not finite: the first term only
+ * (NaN kept NaN by its quiet bit). */
 static inline void split32(__m512 lo, __m512 hi, uint16_t *t0) {
     const __m512i top = _mm512_set1_epi32((int)0xffff0000u);
     const __m512 inf = _mm512_set1_ps(INFINITY);

@@ -24,11 +24,12 @@
  * rowsum, TFLite's rounding): bit-exact with the reference like every other variant. The config
  * line does not claim EV_GEMM_OWN_ROWSUMS, so conv.c passes row sums whenever ep->delta is set.
  *
- * Extend: another tile shape changes the configuration in tile_config() and the block loop in
+ * Extend: another tile shape changes the configuration (amx_tiles.h) and the block loop in
  * ev_gemm_amx; a K-blocked variant for very long K would keep C in tiles across calls.
  */
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/requant_avx512.h"
+#include "backends/cpu/amx_tiles.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -54,22 +55,6 @@ size_t ev_gemm_amx_scratch(int M, int Kp) {
     return (size_t)TR * (size_t)kp64(Kp) + (size_t)MAX_RB * TILE_BYTES + 4 * TILE_BYTES + 64;
 }
 
-typedef struct tile_config {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} tile_config;
-
-static void tile_config_load(void) {
-    tile_config cfg __attribute__((aligned(64)));
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int t = 0; t < 8; t++) {
-        cfg.rows[t] = TR;
-        cfg.colsb[t] = KC; /* 64 bytes: 16 int32 (C), 64 u8 (A), 16 x 4 s8 (B) */
-    }
-    _tile_loadconfig(&cfg);
-}
 
 /* Where one row block's A comes from: whole chunks at a (stride lda) below kfull, the partial
  * chunk at tail (stride tail_ld). */
@@ -179,7 +164,7 @@ void ev_gemm_amx(int M, int N, int Kp, const uint8_t *A, size_t lda, const void 
     uint8_t *panel = scratch;                                   /* 16 x Kp64 */
     uint8_t *tails = panel + (size_t)TR * (size_t)Kp64;          /* MAX_RB x 16 x 64 */
     int32_t *acc = (int32_t *)(((uintptr_t)(tails + MAX_RB * TILE_BYTES) + 63) & ~(uintptr_t)63);
-    tile_config_load();
+    ev_amx_tiles_16x64();
     for (int m = 0; m < M; m += 2 * TR) {
         a_src src[2];
         int nrb = M - m > TR ? 2 : 1;

@@ -48,6 +48,7 @@
  * block width changes NR and the packing together.
  */
 #include "backends/cpu/gemm_f32.h"
+#include "backends/cpu/amx_tiles.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -174,22 +175,6 @@ void ev_f32_gemm_amx_split(int M, int K, const float *A, size_t lda, void *dst, 
     split_rows(M, K, A, lda, dst, ld);
 }
 
-typedef struct tile_config {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} tile_config;
-
-static void tile_config_load(void) {
-    tile_config cfg __attribute__((aligned(64)));
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int t = 0; t < 8; t++) {
-        cfg.rows[t] = TR;
-        cfg.colsb[t] = 64;
-    }
-    _tile_loadconfig(&cfg);
-}
 
 /* One chunk for a pair of row tiles (a0, a1: the chunk's terms in the first row of each, rows
  * `ld` bytes apart) and both halves of a block (b: the chunk's six B tiles), into tmm0-3; RB = 1:
@@ -330,7 +315,7 @@ void ev_f32_gemm_amx(int M, int N, int K, const float *A, size_t lda, const floa
     const size_t bf = ev_f32_gemm_amx_block_floats(K, NR);
     pending prev = {NULL, 0, 0, 0, NULL};
     int slot = 0;
-    tile_config_load();
+    ev_amx_tiles_16x64();
     for (int n0 = 0; n0 < N; n0 += NR) {
         const float *blk = Wp + (size_t)(n0 / NR) * bf;
         const uint16_t *bw = (const uint16_t *)(blk + NR);

@@ -49,22 +49,13 @@ typedef enum ev_isa {
 } ev_isa;
 
 #if defined(__x86_64__) || defined(__i386__)
-#define EV_CPU_X86 1/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
-extern const ev_kernel ev_cpu_transpose_kernel;
-int ev_cpu_transpose_takes(const ev_graph *g, int i);
-
+#define EV_CPU_X86 1
 #endif
 #if defined(__aarch64__) || defined(__arm__)
-#define EV_CPU_ARM 1/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
-extern const ev_kernel ev_cpu_transpose_kernel;
-int ev_cpu_transpose_takes(const ev_graph *g, int i);
-
+#define EV_CPU_ARM 1
 #endif
 #if defined(__aarch64__)
-#define EV_CPU_ARM64 1 /* the dot-product kernels exist only here *//* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
-extern const ev_kernel ev_cpu_transpose_kernel;
-int ev_cpu_transpose_takes(const ev_graph *g, int i);
-
+#define EV_CPU_ARM64 1 /* the dot-product kernels exist only here */
 #endif
 
 /* The path a session uses: the best supported, capped by `cap` ("scalar", "avx2", ...; an
@@ -210,16 +201,10 @@ typedef struct ev_cpu_f32_ops {
 } ev_cpu_f32_ops;
 extern const ev_cpu_f32_ops ev_cpu_f32_ops_scalar;
 #ifdef EV_CPU_X86
-extern const ev_cpu_f32_ops ev_cpu_f32_ops_avx2, ev_cpu_f32_ops_avx512;/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
-extern const ev_kernel ev_cpu_transpose_kernel;
-int ev_cpu_transpose_takes(const ev_graph *g, int i);
-
+extern const ev_cpu_f32_ops ev_cpu_f32_ops_avx2, ev_cpu_f32_ops_avx512;
 #endif
 #ifdef EV_CPU_ARM
-extern const ev_cpu_f32_ops ev_cpu_f32_ops_neon;/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
-extern const ev_kernel ev_cpu_transpose_kernel;
-int ev_cpu_transpose_takes(const ev_graph *g, int i);
-
+extern const ev_cpu_f32_ops ev_cpu_f32_ops_neon;
 #endif
 
 /* What a session runs, per op kind and op data type (NULL: no fast kernel, the reference one
@@ -243,10 +228,7 @@ typedef struct ev_cpu_config {
 #if defined(__aarch64__)
 #define EV_F32_GEMM_NEON_MR 8
 #else
-#define EV_F32_GEMM_NEON_MR 4/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
-extern const ev_kernel ev_cpu_transpose_kernel;
-int ev_cpu_transpose_takes(const ev_graph *g, int i);
-
+#define EV_F32_GEMM_NEON_MR 4
 #endif
 void ev_f32_gemm_neon(int M, int N, int K, const float *A, size_t lda, const float *Wp,
                       const ev_f32_epi *ep, float *C, size_t ldc);
@@ -310,6 +292,9 @@ int ev_cpu_f32_pad_takes(const ev_graph *g, int i);
 extern const ev_kernel ev_cpu_conv_f32_kernel; /* CONV_2D float32: im2col + float GEMM      */
 extern const ev_kernel ev_cpu_fc_f32_kernel;   /* FULLY_CONNECTED float32: the float GEMM   */
 extern const ev_kernel ev_cpu_dwconv_f32_kernel; /* DEPTHWISE_CONV_2D float32, multiplier 1 */
+/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
+extern const ev_kernel ev_cpu_transpose_kernel;
+int ev_cpu_transpose_takes(const ev_graph *g, int i);
 /* CONV_2D float32 over 1-4 input channels, direct (conv_f32_first.c); takes: op i is one. */
 extern const ev_kernel ev_cpu_conv_f32_first_kernel;
 int ev_cpu_f32_first_takes(const ev_graph *g, int i);
@@ -331,8 +316,5 @@ typedef struct ev_fold_input {
     int folded;
 } ev_fold_input;
 ev_status ev_cpu_fold_pad_input(const ev_kernel_ctx *ctx, ev_fold_input *in_out);
-/* TRANSPOSE of any element size 1-8 bytes, rank 1-6 (transpose.c); takes: op i is one. */
-extern const ev_kernel ev_cpu_transpose_kernel;
-int ev_cpu_transpose_takes(const ev_graph *g, int i);
 
 #endif

@@ -13,7 +13,9 @@
  *    the callback sees each conv's own output, which must equal ref's conv output);
  *  - inspect (ev_backend_kernels) names the absorbed ADD exactly for the fusable convs;
  *  - on every ISA path and 1-3 threads (the memory plan keeps the ADD output alive from the
- *    conv, so nothing the conv reads is overwritten: a wrong plan gives wrong values here).
+ *    conv, so nothing the conv reads is overwritten: a wrong plan gives wrong values here);
+ *  - variant 3 is large enough (12x14, 32-channel 3x3s) for the split line (AMX-BF16 machines):
+ *    inspect must name it for the fused 3x3s, and the amx path runs it with the ADD fused.
  *
  * And the depthwise -> 1x1 pattern (MobileNet's pairs: dwconv_f32.c computes the 1x1 from bands
  * of its rows): test_dw_pointwise builds chains of random geometry (channels 1..70: tails of the
@@ -84,8 +86,10 @@ static ev_model *build(int v, int *in_elems) {
     net n;
     memset(&n, 0, sizeof n);
     gb_init(&n.b);
-    n.H = 5 + v, n.W = 7;
-    const int C = 16 + 8 * v;
+    /* variant 3: 12x14 pixels, 64 channels: the 3x3 convs (32 input channels, 168 pixels) run
+     * on the split line where the CPU has one (conv_f32.c), their residual ADD fused */
+    n.H = v == 3 ? 12 : 5 + v, n.W = v == 3 ? 14 : 7;
+    const int C = v == 3 ? 64 : 16 + 8 * v;
     int in_dims[4] = {1, n.H, n.W, C};
     int x = gb_tensor_q(&n.b, "x", EV_DTYPE_F32, 4, in_dims, NULL, 0.0f, 0);
     *in_elems = n.H * n.W * C;
@@ -136,6 +140,15 @@ static ev_model *build(int v, int *in_elems) {
         seen += absorbs;
     }
     CHECK(seen == n.n_fusable);
+    if (v == 3) { /* the 3x3 convs that absorb an ADD run on the split line where there is one */
+        ev_cpu_config cfg;
+        ev_cpu_config_init(ev_cpu_isa(NULL), &cfg);
+        for (int k = 0; k < n.n_fusable && cfg.f32_gemm_split; k++)
+            CHECK_MSG(strncmp(rep[n.fusable[k]].kernel, cfg.f32_gemm_split->name,
+                              strlen(cfg.f32_gemm_split->name)) == 0,
+                      "variant 3 op %d: kernel '%s', expected the split line\n", n.fusable[k],
+                      rep[n.fusable[k]].kernel);
+    }
     free(rep);
     return m;
 }
@@ -171,7 +184,7 @@ static double rel_err(const float *y, const float *r, size_t n) {
 static void test_residual_blocks(void) {
     ev_isa paths[8];
     int np = ev_cpu_isa_paths(paths, 8);
-    for (int v = 0; v < 3; v++) {
+    for (int v = 0; v < 4; v++) {
         int in_elems = 0;
         ev_model *m = build(v, &in_elems);
         CHECK(m != NULL);

@@ -516,11 +516,15 @@ static ev_model *build_pad(dwnet *n, int v, int *in_elems) {
     gb_init(&n->b);
     const int kind = v % 4;
     shp s = {1 + (v % 5 == 4), rint_(4, 30), rint_(4, 40), kind == 0 ? rint_(1, 4) : rint_(1, 48)};
+    /* variants 1 and 9: the conv's shape the split line takes (32-channel groups, 144+ output
+     * pixels at stride 1), reading through the PAD */
+    const int split = kind == 1 && v % 8 == 1;
+    if (split) s.c = 32 * rint_(1, 2), s.h = rint_(18, 30), s.w = rint_(18, 30);
     int x = tensor(n, "x", s);
     *in_elems = s.n * s.h * s.w * s.c;
     int outs[4], t, u, w;
     int p = pad(n, x, &s, &t);
-    int stride = rint_(1, 2);
+    int stride = split ? 1 : rint_(1, 2);
     ev_padding padding = rint_(0, 1) ? EV_PAD_SAME : EV_PAD_VALID;
     int c;
     if (kind <= 1) {

@@ -12,8 +12,10 @@
  * (max|y - ref| / max|ref|), with and without the top, through the model API and the
  * classifier (nearest resize + caffe preprocessing recomputed here). The model runs on ref and
  * on the cpu backend (its float GEMM conv and dense; AVX2 and the machine's best path, two
- * threads), each against the double reference at the same 1e-4. The legacy resnet50.py
- * naming (epsilon 1e-3, Keras-1 weight names, with and without pool1_pad) runs on odd sizes.
+ * threads), each against the double reference at the same 1e-4; at 192x192 the best path
+ * against the ref backend (on AMX-BF16 machines its split line then runs stages 2-4). The
+ * legacy resnet50.py naming (epsilon 1e-3, Keras-1 weight names, with and without pool1_pad)
+ * runs on odd sizes.
  * Errors: missing layer, wrong shape, missing dataset, truncated file, non-ResNet and
  * non-Keras HDF5 files, bad options, each named in the message. The CLI: classify, and bench
  * reporting the inference median of a .h5 model.
@@ -334,6 +336,32 @@ static void test_notop(void) {
         }
         free(y);
     }
+    ev_model_free(m);
+}
+
+/* At 192x192 (stage 4 at 12x12: 144 pixels) the cpu backend's best path on an AMX-BF16 machine
+ * runs the split line (gemm_f32_amx.c) on stages 2-4's 3x3 and wide 1x1 convolutions, strided
+ * and padded ones included: its probabilities and logits against the ref backend's on the same
+ * model, within TOL (max |y - ref| / max |ref|; both float32, each op within 1e-5 of ref). */
+static void test_top_192(void) {
+    ev_model *m = NULL;
+    CHECK_OK(load(g_top, 192, 192, -1, &m));
+    if (!m) return;
+    float *in = keras_input(g_img, 192, 192);
+    size_t nr = 0, nc = 0;
+    cap cr = {{0}, 0}, cc = {{0}, 0};
+    float *yr = run_model_on(m, in, (size_t)192 * 192 * 3, &nr, &cr, &k_targets[0]);
+    float *yc = run_model_on(m, in, (size_t)192 * 192 * 3, &nc, &cc, &k_targets[N_TARGETS - 1]);
+    CHECK(yr && yc && nr == CLASSES && nc == CLASSES && cr.got && cc.got);
+    if (yr && yc && nr == CLASSES && nc == CLASSES && cr.got && cc.got) {
+        double pr[CLASSES], lr[CLASSES];
+        for (int i = 0; i < CLASSES; i++) pr[i] = yr[i], lr[i] = cr.logits[i];
+        const double ep = rel_err(yc, pr, CLASSES), el = rel_err(cc.logits, lr, CLASSES);
+        fprintf(stderr, "  192x192 cpu/best against ref: probabilities %.3g, logits %.3g\n", ep,
+                el);
+        CHECK_MSG(ep < TOL && el < TOL, "192x192: probabilities %g, logits %g", ep, el);
+    }
+    free(yr), free(yc), free(in);
     ev_model_free(m);
 }
 
@@ -671,6 +699,7 @@ int main(void) {
     }
     EV_RUN(test_notop);
     EV_RUN(test_top);
+    EV_RUN(test_top_192);
     EV_RUN(test_model_load_default);
     EV_RUN(test_classifier);
     EV_RUN(test_cli);

@@ -241,6 +241,17 @@ static inline __attribute__((always_inline)) void kloop2(int Kp, const uint8_t *
     "sadalp v" r1lo ".4s, " t1 ".8h\n\t"                                                        \
     "sadalp v" r0hi ".4s, " t2 ".8h\n\t"                                                        \
     "sadalp v" r1hi ".4s, " t3 ".8h\n\t"
+/* The last group of four k (the loops' tails): one int32 of each row broadcast and flipped to
+ * signed (^ 0x80), the first two weight vectors loaded. */
+#define TAIL_A01                                                                                  \
+    "ld1r {v2.4s}, [%[a0]]\n\t"                                                                  \
+    "ld1r {v3.4s}, [%[a1]]\n\t"                                                                  \
+    "movi v8.16b, #0x80\n\t"                                                                     \
+    "eor v2.16b, v2.16b, v8.16b\n\t"                                                             \
+    "eor v3.16b, v3.16b, v8.16b\n\t"                                                             \
+    "ldr q4, [%[b]]\n\t"                                                                         \
+    "ldr q5, [%[b], #16]\n\t"
+
 /* Groups in lanes l0, l1 of the rows v0, v1 (weights at byte offsets o0.., o1.. from %[b]). */
 #define PAIRG(l0, l1, o00, o01, o02, o03, o10, o11, o12, o13)                                      \
     "dup v2.4s, v0.s[" l0 "]\n\t"                                                               \
@@ -291,13 +302,7 @@ static inline __attribute__((always_inline)) void kloop2p(int Kp, const uint8_t 
                      "b.ne 1b\n\t"
                      "3:\n\t"
                      "cbz %[g], 4f\n\t"
-                     "ld1r {v2.4s}, [%[a0]]\n\t"
-                     "ld1r {v3.4s}, [%[a1]]\n\t"
-                     "movi v8.16b, #0x80\n\t"
-                     "eor v2.16b, v2.16b, v8.16b\n\t"
-                     "eor v3.16b, v3.16b, v8.16b\n\t"
-                     "ldr q4, [%[b]]\n\t"
-                     "ldr q5, [%[b], #16]\n\t"
+                     TAIL_A01
                      "ldr q6, [%[b], #32]\n\t"
                      "ldr q7, [%[b], #48]\n\t"
                      QUAD(v8, v9, v11, v12, v4, 16, 17, 24, 25)
@@ -342,13 +347,7 @@ static inline __attribute__((always_inline)) void kloop2p(int Kp, const uint8_t 
     "subs %[n], %[n], #1\n\t"                                                                    \
     "b.ne 1b\n\t"
 #define KSTART_TAIL                                                                               \
-    "ld1r {v2.4s}, [%[a0]]\n\t"                                                                  \
-    "ld1r {v3.4s}, [%[a1]]\n\t"                                                                  \
-    "movi v8.16b, #0x80\n\t"                                                                     \
-    "eor v2.16b, v2.16b, v8.16b\n\t"                                                             \
-    "eor v3.16b, v3.16b, v8.16b\n\t"                                                             \
-    "ldr q4, [%[b]]\n\t"                                                                         \
-    "ldr q5, [%[b], #16]\n\t"                                                                    \
+    TAIL_A01                                                                                      \
     "ldr q6, [%[b], #32]\n\t"                                                                    \
     "ldr q7, [%[b], #48]\n\t"                                                                    \
     QUAD(v8, v9, v11, v12, v4, 16, 17, 24, 25)                                                   \
@@ -552,13 +551,7 @@ static inline __attribute__((always_inline)) void rows_fast(int M, int Kp, const
     "subs %[n], %[n], #1\n\t"                                                                    \
     "b.ne 1b\n\t"
 #define K8_TAIL                                                                                   \
-    "ld1r {v2.4s}, [%[a0]]\n\t"                                                                  \
-    "ld1r {v3.4s}, [%[a1]]\n\t"                                                                  \
-    "movi v8.16b, #0x80\n\t"                                                                     \
-    "eor v2.16b, v2.16b, v8.16b\n\t"                                                             \
-    "eor v3.16b, v3.16b, v8.16b\n\t"                                                             \
-    "ldr q4, [%[b]]\n\t"                                                                         \
-    "ldr q5, [%[b], #16]\n\t"                                                                    \
+    TAIL_A01                                                                                      \
     QUAD(v8, v9, v11, v12, v4, 16, 17, 20, 21)                                                   \
     QUAD(v13, v14, v15, v12, v5, 18, 19, 22, 23)
 /* The 2 x 8 epilogues' common start: pairwise adds (bias included), the row-sum term

@@ -56,8 +56,8 @@ typedef struct ev_f32_epi {
     /* Lines flagged EV_F32_GEMM_SPLIT (gemm_f32_amx.c): A already split into bfloat16 terms
      * (rows a3_ld bytes apart, each ev_f32_gemm_amx_split's layout: 192 bytes per 32 k; chunk c
      * of a row at a3_tap[c / a3_groups] + (c % a3_groups) x 192 bytes, or c x 192 without
-     * a3_tap), A itself then unread; a3 NULL: the call splits A into `panel`
-     * (ev_f32_gemm_amx_panel_bytes(M, K) bytes). */
+     * a3_tap), A itself then unread; a3 NULL: the call splits A into `panel` (M rounded up to a
+     * multiple of 16 rows of ev_f32_gemm_amx_row_bytes(K), 64-byte aligned). */
     const void *a3;
     size_t a3_ld;
     int a3_groups;
@@ -170,9 +170,8 @@ void ev_f32_gemm_bf16_avx512(int M, int N, int K, const float *A, size_t lda, co
 size_t ev_f32_gemm_amx_block_floats(int K, int nr);
 size_t ev_f32_gemm_amx_packed_size(int N, int K, int nr);
 void ev_f32_gemm_amx_pack(const float *w, const float *bias, int N, int K, int nr, float *out);
-/* Bytes of one split row of K (192 per 32 k), and of a panel of M rows (rounded up to 16). */
+/* Bytes of one split row of K (192 per 32 k). */
 size_t ev_f32_gemm_amx_row_bytes(int K);
-size_t ev_f32_gemm_amx_panel_bytes(int M, int K);
 /* M rows of K floats (lda apart) into split rows `ld` bytes apart at dst. */
 void ev_f32_gemm_amx_split(int M, int K, const float *A, size_t lda, void *dst, size_t ld);
 void ev_f32_gemm_amx(int M, int N, int K, const float *A, size_t lda, const float *Wp,

@@ -75,10 +75,6 @@ size_t ev_f32_gemm_amx_packed_size(int N, int K, int nr) {
 
 size_t ev_f32_gemm_amx_row_bytes(int K) { return (size_t)chunks(K) * TERMS * KC * 2; }
 
-size_t ev_f32_gemm_amx_panel_bytes(int M, int K) {
-    return (size_t)((M + TR - 1) / TR) * TR * ev_f32_gemm_amx_row_bytes(K);
-}
-
 /* A bfloat16 term as a float. */
 static float f32_of(uint16_t h) {
     uint32_t u = (uint32_t)h << 16;
